@@ -1,0 +1,50 @@
+"""The landmark-backend interface: every detector turns a frame into 2D points (and optional depth).
+
+A backend's points come with the face-model vertex each one corresponds to (``model_vertices``), so every
+backend feeds the same fitter: MediaPipe's 478 points map 1:1 onto the model's 468 vertices (+10 iris points,
+which have no vertex), iBUG-68 points map through ``mediapipe_to_ibug68.toml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Protocol
+
+import numpy as np
+
+__all__ = ["LandmarkBackend", "LandmarkResult"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LandmarkResult:
+    """One face's landmarks in one frame.
+
+    Attributes:
+        points: ``(N, 2)`` float32 pixel coordinates (x right, y down, origin at the top-left pixel's corner).
+        depth: ``(N,)`` float32 relative depth in pixels (larger = farther from the camera), or None if the
+            backend gives none. Only differences between points are meaningful.
+        score: detection confidence in [0, 1].
+    """
+
+    points: np.ndarray
+    depth: np.ndarray | None
+    score: float
+
+
+class LandmarkBackend(Protocol):
+    """A landmark detector. Construct, call :meth:`detect` per frame in time order, then :meth:`close`."""
+
+    name: str
+    """Short identifier stored in the take's metadata, e.g. ``"mediapipe"``."""
+    num_points: int
+    """N, the number of points :meth:`detect` returns."""
+    model_vertices: np.ndarray
+    """``(N,)`` int, the face-model vertex each point corresponds to, or -1 for points with none (iris)."""
+
+    def detect(self, image_bgr: np.ndarray) -> LandmarkResult | None:
+        """Landmarks of the most prominent face in ``(H, W, 3)`` uint8 BGR ``image_bgr``, or None if no face."""
+        ...
+
+    def close(self) -> None:
+        """Release the detector."""
+        ...

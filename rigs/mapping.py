@@ -1,0 +1,165 @@
+"""Retargeting mappings between shape sets (``rigs/mappings/*.toml`` and user files).
+
+A mapping is a list of links. Each link reads one source channel and adds
+``clip(gain * source + offset, clamp[0], clamp[1])`` to one target channel; every target is finally clipped to
+``[0, 1]``. One source may feed many targets and many sources may feed one target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from .names import RigDataError, load_names
+
+__all__ = ["MAPPINGS_DIR", "Link", "Mapping", "load_mapping", "mapping_presets"]
+
+MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
+SCHEMA_VERSION = 1
+_LINK_KEYS = {"source", "target", "gain", "offset", "clamp"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    """One source channel feeding one target channel."""
+
+    source: str
+    target: str
+    gain: float = 1.0
+    offset: float = 0.0
+    clamp: tuple[float, float] = (0.0, 1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Mapping:
+    """A retargeting mapping from an ordered source name list to an ordered target name list.
+
+    Attributes:
+        name: preset or file stem, e.g. ``"facewarehouse46_to_arkit52"``.
+        source_names: ordered source channels (the order of the weight arrays passed to :meth:`apply`).
+        target_names: ordered target channels.
+        links: the links; every ``source`` is in ``source_names``, every ``target`` in ``target_names``.
+    """
+
+    name: str
+    source_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+    links: tuple[Link, ...]
+
+    def apply(self, weights: np.ndarray) -> np.ndarray:
+        """Map source weights to target weights.
+
+        Args:
+            weights: ``(T, S)`` float, S = ``len(source_names)``, values in [0, 1].
+
+        Returns:
+            ``(T, G)`` float32, G = ``len(target_names)``, in [0, 1]; targets with no link are 0.
+
+        Example:
+            >>> m = load_mapping("facewarehouse46_to_arkit52")
+            >>> w = np.zeros((1, 46), np.float32); w[0, 0] = 0.8   # EyeBlink_L
+            >>> float(m.apply(w)[0, m.target_names.index("eyeBlinkLeft")])
+            0.800000011920929
+        """
+        weights = np.asarray(weights, dtype=np.float32)
+        if weights.ndim != 2 or weights.shape[1] != len(self.source_names):
+            raise ValueError(
+                f"mapping {self.name}: weights must be (T, {len(self.source_names)}), got {weights.shape}"
+            )
+        src = np.array([self.source_names.index(k.source) for k in self.links], dtype=np.intp)
+        tgt = np.array([self.target_names.index(k.target) for k in self.links], dtype=np.intp)
+        gain = np.array([k.gain for k in self.links], dtype=np.float32)
+        offset = np.array([k.offset for k in self.links], dtype=np.float32)
+        lo = np.array([k.clamp[0] for k in self.links], dtype=np.float32)
+        hi = np.array([k.clamp[1] for k in self.links], dtype=np.float32)
+        contributions = np.clip(weights[:, src] * gain + offset, lo, hi)  # (T, n_links)
+        out = np.zeros((weights.shape[0], len(self.target_names)), dtype=np.float32)
+        np.add.at(out.T, tgt, contributions.T)
+        return np.clip(out, 0.0, 1.0)
+
+    def targets_of(self, source: str) -> tuple[str, ...]:
+        """The target channels a source channel feeds."""
+        return tuple(k.target for k in self.links if k.source == source)
+
+    def swapped_left_right(self) -> Mapping:
+        """The same mapping for a mirrored rig: every target's Left/Right side is exchanged."""
+        from .matching import swap_side  # local: matching imports nothing from here
+
+        valid = set(self.target_names)
+        links = tuple(
+            dataclasses.replace(k, target=swap_side(k.target) if swap_side(k.target) in valid else k.target)
+            for k in self.links
+        )
+        return dataclasses.replace(self, links=links)
+
+
+def mapping_presets() -> tuple[str, ...]:
+    """The shipped mapping presets, e.g. ``('arkit52_to_facewarehouse46', ...)``."""
+    return tuple(sorted(p.stem for p in MAPPINGS_DIR.glob("*.toml")))
+
+
+def load_mapping(preset_or_path: str | Path) -> Mapping:
+    """Load a shipped preset by name or a custom mapping file by path.
+
+    A custom file has the same form as the presets: ``schema``, ``source`` and ``target`` (name-list names, or
+    explicit ``source_names`` / ``target_names`` lists for a custom rig) and ``links``.
+
+    Raises:
+        RigDataError: unknown preset, unreadable file, unknown keys or names; the message says which.
+    """
+    path = Path(preset_or_path)
+    if not path.suffix:
+        path = MAPPINGS_DIR / f"{preset_or_path}.toml"
+        if not path.is_file():
+            raise RigDataError(f"unknown mapping preset {preset_or_path!r}; known: {', '.join(mapping_presets())}")
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except OSError as err:
+        raise RigDataError(f"cannot read mapping file {path}: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise RigDataError(f"{path}: not valid TOML: {err}") from None
+    if data.get("schema") != SCHEMA_VERSION:
+        raise RigDataError(f"{path}: schema must be {SCHEMA_VERSION}, got {data.get('schema')!r}")
+    source_names = _names_of(data, "source", path)
+    target_names = _names_of(data, "target", path)
+    links = []
+    for i, raw in enumerate(data.get("links", [])):
+        unknown = set(raw) - _LINK_KEYS
+        if unknown:
+            raise RigDataError(f"{path}: link {i}: unknown keys {sorted(unknown)}")
+        try:
+            link = Link(
+                source=str(raw["source"]),
+                target=str(raw["target"]),
+                gain=float(raw.get("gain", 1.0)),
+                offset=float(raw.get("offset", 0.0)),
+                clamp=tuple(float(c) for c in raw.get("clamp", (0.0, 1.0))),  # type: ignore[arg-type]
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise RigDataError(f"{path}: link {i} is malformed ({err})") from None
+        if link.source not in source_names:
+            raise RigDataError(f"{path}: link {i}: source {link.source!r} is not a source channel")
+        if link.target not in target_names:
+            raise RigDataError(f"{path}: link {i}: target {link.target!r} is not a target channel")
+        if len(link.clamp) != 2 or link.clamp[0] > link.clamp[1]:
+            raise RigDataError(f"{path}: link {i}: clamp must be [low, high] with low <= high")
+        links.append(link)
+    if not links:
+        raise RigDataError(f"{path}: no links")
+    return Mapping(path.stem, source_names, target_names, tuple(links))
+
+
+def _names_of(data: dict, side: str, path: Path) -> tuple[str, ...]:
+    explicit = data.get(f"{side}_names")
+    if explicit is not None:
+        if not isinstance(explicit, list) or not all(isinstance(n, str) for n in explicit):
+            raise RigDataError(f"{path}: '{side}_names' must be a list of strings")
+        return tuple(explicit)
+    list_name = data.get(side)
+    if not isinstance(list_name, str):
+        raise RigDataError(f"{path}: needs '{side}' (a name list) or '{side}_names'")
+    return load_names(list_name)
