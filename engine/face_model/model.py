@@ -1,0 +1,126 @@
+"""The engine's linear face model (the project's own work; no third-party face-model data).
+
+    points(identity, expression) = neutral + sum_k identity[k] * identity_basis[k] + sum_e expression[e] * expression_basis[e]
+
+over 478 points: MediaPipe Face Mesh's 468 mesh vertices plus its 10 iris points (which belong to no triangle).
+Units are centimetres in the MODEL frame (see :mod:`engine.conventions`). The file ``engine/data/face_model.npz``
+is made by ``python -m engine build-model`` (:mod:`engine.face_model.build`); its keys:
+
+- ``neutral`` float32 (468, 3), ``iris_neutral`` float32 (10, 3)
+- ``expression_basis`` float32 (46, 468, 3), ``iris_expression_basis`` float32 (46, 10, 3), ``expression_names`` (46,)
+- ``identity_basis`` float32 (K, 468, 3), ``iris_identity_basis`` float32 (K, 10, 3)
+- ``triangles`` int32 (F, 3), ``edges`` int32 (E, 2), ``mirror`` int64 (478,)
+- ``eye_centers`` float32 (2, 3) [left, right] eyeball centres, ``eye_radius`` float32 ()
+- ``region_*`` int32 vertex index lists (:class:`engine.face_model.regions.FaceRegions`)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MissingModelFile
+from .regions import FaceRegions
+from .topology import NUM_MESH_VERTICES
+
+__all__ = ["DEFAULT_MODEL_PATH", "FaceModel", "load_face_model", "save_face_model"]
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "face_model.npz"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FaceModel:
+    """The linear face model over P = 478 points (468 mesh + 10 iris).
+
+    Attributes:
+        neutral: ``(P, 3)`` float32 cm.
+        identity_basis: ``(K, P, 3)`` float32 cm per unit coefficient.
+        expression_basis: ``(46, P, 3)`` float32 cm at weight 1.
+        expression_names: the 46 FaceWarehouse names, in basis order.
+        triangles: ``(F, 3)`` int32 over the 468 mesh vertices, counter-clockwise from outside.
+        edges: ``(E, 2)`` int32 mesh edges.
+        mirror: ``(P,)`` int64, the point at each point's mirror position.
+        eye_centers: ``(2, 3)`` float32 [left, right] eyeball centres, cm.
+        eye_radius: eyeball radius, cm.
+        regions: named vertex regions.
+    """
+
+    neutral: np.ndarray
+    identity_basis: np.ndarray
+    expression_basis: np.ndarray
+    expression_names: tuple[str, ...]
+    triangles: np.ndarray
+    edges: np.ndarray
+    mirror: np.ndarray
+    eye_centers: np.ndarray
+    eye_radius: float
+    regions: FaceRegions
+
+    @property
+    def num_points(self) -> int:
+        return self.neutral.shape[0]
+
+    @property
+    def num_identity(self) -> int:
+        return self.identity_basis.shape[0]
+
+    def points(self, identity: np.ndarray | None = None, expression: np.ndarray | None = None) -> np.ndarray:
+        """Model points for coefficients.
+
+        Args:
+            identity: ``(K,)`` or None (the generic neutral).
+            expression: ``(46,)`` or ``(T, 46)`` weights, or None.
+
+        Returns:
+            ``(P, 3)`` or ``(T, P, 3)`` float32 cm.
+        """
+        base = self.neutral if identity is None else self.neutral + np.tensordot(identity, self.identity_basis, 1)
+        if expression is None:
+            return base.astype(np.float32)
+        return (base + np.tensordot(expression, self.expression_basis, 1)).astype(np.float32)
+
+
+def save_face_model(path: str | Path, model: FaceModel) -> None:
+    """Write the model file (keys as in the module docstring)."""
+    n = NUM_MESH_VERTICES
+    np.savez_compressed(
+        path,
+        neutral=model.neutral[:n],
+        iris_neutral=model.neutral[n:],
+        expression_basis=model.expression_basis[:, :n],
+        iris_expression_basis=model.expression_basis[:, n:],
+        expression_names=np.array(model.expression_names),
+        identity_basis=model.identity_basis[:, :n],
+        iris_identity_basis=model.identity_basis[:, n:],
+        triangles=model.triangles,
+        edges=model.edges,
+        mirror=model.mirror,
+        eye_centers=model.eye_centers,
+        eye_radius=np.float32(model.eye_radius),
+        **model.regions.as_arrays(),
+    )
+
+
+def load_face_model(path: str | Path | None = None) -> FaceModel:
+    """Load the model file (default: the engine's own ``engine/data/face_model.npz``)."""
+    path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+    if not path.is_file():
+        raise MissingModelFile(f"face model not found at {path}: make it with 'python -m engine build-model'")
+    with np.load(path, allow_pickle=False) as f:
+        data = {k: f[k] for k in f.files}
+    return FaceModel(
+        neutral=np.concatenate([data["neutral"], data["iris_neutral"]]).astype(np.float32),
+        identity_basis=np.concatenate([data["identity_basis"], data["iris_identity_basis"]], axis=1).astype(np.float32),
+        expression_basis=np.concatenate([data["expression_basis"], data["iris_expression_basis"]], axis=1).astype(
+            np.float32
+        ),
+        expression_names=tuple(str(s) for s in data["expression_names"]),
+        triangles=data["triangles"].astype(np.int32),
+        edges=data["edges"].astype(np.int32),
+        mirror=data["mirror"].astype(np.int64),
+        eye_centers=data["eye_centers"].astype(np.float32),
+        eye_radius=float(data["eye_radius"]),
+        regions=FaceRegions.from_arrays(data),
+    )
