@@ -1,0 +1,336 @@
+"""Input frames from a video file, an image sequence (folder or glob pattern) or a single image.
+
+Frames stream one at a time: a :class:`FrameSource` never holds more than the frame being yielded, so memory does
+not grow with clip length. Times are real: for video, each frame's presentation timestamp from the container
+(``cv2.CAP_PROP_POS_MSEC`` read after decoding the frame), so a variable-frame-rate phone clip does not drift;
+``index / fps`` is used only when the container gives no timestamp or one that does not increase. Image
+sequences are timed ``index / fps`` (default :data:`DEFAULT_IMAGE_FPS`).
+
+``start`` / ``end`` select the half-open interval ``[start, end)`` in seconds of the source; yielded ``time`` is
+measured from the first yielded frame, ``source_time`` from the start of the source.
+
+Example:
+    >>> with open_source("clip.mp4", start=1.0) as src:      # doctest: +SKIP
+    ...     for frame in src:
+    ...         detect(frame.image)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["DEFAULT_IMAGE_FPS", "IMAGE_SUFFIXES", "Frame", "FrameSource", "natural_sort_key", "open_source"]
+
+DEFAULT_IMAGE_FPS = 30.0
+"""Frame rate assumed for image sequences (override with ``fps=``): the most common phone / webcam rate."""
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+"""File suffixes read as images (lower case); anything else is tried as a video."""
+_TIME_EPSILON_S = 1e-6  # timestamps closer than this are "equal" (container ms rounding)
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """One input frame.
+
+    Attributes:
+        index: 0-based position among the frames this source yields.
+        time: seconds from the first yielded frame (0.0 for it), non-decreasing.
+        image: ``(H, W, 3)`` uint8 BGR pixels.
+        source_time: seconds from the start of the source (``time`` + the first frame's source time).
+    """
+
+    index: int
+    time: float
+    image: np.ndarray
+    source_time: float = 0.0
+
+
+def natural_sort_key(name: str) -> tuple:
+    """Sort key that orders digit runs by value: ``img2`` before ``img10``.
+
+    Example:
+        >>> sorted(["img10.png", "img2.png", "img1.png"], key=natural_sort_key)
+        ['img1.png', 'img2.png', 'img10.png']
+    """
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", name))
+
+
+class FrameSource:
+    """Frames of one input; create with :func:`open_source`. Iterable (each iteration starts again at ``start``).
+
+    Attributes:
+        name: the input's name (file stem; folder name for a folder; pattern stem for a glob).
+        path: the path or pattern it was opened from.
+        kind: ``"video"``, ``"images"`` or ``"image"``.
+        fps: frames per second: the container's rate for video, ``fps=`` or :data:`DEFAULT_IMAGE_FPS` for images.
+        size: ``(width, height)`` in pixels.
+        frame_count: frames expected in ``[start, end)`` (an estimate for video), or None if unknown.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        name: str,
+        kind: str,
+        fps: float,
+        size: tuple[int, int],
+        frame_count: int | None,
+        start: float,
+        end: float | None,
+        files: tuple[Path, ...] = (),
+        fps_override: bool = False,
+    ) -> None:
+        self.path = path
+        self.name = name
+        self.kind = kind
+        self.fps = fps
+        self.size = size
+        self.frame_count = frame_count
+        self._start = start
+        self._end = end
+        self._files = files
+        self._fps_override = fps_override
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"FrameSource({self.kind} {self.path!r}, {self.size[0]}x{self.size[1]}, {self.fps:g} fps)"
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Mark the source closed (iterators hold their own decoder and release it when exhausted or closed)."""
+        self._closed = True
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._closed:
+            raise InputError(f"{self.path}: the frame source is closed")
+        source_frames = self._iter_video() if self.kind == "video" else self._iter_images()
+        first: float | None = None
+        index = 0
+        for source_time, image in source_frames:
+            if first is None:
+                first = source_time
+            yield Frame(index=index, time=source_time - first, image=image, source_time=source_time)
+            index += 1
+
+    def _in_range(self, t: float) -> bool:
+        return t >= self._start - _TIME_EPSILON_S
+
+    def _past_end(self, t: float) -> bool:
+        return self._end is not None and t >= self._end - _TIME_EPSILON_S
+
+    def _iter_images(self) -> Iterator[tuple[float, np.ndarray]]:
+        cv2 = _cv2()
+        for i, file in enumerate(self._files):
+            t = i / self.fps
+            if self._past_end(t):
+                return
+            if not self._in_range(t):
+                continue
+            image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+            if image is None:
+                raise InputError(f"cannot read image {file} (corrupt, or not an image format OpenCV reads)")
+            if (image.shape[1], image.shape[0]) != self.size:
+                raise InputError(
+                    f"image sequence frames must all be {self.size[0]}x{self.size[1]}; "
+                    f"{file.name} is {image.shape[1]}x{image.shape[0]}"
+                )
+            yield t, image
+
+    def _iter_video(self) -> Iterator[tuple[float, np.ndarray]]:
+        cv2 = _cv2()
+        cap = cv2.VideoCapture(self.path)
+        try:
+            if not cap.isOpened():
+                raise InputError(f"cannot open video {self.path}")
+            if self._start > 0:
+                cap.set(cv2.CAP_PROP_POS_MSEC, self._start * 1000.0)
+            previous = -math.inf
+            while True:
+                ok, image = cap.read()
+                if not ok or image is None:
+                    return
+                t = _frame_time(cap, cv2, self._start, self.fps, previous, use_container=not self._fps_override)
+                previous = t
+                if self._past_end(t):
+                    return
+                if not self._in_range(t):
+                    continue  # seeking landed on a keyframe before start: decode forward
+                yield t, _as_bgr(image, cv2)
+        finally:
+            cap.release()
+
+
+def open_source(
+    path: str | Path,
+    *,
+    start: float | None = None,
+    end: float | None = None,
+    fps: float | None = None,
+) -> FrameSource:
+    """Open a video file, an image folder, a glob pattern of images or one image.
+
+    Args:
+        path: a video file (anything ``cv2.VideoCapture`` reads), a folder of images, a glob pattern such as
+            ``"shots/img_*.png"``, or one image file. Image sequences are ordered by :func:`natural_sort_key`.
+        start: first second to yield (source time), default the beginning. Video seeks there.
+        end: stop before this second (source time), default the end.
+        fps: frame rate of an image sequence (default :data:`DEFAULT_IMAGE_FPS`). For a video it overrides the
+            container's rate and its timestamps (frames are timed ``index / fps``), for files whose rate is wrong.
+
+    Returns:
+        The source; use it as a context manager and iterate it for :class:`Frame` objects.
+
+    Raises:
+        InputError: missing file, folder or pattern with no images, a video that opens but yields no frame, an
+            unsupported file, an empty ``[start, end)`` interval, or a bad ``fps``.
+    """
+    start_s = 0.0 if start is None else float(start)
+    if start_s < 0 or not math.isfinite(start_s):
+        raise InputError(f"start must be a time in seconds >= 0; got {start}")
+    if end is not None and not float(end) > start_s:
+        raise InputError(f"end ({end} s) must be after start ({start_s} s)")
+    if fps is not None and not (math.isfinite(fps) and fps > 0):
+        raise InputError(f"fps must be a positive number; got {fps}")
+    text = str(path)
+    p = Path(text)
+    if _GLOB_CHARS.search(text) and not p.exists():
+        files = tuple(Path(f) for f in glob.glob(text) if Path(f).suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise InputError(f"no images match {text!r} (readable suffixes: {', '.join(IMAGE_SUFFIXES)})")
+        return _image_source(text, _pattern_name(p), files, start_s, end, fps)
+    if not p.exists():
+        raise InputError(f"input not found: {text}")
+    if p.is_dir():
+        files = tuple(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise InputError(f"folder {text} has no images (readable suffixes: {', '.join(IMAGE_SUFFIXES)})")
+        return _image_source(text, p.name, files, start_s, end, fps)
+    if p.suffix.lower() in IMAGE_SUFFIXES:
+        return _image_source(text, p.stem, (p,), start_s, end, fps)
+    return _video_source(p, start_s, end, fps)
+
+
+def _image_source(
+    text: str, name: str, files: tuple[Path, ...], start: float, end: float | None, fps: float | None
+) -> FrameSource:
+    cv2 = _cv2()
+    files = tuple(sorted(files, key=lambda f: natural_sort_key(f.name)))
+    rate = DEFAULT_IMAGE_FPS if fps is None else float(fps)
+    first_index = math.ceil(start * rate - _TIME_EPSILON_S * rate)
+    last_index = len(files) if end is None else min(len(files), math.ceil(end * rate - _TIME_EPSILON_S * rate))
+    if first_index >= last_index:
+        raise InputError(f"{text}: no frames in [{start}, {end}) s ({len(files)} images at {rate:g} fps)")
+    probe = cv2.imread(str(files[first_index]), cv2.IMREAD_COLOR)
+    if probe is None:
+        raise InputError(f"cannot read image {files[first_index]} (corrupt, or not an image format OpenCV reads)")
+    kind = "image" if len(files) == 1 and Path(text).is_file() else "images"
+    return FrameSource(
+        path=text,
+        name=name,
+        kind=kind,
+        fps=rate,
+        size=(int(probe.shape[1]), int(probe.shape[0])),
+        frame_count=last_index - first_index,
+        start=start,
+        end=end,
+        files=files,
+    )
+
+
+def _video_source(p: Path, start: float, end: float | None, fps: float | None) -> FrameSource:
+    cv2 = _cv2()
+    cap = cv2.VideoCapture(str(p))
+    try:
+        if not cap.isOpened():
+            raise InputError(f"unsupported input {p}: not a video OpenCV can open, an image, or an image folder")
+        rate = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        if fps is not None:
+            rate = float(fps)
+        if not (math.isfinite(rate) and rate > 0):
+            raise InputError(f"video {p} reports no frame rate; pass fps= to time its frames")
+        ok, image = cap.read()
+        if not ok or image is None:
+            raise InputError(f"cannot read video {p}: it opens but yields no frames (corrupt or unsupported codec)")
+        size = (int(image.shape[1]), int(image.shape[0]))
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    finally:
+        cap.release()
+    frame_count: int | None = None
+    if count > 0:
+        duration = count / rate
+        stop = duration if end is None else min(end, duration)
+        frame_count = max(0, round((stop - start) * rate))
+        if start >= duration:
+            raise InputError(f"start ({start} s) is past the end of {p.name} ({duration:.3f} s)")
+    return FrameSource(
+        path=str(p),
+        name=p.stem,
+        kind="video",
+        fps=rate,
+        size=size,
+        frame_count=frame_count,
+        start=start,
+        end=end,
+        fps_override=fps is not None,
+    )
+
+
+def _frame_time(cap, cv2, origin: float, fps: float, previous: float, *, use_container: bool) -> float:
+    """Source time in seconds of the frame just read: the container's timestamp, else one frame step on.
+
+    ``origin`` is the time assumed for the first decoded frame when the container gives none (0, or the seek
+    target); ``previous`` the time of the previously decoded frame (``-inf`` before the first).
+    """
+    fallback = origin if previous == -math.inf else previous + 1.0 / fps
+    if not use_container:
+        return fallback
+    msec = cap.get(cv2.CAP_PROP_POS_MSEC)
+    t = msec / 1000.0 if msec is not None and math.isfinite(msec) else math.nan
+    if not math.isfinite(t) or t < 0 or (previous != -math.inf and t <= previous + _TIME_EPSILON_S):
+        return fallback
+    return t
+
+
+def _as_bgr(image: np.ndarray, cv2) -> np.ndarray:
+    """``(H, W, 3)`` uint8 BGR from whatever the decoder gave (grey, BGRA, 16 bit)."""
+    if image.dtype != np.uint8:
+        image = (image / 257.0).astype(np.uint8) if image.dtype == np.uint16 else image.astype(np.uint8)
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
+def _pattern_name(p: Path) -> str:
+    """A readable name for a glob pattern: the stem without wildcards (``img_*.png`` -> ``img``)."""
+    stem = _GLOB_CHARS.split(p.stem)[0].rstrip("_-. ")
+    return stem or p.parent.name or "images"
+
+
+def _cv2():
+    """OpenCV, imported on first use (heavy; keeps ``import engine.video_source`` free)."""
+    try:
+        import cv2
+    except ImportError as err:  # pragma: no cover - cv2 is a core dependency
+        from .errors import MissingDependency
+
+        raise MissingDependency("reading video needs OpenCV: pip install opencv-python-headless") from err
+    return cv2
