@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from .mapping import Link, Mapping, load_mapping, mapping_presets
 from .matching import MatchReport, match_shape_keys, normalize_shape_name
-from .names import load_names, name_lists
+from .names import RigDataError, load_names, name_lists
 
 __all__ = [
     "Link",
     "Mapping",
     "MatchReport",
+    "RigDataError",
     "load_mapping",
     "load_names",
     "mapping_presets",
