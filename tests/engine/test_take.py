@@ -292,3 +292,42 @@ def _rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     )
     assert math.isclose(np.linalg.det(r), 1.0, abs_tol=1e-6)
     return r @ v
+
+
+class TestSummarizeTake:
+    """engine/take_summary.py (tested here: the summary is a view of the take)."""
+
+    def test_smoke(self):
+        from engine.take_summary import summarize_take
+
+        text = summarize_take(_sample_take())
+        assert "frames      12 at 30 fps" in text and "unit" in text
+
+    def test_feature_coverage_duration_and_ranges(self):
+        from engine.take_summary import summarize_take
+
+        take = _sample_take(frames=60)
+        expression = np.zeros((60, 46), np.float32)
+        expression[:, load_names("facewarehouse46").index("JawOpen")] = np.linspace(0.0, 0.5, 60)
+        confidence = np.ones(60, np.float32)
+        confidence[:15] = 0.0  # a quarter of the frames without a face: excluded from statistics
+        ypr = np.zeros((60, 3))
+        ypr[:, 0] = np.radians(20.0)
+        take = dataclasses.replace(
+            take, expression=expression, confidence=confidence, head_rotation=ypr_to_head_rotation(ypr)
+        )
+        lines = summarize_take(take).splitlines()
+        assert "duration 0:02.000" in lines[2]
+        assert lines[3].startswith("face        45/60 frames (75.0%)")
+        jaw = next(line for line in lines if line.startswith("JawOpen")).split()
+        assert float(jaw[1]) == pytest.approx(15 * 0.5 / 59, abs=1e-3) and float(jaw[3]) == pytest.approx(0.5)
+        yaw = next(line for line in lines if line.startswith("head yaw")).split()
+        assert [float(v) for v in yaw[2:5]] == pytest.approx([20.0, 20.0, 20.0], abs=1e-3) and yaw[-1] == "deg"
+        assert sum(1 for line in lines if line.startswith(("Eye", "Brows", "Jaw", "Mouth", "Lips", "Chin",
+                                                           "Sneer", "Puff", "Cheek"))) == 46
+
+    def test_cardinality_empty_take(self):
+        from engine.take_summary import summarize_take
+
+        take = neutral_take(np.zeros(0), make_meta(fps=30, frame_size=(1, 1), source="e", backend="none"))
+        assert "frames      0 at 30 fps" in summarize_take(take)
