@@ -1,0 +1,158 @@
+"""The default landmark backend: MediaPipe Face Mesh (legacy solutions API), 478 points with eyelids and iris.
+
+Tracking mode for video (``static_image_mode=False``: the mesh model follows the face from frame to frame, the
+detector runs only when tracking is lost). Small faces, which the mesh's own short-range detector misses, go
+through a second path: the full-range face detector (or the previous frame's landmarks) gives a box, the frame is
+cropped around it and upscaled, and a second Face Mesh tracks inside the crop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..errors import MissingDependency
+from .base import LandmarkResult
+
+__all__ = ["MediaPipeConfig", "MediaPipeFaceMesh"]
+
+NUM_POINTS = 478  # 468 mesh vertices + 10 iris points (refine_landmarks=True)
+NUM_MESH_VERTICES = 468
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaPipeConfig:
+    """Settings of the MediaPipe backend.
+
+    Attributes:
+        static_image_mode: True for unrelated stills (detect every image), False for video (track).
+        min_detection_confidence: the detector's threshold (MediaPipe's default 0.5).
+        min_tracking_confidence: below this the mesh re-detects (MediaPipe's default 0.5).
+        small_face_px: faces narrower than this (eye-corner to eye-corner x 3, ~face width) use the crop path.
+        crop_size_px: the crop path's upscaled crop size.
+        crop_margin: crop side = margin x face width.
+    """
+
+    static_image_mode: bool = False
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    small_face_px: float = 160.0
+    crop_size_px: int = 384
+    crop_margin: float = 2.2
+
+
+class MediaPipeFaceMesh:
+    """MediaPipe Face Mesh as a :class:`~engine.landmarks.base.LandmarkBackend` (478 points + depth)."""
+
+    name = "mediapipe"
+    num_points = NUM_POINTS
+
+    def __init__(self, cfg: MediaPipeConfig = MediaPipeConfig()):
+        try:
+            import mediapipe as mp  # noqa: PLC0415 (optional heavy dependency, loaded on use)
+        except ImportError as err:
+            raise MissingDependency(
+                "the 'mediapipe' backend needs mediapipe==0.10.21: run the README's set-up (bash .ci/setup)"
+            ) from err
+        self.cfg = cfg
+        self.model_vertices = np.r_[np.arange(NUM_MESH_VERTICES), -np.ones(NUM_POINTS - NUM_MESH_VERTICES, int)]
+        kwargs = dict(
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=cfg.min_detection_confidence,
+            min_tracking_confidence=cfg.min_tracking_confidence,
+        )
+        self._mp = mp
+        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=cfg.static_image_mode, **kwargs)
+        self._crop_kwargs = kwargs
+        self._crop_mesh = None  # made on first need
+        self._detector = None
+        self._crop_center: np.ndarray | None = None  # (2,) px, the previous small face's centre
+        self._crop_side = 0.0
+
+    def detect(self, image_bgr: np.ndarray) -> LandmarkResult | None:
+        """Landmarks of the face in a ``(H, W, 3)`` uint8 BGR frame, or None."""
+        rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
+        h, w = rgb.shape[:2]
+        if self._crop_center is None:
+            result = self._mesh_points(self._mesh, rgb, w, h)
+            if result is not None and _face_width(result.points) >= self.cfg.small_face_px:
+                return result
+            if result is not None:  # small but found: track it in a crop from now on
+                self._set_crop(result.points)
+        return self._detect_small(rgb, w, h)
+
+    def _detect_small(self, rgb: np.ndarray, w: int, h: int) -> LandmarkResult | None:
+        if self._crop_center is None and not self._detect_box(rgb, w, h):
+            return None
+        import cv2  # noqa: PLC0415
+
+        side = self._crop_side
+        x0, y0 = self._crop_center - side / 2
+        scale = self.cfg.crop_size_px / side
+        affine = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], dtype=np.float64)
+        crop = cv2.warpAffine(rgb, affine, (self.cfg.crop_size_px,) * 2, flags=cv2.INTER_LINEAR)
+        if self._crop_mesh is None:
+            self._crop_mesh = self._mp.solutions.face_mesh.FaceMesh(static_image_mode=False, **self._crop_kwargs)
+        result = self._mesh_points(self._crop_mesh, crop, self.cfg.crop_size_px, self.cfg.crop_size_px)
+        if result is None:
+            self._crop_center = None
+            return None
+        points = result.points / scale + np.array([x0, y0], dtype=np.float32)
+        depth = result.depth / scale
+        if _face_width(points) >= 1.3 * self.cfg.small_face_px:  # grew large: back to the full-frame path
+            self._crop_center = None
+        else:
+            self._set_crop(points)
+        return LandmarkResult(points.astype(np.float32), depth.astype(np.float32), result.score)
+
+    def _set_crop(self, points: np.ndarray) -> None:
+        self._crop_center = points[:NUM_MESH_VERTICES].mean(axis=0).astype(np.float64)
+        self._crop_side = max(self.cfg.crop_margin * _face_width(points), 32.0)
+
+    def _detect_box(self, rgb: np.ndarray, w: int, h: int) -> bool:
+        """Find a face with the full-range detector; set the crop around it. False if none."""
+        if self._detector is None:
+            self._detector = self._mp.solutions.face_detection.FaceDetection(
+                model_selection=1, min_detection_confidence=self.cfg.min_detection_confidence
+            )
+        out = self._detector.process(rgb)
+        if not out.detections:
+            return False
+        best = max(out.detections, key=lambda d: d.score[0])
+        box = best.location_data.relative_bounding_box
+        cx, cy = (box.xmin + box.width / 2) * w, (box.ymin + box.height / 2) * h
+        self._crop_center = np.array([cx, cy])
+        self._crop_side = max(self.cfg.crop_margin * box.width * w, 32.0)
+        return True
+
+    @staticmethod
+    def _mesh_points(mesh, rgb: np.ndarray, w: int, h: int) -> LandmarkResult | None:
+        out = mesh.process(rgb)
+        if not out.multi_face_landmarks:
+            return None
+        lm = out.multi_face_landmarks[0].landmark
+        arr = np.array([(p.x * w, p.y * h, p.z * w) for p in lm], dtype=np.float32)
+        return LandmarkResult(arr[:, :2].copy(), arr[:, 2].copy(), 1.0)
+
+    def close(self) -> None:
+        for m in (self._mesh, self._crop_mesh, self._detector):
+            if m is not None:
+                m.close()
+
+    def __enter__(self) -> MediaPipeFaceMesh:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# Eye outer corners (subject's right 33, left 263): the face is ~2.3x as wide as their distance.
+_EYE_OUTER_CORNERS = (33, 263)
+_FACE_WIDTH_PER_EYE_SPAN = 2.3
+
+
+def _face_width(points: np.ndarray) -> float:
+    a, b = points[_EYE_OUTER_CORNERS[0]], points[_EYE_OUTER_CORNERS[1]]
+    return float(np.linalg.norm(a - b) * _FACE_WIDTH_PER_EYE_SPAN)
