@@ -256,7 +256,8 @@ def livelink_csv_to_take(path: str | Path, *, fps: float | None = None) -> Take:
             try:
                 values[r, c] = float(row[i])
             except ValueError:
-                raise TakeFormatError(f"{path.name} line {line_no}: column {name}: {row[i]!r} is not a number") from None
+                message = f"{path.name} line {line_no}: column {name}: {row[i]!r} is not a number"
+                raise TakeFormatError(message) from None
             if not math.isfinite(values[r, c]):
                 raise TakeFormatError(f"{path.name} line {line_no}: column {name}: {row[i]!r} is not finite")
 

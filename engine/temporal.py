@@ -120,8 +120,9 @@ def one_euro(x: np.ndarray, time: np.ndarray, cfg: FilterConfig) -> np.ndarray:
         raise ValueError(f"one_euro: time must be (T,) = ({x.shape[0]},); got shape {time.shape}")
     if not np.isfinite(x).all():
         raise ValueError("one_euro: x has NaN / inf values; call bridge_gaps first")
-    if x.shape[0] and (np.diff(time) < 0).any():
-        raise ValueError(f"one_euro: time must be non-decreasing; goes back at frame {int(np.argmax(np.diff(time) < 0)) + 1}")
+    back = np.diff(time) < 0
+    if back.any():
+        raise ValueError(f"one_euro: time must be non-decreasing; goes back at frame {int(np.argmax(back)) + 1}")
     if not cfg.enabled or x.shape[0] == 0:
         return x.astype(np.float32)
     out = np.empty_like(x)
