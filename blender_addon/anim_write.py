@@ -26,6 +26,7 @@ from .filtering import reduce_keys
 
 __all__ = [
     "ACTION_TAG",
+    "active_fcurves",
     "CurveSpec",
     "TakeChannels",
     "begin_take_action",
@@ -108,6 +109,25 @@ class TakeChannels:
             except (AttributeError, TypeError, RuntimeError):
                 pass
         return fc
+
+
+def active_fcurves(id_data: bpy.types.ID) -> list:
+    """The F-Curves that animate ``id_data`` through its active Action (its slot's channelbag on 4.4+)."""
+    anim_data = id_data.animation_data
+    action = anim_data.action if anim_data is not None else None
+    if action is None:
+        return []
+    if has_slotted_actions():
+        slot = anim_data.action_slot
+        if slot is None:
+            return []
+        for layer in action.layers:
+            for strip in layer.strips:
+                bag = strip.channelbag(slot)
+                if bag is not None:
+                    return list(bag.fcurves)
+        return []
+    return list(action.fcurves)
 
 
 def _ensure_slot(action: bpy.types.Action, anim_data: bpy.types.AnimData, id_type: str, slot_name: str):

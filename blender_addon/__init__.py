@@ -1,0 +1,50 @@
+"""FaceWarehouse Mocap: track a face video with the engine, bake FaceWarehouse-46 shape keys, retarget.
+
+A Blender extension (``blender_manifest.toml``; no ``bl_info``). Importing this package does nothing;
+``register()`` registers the classes and ``scene.facemocap``. From a repository checkout,
+``import blender_addon; blender_addon.register()`` works with the ``bpy`` module (tests, batch). See README.md
+for the layers.
+"""
+
+from __future__ import annotations
+
+__all__ = ["register", "unregister"]
+
+
+def _classes():
+    from . import operators, panels, preferences, properties
+
+    return (*properties.classes, *preferences.classes, *operators.classes, *panels.classes)
+
+
+_registered: list = []
+
+
+def register() -> None:
+    """Register every class and ``bpy.types.Scene.facemocap``. Idempotent."""
+    import bpy
+
+    from .properties import FACEMOCAP_PG_settings
+
+    if _registered:
+        return
+    for cls in _classes():
+        bpy.utils.register_class(cls)
+        _registered.append(cls)
+    bpy.types.Scene.facemocap = bpy.props.PointerProperty(type=FACEMOCAP_PG_settings)
+
+
+def unregister() -> None:
+    """Undo :func:`register`; a running tracking job is cancelled first."""
+    import bpy
+
+    from .operators import track
+
+    job = track._active.pop("job", None)
+    if job is not None:
+        job.cancel()
+    if hasattr(bpy.types.Scene, "facemocap"):
+        del bpy.types.Scene.facemocap
+    for cls in reversed(_registered):
+        bpy.utils.unregister_class(cls)
+    _registered.clear()

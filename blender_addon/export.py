@@ -1,0 +1,88 @@
+"""Export a baked take (the animation on a mesh's shape keys) to Live Link Face CSV (bpy layer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+from ._rigs import rigs
+from .anim_write import active_fcurves
+from .bake import scene_fps
+from .livelink_csv import take_to_livelink, write_livelink_csv
+from .processing import ProcessSettings, process_take
+from .take_io import Take
+
+__all__ = ["ExportError", "baked_arkit_weights", "export_livelink"]
+
+
+class ExportError(RuntimeError):
+    """Nothing exportable (no mesh, no shape-key animation); the message says what is missing."""
+
+
+def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray]:
+    """Sample a mesh's shape-key animation at every scene frame of its Action, as ARKit-52 weights.
+
+    A rig with ARKit-named keys is read directly; a FaceWarehouse-46 rig is read and mapped with the
+    ``facewarehouse46_to_arkit52`` preset.
+
+    Returns:
+        ``(time (T,) seconds from the first key, weights (T, 52) float32)``.
+
+    Raises:
+        ExportError: no shape keys or no shape-key animation.
+    """
+    key = getattr(mesh_obj.data, "shape_keys", None)
+    if key is None:
+        raise ExportError(f"'{mesh_obj.name}' has no shape keys")
+    curves = {fc.data_path: fc for fc in active_fcurves(key)}
+    if not curves:
+        raise ExportError(f"'{mesh_obj.name}' has no shape-key animation to export; bake a take first")
+    first = min(fc.range()[0] for fc in curves.values())
+    last = max(fc.range()[1] for fc in curves.values())
+    frames = np.arange(int(np.floor(first)), int(np.ceil(last)) + 1, dtype=np.float64)
+    rig_keys = [kb.name for kb in key.key_blocks if kb != key.reference_key]
+
+    def sample(key_name: str) -> np.ndarray:
+        kb = key.key_blocks[key_name]
+        fc = curves.get(kb.path_from_id("value"))
+        if fc is None:
+            return np.full(len(frames), kb.value, dtype=np.float32)
+        return np.array([fc.evaluate(f) for f in frames], dtype=np.float32)
+
+    arkit = rigs.load_names("arkit52")
+    fw = rigs.load_names("facewarehouse46")
+    m_ar = rigs.match_shape_keys(arkit, rig_keys)
+    m_fw = rigs.match_shape_keys(fw, rig_keys)
+    if len(m_ar.matched) >= len(m_fw.matched):
+        weights = np.zeros((len(frames), len(arkit)), dtype=np.float32)
+        for j, name in enumerate(arkit):
+            if name in m_ar.matched:
+                weights[:, j] = sample(m_ar.matched[name])
+    else:
+        fw_weights = np.zeros((len(frames), len(fw)), dtype=np.float32)
+        for j, name in enumerate(fw):
+            if name in m_fw.matched:
+                fw_weights[:, j] = sample(m_fw.matched[name])
+        weights = rigs.load_mapping("facewarehouse46_to_arkit52").apply(fw_weights)
+    time = (frames - frames[0]) / scene_fps(scene)
+    return time, np.clip(weights, 0.0, 1.0)
+
+
+def export_livelink(scene: bpy.types.Scene, mesh_obj: bpy.types.Object, path: str | Path, *, take: Take | None = None,
+                    settings: ProcessSettings = ProcessSettings()) -> int:
+    """Write the mesh's baked shape-key animation (and the take's head and gaze, if given) as Live Link Face CSV.
+
+    Returns:
+        The number of rows written.
+    """
+    time, weights = baked_arkit_weights(scene, mesh_obj)
+    head = gaze = None
+    if take is not None:
+        processed = process_take(take, settings)
+        idx = np.clip(np.searchsorted(processed.time, time - 1e-6), 0, len(processed.time) - 1)
+        head = None if processed.head_rotation is None else processed.head_rotation[idx]
+        gaze = None if processed.gaze is None else processed.gaze[idx]
+    write_livelink_csv(path, take_to_livelink(time, weights, scene_fps(scene), head_rotation_blender=head, gaze=gaze))
+    return len(time)

@@ -1,0 +1,9 @@
+"""Operators: thin wrappers that read the panel's settings, call the pure and bake layers, and report."""
+
+from __future__ import annotations
+
+from . import bake_ops, calibration, interchange, rig, track
+
+classes = (*track.classes, *bake_ops.classes, *rig.classes, *calibration.classes, *interchange.classes)
+
+__all__ = ["classes"]

@@ -1,0 +1,80 @@
+"""Import and export Live Link Face CSV takes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+from bpy_extras.io_utils import ExportHelper, ImportHelper
+
+from .. import idnames, properties
+from ..export import ExportError, export_livelink
+from ..take_io import TakeError
+from ..takes import open_take
+from .calibration import fill_channel_gains
+
+__all__ = ["FACEMOCAP_OT_export_livelink_csv", "FACEMOCAP_OT_import_livelink_csv", "classes"]
+
+
+class FACEMOCAP_OT_import_livelink_csv(ImportHelper, bpy.types.Operator):
+    """Import a Live Link Face CSV take and bake it onto the current targets"""
+
+    bl_idname = idnames.OP_IMPORT_LIVELINK
+    bl_label = "Import Live Link Face CSV"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filename_ext = ".csv"
+    filter_glob: bpy.props.StringProperty(default="*.csv", options={"HIDDEN"})
+    bake: bpy.props.BoolProperty(name="Bake", default=True, description="Bake it onto the targets right away")
+
+    def execute(self, context):
+        s = properties.settings_of(context)
+        try:
+            take = open_take(self.filepath)
+        except TakeError as err:
+            self.report({"ERROR"}, str(err))
+            return {"CANCELLED"}
+        s.source_type = "TAKE"
+        s.take_path = self.filepath
+        fill_channel_gains(s, take.names)
+        for w in take.warnings[:5]:
+            self.report({"WARNING"}, w)
+        self.report({"INFO"}, f"Imported {take.frame_count} frames at {take.fps:g} fps from {Path(self.filepath).name}")
+        if self.bake and (s.target_mesh or s.head_target):
+            return idnames.call_operator(idnames.OP_BAKE)
+        return {"FINISHED"}
+
+
+class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
+    """Export the target mesh's baked shape-key animation as a Live Link Face CSV"""
+
+    bl_idname = idnames.OP_EXPORT_LIVELINK
+    bl_label = "Export Live Link Face CSV"
+    bl_options = {"REGISTER"}
+
+    filename_ext = ".csv"
+    filter_glob: bpy.props.StringProperty(default="*.csv", options={"HIDDEN"})
+
+    @classmethod
+    def poll(cls, context):
+        return properties.settings_of(context).target_mesh is not None
+
+    def execute(self, context):
+        s = properties.settings_of(context)
+        take = None
+        if s.take_path:
+            try:
+                take = open_take(bpy.path.abspath(s.take_path))
+            except TakeError as err:
+                self.report({"WARNING"}, f"head and gaze not exported: {err}")
+        try:
+            rows = export_livelink(context.scene, s.target_mesh, self.filepath, take=take,
+                                   settings=properties.to_process_settings(s))
+        except (ExportError, OSError) as err:
+            self.report({"ERROR"}, str(err))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Wrote {rows} frames to {self.filepath}")
+        return {"FINISHED"}
+
+
+classes = (FACEMOCAP_OT_import_livelink_csv, FACEMOCAP_OT_export_livelink_csv)

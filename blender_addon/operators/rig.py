@@ -1,0 +1,44 @@
+"""Build the FaceWarehouse-compatible demo rig and make it the bake target."""
+
+from __future__ import annotations
+
+import bpy
+
+from .. import idnames, properties
+from ..face_model import FaceModelError
+from ..rig_build import build_demo_rig
+
+__all__ = ["FACEMOCAP_OT_build_demo_rig", "classes"]
+
+
+class FACEMOCAP_OT_build_demo_rig(bpy.types.Operator):
+    """Add a face mesh with the 46 FaceWarehouse shape keys, eyes and a head bone, and target it"""
+
+    bl_idname = idnames.OP_BUILD_DEMO_RIG
+    bl_label = "Add Demo Rig"
+    bl_options = {"REGISTER", "UNDO"}
+
+    model_path: bpy.props.StringProperty(name="Face Model", subtype="FILE_PATH",
+                                         description="A face_model.npz (empty: the one shipped with the add-on)")
+
+    def execute(self, context):
+        try:
+            rig = build_demo_rig(context.scene, model_path=bpy.path.abspath(self.model_path) or None)
+        except FaceModelError as err:
+            self.report({"ERROR"}, str(err))
+            return {"CANCELLED"}
+        s = properties.settings_of(context)
+        arm = bpy.data.objects[rig.armature]
+        s.target_mesh = bpy.data.objects[rig.mesh]
+        s.head_target = arm
+        s.head_bone = rig.head_bone
+        s.eye_left_target = arm
+        s.eye_left_bone = rig.eye_bones[0]
+        s.eye_right_target = arm
+        s.eye_right_bone = rig.eye_bones[1]
+        s.gaze_mode = "ROTATION"
+        self.report({"INFO"}, f"Demo rig '{rig.armature}' added and set as the bake target")
+        return {"FINISHED"}
+
+
+classes = (FACEMOCAP_OT_build_demo_rig,)

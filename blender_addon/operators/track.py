@@ -1,0 +1,155 @@
+"""Track a video with the engine in a subprocess; a modal timer shows progress; Esc cancels.
+
+The state machine is :class:`bridge.TrackJob` (RUNNING -> DONE / FAILED / CANCELLED); this operator only polls it
+on TIMER events, mirrors progress into ``scene.facemocap`` (panel progress bar) and the status bar, and on DONE
+stores the take and bakes it. The UI stays responsive: every other event passes through.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import bpy
+
+from .. import bridge, idnames, properties
+from ..preferences import engine_location
+from .calibration import fill_channel_gains
+
+__all__ = ["FACEMOCAP_OT_track", "classes", "track_request"]
+
+TIMER_INTERVAL_S = 0.1
+BACKGROUND_POLL_S = 0.05  # blender -b has no event loop: the operator waits for the job, sleeping between polls
+
+_active: dict[str, bridge.TrackJob] = {}  # at most one tracking job per Blender session
+
+
+def _takes_dir(s) -> Path:
+    folder = bpy.path.abspath(s.takes_dir or "//takes/")
+    if folder.startswith("//") or not folder:  # an unsaved .blend has no folder for "//"
+        return Path(tempfile.gettempdir()) / "facemocap_takes"
+    return Path(folder)
+
+
+def track_request(s, python: str, root: str) -> bridge.TrackRequest:
+    """The engine request for the panel's source (raises ValueError if no source is set)."""
+    if s.source_type == "VIDEO":
+        source = bpy.path.abspath(s.video_path)
+    elif s.source_type == "IMAGES":
+        source = bpy.path.abspath(s.image_dir)
+    else:
+        raise ValueError("the source is an existing take: nothing to track (use Bake)")
+    if not source:
+        raise ValueError("pick a video or an image folder to track")
+    name = Path(source.rstrip("/\\")).stem or "take"
+    output = _takes_dir(s) / f"{name}.npz"
+    return bridge.TrackRequest(
+        python=python, root=root, source=source, output=str(output),
+        start=s.range_start if s.use_range else None, end=s.range_end if s.use_range else None,
+        identity=bpy.path.abspath(s.identity_path) or None,
+    )
+
+
+def _redraw(context) -> None:
+    screen = context.screen
+    if screen is None:
+        return
+    for area in screen.areas:
+        if area.type == "VIEW_3D":
+            area.tag_redraw()
+
+
+class FACEMOCAP_OT_track(bpy.types.Operator):
+    """Track the face in the video with the engine (runs beside Blender; Esc cancels)"""
+
+    bl_idname = idnames.OP_TRACK
+    bl_label = "Track"
+    bl_options = {"REGISTER"}
+
+    @classmethod
+    def poll(cls, context):
+        s = properties.settings_of(context)
+        return s.source_type != "TAKE" and not _active
+
+    def execute(self, context):
+        s = properties.settings_of(context)
+        python, root = engine_location(context)
+        try:
+            job = bridge.TrackJob.start(track_request(s, python, root))
+        except (bridge.EngineUnavailable, FileNotFoundError, ValueError, OSError) as err:
+            self.report({"ERROR"}, str(err))
+            return {"CANCELLED"}
+        _active["job"] = job
+        s.job_running, s.job_progress, s.job_status = True, 0.0, "Starting the engine..."
+        if bpy.app.background:
+            while job.poll() is bridge.JobState.RUNNING:
+                time.sleep(BACKGROUND_POLL_S)
+            return self._finish(context, job)
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(TIMER_INTERVAL_S, window=context.window)
+        wm.modal_handler_add(self)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context, event):
+        job = _active.get("job")
+        if job is None:
+            return {"CANCELLED"}
+        if event.type == "ESC" and event.value == "PRESS":
+            job.cancel()
+            return self._finish(context, job)
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        state = job.poll()
+        s = properties.settings_of(context)
+        if state is bridge.JobState.RUNNING:
+            s.job_progress = job.progress
+            s.job_status = (f"Tracking frame {job.frame}/{job.total} ({job.fps:.0f} fps) - Esc to cancel"
+                            if job.total else "Starting the engine... (Esc to cancel)")
+            if context.workspace is not None:
+                context.workspace.status_text_set(s.job_status)
+            _redraw(context)
+            return {"PASS_THROUGH"}
+        return self._finish(context, job)
+
+    def cancel(self, context):
+        """Blender is ending the operator (file closed, quit): end the engine too."""
+        job = _active.get("job")
+        if job is not None:
+            job.cancel()
+            self._finish(context, job)
+
+    def _finish(self, context, job: bridge.TrackJob):
+        _active.pop("job", None)
+        if getattr(self, "_timer", None) is not None:
+            context.window_manager.event_timer_remove(self._timer)
+            self._timer = None
+        if context.workspace is not None:
+            context.workspace.status_text_set(None)
+        s = properties.settings_of(context)
+        s.job_running = False
+        _redraw(context)
+        if job.state is bridge.JobState.CANCELLED:
+            s.job_status = "Tracking cancelled; nothing was baked"
+            s.job_progress = 0.0
+            self.report({"WARNING"}, s.job_status)
+            return {"CANCELLED"}
+        if job.state is bridge.JobState.FAILED:
+            s.job_status = f"Tracking failed: {job.message}"
+            s.job_progress = 0.0
+            self.report({"ERROR"}, s.job_status)
+            return {"CANCELLED"}
+        s.job_progress = 1.0
+        s.job_status = f"Tracked {job.frame} frames -> {Path(job.output).name}"
+        s.take_path = job.output
+        if not s.channel_gains:
+            from ..takes import open_take
+
+            fill_channel_gains(s, open_take(job.output).names)
+        self.report({"INFO"}, s.job_status)
+        if s.bake_after_track and (s.target_mesh or s.head_target):
+            idnames.call_operator(idnames.OP_BAKE)
+        return {"FINISHED"}
+
+
+classes = (FACEMOCAP_OT_track,)

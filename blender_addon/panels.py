@@ -1,0 +1,196 @@
+"""The 3D Viewport sidebar tab: source -> track -> target and mapping -> head and eyes -> adjust -> bake."""
+
+from __future__ import annotations
+
+import bpy
+
+from . import idnames, properties
+
+__all__ = ["classes"]
+
+
+class _Base:
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = idnames.PANEL_CATEGORY
+
+
+class VIEW3D_PT_facemocap_main(_Base, bpy.types.Panel):
+    bl_idname = idnames.PT_MAIN
+    bl_label = "Face Mocap"
+
+    def draw(self, context):
+        s = properties.settings_of(context)
+        layout = self.layout
+        if s.job_running:
+            layout.progress(factor=s.job_progress, type="BAR", text=s.job_status or "Tracking...")
+            layout.label(text="Press Esc to cancel", icon="CANCEL")
+        elif s.job_status:
+            layout.label(text=s.job_status, icon="INFO")
+        row = layout.row(align=True)
+        row.scale_y = 1.4
+        row.operator(idnames.OP_TRACK, icon="REC")
+        row.operator(idnames.OP_BAKE, icon="KEYINGSET")
+        layout.operator(idnames.OP_BUILD_DEMO_RIG, icon="MONKEY")
+
+
+class VIEW3D_PT_facemocap_source(_Base, bpy.types.Panel):
+    bl_idname = idnames.PT_SOURCE
+    bl_parent_id = idnames.PT_MAIN
+    bl_label = "Source"
+
+    def draw(self, context):
+        s = properties.settings_of(context)
+        layout = self.layout
+        layout.use_property_split = True
+        layout.prop(s, "source_type", expand=True)
+        if s.source_type == "VIDEO":
+            layout.prop(s, "video_path")
+        elif s.source_type == "IMAGES":
+            layout.prop(s, "image_dir")
+        if s.source_type != "TAKE":
+            layout.prop(s, "use_range")
+            if s.use_range:
+                col = layout.column(align=True)
+                col.prop(s, "range_start")
+                col.prop(s, "range_end")
+            layout.prop(s, "identity_path")
+            layout.prop(s, "takes_dir")
+            layout.prop(s, "bake_after_track")
+        layout.prop(s, "take_path")
+
+
+class VIEW3D_PT_facemocap_target(_Base, bpy.types.Panel):
+    bl_idname = idnames.PT_TARGET
+    bl_parent_id = idnames.PT_MAIN
+    bl_label = "Target and Mapping"
+
+    def draw(self, context):
+        s = properties.settings_of(context)
+        layout = self.layout
+        layout.use_property_split = True
+        layout.prop(s, "target_mesh")
+        layout.prop(s, "mapping")
+        if s.mapping == properties.CUSTOM:
+            layout.prop(s, "custom_mapping_path")
+        layout.prop(s, "swap_left_right")
+        row = layout.row()
+        row.operator(idnames.OP_MATCH_REPORT, icon="VIEWZOOM")
+        if s.match_summary:
+            layout.label(text=s.match_summary)
+
+
+def _target_with_bone(layout, s, obj_prop: str, bone_prop: str) -> None:
+    layout.prop(s, obj_prop)
+    obj = getattr(s, obj_prop)
+    if obj is not None and obj.type == "ARMATURE":
+        layout.prop_search(s, bone_prop, obj.data, "bones")
+
+
+class VIEW3D_PT_facemocap_head_eyes(_Base, bpy.types.Panel):
+    bl_idname = idnames.PT_HEAD_EYES
+    bl_parent_id = idnames.PT_MAIN
+    bl_label = "Head and Eyes"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        s = properties.settings_of(context)
+        layout = self.layout
+        layout.use_property_split = True
+        _target_with_bone(layout, s, "head_target", "head_bone")
+        layout.prop(s, "head_translation")
+        layout.separator()
+        layout.prop(s, "gaze_mode")
+        if s.gaze_mode == "ROTATION":
+            _target_with_bone(layout, s, "eye_left_target", "eye_left_bone")
+            _target_with_bone(layout, s, "eye_right_target", "eye_right_bone")
+
+
+class VIEW3D_PT_facemocap_adjust(_Base, bpy.types.Panel):
+    bl_idname = idnames.PT_ADJUST
+    bl_parent_id = idnames.PT_MAIN
+    bl_label = "Adjust"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        s = properties.settings_of(context)
+        layout = self.layout
+        layout.use_property_split = True
+        layout.prop(s, "use_neutral")
+        col = layout.column(align=True)
+        col.active = s.use_neutral
+        col.prop(s, "neutral_start")
+        col.prop(s, "neutral_end")
+        col.prop(s, "neutral_head")
+        row = col.row(align=True)
+        row.operator(idnames.OP_NEUTRAL_FROM_CURRENT, text="Current Frame").extend = False
+        row.operator(idnames.OP_NEUTRAL_FROM_CURRENT, text="Extend").extend = True
+        layout.separator()
+        layout.prop(s, "refilter")
+        sub = layout.row()
+        sub.active = s.refilter
+        sub.prop(s, "filter_strength")
+        layout.prop(s, "gain")
+        layout.label(text="Changes apply on the next Bake (no re-tracking)", icon="INFO")
+
+
+class FACEMOCAP_UL_channel_gains(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        row = layout.row(align=True)
+        row.label(text=item.name)
+        row.prop(item, "gain", text="")
+
+
+class VIEW3D_PT_facemocap_gains(_Base, bpy.types.Panel):
+    bl_idname = idnames.PT_GAINS
+    bl_parent_id = idnames.PT_ADJUST
+    bl_label = "Channel Gains"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        s = properties.settings_of(context)
+        layout = self.layout
+        layout.template_list("FACEMOCAP_UL_channel_gains", "", s, "channel_gains", s, "channel_gains_index", rows=6)
+        layout.operator(idnames.OP_RESET_GAINS, icon="LOOP_BACK")
+
+
+class VIEW3D_PT_facemocap_bake(_Base, bpy.types.Panel):
+    bl_idname = idnames.PT_BAKE
+    bl_parent_id = idnames.PT_MAIN
+    bl_label = "Bake Options"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        s = properties.settings_of(context)
+        layout = self.layout
+        layout.use_property_split = True
+        layout.prop(s, "set_scene_timing")
+        layout.prop(s, "use_key_reduction")
+        sub = layout.row()
+        sub.active = s.use_key_reduction
+        sub.prop(s, "key_tolerance")
+
+
+class VIEW3D_PT_facemocap_interchange(_Base, bpy.types.Panel):
+    bl_idname = idnames.PT_INTERCHANGE
+    bl_parent_id = idnames.PT_MAIN
+    bl_label = "Live Link Face CSV"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        col = self.layout.column(align=True)
+        col.operator(idnames.OP_IMPORT_LIVELINK, icon="IMPORT")
+        col.operator(idnames.OP_EXPORT_LIVELINK, icon="EXPORT")
+
+
+classes = (
+    FACEMOCAP_UL_channel_gains,
+    VIEW3D_PT_facemocap_main,
+    VIEW3D_PT_facemocap_source,
+    VIEW3D_PT_facemocap_target,
+    VIEW3D_PT_facemocap_head_eyes,
+    VIEW3D_PT_facemocap_adjust,
+    VIEW3D_PT_facemocap_gains,
+    VIEW3D_PT_facemocap_bake,
+    VIEW3D_PT_facemocap_interchange,
+)

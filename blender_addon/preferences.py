@@ -1,0 +1,95 @@
+"""Add-on preferences: where the engine lives (its Python and its folder), with a check button."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+
+from . import bridge, idnames
+
+__all__ = ["FACEMOCAP_AP_preferences", "FACEMOCAP_OT_check_engine", "classes", "get_preferences"]
+
+_ADDON_DIR = Path(__file__).resolve().parent
+
+
+def _default_root() -> str:
+    """The repository holding ``engine/`` when the add-on runs from a checkout (its parent folder), else ""."""
+    parent = _ADDON_DIR.parent
+    return str(parent) if (parent / "engine" / "__init__.py").is_file() else ""
+
+
+def _default_python() -> str:
+    root = _default_root()
+    return bridge.default_engine_python(root) if root else ""
+
+
+class FACEMOCAP_AP_preferences(bpy.types.AddonPreferences):
+    """Engine location. The engine runs in its own Python, never inside Blender's."""
+
+    bl_idname = __package__
+
+    engine_python: bpy.props.StringProperty(
+        name="Engine Python",
+        description="The Python interpreter that has the engine installed (the project's .venv/bin/python)",
+        subtype="FILE_PATH",
+        default=_default_python(),
+    )
+    engine_root: bpy.props.StringProperty(
+        name="Engine Folder",
+        description="The folder that contains 'engine/' (empty: found from the Engine Python's location)",
+        subtype="DIR_PATH",
+        default=_default_root(),
+    )
+    last_check: bpy.props.StringProperty(name="Last check", default="")
+
+    def draw(self, context):
+        layout = self.layout
+        layout.prop(self, "engine_python")
+        layout.prop(self, "engine_root")
+        row = layout.row()
+        row.operator(idnames.OP_CHECK_ENGINE, icon="CHECKMARK")
+        if self.last_check:
+            layout.label(text=self.last_check)
+
+
+def get_preferences(context: bpy.types.Context | None = None) -> FACEMOCAP_AP_preferences | None:
+    """This add-on's preferences (None if the add-on is not registered as an add-on, e.g. from a checkout)."""
+    context = context or bpy.context
+    addon = context.preferences.addons.get(__package__)
+    return addon.preferences if addon is not None else None
+
+
+def engine_location(context: bpy.types.Context | None = None) -> tuple[str, str]:
+    """(engine python, engine root) from the preferences, or the checkout defaults."""
+    prefs = get_preferences(context)
+    if prefs is None:
+        return _default_python(), _default_root()
+    return bpy.path.abspath(prefs.engine_python), bpy.path.abspath(prefs.engine_root)
+
+
+class FACEMOCAP_OT_check_engine(bpy.types.Operator):
+    """Run the engine with --version and report whether it works"""
+
+    bl_idname = idnames.OP_CHECK_ENGINE
+    bl_label = "Check Engine"
+    bl_options = {"REGISTER", "INTERNAL"}
+
+    def execute(self, context):
+        python, root = engine_location(context)
+        prefs = get_preferences(context)
+        try:
+            version = bridge.check_engine(python, root)
+        except bridge.EngineUnavailable as err:
+            if prefs is not None:
+                prefs.last_check = f"Not working: {err}"
+            self.report({"ERROR"}, str(err))
+            return {"CANCELLED"}
+        message = f"Engine {version} works ({python})"
+        if prefs is not None:
+            prefs.last_check = message
+        self.report({"INFO"}, message)
+        return {"FINISHED"}
+
+
+classes = (FACEMOCAP_OT_check_engine, FACEMOCAP_AP_preferences)
