@@ -7,11 +7,11 @@ Layout (one header line, then one line per frame)::
 
 - The 52 blendshape columns are ``rigs/names/arkit52.toml`` in order with the first letter upper-cased; weights
   in [0, 1]. ``BlendShapeCount`` is 61 (52 blendshapes + 9 rotation columns), as Live Link Face writes it.
-- Rotations are radians, in the engine's conventions (see :mod:`engine.take`): head yaw / pitch / roll are
-  relative to the frontal pose, intrinsic Y-X-Z about the MODEL axes, right-handed: yaw about +y (> 0 turns the
-  nose to the subject's left), pitch about +x (> 0 tips the nose down), roll about +z (> 0 tilts the head toward
-  the subject's right shoulder). Eye yaw > 0 looks toward the subject's left, eye pitch > 0 looks up; eye roll is
-  always 0. Live Link Face itself does not document its signs; a consumer that disagrees flips a sign.
+- Rotations are radians, in the engine's conventions (see :mod:`engine.take`), which are also the add-on's
+  (``blender_addon/coords.py``): head yaw / pitch / roll are relative to the frontal pose, applied yaw, pitch, roll
+  about the MODEL axes +y, +x, +z: ``R = R_frontal @ Ry(yaw) @ Rx(-pitch) @ Rz(-roll)``. Yaw > 0 turns the nose to
+  the subject's left, pitch > 0 tips the nose up, roll > 0 tilts the top of the head toward the subject's left.
+  Eye yaw > 0 looks toward the subject's left, eye pitch > 0 looks up; eye roll is always 0.
 - ``Timecode`` is ``HH:MM:SS:FF.mmm``: ``FF`` the frame within the second at the timecode rate, ``mmm`` the
   fraction of that frame in thousandths (a sub-frame, as Live Link Face writes it). A time ``t`` seconds is
   written as ``HH:MM:SS`` = ``floor(t)``, ``FF.mmm`` = ``(t - floor(t)) * rate`` rounded to 1/1000 frame, so the

@@ -38,10 +38,11 @@ Conventions (also written into every take as ``meta["conventions"]`` by :func:`d
   straight into the camera has ``q = (0, 1, 0, 0)`` (180 degrees about x: model up becomes image up, the nose
   points back at the lens, the subject's left appears on the image right).
 - Quaternions are scalar-first (w, x, y, z), as Blender's ``mathutils.Quaternion``.
-- Head yaw / pitch / roll (:func:`head_rotation_to_ypr`) are relative to the frontal pose, intrinsic Y-X-Z
-  (``R = R_frontal @ Ry(yaw) @ Rx(pitch) @ Rz(roll)`` in the model frame), right-handed: yaw > 0 turns the
-  nose toward the subject's left, pitch > 0 tips the nose down, roll > 0 tilts the head toward the subject's
-  right shoulder (the subject's left side moves up).
+- Head yaw / pitch / roll (:func:`head_rotation_to_ypr`, the Live Link Face CSV columns) are relative to the
+  frontal pose, applied in the order yaw, pitch, roll about the MODEL axes:
+  ``R = R_frontal @ Ry(yaw) @ Rx(-pitch) @ Rz(-roll)`` (``Ra(angle)`` right-handed about axis a). Signs match the
+  gaze and the add-on (``blender_addon/coords.py``): yaw > 0 turns the nose toward the subject's left, pitch > 0
+  tips the nose up, roll > 0 tilts the top of the head toward the subject's left.
 - Eye gaze yaw > 0 looks toward the subject's left, pitch > 0 looks up; (0, 0) looks along model +z.
 - Left / right always mean the SUBJECT's left / right.
 - Pixels: origin at the top-left corner of the top-left pixel, x right, y down.
@@ -181,8 +182,8 @@ def default_conventions() -> dict[str, str]:
         "head_rotation": "unit quaternion, model frame -> camera frame; frontal face = (0, 1, 0, 0)",
         "head_translation": "model origin in the camera frame, centimetres",
         "quaternion_order": "w, x, y, z (scalar first)",
-        "head_ypr": "relative to frontal, intrinsic Y-X-Z about model axes, radians, right-handed: "
-        "yaw>0 nose to subject's left, pitch>0 nose down, roll>0 head toward subject's right shoulder",
+        "head_ypr": "radians relative to frontal, R = R_frontal Ry(yaw) Rx(-pitch) Rz(-roll) about model axes: "
+        "yaw>0 nose to subject's left, pitch>0 nose up, roll>0 top of head to subject's left",
         "eye_gaze": "[left, right] x [yaw, pitch] radians; yaw>0 toward subject's left, pitch>0 up",
         "eye_blink": "[left, right] lid closure, 0 = open, 1 = closed",
         "sides": "left / right are the subject's left / right",
@@ -439,7 +440,7 @@ def head_rotation_to_ypr(head_rotation: np.ndarray) -> np.ndarray:
         head_rotation: ``(T, 4)`` float unit quaternions (w, x, y, z), model -> camera.
 
     Returns:
-        ``(T, 3)`` float64 [yaw, pitch, roll] in radians, each in (-pi, pi] (pitch in [-pi/2, pi/2]).
+        ``(T, 3)`` float64 [yaw, pitch, roll] in radians; yaw and roll in [-pi, pi], pitch in [-pi/2, pi/2].
 
     Example:
         >>> head_rotation_to_ypr(np.array([[0.0, 1.0, 0.0, 0.0]])).round(6) + 0.0
@@ -454,7 +455,7 @@ def head_rotation_to_ypr(head_rotation: np.ndarray) -> np.ndarray:
         return np.zeros((0, 3))
     frontal = Rotation.from_quat(_wxyz_to_xyzw(np.asarray([FRONTAL_ROTATION])))
     relative = frontal.inv() * Rotation.from_quat(_wxyz_to_xyzw(q))
-    return relative.as_euler("YXZ")  # intrinsic: R = Ry(yaw) Rx(pitch) Rz(roll)
+    return relative.as_euler("YXZ") * _YPR_SIGNS  # intrinsic "YXZ": R = Ry(a) Rx(b) Rz(c)
 
 
 def ypr_to_head_rotation(ypr: np.ndarray) -> np.ndarray:
@@ -478,10 +479,13 @@ def ypr_to_head_rotation(ypr: np.ndarray) -> np.ndarray:
     if len(ypr) == 0:
         return np.zeros((0, 4), np.float32)
     frontal = Rotation.from_quat(_wxyz_to_xyzw(np.asarray([FRONTAL_ROTATION])))
-    xyzw = (frontal * Rotation.from_euler("YXZ", ypr)).as_quat()
+    xyzw = (frontal * Rotation.from_euler("YXZ", ypr * _YPR_SIGNS)).as_quat()
     wxyz = np.concatenate([xyzw[:, 3:], xyzw[:, :3]], axis=1)
     wxyz *= np.where(wxyz[:, :1] < 0, -1.0, 1.0)
     return wxyz.astype(np.float32)
+
+
+_YPR_SIGNS = np.array([1.0, -1.0, -1.0])  # (yaw, pitch, roll) -> right-handed angles about model (+y, +x, +z)
 
 
 def _join_problems(problems: list[str]) -> str:

@@ -251,15 +251,22 @@ class TestConventions:
         assert nose_cam[0] > 0.25  # nose moves to image right = subject's left
         assert nose_cam[2] < 0  # still pointing back at the camera
 
-    def test_convention_pitch_positive_tips_nose_down(self):
+    def test_convention_pitch_positive_tips_nose_up(self):
+        """Same sign as gaze pitch (> 0 up) and the add-on's Live Link columns."""
         q = ypr_to_head_rotation(np.array([[0.0, 0.3, 0.0]]))[0].astype(np.float64)
         nose_cam = _rotate(q, np.array([0.0, 0.0, 1.0]))
-        assert nose_cam[1] > 0.25  # image +y is down
+        assert nose_cam[1] < -0.25  # image +y is down, so the nose moved up
 
-    def test_convention_roll_positive_raises_subjects_left_side(self):
+    def test_convention_roll_positive_tilts_top_of_head_to_subjects_left(self):
         q = ypr_to_head_rotation(np.array([[0.0, 0.0, 0.3]]))[0].astype(np.float64)
-        left_cam = _rotate(q, np.array([1.0, 0.0, 0.0]))
-        assert left_cam[1] < -0.25  # subject's left side moves up in the image
+        top_cam = _rotate(q, np.array([0.0, 1.0, 0.0]))
+        assert top_cam[0] > 0.25  # subject's left appears on the image right (+x)
+
+    def test_convention_order_yaw_then_pitch(self):
+        """Yaw is applied first (outermost): after yaw 90 deg, pitch > 0 still raises the nose in the image."""
+        q = ypr_to_head_rotation(np.array([[np.pi / 2, 0.3, 0.0]]))[0].astype(np.float64)
+        nose_cam = _rotate(q, np.array([0.0, 0.0, 1.0]))
+        np.testing.assert_allclose(nose_cam, [np.cos(0.3), -np.sin(0.3), 0.0], atol=1e-6)
 
     def test_feature_ypr_round_trip(self):
         ypr = np.random.default_rng(1).uniform(-1.2, 1.2, (50, 3))
