@@ -18,6 +18,7 @@ def _classes():
 
 
 _registered: list = []
+_atexit_hooked: list = []
 
 
 def register() -> None:
@@ -32,6 +33,13 @@ def register() -> None:
         bpy.utils.register_class(cls)
         _registered.append(cls)
     bpy.types.Scene.facemocap = bpy.props.PointerProperty(type=FACEMOCAP_PG_settings)
+    if getattr(bpy.app, "module", not bpy.app.binary_path) and not _atexit_hooked:
+        # The bpy *module* (not Blender itself) of 4.2 crashes at interpreter exit while classes are still
+        # registered, which turns a successful script's exit status into 139. Unregister before that.
+        import atexit
+
+        atexit.register(unregister)
+        _atexit_hooked.append(True)
 
 
 def unregister() -> None:

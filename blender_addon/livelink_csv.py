@@ -39,6 +39,7 @@ __all__ = [
 
 ROTATION_COLUMNS = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
                     "RightEyeYaw", "RightEyePitch", "RightEyeRoll")
+TIMECODE_RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)  # film, PAL, NTSC, high rate
 BLEND_SHAPE_COUNT = 61  # what Live Link Face writes: 52 shapes + 9 rotation columns
 _TIMECODE = re.compile(r"^\s*(\d+):(\d{1,2}):(\d{1,2})[:;](\d+)(?:\.(\d+))?\s*$")
 
@@ -80,9 +81,9 @@ def _parse_timecodes(codes: list[str], fps: float | None) -> tuple[np.ndarray, f
         frac = float("0." + m.group(5)) if m.group(5) else 0.0
         parts.append((h * 3600 + mi * 60 + s, ff + frac))
     if fps is None:
-        # Live Link Face records at 60 or 30 fps; the largest frame number seen tells which.
+        # The smallest common rate above every frame number seen (as engine/livelink_csv.py guesses it).
         max_ff = max(int(p[1]) for p in parts)
-        fps = 60.0 if max_ff >= 30 else 30.0
+        fps = next((r for r in TIMECODE_RATES if r > max_ff), float(max_ff + 1))
     secs = np.array([p[0] + p[1] / fps for p in parts], dtype=np.float64)
     return secs - secs[0], float(fps)
 
@@ -92,7 +93,7 @@ def read_livelink_csv(path: str | Path, *, fps: float | None = None) -> LiveLink
 
     Args:
         path: the ``.csv`` file.
-        fps: the recording rate of the timecode; None infers 60 or 30 from the frame numbers.
+        fps: the timecode rate; None guesses the smallest of :data:`TIMECODE_RATES` above every frame number.
 
     Returns:
         A :class:`LiveLinkTake`; missing blend-shape or rotation columns are zeros (listed in ``warnings``).

@@ -230,6 +230,8 @@ def load_take(path: str | Path) -> Take:
     path = Path(path)
     if not path.is_file():
         raise TakeError(f"take file not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise TakeError(f"{path}: not a take file (a take is an .npz archive written by 'python -m engine track')")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}

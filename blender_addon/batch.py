@@ -1,0 +1,175 @@
+"""Headless batch baking: every take into its own Action on one rig, then save the .blend.
+
+Synchronous from start to end (no modal operators, no timers: they do not run in background mode).
+
+From a repository checkout, with the ``bpy`` module::
+
+    python -m blender_addon.batch --rig RIG.blend --takes takes/ -o OUT.blend [--mapping PRESET]
+    python -m blender_addon.batch --demo-rig --takes a.npz b.csv -o OUT.blend
+
+Inside Blender (the rig opened by Blender itself; arguments after ``--``)::
+
+    blender -b RIG.blend --python-exit-code 1 --python-expr \\
+        "import sys; sys.path.insert(0, '/path/to/repo'); from blender_addon import batch; sys.exit(batch.main())" \\
+        -- --takes takes/ -o OUT.blend
+
+Takes are ``.npz`` engine takes or Live Link Face ``.csv`` files; a folder means every such file in it, sorted.
+A take that cannot be read or baked is reported on stderr and skipped; the others still bake. The exit status is
+0 if at least one take was baked (and the file saved), 1 if none was, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["collect_takes", "main", "parse_args"]
+
+EXIT_OK, EXIT_NOTHING_BAKED, EXIT_USAGE = 0, 1, 2
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse batch arguments (``argv`` without the program name)."""
+    p = argparse.ArgumentParser(prog="python -m blender_addon.batch", description=__doc__.split("\n\n")[0])
+    rig = p.add_mutually_exclusive_group()
+    rig.add_argument("--rig", help="the .blend with the character (omit inside 'blender -b RIG.blend')")
+    rig.add_argument("--demo-rig", action="store_true", help="bake onto a new FaceWarehouse demo rig")
+    p.add_argument("--face-model", help="face_model.npz for --demo-rig (default: the shipped one)")
+    p.add_argument("--takes", nargs="+", required=True, help="take files (.npz, .csv) and/or folders of them")
+    p.add_argument("-o", "--output", required=True, help="the .blend to write")
+    p.add_argument("--mapping", default="AUTO", help="mapping preset or .toml file (default: AUTO)")
+    p.add_argument("--mesh", help="the mesh with shape keys (default: the panel's target, else the mesh whose "
+                                  "shape keys the mapping matches best)")
+    p.add_argument("--head", help="head target: OBJECT or ARMATURE:BONE")
+    p.add_argument("--eyes", nargs=2, metavar=("LEFT", "RIGHT"), help="eye targets: OBJECT or ARMATURE:BONE each")
+    p.add_argument("--swap-left-right", action="store_true")
+    p.add_argument("--key-tolerance", type=float, default=0.0, help="key reduction tolerance (0 = every frame)")
+    p.add_argument("--set-scene-timing", action="store_true", help="set scene fps and range from the first take")
+    return p.parse_args(argv)
+
+
+def collect_takes(items: list[str]) -> list[Path]:
+    """Expand folders into their ``.npz`` / ``.csv`` files (sorted); keep files as given (even missing ones, so
+    they are reported)."""
+    from .takes import TAKE_EXTENSIONS
+
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out += sorted(f for f in p.iterdir() if f.suffix.lower() in TAKE_EXTENSIONS and not f.name.endswith(".part.npz"))
+        else:
+            out.append(p)
+    return out
+
+
+def _split_target(spec: str | None) -> tuple[str, str]:
+    if not spec:
+        return "", ""
+    obj, _, bone = spec.partition(":")
+    return obj, bone
+
+
+def _auto_mesh(bpy) -> str:
+    """The mesh with the most shape keys (ties: name order)."""
+    best, count = "", 0
+    for obj in sorted(bpy.data.objects, key=lambda o: o.name):
+        key = getattr(obj.data, "shape_keys", None) if obj.type == "MESH" else None
+        n = len(key.key_blocks) if key is not None else 0
+        if n > count:
+            best, count = obj.name, n
+    return best
+
+
+def _targets(bpy, args, demo) -> "object":
+    from .bake import BakeTargets
+
+    if demo is not None:
+        return BakeTargets(mesh=demo.mesh, head_object=demo.armature, head_bone=demo.head_bone,
+                           eye_objects=(demo.armature, demo.armature), eye_bones=demo.eye_bones)
+    saved = getattr(bpy.context.scene, "facemocap", None)
+    from .properties import to_bake_targets
+
+    base = to_bake_targets(saved) if saved is not None else BakeTargets()
+    mesh = args.mesh or base.mesh or _auto_mesh(bpy)
+    head_obj, head_bone = _split_target(args.head) if args.head else (base.head_object, base.head_bone)
+    if args.eyes:
+        (lo, lb), (ro, rb) = _split_target(args.eyes[0]), _split_target(args.eyes[1])
+        eye_objects, eye_bones = (lo, ro), (lb, rb)
+    else:
+        eye_objects, eye_bones = base.eye_objects, base.eye_bones
+    return BakeTargets(mesh=mesh, head_object=head_obj, head_bone=head_bone, head_translation=base.head_translation,
+                       eye_objects=eye_objects, eye_bones=eye_bones, gaze_to_shape_keys=base.gaze_to_shape_keys)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the batch; returns the exit status (see the module docstring)."""
+    if argv is None:
+        argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:]
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage
+        return EXIT_USAGE if exc.code else EXIT_OK
+
+    import bpy
+
+    from . import register
+    from ._rigs import rigs
+    from .bake import BakeError, BakeOptions, bake_take
+    from .face_model import FaceModelError
+    from .rig_build import build_demo_rig
+    from .take_io import TakeError
+    from .takes import open_take
+
+    def err(msg: str) -> None:
+        print(f"batch: {msg}", file=sys.stderr, flush=True)
+
+    if args.rig:
+        if not Path(args.rig).is_file():
+            err(f"rig file not found: {args.rig}")
+            return EXIT_USAGE
+        bpy.ops.wm.open_mainfile(filepath=str(Path(args.rig).resolve()))
+    elif args.demo_rig:
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+    register()  # after loading: scene.facemocap (saved panel settings) becomes readable
+    demo = None
+    if args.demo_rig:
+        try:
+            demo = build_demo_rig(bpy.context.scene, model_path=args.face_model)
+        except FaceModelError as exc:
+            err(str(exc))
+            return EXIT_USAGE
+    targets = _targets(bpy, args, demo)
+    options = BakeOptions(mapping=args.mapping, swap_left_right=args.swap_left_right,
+                          key_tolerance=args.key_tolerance, set_scene_timing=False)
+    scene = bpy.context.scene
+    baked, failed = [], []
+    for i, path in enumerate(collect_takes(args.takes)):
+        try:
+            take = open_take(path)
+            opts = options
+            if args.set_scene_timing and not baked:
+                opts = BakeOptions(**{**options.__dict__, "set_scene_timing": True})
+            result = bake_take(scene, take, targets, options=opts)
+        except (TakeError, BakeError, rigs.RigDataError, ValueError, OSError) as exc:
+            err(f"skipped {path}: {exc}")
+            failed.append(str(path))
+            continue
+        baked.append(take.name)
+        print(f"batch: baked {path.name} -> {', '.join(result.actions)} ({result.keys} keys; {result.summary})",
+              flush=True)
+        for w in result.warnings:
+            print(f"batch: warning: {path.name}: {w}", flush=True)
+    if not baked:
+        err(f"nothing baked ({len(failed)} take(s) failed); {args.output} not written")
+        return EXIT_NOTHING_BAKED
+    out = Path(args.output).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bpy.ops.wm.save_as_mainfile(filepath=str(out))
+    print(f"batch: saved {out} ({len(baked)} baked, {len(failed)} skipped)", flush=True)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Build the installable Blender extension zip: ``dist/<id>-<version>.zip``.
+
+The version is read from ``blender_addon/blender_manifest.toml`` (the project's one version number). The zip holds
+``blender_addon/`` at its root (manifest, ``__init__.py``, ...), the rig data package copied from ``rigs/`` as the
+subpackage ``rigs/`` (so ``blender_addon._rigs`` finds it with a relative import), and the engine's face model as
+``data/face_model.npz`` (for the demo rig). Caches and tests are left out.
+
+    python build_addon.py [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent
+ADDON = REPO / "blender_addon"
+RIGS = REPO / "rigs"
+FACE_MODEL = REPO / "engine" / "data" / "face_model.npz"
+MANIFEST = ADDON / "blender_manifest.toml"
+_SKIP_DIRS = {"__pycache__", ".pytest_cache", "tests"}
+_SKIP_SUFFIXES = {".pyc", ".pyo", ".blend1"}
+
+
+def manifest() -> dict:
+    """The extension manifest as a dict."""
+    with MANIFEST.open("rb") as f:
+        return tomllib.load(f)
+
+
+def _files(root: Path):
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and not (set(rel.parts) & _SKIP_DIRS) and path.suffix not in _SKIP_SUFFIXES:
+            yield path, rel
+
+
+def build(out_dir: Path = REPO / "dist", *, require_face_model: bool = True) -> Path:
+    """Write the zip and return its path.
+
+    Raises:
+        FileNotFoundError: the face model is missing and ``require_face_model``.
+    """
+    m = manifest()
+    zip_path = Path(out_dir) / f"{m['id']}-{m['version']}.zip"
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    if (ADDON / "rigs").exists():
+        raise RuntimeError("blender_addon/rigs exists in the checkout; rig data must live only in rigs/")
+    if require_face_model and not FACE_MODEL.is_file():
+        raise FileNotFoundError(f"{FACE_MODEL} is missing: generate the engine's face model first")
+    tmp = zip_path.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path, rel in _files(ADDON):
+            zf.write(path, rel.as_posix())
+        for path, rel in _files(RIGS):
+            zf.write(path, ("rigs" / rel).as_posix())
+        if FACE_MODEL.is_file():
+            zf.write(FACE_MODEL, "data/face_model.npz")
+    tmp.replace(zip_path)
+    return zip_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default=str(REPO / "dist"), help="output folder (default: dist/)")
+    p.add_argument("--allow-missing-face-model", action="store_true",
+                   help="build without engine/data/face_model.npz (the demo rig will not work)")
+    args = p.parse_args(argv)
+    try:
+        path = build(Path(args.out), require_face_model=not args.allow_missing_face_model)
+    except (FileNotFoundError, RuntimeError) as err:
+        print(f"build_addon: {err}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
