@@ -1,0 +1,79 @@
+"""Fixtures for the add-on tests. bpy tests skip cleanly when the bpy module is absent (the engine's .venv)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import takegen  # noqa: E402
+
+REAL_FACE_MODEL = REPO / "engine" / "data" / "face_model.npz"
+
+
+@pytest.fixture(scope="session")
+def face_model_path(tmp_path_factory) -> Path:
+    """The engine's face model when it exists, else a stand-in of the same schema."""
+    if REAL_FACE_MODEL.is_file():
+        return REAL_FACE_MODEL
+    return takegen.write_face_model(tmp_path_factory.mktemp("model") / "face_model.npz")
+
+
+@pytest.fixture(scope="session")
+def addon():
+    """The add-on registered from the repository checkout (real bpy)."""
+    pytest.importorskip("bpy")
+    import blender_addon
+
+    blender_addon.register()
+    yield blender_addon
+    blender_addon.unregister()
+
+
+@pytest.fixture
+def scene(addon):
+    """A fresh empty file's scene at 30 fps, frame_start 1."""
+    import bpy
+
+    bpy.ops.wm.read_homefile(use_empty=True)
+    sc = bpy.context.scene
+    sc.render.fps, sc.render.fps_base = 30, 1.0
+    sc.frame_start = 1
+    return sc
+
+
+@pytest.fixture
+def demo_rig(scene, face_model_path):
+    from blender_addon.rig_build import build_demo_rig
+
+    return build_demo_rig(scene, model_path=face_model_path)
+
+
+def make_shape_key_mesh(name: str, key_names: list[str]):
+    """A small mesh object with Basis + the given shape keys, linked to the scene."""
+    import bpy
+
+    mesh = bpy.data.meshes.new(name)
+    mesh.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
+    obj = bpy.data.objects.new(name, mesh)
+    bpy.context.scene.collection.objects.link(obj)
+    obj.shape_key_add(name="Basis")
+    for k in key_names:
+        kb = obj.shape_key_add(name=k, from_mix=False)
+        kb.data[0].co.z = 0.1
+    return obj
+
+
+def shape_values(obj, names) -> "object":
+    import numpy as np
+
+    kb = obj.data.shape_keys.key_blocks
+    return np.array([kb[n].value for n in names], dtype=np.float64)
