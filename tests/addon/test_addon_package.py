@@ -1,0 +1,103 @@
+"""Packaging: build the zip, install it as a package elsewhere and register it; register from the checkout."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import tomllib
+import zipfile
+
+import pytest
+
+from conftest import REAL_FACE_MODEL, REPO
+
+bpy = pytest.importorskip("bpy")
+
+
+def _version() -> str:
+    with (REPO / "blender_addon" / "blender_manifest.toml").open("rb") as f:
+        return tomllib.load(f)["version"]
+
+
+@pytest.fixture(scope="module")
+def built_zip(tmp_path_factory):
+    sys.path.insert(0, str(REPO))
+    import build_addon
+
+    return build_addon.build(tmp_path_factory.mktemp("dist"), require_face_model=False)
+
+
+def test_zip_named_from_manifest_and_complete(built_zip):
+    assert built_zip.name == f"facewarehouse_mocap-{_version()}.zip"
+    names = set(zipfile.ZipFile(built_zip).namelist())
+    for required in ("blender_manifest.toml", "__init__.py", "operators/track.py", "rigs/__init__.py",
+                     "rigs/names/facewarehouse46.toml", "rigs/names/arkit52.toml",
+                     "rigs/mappings/facewarehouse46_to_arkit52.toml"):
+        assert required in names
+    if REAL_FACE_MODEL.is_file():
+        assert "data/face_model.npz" in names
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+
+
+def test_zip_registers_and_builds_demo_rig_outside_the_repo(built_zip, tmp_path, face_model_path):
+    """The unpacked extension imports its vendored rigs (no repo on sys.path) and registers in real Blender."""
+    pkg = tmp_path / "facewarehouse_mocap"
+    zipfile.ZipFile(built_zip).extractall(pkg)
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path[:] = [p for p in sys.path if p not in ('', {str(REPO)!r})]
+        sys.path.insert(0, {str(tmp_path)!r})
+        import bpy
+        import facewarehouse_mocap as addon
+        addon.register()
+        from facewarehouse_mocap import _rigs, face_model
+        assert _rigs.rigs.__name__ == "facewarehouse_mocap.rigs", _rigs.rigs.__name__
+        assert hasattr(bpy.types.Scene, "facemocap")
+        model = face_model.default_face_model_path()
+        if not model.is_file():
+            model = {str(face_model_path)!r}
+        assert bpy.ops.facemocap.build_demo_rig(model_path=str(model)) == {{"FINISHED"}}
+        mesh = bpy.context.scene.facemocap.target_mesh
+        assert len(mesh.data.shape_keys.key_blocks) == 47
+        addon.unregister()
+        print("ZIP-OK")
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "ZIP-OK" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_register_from_checkout_and_preferences_idname(addon):
+    from blender_addon import idnames, preferences
+
+    assert preferences.FACEMOCAP_AP_preferences.bl_idname == "blender_addon"
+    for op in (idnames.OP_TRACK, idnames.OP_BAKE, idnames.OP_BUILD_DEMO_RIG, idnames.OP_IMPORT_LIVELINK,
+               idnames.OP_EXPORT_LIVELINK, idnames.OP_CHECK_ENGINE):
+        module, name = op.split(".")
+        assert hasattr(getattr(bpy.ops, module), name)
+        assert getattr(getattr(bpy.ops, module), name).get_rna_type() is not None
+    assert isinstance(bpy.types.Panel.bl_rna_get_subclass_py(idnames.PT_MAIN), type)
+
+
+def test_import_has_no_side_effects():
+    """Importing the package registers nothing (a fresh interpreter)."""
+    script = "import bpy, blender_addon; import blender_addon.bake, blender_addon.batch; " \
+             "print(hasattr(bpy.types.Scene, 'facemocap'))"
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("False"), proc.stderr[-2000:]
+
+
+def test_no_engine_import_in_addon():
+    """The add-on talks to the engine through files and a subprocess only."""
+    import ast
+
+    for path in (REPO / "blender_addon").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                mods = [node.module or ""]
+            else:
+                continue
+            assert not any(m == "engine" or m.startswith("engine.") for m in mods), f"{path} imports the engine"
