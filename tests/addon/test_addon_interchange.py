@@ -1,0 +1,133 @@
+"""Retargeting onto an ARKit-named rig, and Live Link Face CSV import -> bake -> export in real Blender."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+import takegen  # noqa: E402
+from conftest import make_shape_key_mesh, shape_values  # noqa: E402
+
+ARKIT = takegen.arkit52_names()
+# An ARKit rig as exported by some tools: PascalCase, Apple's _L/_R spelling, plus keys no mapping drives.
+RIG_KEYS = [n[0].upper() + n[1:] for n in ARKIT[:20]] + [n.replace("Left", "_L").replace("Right", "_R")
+                                                         for n in ARKIT[20:]] + ["Corrective_A"]
+
+
+def _arkit_rig():
+    return make_shape_key_mesh("ArkitHead", RIG_KEYS)
+
+
+def test_fw46_take_onto_arkit_rig(scene, tmp_path):
+    from blender_addon._rigs import rigs
+
+    path = takegen.write_take(tmp_path / "perf.npz", frames=60)
+    s = scene.facemocap
+    s.take_path = str(path)
+    s.target_mesh = _arkit_rig()
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    assert s.match_summary.startswith("mapping facewarehouse46_to_arkit52: 52/52 matched")
+    expected = rigs.load_mapping("facewarehouse46_to_arkit52").apply(np.load(path)["expression"])
+    for i in (0, 13, 59):
+        scene.frame_set(1 + i)
+        np.testing.assert_allclose(shape_values(s.target_mesh, RIG_KEYS[:52]), expected[i], atol=1e-6)
+    assert s.target_mesh.data.shape_keys.key_blocks["Corrective_A"].value == 0.0
+
+
+def test_swap_and_custom_mapping_file(scene, tmp_path):
+    mapping = tmp_path / "my_rig.toml"
+    mapping.write_text(
+        'schema = 1\nsource = "facewarehouse46"\ntarget_names = ["Blink.L", "Blink.R", "Smile"]\n'
+        "links = [\n"
+        '  { source = "EyeBlink_L", target = "Blink.L" },\n'
+        '  { source = "EyeBlink_R", target = "Blink.R" },\n'
+        '  { source = "MouthSmile_L", target = "Smile", gain = 0.5 },\n'
+        '  { source = "MouthSmile_R", target = "Smile", gain = 0.5, offset = -0.1, clamp = [0.0, 0.3] },\n'
+        "]\n")
+    path = takegen.write_take(tmp_path / "t.npz", frames=10)
+    w = np.load(path)["expression"]
+    s = scene.facemocap
+    s.take_path = str(path)
+    s.target_mesh = make_shape_key_mesh("Custom", ["Blink.L", "Blink.R", "Smile"])
+    s.mapping = "CUSTOM"
+    s.custom_mapping_path = str(mapping)
+    s.swap_left_right = True
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    scene.frame_set(4)
+    got = shape_values(s.target_mesh, ["Blink.L", "Blink.R", "Smile"])
+    smile = np.clip(0.5 * w[3, 27] + np.clip(0.5 * w[3, 28] - 0.1, 0, 0.3), 0, 1)
+    np.testing.assert_allclose(got, [w[3, 1], w[3, 0], smile], atol=1e-6)  # L and R exchanged
+
+
+def test_gaze_drives_eye_look_shape_keys(scene, tmp_path):
+    from blender_addon.processing import gaze_to_eye_look_weights
+
+    path = takegen.write_take(tmp_path / "gaze.npz", frames=30)
+    s = scene.facemocap
+    s.take_path = str(path)
+    s.target_mesh = _arkit_rig()
+    s.gaze_mode = "SHAPE_KEYS"
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    gaze = np.load(path)["eye_gaze"].astype(np.float64)
+    fw = tuple(takegen.fw46_names())
+    expected = gaze_to_eye_look_weights(gaze, fw, "facewarehouse46")
+    scene.frame_set(1 + 7)
+    kb = s.target_mesh.data.shape_keys.key_blocks
+    assert kb["EyeLookOutLeft"].value == pytest.approx(float(expected["EyeOut_L"][7]), abs=1e-6)
+    assert kb["EyeLookUpLeft"].value == pytest.approx(float(expected["EyeUp_L"][7]), abs=1e-6)
+
+
+def test_livelink_csv_import_bake_export_round_trip(scene, tmp_path):
+    from blender_addon import livelink_csv
+
+    rng = np.random.default_rng(7)
+    t = np.arange(120) / 60.0
+    weights = np.round(rng.uniform(0, 1, (120, 52)), 6).astype(np.float32)
+    head = np.stack([0.3 * np.sin(t), 0.1 * np.cos(t), 0.05 * t], 1)
+    eyes = np.zeros((120, 2, 3))
+    eyes[:, :, 0] = 0.2 * np.sin(3 * t)[:, None]
+    src = tmp_path / "iphone_take.csv"
+    livelink_csv.write_livelink_csv(src, livelink_csv.LiveLinkTake(t, weights, head, eyes, 60.0))
+
+    s = scene.facemocap
+    s.target_mesh = _arkit_rig()
+    s.set_scene_timing = True
+    assert bpy.ops.facemocap.import_livelink_csv(filepath=str(src)) == {"FINISHED"}
+    assert scene.render.fps == 60 and s.target_mesh.data.shape_keys.animation_data.action.name == "iphone_take"
+    scene.frame_set(1 + 33)
+    np.testing.assert_allclose(shape_values(s.target_mesh, RIG_KEYS[:52]), weights[33], atol=1e-6)
+
+    out = tmp_path / "exported.csv"
+    assert bpy.ops.facemocap.export_livelink_csv(filepath=str(out)) == {"FINISHED"}
+    back = livelink_csv.read_livelink_csv(out)
+    assert back.fps == 60.0 and len(back.time) == 120
+    np.testing.assert_allclose(back.weights, weights, atol=2e-6)
+    np.testing.assert_allclose(back.time, t, atol=1e-6)
+    np.testing.assert_allclose(back.head, head, atol=1e-5)
+    np.testing.assert_allclose(back.eyes[:, :, :2], eyes[:, :, :2], atol=1e-6)
+    assert (src.read_text().splitlines()[0]) == (out.read_text().splitlines()[0])
+
+
+def test_export_from_fw46_rig_maps_to_arkit(demo_rig, tmp_path):
+    from blender_addon import livelink_csv
+    from blender_addon._rigs import rigs
+
+    path = takegen.write_take(tmp_path / "fw.npz", frames=20)
+    s = bpy.context.scene.facemocap
+    s.take_path = str(path)
+    s.target_mesh = bpy.data.objects[demo_rig.mesh]
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    out = tmp_path / "fw.csv"
+    assert bpy.ops.facemocap.export_livelink_csv(filepath=str(out)) == {"FINISHED"}
+    back = livelink_csv.read_livelink_csv(out, fps=30.0)
+    expected = rigs.load_mapping("facewarehouse46_to_arkit52").apply(np.load(path)["expression"])
+    np.testing.assert_allclose(back.weights, expected, atol=2e-6)
+
+
+def test_import_bad_csv_reports(scene, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("hello,world\n1,2\n")
+    with pytest.raises(RuntimeError, match="Timecode"):
+        bpy.ops.facemocap.import_livelink_csv(filepath=str(bad))
