@@ -1,0 +1,107 @@
+"""Headless batch baking through a real subprocess (``python -m blender_addon.batch``), with a bad take in the set."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+import takegen  # noqa: E402
+from conftest import REPO  # noqa: E402
+
+
+def _batch(*args, timeout=180):
+    return subprocess.run([sys.executable, "-m", "blender_addon.batch", *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _inspect(blend, code: str) -> str:
+    """Run ``code`` in a fresh Blender process with ``blend`` open; returns stdout."""
+    script = f"import bpy\nbpy.ops.wm.open_mainfile(filepath={str(blend)!r})\n" + textwrap.dedent(code)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.fixture
+def take_dir(tmp_path, face_model_path):
+    d = tmp_path / "takes"
+    d.mkdir()
+    takegen.write_take(d / "scene01_take1.npz", frames=90, seed=1)
+    takegen.write_take(d / "scene01_take2.npz", frames=60, seed=2)
+    (d / "corrupt.npz").write_bytes(b"not a zip at all")
+    takegen.write_take(d / "wrong_names.npz", frames=10, expression_names=np.array([f"x{i}" for i in range(46)]))
+    (d / "notes.txt").write_text("ignored")
+    return d
+
+
+def test_batch_demo_rig_bakes_good_takes_and_skips_bad(take_dir, tmp_path, face_model_path):
+    out = tmp_path / "out" / "baked.blend"
+    proc = _batch("--demo-rig", "--face-model", face_model_path, "--takes", take_dir, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped" in proc.stderr and "corrupt.npz" in proc.stderr and "wrong_names.npz" in proc.stderr
+    assert out.is_file()
+    report = _inspect(out, """
+        from blender_addon.anim_write import ACTION_TAG
+        tagged = sorted(a.name for a in bpy.data.actions if ACTION_TAG in a.keys() and '(' not in a.name)
+        print("ACTIONS", ",".join(tagged))
+        print("FAKE", all(a.use_fake_user for a in bpy.data.actions))
+        key = [o for o in bpy.data.objects if o.type == 'MESH' and o.data.shape_keys][0].data.shape_keys
+        print("ACTIVE", key.animation_data.action.name)
+        print("NLA", ",".join(t.name for t in key.animation_data.nla_tracks))
+    """)
+    assert "ACTIONS scene01_take1,scene01_take2" in report
+    assert "FAKE True" in report and "ACTIVE scene01_take2" in report and "NLA scene01_take1" in report
+
+
+def test_batch_nothing_baked_exits_nonzero(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"garbage")
+    out = tmp_path / "never.blend"
+    proc = _batch("--demo-rig", "--takes", bad, tmp_path / "missing.npz", "-o", out)
+    assert proc.returncode == 1 and not out.exists()
+    assert "nothing baked" in proc.stderr
+
+
+def test_batch_onto_saved_rig_like_blender_b(tmp_path, face_model_path):
+    """The 'blender -b RIG.blend --python-expr ... -- ARGS' form: the rig is already open, args after '--'."""
+    rig = tmp_path / "arkit_rig.blend"
+    names = takegen.arkit52_names()
+    make_rig = textwrap.dedent(f"""
+        import bpy
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        mesh = bpy.data.meshes.new("Head")
+        mesh.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
+        obj = bpy.data.objects.new("Head", mesh)
+        bpy.context.scene.collection.objects.link(obj)
+        obj.shape_key_add(name="Basis")
+        for n in {names!r}:
+            obj.shape_key_add(name=n, from_mix=False)
+        bpy.ops.wm.save_as_mainfile(filepath={str(rig)!r})
+    """)
+    subprocess.run([sys.executable, "-c", make_rig], check=True, capture_output=True, timeout=120)
+    take = takegen.write_take(tmp_path / "line_01.npz", frames=40)
+    out = tmp_path / "baked_arkit.blend"
+    expr = textwrap.dedent(f"""
+        import sys, bpy
+        bpy.ops.wm.open_mainfile(filepath={str(rig)!r})
+        sys.argv = ["blender", "-b", {str(rig)!r}, "--python-expr", "...", "--", "--takes", {str(take)!r},
+                    "--mapping", "facewarehouse46_to_arkit52", "--set-scene-timing", "-o", {str(out)!r}]
+        from blender_addon import batch
+        sys.exit(batch.main())
+    """)
+    proc = subprocess.run([sys.executable, "-c", expr], cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = _inspect(out, """
+        bpy.context.scene.frame_set(bpy.context.scene.frame_start + 10)
+        kb = bpy.data.objects["Head"].data.shape_keys.key_blocks
+        print("JAW", kb["jawOpen"].value)
+    """)
+    w = np.load(take)["expression"]
+    jaw = float(report.split("JAW ")[1].split()[0])
+    assert jaw == pytest.approx(float(w[10, takegen.fw46_names().index("JawOpen")]), abs=1e-6)
