@@ -24,10 +24,3 @@ PT_GAINS = "VIEW3D_PT_facemocap_gains"
 PT_BAKE = "VIEW3D_PT_facemocap_bake"
 PT_INTERCHANGE = "VIEW3D_PT_facemocap_interchange"
 
-
-def call_operator(idname: str, *args, **kwargs):
-    """Run an operator by its idname (``"facemocap.bake"`` -> ``bpy.ops.facemocap.bake(...)``)."""
-    import bpy
-
-    module, name = idname.split(".")
-    return getattr(getattr(bpy.ops, module), name)(*args, **kwargs)

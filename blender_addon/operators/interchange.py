@@ -12,6 +12,7 @@ from ..export import ExportError, export_livelink
 from ..take_io import TakeError
 from ..takes import open_take
 from .calibration import fill_channel_gains
+from .common import call_operator
 
 __all__ = ["FACEMOCAP_OT_export_livelink_csv", "FACEMOCAP_OT_import_livelink_csv", "classes"]
 
@@ -41,7 +42,7 @@ class FACEMOCAP_OT_import_livelink_csv(ImportHelper, bpy.types.Operator):
             self.report({"WARNING"}, w)
         self.report({"INFO"}, f"Imported {take.frame_count} frames at {take.fps:g} fps from {Path(self.filepath).name}")
         if self.bake and (s.target_mesh or s.head_target):
-            return idnames.call_operator(idnames.OP_BAKE)
+            return call_operator(idnames.OP_BAKE)
         return {"FINISHED"}
 
 

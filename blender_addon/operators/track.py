@@ -16,6 +16,7 @@ import bpy
 from .. import bridge, idnames, properties
 from ..preferences import engine_location
 from .calibration import fill_channel_gains
+from .common import call_operator
 
 __all__ = ["FACEMOCAP_OT_track", "classes", "track_request"]
 
@@ -148,7 +149,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             fill_channel_gains(s, open_take(job.output).names)
         self.report({"INFO"}, s.job_status)
         if s.bake_after_track and (s.target_mesh or s.head_target):
-            idnames.call_operator(idnames.OP_BAKE)
+            call_operator(idnames.OP_BAKE)
         return {"FINISHED"}
 
 

@@ -204,3 +204,23 @@ def test_bake_operator_reports_mesh_without_matching_keys(scene, tmp_path):
     s.target_mesh = make_shape_key_mesh("odd", ["Foo", "Bar"])
     with pytest.raises(RuntimeError, match="none of the rig"):
         bpy.ops.facemocap.bake()
+
+
+def test_head_object_rotation_and_translation(scene, tmp_path):
+    """An object target (an empty) gets rotation relative to its rest and location offsets in Blender axes."""
+    from blender_addon import coords
+    from blender_addon.bake import BakeTargets, bake_take
+
+    head = bpy.data.objects.new("HeadEmpty", None)
+    scene.collection.objects.link(head)
+    head.location = (0.0, 0.0, 1.5)
+    take = _load(takegen.write_take(tmp_path / "moving.npz", frames=30))
+    bake_take(scene, take, BakeTargets(head_object="HeadEmpty", head_translation=True))
+    expected_q = coords.camera_to_blender_head_rotations(take.head_rotation)
+    # camera +z (away from the camera) is Blender +Y; the take moves 1 cm * sin(t) along camera z
+    for i in (0, 10, 29):
+        scene.frame_set(1 + i)
+        q = np.array(head.rotation_quaternion)
+        assert abs(abs(q @ expected_q[i]) - 1) < 1e-6
+        dz_cm = take.head_translation[i, 2] - take.head_translation[0, 2]
+        np.testing.assert_allclose(np.array(head.location), [0, dz_cm * 0.01, 1.5], atol=1e-6)

@@ -101,3 +101,23 @@ def test_no_engine_import_in_addon():
             else:
                 continue
             assert not any(m == "engine" or m.startswith("engine.") for m in mods), f"{path} imports the engine"
+
+
+PURE_MODULES = ("bridge", "coords", "face_model", "filtering", "livelink_csv", "processing", "retarget", "take_io",
+                "takes", "_rigs", "idnames")
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_pure_layer_never_imports_bpy(module):
+    """The pure layer stays importable and testable without Blender (no bpy / mathutils / bmesh imports)."""
+    import ast
+
+    tree = ast.parse((REPO / "blender_addon" / f"{module}.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            mods = [a.name.split(".")[0] for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            mods = [(node.module or "").split(".")[0]]
+        else:
+            continue
+        assert not set(mods) & {"bpy", "mathutils", "bmesh", "bpy_extras"}, f"{module} imports {mods}"
