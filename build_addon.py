@@ -66,8 +66,11 @@ def build(out_dir: Path = REPO / "dist", *, require_face_model: bool = True) -> 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(REPO / "dist"), help="output folder (default: dist/)")
-    p.add_argument("--allow-missing-face-model", action="store_true",
-                   help="build without engine/data/face_model.npz (the demo rig will not work)")
+    p.add_argument(
+        "--allow-missing-face-model",
+        action="store_true",
+        help="build without engine/data/face_model.npz (the demo rig will not work)",
+    )
     args = p.parse_args(argv)
     try:
         path = build(Path(args.out), require_face_model=not args.allow_missing_face_model)

@@ -228,7 +228,9 @@ def write_curves(channels: TakeChannels, frames: np.ndarray, specs: list[CurveSp
     for spec in specs:
         values = np.asarray(spec.values, dtype=np.float32)
         if values.shape != frames.shape:
-            raise ValueError(f"{spec.data_path}[{spec.index}]: values {values.shape} do not match frames {frames.shape}")
+            raise ValueError(
+                f"{spec.data_path}[{spec.index}]: values {values.shape} do not match frames {frames.shape}"
+            )
         if spec.tolerance > 0:
             keep = reduce_keys(frames, values, spec.tolerance)
             f, v = frames[keep], values[keep]

@@ -112,8 +112,9 @@ def _object(name: str, what: str) -> bpy.types.Object:
     return obj
 
 
-def _rotation_specs(owner: bpy.types.Object, bone: str, q_world: np.ndarray, group: str,
-                    location: np.ndarray | None = None) -> list[CurveSpec]:
+def _rotation_specs(
+    owner: bpy.types.Object, bone: str, q_world: np.ndarray, group: str, location: np.ndarray | None = None
+) -> list[CurveSpec]:
     """Curves for a rotation (and location offset) given in Blender world axes, on an object or a pose bone."""
     if bone:
         if owner.type != "ARMATURE" or bone not in owner.pose.bones:
@@ -140,8 +141,14 @@ def _rotation_specs(owner: bpy.types.Object, bone: str, q_world: np.ndarray, gro
     return specs
 
 
-def bake_take(scene: bpy.types.Scene, take: Take, targets: BakeTargets, *,
-              settings: ProcessSettings = ProcessSettings(), options: BakeOptions = BakeOptions()) -> BakeResult:
+def bake_take(
+    scene: bpy.types.Scene,
+    take: Take,
+    targets: BakeTargets,
+    *,
+    settings: ProcessSettings = ProcessSettings(),
+    options: BakeOptions = BakeOptions(),
+) -> BakeResult:
     """Bake one take onto the targets.
 
     Args:
@@ -171,13 +178,20 @@ def bake_take(scene: bpy.types.Scene, take: Take, targets: BakeTargets, *,
         obj = _object(targets.mesh, "mesh")
         key = getattr(obj.data, "shape_keys", None)
         if key is None or len(key.key_blocks) < 2:
-            raise BakeError(f"'{obj.name}' has no shape keys to animate; pick a mesh with shape keys or build the demo rig")
+            raise BakeError(
+                f"'{obj.name}' has no shape keys to animate; pick a mesh with shape keys or build the demo rig"
+            )
         rig_keys = [kb.name for kb in key.key_blocks if kb != key.reference_key]
-        plan = plan_retarget(processed.weights, processed.names, rig_keys, options.mapping,
-                             swap_left_right=options.swap_left_right)
+        plan = plan_retarget(
+            processed.weights, processed.names, rig_keys, options.mapping, swap_left_right=options.swap_left_right
+        )
         summary = plan.summary()
-        specs = [CurveSpec(key.key_blocks[name].path_from_id("value"), 0, plan.values[:, j], GROUP_SHAPES,
-                           options.key_tolerance) for j, name in enumerate(plan.key_names)]
+        specs = [
+            CurveSpec(
+                key.key_blocks[name].path_from_id("value"), 0, plan.values[:, j], GROUP_SHAPES, options.key_tolerance
+            )
+            for j, name in enumerate(plan.key_names)
+        ]
         jobs.append((key, take.name, "KEY", specs))
 
     by_owner: dict[str, list[CurveSpec]] = {}
@@ -188,7 +202,8 @@ def bake_take(scene: bpy.types.Scene, take: Take, targets: BakeTargets, *,
             owner = _object(targets.head_object, "head target")
             loc = processed.head_location if targets.head_translation else None
             by_owner.setdefault(owner.name, []).extend(
-                _rotation_specs(owner, targets.head_bone, processed.head_rotation, GROUP_HEAD, loc))
+                _rotation_specs(owner, targets.head_bone, processed.head_rotation, GROUP_HEAD, loc)
+            )
     if any(targets.eye_objects):
         if processed.gaze is None:
             warnings.append("the take has no eye gaze; eyes not baked")
@@ -199,7 +214,8 @@ def bake_take(scene: bpy.types.Scene, take: Take, targets: BakeTargets, *,
                 owner = _object(targets.eye_objects[eye], "eye target")
                 q = coords.gaze_to_blender_eye_rotations(processed.gaze[:, eye, 0], processed.gaze[:, eye, 1])
                 by_owner.setdefault(owner.name, []).extend(
-                    _rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES))
+                    _rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES)
+                )
     for owner_name, specs in by_owner.items():
         jobs.append((bpy.data.objects[owner_name], f"{take.name} ({owner_name})", "OBJECT", specs))
     if not jobs:

@@ -39,8 +39,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--takes", nargs="+", required=True, help="take files (.npz, .csv) and/or folders of them")
     p.add_argument("-o", "--output", required=True, help="the .blend to write")
     p.add_argument("--mapping", default="AUTO", help="mapping preset or .toml file (default: AUTO)")
-    p.add_argument("--mesh", help="the mesh with shape keys (default: the panel's target, else the mesh whose "
-                                  "shape keys the mapping matches best)")
+    p.add_argument(
+        "--mesh",
+        help="the mesh with shape keys (default: the panel's target, else the mesh whose "
+        "shape keys the mapping matches best)",
+    )
     p.add_argument("--head", help="head target: OBJECT or ARMATURE:BONE")
     p.add_argument("--eyes", nargs=2, metavar=("LEFT", "RIGHT"), help="eye targets: OBJECT or ARMATURE:BONE each")
     p.add_argument("--swap-left-right", action="store_true")
@@ -58,7 +61,9 @@ def collect_takes(items: list[str]) -> list[Path]:
     for item in items:
         p = Path(item)
         if p.is_dir():
-            out += sorted(f for f in p.iterdir() if f.suffix.lower() in TAKE_EXTENSIONS and not f.name.endswith(".part.npz"))
+            out += sorted(
+                f for f in p.iterdir() if f.suffix.lower() in TAKE_EXTENSIONS and not f.name.endswith(".part.npz")
+            )
         else:
             out.append(p)
     return out
@@ -86,8 +91,13 @@ def _targets(bpy, args, demo) -> "object":
     from .bake import BakeTargets
 
     if demo is not None:
-        return BakeTargets(mesh=demo.mesh, head_object=demo.armature, head_bone=demo.head_bone,
-                           eye_objects=(demo.armature, demo.armature), eye_bones=demo.eye_bones)
+        return BakeTargets(
+            mesh=demo.mesh,
+            head_object=demo.armature,
+            head_bone=demo.head_bone,
+            eye_objects=(demo.armature, demo.armature),
+            eye_bones=demo.eye_bones,
+        )
     saved = getattr(bpy.context.scene, "facemocap", None)
     from .properties import to_bake_targets
 
@@ -99,14 +109,21 @@ def _targets(bpy, args, demo) -> "object":
         eye_objects, eye_bones = (lo, ro), (lb, rb)
     else:
         eye_objects, eye_bones = base.eye_objects, base.eye_bones
-    return BakeTargets(mesh=mesh, head_object=head_obj, head_bone=head_bone, head_translation=base.head_translation,
-                       eye_objects=eye_objects, eye_bones=eye_bones, gaze_to_shape_keys=base.gaze_to_shape_keys)
+    return BakeTargets(
+        mesh=mesh,
+        head_object=head_obj,
+        head_bone=head_bone,
+        head_translation=base.head_translation,
+        eye_objects=eye_objects,
+        eye_bones=eye_bones,
+        gaze_to_shape_keys=base.gaze_to_shape_keys,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the batch; returns the exit status (see the module docstring)."""
     if argv is None:
-        argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:]
+        argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else sys.argv[1:]
     try:
         args = parse_args(argv)
     except SystemExit as exc:  # argparse already printed the usage
@@ -141,11 +158,15 @@ def main(argv: list[str] | None = None) -> int:
             err(str(exc))
             return EXIT_USAGE
     targets = _targets(bpy, args, demo)
-    options = BakeOptions(mapping=args.mapping, swap_left_right=args.swap_left_right,
-                          key_tolerance=args.key_tolerance, set_scene_timing=False)
+    options = BakeOptions(
+        mapping=args.mapping,
+        swap_left_right=args.swap_left_right,
+        key_tolerance=args.key_tolerance,
+        set_scene_timing=False,
+    )
     scene = bpy.context.scene
     baked, failed = [], []
-    for i, path in enumerate(collect_takes(args.takes)):
+    for path in collect_takes(args.takes):
         try:
             take = open_take(path)
             opts = options
@@ -157,8 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(str(path))
             continue
         baked.append(take.name)
-        print(f"batch: baked {path.name} -> {', '.join(result.actions)} ({result.keys} keys; {result.summary})",
-              flush=True)
+        print(
+            f"batch: baked {path.name} -> {', '.join(result.actions)} ({result.keys} keys; {result.summary})",
+            flush=True,
+        )
         for w in result.warnings:
             print(f"batch: warning: {path.name}: {w}", flush=True)
     if not baked:

@@ -20,7 +20,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -82,13 +81,17 @@ def _validate(python: str, root: Path) -> None:
         raise EngineUnavailable("no engine Python is set: Preferences > Add-ons > FaceWarehouse Mocap > Engine Python")
     p = Path(python).expanduser()
     if not p.is_file():
-        raise EngineUnavailable(f"engine Python not found at {p}: run the project's set-up (see its README) or set "
-                                "Engine Python in the add-on preferences")
+        raise EngineUnavailable(
+            f"engine Python not found at {p}: run the project's set-up (see its README) or set "
+            "Engine Python in the add-on preferences"
+        )
     if not os.access(p, os.X_OK):
         raise EngineUnavailable(f"engine Python {p} is not executable")
     if not (root / "engine" / "__init__.py").is_file():
-        raise EngineUnavailable(f"no engine package in {root}: set Engine Folder in the add-on preferences to the "
-                                "folder that contains 'engine/'")
+        raise EngineUnavailable(
+            f"no engine package in {root}: set Engine Folder in the add-on preferences to the "
+            "folder that contains 'engine/'"
+        )
 
 
 def check_engine(python: str, root: str | Path = "", *, timeout: float = CHECK_TIMEOUT_S) -> str:
@@ -101,8 +104,14 @@ def check_engine(python: str, root: str | Path = "", *, timeout: float = CHECK_T
     root_path = engine_root_for(python, root)
     _validate(python, root_path)
     try:
-        proc = subprocess.run([str(Path(python).expanduser()), "-m", "engine", "--version"], cwd=root_path,
-                              capture_output=True, text=True, timeout=timeout, env=_engine_env())
+        proc = subprocess.run(
+            [str(Path(python).expanduser()), "-m", "engine", "--version"],
+            cwd=root_path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_engine_env(),
+        )
     except subprocess.TimeoutExpired:
         raise EngineUnavailable(f"the engine did not answer within {timeout:.0f} s") from None
     except OSError as err:
@@ -146,8 +155,17 @@ class TrackRequest:
 
     def command(self) -> list[str]:
         """The engine command line (argv)."""
-        cmd = [str(Path(self.python).expanduser()), "-m", "engine", "track", str(self.source),
-               "-o", str(self.partial_output), "--progress", "jsonl"]
+        cmd = [
+            str(Path(self.python).expanduser()),
+            "-m",
+            "engine",
+            "track",
+            str(self.source),
+            "-o",
+            str(self.partial_output),
+            "--progress",
+            "jsonl",
+        ]
         if self.start is not None:
             cmd += ["--start", f"{self.start:g}"]
         if self.end is not None:
@@ -214,8 +232,17 @@ class TrackJob:
         else:
             kwargs["start_new_session"] = True  # its own process group: cancel ends the engine's children too
         try:
-            proc = subprocess.Popen(request.command(), cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    stdin=subprocess.DEVNULL, text=True, bufsize=1, env=_engine_env(), **kwargs)
+            proc = subprocess.Popen(
+                request.command(),
+                cwd=root,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                bufsize=1,
+                env=_engine_env(),
+                **kwargs,
+            )
         except OSError as err:
             raise EngineUnavailable(f"cannot start the engine ({request.python}): {err.strerror}") from None
         log.info("engine started: pid %d: %s", proc.pid, " ".join(request.command()))
@@ -344,5 +371,3 @@ class TrackJob:
                 pass
         self.state = JobState.CANCELLED
         self.message = "cancelled"
-
-

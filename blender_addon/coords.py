@@ -117,20 +117,28 @@ def matrices_to_quats(m: np.ndarray) -> np.ndarray:
         s = m[sel]
         if k == 0:
             r = np.sqrt(1.0 + tr[sel]) * 2
-            q[sel] = np.stack([0.25 * r, (s[:, 2, 1] - s[:, 1, 2]) / r, (s[:, 0, 2] - s[:, 2, 0]) / r,
-                               (s[:, 1, 0] - s[:, 0, 1]) / r], 1)
+            q[sel] = np.stack(
+                [0.25 * r, (s[:, 2, 1] - s[:, 1, 2]) / r, (s[:, 0, 2] - s[:, 2, 0]) / r, (s[:, 1, 0] - s[:, 0, 1]) / r],
+                1,
+            )
         elif k == 1:
             r = np.sqrt(1.0 + s[:, 0, 0] - s[:, 1, 1] - s[:, 2, 2]) * 2
-            q[sel] = np.stack([(s[:, 2, 1] - s[:, 1, 2]) / r, 0.25 * r, (s[:, 0, 1] + s[:, 1, 0]) / r,
-                               (s[:, 0, 2] + s[:, 2, 0]) / r], 1)
+            q[sel] = np.stack(
+                [(s[:, 2, 1] - s[:, 1, 2]) / r, 0.25 * r, (s[:, 0, 1] + s[:, 1, 0]) / r, (s[:, 0, 2] + s[:, 2, 0]) / r],
+                1,
+            )
         elif k == 2:
             r = np.sqrt(1.0 + s[:, 1, 1] - s[:, 0, 0] - s[:, 2, 2]) * 2
-            q[sel] = np.stack([(s[:, 0, 2] - s[:, 2, 0]) / r, (s[:, 0, 1] + s[:, 1, 0]) / r, 0.25 * r,
-                               (s[:, 1, 2] + s[:, 2, 1]) / r], 1)
+            q[sel] = np.stack(
+                [(s[:, 0, 2] - s[:, 2, 0]) / r, (s[:, 0, 1] + s[:, 1, 0]) / r, 0.25 * r, (s[:, 1, 2] + s[:, 2, 1]) / r],
+                1,
+            )
         else:
             r = np.sqrt(1.0 + s[:, 2, 2] - s[:, 0, 0] - s[:, 1, 1]) * 2
-            q[sel] = np.stack([(s[:, 1, 0] - s[:, 0, 1]) / r, (s[:, 0, 2] + s[:, 2, 0]) / r,
-                               (s[:, 1, 2] + s[:, 2, 1]) / r, 0.25 * r], 1)
+            q[sel] = np.stack(
+                [(s[:, 1, 0] - s[:, 0, 1]) / r, (s[:, 0, 2] + s[:, 2, 0]) / r, (s[:, 1, 2] + s[:, 2, 1]) / r, 0.25 * r],
+                1,
+            )
     q *= np.where(q[:, :1] < 0, -1.0, 1.0)
     q /= np.linalg.norm(q, axis=1, keepdims=True)
     return q.reshape(*shape, 4)
@@ -170,7 +178,9 @@ CAMERA_TO_BLENDER = MODEL_TO_BLENDER @ quats_to_matrices(FRONTAL_HEAD_ROTATION).
 """``(3, 3)``: camera-frame directions -> Blender world directions, with the frontal head as the rest pose."""
 
 
-def camera_to_blender_head_rotations(q_model_to_camera: np.ndarray, *, reference: np.ndarray | None = None) -> np.ndarray:
+def camera_to_blender_head_rotations(
+    q_model_to_camera: np.ndarray, *, reference: np.ndarray | None = None
+) -> np.ndarray:
     """Engine head rotations -> Blender head rotations relative to a reference pose, continuous.
 
     Args:
@@ -194,8 +204,9 @@ def camera_to_blender_head_rotations(q_model_to_camera: np.ndarray, *, reference
     return quat_make_continuous(out)
 
 
-def camera_to_blender_head_translations(t_cm: np.ndarray, *, reference: np.ndarray | None = None,
-                                        scale: float = CM_TO_M) -> np.ndarray:
+def camera_to_blender_head_translations(
+    t_cm: np.ndarray, *, reference: np.ndarray | None = None, scale: float = CM_TO_M
+) -> np.ndarray:
     """Engine head translations -> Blender location offsets from a reference position.
 
     Args:

@@ -70,8 +70,14 @@ def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> t
     return time, np.clip(weights, 0.0, 1.0)
 
 
-def export_livelink(scene: bpy.types.Scene, mesh_obj: bpy.types.Object, path: str | Path, *, take: Take | None = None,
-                    settings: ProcessSettings = ProcessSettings()) -> int:
+def export_livelink(
+    scene: bpy.types.Scene,
+    mesh_obj: bpy.types.Object,
+    path: str | Path,
+    *,
+    take: Take | None = None,
+    settings: ProcessSettings = ProcessSettings(),
+) -> int:
     """Write the mesh's baked shape-key animation (and the take's head and gaze, if given) as Live Link Face CSV.
 
     Returns:

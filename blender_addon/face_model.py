@@ -66,15 +66,20 @@ def load_face_model(path: str | Path | None = None) -> FaceModel:
 
     path = Path(path) if path else default_face_model_path()
     if not path.is_file():
-        raise FaceModelError(f"face model not found at {path}; build the add-on with build_addon.py after the engine's "
-                             "face model is generated, or pass the file explicitly")
+        raise FaceModelError(
+            f"face model not found at {path}; build the add-on with build_addon.py after the engine's "
+            "face model is generated, or pass the file explicitly"
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError, zipfile.BadZipFile) as err:
         raise FaceModelError(f"{path}: not a readable npz ({err})") from None
-    missing = [k for k in ("neutral", "triangles", "expression_basis", "expression_names", "eye_centers", "eye_radius")
-               if k not in arrays]
+    missing = [
+        k
+        for k in ("neutral", "triangles", "expression_basis", "expression_names", "eye_centers", "eye_radius")
+        if k not in arrays
+    ]
     if missing:
         raise FaceModelError(f"{path}: missing {', '.join(missing)}")
     neutral = np.asarray(arrays["neutral"], dtype=np.float64)

@@ -37,8 +37,14 @@ def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray:
     return 1.0 / (1.0 + tau / dt)
 
 
-def one_euro(x: np.ndarray, time: np.ndarray, *, min_cutoff: float, beta: float = ONE_EURO_BETA,
-             d_cutoff: float = ONE_EURO_D_CUTOFF_HZ) -> np.ndarray:
+def one_euro(
+    x: np.ndarray,
+    time: np.ndarray,
+    *,
+    min_cutoff: float,
+    beta: float = ONE_EURO_BETA,
+    d_cutoff: float = ONE_EURO_D_CUTOFF_HZ,
+) -> np.ndarray:
     """Filter every channel of a signal with the One Euro filter.
 
     Args:

@@ -23,4 +23,3 @@ PT_ADJUST = "VIEW3D_PT_facemocap_adjust"
 PT_GAINS = "VIEW3D_PT_facemocap_gains"
 PT_BAKE = "VIEW3D_PT_facemocap_bake"
 PT_INTERCHANGE = "VIEW3D_PT_facemocap_interchange"
-

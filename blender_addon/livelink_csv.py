@@ -37,8 +37,17 @@ __all__ = [
     "write_livelink_csv",
 ]
 
-ROTATION_COLUMNS = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
-                    "RightEyeYaw", "RightEyePitch", "RightEyeRoll")
+ROTATION_COLUMNS = (
+    "HeadYaw",
+    "HeadPitch",
+    "HeadRoll",
+    "LeftEyeYaw",
+    "LeftEyePitch",
+    "LeftEyeRoll",
+    "RightEyeYaw",
+    "RightEyePitch",
+    "RightEyeRoll",
+)
 TIMECODE_RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)  # film, PAL, NTSC, high rate
 BLEND_SHAPE_COUNT = 61  # what Live Link Face writes: 52 shapes + 9 rotation columns
 _TIMECODE = re.compile(r"^\s*(\d+):(\d{1,2}):(\d{1,2})[:;](\d+)(?:\.(\d+))?\s*$")
@@ -67,8 +76,11 @@ class LiveLinkTake:
 
 def csv_header() -> list[str]:
     """The header row, in order: Timecode, BlendShapeCount, 52 PascalCase names, 9 rotation columns."""
-    return ["Timecode", "BlendShapeCount"] + [n[0].upper() + n[1:] for n in rigs.load_names("arkit52")] + list(
-        ROTATION_COLUMNS)
+    return (
+        ["Timecode", "BlendShapeCount"]
+        + [n[0].upper() + n[1:] for n in rigs.load_names("arkit52")]
+        + list(ROTATION_COLUMNS)
+    )
 
 
 def _parse_timecodes(codes: list[str], fps: float | None) -> tuple[np.ndarray, float]:
@@ -152,8 +164,9 @@ def read_livelink_csv(path: str | Path, *, fps: float | None = None) -> LiveLink
         raise TakeError(f"{path}: {err}") from None
     order = np.argsort(time, kind="stable")
     keep = order[np.concatenate([[True], np.diff(time[order]) > 0])]  # drop duplicate timecodes
-    return LiveLinkTake(time[keep], weights[keep], rot[keep, 0:3], rot[keep, 3:9].reshape(-1, 2, 3), fps,
-                        tuple(warnings))
+    return LiveLinkTake(
+        time[keep], weights[keep], rot[keep, 0:3], rot[keep, 3:9].reshape(-1, 2, 3), fps, tuple(warnings)
+    )
 
 
 def _timecode(seconds: float, fps: float) -> str:
@@ -175,15 +188,19 @@ def write_livelink_csv(path: str | Path, take: LiveLinkTake) -> None:
     """
     t = len(take.time)
     if take.weights.shape != (t, 52) or take.head.shape != (t, 3) or take.eyes.shape != (t, 2, 3):
-        raise ValueError(f"write_livelink_csv: shapes {take.weights.shape}, {take.head.shape}, {take.eyes.shape} "
-                         f"do not match T={t}")
+        raise ValueError(
+            f"write_livelink_csv: shapes {take.weights.shape}, {take.head.shape}, {take.eyes.shape} do not match T={t}"
+        )
     rot = np.concatenate([take.head, take.eyes.reshape(t, 6)], axis=1)
     with Path(path).open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(csv_header())
         for i in range(t):
-            w.writerow([_timecode(float(take.time[i]), take.fps), BLEND_SHAPE_COUNT]
-                       + [f"{v:.6f}" for v in take.weights[i]] + [f"{v:.6f}" for v in rot[i]])
+            w.writerow(
+                [_timecode(float(take.time[i]), take.fps), BLEND_SHAPE_COUNT]
+                + [f"{v:.6f}" for v in take.weights[i]]
+                + [f"{v:.6f}" for v in rot[i]]
+            )
 
 
 def livelink_to_take(name: str, llt: LiveLinkTake, *, path: str = "") -> Take:
@@ -194,14 +211,33 @@ def livelink_to_take(name: str, llt: LiveLinkTake, *, path: str = "") -> Take:
     """
     gaze = llt.eyes[:, :, :2].copy()
     head = coords.yaw_pitch_roll_to_camera_head_rotations(llt.head)
-    return Take(name=name, path=path, names=rigs.load_names("arkit52"), name_list="arkit52", time=llt.time,
-                expression=llt.weights.astype(np.float32), expression_raw=None, head_rotation=head,
-                head_translation=None, eye_gaze=gaze, eye_blink=None, confidence=None, fps=llt.fps,
-                meta={"source": path, "format": "livelink_csv"}, warnings=llt.warnings)
+    return Take(
+        name=name,
+        path=path,
+        names=rigs.load_names("arkit52"),
+        name_list="arkit52",
+        time=llt.time,
+        expression=llt.weights.astype(np.float32),
+        expression_raw=None,
+        head_rotation=head,
+        head_translation=None,
+        eye_gaze=gaze,
+        eye_blink=None,
+        confidence=None,
+        fps=llt.fps,
+        meta={"source": path, "format": "livelink_csv"},
+        warnings=llt.warnings,
+    )
 
 
-def take_to_livelink(time: np.ndarray, weights52: np.ndarray, fps: float, *, head_rotation_blender: np.ndarray | None = None,
-                     gaze: np.ndarray | None = None) -> LiveLinkTake:
+def take_to_livelink(
+    time: np.ndarray,
+    weights52: np.ndarray,
+    fps: float,
+    *,
+    head_rotation_blender: np.ndarray | None = None,
+    gaze: np.ndarray | None = None,
+) -> LiveLinkTake:
     """Assemble a :class:`LiveLinkTake` for export.
 
     Args:
@@ -212,10 +248,14 @@ def take_to_livelink(time: np.ndarray, weights52: np.ndarray, fps: float, *, hea
         gaze: ``(T, 2, 2)`` [left, right] x [yaw, pitch], or None (zeros).
     """
     t = len(time)
-    head = np.zeros((t, 3)) if head_rotation_blender is None else coords.blender_rotations_to_yaw_pitch_roll(
-        head_rotation_blender)
+    head = (
+        np.zeros((t, 3))
+        if head_rotation_blender is None
+        else coords.blender_rotations_to_yaw_pitch_roll(head_rotation_blender)
+    )
     eyes = np.zeros((t, 2, 3))
     if gaze is not None:
         eyes[:, :, :2] = gaze
-    return LiveLinkTake(np.asarray(time, dtype=np.float64), np.asarray(weights52, dtype=np.float32), head, eyes,
-                        float(fps))
+    return LiveLinkTake(
+        np.asarray(time, dtype=np.float64), np.asarray(weights52, dtype=np.float32), head, eyes, float(fps)
+    )

@@ -47,8 +47,9 @@ def _load(preset_or_path: str) -> object:
     return rigs.load_mapping(p)
 
 
-def choose_mapping(source_names: tuple[str, ...], rig_keys: list[str], preset_or_path: str = AUTO, *,
-                   swap_left_right: bool = False) -> object:
+def choose_mapping(
+    source_names: tuple[str, ...], rig_keys: list[str], preset_or_path: str = AUTO, *, swap_left_right: bool = False
+) -> object:
     """The mapping to use for a take's channels on a rig.
 
     Args:
@@ -63,9 +64,10 @@ def choose_mapping(source_names: tuple[str, ...], rig_keys: list[str], preset_or
         mapping = _load(preset_or_path)
         if tuple(mapping.source_names) != tuple(source_names):
             raise rigs.RigDataError(
-                f"mapping {mapping.name} reads {len(mapping.source_names)} channels starting {mapping.source_names[:2]}, "
-                f"but the take has {len(source_names)} starting {tuple(source_names[:2])}; pick a mapping whose "
-                "source is the take's name list")
+                f"mapping {mapping.name} reads {len(mapping.source_names)} channels starting "
+                f"{mapping.source_names[:2]}, but the take has {len(source_names)} starting {tuple(source_names[:2])}; pick a mapping whose "
+                "source is the take's name list"
+            )
         return mapping
     best, best_score = None, -1
     for name in rigs.mapping_presets():
@@ -80,8 +82,14 @@ def choose_mapping(source_names: tuple[str, ...], rig_keys: list[str], preset_or
     return best
 
 
-def plan_retarget(weights: np.ndarray, source_names: tuple[str, ...], rig_keys: list[str],
-                  preset_or_path: str = AUTO, *, swap_left_right: bool = False) -> RetargetPlan:
+def plan_retarget(
+    weights: np.ndarray,
+    source_names: tuple[str, ...],
+    rig_keys: list[str],
+    preset_or_path: str = AUTO,
+    *,
+    swap_left_right: bool = False,
+) -> RetargetPlan:
     """Map source weights to the rig's shape keys.
 
     Args:
@@ -103,7 +111,8 @@ def plan_retarget(weights: np.ndarray, source_names: tuple[str, ...], rig_keys: 
     if not report.matched:
         raise rigs.RigDataError(
             f"none of the rig's {len(rig_keys)} shape keys matches the {len(mapping.target_names)} targets of mapping "
-            f"{mapping.name} (e.g. {', '.join(mapping.target_names[:3])}); pick another mapping or rename the keys")
+            f"{mapping.name} (e.g. {', '.join(mapping.target_names[:3])}); pick another mapping or rename the keys"
+        )
     cols = [mapping.target_names.index(name) for name in report.matched]
     keys = tuple(report.matched.values())
     return RetargetPlan(mapping.name, keys, np.ascontiguousarray(mapped[:, cols], dtype=np.float32), report)

@@ -114,8 +114,9 @@ def build_demo_rig(scene: bpy.types.Scene, *, model_path: str | Path | None = No
     arm = bpy.data.armatures.new(f"{name}_Rig")
     arm_obj = bpy.data.objects.new(arm.name, arm)
     collection.objects.link(arm_obj)
-    pivot = Vector((0.0, float(eyes[:, 1].mean()) + HEAD_PIVOT_BEHIND_EYES_M,
-                    float(verts[:, 2].min()) - HEAD_PIVOT_BELOW_CHIN_M))
+    pivot = Vector(
+        (0.0, float(eyes[:, 1].mean()) + HEAD_PIVOT_BEHIND_EYES_M, float(verts[:, 2].min()) - HEAD_PIVOT_BELOW_CHIN_M)
+    )
     view_layer = bpy.context.view_layer
     previous_active = view_layer.objects.active
     view_layer.objects.active = arm_obj

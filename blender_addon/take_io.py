@@ -102,8 +102,10 @@ def take_from_arrays(name: str, arrays: dict, *, path: str = "") -> Take:
     lists = _known_lists()
     name_list = lists.get(names)
     if name_list is None:
-        raise fail(f"expression_names ({len(names)} names, first {names[:3]}) is neither the FaceWarehouse-46 "
-                   "nor the ARKit-52 list in canonical order")
+        raise fail(
+            f"expression_names ({len(names)} names, first {names[:3]}) is neither the FaceWarehouse-46 "
+            "nor the ARKit-52 list in canonical order"
+        )
     c = len(names)
     expression = np.asarray(arrays["expression"])
     if expression.ndim != 2 or expression.shape[1] != c:
@@ -173,8 +175,10 @@ def take_from_arrays(name: str, arrays: dict, *, path: str = "") -> Take:
             raise fail("'meta' must be a JSON object")
         schema = str(meta.get("schema_version", meta.get("schema", TAKE_SCHEMA_MAJOR)))
         if schema.split(".")[0] != str(TAKE_SCHEMA_MAJOR):
-            raise fail(f"take schema version {schema} is not supported by this add-on (needs {TAKE_SCHEMA_MAJOR}.x); "
-                       "update the add-on or re-track with a matching engine")
+            raise fail(
+                f"take schema version {schema} is not supported by this add-on (needs {TAKE_SCHEMA_MAJOR}.x); "
+                "update the add-on or re-track with a matching engine"
+            )
     fps = _fps_of(meta, time)
     return Take(
         name=name,

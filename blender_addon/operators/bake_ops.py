@@ -42,8 +42,13 @@ class FACEMOCAP_OT_bake(bpy.types.Operator):
         s = properties.settings_of(context)
         try:
             take = open_take(bpy.path.abspath(s.take_path))
-            result = bake_take(context.scene, take, properties.to_bake_targets(s),
-                               settings=properties.to_process_settings(s), options=properties.to_bake_options(s))
+            result = bake_take(
+                context.scene,
+                take,
+                properties.to_bake_targets(s),
+                settings=properties.to_process_settings(s),
+                options=properties.to_bake_options(s),
+            )
         except EXPECTED_ERRORS as err:
             self.report({"ERROR"}, str(err))
             return {"CANCELLED"}
@@ -73,10 +78,17 @@ class FACEMOCAP_OT_match_report(bpy.types.Operator):
             return {"CANCELLED"}
         rig_keys = [kb.name for kb in key.key_blocks if kb != key.reference_key]
         try:
-            names = open_take(bpy.path.abspath(s.take_path)).names if s.take_path else rigs.load_names("facewarehouse46")
+            names = (
+                open_take(bpy.path.abspath(s.take_path)).names if s.take_path else rigs.load_names("facewarehouse46")
+            )
             opts = properties.to_bake_options(s)
-            plan = plan_retarget(np.zeros((1, len(names)), np.float32), tuple(names), rig_keys, opts.mapping,
-                                 swap_left_right=opts.swap_left_right)
+            plan = plan_retarget(
+                np.zeros((1, len(names)), np.float32),
+                tuple(names),
+                rig_keys,
+                opts.mapping,
+                swap_left_right=opts.swap_left_right,
+            )
         except EXPECTED_ERRORS as err:
             self.report({"ERROR"}, str(err))
             return {"CANCELLED"}

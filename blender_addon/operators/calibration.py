@@ -31,8 +31,11 @@ class FACEMOCAP_OT_neutral_from_current_frame(bpy.types.Operator):
     bl_label = "Use Current Frame"
     bl_options = {"REGISTER", "UNDO"}
 
-    extend: bpy.props.BoolProperty(name="Extend", default=False,
-                                   description="Extend the neutral range to the current frame instead of replacing it")
+    extend: bpy.props.BoolProperty(
+        name="Extend",
+        default=False,
+        description="Extend the neutral range to the current frame instead of replacing it",
+    )
 
     @classmethod
     def poll(cls, context):

@@ -69,8 +69,9 @@ class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
             except TakeError as err:
                 self.report({"WARNING"}, f"head and gaze not exported: {err}")
         try:
-            rows = export_livelink(context.scene, s.target_mesh, self.filepath, take=take,
-                                   settings=properties.to_process_settings(s))
+            rows = export_livelink(
+                context.scene, s.target_mesh, self.filepath, take=take, settings=properties.to_process_settings(s)
+            )
         except (ExportError, OSError) as err:
             self.report({"ERROR"}, str(err))
             return {"CANCELLED"}

@@ -18,8 +18,9 @@ class FACEMOCAP_OT_build_demo_rig(bpy.types.Operator):
     bl_label = "Add Demo Rig"
     bl_options = {"REGISTER", "UNDO"}
 
-    model_path: bpy.props.StringProperty(name="Face Model", subtype="FILE_PATH",
-                                         description="A face_model.npz (empty: the one shipped with the add-on)")
+    model_path: bpy.props.StringProperty(
+        name="Face Model", subtype="FILE_PATH", description="A face_model.npz (empty: the one shipped with the add-on)"
+    )
 
     def execute(self, context):
         try:

@@ -46,8 +46,12 @@ def track_request(s, python: str, root: str) -> bridge.TrackRequest:
     name = Path(source.rstrip("/\\")).stem or "take"
     output = _takes_dir(s) / f"{name}.npz"
     return bridge.TrackRequest(
-        python=python, root=root, source=source, output=str(output),
-        start=s.range_start if s.use_range else None, end=s.range_end if s.use_range else None,
+        python=python,
+        root=root,
+        source=source,
+        output=str(output),
+        start=s.range_start if s.use_range else None,
+        end=s.range_end if s.use_range else None,
         identity=bpy.path.abspath(s.identity_path) or None,
     )
 
@@ -105,8 +109,11 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         s = properties.settings_of(context)
         if state is bridge.JobState.RUNNING:
             s.job_progress = job.progress
-            s.job_status = (f"Tracking frame {job.frame}/{job.total} ({job.fps:.0f} fps) - Esc to cancel"
-                            if job.total else "Starting the engine... (Esc to cancel)")
+            s.job_status = (
+                f"Tracking frame {job.frame}/{job.total} ({job.fps:.0f} fps) - Esc to cancel"
+                if job.total
+                else "Starting the engine... (Esc to cancel)"
+            )
             if context.workspace is not None:
                 context.workspace.status_text_set(s.job_status)
             _redraw(context)

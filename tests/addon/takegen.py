@@ -38,8 +38,15 @@ def axis_angle_wxyz(axis, angle):
 def qmul(a, b):
     aw, ax, ay, az = np.moveaxis(a, -1, 0)
     bw, bx, by, bz = np.moveaxis(b, -1, 0)
-    return np.stack([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw], -1)
+    return np.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        -1,
+    )
 
 
 def make_take_arrays(frames: int = 120, fps: float = 30.0, seed: int = 0) -> dict[str, np.ndarray]:
@@ -57,8 +64,16 @@ def make_take_arrays(frames: int = 120, fps: float = 30.0, seed: int = 0) -> dic
     gaze = np.zeros((frames, 2, 2), np.float32)
     gaze[:, :, 0] = (0.3 * np.sin(2 * np.pi * 0.5 * t))[:, None]
     gaze[:, :, 1] = (0.2 * np.cos(2 * np.pi * 0.3 * t))[:, None]
-    meta = {"schema_version": "1.0", "fps": fps, "frame_size": [640, 480], "source": "clip.mp4",
-            "engine_version": "test", "backend": "test", "filter": {}, "conventions": {}}
+    meta = {
+        "schema_version": "1.0",
+        "fps": fps,
+        "frame_size": [640, 480],
+        "source": "clip.mp4",
+        "engine_version": "test",
+        "backend": "test",
+        "filter": {},
+        "conventions": {},
+    }
     return {
         "expression": expr,
         "expression_raw": raw,
@@ -89,9 +104,11 @@ def write_face_model(path: Path, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     n = 22
     xs, ys = np.meshgrid(np.linspace(-7, 7, n), np.linspace(-9, 9, n))
-    zs = 8 - 0.06 * (xs ** 2 + 0.5 * ys ** 2)
+    zs = 8 - 0.06 * (xs**2 + 0.5 * ys**2)
     verts = np.stack([xs, ys, zs], -1).reshape(-1, 3)
-    quads = [(r * n + c, r * n + c + 1, (r + 1) * n + c + 1, (r + 1) * n + c) for r in range(n - 1) for c in range(n - 1)]
+    quads = [
+        (r * n + c, r * n + c + 1, (r + 1) * n + c + 1, (r + 1) * n + c) for r in range(n - 1) for c in range(n - 1)
+    ]
     tris = np.array([t for a, b, c, d in quads for t in ((a, b, c), (a, c, d))])
     keep = 468
     tris = tris[np.all(tris < keep, axis=1)]
@@ -101,8 +118,14 @@ def write_face_model(path: Path, seed: int = 0) -> Path:
 
 
 def _save_model(path, verts, tris, basis):
-    np.savez(path, neutral=verts.astype(np.float32), triangles=tris.astype(np.int32),
-             expression_basis=basis.astype(np.float32), expression_names=np.array(fw46_names()),
-             identity_basis=np.zeros((4,) + verts.shape, np.float32),
-             eye_centers=np.array([[3.2, 2.5, 6.0], [-3.2, 2.5, 6.0]], np.float32), eye_radius=np.float32(1.2))
+    np.savez(
+        path,
+        neutral=verts.astype(np.float32),
+        triangles=tris.astype(np.int32),
+        expression_basis=basis.astype(np.float32),
+        expression_names=np.array(fw46_names()),
+        identity_basis=np.zeros((4,) + verts.shape, np.float32),
+        eye_centers=np.array([[3.2, 2.5, 6.0], [-3.2, 2.5, 6.0]], np.float32),
+        eye_radius=np.float32(1.2),
+    )
     return Path(path)

@@ -16,8 +16,14 @@ FW = takegen.fw46_names()
 def _targets(rig, **kw):
     from blender_addon.bake import BakeTargets
 
-    return BakeTargets(mesh=rig.mesh, head_object=rig.armature, head_bone=rig.head_bone,
-                       eye_objects=(rig.armature, rig.armature), eye_bones=rig.eye_bones, **kw)
+    return BakeTargets(
+        mesh=rig.mesh,
+        head_object=rig.armature,
+        head_bone=rig.head_bone,
+        eye_objects=(rig.armature, rig.armature),
+        eye_bones=rig.eye_bones,
+        **kw,
+    )
 
 
 def _load(path):
@@ -35,8 +41,8 @@ def test_demo_rig_has_basis_and_46_keys_in_order(demo_rig):
 
 
 def test_bake_3000_frames_evaluates_to_take(demo_rig, tmp_path):
-    from blender_addon.bake import bake_take
     from blender_addon import coords
+    from blender_addon.bake import bake_take
 
     take = _load(takegen.write_take(tmp_path / "long_clip.npz", frames=3000, fps=30.0))
     scene = bpy.context.scene
@@ -63,8 +69,9 @@ def test_bake_3000_frames_evaluates_to_take(demo_rig, tmp_path):
     head_delta = np.array(head.matrix.to_3x3()) @ np.array(head.bone.matrix_local.to_3x3()).T
     look = head_delta.T @ look
     yaw, pitch = take.eye_gaze[i, 0]
-    np.testing.assert_allclose(look, [np.sin(yaw) * np.cos(pitch), -np.cos(yaw) * np.cos(pitch), np.sin(pitch)],
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        look, [np.sin(yaw) * np.cos(pitch), -np.cos(yaw) * np.cos(pitch), np.sin(pitch)], atol=1e-4
+    )
 
 
 def test_fps_differs_from_scene(demo_rig, tmp_path):

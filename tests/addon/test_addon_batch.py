@@ -16,8 +16,13 @@ from conftest import REPO  # noqa: E402
 
 
 def _batch(*args, timeout=180):
-    return subprocess.run([sys.executable, "-m", "blender_addon.batch", *map(str, args)], cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "blender_addon.batch", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _inspect(blend, code: str) -> str:
@@ -46,7 +51,9 @@ def test_batch_demo_rig_bakes_good_takes_and_skips_bad(take_dir, tmp_path, face_
     assert proc.returncode == 0, proc.stderr
     assert "skipped" in proc.stderr and "corrupt.npz" in proc.stderr and "wrong_names.npz" in proc.stderr
     assert out.is_file()
-    report = _inspect(out, """
+    report = _inspect(
+        out,
+        """
         from blender_addon.anim_write import ACTION_TAG
         tagged = sorted(a.name for a in bpy.data.actions if ACTION_TAG in a.keys() and '(' not in a.name)
         print("ACTIONS", ",".join(tagged))
@@ -54,7 +61,8 @@ def test_batch_demo_rig_bakes_good_takes_and_skips_bad(take_dir, tmp_path, face_
         key = [o for o in bpy.data.objects if o.type == 'MESH' and o.data.shape_keys][0].data.shape_keys
         print("ACTIVE", key.animation_data.action.name)
         print("NLA", ",".join(t.name for t in key.animation_data.nla_tracks))
-    """)
+    """,
+    )
     assert "ACTIONS scene01_take1,scene01_take2" in report
     assert "FAKE True" in report and "ACTIVE scene01_take2" in report and "NLA scene01_take1" in report
 
@@ -97,11 +105,14 @@ def test_batch_onto_saved_rig_like_blender_b(tmp_path, face_model_path):
     """)
     proc = subprocess.run([sys.executable, "-c", expr], cwd=REPO, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    report = _inspect(out, """
+    report = _inspect(
+        out,
+        """
         bpy.context.scene.frame_set(bpy.context.scene.frame_start + 10)
         kb = bpy.data.objects["Head"].data.shape_keys.key_blocks
         print("JAW", kb["jawOpen"].value)
-    """)
+    """,
+    )
     w = np.load(take)["expression"]
     jaw = float(report.split("JAW ")[1].split()[0])
     assert jaw == pytest.approx(float(w[10, takegen.fw46_names().index("JawOpen")]), abs=1e-6)

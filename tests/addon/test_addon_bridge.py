@@ -4,7 +4,6 @@ real ``python -m engine track`` for the cancel path (no bpy needed)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -12,15 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from blender_addon import bridge
-from conftest import REPO
 
 ENGINE_PYTHON = REPO / ".venv" / "bin" / "python"
 CLIPS = REPO.parent / "shared" / "data" / "clips"
 
 # A stand-in engine that follows the documented CLI contract (progress lines, done / error line, exit status).
-STAND_IN = textwrap.dedent('''
+STAND_IN = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
     if sys.argv[1:] == ["--version"]:
@@ -41,7 +40,7 @@ STAND_IN = textwrap.dedent('''
     np.savez(out, x=np.zeros(3))
     print("a stray line that is not JSON", flush=True)
     print(json.dumps({"done": True, "output": out, "frames": total}), flush=True)
-''')
+""")
 
 
 @pytest.fixture
@@ -64,7 +63,9 @@ def _run(job: bridge.TrackJob, timeout: float = 30.0) -> bridge.JobState:
 def _request(root: Path, tmp_path: Path, mode: str) -> bridge.TrackRequest:
     src = tmp_path / f"{mode}.mp4"
     src.write_bytes(b"")
-    return bridge.TrackRequest(python=sys.executable, root=str(root), source=str(src), output=str(tmp_path / "o" / f"{mode}.npz"))
+    return bridge.TrackRequest(
+        python=sys.executable, root=str(root), source=str(src), output=str(tmp_path / "o" / f"{mode}.npz")
+    )
 
 
 def _group_alive(pgid: int) -> bool:
@@ -117,8 +118,9 @@ def test_check_engine_messages(stand_in_root, tmp_path):
     with pytest.raises(bridge.EngineUnavailable, match="no engine package"):
         bridge.check_engine(sys.executable, tmp_path)
     with pytest.raises(FileNotFoundError):
-        bridge.TrackJob.start(bridge.TrackRequest(sys.executable, str(stand_in_root), str(tmp_path / "x.mp4"),
-                                                  str(tmp_path / "o.npz")))
+        bridge.TrackJob.start(
+            bridge.TrackRequest(sys.executable, str(stand_in_root), str(tmp_path / "x.mp4"), str(tmp_path / "o.npz"))
+        )
 
 
 def test_engine_root_from_python_location():
@@ -138,14 +140,22 @@ def _long_clip(tmp_path: Path) -> Path:
         if (CLIPS / name).is_file():
             return CLIPS / name
     clip = tmp_path / "synthetic.mp4"  # a long synthetic video made with the engine's own OpenCV
-    subprocess.run([str(ENGINE_PYTHON), "-c", textwrap.dedent(f"""
+    subprocess.run(
+        [
+            str(ENGINE_PYTHON),
+            "-c",
+            textwrap.dedent(f"""
         import cv2, numpy as np
         w = cv2.VideoWriter({str(clip)!r}, cv2.VideoWriter_fourcc(*"mp4v"), 30, (640, 480))
         rng = np.random.default_rng(0)
         for i in range(900):
             w.write(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8))
         w.release()
-    """)], check=True, timeout=120)
+    """),
+        ],
+        check=True,
+        timeout=120,
+    )
     return clip
 
 
@@ -157,8 +167,12 @@ def test_real_engine_version_check():
 
 @pytest.mark.skipif(bool(_real_engine_ready()), reason=_real_engine_ready() or "ready")
 def test_cancel_real_engine_leaves_no_process_and_no_file(tmp_path):
-    req = bridge.TrackRequest(python=str(ENGINE_PYTHON), root=str(REPO), source=str(_long_clip(tmp_path)),
-                              output=str(tmp_path / "takes" / "cancelled.npz"))
+    req = bridge.TrackRequest(
+        python=str(ENGINE_PYTHON),
+        root=str(REPO),
+        source=str(_long_clip(tmp_path)),
+        output=str(tmp_path / "takes" / "cancelled.npz"),
+    )
     job = bridge.TrackJob.start(req)
     deadline = time.monotonic() + 120
     while job.poll() is bridge.JobState.RUNNING and job.frame < 1 and time.monotonic() < deadline:

@@ -12,8 +12,11 @@ from conftest import make_shape_key_mesh, shape_values  # noqa: E402
 
 ARKIT = takegen.arkit52_names()
 # An ARKit rig as exported by some tools: PascalCase, Apple's _L/_R spelling, plus keys no mapping drives.
-RIG_KEYS = [n[0].upper() + n[1:] for n in ARKIT[:20]] + [n.replace("Left", "_L").replace("Right", "_R")
-                                                         for n in ARKIT[20:]] + ["Corrective_A"]
+RIG_KEYS = (
+    [n[0].upper() + n[1:] for n in ARKIT[:20]]
+    + [n.replace("Left", "_L").replace("Right", "_R") for n in ARKIT[20:]]
+    + ["Corrective_A"]
+)
 
 
 def _arkit_rig():
@@ -46,7 +49,8 @@ def test_swap_and_custom_mapping_file(scene, tmp_path):
         '  { source = "EyeBlink_R", target = "Blink.R" },\n'
         '  { source = "MouthSmile_L", target = "Smile", gain = 0.5 },\n'
         '  { source = "MouthSmile_R", target = "Smile", gain = 0.5, offset = -0.1, clamp = [0.0, 0.3] },\n'
-        "]\n")
+        "]\n"
+    )
     path = takegen.write_take(tmp_path / "t.npz", frames=10)
     w = np.load(path)["expression"]
     s = scene.facemocap

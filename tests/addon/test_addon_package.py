@@ -9,7 +9,6 @@ import tomllib
 import zipfile
 
 import pytest
-
 from conftest import REAL_FACE_MODEL, REPO
 
 bpy = pytest.importorskip("bpy")
@@ -31,9 +30,15 @@ def built_zip(tmp_path_factory):
 def test_zip_named_from_manifest_and_complete(built_zip):
     assert built_zip.name == f"facewarehouse_mocap-{_version()}.zip"
     names = set(zipfile.ZipFile(built_zip).namelist())
-    for required in ("blender_manifest.toml", "__init__.py", "operators/track.py", "rigs/__init__.py",
-                     "rigs/names/facewarehouse46.toml", "rigs/names/arkit52.toml",
-                     "rigs/mappings/facewarehouse46_to_arkit52.toml"):
+    for required in (
+        "blender_manifest.toml",
+        "__init__.py",
+        "operators/track.py",
+        "rigs/__init__.py",
+        "rigs/names/facewarehouse46.toml",
+        "rigs/names/arkit52.toml",
+        "rigs/mappings/facewarehouse46_to_arkit52.toml",
+    ):
         assert required in names
     if REAL_FACE_MODEL.is_file():
         assert "data/face_model.npz" in names
@@ -71,8 +76,14 @@ def test_register_from_checkout_and_preferences_idname(addon):
     from blender_addon import idnames, preferences
 
     assert preferences.FACEMOCAP_AP_preferences.bl_idname == "blender_addon"
-    for op in (idnames.OP_TRACK, idnames.OP_BAKE, idnames.OP_BUILD_DEMO_RIG, idnames.OP_IMPORT_LIVELINK,
-               idnames.OP_EXPORT_LIVELINK, idnames.OP_CHECK_ENGINE):
+    for op in (
+        idnames.OP_TRACK,
+        idnames.OP_BAKE,
+        idnames.OP_BUILD_DEMO_RIG,
+        idnames.OP_IMPORT_LIVELINK,
+        idnames.OP_EXPORT_LIVELINK,
+        idnames.OP_CHECK_ENGINE,
+    ):
         module, name = op.split(".")
         assert hasattr(getattr(bpy.ops, module), name)
         assert getattr(getattr(bpy.ops, module), name).get_rna_type() is not None
@@ -81,8 +92,10 @@ def test_register_from_checkout_and_preferences_idname(addon):
 
 def test_import_has_no_side_effects():
     """Importing the package registers nothing (a fresh interpreter)."""
-    script = "import bpy, blender_addon; import blender_addon.bake, blender_addon.batch; " \
-             "print(hasattr(bpy.types.Scene, 'facemocap'))"
+    script = (
+        "import bpy, blender_addon; import blender_addon.bake, blender_addon.batch; "
+        "print(hasattr(bpy.types.Scene, 'facemocap'))"
+    )
     proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("False"), proc.stderr[-2000:]
 
@@ -103,8 +116,19 @@ def test_no_engine_import_in_addon():
             assert not any(m == "engine" or m.startswith("engine.") for m in mods), f"{path} imports the engine"
 
 
-PURE_MODULES = ("bridge", "coords", "face_model", "filtering", "livelink_csv", "processing", "retarget", "take_io",
-                "takes", "_rigs", "idnames")
+PURE_MODULES = (
+    "bridge",
+    "coords",
+    "face_model",
+    "filtering",
+    "livelink_csv",
+    "processing",
+    "retarget",
+    "take_io",
+    "takes",
+    "_rigs",
+    "idnames",
+)
 
 
 @pytest.mark.parametrize("module", PURE_MODULES)

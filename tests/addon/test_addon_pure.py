@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import takegen
+
 from blender_addon import coords, filtering, livelink_csv, processing, retarget, take_io
 
 
@@ -20,7 +20,9 @@ class TestCoords:
 
     def test_convention_model_to_blender_axes(self):
         # model +x (subject's left) -> +X, +y (up) -> +Z, +z (out of the face) -> -Y (characters face -Y)
-        np.testing.assert_allclose(coords.model_to_blender_points(np.eye(3), scale=1.0), [[1, 0, 0], [0, 0, 1], [0, -1, 0]])
+        np.testing.assert_allclose(
+            coords.model_to_blender_points(np.eye(3), scale=1.0), [[1, 0, 0], [0, 0, 1], [0, -1, 0]]
+        )
 
     def test_convention_turn_to_subjects_left(self):
         # The head turns 30 deg about its own up axis (model +y): the nose (model +z) swings toward model +x,
@@ -47,7 +49,8 @@ class TestCoords:
     def test_ypr_round_trip(self):
         ypr = np.array([[0.3, 0.2, -0.1], [-0.5, -0.3, 0.4]])
         back = coords.blender_rotations_to_yaw_pitch_roll(
-            coords.camera_to_blender_head_rotations(coords.yaw_pitch_roll_to_camera_head_rotations(ypr)))
+            coords.camera_to_blender_head_rotations(coords.yaw_pitch_roll_to_camera_head_rotations(ypr))
+        )
         np.testing.assert_allclose(back, ypr, atol=1e-9)
 
     def test_gaze_directions(self):
@@ -89,14 +92,17 @@ class TestTakeIO:
         assert take.name == "clip" and take.name_list == "facewarehouse46"
         assert take.expression.shape == (40, 46) and take.fps == 30.0 and take.head_rotation.shape == (40, 4)
 
-    @pytest.mark.parametrize("change, message", [
-        ({"expression": None}, "missing 'expression'"),
-        ({"expression": np.zeros((40, 45), np.float32)}, r"must be \(T, 46\)"),
-        ({"expression_names": np.array(["a"] * 46)}, "neither the FaceWarehouse-46"),
-        ({"time": np.zeros(40)}, "strictly increasing"),
-        ({"head_rotation": np.zeros((40, 3), np.float32)}, "head_rotation"),
-        ({"meta": np.array('{"schema_version": 7}')}, "schema version 7"),
-    ])
+    @pytest.mark.parametrize(
+        "change, message",
+        [
+            ({"expression": None}, "missing 'expression'"),
+            ({"expression": np.zeros((40, 45), np.float32)}, r"must be \(T, 46\)"),
+            ({"expression_names": np.array(["a"] * 46)}, "neither the FaceWarehouse-46"),
+            ({"time": np.zeros(40)}, "strictly increasing"),
+            ({"head_rotation": np.zeros((40, 3), np.float32)}, "head_rotation"),
+            ({"meta": np.array('{"schema_version": 7}')}, "schema version 7"),
+        ],
+    )
     def test_exception_schema(self, tmp_path, change, message):
         path = takegen.write_take(tmp_path / "bad.npz", frames=40, **change)
         with pytest.raises(take_io.TakeError, match=message):
@@ -172,16 +178,22 @@ class TestRetarget:
         from blender_addon._rigs import rigs
 
         with pytest.raises(rigs.RigDataError, match="none of the rig"):
-            retarget.plan_retarget(np.zeros((1, 46)), tuple(takegen.fw46_names()), ["Foo", "Bar"],
-                                   "facewarehouse46_to_facewarehouse46")
+            retarget.plan_retarget(
+                np.zeros((1, 46)), tuple(takegen.fw46_names()), ["Foo", "Bar"], "facewarehouse46_to_facewarehouse46"
+            )
 
 
 class TestLiveLinkCSV:
     def test_round_trip(self, tmp_path):
         rng = np.random.default_rng(3)
         t = np.arange(90) / 60.0
-        llt = livelink_csv.LiveLinkTake(t, rng.uniform(0, 1, (90, 52)).astype(np.float32),
-                                        rng.uniform(-0.5, 0.5, (90, 3)), rng.uniform(-0.3, 0.3, (90, 2, 3)), 60.0)
+        llt = livelink_csv.LiveLinkTake(
+            t,
+            rng.uniform(0, 1, (90, 52)).astype(np.float32),
+            rng.uniform(-0.5, 0.5, (90, 3)),
+            rng.uniform(-0.3, 0.3, (90, 2, 3)),
+            60.0,
+        )
         livelink_csv.write_livelink_csv(tmp_path / "a.csv", llt)
         header = (tmp_path / "a.csv").read_text().splitlines()[0].split(",")
         assert header[:3] == ["Timecode", "BlendShapeCount", "EyeBlinkLeft"] and header[-1] == "RightEyeRoll"
