@@ -65,8 +65,8 @@ def choose_mapping(
         if tuple(mapping.source_names) != tuple(source_names):
             raise rigs.RigDataError(
                 f"mapping {mapping.name} reads {len(mapping.source_names)} channels starting "
-                f"{mapping.source_names[:2]}, but the take has {len(source_names)} starting {tuple(source_names[:2])}; pick a mapping whose "
-                "source is the take's name list"
+                f"{mapping.source_names[:2]}, but the take has {len(source_names)} starting "
+                f"{tuple(source_names[:2])}; pick a mapping whose source is the take's name list"
             )
         return mapping
     best, best_score = None, -1
