@@ -6,6 +6,7 @@ From a repository checkout, with the ``bpy`` module::
 
     python -m blender_addon.batch --rig RIG.blend --takes takes/ -o OUT.blend [--mapping PRESET]
     python -m blender_addon.batch --demo-rig --takes a.npz b.csv -o OUT.blend
+    python -m blender_addon.batch --demo-rig -o demo_rig.blend          # just the demo rig, no takes
 
 Inside Blender (the rig opened by Blender itself; arguments after ``--``)::
 
@@ -36,7 +37,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     rig.add_argument("--rig", help="the .blend with the character (omit inside 'blender -b RIG.blend')")
     rig.add_argument("--demo-rig", action="store_true", help="bake onto a new FaceWarehouse demo rig")
     p.add_argument("--face-model", help="face_model.npz for --demo-rig (default: the shipped one)")
-    p.add_argument("--takes", nargs="+", required=True, help="take files (.npz, .csv) and/or folders of them")
+    p.add_argument("--takes", nargs="+", default=[], help="take files (.npz, .csv) and/or folders of them")
     p.add_argument("-o", "--output", required=True, help="the .blend to write")
     p.add_argument("--mapping", default="AUTO", help="mapping preset or .toml file (default: AUTO)")
     p.add_argument(
@@ -128,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parse_args(argv)
     except SystemExit as exc:  # argparse already printed the usage
         return EXIT_USAGE if exc.code else EXIT_OK
+    if not args.takes and not args.demo_rig:
+        print("batch: give --takes (or --demo-rig alone to save just the demo rig)", file=sys.stderr)
+        return EXIT_USAGE
 
     import bpy
 
@@ -184,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for w in result.warnings:
             print(f"batch: warning: {path.name}: {w}", flush=True)
-    if not baked:
+    if not baked and args.takes:
         err(f"nothing baked ({len(failed)} take(s) failed); {args.output} not written")
         return EXIT_NOTHING_BAKED
     out = Path(args.output).resolve()

@@ -116,3 +116,15 @@ def test_batch_onto_saved_rig_like_blender_b(tmp_path, face_model_path):
     w = np.load(take)["expression"]
     jaw = float(report.split("JAW ")[1].split()[0])
     assert jaw == pytest.approx(float(w[10, takegen.fw46_names().index("JawOpen")]), abs=1e-6)
+
+
+def test_batch_demo_rig_alone(tmp_path, face_model_path):
+    out = tmp_path / "demo_rig.blend"
+    proc = _batch("--demo-rig", "--face-model", face_model_path, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    report = _inspect(out, """
+        mesh = [o for o in bpy.data.objects if o.type == 'MESH' and o.data.shape_keys][0]
+        print("KEYS", len(mesh.data.shape_keys.key_blocks), mesh.data.shape_keys.key_blocks[22].name)
+    """)
+    assert "KEYS 47 JawOpen" in report
+    assert _batch("-o", out).returncode == 2  # neither takes nor a demo rig
