@@ -32,7 +32,10 @@ __all__ = ["GAZE_PITCH_RAD", "GAZE_YAW_RAD", "JAW_OPEN_RAD", "author_expression_
 
 # --- magnitudes of weight 1 --------------------------------------------------------------------------------
 JAW_OPEN_RAD = math.radians(22.0)  # wide-open mouth: ~4 cm between the incisors
-JAW_PIVOT_CM = np.array([0.0, -2.5, -8.0])  # temporomandibular hinge: below eye level, well behind the face
+# Hinge of JawOpen in the model frame. The anatomical hinge (temporomandibular joint) sits at ear level, but the
+# model's depth is MediaPipe's compressed relative depth, in which an opening jaw moves the chin about twice as
+# far down as back and the lower lip almost straight down; this pivot reproduces that motion.
+JAW_PIVOT_CM = np.array([0.0, -5.5, -10.0])
 JAW_FORWARD_CM = 0.7
 JAW_SIDE_CM = 0.8
 MOUTH_SIDE_CM = 0.7
@@ -127,6 +130,8 @@ class _Anatomy:
         lateral = np.clip((np.abs(x) - self.mouth_half_width) / 2.0, 0.0, 1.0)  # 0 inside the mouth width
         band = 0.05 + 2.0 * lateral  # sharp between the lips, wide over the cheeks
         w = _smoothstep((0.3 * lateral - rel) / band)
+        # The sides of the jaw (toward the ears) move far less than the chin: fade with distance from the midline.
+        w *= 1.0 - 0.6 * _smoothstep((np.abs(x) - self.mouth_half_width) / 3.0)
         w[self.lip_upper] = 0.0
         w[self.lip_lower] = 1.0
         for side in ("left", "right"):

@@ -24,6 +24,7 @@ from .topology import NUM_MESH_VERTICES, mediapipe_connections, triangles_from_e
 __all__ = ["build_face_model", "portrait_view_points"]
 
 
+
 def portrait_view_points() -> np.ndarray:
     """``(478, 3)`` MediaPipe points of scikit-image's astronaut portrait, VIEW frame pixels."""
     import mediapipe as mp  # noqa: PLC0415
@@ -56,6 +57,7 @@ def build_face_model(out_path: str | Path = DEFAULT_MODEL_PATH) -> FaceModel:
     for side, iris in (("left", range(473, 478)), ("right", range(468, 473))):
         ring = np.r_[regions.eye_upper[side], regions.eye_lower[side]]
         identity[:, list(iris)] = mesh_identity[:, ring].mean(axis=1, keepdims=True)
+    stddev = np.ones(len(identity), np.float32)
     model = FaceModel(
         neutral=neutral,
         identity_basis=identity,
@@ -67,6 +69,7 @@ def build_face_model(out_path: str | Path = DEFAULT_MODEL_PATH) -> FaceModel:
         eye_centers=eyeball_centers(neutral).astype(np.float32),
         eye_radius=EYEBALL_RADIUS_CM,
         regions=regions,
+        identity_stddev=stddev,
     )
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     save_face_model(out_path, model)

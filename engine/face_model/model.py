@@ -10,6 +10,7 @@ is made by ``python -m engine build-model`` (:mod:`engine.face_model.build`); it
 - ``expression_basis`` float32 (46, 468, 3), ``iris_expression_basis`` float32 (46, 10, 3), ``expression_names`` (46,)
 - ``identity_basis`` float32 (K, 468, 3), ``iris_identity_basis`` float32 (K, 10, 3)
 - ``triangles`` int32 (F, 3), ``edges`` int32 (E, 2), ``mirror`` int64 (478,)
+- ``identity_stddev`` float32 (K,) prior standard deviation per identity coefficient
 - ``eye_centers`` float32 (2, 3) [left, right] eyeball centres, ``eye_radius`` float32 ()
 - ``region_*`` int32 vertex index lists (:class:`engine.face_model.regions.FaceRegions`)
 """
@@ -45,6 +46,7 @@ class FaceModel:
         eye_centers: ``(2, 3)`` float32 [left, right] eyeball centres, cm.
         eye_radius: eyeball radius, cm.
         regions: named vertex regions.
+        identity_stddev: ``(K,)`` float32 prior standard deviation of each identity coefficient.
     """
 
     neutral: np.ndarray
@@ -57,6 +59,7 @@ class FaceModel:
     eye_centers: np.ndarray
     eye_radius: float
     regions: FaceRegions
+    identity_stddev: np.ndarray
 
     @property
     def num_points(self) -> int:
@@ -99,6 +102,7 @@ def save_face_model(path: str | Path, model: FaceModel) -> None:
         mirror=model.mirror,
         eye_centers=model.eye_centers,
         eye_radius=np.float32(model.eye_radius),
+        identity_stddev=model.identity_stddev,
         **model.regions.as_arrays(),
     )
 
@@ -123,4 +127,5 @@ def load_face_model(path: str | Path | None = None) -> FaceModel:
         eye_centers=data["eye_centers"].astype(np.float32),
         eye_radius=float(data["eye_radius"]),
         regions=FaceRegions.from_arrays(data),
+        identity_stddev=data["identity_stddev"].astype(np.float32),
     )

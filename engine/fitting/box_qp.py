@@ -16,20 +16,26 @@ __all__ = ["solve_box_qp"]
 BACKTRACK_STEPS = (1.0, 0.5, 0.25, 0.1)
 
 
+def _matvec(h: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.matmul(h, x[:, :, None])[:, :, 0]
+
+
 def _objective(h: np.ndarray, g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return 0.5 * np.einsum("ti,tij,tj->t", x, h, x) - np.einsum("ti,ti->t", g, x)
+    return np.einsum("ti,ti->t", x, 0.5 * _matvec(h, x) - g)
 
 
 def solve_box_qp(
-    h: np.ndarray, g: np.ndarray, lo: float = 0.0, hi: float = 1.0, x0: np.ndarray | None = None, *, max_iter: int = 20, tol: float = 1e-6
+    h: np.ndarray, g: np.ndarray, lo: float | np.ndarray = 0.0, hi: float | np.ndarray = 1.0, x0: np.ndarray | None = None, *, max_iter: int = 20, tol: float = 1e-5
 ) -> np.ndarray:
     """Solve T independent box QPs.
 
     Args:
         h: ``(T, n, n)`` symmetric positive definite Hessians.
         g: ``(T, n)`` linear terms.
-        lo, hi: the box, the same for every variable.
+        lo, hi: the box: scalars, or ``(n,)`` per-variable bounds (``-inf`` / ``inf`` for a free variable).
         x0: ``(T, n)`` warm start (clipped into the box), default zeros.
+        max_iter: Newton + coordinate-sweep iterations at most.
+        tol: stop a problem when its projected gradient step is below this (in units of x).
 
     Returns:
         ``(T, n)`` float64 minimisers within [lo, hi].
@@ -40,36 +46,42 @@ def solve_box_qp(
         [[1.0, 0.0]]
     """
     t, n = g.shape
-    x = np.clip(np.zeros((t, n)) if x0 is None else np.asarray(x0, dtype=np.float64), lo, hi)
+    lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), (n,))
+    hi = np.broadcast_to(np.asarray(hi, dtype=np.float64), (n,))
+    x_all = np.clip(np.zeros((t, n)) if x0 is None else np.array(x0, dtype=np.float64), lo, hi)
+    todo = np.arange(t)  # problems not yet converged
     eye = np.eye(n)
     for _ in range(max_iter):
-        grad = np.einsum("tij,tj->ti", h, x) - g
+        hh, gg, x = h[todo], g[todo], x_all[todo]
+        grad = _matvec(hh, x) - gg
         fixed = ((x <= lo) & (grad > 0)) | ((x >= hi) & (grad < 0))
         free = ~fixed
-        hm = np.where(free[:, :, None] & free[:, None, :], h, 0.0) + eye * fixed[:, :, None]
+        hm = np.where(free[:, :, None] & free[:, None, :], hh, 0.0) + eye * fixed[:, :, None]
         step = np.linalg.solve(hm, (-grad * free)[..., None])[..., 0]
-        f0 = _objective(h, g, x)
-        best, best_f = x, f0
+        best, best_f = x, _objective(hh, gg, x)
         for alpha in BACKTRACK_STEPS:
             cand = np.clip(x + alpha * step, lo, hi)
-            fc = _objective(h, g, cand)
+            fc = _objective(hh, gg, cand)
             better = fc < best_f
             best = np.where(better[:, None], cand, best)
             best_f = np.where(better, fc, best_f)
-        x = _coordinate_sweep(h, g, best, lo, hi)
-        grad = np.einsum("tij,tj->ti", h, x) - g
-        if np.abs(x - np.clip(x - grad, lo, hi)).max() < tol:
+        x = _coordinate_sweep(hh, gg, best, lo, hi)
+        x_all[todo] = x
+        grad = _matvec(hh, x) - gg
+        done = np.abs(x - np.clip(x - grad, lo, hi)).max(axis=1) < tol
+        todo = todo[~done]
+        if not len(todo):
             break
-    return x
+    return x_all
 
 
-def _coordinate_sweep(h: np.ndarray, g: np.ndarray, x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+def _coordinate_sweep(h: np.ndarray, g: np.ndarray, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """One Gauss-Seidel sweep: each variable in turn set to its exact constrained minimiser."""
     x = x.copy()
-    grad = np.einsum("tij,tj->ti", h, x) - g
+    grad = _matvec(h, x) - g
     diag = np.einsum("tii->ti", h)
     for i in range(x.shape[1]):
-        new = np.clip(x[:, i] - grad[:, i] / diag[:, i], lo, hi)
+        new = np.clip(x[:, i] - grad[:, i] / diag[:, i], lo[i], hi[i])
         delta = new - x[:, i]
         x[:, i] = new
         grad += h[:, :, i] * delta[:, None]

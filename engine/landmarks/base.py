@@ -1,8 +1,8 @@
 """The landmark-backend interface: every detector turns a frame into 2D points (and optional depth).
 
-A backend's points come with the face-model vertex each one corresponds to (``model_vertices``), so every
-backend feeds the same fitter: MediaPipe's 478 points map 1:1 onto the model's 468 vertices (+10 iris points,
-which have no vertex), iBUG-68 points map through ``mediapipe_to_ibug68.toml``.
+A backend's points come with the face-model point each one corresponds to (``model_vertices``), so every
+backend feeds the same fitter: the model's 478 points are MediaPipe's (468 mesh vertices, then 10 iris points), so
+MediaPipe maps 1:1; iBUG-68 points map to mesh vertices through ``mediapipe_to_ibug68.toml``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class LandmarkBackend(Protocol):
     num_points: int
     """N, the number of points :meth:`detect` returns."""
     model_vertices: np.ndarray
-    """``(N,)`` int, the face-model vertex each point corresponds to, or -1 for points with none (iris)."""
+    """``(N,)`` int, the face-model point (0..477) each detected point corresponds to, or -1 for none."""
 
     def detect(self, image_bgr: np.ndarray) -> LandmarkResult | None:
         """Landmarks of the most prominent face in ``(H, W, 3)`` uint8 BGR ``image_bgr``, or None if no face."""

@@ -18,7 +18,7 @@ from .base import LandmarkResult
 __all__ = ["MediaPipeConfig", "MediaPipeFaceMesh"]
 
 NUM_POINTS = 478  # 468 mesh vertices + 10 iris points (refine_landmarks=True)
-NUM_MESH_VERTICES = 468
+NUM_MESH_VERTICES = 468  # the face's outline vertices; the rest are iris points
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +56,7 @@ class MediaPipeFaceMesh:
                 "the 'mediapipe' backend needs mediapipe==0.10.21: run the README's set-up (bash .ci/setup)"
             ) from err
         self.cfg = cfg
-        self.model_vertices = np.r_[np.arange(NUM_MESH_VERTICES), -np.ones(NUM_POINTS - NUM_MESH_VERTICES, int)]
+        self.model_vertices = np.arange(NUM_POINTS)  # the model's points are MediaPipe's 468 + 10 iris
         kwargs = dict(
             max_num_faces=1,
             refine_landmarks=True,

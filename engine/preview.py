@@ -1,0 +1,89 @@
+"""Preview images and videos: the detector's landmarks and the fitted mesh drawn over the input frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .face_model.model import FaceModel
+from .take import Take
+from .video_source import open_source
+
+__all__ = ["draw_overlay", "write_preview"]
+
+MESH_COLOR_BGR = (60, 60, 230)  # fitted model mesh: red
+LANDMARK_COLOR_BGR = (80, 220, 80)  # detector landmarks: green
+TEXT_COLOR_BGR = (255, 255, 255)
+PREVIEW_VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv")
+PREVIEW_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+
+
+def draw_overlay(image_bgr: np.ndarray, take: Take, frame: int, edges: np.ndarray) -> np.ndarray:
+    """One frame with the take's landmarks (dots) and fitted mesh (wireframe) drawn on a copy.
+
+    Args:
+        image_bgr: ``(H, W, 3)`` uint8 frame. take: the take. frame: its index in the take.
+        edges: ``(E, 2)`` mesh edges over the 468 vertices.
+
+    Returns:
+        ``(H, W, 3)`` uint8 BGR.
+    """
+    import cv2  # noqa: PLC0415
+
+    out = image_bgr.copy()
+    mesh = take.model_landmarks[frame]
+    if np.isfinite(mesh).all():
+        pts = np.round(mesh * 16).astype(np.int32)
+        lines = pts[edges]
+        cv2.polylines(out, list(lines), False, MESH_COLOR_BGR, 1, cv2.LINE_AA, shift=4)
+    lm = take.landmarks[frame]
+    for x, y in lm[np.isfinite(lm).all(axis=1)]:
+        cv2.circle(out, (int(round(x * 16)), int(round(y * 16))), 16, LANDMARK_COLOR_BGR, -1, cv2.LINE_AA, shift=4)
+    blink = take.eye_blink[frame]
+    label = f"t={take.time[frame]:.2f}s  blink L {blink[0]:.2f} R {blink[1]:.2f}"
+    names = [str(n) for n in take.expression_names]
+    top = np.argsort(-take.expression[frame])[:3]
+    label2 = "  ".join(f"{names[i]} {take.expression[frame, i]:.2f}" for i in top)
+    for row, text in enumerate((label, label2)):
+        cv2.putText(out, text, (8, 20 + 18 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(out, text, (8, 20 + 18 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.5, TEXT_COLOR_BGR, 1, cv2.LINE_AA)
+    return out
+
+
+def write_preview(
+    input_path: str | Path, take: Take, model: FaceModel, out_path: str | Path, *, start: float | None = None, end: float | None = None
+) -> Path:
+    """Write a preview: a video (every frame) or an image (the frame with the most expression movement).
+
+    The input is decoded again (pass 3), so no frames were kept in memory while tracking.
+    """
+    import cv2  # noqa: PLC0415
+
+    out_path = Path(out_path)
+    suffix = out_path.suffix.lower()
+    if suffix not in PREVIEW_VIDEO_EXTENSIONS + PREVIEW_IMAGE_EXTENSIONS:
+        raise InputError(f"--preview must end in one of {', '.join(PREVIEW_VIDEO_EXTENSIONS + PREVIEW_IMAGE_EXTENSIONS)}")
+    edges = model.edges
+    if suffix in PREVIEW_IMAGE_EXTENSIONS:
+        wanted = int(np.argmax(take.expression.sum(axis=1) * (take.confidence > 0)))
+        with open_source(input_path, start=start, end=end) as source:
+            for i, frame in enumerate(source):
+                if i == wanted:
+                    cv2.imwrite(str(out_path), draw_overlay(frame.image, take, i, edges))
+                    return out_path
+        raise InputError(f"{input_path}: frame {wanted} could not be read again for the preview")
+    with open_source(input_path, start=start, end=end) as source:
+        w, h = source.size
+        writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), float(source.fps), (w, h))
+        if not writer.isOpened():
+            raise InputError(f"cannot write a preview video to {out_path}")
+        try:
+            for i, frame in enumerate(source):
+                if i >= take.num_frames:
+                    break
+                writer.write(draw_overlay(frame.image, take, i, edges))
+        finally:
+            writer.release()
+    return out_path

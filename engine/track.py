@@ -1,0 +1,225 @@
+"""The tracking pipeline: frames -> landmarks + eye state -> fitted model -> filtered take.
+
+Pass 1 streams frames (one in memory at a time): landmarks, the image-based eye state P(closed), and the
+Eye Landmark Adjustment Module's corrected eyelid targets. Pass 2 fits the clip (identity once, then pose and
+expression per frame; :mod:`engine.fitting.clip_fit`), derives blink and gaze, filters (:mod:`engine.temporal`)
+and writes the take. Per-frame state kept between the passes is a few KB (landmarks), never images.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time as wallclock
+from pathlib import Path
+
+import numpy as np
+
+from .conventions import image_to_view_points, matrix_to_quaternion_wxyz, view_pose_to_camera_pose, view_to_image_points
+from .errors import InputError, NoFaceFound
+from .eyes.elam import ElamConfig, adjust_eyelid_landmarks
+from .eyes.eye_state import EyeStateConfig, eye_closed_probability
+from .face_model.model import FaceModel, load_face_model
+from .face_model.topology import NUM_MESH_VERTICES
+from .fitting.clip_fit import ClipFit, FitConfig, fit_clip
+from .fitting.gaze import blink_from_expression, gaze_from_expression
+from .landmarks.base import LandmarkBackend
+from .progress import ProgressReporter, make_reporter
+from .take import FRONTAL_ROTATION, Take, make_meta, save_take
+from .temporal import StreamFilterConfig, filter_take_streams
+from .video_source import open_source
+
+__all__ = ["BACKENDS", "Landmarks", "TrackConfig", "collect_landmarks", "make_backend", "take_from_fit", "track"]
+
+BACKENDS = ("mediapipe", "fan")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackConfig:
+    """Everything that decides a take, passed explicitly (the CLI and the add-on build one).
+
+    Attributes:
+        backend: landmark backend, one of :data:`BACKENDS`.
+        fit: fitting settings. filter: temporal filter settings (``filter.enabled=False`` for ``--no-filter``).
+        eye_state: the appearance eye-state estimator's settings. elam: when ELAM adjusts eyelids.
+        use_elam: apply the Eye Landmark Adjustment Module (off only for ablations).
+        start, end: the time range to track, seconds (None = from the start / to the end).
+    """
+
+    backend: str = "mediapipe"
+    fit: FitConfig = FitConfig()
+    filter: StreamFilterConfig = StreamFilterConfig()
+    eye_state: EyeStateConfig = EyeStateConfig()
+    # ELAM acts wherever the image says "closed" but the lids still show a gap (EAR above 0.05, i.e. not shut):
+    # MediaPipe's closed-eye lids typically stay 0.05-0.15 apart, which would read as a partial blink.
+    elam: ElamConfig = ElamConfig(closed_openness=0.05)
+    use_elam: bool = True
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Landmarks:
+    """Pass 1's output for T frames and J detector points.
+
+    Attributes:
+        points: ``(T, J, 2)`` float32 detector landmarks, pixels, NaN where no face.
+        fit_points: ``(T, J, 2)`` float32 the same after ELAM (the fitter's targets).
+        depth: ``(T, J)`` float32 relative depth, pixels (larger = farther), NaN where none.
+        p_closed: ``(T, 2)`` float32 [left, right] image-based P(eye closed), 0 where unknown.
+        time: ``(T,)`` float64 seconds from the first frame. score: ``(T,)`` float32 detection confidence.
+        point_ids: ``(J,)`` model point of each detector point.
+        fps, size (w, h), name: the source's.
+    """
+
+    points: np.ndarray
+    fit_points: np.ndarray
+    depth: np.ndarray
+    p_closed: np.ndarray
+    time: np.ndarray
+    score: np.ndarray
+    point_ids: np.ndarray
+    fps: float
+    size: tuple[int, int]
+    name: str
+
+
+def make_backend(name: str, *, still_images: bool) -> LandmarkBackend:
+    """Construct a landmark backend by name (heavy imports happen here, not at module import)."""
+    if name == "mediapipe":
+        from .landmarks.mediapipe_mesh import MediaPipeConfig, MediaPipeFaceMesh  # noqa: PLC0415
+
+        return MediaPipeFaceMesh(MediaPipeConfig(static_image_mode=still_images))
+    if name == "fan":
+        from .landmarks.fan_backend import FanBackend  # noqa: PLC0415
+
+        return FanBackend()
+    raise InputError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
+
+
+def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: ProgressReporter) -> Landmarks:
+    """Pass 1: stream the input and detect landmarks and eye state in every frame."""
+    import cv2  # noqa: PLC0415
+
+    with open_source(input_path, start=cfg.start, end=cfg.end) as source:
+        backend = make_backend(cfg.backend, still_images=source.kind == "image")
+        try:
+            reporter.start(source.frame_count)
+            points, fit_points, depth, p_closed, times, scores = [], [], [], [], [], []
+            nan_points = np.full((backend.num_points, 2), np.nan, np.float32)
+            for frame in source:
+                result = backend.detect(frame.image)
+                times.append(frame.time)
+                if result is None:
+                    points.append(nan_points), fit_points.append(nan_points)
+                    depth.append(nan_points[:, 0]), p_closed.append(np.zeros(2, np.float32)), scores.append(0.0)
+                else:
+                    p = np.zeros(2, np.float32)
+                    adjusted = result.points
+                    if result.points.shape[0] == 478:  # the eye-state module reads MediaPipe's eye topology
+                        gray = cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY)
+                        p = eye_closed_probability(gray, result.points, cfg.eye_state)
+                        if cfg.use_elam:
+                            adjusted = adjust_eyelid_landmarks(result.points, p, cfg.elam)
+                    points.append(result.points), fit_points.append(adjusted.astype(np.float32))
+                    d = result.depth if result.depth is not None else np.zeros(len(result.points), np.float32)
+                    depth.append(d), p_closed.append(p), scores.append(result.score)
+                reporter.update(frame.index + 1)
+            if not times:
+                raise InputError(f"{input_path}: no frames in the requested range")
+            return Landmarks(
+                points=np.stack(points),
+                fit_points=np.stack(fit_points),
+                depth=np.stack(depth).astype(np.float32),
+                p_closed=np.stack(p_closed),
+                time=np.asarray(times, np.float64),
+                score=np.asarray(scores, np.float32),
+                point_ids=np.asarray(backend.model_vertices),
+                fps=source.fps,
+                size=source.size,
+                name=source.name,
+            )
+        finally:
+            backend.close()
+
+
+def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfig, backend: str) -> Take:
+    """Assemble the (unfiltered) take from pass 1 and the fit; raw streams are NaN-free (held) on lost frames."""
+    w, h = lm.size
+    focal = cfg.fit.focal_px_per_width * w
+    r_cam, t_cam = view_pose_to_camera_pose(fit.scale, fit.rotation, fit.translation, focal_px=focal, principal_point=(w / 2, h / 2))
+    quat = matrix_to_quaternion_wxyz(r_cam).astype(np.float32)
+    quat[~fit.valid] = FRONTAL_ROTATION
+    t_cam[~fit.valid] = 0.0
+    names = model.expression_names
+    # model_landmarks: the fitted model's mesh vertices, posed and projected like the observations.
+    mesh = fit.actor.points(None, fit.expression)[:, :NUM_MESH_VERTICES]
+    view = fit.scale[:, None, None] * np.einsum("tij,tpj->tpi", fit.rotation, mesh) + fit.translation[:, None]
+    model_landmarks = view_to_image_points(view)
+    model_landmarks[~fit.valid] = np.nan
+    expression = fit.expression.astype(np.float32)
+    blink, gaze = blink_from_expression(expression, names), gaze_from_expression(expression, names)
+    meta = make_meta(
+        fps=lm.fps,
+        frame_size=lm.size,
+        source=lm.name,
+        backend=backend,
+        filter_settings=None,
+        focal_px=focal,
+        identity_size=int(fit.identity.shape[0]),
+        elam=cfg.use_elam,
+    )
+    confidence = np.where(fit.valid, lm.score, 0.0).astype(np.float32)
+    return Take(
+        expression=expression,
+        expression_raw=expression.copy(),
+        expression_names=np.array(names),
+        identity=fit.identity.astype(np.float32),
+        head_rotation=quat,
+        head_translation=t_cam.astype(np.float32),
+        eye_blink=blink,
+        eye_gaze=gaze,
+        time=lm.time - lm.time[0],
+        confidence=confidence,
+        landmarks=lm.points.astype(np.float32),
+        model_landmarks=model_landmarks,
+        head_rotation_raw=quat.copy(),
+        head_translation_raw=t_cam.astype(np.float32),
+        eye_blink_raw=blink.copy(),
+        eye_gaze_raw=gaze.copy(),
+        meta=meta,
+    )
+
+
+def track(
+    input_path: str | Path,
+    output_path: str | Path | None,
+    cfg: TrackConfig = TrackConfig(),
+    *,
+    reporter: ProgressReporter | None = None,
+    identity: np.ndarray | None = None,
+    model: FaceModel | None = None,
+) -> Take:
+    """Track a video, image sequence or image into a take (and save it if ``output_path`` is given).
+
+    Raises:
+        InputError: unreadable input. NoFaceFound: no face in any frame.
+    """
+    reporter = reporter or make_reporter("none")
+    model = model or load_face_model()
+    t0 = wallclock.perf_counter()
+    lm = collect_landmarks(input_path, cfg, reporter)
+    t1 = wallclock.perf_counter()
+    valid = np.isfinite(lm.fit_points).all(axis=(1, 2))
+    if not valid.any():
+        raise NoFaceFound(f"{input_path}: no face found in any of {len(valid)} frame(s)")
+    view_obs = image_to_view_points(lm.fit_points, lm.depth)
+    fit = fit_clip(view_obs, lm.point_ids, model, cfg.fit, identity=identity)
+    take = take_from_fit(lm, fit, model, cfg, cfg.backend)
+    take = filter_take_streams(take, cfg.filter)
+    t2 = wallclock.perf_counter()
+    take = dataclasses.replace(
+        take, meta={**take.meta, "timing_s": {"landmarks": round(t1 - t0, 3), "fit_filter": round(t2 - t1, 3)}}
+    )
+    if output_path is not None:
+        save_take(output_path, take)
+    return take
