@@ -38,7 +38,7 @@ class Take:
         path: the file it came from ("" when built in memory).
         names: ``(C,)`` channel names of ``expression`` (FaceWarehouse-46 or ARKit-52 order).
         name_list: ``"facewarehouse46"`` or ``"arkit52"``: which canonical list ``names`` is.
-        time: ``(T,)`` float64 seconds from the first frame, increasing.
+        time: ``(T,)`` float64 seconds from the first frame, strictly increasing (repeated timestamps dropped).
         expression: ``(T, C)`` float32 weights in [0, 1] (engine-filtered).
         expression_raw: ``(T, C)`` float32 unfiltered weights, or None.
         head_rotation: ``(T, 4)`` float64 (w,x,y,z) model -> camera, or None.
@@ -88,7 +88,7 @@ def take_from_arrays(name: str, arrays: dict, *, path: str = "") -> Take:
     """Validate a dict of arrays (the npz's content) and build a :class:`Take`.
 
     Raises:
-        TakeError: a missing key, a wrong shape or dtype, unknown channel names, non-increasing time.
+        TakeError: a missing key, a wrong shape or dtype, unknown channel names, decreasing time.
     """
     where = path or name
 
@@ -118,10 +118,19 @@ def take_from_arrays(name: str, arrays: dict, *, path: str = "") -> Take:
     time = np.asarray(arrays["time"], dtype=np.float64)
     if time.shape != (t,):
         raise fail(f"'time' must be ({t},) like expression, got {time.shape}")
-    if not np.all(np.isfinite(time)) or (t > 1 and not np.all(np.diff(time) > 0)):
-        raise fail("'time' must be finite and strictly increasing")
+    if not np.all(np.isfinite(time)) or (t > 1 and not np.all(np.diff(time) >= 0)):
+        raise fail("'time' must be finite and non-decreasing")
 
     warnings: list[str] = []
+    # Frames with a repeated timestamp (possible with some containers) would put two keys on one frame: keep the
+    # first of each run.
+    keep = np.concatenate([[True], np.diff(time) > 0])
+    if not keep.all():
+        warnings.append(f"time: {int((~keep).sum())} frames with a repeated timestamp dropped")
+        arrays = {k: (v[keep] if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == t and k not in
+                      ("expression_names", "identity") else v) for k, v in arrays.items()}
+        expression, time = np.asarray(arrays["expression"]), time[keep]
+        t = int(keep.sum())
 
     def weights(key: str) -> np.ndarray | None:
         if key not in arrays:

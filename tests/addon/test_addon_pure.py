@@ -98,7 +98,7 @@ class TestTakeIO:
             ({"expression": None}, "missing 'expression'"),
             ({"expression": np.zeros((40, 45), np.float32)}, r"must be \(T, 46\)"),
             ({"expression_names": np.array(["a"] * 46)}, "neither the FaceWarehouse-46"),
-            ({"time": np.zeros(40)}, "strictly increasing"),
+            ({"time": np.arange(40)[::-1] / 30.0}, "non-decreasing"),
             ({"head_rotation": np.zeros((40, 3), np.float32)}, "head_rotation"),
             ({"meta": np.array('{"schema_version": 7}')}, "schema version 7"),
         ],
@@ -114,6 +114,13 @@ class TestTakeIO:
             take_io.load_take(tmp_path / "x.npz")
         with pytest.raises(take_io.TakeError, match="not found"):
             take_io.load_take(tmp_path / "missing.npz")
+
+    def test_repeated_timestamps_dropped(self):
+        arrays = takegen.make_take_arrays(20)
+        arrays["time"][5] = arrays["time"][4]
+        take = take_io.take_from_arrays("t", arrays)
+        assert take.frame_count == 19 and np.all(np.diff(take.time) > 0) and take.warnings
+        np.testing.assert_array_equal(take.expression[5], arrays["expression"][6])
 
     def test_nan_weights_repaired_with_warning(self, tmp_path):
         arrays = takegen.make_take_arrays(20)
