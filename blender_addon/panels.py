@@ -5,6 +5,8 @@ from __future__ import annotations
 import bpy
 
 from . import idnames, properties
+from .take_io import TakeError
+from .takes import open_take
 
 __all__ = ["classes"]
 
@@ -58,6 +60,16 @@ class VIEW3D_PT_facemocap_source(_Base, bpy.types.Panel):
             layout.prop(s, "takes_dir")
             layout.prop(s, "bake_after_track")
         layout.prop(s, "take_path")
+        if s.take_path:
+            try:
+                take = open_take(bpy.path.abspath(s.take_path))
+            except TakeError as err:
+                layout.label(text=str(err), icon="ERROR")
+            else:
+                layout.label(
+                    text=f"{take.frame_count} frames, {take.fps:g} fps, {take.duration:.1f} s ({take.name_list})",
+                    icon="INFO",
+                )
 
 
 class VIEW3D_PT_facemocap_target(_Base, bpy.types.Panel):
