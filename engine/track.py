@@ -22,6 +22,7 @@ from .face_model.model import FaceModel, load_face_model
 from .face_model.topology import NUM_MESH_VERTICES
 from .fitting.clip_fit import ClipFit, FitConfig, fit_clip
 from .fitting.gaze import blink_from_expression, gaze_from_expression
+from .identity_file import identity_to_vector
 from .landmarks.base import LandmarkBackend
 from .progress import ProgressReporter, make_reporter
 from .take import FRONTAL_ROTATION, Take, make_meta, save_take
@@ -165,7 +166,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
         backend=backend,
         filter_settings=None,
         focal_px=focal,
-        identity_size=int(fit.identity.shape[0]),
+        identity_layout={"shape_coefficients": int(fit.identity.shape[0]), "rest_offsets": list(fit.landmark_bias.shape)},
         elam=cfg.use_elam,
     )
     confidence = np.where(fit.valid, lm.score, 0.0).astype(np.float32)
@@ -173,7 +174,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
         expression=expression,
         expression_raw=expression.copy(),
         expression_names=np.array(names),
-        identity=fit.identity.astype(np.float32),
+        identity=identity_to_vector(fit.identity, fit.landmark_bias),
         head_rotation=quat,
         head_translation=t_cam.astype(np.float32),
         eye_blink=blink,
@@ -196,10 +197,14 @@ def track(
     cfg: TrackConfig = TrackConfig(),
     *,
     reporter: ProgressReporter | None = None,
-    identity: np.ndarray | None = None,
+    identity: tuple[np.ndarray, np.ndarray] | None = None,
     model: FaceModel | None = None,
 ) -> Take:
     """Track a video, image sequence or image into a take (and save it if ``output_path`` is given).
+
+    Args:
+        identity: a known actor's ``(coefficients, rest offsets)`` (:func:`engine.identity_file.load_identity`),
+            or None to estimate the actor from this clip.
 
     Raises:
         InputError: unreadable input. NoFaceFound: no face in any frame.
@@ -213,7 +218,8 @@ def track(
     if not valid.any():
         raise NoFaceFound(f"{input_path}: no face found in any of {len(valid)} frame(s)")
     view_obs = image_to_view_points(lm.fit_points, lm.depth)
-    fit = fit_clip(view_obs, lm.point_ids, model, cfg.fit, identity=identity)
+    coefficients, rest = identity if identity is not None else (None, None)
+    fit = fit_clip(view_obs, lm.point_ids, model, cfg.fit, identity=coefficients, landmark_bias=rest)
     take = take_from_fit(lm, fit, model, cfg, cfg.backend)
     take = filter_take_streams(take, cfg.filter)
     t2 = wallclock.perf_counter()

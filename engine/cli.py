@@ -1,0 +1,243 @@
+"""The engine's command line: ``python -m engine {track,batch,info,export-csv,import-csv,build-model,contact-sheet}``.
+
+Expected failures (missing file, unreadable video, no face, bad take) end with one line on stderr (and a
+``{"error": ...}`` line with ``--progress jsonl``) and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import EngineError, InputError
+from .version import engine_version
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def _track_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default="mediapipe", choices=("mediapipe", "fan"), help="landmark detector")
+    p.add_argument("--identity", metavar="TAKE.npz", help="reuse the actor identity stored in an earlier take")
+    p.add_argument("--start", type=float, metavar="SECONDS", help="first time to track")
+    p.add_argument("--end", type=float, metavar="SECONDS", help="time to stop tracking at")
+    p.add_argument("--no-filter", action="store_true", help="store unfiltered streams as the filtered ones too")
+    p.add_argument("--progress", choices=("bar", "jsonl", "none"), default="bar", help="progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs and tests)."""
+    parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"engine {engine_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("track", help="track a video, image sequence or image into a take (.npz)")
+    p.add_argument("input", nargs="?", help="video file, image folder, glob ('shots/*.png') or image")
+    p.add_argument("-o", "--output", required=True, help="take file to write (.npz)")
+    p.add_argument("--sample", action="store_true", help="track the built-in sample portrait instead of INPUT")
+    p.add_argument("--preview", metavar="OUT.mp4|OUT.png", help="also write landmarks and fitted mesh over the input")
+    _track_options(p)
+
+    p = sub.add_parser("batch", help="track every clip in a folder into OUTDIR/<clip>.npz")
+    p.add_argument("folder", help="folder of videos, images, or image-sequence subfolders")
+    p.add_argument("-o", "--output", required=True, help="folder for the takes")
+    _track_options(p)
+
+    p = sub.add_parser("info", help="validate a take and print a summary (exit 1 if invalid)")
+    p.add_argument("take")
+
+    p = sub.add_parser("export-csv", help="write a take as Live Link Face CSV (ARKit-52 columns)")
+    p.add_argument("take")
+    p.add_argument("csv")
+
+    p = sub.add_parser("import-csv", help="read a Live Link Face CSV into a take")
+    p.add_argument("csv")
+    p.add_argument("take")
+    p.add_argument("--fps", type=float, help="the CSV's frame rate (default: guessed from its timecodes)")
+
+    p = sub.add_parser("build-model", help="rebuild the engine's face model file from scratch")
+    p.add_argument("-o", "--output", help="model file (default: engine/data/face_model.npz)")
+
+    p = sub.add_parser("contact-sheet", help="render the face model's 46 expression shapes into one PNG")
+    p.add_argument("output")
+    return parser
+
+
+def _track_config(args: argparse.Namespace):
+    from .temporal import StreamFilterConfig  # noqa: PLC0415
+    from .track import TrackConfig  # noqa: PLC0415
+
+    cfg = TrackConfig(backend=args.backend, start=args.start, end=args.end)
+    if args.no_filter:
+        cfg = dataclasses.replace(cfg, filter=StreamFilterConfig(enabled=False))
+    return cfg
+
+
+def _load_identity(args: argparse.Namespace, model):
+    if not args.identity:
+        return None
+    from .identity_file import load_identity  # noqa: PLC0415
+
+    return load_identity(args.identity, model)
+
+
+def _cmd_track(args: argparse.Namespace, reporter) -> int:
+    from .face_model.model import load_face_model  # noqa: PLC0415
+    from .preview import write_preview  # noqa: PLC0415
+    from .track import track  # noqa: PLC0415
+
+    model = load_face_model()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.sample:
+            source = _write_sample(Path(tmp))
+        elif args.input:
+            source = args.input
+        else:
+            raise InputError("track needs an INPUT (a video, image folder, glob or image) or --sample")
+        cfg = _track_config(args)
+        take = track(source, args.output, cfg, reporter=reporter, identity=_load_identity(args, model), model=model)
+        if args.preview:
+            write_preview(source, take, model, args.preview, start=cfg.start, end=cfg.end)
+    reporter.done(str(Path(args.output).resolve()), take.num_frames)
+    if args.progress == "bar":
+        print(f"wrote {args.output} ({take.num_frames} frames)" + (f" and {args.preview}" if args.preview else ""))
+    return EXIT_OK
+
+
+def _write_sample(folder: Path) -> str:
+    """The built-in sample: scikit-image's public-domain astronaut portrait (NASA), as a PNG."""
+    import cv2  # noqa: PLC0415
+    import skimage.data  # noqa: PLC0415
+
+    path = folder / "sample_astronaut.png"
+    cv2.imwrite(str(path), skimage.data.astronaut()[:, :, ::-1])
+    return str(path)
+
+
+def clips_in_folder(folder: Path) -> list[Path]:
+    """The clips of a batch folder: video files, single images, and subfolders holding images (sequences)."""
+    if not folder.is_dir():
+        raise InputError(f"batch: not a folder: {folder}")
+    clips = []
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES:
+            clips.append(path)
+        elif path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
+            clips.append(path)
+    if not clips:
+        raise InputError(f"batch: no videos, images or image folders in {folder}")
+    return clips
+
+
+def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
+    from .face_model.model import load_face_model  # noqa: PLC0415
+    from .track import track  # noqa: PLC0415
+
+    clips = clips_in_folder(Path(args.folder))
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = load_face_model()
+    identity = _load_identity(args, model)
+    cfg = _track_config(args)
+    failed = []
+    for i, clip in enumerate(clips, 1):
+        out = out_dir / f"{clip.stem}.npz"
+        reporter = make_reporter(args.progress)
+        if args.progress == "bar":
+            print(f"[{i}/{len(clips)}] {clip.name}", file=sys.stderr)
+        try:
+            take = track(clip, out, cfg, reporter=reporter, identity=identity, model=model)
+            reporter.done(str(out.resolve()), take.num_frames)
+        except EngineError as err:
+            failed.append(clip.name)
+            reporter.error(f"{clip.name}: {err}")
+    done = len(clips) - len(failed)
+    print(f"batch: {done}/{len(clips)} clips tracked into {out_dir}" + (f"; failed: {', '.join(failed)}" if failed else ""), file=sys.stderr)
+    return EXIT_OK if not failed else EXIT_FAILED
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .take import load_take  # noqa: PLC0415
+    from .take_summary import summarize_take  # noqa: PLC0415
+
+    print(summarize_take(load_take(args.take)))
+    return EXIT_OK
+
+
+def _cmd_export_csv(args: argparse.Namespace) -> int:
+    from .livelink_csv import take_to_livelink_csv  # noqa: PLC0415
+    from .take import load_take  # noqa: PLC0415
+
+    take = load_take(args.take)
+    take_to_livelink_csv(take, args.csv)
+    print(f"wrote {args.csv} ({take.num_frames} frames)")
+    return EXIT_OK
+
+
+def _cmd_import_csv(args: argparse.Namespace) -> int:
+    from .livelink_csv import livelink_csv_to_take  # noqa: PLC0415
+    from .take import save_take  # noqa: PLC0415
+
+    take = livelink_csv_to_take(args.csv, fps=args.fps)
+    save_take(args.take, take)
+    print(f"wrote {args.take} ({take.num_frames} frames)")
+    return EXIT_OK
+
+
+def _cmd_build_model(args: argparse.Namespace) -> int:
+    from .face_model.build import build_face_model  # noqa: PLC0415
+    from .face_model.model import DEFAULT_MODEL_PATH  # noqa: PLC0415
+
+    out = Path(args.output) if args.output else DEFAULT_MODEL_PATH
+    model = build_face_model(out)
+    print(f"wrote {out}: {model.num_points} points, {model.num_identity} identity modes, 46 expression shapes")
+    return EXIT_OK
+
+
+def _cmd_contact_sheet(args: argparse.Namespace) -> int:
+    from .face_model.contact_sheet import contact_sheet  # noqa: PLC0415
+    from .face_model.model import load_face_model  # noqa: PLC0415
+
+    print(f"wrote {contact_sheet(load_face_model(), args.output)}")
+    return EXIT_OK
+
+
+def _raise_interrupt(signum, frame) -> None:  # noqa: ARG001
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    from .progress import make_reporter  # noqa: PLC0415
+
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # a cancelled add-on job: unwind and clean up like Ctrl-C
+    progress = getattr(args, "progress", "none")
+    reporter = make_reporter(progress)
+    try:
+        if args.command == "track":
+            return _cmd_track(args, reporter)
+        if args.command == "batch":
+            return _cmd_batch(args, make_reporter)
+        return {
+            "info": _cmd_info,
+            "export-csv": _cmd_export_csv,
+            "import-csv": _cmd_import_csv,
+            "build-model": _cmd_build_model,
+            "contact-sheet": _cmd_contact_sheet,
+        }[args.command](args)
+    except EngineError as err:
+        reporter.error(str(err))  # the bar and jsonl reporters print it themselves
+        if progress == "none":
+            print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        reporter.error("interrupted")
+        return EXIT_INTERRUPTED
