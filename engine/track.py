@@ -65,7 +65,8 @@ class Landmarks:
     Attributes:
         points: ``(T, J, 2)`` float32 detector landmarks, pixels, NaN where no face.
         fit_points: ``(T, J, 2)`` float32 the same after ELAM (the fitter's targets).
-        depth: ``(T, J)`` float32 relative depth, pixels (larger = farther), NaN where none.
+        depth: ``(T, J)`` float32 relative depth, pixels (larger = farther), NaN where no face, 0 if the
+            backend gives none (``has_depth`` False).
         p_closed: ``(T, 2)`` float32 [left, right] image-based P(eye closed), 0 where unknown.
         time: ``(T,)`` float64 seconds from the first frame. score: ``(T,)`` float32 detection confidence.
         point_ids: ``(J,)`` model point of each detector point.
@@ -79,6 +80,7 @@ class Landmarks:
     time: np.ndarray
     score: np.ndarray
     point_ids: np.ndarray
+    has_depth: bool
     fps: float
     size: tuple[int, int]
     name: str
@@ -106,6 +108,7 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
         try:
             reporter.start(source.frame_count)
             points, fit_points, depth, p_closed, times, scores = [], [], [], [], [], []
+            has_depth = True
             nan_points = np.full((backend.num_points, 2), np.nan, np.float32)
             for frame in source:
                 result = backend.detect(frame.image)
@@ -122,6 +125,7 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
                         if cfg.use_elam:
                             adjusted = adjust_eyelid_landmarks(result.points, p, cfg.elam)
                     points.append(result.points), fit_points.append(adjusted.astype(np.float32))
+                    has_depth = has_depth and result.depth is not None
                     d = result.depth if result.depth is not None else np.zeros(len(result.points), np.float32)
                     depth.append(d), p_closed.append(p), scores.append(result.score)
                 reporter.update(frame.index + 1)
@@ -135,6 +139,7 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
                 time=np.asarray(times, np.float64),
                 score=np.asarray(scores, np.float32),
                 point_ids=np.asarray(backend.model_vertices),
+                has_depth=has_depth,
                 fps=source.fps,
                 size=source.size,
                 name=source.name,
@@ -219,7 +224,8 @@ def track(
         raise NoFaceFound(f"{input_path}: no face found in any of {len(valid)} frame(s)")
     view_obs = image_to_view_points(lm.fit_points, lm.depth)
     coefficients, rest = identity if identity is not None else (None, None)
-    fit = fit_clip(view_obs, lm.point_ids, model, cfg.fit, identity=coefficients, landmark_bias=rest)
+    fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
+    fit = fit_clip(view_obs, lm.point_ids, model, fit_cfg, identity=coefficients, landmark_bias=rest)
     take = take_from_fit(lm, fit, model, cfg, cfg.backend)
     take = filter_take_streams(take, cfg.filter)
     t2 = wallclock.perf_counter()

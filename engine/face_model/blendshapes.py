@@ -469,9 +469,9 @@ CORNER_BELOW_LIP_LINE_CM = 0.1  # relaxed mouth corners sit this far below the c
 def relax_portrait_mouth(points: np.ndarray, regions: FaceRegions, mesh_vertices: int) -> np.ndarray:
     """Turn the source portrait's open smile into a relaxed, closed mouth.
 
-    Applies a negative smile on both sides, then moves each upper/lower inner-lip pair to its midpoint (the
-    outer contours and surrounding skin follow on their own side of the mouth, so lip thickness is kept), and
-    lowers the corners onto the lip line.
+    Applies a negative smile on both sides, lowers the corners onto the lip line, then moves each upper/lower
+    inner-lip pair to its midpoint (the outer contours and surrounding skin follow on their own side of the mouth,
+    so lip thickness is kept).
 
     Args:
         points: ``(V, 3)`` float neutral, cm.
@@ -482,14 +482,14 @@ def relax_portrait_mouth(points: np.ndarray, regions: FaceRegions, mesh_vertices
     an = _Anatomy(points, regions, mesh_vertices)
     p = an.p + UNSMILE_WEIGHT * -(mouth_corner(an, "left", SMILE_CORNER_CM, 2.4) + mouth_corner(an, "right", SMILE_CORNER_CM * [-1, 1, 1], 2.4))
     an = _Anatomy(p, regions, mesh_vertices)
+    line_y = 0.5 * (p[regions.lip_upper_inner, 1].mean() + p[regions.lip_lower_inner, 1].mean())
+    for side in ("left", "right"):
+        drop = np.array([0.0, min(0.0, line_y - CORNER_BELOW_LIP_LINE_CM - p[an.corners[side], 1].mean()), 0.0])
+        p = p + mouth_corner(an, side, drop, 1.5)
+    an = _Anatomy(p, regions, mesh_vertices)
     half_gap = 0.5 * (p[regions.lip_upper_inner] - p[regions.lip_lower_inner])  # (9, 3), upper minus lower
     half_gap[:, [0, 2]] = 0.0  # close vertically only
     upper = _spread(p, np.r_[regions.lip_upper_inner, regions.lip_upper_outer], np.r_[-half_gap, -half_gap], 1.2, an.above_mouth(), sigma=0.4)
     lower = _spread(p, np.r_[regions.lip_lower_inner, regions.lip_lower_outer], np.r_[half_gap, half_gap], 2.5, an.below_mouth(), sigma=0.6)
     p = p + upper + lower
-    an = _Anatomy(p, regions, mesh_vertices)
-    line_y = 0.5 * (p[regions.lip_upper_inner[0], 1] + p[regions.lip_lower_inner[0], 1])
-    for side in ("left", "right"):
-        drop = np.array([0.0, min(0.0, line_y - CORNER_BELOW_LIP_LINE_CM - p[an.corners[side], 1].mean()), 0.0])
-        p = p + mouth_corner(an, side, drop, 1.5)
     return p.astype(np.float32)

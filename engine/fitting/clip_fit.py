@@ -36,8 +36,11 @@ class FitConfig:
     """Fitting settings (defaults documented with their reasons).
 
     Attributes:
-        depth_weight: weight of the detector's relative depth against image x, y (MediaPipe's z is learned and
-            coarser than its image positions).
+        depth_weight: weight of the detector's relative depth against image x, y. At 1 the cost is isotropic,
+            so the fit is exactly equivariant to head rotation: a re-posed face refits to the same expression
+            (cycle consistency). Lower values trust a coarse depth less, at the price of that equivariance.
+        use_depth: False for 2D-only detectors: the depth of each point is then completed from the fitted model
+            at every pose iteration (weak perspective), starting from the frontal neutral's depth.
         eye_mouth_weight: landmark weight of eye, iris and lip points (paper: 1.5).
         other_weight: landmark weight of the other points (paper: 1.0).
         outline_weight: landmark weight of the face-outline points, which slide along the silhouette.
@@ -63,7 +66,8 @@ class FitConfig:
         focal_px_per_width: assumed focal length as a multiple of the image width (~50 deg horizontal FOV).
     """
 
-    depth_weight: float = 0.25
+    depth_weight: float = 1.0
+    use_depth: bool = True
     eye_mouth_weight: float = 1.5
     other_weight: float = 1.0
     outline_weight: float = 0.3
@@ -209,15 +213,31 @@ def fit_frames(
     out = [np.zeros((t, 46)), np.zeros(t), np.zeros((t, 3, 3)), np.zeros((t, 3))]
     for start in range(0, t, cfg.chunk_frames):
         sl = slice(start, start + cfg.chunk_frames)
-        obs = view_obs[sl]
+        obs = view_obs[sl] if cfg.use_depth else _frontal_depth(view_obs[sl], point_ids, base)
         w = np.zeros((len(obs), model.expression_basis.shape[0]))
-        for _ in range(cfg.pose_iterations):
+        for _ in range(cfg.pose_iterations if cfg.use_depth else cfg.pose_iterations + 4):
             src = base[None] + np.tensordot(w, model.expression_basis, 1)  # (t, P, 3)
             s, r, tr = align_similarity(src[:, point_ids[used]], obs[:, used], pose_w[used])
+            if not cfg.use_depth:  # complete the unobserved depth from the model under the current pose
+                model_view = s[:, None, None] * np.einsum("tij,tpj->tpi", r, src[:, point_ids[used]]) + tr[:, None]
+                obs = obs.copy()
+                obs[:, used, 2] = model_view[..., 2]
             w = _solve_expression(model, rows, blocks, base_rows, obs, s, r, tr, cfg, w)
         for arr, val in zip(out, (w, s, r, tr)):
             arr[sl] = val
     return out[0], out[1], out[2], out[3]
+
+
+def _frontal_depth(view_obs: np.ndarray, point_ids: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """A first guess of unobserved depth: the neutral's, frontal, at the 2D scale of each frame."""
+    used = point_ids >= 0
+    xy = view_obs[:, used, :2]
+    model_xy = base[point_ids[used], :2]
+    spread = np.linalg.norm(xy - xy.mean(axis=1, keepdims=True), axis=2).mean(axis=1)
+    scale = spread / np.linalg.norm(model_xy - model_xy.mean(axis=0), axis=1).mean()
+    out = view_obs.copy()
+    out[:, used, 2] = scale[:, None] * base[point_ids[used], 2][None]
+    return out
 
 
 def fit_identity(view_obs: np.ndarray, point_ids: np.ndarray, model: FaceModel, cfg: FitConfig) -> np.ndarray:
