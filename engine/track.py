@@ -26,7 +26,8 @@ from .identity_file import identity_to_vector
 from .landmarks.base import LandmarkBackend
 from .progress import ProgressReporter, make_reporter
 from .take import FRONTAL_ROTATION, Take, make_meta, save_take
-from .temporal import StreamFilterConfig, filter_take_streams
+from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
+from .temporal import FilterConfig, StreamFilterConfig, filter_take_streams
 from .video_source import open_source
 
 __all__ = ["BACKENDS", "Landmarks", "TrackConfig", "collect_landmarks", "make_backend", "take_from_fit", "track"]
@@ -43,6 +44,8 @@ class TrackConfig:
         fit: fitting settings. filter: temporal filter settings (``filter.enabled=False`` for ``--no-filter``).
         eye_state: the appearance eye-state estimator's settings. elam: when ELAM adjusts eyelids.
         use_elam: apply the Eye Landmark Adjustment Module (off only for ablations).
+        landmark_filter: de-jittering of the fit's landmark targets (:mod:`engine.landmark_smoothing`);
+            ``enabled=False`` fits every frame's raw landmarks.
         start, end: the time range to track, seconds (None = from the start / to the end).
     """
 
@@ -54,6 +57,7 @@ class TrackConfig:
     # MediaPipe's closed-eye lids typically stay 0.05-0.15 apart, which would read as a partial blink.
     elam: ElamConfig = ElamConfig(closed_openness=0.05)
     use_elam: bool = True
+    landmark_filter: FilterConfig = DEFAULT_LANDMARK_FILTER
     start: float | None = None
     end: float | None = None
 
@@ -222,7 +226,8 @@ def track(
     valid = np.isfinite(lm.fit_points).all(axis=(1, 2))
     if not valid.any():
         raise NoFaceFound(f"{input_path}: no face found in any of {len(valid)} frame(s)")
-    view_obs = image_to_view_points(lm.fit_points, lm.depth)
+    targets = smooth_landmarks(np.concatenate([lm.fit_points, lm.depth[..., None]], axis=2), lm.time, cfg.landmark_filter)
+    view_obs = image_to_view_points(targets[..., :2], targets[..., 2])
     coefficients, rest = identity if identity is not None else (None, None)
     fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
     fit = fit_clip(view_obs, lm.point_ids, model, fit_cfg, identity=coefficients, landmark_bias=rest)

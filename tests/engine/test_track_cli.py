@@ -1,0 +1,193 @@
+"""The engine end to end through its command line: real MediaPipe, real subprocesses, project-made inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+
+from engine.take import head_rotation_to_ypr, load_take
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_engine(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def portrait_bgr() -> np.ndarray:
+    return np.ascontiguousarray(skimage.data.astronaut()[:, :, ::-1])
+
+
+@pytest.fixture(scope="module")
+def moving_clip(tmp_path_factory) -> Path:
+    """A 2 s, 30 fps clip the project makes itself: the public-domain portrait drifting and turning slightly."""
+    path = tmp_path_factory.mktemp("clips") / "portrait_motion.mp4"
+    img = portrait_bgr()
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (512, 512))
+    for t in range(60):
+        m = cv2.getRotationMatrix2D((256, 200), 4.0 * np.sin(t / 9.0), 1.0)
+        m[:, 2] += (6.0 * np.sin(t / 7.0), 3.0 * np.cos(t / 11.0))
+        writer.write(cv2.warpAffine(img, m, (512, 512), borderMode=cv2.BORDER_REFLECT))
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def still_clip(tmp_path_factory) -> Path:
+    """A still face with sensor noise: 3 s at 30 fps of the same portrait plus independent pixel noise."""
+    path = tmp_path_factory.mktemp("clips") / "portrait_still.mp4"
+    img = portrait_bgr().astype(np.int16)
+    rng = np.random.default_rng(0)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (512, 512))
+    for _ in range(90):
+        writer.write(np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8))
+    writer.release()
+    return path
+
+
+class TestTrack:
+    def test_smoke_sample(self, tmp_path):
+        out, preview = tmp_path / "sample.npz", tmp_path / "sample.png"
+        run = run_engine("track", "--sample", "-o", out, "--preview", preview, "--progress", "none")
+        assert run.returncode == 0, run.stderr
+        take = load_take(out)
+        assert take.num_frames == 1 and take.confidence[0] == 1.0
+        assert cv2.imread(str(preview)).shape == (512, 512, 3)
+
+    def test_feature_video_take(self, tmp_path, moving_clip):
+        out = tmp_path / "take.npz"
+        run = run_engine("track", moving_clip, "-o", out, "--progress", "none", "--preview", tmp_path / "p.mp4")
+        assert run.returncode == 0, run.stderr
+        take = load_take(out)
+        assert take.num_frames == 60 and take.fps == pytest.approx(30.0)
+        np.testing.assert_allclose(np.diff(take.time), 1 / 30, atol=2e-3)
+        assert (take.confidence == 1).all()
+        assert take.landmarks.shape == (60, 478, 2) and take.model_landmarks.shape == (60, 468, 2)
+        # the fitted model explains the landmarks (median distance in pixels)
+        err = np.linalg.norm(take.model_landmarks - take.landmarks[:, :468], axis=2)
+        assert np.median(err) < 3.0
+        # the in-plane turn (+-4 deg) shows up as head roll
+        roll = np.degrees(head_rotation_to_ypr(take.head_rotation)[:, 2])
+        assert np.ptp(roll) > 6.0  # the clip turns +-4 deg in the image plane
+        cap = cv2.VideoCapture(str(tmp_path / "p.mp4"))
+        assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 60
+
+    def test_feature_still_face_gives_still_curves(self, tmp_path, still_clip):
+        out = tmp_path / "still.npz"
+        assert run_engine("track", still_clip, "-o", out, "--progress", "none").returncode == 0
+        take = load_take(out)
+        frame_to_frame = np.abs(np.diff(take.expression, axis=0))
+        assert np.sqrt((frame_to_frame**2).mean()) < 0.005  # RMS jitter: invisible on a rig
+        assert frame_to_frame.max() < 0.03  # no flicker anywhere, the filter's settling included
+        assert np.abs(np.diff(take.eye_blink, axis=0)).max() < 0.02
+        assert np.degrees(np.abs(np.diff(take.eye_gaze, axis=0))).max() < 0.5
+
+    def test_feature_start_end(self, tmp_path, moving_clip):
+        out = tmp_path / "part.npz"
+        assert run_engine("track", moving_clip, "-o", out, "--start", "0.5", "--end", "1.0", "--progress", "none").returncode == 0
+        assert load_take(out).num_frames == 15
+
+    def test_feature_identity_reuse(self, tmp_path, moving_clip):
+        first, second = tmp_path / "a.npz", tmp_path / "b.npz"
+        assert run_engine("track", moving_clip, "-o", first, "--progress", "none").returncode == 0
+        run = run_engine("track", moving_clip, "-o", second, "--identity", first, "--progress", "none", "--end", "0.5")
+        assert run.returncode == 0, run.stderr
+        np.testing.assert_array_equal(load_take(first).identity, load_take(second).identity)
+
+    def test_feature_jsonl_progress(self, tmp_path, moving_clip):
+        out = tmp_path / "j.npz"
+        run = run_engine("track", moving_clip, "-o", out, "--progress", "jsonl")
+        assert run.returncode == 0, run.stderr
+        lines = [json.loads(line) for line in run.stdout.splitlines()]
+        assert lines[-1] == {"done": True, "output": str(out.resolve()), "frames": 60}
+        progress = [x for x in lines if "frame" in x]
+        assert progress[-1]["frame"] == 60 and progress[-1]["total"] == 60 and progress[-1]["fps"] > 0
+
+    def test_feature_image_sequence(self, tmp_path):
+        folder = tmp_path / "seq"
+        folder.mkdir()
+        img = portrait_bgr()
+        for i in (1, 2, 10):  # natural sort: 1, 2, 10
+            cv2.imwrite(str(folder / f"img{i}.png"), img)
+        out = tmp_path / "seq.npz"
+        assert run_engine("track", folder, "-o", out, "--progress", "none").returncode == 0
+        assert load_take(out).num_frames == 3
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (("track", "missing.mp4"), "not found"),
+            (("info", "missing.npz"), "not found"),
+        ],
+    )
+    def test_exception_one_clear_line(self, tmp_path, args, message):
+        run = run_engine(*args, "-o", tmp_path / "x.npz") if args[0] == "track" else run_engine(*args)
+        assert run.returncode == 1
+        assert "Traceback" not in run.stderr and message in run.stderr.lower()
+        assert len([line for line in run.stderr.splitlines() if line.strip()]) <= 2
+
+    def test_exception_no_face(self, tmp_path):
+        blank = tmp_path / "blank.png"
+        cv2.imwrite(str(blank), np.full((240, 320, 3), 127, np.uint8))
+        run = run_engine("track", blank, "-o", tmp_path / "x.npz", "--progress", "jsonl")
+        assert run.returncode == 1 and "Traceback" not in run.stderr
+        assert "no face" in json.loads(run.stdout.splitlines()[-1])["error"]
+        assert not (tmp_path / "x.npz").exists()
+
+    def test_exception_unreadable_video(self, tmp_path):
+        bad = tmp_path / "bad.mp4"
+        bad.write_bytes(b"this is not a video")
+        run = run_engine("track", bad, "-o", tmp_path / "x.npz", "--progress", "none")
+        assert run.returncode == 1 and "Traceback" not in run.stderr
+
+    def test_exception_bad_take(self, tmp_path):
+        bad = tmp_path / "bad.npz"
+        np.savez(bad, expression=np.zeros((3, 45), np.float64))
+        run = run_engine("info", bad)
+        assert run.returncode == 1 and "expression" in run.stderr and "Traceback" not in run.stderr
+
+
+class TestOtherCommands:
+    def test_feature_info_summary(self, tmp_path, moving_clip):
+        out = tmp_path / "t.npz"
+        run_engine("track", moving_clip, "-o", out, "--progress", "none")
+        run = run_engine("info", out)
+        assert run.returncode == 0 and "60" in run.stdout and "JawOpen" in run.stdout
+
+    def test_feature_csv_round_trip(self, tmp_path, moving_clip):
+        take_path, csv_path, back = tmp_path / "t.npz", tmp_path / "t.csv", tmp_path / "back.npz"
+        run_engine("track", moving_clip, "-o", take_path, "--progress", "none")
+        assert run_engine("export-csv", take_path, csv_path).returncode == 0
+        header = csv_path.read_text().splitlines()[0].split(",")
+        assert header[:3] == ["Timecode", "BlendShapeCount", "EyeBlinkLeft"] and len(header) == 2 + 52 + 9
+        assert run_engine("import-csv", csv_path, back).returncode == 0
+        a, b = load_take(take_path), load_take(back)
+        names = [str(n) for n in a.expression_names]
+        for name in ("JawOpen", "MouthSmile_R", "BrowsU_C"):
+            i = names.index(name)
+            np.testing.assert_allclose(b.expression[:, i], a.expression[:, i], atol=2e-3)
+        # the CSV's eyeBlink columns carry the take's blink stream
+        np.testing.assert_allclose(b.expression[:, names.index("EyeBlink_L")], a.eye_blink[:, 0], atol=2e-3)
+
+    def test_feature_batch_reports_and_skips_bad_clips(self, tmp_path, moving_clip):
+        folder = tmp_path / "in"
+        folder.mkdir()
+        (folder / "good.mp4").write_bytes(moving_clip.read_bytes())
+        cv2.imwrite(str(folder / "noface.png"), np.zeros((100, 100, 3), np.uint8))
+        run = run_engine("batch", folder, "-o", tmp_path / "out", "--progress", "none")
+        assert run.returncode == 1  # one clip failed
+        assert (tmp_path / "out" / "good.npz").is_file() and not (tmp_path / "out" / "noface.npz").exists()
+        assert "noface" in run.stderr and "1/2" in run.stderr
+
+    def test_smoke_version(self):
+        run = run_engine("--version")
+        assert run.returncode == 0 and run.stdout.strip().startswith("engine ")
