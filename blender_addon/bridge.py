@@ -122,7 +122,8 @@ def check_engine(python: str, root: str | Path = "", *, timeout: float = CHECK_T
         if "No module named" in last:
             hint = " (install the engine's dependencies into that Python with the project's set-up)"
         raise EngineUnavailable(f"the engine failed to start: {last}{hint}")
-    return (proc.stdout.strip().splitlines() or ["unknown"])[-1].strip()
+    line = (proc.stdout.strip().splitlines() or ["unknown"])[-1].strip()
+    return line.removeprefix("engine").strip() or line  # "engine 0.1.0" -> "0.1.0"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,7 +137,7 @@ class TrackRequest:
         output: the take to write (``.npz``).
         start: first second to track (None = from the start).
         end: last second (None = to the end).
-        identity: an identity file to reuse (None = fit one).
+        identity: an earlier take whose actor identity is reused (None = fit one).
     """
 
     python: str

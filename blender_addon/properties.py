@@ -86,7 +86,9 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     range_start: bpy.props.FloatProperty(name="Start", default=0.0, min=0.0, unit="TIME_ABSOLUTE")
     range_end: bpy.props.FloatProperty(name="End", default=10.0, min=0.0, unit="TIME_ABSOLUTE")
     identity_path: bpy.props.StringProperty(
-        name="Identity", subtype="FILE_PATH", description="Optional: reuse an identity file for this performer"
+        name="Identity From",
+        subtype="FILE_PATH",
+        description="Optional: an earlier take (.npz) of the same performer whose identity is reused",
     )
     bake_after_track: bpy.props.BoolProperty(name="Bake When Done", default=True)
 

@@ -39,8 +39,9 @@ def test_track_refuses_take_source(scene):
 
 
 @pytest.mark.skipif(bool(_engine_missing()), reason=_engine_missing() or "ready")
-def test_track_then_bake_with_real_engine(demo_rig, tmp_path):
-    s = bpy.context.scene.facemocap
+def test_track_then_bake_with_real_engine(scene, face_model_path, tmp_path):
+    assert bpy.ops.facemocap.build_demo_rig(model_path=str(face_model_path)) == {"FINISHED"}
+    s = scene.facemocap
     s.source_type = "VIDEO"
     s.video_path = str(SHORT_CLIP)
     s.takes_dir = str(tmp_path / "takes")
@@ -50,3 +51,6 @@ def test_track_then_bake_with_real_engine(demo_rig, tmp_path):
     assert take.name == "d18.npz" and take.is_file() and not list(take.parent.glob("*.part.npz"))
     key = s.target_mesh.data.shape_keys
     assert key.animation_data.action.name == "d18"
+    arm = s.head_target
+    assert arm.animation_data.action.name == f"d18 ({arm.name})"
+    assert s.job_status.startswith("Tracked") and not s.job_running
