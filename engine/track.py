@@ -1,7 +1,8 @@
 """The tracking pipeline: frames -> landmarks + eye state -> fitted model -> filtered take.
 
-Pass 1 streams frames (one in memory at a time): landmarks, the image-based eye state P(closed), and the
-Eye Landmark Adjustment Module's corrected eyelid targets. Pass 2 fits the clip (identity once, then pose and
+Pass 1 streams frames (one in memory at a time): landmarks and the image-based eye state P(closed). Pass 2
+makes the fit's targets (landmarks de-jittered over time, then eyelids corrected frame by frame by the Eye
+Landmark Adjustment Module, so a blink is never smoothed away), fits the clip (identity once, then pose and
 expression per frame; :mod:`engine.fitting.clip_fit`), derives blink and gaze, filters (:mod:`engine.temporal`)
 and writes the take. Per-frame state kept between the passes is a few KB (landmarks), never images.
 """
@@ -30,7 +31,7 @@ from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
 from .temporal import FilterConfig, StreamFilterConfig, filter_take_streams
 from .video_source import open_source
 
-__all__ = ["BACKENDS", "Landmarks", "TrackConfig", "collect_landmarks", "make_backend", "take_from_fit", "track"]
+__all__ = ["BACKENDS", "Landmarks", "TrackConfig", "collect_landmarks", "fit_targets", "make_backend", "take_from_fit", "track"]
 
 BACKENDS = ("mediapipe", "fan")
 
@@ -68,7 +69,6 @@ class Landmarks:
 
     Attributes:
         points: ``(T, J, 2)`` float32 detector landmarks, pixels, NaN where no face.
-        fit_points: ``(T, J, 2)`` float32 the same after ELAM (the fitter's targets).
         depth: ``(T, J)`` float32 relative depth, pixels (larger = farther), NaN where no face, 0 if the
             backend gives none (``has_depth`` False).
         p_closed: ``(T, 2)`` float32 [left, right] image-based P(eye closed), 0 where unknown.
@@ -78,7 +78,6 @@ class Landmarks:
     """
 
     points: np.ndarray
-    fit_points: np.ndarray
     depth: np.ndarray
     p_closed: np.ndarray
     time: np.ndarray
@@ -111,24 +110,21 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
         backend = make_backend(cfg.backend, still_images=source.kind == "image")
         try:
             reporter.start(source.frame_count)
-            points, fit_points, depth, p_closed, times, scores = [], [], [], [], [], []
+            points, depth, p_closed, times, scores = [], [], [], [], []
             has_depth = True
             nan_points = np.full((backend.num_points, 2), np.nan, np.float32)
             for frame in source:
                 result = backend.detect(frame.image)
                 times.append(frame.time)
                 if result is None:
-                    points.append(nan_points), fit_points.append(nan_points)
+                    points.append(nan_points)
                     depth.append(nan_points[:, 0]), p_closed.append(np.zeros(2, np.float32)), scores.append(0.0)
                 else:
                     p = np.zeros(2, np.float32)
-                    adjusted = result.points
                     if result.points.shape[0] == 478:  # the eye-state module reads MediaPipe's eye topology
                         gray = cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY)
                         p = eye_closed_probability(gray, result.points, cfg.eye_state)
-                        if cfg.use_elam:
-                            adjusted = adjust_eyelid_landmarks(result.points, p, cfg.elam)
-                    points.append(result.points), fit_points.append(adjusted.astype(np.float32))
+                    points.append(result.points)
                     has_depth = has_depth and result.depth is not None
                     d = result.depth if result.depth is not None else np.zeros(len(result.points), np.float32)
                     depth.append(d), p_closed.append(p), scores.append(result.score)
@@ -137,7 +133,6 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
                 raise InputError(f"{input_path}: no frames in the requested range")
             return Landmarks(
                 points=np.stack(points),
-                fit_points=np.stack(fit_points),
                 depth=np.stack(depth).astype(np.float32),
                 p_closed=np.stack(p_closed),
                 time=np.asarray(times, np.float64),
@@ -150,6 +145,20 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
             )
         finally:
             backend.close()
+
+
+def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
+    """``(T, J, 3)`` the fitter's VIEW-frame targets: landmarks de-jittered, then eyelids corrected by ELAM.
+
+    ELAM runs after the temporal smoothing and frame by frame, so the image's eye state closes a lid on exactly
+    the frames where the eye is closed.
+    """
+    smooth = smooth_landmarks(np.concatenate([lm.points, lm.depth[..., None]], axis=2), lm.time, cfg.landmark_filter)
+    points = smooth[..., :2]
+    if cfg.use_elam and lm.points.shape[1] == 478:
+        for t in np.flatnonzero(np.isfinite(points).all(axis=(1, 2))):
+            points[t] = adjust_eyelid_landmarks(points[t], lm.p_closed[t], cfg.elam)
+    return image_to_view_points(points, smooth[..., 2])
 
 
 def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfig, backend: str) -> Take:
@@ -223,11 +232,10 @@ def track(
     t0 = wallclock.perf_counter()
     lm = collect_landmarks(input_path, cfg, reporter)
     t1 = wallclock.perf_counter()
-    valid = np.isfinite(lm.fit_points).all(axis=(1, 2))
+    valid = np.isfinite(lm.points).all(axis=(1, 2))
     if not valid.any():
         raise NoFaceFound(f"{input_path}: no face found in any of {len(valid)} frame(s)")
-    targets = smooth_landmarks(np.concatenate([lm.fit_points, lm.depth[..., None]], axis=2), lm.time, cfg.landmark_filter)
-    view_obs = image_to_view_points(targets[..., :2], targets[..., 2])
+    view_obs = fit_targets(lm, cfg)
     coefficients, rest = identity if identity is not None else (None, None)
     fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
     fit = fit_clip(view_obs, lm.point_ids, model, fit_cfg, identity=coefficients, landmark_bias=rest)

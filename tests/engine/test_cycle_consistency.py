@@ -17,7 +17,7 @@ from engine.conventions import image_to_view_points, view_to_image_points
 from engine.face_model.model import load_face_model
 from engine.fitting.clip_fit import fit_clip
 from engine.progress import make_reporter
-from engine.track import TrackConfig, collect_landmarks
+from engine.track import TrackConfig, collect_landmarks, fit_targets
 
 CLIPS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "clips"
 MAX_WEIGHT_CHANGE = 0.05  # the bound for every weight of every frame
@@ -31,7 +31,7 @@ def real_view_points():
         pytest.skip("../shared/data/clips is absent")
     cfg = TrackConfig(start=2.5, end=5.5)  # d18: neutral -> pout -> open mouth
     lm = collect_landmarks(CLIPS / "d18.mp4", cfg, make_reporter("none"))
-    return image_to_view_points(lm.fit_points, lm.depth), lm.point_ids
+    return fit_targets(lm, cfg), lm.point_ids
 
 
 def repose(view: np.ndarray, axis: str, degrees: float) -> np.ndarray:

@@ -1,0 +1,37 @@
+"""Eyes on real footage, through the whole track: closed eyes read closed (blink >= 0.8), open eyes open, per eye.
+
+Uses the hand-labelled frames of tests/data/eye_state_labels.toml on two short clips (skipped when ../shared is
+absent); tests/benchmarks/bench_blink.py measures all labelled clips.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.track import track
+
+REPO = Path(__file__).resolve().parents[2]
+CLIPS = REPO.parent / "shared" / "data" / "clips"
+LABELS = REPO / "tests" / "data" / "eye_state_labels.toml"
+
+
+@pytest.mark.parametrize("clip", ["d3", "d18"])  # d3 has winks of each eye; d18 blinks mid-expression
+def test_feature_labelled_eyes(clip):
+    if not CLIPS.is_dir():
+        pytest.skip("../shared/data/clips is absent")
+    with LABELS.open("rb") as f:
+        rows = [r for r in tomllib.load(f)["frames"] if r["clip"] == clip]
+    take = track(CLIPS / f"{clip}.mp4", None)
+    closed, opened = [], []
+    for row in rows:
+        for e, eye in enumerate(("left", "right")):
+            (closed if row[eye] == "closed" else opened).append(take.eye_blink[row["frame"], e])
+    closed, opened = np.array(closed), np.array(opened)
+    assert len(closed) >= 10 and len(opened) >= 10
+    assert np.mean(closed >= 0.8) >= 0.85  # fully closed on a rig
+    assert np.mean(closed >= 0.5) >= 0.95
+    assert np.mean(opened < 0.5) >= 0.95
