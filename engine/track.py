@@ -148,7 +148,7 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
 
 
 def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
-    """``(T, J, 3)`` the fitter's VIEW-frame targets: landmarks de-jittered, then eyelids corrected by ELAM.
+    """``(T, J, 3)`` float32 the fitter's VIEW-frame targets: landmarks de-jittered, then eyelids corrected by ELAM.
 
     ELAM runs after the temporal smoothing and frame by frame, so the image's eye state closes a lid on exactly
     the frames where the eye is closed.
@@ -158,7 +158,7 @@ def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
     if cfg.use_elam and lm.points.shape[1] == 478:
         for t in np.flatnonzero(np.isfinite(points).all(axis=(1, 2))):
             points[t] = adjust_eyelid_landmarks(points[t], lm.p_closed[t], cfg.elam)
-    return image_to_view_points(points, smooth[..., 2])
+    return image_to_view_points(points, smooth[..., 2]).astype(np.float32)  # float32: per-frame memory
 
 
 def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfig, backend: str) -> Take:

@@ -213,7 +213,8 @@ def fit_frames(
     out = [np.zeros((t, 46)), np.zeros(t), np.zeros((t, 3, 3)), np.zeros((t, 3))]
     for start in range(0, t, cfg.chunk_frames):
         sl = slice(start, start + cfg.chunk_frames)
-        obs = view_obs[sl] if cfg.use_depth else _frontal_depth(view_obs[sl], point_ids, base)
+        obs = view_obs[sl].astype(np.float64)  # chunk-wise float64: the clip itself may be float32
+        obs = obs if cfg.use_depth else _frontal_depth(obs, point_ids, base)
         w = np.zeros((len(obs), model.expression_basis.shape[0]))
         for _ in range(cfg.pose_iterations if cfg.use_depth else cfg.pose_iterations + 4):
             src = base[None] + np.tensordot(w, model.expression_basis, 1)  # (t, P, 3)

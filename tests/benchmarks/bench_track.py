@@ -1,0 +1,136 @@
+"""Benchmark: speed and memory of the whole track on a 512x512, 30 fps clip (prints its figures).
+
+    .venv/bin/python tests/benchmarks/bench_track.py            # ../shared/data/clips/d10.mp4 if present
+    .venv/bin/python tests/benchmarks/bench_track.py CLIP.mp4
+
+Reports: whole `track` (decode, landmarks, eye state, fit, filter, write) frames/s; MediaPipe Face Mesh alone on
+the same frames; fitting alone (identity + pose + expression, ms/frame); and peak memory of `track` on the clip
+looped 1x and 4x (flat memory: frames are streamed, never kept).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+DEFAULT_CLIP = REPO.parent / "shared" / "data" / "clips" / "d10.mp4"
+
+
+def make_clip(path: Path, frames: int) -> Path:
+    """A 512x512 30 fps clip made from the public-domain portrait (used when no real clip is given)."""
+    import cv2
+    import numpy as np
+    import skimage.data
+
+    img = skimage.data.astronaut()[:, :, ::-1]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (512, 512))
+    for t in range(frames):
+        m = cv2.getRotationMatrix2D((256, 200), 5.0 * np.sin(t / 9.0), 1.0)
+        writer.write(cv2.warpAffine(img, m, (512, 512), borderMode=cv2.BORDER_REFLECT))
+    writer.release()
+    return path
+
+
+def loop_clip(src: Path, dst: Path, times: int) -> Path:
+    import cv2
+
+    cap = cv2.VideoCapture(str(src))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), cap.get(cv2.CAP_PROP_FPS) or 30.0, (w, h))
+    for _ in range(times):
+        for f in frames:
+            writer.write(f)
+    writer.release()
+    return dst
+
+
+def peak_rss_mb(clip: Path, out: Path) -> tuple[float, float]:
+    """Peak resident memory (MB) and wall time (s) of `python -m engine track` in a fresh process."""
+    # VmHWM (this process image's peak RSS) rather than ru_maxrss, which Linux carries over from the forking parent.
+    code = (
+        "import re, time; from engine.track import track; t = time.perf_counter(); "
+        f"take = track({str(clip)!r}, {str(out)!r}); "
+        "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
+        "print(hwm / 1024, time.perf_counter() - t, take.num_frames)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    rss, seconds, frames = run.stdout.split()
+    return float(rss), float(seconds)
+
+
+def main() -> int:
+    import cv2
+    import numpy as np
+
+    from engine.face_model.model import load_face_model
+    from engine.fitting.clip_fit import fit_clip, fit_frames
+    from engine.landmarks.mediapipe_mesh import MediaPipeFaceMesh
+    from engine.progress import make_reporter
+    from engine.track import TrackConfig, collect_landmarks, fit_targets, track
+
+    tmp = Path(tempfile.mkdtemp())
+    clip = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CLIP
+    if not clip.is_file():
+        clip = make_clip(tmp / "portrait.mp4", 300)
+    cap = cv2.VideoCapture(str(clip))
+    w, h, fps = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), cap.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    print(f"clip {clip.name}: {w}x{h}, {fps:g} fps, {len(frames)} frames")
+
+    t0 = time.perf_counter()
+    take = track(clip, tmp / "take.npz")
+    total = time.perf_counter() - t0
+    print(f"whole track (decode, landmarks, eye state, fit, filter, write): {len(frames) / total:7.1f} frames/s "
+          f"({1000 * total / len(frames):.2f} ms/frame)")
+
+    mesh = MediaPipeFaceMesh()
+    t0 = time.perf_counter()
+    for f in frames:
+        mesh.detect(f)
+    mp_s = time.perf_counter() - t0
+    mesh.close()
+    print(f"MediaPipe Face Mesh alone (478 points, tracking mode):      {len(frames) / mp_s:7.1f} frames/s "
+          f"({1000 * mp_s / len(frames):.2f} ms/frame)")
+
+    lm = collect_landmarks(clip, TrackConfig(), make_reporter("none"))
+    view = fit_targets(lm, TrackConfig())
+    model = load_face_model()
+    fit_clip(view, lm.point_ids, model)  # warm up
+    t0 = time.perf_counter()
+    fit = fit_clip(view, lm.point_ids, model)
+    fit_s = time.perf_counter() - t0
+    valid = fit.valid
+    base = fit.actor.neutral
+    t0 = time.perf_counter()
+    fit_frames(view[valid], lm.point_ids, fit.actor, base, TrackConfig().fit)
+    frames_s = time.perf_counter() - t0
+    print(f"fitting, whole clip (identity + rest + pose + 46 weights):    {1000 * fit_s / len(frames):.3f} ms/frame")
+    print(f"fitting, per-frame pose + 46 weights only:                    {1000 * frames_s / valid.sum():.3f} ms/frame")
+
+    one = peak_rss_mb(clip, tmp / "a.npz")
+    looped = loop_clip(clip, tmp / "looped.mp4", 4)
+    four = peak_rss_mb(looped, tmp / "b.npz")
+    print(f"peak memory: {one[0]:.0f} MB for {len(frames)} frames, {four[0]:.0f} MB for {4 * len(frames)} frames "
+          f"(+{(four[0] - one[0]) / (3 * len(frames)) * 1024:.1f} KB per extra frame: landmarks and take arrays)")
+    print(f"takes: {take.num_frames} frames, face in {np.mean(take.confidence > 0):.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
