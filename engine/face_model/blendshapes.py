@@ -31,11 +31,13 @@ from .regions import (
 __all__ = ["GAZE_PITCH_RAD", "GAZE_YAW_RAD", "JAW_OPEN_RAD", "author_expression_basis"]
 
 # --- magnitudes of weight 1 --------------------------------------------------------------------------------
-JAW_OPEN_RAD = math.radians(22.0)  # wide-open mouth: ~4 cm between the incisors
+JAW_OPEN_RAD = math.radians(16.0)  # wide-open mouth as detectors see it: ~3 cm of lower-lip travel
 # Hinge of JawOpen in the model frame. The anatomical hinge (temporomandibular joint) sits at ear level, but the
 # model's depth is MediaPipe's compressed relative depth, in which an opening jaw moves the chin about twice as
 # far down as back and the lower lip almost straight down; this pivot reproduces that motion.
 JAW_PIVOT_CM = np.array([0.0, -5.5, -10.0])
+JAW_OPEN_CHIN_SHARE = 0.5  # the chin's share of the lower lip's travel when the jaw opens (as detectors see it)
+JAW_OPEN_CORNER_SHARE = 0.25  # the mouth corners' share
 JAW_FORWARD_CM = 0.7
 JAW_SIDE_CM = 0.8
 MOUTH_SIDE_CM = 0.7
@@ -248,8 +250,19 @@ def brow_inner_up(an: _Anatomy) -> np.ndarray:
 
 
 def jaw_open(an: _Anatomy) -> np.ndarray:
-    """JawOpen: the jaw (lower lip, chin, jaw line) rotates down and back about the hinge axis."""
+    """JawOpen: the jaw (lower lip, chin, jaw line) rotates down and back about the hinge axis.
+
+    The rotation is weighted as landmark detectors see an opening jaw: the lower lip travels fully, the chin's soft
+    tissue about half as far (:data:`JAW_OPEN_CHIN_SHARE`), the jaw's outline toward the ears hardly at all, and
+    the mouth corners a quarter.
+    """
     w = an.below_mouth()
+    lip_y, chin_y = an.p[an.r.lip_lower_outer, 1].min(), an.p[CHIN, 1]
+    toward_chin = _smoothstep((lip_y - an.p[:, 1]) / (lip_y - chin_y))
+    w = w * (1.0 - (1.0 - JAW_OPEN_CHIN_SHARE) * toward_chin)
+    w *= 1.0 - 0.7 * _smoothstep((np.abs(an.p[:, 0]) - an.mouth_half_width) / 2.0)
+    for side in ("left", "right"):
+        w[an.corners[side]] = JAW_OPEN_CORNER_SHARE
     rotated = _rotate_about(an.p, JAW_PIVOT_CM, np.array([1.0, 0.0, 0.0]), JAW_OPEN_RAD)
     return (rotated - an.p) * w[:, None]
 

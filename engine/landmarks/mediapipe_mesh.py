@@ -84,8 +84,21 @@ class MediaPipeFaceMesh:
         return self._detect_small(rgb, w, h)
 
     def _detect_small(self, rgb: np.ndarray, w: int, h: int) -> LandmarkResult | None:
-        if self._crop_center is None and not self._detect_box(rgb, w, h):
-            return None
+        """The crop path: around the previous small face, or else around each detector box, best score first."""
+        if self._crop_center is not None:
+            result = self._mesh_in_crop(rgb)
+            if result is not None:
+                return result
+        for tiles in (False, True):  # the whole frame first; tiles only when that finds no face
+            for center, side in self._detector_boxes(rgb, w, h, tiles=tiles):
+                self._crop_center, self._crop_side = center, side
+                result = self._mesh_in_crop(rgb)
+                if result is not None:
+                    return result
+        self._crop_center = None
+        return None
+
+    def _mesh_in_crop(self, rgb: np.ndarray) -> LandmarkResult | None:
         import cv2  # noqa: PLC0415
 
         side = self._crop_side
@@ -94,10 +107,11 @@ class MediaPipeFaceMesh:
         affine = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], dtype=np.float64)
         crop = cv2.warpAffine(rgb, affine, (self.cfg.crop_size_px,) * 2, flags=cv2.INTER_LINEAR)
         if self._crop_mesh is None:
-            self._crop_mesh = self._mp.solutions.face_mesh.FaceMesh(static_image_mode=False, **self._crop_kwargs)
+            # Static mode: the crop moves and rescales with the face every frame, which the mesh's own tracking
+            # (it reuses the previous frame's landmarks in crop coordinates as its region) does not expect.
+            self._crop_mesh = self._mp.solutions.face_mesh.FaceMesh(static_image_mode=True, **self._crop_kwargs)
         result = self._mesh_points(self._crop_mesh, crop, self.cfg.crop_size_px, self.cfg.crop_size_px)
         if result is None:
-            self._crop_center = None
             return None
         points = result.points / scale + np.array([x0, y0], dtype=np.float32)
         depth = result.depth / scale
@@ -111,21 +125,31 @@ class MediaPipeFaceMesh:
         self._crop_center = points[:NUM_MESH_VERTICES].mean(axis=0).astype(np.float64)
         self._crop_side = max(self.cfg.crop_margin * _face_width(points), 32.0)
 
-    def _detect_box(self, rgb: np.ndarray, w: int, h: int) -> bool:
-        """Find a face with the full-range detector; set the crop around it. False if none."""
+    def _detector_boxes(self, rgb: np.ndarray, w: int, h: int, *, tiles: bool) -> list[tuple[np.ndarray, float]]:
+        """(centre px, crop side px) around each full-range detection, best score first.
+
+        With ``tiles``, the detector runs on overlapping square tiles of half the frame's short side, so a face
+        that is only a few pixels at the detector's 192 px input size is seen at twice or more the scale.
+        """
         if self._detector is None:
             self._detector = self._mp.solutions.face_detection.FaceDetection(
                 model_selection=1, min_detection_confidence=self.cfg.min_detection_confidence
             )
-        out = self._detector.process(rgb)
-        if not out.detections:
-            return False
-        best = max(out.detections, key=lambda d: d.score[0])
-        box = best.location_data.relative_bounding_box
-        cx, cy = (box.xmin + box.width / 2) * w, (box.ymin + box.height / 2) * h
-        self._crop_center = np.array([cx, cy])
-        self._crop_side = max(self.cfg.crop_margin * box.width * w, 32.0)
-        return True
+        regions = [(0, 0, w, h)]
+        if tiles:
+            side = max(min(w, h) // 2, 64)
+            step = side // 2
+            xs = sorted({*range(0, max(w - side, 0) + 1, step), max(w - side, 0)})
+            ys = sorted({*range(0, max(h - side, 0) + 1, step), max(h - side, 0)})
+            regions = [(x, y, side, side) for y in ys for x in xs]
+        found = []
+        for x, y, rw, rh in regions:
+            out = self._detector.process(np.ascontiguousarray(rgb[y : y + rh, x : x + rw]))
+            for det in out.detections or []:
+                box = det.location_data.relative_bounding_box
+                center = np.array([x + (box.xmin + box.width / 2) * rw, y + (box.ymin + box.height / 2) * rh])
+                found.append((det.score[0], center, max(self.cfg.crop_margin * box.width * rw, 32.0)))
+        return [(center, side) for _, center, side in sorted(found, key=lambda f: -f[0])]
 
     @staticmethod
     def _mesh_points(mesh, rgb: np.ndarray, w: int, h: int) -> LandmarkResult | None:
