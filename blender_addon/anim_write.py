@@ -71,7 +71,8 @@ def push_action_to_nla(anim_data: bpy.types.AnimData, action: bpy.types.Action) 
 
 class TakeChannels:
     """The F-Curve collection of one (Action, slot) pair, hiding the version differences. Create with
-    :func:`begin_take_action`."""
+    :func:`begin_take_action`.
+    """
 
     def __init__(self, action: bpy.types.Action, fcurves, groups=None):
         self.action = action

@@ -1,4 +1,4 @@
-"""Headless batch baking: every take into its own Action on one rig, then save the .blend.
+r"""Headless batch baking: every take into its own Action on one rig, then save the .blend.
 
 Synchronous from start to end (no modal operators, no timers: they do not run in background mode).
 
@@ -55,7 +55,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def collect_takes(items: list[str]) -> list[Path]:
     """Expand folders into their ``.npz`` / ``.csv`` files (sorted); keep files as given (even missing ones, so
-    they are reported)."""
+    they are reported).
+    """
     from .takes import TAKE_EXTENSIONS
 
     out: list[Path] = []
@@ -88,7 +89,7 @@ def _auto_mesh(bpy) -> str:
     return best
 
 
-def _targets(bpy, args, demo) -> "object":
+def _targets(bpy, args, demo) -> object:
     from .bake import BakeTargets
 
     if demo is not None:

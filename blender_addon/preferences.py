@@ -69,7 +69,7 @@ def engine_location(context: bpy.types.Context | None = None) -> tuple[str, str]
 
 
 class FACEMOCAP_OT_check_engine(bpy.types.Operator):
-    """Run the engine with --version and report whether it works"""
+    """Run the engine with --version and report whether it works."""
 
     bl_idname = idnames.OP_CHECK_ENGINE
     bl_label = "Check Engine"

@@ -141,7 +141,7 @@ def build_demo_rig(scene: bpy.types.Scene, *, model_path: str | Path | None = No
 
     _parent_to_bone(mesh_obj, arm_obj, "head")
     eye_objs = []
-    for bone_name, centre in zip(eye_bones, eyes):
+    for bone_name, centre in zip(eye_bones, eyes, strict=False):
         side = bone_name[-1]
         eye_obj = bpy.data.objects.new(f"{name}_Eye.{side}", _eye_mesh(f"{name}_Eye.{side}", eye_radius))
         collection.objects.link(eye_obj)

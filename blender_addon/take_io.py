@@ -127,8 +127,17 @@ def take_from_arrays(name: str, arrays: dict, *, path: str = "") -> Take:
     keep = np.concatenate([[True], np.diff(time) > 0])
     if not keep.all():
         warnings.append(f"time: {int((~keep).sum())} frames with a repeated timestamp dropped")
-        arrays = {k: (v[keep] if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == t and k not in
-                      ("expression_names", "identity") else v) for k, v in arrays.items()}
+        arrays = {
+            k: (
+                v[keep]
+                if isinstance(v, np.ndarray)
+                and v.ndim >= 1
+                and v.shape[0] == t
+                and k not in ("expression_names", "identity")
+                else v
+            )
+            for k, v in arrays.items()
+        }
         expression, time = np.asarray(arrays["expression"]), time[keep]
         t = int(keep.sum())
 

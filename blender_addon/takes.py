@@ -1,5 +1,6 @@
 """Open any supported take by its extension (``.npz`` engine take, ``.csv`` Live Link Face), with a small cache
-so re-baking with new settings does not re-read the file (no bpy)."""
+so re-baking with new settings does not re-read the file (no bpy).
+"""
 
 from __future__ import annotations
 

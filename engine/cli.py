@@ -159,7 +159,11 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
             failed.append(clip.name)
             reporter.error(f"{clip.name}: {err}")
     done = len(clips) - len(failed)
-    print(f"batch: {done}/{len(clips)} clips tracked into {out_dir}" + (f"; failed: {', '.join(failed)}" if failed else ""), file=sys.stderr)
+    print(
+        f"batch: {done}/{len(clips)} clips tracked into {out_dir}"
+        + (f"; failed: {', '.join(failed)}" if failed else ""),
+        file=sys.stderr,
+    )
     return EXIT_OK if not failed else EXIT_FAILED
 
 

@@ -31,13 +31,19 @@ __all__ = [
 VIEW_TO_CAMERA = np.diag([1.0, -1.0, -1.0])  # (3, 3): camera = VIEW_TO_CAMERA @ view
 
 CONVENTIONS = {
-    "model_frame": "right-handed, cm, +x subject's left, +y up, +z out of the face; origin between the eyeball centres",
-    "camera_frame": "OpenCV: +x right, +y down, +z forward from the camera; cm",
-    "head_rotation": "unit quaternion (w, x, y, z), model frame to camera frame; frontal face = (0, 1, 0, 0)",
-    "head_translation": "model origin in the camera frame, cm (weak perspective with meta.focal_px)",
-    "image": "pixels, +x right, +y down, origin at the top-left corner",
-    "eye_gaze": "radians relative to the head: yaw > 0 toward the subject's left, pitch > 0 up",
-    "left_right": "subject's left/right (as ARKit); _L / index 0 = subject's left",
+    "model_frame": "right-handed, centimetres; +x = subject's left, +y = up, +z = out of the face; "
+    "origin midway between the eyeball centres",
+    "camera_frame": "OpenCV: +x = image right, +y = image down, +z = forward",
+    "head_rotation": "unit quaternion, model frame -> camera frame; frontal face = (0, 1, 0, 0)",
+    "head_translation": "model origin in the camera frame, centimetres (weak perspective, focal length meta.focal_px)",
+    "quaternion_order": "w, x, y, z (scalar first)",
+    "head_ypr": "radians relative to frontal, R = R_frontal Ry(yaw) Rx(-pitch) Rz(-roll) about model axes: "
+    "yaw>0 nose to subject's left, pitch>0 nose up, roll>0 top of head to subject's left",
+    "eye_gaze": "[left, right] x [yaw, pitch] radians relative to the head; yaw>0 toward subject's left, pitch>0 up",
+    "eye_blink": "[left, right] lid closure, 0 = open, 1 = closed",
+    "sides": "left / right are the subject's left / right",
+    "pixels": "origin at the top-left corner of the top-left pixel, x right, y down",
+    "time": "seconds from the first frame",
 }
 
 
@@ -67,7 +73,12 @@ def view_to_image_points(view: np.ndarray) -> np.ndarray:
 
 
 def view_pose_to_camera_pose(
-    scale: np.ndarray, rotation: np.ndarray, translation: np.ndarray, *, focal_px: float, principal_point: tuple[float, float]
+    scale: np.ndarray,
+    rotation: np.ndarray,
+    translation: np.ndarray,
+    *,
+    focal_px: float,
+    principal_point: tuple[float, float],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weak-perspective VIEW pose to a metric CAMERA-frame pose.
 

@@ -27,7 +27,9 @@ def identity_from_vector(vector: np.ndarray, model: FaceModel) -> tuple[np.ndarr
     k, p = model.num_identity, model.num_points
     vector = np.asarray(vector, dtype=np.float32).ravel()
     if vector.shape != (k + 3 * p,):
-        raise InputError(f"identity has {vector.size} values; this engine's model needs {k + 3 * p} (k={k}, points={p})")
+        raise InputError(
+            f"identity has {vector.size} values; this engine's model needs {k + 3 * p} (k={k}, points={p})"
+        )
     return vector[:k].copy(), vector[k:].reshape(p, 3).copy()
 
 

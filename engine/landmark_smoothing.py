@@ -38,7 +38,7 @@ def smooth_landmarks(points: np.ndarray, time: np.ndarray, cfg: FilterConfig = D
     out = np.full(points.shape, np.nan, dtype=np.float32)
     valid = np.isfinite(points).all(axis=(1, 2))
     edges = np.flatnonzero(np.diff(np.r_[0, valid.astype(np.int8), 0]))
-    for start, stop in zip(edges[::2], edges[1::2]):
+    for start, stop in zip(edges[::2], edges[1::2], strict=False):
         run = points[start:stop].reshape(stop - start, -1)
         out[start:stop] = one_euro(run, time[start:stop], cfg).reshape(points[start:stop].shape)
     return out

@@ -243,16 +243,14 @@ def livelink_csv_to_take(path: str | Path, *, fps: float | None = None) -> Take:
     timecodes: list[tuple[int, int, float, int, float]] = []
     for r, (line_no, row) in enumerate(rows):
         if len(row) < len(header):
-            raise TakeFormatError(
-                f"{path.name} line {line_no}: {len(row)} fields, the header has {len(header)}"
-            )
+            raise TakeFormatError(f"{path.name} line {line_no}: {len(row)} fields, the header has {len(header)}")
         try:
             timecodes.append(_split_timecode(row[time_index]))
         except ValueError:
             raise TakeFormatError(
                 f"{path.name} line {line_no}: Timecode {row[time_index]!r} is not HH:MM:SS:FF.mmm"
             ) from None
-        for c, (name, i) in enumerate(zip(value_names, value_index)):
+        for c, (name, i) in enumerate(zip(value_names, value_index, strict=False)):
             try:
                 values[r, c] = float(row[i])
             except ValueError:

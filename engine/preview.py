@@ -53,7 +53,13 @@ def draw_overlay(image_bgr: np.ndarray, take: Take, frame: int, edges: np.ndarra
 
 
 def write_preview(
-    input_path: str | Path, take: Take, model: FaceModel, out_path: str | Path, *, start: float | None = None, end: float | None = None
+    input_path: str | Path,
+    take: Take,
+    model: FaceModel,
+    out_path: str | Path,
+    *,
+    start: float | None = None,
+    end: float | None = None,
 ) -> Path:
     """Write a preview: a video (every frame) or an image (the frame with the most expression movement).
 
@@ -64,7 +70,9 @@ def write_preview(
     out_path = Path(out_path)
     suffix = out_path.suffix.lower()
     if suffix not in PREVIEW_VIDEO_EXTENSIONS + PREVIEW_IMAGE_EXTENSIONS:
-        raise InputError(f"--preview must end in one of {', '.join(PREVIEW_VIDEO_EXTENSIONS + PREVIEW_IMAGE_EXTENSIONS)}")
+        raise InputError(
+            f"--preview must end in one of {', '.join(PREVIEW_VIDEO_EXTENSIONS + PREVIEW_IMAGE_EXTENSIONS)}"
+        )
     edges = model.edges
     if suffix in PREVIEW_IMAGE_EXTENSIONS:
         wanted = int(np.argmax(take.expression.sum(axis=1) * (take.confidence > 0)))

@@ -61,6 +61,7 @@ from typing import Any
 
 import numpy as np
 
+from .conventions import CONVENTIONS
 from .errors import InputError, TakeFormatError
 from .version import engine_version
 
@@ -167,7 +168,7 @@ class Take:
 
 
 def default_conventions() -> dict[str, str]:
-    """The coordinate conventions of this schema, as stored in ``meta["conventions"]``.
+    """The coordinate conventions of this schema, as stored in ``meta["conventions"]`` (from :mod:`engine.conventions`).
 
     Returns:
         A new dict of short human-readable strings, one per convention.
@@ -176,20 +177,7 @@ def default_conventions() -> dict[str, str]:
         >>> default_conventions()["quaternion_order"]
         'w, x, y, z (scalar first)'
     """
-    return {
-        "model_frame": "right-handed, centimetres; +x = subject's left, +y = up, +z = out of the face",
-        "camera_frame": "OpenCV: +x = image right, +y = image down, +z = forward",
-        "head_rotation": "unit quaternion, model frame -> camera frame; frontal face = (0, 1, 0, 0)",
-        "head_translation": "model origin in the camera frame, centimetres",
-        "quaternion_order": "w, x, y, z (scalar first)",
-        "head_ypr": "radians relative to frontal, R = R_frontal Ry(yaw) Rx(-pitch) Rz(-roll) about model axes: "
-        "yaw>0 nose to subject's left, pitch>0 nose up, roll>0 top of head to subject's left",
-        "eye_gaze": "[left, right] x [yaw, pitch] radians; yaw>0 toward subject's left, pitch>0 up",
-        "eye_blink": "[left, right] lid closure, 0 = open, 1 = closed",
-        "sides": "left / right are the subject's left / right",
-        "pixels": "origin at the top-left corner of the top-left pixel, x right, y down",
-        "time": "seconds from the first frame",
-    }
+    return dict(CONVENTIONS)
 
 
 def make_meta(
@@ -510,7 +498,7 @@ def _frame_count(arrays: Mapping[str, np.ndarray]) -> int | None:
 def _shape_matches(shape: tuple[int, ...], pattern: tuple[int | str, ...], frames: int | None) -> bool:
     if len(shape) != len(pattern):
         return False
-    for size, want in zip(shape, pattern):
+    for size, want in zip(shape, pattern, strict=False):
         if want == "T":
             if frames is not None and size != frames:
                 return False
@@ -591,7 +579,7 @@ def _check_values(a: dict[str, np.ndarray]) -> list[str]:
         want = load_names("facewarehouse46")
         got = tuple(str(n) for n in a["expression_names"])
         if got != want:
-            diffs = [i for i, (g, w) in enumerate(zip(got, want)) if g != w]
+            diffs = [i for i, (g, w) in enumerate(zip(got, want, strict=False)) if g != w]
             i = diffs[0] if diffs else 0
             problems.append(
                 f"'expression_names' must be the facewarehouse46 list in order; "
@@ -618,7 +606,7 @@ def _check_meta(text: str) -> list[str]:
     if missing:
         problems.append(f"meta is missing {', '.join(repr(k) for k in missing)}")
     fps = meta.get("fps")
-    if "fps" in meta and not (isinstance(fps, (int, float)) and fps > 0):
+    if "fps" in meta and not (isinstance(fps, int | float) and fps > 0):
         problems.append(f"meta 'fps' must be a positive number; got {fps!r}")
     size = meta.get("frame_size")
     if "frame_size" in meta and not (

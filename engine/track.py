@@ -24,14 +24,23 @@ from .face_model.topology import NUM_MESH_VERTICES
 from .fitting.clip_fit import ClipFit, FitConfig, fit_clip
 from .fitting.gaze import blink_from_expression, gaze_from_expression
 from .identity_file import identity_to_vector
+from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
 from .landmarks.base import LandmarkBackend
 from .progress import ProgressReporter, make_reporter
 from .take import FRONTAL_ROTATION, Take, make_meta, save_take
-from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
 from .temporal import FilterConfig, StreamFilterConfig, filter_take_streams
 from .video_source import open_source
 
-__all__ = ["BACKENDS", "Landmarks", "TrackConfig", "collect_landmarks", "fit_targets", "make_backend", "take_from_fit", "track"]
+__all__ = [
+    "BACKENDS",
+    "Landmarks",
+    "TrackConfig",
+    "collect_landmarks",
+    "fit_targets",
+    "make_backend",
+    "take_from_fit",
+    "track",
+]
 
 BACKENDS = ("mediapipe", "fan")
 
@@ -165,7 +174,9 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     """Assemble the (unfiltered) take from pass 1 and the fit; raw streams are NaN-free (held) on lost frames."""
     w, h = lm.size
     focal = cfg.fit.focal_px_per_width * w
-    r_cam, t_cam = view_pose_to_camera_pose(fit.scale, fit.rotation, fit.translation, focal_px=focal, principal_point=(w / 2, h / 2))
+    r_cam, t_cam = view_pose_to_camera_pose(
+        fit.scale, fit.rotation, fit.translation, focal_px=focal, principal_point=(w / 2, h / 2)
+    )
     quat = matrix_to_quaternion_wxyz(r_cam).astype(np.float32)
     quat[~fit.valid] = FRONTAL_ROTATION
     t_cam[~fit.valid] = 0.0
@@ -184,7 +195,10 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
         backend=backend,
         filter_settings=None,
         focal_px=focal,
-        identity_layout={"shape_coefficients": int(fit.identity.shape[0]), "rest_offsets": list(fit.landmark_bias.shape)},
+        identity_layout={
+            "shape_coefficients": int(fit.identity.shape[0]),
+            "rest_offsets": list(fit.landmark_bias.shape),
+        },
         elam=cfg.use_elam,
     )
     confidence = np.where(fit.valid, lm.score, 0.0).astype(np.float32)

@@ -66,9 +66,7 @@ class Mapping:
         """
         weights = np.asarray(weights, dtype=np.float32)
         if weights.ndim != 2 or weights.shape[1] != len(self.source_names):
-            raise ValueError(
-                f"mapping {self.name}: weights must be (T, {len(self.source_names)}), got {weights.shape}"
-            )
+            raise ValueError(f"mapping {self.name}: weights must be (T, {len(self.source_names)}), got {weights.shape}")
         src = np.array([self.source_names.index(k.source) for k in self.links], dtype=np.intp)
         tgt = np.array([self.target_names.index(k.target) for k in self.links], dtype=np.intp)
         gain = np.array([k.gain for k in self.links], dtype=np.float32)

@@ -75,7 +75,9 @@ class MatchReport:
         return text
 
 
-def match_shape_keys(canonical: tuple[str, ...] | list[str], rig_keys: list[str], *, swap_left_right: bool = False) -> MatchReport:
+def match_shape_keys(
+    canonical: tuple[str, ...] | list[str], rig_keys: list[str], *, swap_left_right: bool = False
+) -> MatchReport:
     """Match canonical names to a rig's shape-key names.
 
     Args:

@@ -21,7 +21,7 @@ def name_lists() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in NAMES_DIR.glob("*.toml")))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_names(list_name: str) -> tuple[str, ...]:
     """Load one canonical name list.
 

@@ -29,7 +29,9 @@ def test_convention_no_blender_in_pure_layers(layer):
 
 
 def test_convention_addon_talks_to_engine_only_through_processes_and_files():
-    offenders = [str(p.relative_to(REPO)) for p in (REPO / "blender_addon").rglob("*.py") if "engine" in imported_modules(p)]
+    offenders = [
+        str(p.relative_to(REPO)) for p in (REPO / "blender_addon").rglob("*.py") if "engine" in imported_modules(p)
+    ]
     assert not offenders
 
 

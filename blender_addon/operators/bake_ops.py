@@ -27,7 +27,7 @@ def report_result(op: bpy.types.Operator, result) -> None:
 
 
 class FACEMOCAP_OT_bake(bpy.types.Operator):
-    """Bake the take onto the target mesh, head and eyes (re-bakes without re-tracking)"""
+    """Bake the take onto the target mesh, head and eyes (re-bakes without re-tracking)."""
 
     bl_idname = idnames.OP_BAKE
     bl_label = "Bake Take"
@@ -58,7 +58,7 @@ class FACEMOCAP_OT_bake(bpy.types.Operator):
 
 
 class FACEMOCAP_OT_match_report(bpy.types.Operator):
-    """Show which of the target mesh's shape keys the mapping drives, and which channels find no key"""
+    """Show which of the target mesh's shape keys the mapping drives, and which channels find no key."""
 
     bl_idname = idnames.OP_MATCH_REPORT
     bl_label = "Check Matching"

@@ -25,7 +25,7 @@ def fill_channel_gains(s, names) -> None:
 
 
 class FACEMOCAP_OT_neutral_from_current_frame(bpy.types.Operator):
-    """Use the take frame shown at the current scene frame as the neutral (zero) pose"""
+    """Use the take frame shown at the current scene frame as the neutral (zero) pose."""
 
     bl_idname = idnames.OP_NEUTRAL_FROM_CURRENT
     bl_label = "Use Current Frame"
@@ -60,7 +60,7 @@ class FACEMOCAP_OT_neutral_from_current_frame(bpy.types.Operator):
 
 
 class FACEMOCAP_OT_reset_gains(bpy.types.Operator):
-    """List the take's channels with gain 1.0"""
+    """List the take's channels with gain 1.0."""
 
     bl_idname = idnames.OP_RESET_GAINS
     bl_label = "Reset Channel Gains"

@@ -18,7 +18,7 @@ __all__ = ["FACEMOCAP_OT_export_livelink_csv", "FACEMOCAP_OT_import_livelink_csv
 
 
 class FACEMOCAP_OT_import_livelink_csv(ImportHelper, bpy.types.Operator):
-    """Import a Live Link Face CSV take and bake it onto the current targets"""
+    """Import a Live Link Face CSV take and bake it onto the current targets."""
 
     bl_idname = idnames.OP_IMPORT_LIVELINK
     bl_label = "Import Live Link Face CSV"
@@ -47,7 +47,7 @@ class FACEMOCAP_OT_import_livelink_csv(ImportHelper, bpy.types.Operator):
 
 
 class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
-    """Export the target mesh's baked shape-key animation as a Live Link Face CSV"""
+    """Export the target mesh's baked shape-key animation as a Live Link Face CSV."""
 
     bl_idname = idnames.OP_EXPORT_LIVELINK
     bl_label = "Export Live Link Face CSV"

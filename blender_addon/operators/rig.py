@@ -12,7 +12,7 @@ __all__ = ["FACEMOCAP_OT_build_demo_rig", "classes"]
 
 
 class FACEMOCAP_OT_build_demo_rig(bpy.types.Operator):
-    """Add a face mesh with the 46 FaceWarehouse shape keys, eyes and a head bone, and target it"""
+    """Add a face mesh with the 46 FaceWarehouse shape keys, eyes and a head bone, and target it."""
 
     bl_idname = idnames.OP_BUILD_DEMO_RIG
     bl_label = "Add Demo Rig"

@@ -66,7 +66,7 @@ def _redraw(context) -> None:
 
 
 class FACEMOCAP_OT_track(bpy.types.Operator):
-    """Track the face in the video with the engine (runs beside Blender; Esc cancels)"""
+    """Track the face in the video with the engine (runs beside Blender; Esc cancels)."""
 
     bl_idname = idnames.OP_TRACK
     bl_label = "Track"

@@ -167,9 +167,7 @@ def landmark_openness(landmarks: np.ndarray) -> np.ndarray:
     return out
 
 
-def adjust_eyelid_landmarks(
-    landmarks: np.ndarray, p_closed: np.ndarray, cfg: ElamConfig = ElamConfig()
-) -> np.ndarray:
+def adjust_eyelid_landmarks(landmarks: np.ndarray, p_closed: np.ndarray, cfg: ElamConfig = ElamConfig()) -> np.ndarray:
     """Move the upper-eyelid landmarks of eyes whose landmarks disagree with the image (paper Eq. 4).
 
     For each eye: landmarks say closed if ``landmark_openness < cfg.closed_openness``, the image says closed

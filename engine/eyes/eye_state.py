@@ -193,7 +193,9 @@ def closed_probability_from_features(features: np.ndarray, cfg: EyeStateConfig =
         raise ValueError(f"features must have shape (..., {_NUM_FEATURES}), got {f.shape}")
     landmark_logit = (cfg.ear_closed - f[..., FEATURE_EAR]) / cfg.ear_scale
     appearance_logit = np.clip(
-        (cfg.blob_open - f[..., FEATURE_BLOBNESS]) / cfg.blob_scale, -cfg.appearance_logit_clip, cfg.appearance_logit_clip
+        (cfg.blob_open - f[..., FEATURE_BLOBNESS]) / cfg.blob_scale,
+        -cfg.appearance_logit_clip,
+        cfg.appearance_logit_clip,
     )
     logit = landmark_logit + cfg.appearance_weight * appearance_logit
     return (0.5 * (1.0 + np.tanh(0.5 * logit))).astype(np.float32)  # = sigmoid, without overflow

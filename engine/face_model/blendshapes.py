@@ -107,7 +107,7 @@ class _Anatomy:
         self.nv = mesh_vertices
         self.is_mesh = np.arange(len(points)) < mesh_vertices
         self.iris = {side: np.array(IRIS_POINTS[side]) for side in ("left", "right")}
-        self.eye_center = dict(zip(("left", "right"), eyeball_centers(self.p)))
+        self.eye_center = dict(zip(("left", "right"), eyeball_centers(self.p), strict=False))
         self.lip_upper = np.r_[regions.lip_upper_outer, regions.lip_upper_inner]
         self.lip_lower = np.r_[regions.lip_lower_outer, regions.lip_lower_inner]
         self.corners = {s: np.array([MOUTH_CORNER_OUTER[s], MOUTH_CORNER_INNER[s]]) for s in ("left", "right")}
@@ -121,7 +121,10 @@ class _Anatomy:
     def mouth_line_y(self, x: np.ndarray) -> np.ndarray:
         """Height of the closed inner lip line at x (cm), flat beyond the corners."""
         inner = np.r_[[MOUTH_CORNER_INNER["right"]], self.r.lip_upper_inner, [MOUTH_CORNER_INNER["left"]]]
-        xs, ys = self.p[inner, 0], 0.5 * (self.p[inner, 1] + self.p[np.r_[[inner[0]], self.r.lip_lower_inner, [inner[-1]]], 1])
+        xs, ys = (
+            self.p[inner, 0],
+            0.5 * (self.p[inner, 1] + self.p[np.r_[[inner[0]], self.r.lip_lower_inner, [inner[-1]]], 1]),
+        )
         order = np.argsort(xs)
         return np.interp(x, xs[order], ys[order])
 
@@ -392,7 +395,9 @@ def puff(an: _Anatomy) -> np.ndarray:
     for side, sign in (("left", 1.0), ("right", -1.0)):
         w = cheek_region(an, side, an.mouth_y + 0.8, 3.0) * (1.0 - an.eye_line_mask(side, upper=True))
         out += np.outer(w, [sign * PUFF_CM, 0.0, 0.6 * PUFF_CM])
-    out += lip_vertical(an, True, np.array([0.0, 0.0, 0.15]), 0.5) + lip_vertical(an, False, np.array([0.0, 0.0, 0.15]), 0.5)
+    out += lip_vertical(an, True, np.array([0.0, 0.0, 0.15]), 0.5) + lip_vertical(
+        an, False, np.array([0.0, 0.0, 0.15]), 0.5
+    )
     return out
 
 
@@ -410,7 +415,9 @@ def _mirror_shape(disp: np.ndarray, perm: np.ndarray) -> np.ndarray:
     return mirror_points(disp[perm])
 
 
-def author_expression_basis(points: np.ndarray, regions: FaceRegions, perm: np.ndarray, names: tuple[str, ...], mesh_vertices: int) -> np.ndarray:
+def author_expression_basis(
+    points: np.ndarray, regions: FaceRegions, perm: np.ndarray, names: tuple[str, ...], mesh_vertices: int
+) -> np.ndarray:
     """Author all 46 shapes.
 
     Args:
@@ -493,7 +500,9 @@ def relax_portrait_mouth(points: np.ndarray, regions: FaceRegions, mesh_vertices
         ``(V, 3)`` float32 relaxed neutral.
     """
     an = _Anatomy(points, regions, mesh_vertices)
-    p = an.p + UNSMILE_WEIGHT * -(mouth_corner(an, "left", SMILE_CORNER_CM, 2.4) + mouth_corner(an, "right", SMILE_CORNER_CM * [-1, 1, 1], 2.4))
+    p = an.p + UNSMILE_WEIGHT * -(
+        mouth_corner(an, "left", SMILE_CORNER_CM, 2.4) + mouth_corner(an, "right", SMILE_CORNER_CM * [-1, 1, 1], 2.4)
+    )
     an = _Anatomy(p, regions, mesh_vertices)
     line_y = 0.5 * (p[regions.lip_upper_inner, 1].mean() + p[regions.lip_lower_inner, 1].mean())
     for side in ("left", "right"):
@@ -502,7 +511,21 @@ def relax_portrait_mouth(points: np.ndarray, regions: FaceRegions, mesh_vertices
     an = _Anatomy(p, regions, mesh_vertices)
     half_gap = 0.5 * (p[regions.lip_upper_inner] - p[regions.lip_lower_inner])  # (9, 3), upper minus lower
     half_gap[:, [0, 2]] = 0.0  # close vertically only
-    upper = _spread(p, np.r_[regions.lip_upper_inner, regions.lip_upper_outer], np.r_[-half_gap, -half_gap], 1.2, an.above_mouth(), sigma=0.4)
-    lower = _spread(p, np.r_[regions.lip_lower_inner, regions.lip_lower_outer], np.r_[half_gap, half_gap], 2.5, an.below_mouth(), sigma=0.6)
+    upper = _spread(
+        p,
+        np.r_[regions.lip_upper_inner, regions.lip_upper_outer],
+        np.r_[-half_gap, -half_gap],
+        1.2,
+        an.above_mouth(),
+        sigma=0.4,
+    )
+    lower = _spread(
+        p,
+        np.r_[regions.lip_lower_inner, regions.lip_lower_outer],
+        np.r_[half_gap, half_gap],
+        2.5,
+        an.below_mouth(),
+        sigma=0.6,
+    )
     p = p + upper + lower
     return p.astype(np.float32)

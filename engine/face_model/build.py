@@ -24,7 +24,6 @@ from .topology import NUM_MESH_VERTICES, mediapipe_connections, triangles_from_e
 __all__ = ["build_face_model", "portrait_view_points"]
 
 
-
 def portrait_view_points() -> np.ndarray:
     """``(478, 3)`` MediaPipe points of scikit-image's astronaut portrait, VIEW frame pixels."""
     import mediapipe as mp  # noqa: PLC0415

@@ -1,6 +1,7 @@
 """The engine's linear face model (the project's own work; no third-party face-model data).
 
-    points(identity, expression) = neutral + sum_k identity[k] * identity_basis[k] + sum_e expression[e] * expression_basis[e]
+    points(identity, expression) = neutral + sum_k identity[k] * identity_basis[k]
+                                           + sum_e expression[e] * expression_basis[e]
 
 over 478 points: MediaPipe Face Mesh's 468 mesh vertices plus its 10 iris points (which belong to no triangle).
 Units are centimetres in the MODEL frame (see :mod:`engine.conventions`). The file ``engine/data/face_model.npz``

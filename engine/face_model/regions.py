@@ -71,7 +71,8 @@ class FaceRegions:
                 kwargs[field.name] = np.asarray(arrays[f"region_{field.name}"], dtype=np.int32)
             else:
                 kwargs[field.name] = {
-                    side: np.asarray(arrays[f"region_{field.name}_{side}"], dtype=np.int32) for side in ("left", "right")
+                    side: np.asarray(arrays[f"region_{field.name}_{side}"], dtype=np.int32)
+                    for side in ("left", "right")
                 }
         return cls(**kwargs)
 
@@ -119,8 +120,8 @@ def regions_from_mediapipe(vertices: np.ndarray) -> FaceRegions:
     lips = conn["lips"]
     outer_edges = frozenset(e for e in lips if not ({*e} & _inner_lip_vertices(lips)))
     inner_edges = frozenset(e for e in lips if {*e} <= _inner_lip_vertices(lips))
-    r, l = MOUTH_CORNER_OUTER["right"], MOUTH_CORNER_OUTER["left"]
-    lip_upper_outer, lip_lower_outer = _upper_lower_contours(outer_edges, r, l, vertices)
+    right, left = MOUTH_CORNER_OUTER["right"], MOUTH_CORNER_OUTER["left"]
+    lip_upper_outer, lip_lower_outer = _upper_lower_contours(outer_edges, right, left, vertices)
     ri, li = MOUTH_CORNER_INNER["right"], MOUTH_CORNER_INNER["left"]
     lip_upper_inner, lip_lower_inner = _upper_lower_contours(inner_edges, ri, li, vertices)
     nose = np.array(sorted({v for e in conn["nose"] for v in e}), dtype=np.int32)

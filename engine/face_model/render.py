@@ -10,7 +10,9 @@ LIGHT_DIRECTION = np.array([0.3, 0.4, 1.0]) / np.linalg.norm([0.3, 0.4, 1.0])  #
 BASE_COLOR_BGR = np.array([150, 175, 215], dtype=np.float64)  # skin-ish
 
 
-def render_mesh(points: np.ndarray, triangles: np.ndarray, size: int = 256, *, extent_cm: float = 17.0, iris=None) -> np.ndarray:
+def render_mesh(
+    points: np.ndarray, triangles: np.ndarray, size: int = 256, *, extent_cm: float = 17.0, iris=None
+) -> np.ndarray:
     """Render a frontal view of the mesh.
 
     Args:

@@ -25,7 +25,14 @@ def _objective(h: np.ndarray, g: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def solve_box_qp(
-    h: np.ndarray, g: np.ndarray, lo: float | np.ndarray = 0.0, hi: float | np.ndarray = 1.0, x0: np.ndarray | None = None, *, max_iter: int = 20, tol: float = 1e-5
+    h: np.ndarray,
+    g: np.ndarray,
+    lo: float | np.ndarray = 0.0,
+    hi: float | np.ndarray = 1.0,
+    x0: np.ndarray | None = None,
+    *,
+    max_iter: int = 20,
+    tol: float = 1e-5,
 ) -> np.ndarray:
     """Solve T independent box QPs.
 

@@ -22,13 +22,22 @@ import numpy as np
 
 from ..face_model.blendshapes import author_expression_basis
 from ..face_model.model import FaceModel
-from ..face_model.topology import NUM_MESH_VERTICES
 from ..face_model.regions import IRIS_POINTS
+from ..face_model.topology import NUM_MESH_VERTICES
 from .box_qp import solve_box_qp
 from .normal_equations import gram_blocks, hessians, weighted_rhs
 from .similarity import align_similarity
 
-__all__ = ["ClipFit", "FitConfig", "fit_clip", "fit_frames", "actor_model", "expression_baseline", "fit_identity", "fit_landmark_bias"]
+__all__ = [
+    "ClipFit",
+    "FitConfig",
+    "fit_clip",
+    "fit_frames",
+    "actor_model",
+    "expression_baseline",
+    "fit_identity",
+    "fit_landmark_bias",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +162,7 @@ def _rows(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> _Rows:
     pairs = [(r.eye_upper[s], r.eye_lower[s]) for s in ("left", "right")]
     pairs += [(r.lip_upper_inner, r.lip_lower_inner), (r.lip_upper_outer, r.lip_lower_outer)]
     for upper, lower in pairs:
-        for u, lo in zip(upper.tolist(), lower.tolist()):
+        for u, lo in zip(upper.tolist(), lower.tolist(), strict=False):
             if u in obs_of_model and lo in obs_of_model:
                 model_a.append(u), model_b.append(lo), obs_a.append(obs_of_model[u]), obs_b.append(obs_of_model[lo])
                 weight.append(cfg.local_dynamic_weight)
@@ -224,7 +233,7 @@ def fit_frames(
                 obs = obs.copy()
                 obs[:, used, 2] = model_view[..., 2]
             w = _solve_expression(model, rows, blocks, base_rows, obs, s, r, tr, cfg, w)
-        for arr, val in zip(out, (w, s, r, tr)):
+        for arr, val in zip(out, (w, s, r, tr), strict=False):
             arr[sl] = val
     return out[0], out[1], out[2], out[3]
 
@@ -272,12 +281,16 @@ def fit_identity(view_obs: np.ndarray, point_ids: np.ndarray, model: FaceModel, 
         h_aa, h_aw, h_ww = h[:, :k, :k].sum(axis=0), h[:, :k, k:], h[:, k:, k:] + np.diag(cfg.expression_prior * scale)
         g_a, g_w = g[:, :k].sum(axis=0), g[:, k:]
         for _ in range(2):
-            w = solve_box_qp(h_ww, g_w - cfg.expression_sparsity * scale - np.einsum("fka,k->fa", h_aw, identity), 0.0, 1.0, w)
+            w = solve_box_qp(
+                h_ww, g_w - cfg.expression_sparsity * scale - np.einsum("fka,k->fa", h_aw, identity), 0.0, 1.0, w
+            )
             free = (w > 0.0) & (w < 1.0)
             both = free[:, :, None] & free[:, None, :]
             d = np.where(both, h_ww, 0.0) + eye_e * ~free[:, :, None]  # free block, identity on bound rows
             c = h_aw * free[:, None, :]  # (F, K, E) coupling to free weights only
-            rhs_w = (g_w - cfg.expression_sparsity * scale - np.einsum("fab,fb->fa", h_ww, w * ~free)) * free  # bound weights moved to the rhs
+            rhs_w = (
+                g_w - cfg.expression_sparsity * scale - np.einsum("fab,fb->fa", h_ww, w * ~free)
+            ) * free  # bound weights moved to the rhs
             d_inv_c = np.linalg.solve(d, c.transpose(0, 2, 1))  # (F, E, K)
             d_inv_r = np.linalg.solve(d, rhs_w[..., None])[..., 0]  # (F, E)
             schur = h_aa + id_prior - np.einsum("fke,fej->kj", c, d_inv_c)

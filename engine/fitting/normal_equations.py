@@ -36,7 +36,9 @@ def hessians(blocks: GramBlocks, view_dirs: np.ndarray, depth_weight: float) -> 
     return isotropic[None] - (1.0 - depth_weight) * np.einsum("tkl,klij->tij", qq, blocks, optimize=True)
 
 
-def weighted_rhs(residual: np.ndarray, basis: np.ndarray, weights: np.ndarray, view_dirs: np.ndarray, depth_weight: float) -> np.ndarray:
+def weighted_rhs(
+    residual: np.ndarray, basis: np.ndarray, weights: np.ndarray, view_dirs: np.ndarray, depth_weight: float
+) -> np.ndarray:
     """``(T, n)`` right-hand sides ``sum_r c_r A_r' M residual_r``.
 
     Args:

@@ -7,7 +7,9 @@ import numpy as np
 __all__ = ["align_similarity"]
 
 
-def align_similarity(src: np.ndarray, dst: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def align_similarity(
+    src: np.ndarray, dst: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least-squares similarity transforms taking ``src`` onto ``dst``, one per frame.
 
     Args:

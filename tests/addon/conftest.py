@@ -72,7 +72,7 @@ def make_shape_key_mesh(name: str, key_names: list[str]):
     return obj
 
 
-def shape_values(obj, names) -> "object":
+def shape_values(obj, names) -> object:
     import numpy as np
 
     kb = obj.data.shape_keys.key_blocks

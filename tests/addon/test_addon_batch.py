@@ -122,9 +122,12 @@ def test_batch_demo_rig_alone(tmp_path, face_model_path):
     out = tmp_path / "demo_rig.blend"
     proc = _batch("--demo-rig", "--face-model", face_model_path, "-o", out)
     assert proc.returncode == 0, proc.stderr
-    report = _inspect(out, """
+    report = _inspect(
+        out,
+        """
         mesh = [o for o in bpy.data.objects if o.type == 'MESH' and o.data.shape_keys][0]
         print("KEYS", len(mesh.data.shape_keys.key_blocks), mesh.data.shape_keys.key_blocks[22].name)
-    """)
+    """,
+    )
     assert "KEYS 47 JawOpen" in report
     assert _batch("-o", out).returncode == 2  # neither takes nor a demo rig

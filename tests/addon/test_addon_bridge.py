@@ -1,5 +1,6 @@
 """The engine bridge with real subprocesses: a contract-following stand-in engine for the protocol paths, and the
-real ``python -m engine track`` for the cancel path (no bpy needed)."""
+real ``python -m engine track`` for the cancel path (no bpy needed).
+"""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from conftest import REAL_FACE_MODEL, REPO
 
+
 def _version() -> str:
     with (REPO / "blender_addon" / "blender_manifest.toml").open("rb") as f:
         return tomllib.load(f)["version"]

@@ -168,7 +168,7 @@ class TestRetarget:
         rig = ["Basis", "EyeBlinkLeft", "eyeBlink_R", "NoseSneer_L", "noseSneerRight", "jawOpen", "custom"]
         plan = retarget.plan_retarget(w, names, rig)
         assert plan.mapping_name == "facewarehouse46_to_arkit52"
-        vals = dict(zip(plan.key_names, plan.values[0]))
+        vals = dict(zip(plan.key_names, plan.values[0], strict=False))
         assert vals["EyeBlinkLeft"] == pytest.approx(0.7) and vals["eyeBlink_R"] == 0.0
         assert vals["NoseSneer_L"] == pytest.approx(0.4) and vals["noseSneerRight"] == pytest.approx(0.4)
         assert "custom" in plan.report.unused
@@ -178,7 +178,7 @@ class TestRetarget:
         w = np.zeros((1, 46), np.float32)
         w[0, names.index("EyeBlink_L")] = 0.9
         plan = retarget.plan_retarget(w, names, ["EyeBlink_L", "EyeBlink_R"], swap_left_right=True)
-        vals = dict(zip(plan.key_names, plan.values[0]))
+        vals = dict(zip(plan.key_names, plan.values[0], strict=False))
         assert vals["EyeBlink_R"] == pytest.approx(0.9) and vals["EyeBlink_L"] == 0.0
 
     def test_exception_nothing_matches(self):

@@ -12,7 +12,6 @@ and the share of open eyes with blink < 0.3, per clip and overall.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import tomllib
 from collections import defaultdict
@@ -53,6 +52,12 @@ def score(closed_truth: np.ndarray, blink: np.ndarray) -> dict[str, float]:
     }
 
 
+def print_row(name: str, s: dict[str, float]) -> None:
+    print(
+        f"{name:6s} {s['n']:5d} {s['accuracy']:9.3f} {s['f1_open']:9.3f} {s['closed>=0.8']:12.3f} {s['open<0.3']:9.3f}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-elam", action="store_true", help="ablation: no Eye Landmark Adjustment Module")
@@ -73,10 +78,11 @@ def main() -> int:
                 blink.append((take.eye_blink_raw if args.raw else take.eye_blink)[row["frame"], e])
         truth, blink = np.array(truth), np.array(blink)
         all_truth.append(truth), all_blink.append(blink)
-        s = score(truth, blink)
-        print(f"{clip:6s} {s['n']:5d} {s['accuracy']:9.3f} {s['f1_open']:9.3f} {s['closed>=0.8']:12.3f} {s['open<0.3']:9.3f}")
+        print_row(clip, score(truth, blink))
     s = score(np.concatenate(all_truth), np.concatenate(all_blink))
-    print(f"{'all':6s} {s['n']:5d} {s['accuracy']:9.3f} {s['f1_open']:9.3f} {s['closed>=0.8']:12.3f} {s['open<0.3']:9.3f}")
+    print(
+        f"{'all':6s} {s['n']:5d} {s['accuracy']:9.3f} {s['f1_open']:9.3f} {s['closed>=0.8']:12.3f} {s['open<0.3']:9.3f}"
+    )
     print("(paper, eye state with its module: accuracy 0.966, F1 0.967)")
     return 0
 

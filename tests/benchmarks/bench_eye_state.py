@@ -146,11 +146,15 @@ def main() -> int:
     for c in sorted(set(clip)):
         m = clip == c
         wrong = int(np.sum((p[m] >= 0.5) != y[m]))
-        print(f"  {c:4s} eyes {int(m.sum()):4d}  closed {int(y[m].sum()):3d}  wrong (a) "
-              f"{int(np.sum((ear[m] < EAR_BASELINE_THRESHOLD) != y[m])):2d}  wrong (b) {wrong:2d}")
+        print(
+            f"  {c:4s} eyes {int(m.sum()):4d}  closed {int(y[m].sum()):3d}  wrong (a) "
+            f"{int(np.sum((ear[m] < EAR_BASELINE_THRESHOLD) != y[m])):2d}  wrong (b) {wrong:2d}"
+        )
     ms = 1e3 * np.array(times)
-    print(f"eye_closed_probability, both eyes: median {np.median(ms):.3f} ms/frame, mean {ms.mean():.3f}, "
-          f"p95 {np.percentile(ms, 95):.3f} (single thread, {len(ms)} frames)")
+    print(
+        f"eye_closed_probability, both eyes: median {np.median(ms):.3f} ms/frame, mean {ms.mean():.3f}, "
+        f"p95 {np.percentile(ms, 95):.3f} (single thread, {len(ms)} frames)"
+    )
     print(f"MediaPipe tracking incl. decode: {t_track:.1f} s for all clips up to their last labelled frame")
     return 0
 

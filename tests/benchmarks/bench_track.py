@@ -36,18 +36,26 @@ def make_clip(path: Path, frames: int) -> Path:
     return path
 
 
-def loop_clip(src: Path, dst: Path, times: int) -> Path:
+def read_frames(path: Path) -> tuple[list, float]:
+    """All frames of a (short) clip in memory, and its fps: for timing the detector alone and for looping."""
     import cv2
 
-    cap = cv2.VideoCapture(str(src))
+    cap = cv2.VideoCapture(str(path))
     frames = []
     while True:
         ok, f = cap.read()
         if not ok:
             break
         frames.append(f)
+    return frames, cap.get(cv2.CAP_PROP_FPS) or 30.0
+
+
+def loop_clip(src: Path, dst: Path, times: int) -> Path:
+    import cv2
+
+    frames, fps = read_frames(src)
     h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), cap.get(cv2.CAP_PROP_FPS) or 30.0, (w, h))
+    writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
     for _ in range(times):
         for f in frames:
             writer.write(f)
@@ -70,7 +78,6 @@ def peak_rss_mb(clip: Path, out: Path) -> tuple[float, float]:
 
 
 def main() -> int:
-    import cv2
     import numpy as np
 
     from engine.face_model.model import load_face_model
@@ -83,21 +90,17 @@ def main() -> int:
     clip = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CLIP
     if not clip.is_file():
         clip = make_clip(tmp / "portrait.mp4", 300)
-    cap = cv2.VideoCapture(str(clip))
-    w, h, fps = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), cap.get(cv2.CAP_PROP_FPS)
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(f)
+    frames, fps = read_frames(clip)
+    h, w = frames[0].shape[:2]
     print(f"clip {clip.name}: {w}x{h}, {fps:g} fps, {len(frames)} frames")
 
     t0 = time.perf_counter()
     take = track(clip, tmp / "take.npz")
     total = time.perf_counter() - t0
-    print(f"whole track (decode, landmarks, eye state, fit, filter, write): {len(frames) / total:7.1f} frames/s "
-          f"({1000 * total / len(frames):.2f} ms/frame)")
+    print(
+        f"whole track (decode, landmarks, eye state, fit, filter, write): {len(frames) / total:7.1f} frames/s "
+        f"({1000 * total / len(frames):.2f} ms/frame)"
+    )
 
     mesh = MediaPipeFaceMesh()
     t0 = time.perf_counter()
@@ -105,8 +108,10 @@ def main() -> int:
         mesh.detect(f)
     mp_s = time.perf_counter() - t0
     mesh.close()
-    print(f"MediaPipe Face Mesh alone (478 points, tracking mode):      {len(frames) / mp_s:7.1f} frames/s "
-          f"({1000 * mp_s / len(frames):.2f} ms/frame)")
+    print(
+        f"MediaPipe Face Mesh alone (478 points, tracking mode):      {len(frames) / mp_s:7.1f} frames/s "
+        f"({1000 * mp_s / len(frames):.2f} ms/frame)"
+    )
 
     lm = collect_landmarks(clip, TrackConfig(), make_reporter("none"))
     view = fit_targets(lm, TrackConfig())
@@ -126,8 +131,10 @@ def main() -> int:
     one = peak_rss_mb(clip, tmp / "a.npz")
     looped = loop_clip(clip, tmp / "looped.mp4", 4)
     four = peak_rss_mb(looped, tmp / "b.npz")
-    print(f"peak memory: {one[0]:.0f} MB for {len(frames)} frames, {four[0]:.0f} MB for {4 * len(frames)} frames "
-          f"(+{(four[0] - one[0]) / (3 * len(frames)) * 1024:.1f} KB per extra frame: landmarks and take arrays)")
+    print(
+        f"peak memory: {one[0]:.0f} MB for {len(frames)} frames, {four[0]:.0f} MB for {4 * len(frames)} frames "
+        f"(+{(four[0] - one[0]) / (3 * len(frames)) * 1024:.1f} KB per extra frame: landmarks and take arrays)"
+    )
     print(f"takes: {take.num_frames} frames, face in {np.mean(take.confidence > 0):.0%}")
     return 0
 

@@ -53,7 +53,9 @@ def test_feature_reposed_face_refits_to_the_same_expression(real_view_points, na
     turned = fit_clip(repose(view, axis, degrees), ids, model)
     change = np.abs(turned.expression - base.expression)
     worst = np.unravel_index(np.argmax(change), change.shape)
-    assert change.max() < MAX_WEIGHT_CHANGE, f"{model.expression_names[worst[1]]} moved {change.max():.3f} at frame {worst[0]}"
+    assert (
+        change.max() < MAX_WEIGHT_CHANGE
+    ), f"{model.expression_names[worst[1]]} moved {change.max():.3f} at frame {worst[0]}"
 
 
 def test_feature_pose_follows_the_repose(real_view_points):

@@ -15,7 +15,7 @@ OPEN_HALF_GAP_PX = 6.0  # gap 12 px / width 40 px -> openness 0.3
 def synthetic_landmarks(half_gap_px: tuple[float, float] = (OPEN_HALF_GAP_PX, OPEN_HALF_GAP_PX)) -> np.ndarray:
     """(478, 2) float32 with both eyes drawn as lens shapes; half_gap_px is [left, right] lid half-opening."""
     lm = np.zeros((478, 2), np.float32)
-    for eye, half, cx in zip(EYES, half_gap_px, (260.0, 140.0)):  # subject's left eye at larger image x
+    for eye, half, cx in zip(EYES, half_gap_px, (260.0, 140.0), strict=False):  # subject's left eye at larger image x
         t = eye_topology(eye)
         sign = 1.0 if eye == "left" else -1.0  # outer corner towards the ear
         lm[t.outer_corner] = (cx + sign * EYE_WIDTH_PX / 2, 100.0)

@@ -178,7 +178,9 @@ def check_pucker(m, d, s):
 
 
 def check_chin_lower_raise(m, d, s):
-    chin_middle = int(np.argmin(np.abs(m.neutral[:468, 1] - (m.neutral[CHIN, 1] + 1.5)) + 10 * np.abs(m.neutral[:468, 0])))
+    chin_middle = int(
+        np.argmin(np.abs(m.neutral[:468, 1] - (m.neutral[CHIN, 1] + 1.5)) + 10 * np.abs(m.neutral[:468, 0]))
+    )
     assert d[chin_middle, 1] > 0.1 and d[LIP_LO_OUT, 1] > 0.1
 
 
@@ -329,7 +331,9 @@ def test_contact_sheet_command(tmp_path):
     import cv2
 
     out = tmp_path / "sheet.png"
-    run = subprocess.run([sys.executable, "-m", "engine", "contact-sheet", str(out)], cwd=REPO, capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "engine", "contact-sheet", str(out)], cwd=REPO, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr
     img = cv2.imread(str(out))
     assert img is not None and img.shape[0] > 1000 and img.shape[1] > 1000

@@ -62,8 +62,7 @@ class TestMissingDependency:
         import subprocess
 
         code = (
-            "import sys, engine.landmarks.fan_backend;"
-            "print('torch' in sys.modules, 'face_alignment' in sys.modules)"
+            "import sys, engine.landmarks.fan_backend;" "print('torch' in sys.modules, 'face_alignment' in sys.modules)"
         )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              cwd=Path(__file__).resolve().parents[2])  # fmt: skip
@@ -115,7 +114,8 @@ class TestWeightPaths:
 def _save_stand_in_weights(folder: Path, landmarks_type: str) -> None:
     """Randomly initialised FAN (and depth) networks, saved as face-alignment 1.5.0 loads its released files:
     2DFAN4/3DFAN4 as a plain state dict (``torch.load(weights_only=True)`` + ``load_state_dict``), the depth net as
-    ``{"state_dict": {"module.<name>": tensor}}`` (a DataParallel checkpoint)."""
+    ``{"state_dict": {"module.<name>": tensor}}`` (a DataParallel checkpoint).
+    """
     torch = pytest.importorskip("torch")
     from face_alignment.models import FAN, ResNetDepth
 

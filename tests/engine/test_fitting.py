@@ -92,7 +92,14 @@ class TestFitClip:
     def test_feature_recovers_expression_and_pose_known_identity(self, model):
         view, identity, weights, rot = synthetic_clip(model, seed=5)
         cfg = FitConfig(expression_sparsity=0.0, expression_prior=1e-3)
-        fit = fit_clip(view, np.arange(478), model, cfg, identity=identity.astype(np.float32), landmark_bias=np.zeros((478, 3), np.float32))
+        fit = fit_clip(
+            view,
+            np.arange(478),
+            model,
+            cfg,
+            identity=identity.astype(np.float32),
+            landmark_bias=np.zeros((478, 3), np.float32),
+        )
         assert np.abs(fit.expression - weights).mean() < 0.03
         assert np.quantile(np.abs(fit.expression - weights), 0.99) < 0.25
         assert rotation_error_deg(rot, fit.rotation).mean() < 0.5
@@ -124,7 +131,9 @@ class TestFitClip:
 
         view, identity, weights, _ = synthetic_clip(model, frames=30, seed=9, noise_px=0.0)
         ids = mediapipe_to_ibug68_indices()
-        fit = fit_clip(view[:, ids], ids, model, identity=identity.astype(np.float32), landmark_bias=np.zeros((478, 3), np.float32))
+        fit = fit_clip(
+            view[:, ids], ids, model, identity=identity.astype(np.float32), landmark_bias=np.zeros((478, 3), np.float32)
+        )
         assert fit.valid.all() and np.isfinite(fit.expression).all()
 
 
@@ -150,6 +159,13 @@ def test_feature_2d_only_detector(model):
     view2d = view.copy()
     view2d[..., 2] = 0.0
     cfg = FitConfig(use_depth=False, expression_sparsity=0.0, expression_prior=1e-3)
-    fit = fit_clip(view2d, np.arange(478), model, cfg, identity=identity.astype(np.float32), landmark_bias=np.zeros((478, 3), np.float32))
+    fit = fit_clip(
+        view2d,
+        np.arange(478),
+        model,
+        cfg,
+        identity=identity.astype(np.float32),
+        landmark_bias=np.zeros((478, 3), np.float32),
+    )
     assert rotation_error_deg(rot, fit.rotation).mean() < 3.0
     assert np.abs(fit.expression - weights).mean() < 0.08

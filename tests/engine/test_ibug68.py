@@ -162,7 +162,8 @@ class TestMediapipeToIbug68:
 @pytest.fixture(scope="module")
 def astronaut_ibug68() -> tuple[np.ndarray, np.ndarray]:
     """((68, 2) iBUG points, (478, 2) MediaPipe points) in pixels, from MediaPipe Face Mesh on skimage's astronaut
-    (an unmirrored, near-frontal portrait)."""
+    (an unmirrored, near-frontal portrait).
+    """
     mp = pytest.importorskip("mediapipe")
     skimage_data = pytest.importorskip("skimage.data")
     rgb = skimage_data.astronaut()

@@ -135,7 +135,7 @@ class TestExport:
         expression[:, FW.index("JawOpen")] = 0.7
         expression[:, FW.index("Sneer")] = 0.4  # bilateral: both ARKit sides at full weight
         path = take_to_livelink_csv(dataclasses.replace(take, expression=expression), tmp_path / "m.csv")
-        row = dict(zip(livelink_csv_header(), _read_rows(path)[1]))
+        row = dict(zip(livelink_csv_header(), _read_rows(path)[1], strict=False))
         assert float(row["JawOpen"]) == pytest.approx(0.7)
         assert float(row["NoseSneerLeft"]) == pytest.approx(0.4) == float(row["NoseSneerRight"])
         assert float(row["MouthClose"]) == 0.0 and float(row["TongueOut"]) == 0.0
@@ -180,8 +180,9 @@ class TestRoundTrip:
             np.testing.assert_allclose(back.expression[:, i], take.expression[:, i], atol=1e-3)
         np.testing.assert_allclose(back.eye_blink, take.eye_blink, atol=1e-3)
         np.testing.assert_allclose(back.eye_gaze, take.eye_gaze, atol=1e-3)
-        np.testing.assert_allclose(head_rotation_to_ypr(back.head_rotation), head_rotation_to_ypr(take.head_rotation),
-                                   atol=1e-3)
+        np.testing.assert_allclose(
+            head_rotation_to_ypr(back.head_rotation), head_rotation_to_ypr(take.head_rotation), atol=1e-3
+        )
         # the rotations themselves agree (up to the q / -q sign): angle between them < 1e-3 rad
         dots = np.abs(np.sum(back.head_rotation.astype(np.float64) * take.head_rotation, axis=1))
         assert np.all(2 * np.arccos(np.clip(dots, -1, 1)) < 1e-3)
@@ -197,8 +198,9 @@ class TestRoundTrip:
         take = _take(frames=30)
         expression = np.zeros((30, 46), np.float32)
         expression[:, FW.index("LipsLowerOpen")] = 0.8
-        back = livelink_csv_to_take(take_to_livelink_csv(dataclasses.replace(take, expression=expression),
-                                                         tmp_path / "w.csv"))
+        back = livelink_csv_to_take(
+            take_to_livelink_csv(dataclasses.replace(take, expression=expression), tmp_path / "w.csv")
+        )
         assert back.expression[0, FW.index("LipsLowerOpen")] == 0.0
         assert back.expression[0, FW.index("LipsLowerDown")] == pytest.approx(0.4, abs=1e-3)
 
@@ -226,7 +228,9 @@ class TestImport:
 
     def test_feature_real_world_timecodes_at_60(self, tmp_path):
         """Live Link Face records wall-clock timecodes at 60 fps; rate is guessed from the largest FF."""
-        rows = [self._row(f"20:24:{37 + (i + 50) // 60:02d}:{(i + 50) % 60:02d}.{(i * 7) % 1000:03d}") for i in range(30)]
+        rows = [
+            self._row(f"20:24:{37 + (i + 50) // 60:02d}:{(i + 50) % 60:02d}.{(i * 7) % 1000:03d}") for i in range(30)
+        ]
         take = livelink_csv_to_take(self._write(tmp_path / "MySlate_3_iPhone.csv", rows))
         assert take.meta["timecode_rate"] == 60.0 and take.meta["source"] == "MySlate_3_iPhone"
         assert take.time[0] == 0.0

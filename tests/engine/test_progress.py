@@ -45,7 +45,7 @@ class TestMakeReporter:
         assert capsys.readouterr() == ("", "")
 
     def test_convention_default_streams(self, capsys):
-        """jsonl goes to stdout (the add-on reads it), the bar to stderr (stdout stays clean)."""
+        """Jsonl goes to stdout (the add-on reads it), the bar to stderr (stdout stays clean)."""
         j = make_reporter("jsonl")
         j.start(2)
         j.update(1)

@@ -140,7 +140,9 @@ class TestValidateTakeArrays:
         arrays["landmarks"] = np.full((12, 68, 2), np.nan, np.float32)
         assert validate_take_arrays(arrays) == []
         arrays["landmarks"] = np.full((12, 100, 2), np.nan, np.float32)
-        assert validate_take_arrays(arrays) == ["'landmarks' must be float32 (T, N=478|68, 2); got float32 (12, 100, 2)"]
+        assert validate_take_arrays(arrays) == [
+            "'landmarks' must be float32 (T, N=478|68, 2); got float32 (12, 100, 2)"
+        ]
 
     def test_cardinality_inconsistent_frame_count(self):
         arrays = take_to_arrays(_sample_take())
@@ -330,8 +332,14 @@ class TestSummarizeTake:
         assert float(jaw[1]) == pytest.approx(15 * 0.5 / 59, abs=1e-3) and float(jaw[3]) == pytest.approx(0.5)
         yaw = next(line for line in lines if line.startswith("head yaw")).split()
         assert [float(v) for v in yaw[2:5]] == pytest.approx([20.0, 20.0, 20.0], abs=1e-3) and yaw[-1] == "deg"
-        assert sum(1 for line in lines if line.startswith(("Eye", "Brows", "Jaw", "Mouth", "Lips", "Chin",
-                                                           "Sneer", "Puff", "Cheek"))) == 46
+        assert (
+            sum(
+                1
+                for line in lines
+                if line.startswith(("Eye", "Brows", "Jaw", "Mouth", "Lips", "Chin", "Sneer", "Puff", "Cheek"))
+            )
+            == 46
+        )
 
     def test_cardinality_empty_take(self):
         from engine.take_summary import summarize_take

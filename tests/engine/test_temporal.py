@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine.take import make_meta, neutral_take, validate_take_arrays, take_to_arrays, ypr_to_head_rotation
+from engine.take import make_meta, neutral_take, take_to_arrays, validate_take_arrays, ypr_to_head_rotation
 from engine.temporal import (
     FilterConfig,
     StreamFilterConfig,
@@ -66,8 +66,13 @@ class TestOneEuro:
 
     @pytest.mark.parametrize(
         ("stream", "noise", "min_reduction"),
-        [("expression", 0.02, 3.0), ("rotation", 0.005, 5.0), ("translation", 0.5, 5.0), ("gaze", 0.02, 3.0),
-         ("blink", 0.03, 2.0)],
+        [
+            ("expression", 0.02, 3.0),
+            ("rotation", 0.005, 5.0),
+            ("translation", 0.5, 5.0),
+            ("gaze", 0.02, 3.0),
+            ("blink", 0.03, 2.0),
+        ],
     )
     def test_feature_still_signal_stays_still(self, stream, noise, min_reduction):
         """Noisy constant (seeded Gaussian noise, std ``noise`` in the stream's unit): jitter drops by the factor."""
@@ -76,8 +81,10 @@ class TestOneEuro:
         assert _jitter(x) / _jitter(y[30:]) >= min_reduction  # skip the first second (filter warm-up)
         assert abs(float(y[30:].mean()) - 0.3) < noise  # no bias
 
-    @pytest.mark.parametrize(("stream", "size"), [("expression", 0.6), ("rotation", 0.3), ("translation", 20.0),
-                                                  ("gaze", 0.4), ("blink", 1.0)])
+    @pytest.mark.parametrize(
+        ("stream", "size"),
+        [("expression", 0.6), ("rotation", 0.3), ("translation", 20.0), ("gaze", 0.4), ("blink", 1.0)],
+    )
     def test_feature_step_is_not_lagged(self, stream, size):
         """A step reaches 50% within 1 frame and 90% within 3 frames at 30 fps."""
         x = np.zeros((60, 1))

@@ -18,7 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run_engine(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def portrait_bgr() -> np.ndarray:
@@ -91,7 +93,12 @@ class TestTrack:
 
     def test_feature_start_end(self, tmp_path, moving_clip):
         out = tmp_path / "part.npz"
-        assert run_engine("track", moving_clip, "-o", out, "--start", "0.5", "--end", "1.0", "--progress", "none").returncode == 0
+        assert (
+            run_engine(
+                "track", moving_clip, "-o", out, "--start", "0.5", "--end", "1.0", "--progress", "none"
+            ).returncode
+            == 0
+        )
         assert load_take(out).num_frames == 15
 
     def test_feature_identity_reuse(self, tmp_path, moving_clip):
