@@ -483,6 +483,10 @@ def author_expression_basis(
 
 
 UNSMILE_WEIGHT = 1.0  # the source portrait smiles: this much negative MouthSmile on both sides relaxes it
+# After relaxing, the portrait's mouth is still wider and set further back than a resting mouth as MediaPipe sees one:
+# neutral stills of seven development actors all read about this much pucker and jaw-forward against it.
+RELAXED_MOUTH_PUCKER = 0.4
+RELAXED_JAW_FORWARD = 0.5
 CORNER_BELOW_LIP_LINE_CM = 0.1  # relaxed mouth corners sit this far below the closed lip line
 
 
@@ -491,7 +495,8 @@ def relax_portrait_mouth(points: np.ndarray, regions: FaceRegions, mesh_vertices
 
     Applies a negative smile on both sides, lowers the corners onto the lip line, then moves each upper/lower
     inner-lip pair to its midpoint (the outer contours and surrounding skin follow on their own side of the mouth,
-    so lip thickness is kept).
+    so lip thickness is kept), and finally narrows the mouth and brings the jaw forward to a resting position
+    (:data:`RELAXED_MOUTH_PUCKER`, :data:`RELAXED_JAW_FORWARD`).
 
     Args:
         points: ``(V, 3)`` float neutral, cm.
@@ -528,4 +533,10 @@ def relax_portrait_mouth(points: np.ndarray, regions: FaceRegions, mesh_vertices
         sigma=0.6,
     )
     p = p + upper + lower
+    an = _Anatomy(p, regions, mesh_vertices)
+    p = (
+        p
+        + RELAXED_MOUTH_PUCKER * lips_pucker(an)
+        + RELAXED_JAW_FORWARD * jaw_shift(an, np.array([0.0, 0.0, JAW_FORWARD_CM]))
+    )
     return p.astype(np.float32)

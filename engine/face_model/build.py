@@ -15,7 +15,7 @@ import numpy as np
 from rigs import load_names
 
 from .blendshapes import author_expression_basis, relax_portrait_mouth
-from .identity_basis import identity_basis_from_mesh
+from .identity_basis import identity_basis_from_mesh, without_opening_changes
 from .model import DEFAULT_MODEL_PATH, FaceModel, save_face_model
 from .neutral import EYEBALL_RADIUS_CM, eyeball_centers, neutral_from_view_points
 from .regions import regions_from_mediapipe
@@ -49,7 +49,9 @@ def build_face_model(out_path: str | Path = DEFAULT_MODEL_PATH) -> FaceModel:
     names = load_names("facewarehouse46")
     triangles = triangles_from_edges(conn["tesselation"], neutral[:NUM_MESH_VERTICES])
     expression = author_expression_basis(neutral, regions, perm, names, NUM_MESH_VERTICES)
-    mesh_identity = identity_basis_from_mesh(neutral[:NUM_MESH_VERTICES], edges)
+    openings = [(regions.eye_upper[s], regions.eye_lower[s]) for s in ("left", "right")]
+    openings.append((regions.lip_upper_inner, regions.lip_lower_inner))
+    mesh_identity = without_opening_changes(identity_basis_from_mesh(neutral[:NUM_MESH_VERTICES], edges), openings)
     identity = np.zeros((mesh_identity.shape[0], neutral.shape[0], 3), dtype=np.float32)
     identity[:, :NUM_MESH_VERTICES] = mesh_identity
     # Iris points ride with the nearest eye-contour vertices' identity displacement (eyes move with the face).

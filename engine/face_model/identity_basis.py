@@ -13,7 +13,12 @@ import numpy as np
 from scipy.sparse import coo_matrix, diags
 from scipy.sparse.linalg import eigsh
 
-__all__ = ["DEFAULT_IDENTITY_MODES_PER_AXIS", "DEFAULT_IDENTITY_RMS_CM", "identity_basis_from_mesh"]
+__all__ = [
+    "DEFAULT_IDENTITY_MODES_PER_AXIS",
+    "DEFAULT_IDENTITY_RMS_CM",
+    "identity_basis_from_mesh",
+    "without_opening_changes",
+]
 
 DEFAULT_IDENTITY_MODES_PER_AXIS = 12  # 36 dims before removing similarity transforms
 DEFAULT_IDENTITY_RMS_CM = 0.35  # one unit of a coefficient ~ a typical between-person difference per mode
@@ -75,3 +80,27 @@ def identity_basis_from_mesh(
     ortho = vt[keep][: 3 * modes_per_axis - 7]  # orthonormal rows spanning the same space
     ortho *= rms_cm * np.sqrt(n)  # RMS over vertices of each unit vector = rms_cm (norm of 3V vector / sqrt(V))
     return ortho.reshape(-1, n, 3).astype(np.float32)
+
+
+def without_opening_changes(basis: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """The part of an identity space that leaves the eyes' and mouth's openings unchanged.
+
+    Smooth modes that stretch the face vertically also open or close the eyes and lips; fitted to one image, such a
+    mode could explain a wider face with wider eyes and leave the fit to close them again with EyeBlink. Openings
+    are expression: this keeps only combinations of the modes under which the mean vertical gap of every
+    (upper, lower) contour pair set is unchanged, re-orthonormalised at the same RMS scale.
+
+    Args:
+        basis: ``(K, V, 3)`` identity basis.
+        pairs: ``[(upper (n,), lower (n,)), ...]`` vertex index arrays, one entry per opening (eye, mouth).
+
+    Returns:
+        ``(K - len(pairs), V, 3)`` float32 basis.
+    """
+    k = basis.shape[0]
+    gaps = np.stack([(basis[:, u, 1] - basis[:, lo, 1]).mean(axis=1) for u, lo in pairs])  # (openings, K)
+    null = np.linalg.svd(gaps)[2][len(pairs) :]  # (K - openings, K): coefficient combinations with zero gap change
+    reduced = np.tensordot(null, basis, 1).reshape(len(null), -1)
+    rms = np.linalg.norm(basis.reshape(k, -1), axis=1).mean()
+    _, _, vt = np.linalg.svd(reduced, full_matrices=False)
+    return (vt * rms).reshape(len(null), *basis.shape[1:]).astype(np.float32)

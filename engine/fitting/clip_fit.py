@@ -64,11 +64,13 @@ class FitConfig:
             constant offset from the generic face goes to identity.
         identity_keyframes: frames used to estimate identity.
         identity_iterations: pose / expression / identity alternations.
+        identity_expression_prior_scale: multiplier of the expression priors while identity is estimated.
         bias_iterations: re-estimations of the detector's landmark bias (:func:`fit_landmark_bias`).
         baseline_calm_share: share of the clip's calmest frames whose median is the actor's rest
             (:func:`expression_baseline`).
         baseline_keyframes: frames spread over the clip used to find the rest levels.
-        baseline_min_frames: clips shorter than this (and stills) keep absolute weights.
+        baseline_min_frames: clips shorter than this (and stills) get no landmark bias and no rest estimate: their
+            weights are measured from the identity's neutral.
         pose_iterations: pose / expression alternations per frame.
         rigid_weight: pose weight of the rigid points; ``nonrigid_pose_weight`` for the rest.
         chunk_frames: frames fitted together (bounds memory for long clips).
@@ -84,9 +86,10 @@ class FitConfig:
     expression_prior: float = 0.3
     expression_sparsity: float = 1.0
     prior_scale: tuple[tuple[str, float], ...] = (("EyeBlink_L", 0.1), ("EyeBlink_R", 0.1))
-    identity_prior: float = 1.0
+    identity_prior: float = 3.0
     identity_keyframes: int = 24
     identity_iterations: int = 4
+    identity_expression_prior_scale: float = 1.0
     bias_iterations: int = 3
     baseline_calm_share: float = 0.1
     baseline_keyframes: int = 64
@@ -270,7 +273,10 @@ def fit_identity(view_obs: np.ndarray, point_ids: np.ndarray, model: FaceModel, 
     used = point_ids >= 0
     eye_e = np.eye(e)
     id_prior = np.diag(cfg.identity_prior / model.identity_stddev.astype(np.float64) ** 2)
-    scale = _prior_scale(model, cfg)
+    # While the actor's face is estimated, every channel pays its full prior (no per-frame discounts such as the
+    # blinks'), times cfg.identity_expression_prior_scale: the rest face, not a held expression, explains the
+    # keyframes' common shape (eye opening, brow height, mouth corners).
+    scale = np.full(len(model.expression_names), cfg.identity_expression_prior_scale)
     for _ in range(cfg.identity_iterations):
         src = model.points(identity)[None] + np.tensordot(w, model.expression_basis, 1)
         s, r, tr = align_similarity(src[:, point_ids[used]], view_obs[:, used], pose_w[used])
@@ -389,13 +395,16 @@ def fit_clip(
         identity = fit_identity(keyframes, point_ids, model, cfg)
     elif identity.shape != (model.num_identity,):
         raise ValueError(f"identity must have {model.num_identity} coefficients, got {identity.shape}")
-    if landmark_bias is None:
+    if landmark_bias is None and valid.sum() < cfg.baseline_min_frames:
+        # A still or a very short clip: no statistics to tell the detector's bias or the actor's rest from the
+        # expression itself, so expressions are measured from the identity's neutral.
+        landmark_bias = np.zeros((model.num_points, 3), np.float32)
+    elif landmark_bias is None:
         landmark_bias = fit_landmark_bias(keyframes, point_ids, model, identity, cfg)
-        if valid.sum() >= cfg.baseline_min_frames:
-            rest_frames = view_obs[_keyframes(valid, cfg.baseline_keyframes)]
-            w, *_ = fit_frames(rest_frames, point_ids, model, model.points(identity) + landmark_bias, cfg)
-            rest = expression_baseline(w, cfg)
-            landmark_bias = (landmark_bias + np.tensordot(rest, model.expression_basis, 1)).astype(np.float32)
+        rest_frames = view_obs[_keyframes(valid, cfg.baseline_keyframes)]
+        w, *_ = fit_frames(rest_frames, point_ids, model, model.points(identity) + landmark_bias, cfg)
+        rest = expression_baseline(w, cfg)
+        landmark_bias = (landmark_bias + np.tensordot(rest, model.expression_basis, 1)).astype(np.float32)
     base = model.points(identity) + landmark_bias
     actor = actor_model(model, base)
     expression = np.zeros((t, len(model.expression_names)), np.float32)
