@@ -43,7 +43,8 @@ FACE_ALIGNMENT_VERSION = "1.5.0"
 """The face-alignment release this backend is written against (it overrides two of its loading methods)."""
 
 FAN_PIP_INSTALL = (
-    "pip install torch==2.13.0 numba tqdm scikit-image scipy opencv-python-headless==4.11.0.86 numpy==1.26.4"
+    "bash .ci/setup --fan (makes .venv-fan), or in your own environment: pip install -r .ci/requirements-fan.txt"
+    " (torch==2.13.0, the CPU build)"
     f" && pip install --no-deps face-alignment=={FACE_ALIGNMENT_VERSION}"
 )
 """The optional extra. ``--no-deps`` because face-alignment requires ``opencv-python``, which clashes with the
