@@ -9,8 +9,10 @@ and writes the take. Per-frame state kept between the passes is a few KB (landma
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import time as wallclock
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from .fitting.gaze import blink_from_expression, gaze_from_expression
 from .identity_file import identity_to_vector
 from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
 from .landmarks.base import LandmarkBackend
+from .prefetch import prefetch
 from .progress import ProgressReporter, make_reporter
 from .take import FRONTAL_ROTATION, Take, make_meta, save_take
 from .temporal import FilterConfig, StreamFilterConfig, filter_take_streams
@@ -43,6 +46,7 @@ __all__ = [
 ]
 
 BACKENDS = ("mediapipe", "fan")
+EYE_STATE_JOBS_IN_FLIGHT = 3  # frames whose eye state is computed beside the detector at most
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,22 +126,33 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
             points, depth, p_closed, times, scores = [], [], [], [], []
             has_depth = True
             nan_points = np.full((backend.num_points, 2), np.nan, np.float32)
-            for frame in source:
-                result = backend.detect(frame.image)
-                times.append(frame.time)
-                if result is None:
-                    points.append(nan_points)
-                    depth.append(nan_points[:, 0]), p_closed.append(np.zeros(2, np.float32)), scores.append(0.0)
-                else:
-                    p = np.zeros(2, np.float32)
-                    if result.points.shape[0] == 478:  # the eye-state module reads MediaPipe's eye topology
-                        gray = cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY)
-                        p = eye_closed_probability(gray, result.points, cfg.eye_state)
-                    points.append(result.points)
-                    has_depth = has_depth and result.depth is not None
-                    d = result.depth if result.depth is not None else np.zeros(len(result.points), np.float32)
-                    depth.append(d), p_closed.append(p), scores.append(result.score)
-                reporter.update(frame.index + 1)
+            eye_jobs: collections.deque = collections.deque()  # (frame index, future) of the eye-state worker
+
+            def eye_state(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+                return eye_closed_probability(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), landmarks, cfg.eye_state)
+
+            def collect_eye_jobs(keep: int) -> None:
+                while len(eye_jobs) > keep:
+                    index, job = eye_jobs.popleft()
+                    p_closed[index] = job.result()
+
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eye-state") as eyes:
+                for frame in prefetch(source):  # decoding overlaps detection (bounded: a few frames ahead)
+                    result = backend.detect(frame.image)
+                    times.append(frame.time)
+                    p_closed.append(np.zeros(2, np.float32))
+                    if result is None:
+                        points.append(nan_points), depth.append(nan_points[:, 0]), scores.append(0.0)
+                    else:
+                        if result.points.shape[0] == 478:  # the eye-state module reads MediaPipe's eye topology
+                            eye_jobs.append((len(times) - 1, eyes.submit(eye_state, frame.image, result.points)))
+                        points.append(result.points)
+                        has_depth = has_depth and result.depth is not None
+                        d = result.depth if result.depth is not None else np.zeros(len(result.points), np.float32)
+                        depth.append(d), scores.append(result.score)
+                    collect_eye_jobs(keep=EYE_STATE_JOBS_IN_FLIGHT)  # bounded: a few frames' images held
+                    reporter.update(frame.index + 1)
+                collect_eye_jobs(keep=0)
             if not times:
                 raise InputError(f"{input_path}: no frames in the requested range")
             return Landmarks(
