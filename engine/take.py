@@ -343,7 +343,7 @@ def save_take(path: str | Path, take: Take) -> Path:
         raise InputError(f"cannot write take {path}: {err.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            np.savez(f, **arrays)  # uncompressed: ~10x faster to write; ~8 KB per frame, mostly landmarks
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

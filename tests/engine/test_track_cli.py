@@ -93,6 +93,27 @@ class TestTrack:
         assert np.abs(np.diff(take.eye_blink, axis=0)).max() < 0.02
         assert np.degrees(np.abs(np.diff(take.eye_gaze, axis=0))).max() < 0.5
 
+    def test_feature_face_lost_and_found(self, tmp_path):
+        """Frames without a face get confidence 0, NaN landmarks, and bridged (finite, in-range) filtered streams."""
+        path = tmp_path / "gap.mp4"
+        img = portrait_bgr()
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (512, 512))
+        for t in range(45):
+            writer.write(np.full_like(img, 60) if 15 <= t < 25 else img)
+        writer.release()
+        out = tmp_path / "gap.npz"
+        assert run_engine("track", path, "-o", out, "--progress", "none").returncode == 0
+        take = load_take(out)
+        lost = np.zeros(45, bool)
+        lost[15:25] = True
+        assert (take.confidence[lost] == 0).all() and (take.confidence[~lost] == 1).all()
+        assert np.isnan(take.landmarks[lost]).all() and np.isfinite(take.landmarks[~lost]).all()
+        assert np.isfinite(take.expression).all() and np.isfinite(take.head_rotation).all()
+        # bridged: across the gap the filtered weights stay between their values on either side
+        before, after = take.expression[14], take.expression[25]
+        lo, hi = np.minimum(before, after) - 0.05, np.maximum(before, after) + 0.05
+        assert ((take.expression[15:25] >= lo) & (take.expression[15:25] <= hi)).all()
+
     def test_feature_start_end(self, tmp_path, moving_clip):
         out = tmp_path / "part.npz"
         assert (
