@@ -45,7 +45,7 @@ GAZE_YAW_RAD = math.radians(30.0)  # EyeIn/EyeOut at weight 1
 GAZE_PITCH_RAD = math.radians(25.0)  # EyeUp/EyeDown at weight 1
 BROW_RAISE_CM = 0.6
 BROW_LOWER_CM = 0.45
-SMILE_CORNER_CM = np.array([0.35, 0.55, -0.35])  # left corner: out, up, back
+SMILE_CORNER_CM = np.array([0.55, 0.8, -0.6])  # left corner: out, up, back (a full, broad smile)
 FROWN_CORNER_CM = np.array([0.05, -0.5, -0.05])
 DIMPLE_CORNER_CM = np.array([0.2, 0.05, -0.45])
 STRETCH_CORNER_CM = np.array([0.55, -0.15, -0.15])
@@ -482,7 +482,8 @@ def author_expression_basis(
     return out
 
 
-UNSMILE_WEIGHT = 1.0  # the source portrait smiles: this much negative MouthSmile on both sides relaxes it
+# The source portrait smiles: moving both corners back by this much (in, down, forward) relaxes it.
+UNSMILE_CORNER_CM = np.array([0.35, 0.55, -0.35])
 # After relaxing, the portrait's mouth is still wider and set further back than a resting mouth as MediaPipe sees one:
 # neutral stills of seven development actors all read about this much pucker and jaw-forward against it.
 RELAXED_MOUTH_PUCKER = 0.4
@@ -505,9 +506,10 @@ def relax_portrait_mouth(points: np.ndarray, regions: FaceRegions, mesh_vertices
         ``(V, 3)`` float32 relaxed neutral.
     """
     an = _Anatomy(points, regions, mesh_vertices)
-    p = an.p + UNSMILE_WEIGHT * -(
-        mouth_corner(an, "left", SMILE_CORNER_CM, 2.4) + mouth_corner(an, "right", SMILE_CORNER_CM * [-1, 1, 1], 2.4)
+    unsmile = mouth_corner(an, "left", UNSMILE_CORNER_CM, 2.4) + mouth_corner(
+        an, "right", UNSMILE_CORNER_CM * [-1, 1, 1], 2.4
     )
+    p = an.p - unsmile
     an = _Anatomy(p, regions, mesh_vertices)
     line_y = 0.5 * (p[regions.lip_upper_inner, 1].mean() + p[regions.lip_lower_inner, 1].mean())
     for side in ("left", "right"):
