@@ -71,7 +71,7 @@ class FitConfig:
         baseline_keyframes: frames spread over the clip used to find the rest levels.
         baseline_min_frames: clips shorter than this (and stills) get no landmark bias and no rest estimate: their
             weights are measured from the identity's neutral.
-        pose_iterations: pose / expression alternations per frame.
+        pose_iterations: pose / expression alternations per frame (a final pose update always follows).
         rigid_weight: pose weight of the rigid points; ``nonrigid_pose_weight`` for the rest.
         chunk_frames: frames fitted together (bounds memory for long clips).
         focal_px_per_width: assumed focal length as a multiple of the image width (~50 deg horizontal FOV).
@@ -94,7 +94,7 @@ class FitConfig:
     baseline_calm_share: float = 0.1
     baseline_keyframes: int = 64
     baseline_min_frames: int = 30
-    pose_iterations: int = 2
+    pose_iterations: int = 1
     rigid_weight: float = 1.0
     nonrigid_pose_weight: float = 0.02
     chunk_frames: int = 256
@@ -236,6 +236,9 @@ def fit_frames(
                 obs = obs.copy()
                 obs[:, used, 2] = model_view[..., 2]
             w = _solve_expression(model, rows, blocks, base_rows, obs, s, r, tr, cfg, w)
+        # Final pose with the fitted expression (cheap; the weights barely move the rigid points).
+        src = base[None] + np.tensordot(w, model.expression_basis, 1)
+        s, r, tr = align_similarity(src[:, point_ids[used]], obs[:, used], pose_w[used])
         for arr, val in zip(out, (w, s, r, tr), strict=False):
             arr[sl] = val
     return out[0], out[1], out[2], out[3]
