@@ -85,12 +85,7 @@ class FitConfig:
     local_dynamic_weight: float = 4.0
     expression_prior: float = 0.3
     expression_sparsity: float = 1.0
-    prior_scale: tuple[tuple[str, float], ...] = (
-        ("EyeBlink_L", 0.1),
-        ("EyeBlink_R", 0.1),
-        ("CheekSquint_L", 0.3),
-        ("CheekSquint_R", 0.3),
-    )
+    prior_scale: tuple[tuple[str, float], ...] = (("EyeBlink_L", 0.1), ("EyeBlink_R", 0.1))
     identity_prior: float = 3.0
     identity_keyframes: int = 24
     identity_iterations: int = 4
