@@ -93,6 +93,7 @@ def _cmd_track(args: argparse.Namespace, reporter) -> int:
     from .preview import write_preview  # noqa: PLC0415
     from .track import track  # noqa: PLC0415
 
+    check_take_output(Path(args.output))
     model = load_face_model()
     with tempfile.TemporaryDirectory() as tmp:
         if args.sample:
@@ -109,6 +110,26 @@ def _cmd_track(args: argparse.Namespace, reporter) -> int:
     if args.progress == "bar":
         print(f"wrote {args.output} ({take.num_frames} frames)" + (f" and {args.preview}" if args.preview else ""))
     return EXIT_OK
+
+
+def check_take_output(path: Path) -> None:
+    """Refuse to write a take over a file that is not a take (an artist's file is never overwritten).
+
+    An existing take (re-tracking) may be replaced; anything else stops the command before any work is done.
+    """
+    if path.suffix.lower() != ".npz":
+        raise InputError(f"the take file must end in .npz: {path}")
+    if not path.exists():
+        return
+    import numpy as np  # noqa: PLC0415
+
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            is_take = "expression" in f.files and "meta" in f.files
+    except (OSError, ValueError):
+        is_take = False
+    if not is_take:
+        raise InputError(f"{path} exists and is not a take; it is left untouched: choose another output name")
 
 
 def _write_sample(folder: Path) -> str:
@@ -143,6 +164,8 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
     clips = clips_in_folder(Path(args.folder))
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for clip in clips:
+        check_take_output(out_dir / f"{clip.stem}.npz")
     model = load_face_model()
     identity = _load_identity(args, model)
     cfg = _track_config(args)

@@ -173,6 +173,20 @@ class TestErrors:
         assert "no face" in json.loads(run.stdout.splitlines()[-1])["error"]
         assert not (tmp_path / "x.npz").exists()
 
+    def test_exception_never_overwrites_a_file_that_is_not_a_take(self, tmp_path):
+        precious = tmp_path / "scene.npz"
+        np.savez(precious, vertices=np.arange(10))
+        run = run_engine("track", "--sample", "-o", precious, "--progress", "none")
+        assert run.returncode == 1 and "not a take" in run.stderr
+        assert np.load(precious)["vertices"].tolist() == list(range(10))
+        run = run_engine("track", "--sample", "-o", tmp_path / "take.blend", "--progress", "none")
+        assert run.returncode == 1 and ".npz" in run.stderr
+
+    def test_feature_retracking_replaces_a_take(self, tmp_path):
+        out = tmp_path / "take.npz"
+        assert run_engine("track", "--sample", "-o", out, "--progress", "none").returncode == 0
+        assert run_engine("track", "--sample", "-o", out, "--progress", "none").returncode == 0
+
     def test_exception_unreadable_video(self, tmp_path):
         bad = tmp_path / "bad.mp4"
         bad.write_bytes(b"this is not a video")
