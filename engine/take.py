@@ -344,6 +344,9 @@ def save_take(path: str | Path, take: Take) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)  # uncompressed: ~10x faster to write; ~8 KB per frame, mostly landmarks
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a take is an ordinary file of the user's
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
