@@ -33,14 +33,9 @@ def draw_overlay(image_bgr: np.ndarray, take: Take, frame: int, edges: np.ndarra
     import cv2  # noqa: PLC0415
 
     out = image_bgr.copy()
-    mesh = take.model_landmarks[frame]
-    if np.isfinite(mesh).all():
-        pts = np.round(mesh * 16).astype(np.int32)
-        lines = pts[edges]
-        cv2.polylines(out, list(lines), False, MESH_COLOR_BGR, 1, cv2.LINE_AA, shift=4)
-    lm = take.landmarks[frame]
-    for x, y in lm[np.isfinite(lm).all(axis=1)]:
-        cv2.circle(out, (int(round(x * 16)), int(round(y * 16))), 16, LANDMARK_COLOR_BGR, -1, cv2.LINE_AA, shift=4)
+    mesh, lm = take.model_landmarks[frame], take.landmarks[frame]
+    _draw_face(out, mesh, lm, edges, 1.0, np.zeros(2))
+    _draw_inset(out, image_bgr, mesh, lm, edges)
     blink = take.eye_blink[frame]
     label = f"t={take.time[frame]:.2f}s  blink L {blink[0]:.2f} R {blink[1]:.2f}"
     names = [str(n) for n in take.expression_names]
@@ -50,6 +45,44 @@ def draw_overlay(image_bgr: np.ndarray, take: Take, frame: int, edges: np.ndarra
         cv2.putText(out, text, (8, 20 + 18 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
         cv2.putText(out, text, (8, 20 + 18 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.5, TEXT_COLOR_BGR, 1, cv2.LINE_AA)
     return out
+
+
+INSET_MAX_SHARE = 0.45  # the zoomed face inset takes at most this share of the frame's width and height
+INSET_MIN_ZOOM = 1.25  # no inset for faces already large in the frame
+
+
+def _draw_face(out: np.ndarray, mesh: np.ndarray, lm: np.ndarray, edges: np.ndarray, zoom: float, origin: np.ndarray):
+    """Wireframe of the fitted mesh and dots of the landmarks, pixel coordinates mapped by (p - origin) * zoom."""
+    import cv2  # noqa: PLC0415
+
+    if np.isfinite(mesh).all():
+        pts = np.round((mesh - origin) * zoom * 16).astype(np.int32)
+        cv2.polylines(out, list(pts[edges]), False, MESH_COLOR_BGR, 1, cv2.LINE_AA, shift=4)
+    radius = int(round(16 * max(1.0, zoom / 2)))
+    for x, y in (lm[np.isfinite(lm).all(axis=1)] - origin) * zoom:
+        cv2.circle(out, (int(round(x * 16)), int(round(y * 16))), radius, LANDMARK_COLOR_BGR, -1, cv2.LINE_AA, shift=4)
+
+
+def _draw_inset(out: np.ndarray, image: np.ndarray, mesh: np.ndarray, lm: np.ndarray, edges: np.ndarray) -> None:
+    """A zoomed view of a small face in the top-right corner, so lids and lips can be checked by eye."""
+    import cv2  # noqa: PLC0415
+
+    points = lm[np.isfinite(lm).all(axis=1)]
+    if len(points) == 0:
+        return
+    h, w = image.shape[:2]
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    side = 1.3 * float((hi - lo).max())
+    size = int(INSET_MAX_SHARE * min(w, h))
+    zoom = size / max(side, 1.0)
+    if zoom < INSET_MIN_ZOOM:
+        return
+    origin = (lo + hi) / 2 - side / 2
+    affine = np.array([[zoom, 0, -origin[0] * zoom], [0, zoom, -origin[1] * zoom]])
+    inset = cv2.warpAffine(image, affine, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    _draw_face(inset, mesh, lm, edges, zoom, origin)
+    cv2.rectangle(inset, (0, 0), (size - 1, size - 1), TEXT_COLOR_BGR, 1)
+    out[4 : 4 + size, w - size - 4 : w - 4] = inset
 
 
 def write_preview(
