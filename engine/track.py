@@ -267,7 +267,10 @@ def track(
     view_obs = fit_targets(lm, cfg)
     coefficients, rest = identity if identity is not None else (None, None)
     fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
-    fit = fit_clip(view_obs, lm.point_ids, model, fit_cfg, identity=coefficients, landmark_bias=rest)
+    eye_closed = lm.p_closed if lm.points.shape[1] == 478 else None
+    fit = fit_clip(
+        view_obs, lm.point_ids, model, fit_cfg, identity=coefficients, landmark_bias=rest, eye_closed=eye_closed
+    )
     take = take_from_fit(lm, fit, model, cfg, cfg.backend)
     take = filter_take_streams(take, cfg.filter)
     t2 = wallclock.perf_counter()

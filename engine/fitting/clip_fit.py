@@ -59,6 +59,9 @@ class FitConfig:
             active shapes, each meaning what its name says, over cancelling combinations.
         prior_scale: per-channel multipliers of both expression priors. The blinks are measured directly by
             the eyelid pairs (and corrected by ELAM), so they are barely regularised: closed eyes close fully.
+        open_eye_blink_prior_scale: the blinks' prior multiplier on frames whose image says the eye is open
+            (P(closed) = 0); it falls linearly to the ``prior_scale`` value at P(closed) = 1, so a narrowing
+            eye the image still sees open reads as squint rather than as a half blink.
         identity_prior: penalty per identity coefficient squared, in units of its prior standard deviation
             (the model's ``identity_stddev``). Paid once per clip, while expression pays per keyframe, so a
             constant offset from the generic face goes to identity.
@@ -86,6 +89,7 @@ class FitConfig:
     expression_prior: float = 0.3
     expression_sparsity: float = 1.0
     prior_scale: tuple[tuple[str, float], ...] = (("EyeBlink_L", 0.1), ("EyeBlink_R", 0.1))
+    open_eye_blink_prior_scale: float = 3.0
     identity_prior: float = 3.0
     identity_keyframes: int = 24
     identity_iterations: int = 4
@@ -183,15 +187,23 @@ def _to_model_frame(view: np.ndarray, scale: np.ndarray, rotation: np.ndarray, t
     return np.einsum("tik,tji->tjk", rotation, view - translation[:, None]) / scale[:, None, None]
 
 
-def _solve_expression(model, rows, blocks, base_rows, view_obs, scale, rotation, translation, cfg, x0=None):
-    """Expression weights ``(T, 46)`` for frames with known pose."""
+def _solve_expression(
+    model, rows, blocks, base_rows, view_obs, scale, rotation, translation, cfg, x0=None, eye_closed=None
+):
+    """Expression weights ``(T, 46)`` for frames with known pose (``eye_closed``: ``(T, 2)`` P(closed) or None)."""
     expr_rows = rows.of_model(model.expression_basis.transpose(1, 2, 0))  # (R, 3, 46)
     y = rows.of_observed(_to_model_frame(view_obs, scale, rotation, translation))  # (T, R, 3)
     view_dirs = rotation[:, 2, :]  # q = R' e_z: the camera's depth axis in the model frame
-    scale = _prior_scale(model, cfg)
-    h = hessians(blocks, view_dirs, cfg.depth_weight) + np.diag(cfg.expression_prior * scale)
+    prior = np.broadcast_to(_prior_scale(model, cfg), (len(y), len(model.expression_names))).copy()
+    if eye_closed is not None:  # the image's eye state sets how cheap a blink is, frame by frame
+        blinks = [model.expression_names.index(n) for n in ("EyeBlink_L", "EyeBlink_R")]
+        p = np.clip(eye_closed, 0.0, 1.0)
+        prior[:, blinks] = cfg.open_eye_blink_prior_scale + p * (prior[:, blinks] - cfg.open_eye_blink_prior_scale)
+    h = hessians(blocks, view_dirs, cfg.depth_weight) + cfg.expression_prior * prior[:, :, None] * np.eye(
+        prior.shape[1]
+    )
     g = weighted_rhs(y - base_rows[None], expr_rows, rows.weight, view_dirs, cfg.depth_weight)
-    return solve_box_qp(h, g - cfg.expression_sparsity * scale, 0.0, 1.0, x0)
+    return solve_box_qp(h, g - cfg.expression_sparsity * prior, 0.0, 1.0, x0)
 
 
 def _prior_scale(model: FaceModel, cfg: FitConfig) -> np.ndarray:
@@ -203,7 +215,12 @@ def _prior_scale(model: FaceModel, cfg: FitConfig) -> np.ndarray:
 
 
 def fit_frames(
-    view_obs: np.ndarray, point_ids: np.ndarray, model: FaceModel, base: np.ndarray, cfg: FitConfig
+    view_obs: np.ndarray,
+    point_ids: np.ndarray,
+    model: FaceModel,
+    base: np.ndarray,
+    cfg: FitConfig,
+    eye_closed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pose and expression of frames with a known actor neutral.
 
@@ -211,6 +228,8 @@ def fit_frames(
         view_obs: ``(T, J, 3)`` VIEW-frame observations (all finite).
         point_ids: ``(J,)`` model point of each observation (-1: unused).
         base: ``(P, 3)`` the actor's neutral as the detector sees it (:meth:`ActorNeutral.points`).
+        eye_closed: ``(T, 2)`` [left, right] image-based P(eye closed), or None: where the image says "open"
+            a blink costs the full prior, where it says "closed" the blinks' reduced one (``cfg.prior_scale``).
 
     Returns:
         ``(expression (T, 46), scale (T,), rotation (T, 3, 3), translation (T, 3))``.
@@ -235,7 +254,8 @@ def fit_frames(
                 model_view = s[:, None, None] * np.einsum("tij,tpj->tpi", r, src[:, point_ids[used]]) + tr[:, None]
                 obs = obs.copy()
                 obs[:, used, 2] = model_view[..., 2]
-            w = _solve_expression(model, rows, blocks, base_rows, obs, s, r, tr, cfg, w)
+            closed = None if eye_closed is None else eye_closed[sl]
+            w = _solve_expression(model, rows, blocks, base_rows, obs, s, r, tr, cfg, w, closed)
         # Final pose with the fitted expression (cheap; the weights barely move the rigid points).
         src = base[None] + np.tensordot(w, model.expression_basis, 1)
         s, r, tr = align_similarity(src[:, point_ids[used]], obs[:, used], pose_w[used])
@@ -377,6 +397,7 @@ def fit_clip(
     *,
     identity: np.ndarray | None = None,
     landmark_bias: np.ndarray | None = None,
+    eye_closed: np.ndarray | None = None,
 ) -> ClipFit:
     """Fit a whole clip.
 
@@ -387,6 +408,7 @@ def fit_clip(
         cfg: fitting settings.
         identity: ``(K,)`` a known actor identity (``--identity``), or None to estimate it from this clip.
         landmark_bias: ``(P, 3)`` the detector's known offsets for this actor (saved with a take), or None.
+        eye_closed: ``(T, 2)`` image-based P(eye closed) per frame (:mod:`engine.eyes.eye_state`), or None.
 
     Returns:
         The :class:`ClipFit`.
@@ -413,6 +435,7 @@ def fit_clip(
     expression = np.zeros((t, len(model.expression_names)), np.float32)
     scale, rotation, translation = np.ones(t), np.tile(np.eye(3), (t, 1, 1)), np.zeros((t, 3))
     if valid.any():
-        w, s, r, tr = fit_frames(view_obs[valid], point_ids, actor, base, cfg)
+        closed = None if eye_closed is None else eye_closed[valid]
+        w, s, r, tr = fit_frames(view_obs[valid], point_ids, actor, base, cfg, closed)
         expression[valid], scale[valid], rotation[valid], translation[valid] = w, s, r, tr
     return ClipFit(identity.astype(np.float32), landmark_bias, actor, expression, scale, rotation, translation, valid)
