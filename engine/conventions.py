@@ -55,14 +55,16 @@ def image_to_view_points(points_px: np.ndarray, depth_px: np.ndarray | None) -> 
         depth_px: ``(..., N)`` float relative depth in pixels (larger = farther), or None (z = 0).
 
     Returns:
-        ``(..., N, 3)`` float64 VIEW-frame points: (x, -y, -depth).
+        ``(..., N, 3)`` VIEW-frame points (x, -y, -depth), float32 for float32 input, else float64.
 
     Example:
         >>> image_to_view_points(np.array([[10.0, 20.0]]), np.array([5.0])).tolist()
         [[10.0, -20.0, -5.0]]
     """
-    p = np.asarray(points_px, dtype=np.float64)
-    z = np.zeros(p.shape[:-1]) if depth_px is None else -np.asarray(depth_px, dtype=np.float64)
+    p = np.asarray(points_px)
+    dtype = np.float32 if p.dtype == np.float32 else np.float64
+    p = p.astype(dtype, copy=False)
+    z = np.zeros(p.shape[:-1], dtype) if depth_px is None else -np.asarray(depth_px, dtype=dtype)
     return np.stack([p[..., 0], -p[..., 1], z], axis=-1)
 
 

@@ -16,6 +16,7 @@ __all__ = ["DEFAULT_LANDMARK_FILTER", "smooth_landmarks"]
 
 # 2 Hz at rest; +0.05 Hz per px/s of speed: at a 300 px/s head turn the cutoff is ~17 Hz (little lag).
 DEFAULT_LANDMARK_FILTER = FilterConfig(min_cutoff=2.0, beta=0.05, d_cutoff=1.0)
+COLUMNS_PER_PASS = 256  # coordinates filtered together (bounds the float64 working memory for long clips)
 
 
 def smooth_landmarks(points: np.ndarray, time: np.ndarray, cfg: FilterConfig = DEFAULT_LANDMARK_FILTER) -> np.ndarray:
@@ -34,11 +35,13 @@ def smooth_landmarks(points: np.ndarray, time: np.ndarray, cfg: FilterConfig = D
         >>> float(np.abs(np.diff(smooth_landmarks(p, np.arange(4) / 30.0)[:, 0, 0])).max()) < 0.5
         True
     """
-    points = np.asarray(points, dtype=np.float64)
+    points = np.asarray(points)
     out = np.full(points.shape, np.nan, dtype=np.float32)
     valid = np.isfinite(points).all(axis=(1, 2))
     edges = np.flatnonzero(np.diff(np.r_[0, valid.astype(np.int8), 0]))
     for start, stop in zip(edges[::2], edges[1::2], strict=False):
         run = points[start:stop].reshape(stop - start, -1)
-        out[start:stop] = one_euro(run, time[start:stop], cfg).reshape(points[start:stop].shape)
+        flat = out[start:stop].reshape(stop - start, -1)
+        for c in range(0, run.shape[1], COLUMNS_PER_PASS):  # column blocks: float64 work arrays stay small
+            flat[:, c : c + COLUMNS_PER_PASS] = one_euro(run[:, c : c + COLUMNS_PER_PASS], time[start:stop], cfg)
     return out

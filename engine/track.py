@@ -155,7 +155,7 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
                 collect_eye_jobs(keep=0)
             if not times:
                 raise InputError(f"{input_path}: no frames in the requested range")
-            return Landmarks(
+            landmarks = Landmarks(
                 points=np.stack(points),
                 depth=np.stack(depth).astype(np.float32),
                 p_closed=np.stack(p_closed),
@@ -167,6 +167,11 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
                 size=source.size,
                 name=source.name,
             )
+            # Drop the per-frame lists now: a library may keep this frame alive through a stored traceback
+            # (seen with MediaPipe's start-up), which would otherwise hold every frame's arrays twice.
+            for per_frame in (points, depth, p_closed, times, scores):
+                per_frame.clear()
+            return landmarks
         finally:
             backend.close()
 
@@ -182,7 +187,7 @@ def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
     if cfg.use_elam and lm.points.shape[1] == 478:
         for t in np.flatnonzero(np.isfinite(points).all(axis=(1, 2))):
             points[t] = adjust_eyelid_landmarks(points[t], lm.p_closed[t], cfg.elam)
-    return image_to_view_points(points, smooth[..., 2]).astype(np.float32)  # float32: per-frame memory
+    return image_to_view_points(points, smooth[..., 2])  # float32 in, float32 out: per-frame memory
 
 
 def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfig, backend: str) -> Take:
@@ -196,10 +201,14 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     quat[~fit.valid] = FRONTAL_ROTATION
     t_cam[~fit.valid] = 0.0
     names = model.expression_names
-    # model_landmarks: the fitted model's mesh vertices, posed and projected like the observations.
-    mesh = fit.actor.points(None, fit.expression)[:, :NUM_MESH_VERTICES]
-    view = fit.scale[:, None, None] * np.einsum("tij,tpj->tpi", fit.rotation, mesh) + fit.translation[:, None]
-    model_landmarks = view_to_image_points(view)
+    # model_landmarks: the fitted model's mesh vertices, posed and projected like the observations (in chunks of
+    # frames: the float64 work arrays stay small for long clips).
+    model_landmarks = np.full((len(fit.expression), NUM_MESH_VERTICES, 2), np.nan, np.float32)
+    for start in range(0, len(fit.expression), cfg.fit.chunk_frames):
+        sl = slice(start, start + cfg.fit.chunk_frames)
+        mesh = fit.actor.points(None, fit.expression[sl])[:, :NUM_MESH_VERTICES]
+        view = fit.scale[sl, None, None] * np.einsum("tij,tpj->tpi", fit.rotation[sl], mesh) + fit.translation[sl, None]
+        model_landmarks[sl] = view_to_image_points(view)
     model_landmarks[~fit.valid] = np.nan
     expression = fit.expression.astype(np.float32)
     blink, gaze = blink_from_expression(expression, names), gaze_from_expression(expression, names)
@@ -228,7 +237,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
         eye_gaze=gaze,
         time=lm.time - lm.time[0],
         confidence=confidence,
-        landmarks=lm.points.astype(np.float32),
+        landmarks=lm.points,
         model_landmarks=model_landmarks,
         head_rotation_raw=quat.copy(),
         head_translation_raw=t_cam.astype(np.float32),

@@ -414,7 +414,7 @@ def fit_clip(
         The :class:`ClipFit`.
     """
     t = len(view_obs)
-    valid = np.isfinite(view_obs[:, point_ids >= 0]).all(axis=(1, 2))
+    valid = np.isfinite(view_obs).all(axis=2)[:, point_ids >= 0].all(axis=1)
     keyframes = view_obs[_keyframes(valid, cfg.identity_keyframes)]
     if identity is None:
         identity = fit_identity(keyframes, point_ids, model, cfg)
@@ -436,6 +436,7 @@ def fit_clip(
     scale, rotation, translation = np.ones(t), np.tile(np.eye(3), (t, 1, 1)), np.zeros((t, 3))
     if valid.any():
         closed = None if eye_closed is None else eye_closed[valid]
-        w, s, r, tr = fit_frames(view_obs[valid], point_ids, actor, base, cfg, closed)
+        frames = view_obs if valid.all() else view_obs[valid]  # no copy of the whole clip in the common case
+        w, s, r, tr = fit_frames(frames, point_ids, actor, base, cfg, closed)
         expression[valid], scale[valid], rotation[valid], translation[valid] = w, s, r, tr
     return ClipFit(identity.astype(np.float32), landmark_bias, actor, expression, scale, rotation, translation, valid)
