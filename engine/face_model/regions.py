@@ -99,7 +99,7 @@ def _upper_lower_contours(edges, a: int, b: int, vertices: np.ndarray) -> tuple[
     if vertices[path1[1:-1], 1].mean() < vertices[path2[1:-1], 1].mean():
         path1, path2 = path2, path1
     upper, lower = np.array(path1[1:-1]), np.array(path2[1:-1])
-    if len(upper) != len(lower):  # pair by resampling the shorter contour by arc position
+    if len(upper) != len(lower):  # MediaPipe's eye and lip contours pair one to one; anything else is a bug
         raise ValueError(f"contours between {a} and {b} differ in length: {len(upper)} vs {len(lower)}")
     return upper.astype(np.int32), lower.astype(np.int32)
 

@@ -188,10 +188,13 @@ def _to_model_frame(view: np.ndarray, scale: np.ndarray, rotation: np.ndarray, t
 
 
 def _solve_expression(
-    model, rows, blocks, base_rows, view_obs, scale, rotation, translation, cfg, x0=None, eye_closed=None
+    model, rows, expr_rows, blocks, base_rows, view_obs, scale, rotation, translation, cfg, x0=None, eye_closed=None
 ):
-    """Expression weights ``(T, 46)`` for frames with known pose (``eye_closed``: ``(T, 2)`` P(closed) or None)."""
-    expr_rows = rows.of_model(model.expression_basis.transpose(1, 2, 0))  # (R, 3, 46)
+    """Expression weights ``(T, 46)`` for frames with known pose.
+
+    ``expr_rows`` is ``rows.of_model`` of the expression basis, ``(R, 3, 46)``, computed once by the caller;
+    ``eye_closed`` is ``(T, 2)`` P(closed) or None.
+    """
     y = rows.of_observed(_to_model_frame(view_obs, scale, rotation, translation))  # (T, R, 3)
     view_dirs = rotation[:, 2, :]  # q = R' e_z: the camera's depth axis in the model frame
     prior = np.broadcast_to(_prior_scale(model, cfg), (len(y), len(model.expression_names))).copy()
@@ -255,7 +258,7 @@ def fit_frames(
                 obs = obs.copy()
                 obs[:, used, 2] = model_view[..., 2]
             closed = None if eye_closed is None else eye_closed[sl]
-            w = _solve_expression(model, rows, blocks, base_rows, obs, s, r, tr, cfg, w, closed)
+            w = _solve_expression(model, rows, expr_rows, blocks, base_rows, obs, s, r, tr, cfg, w, closed)
         # Final pose with the fitted expression (cheap; the weights barely move the rigid points).
         src = base[None] + np.tensordot(w, model.expression_basis, 1)
         s, r, tr = align_similarity(src[:, point_ids[used]], obs[:, used], pose_w[used])

@@ -42,6 +42,13 @@ def synthetic_clip(model, frames=120, seed=0, active=3, noise_px=0.3, identity_s
     return view, identity, weights, rot
 
 
+def fit_known_actor(view, model, identity, cfg, point_ids=None):
+    """Fit with the true identity and no landmark bias (what synthetic_clip generated)."""
+    ids = np.arange(478) if point_ids is None else point_ids
+    no_bias = np.zeros((478, 3), np.float32)
+    return fit_clip(view, ids, model, cfg, identity=identity.astype(np.float32), landmark_bias=no_bias)
+
+
 def rotation_error_deg(a, b):
     d = np.einsum("tji,tjk->tik", a, b)
     return np.degrees(np.arccos(np.clip((np.trace(d, axis1=1, axis2=2) - 1) / 2, -1, 1)))
@@ -92,14 +99,7 @@ class TestFitClip:
     def test_feature_recovers_expression_and_pose_known_identity(self, model):
         view, identity, weights, rot = synthetic_clip(model, seed=5)
         cfg = FitConfig(expression_sparsity=0.0, expression_prior=1e-3)
-        fit = fit_clip(
-            view,
-            np.arange(478),
-            model,
-            cfg,
-            identity=identity.astype(np.float32),
-            landmark_bias=np.zeros((478, 3), np.float32),
-        )
+        fit = fit_known_actor(view, model, identity, cfg)
         assert np.abs(fit.expression - weights).mean() < 0.03
         assert np.quantile(np.abs(fit.expression - weights), 0.99) < 0.25
         assert rotation_error_deg(rot, fit.rotation).mean() < 0.5
@@ -131,9 +131,7 @@ class TestFitClip:
 
         view, identity, weights, _ = synthetic_clip(model, frames=30, seed=9, noise_px=0.0)
         ids = mediapipe_to_ibug68_indices()
-        fit = fit_clip(
-            view[:, ids], ids, model, identity=identity.astype(np.float32), landmark_bias=np.zeros((478, 3), np.float32)
-        )
+        fit = fit_known_actor(view[:, ids], model, identity, FitConfig(), point_ids=ids)
         assert fit.valid.all() and np.isfinite(fit.expression).all()
 
 
@@ -159,13 +157,6 @@ def test_feature_2d_only_detector(model):
     view2d = view.copy()
     view2d[..., 2] = 0.0
     cfg = FitConfig(use_depth=False, expression_sparsity=0.0, expression_prior=1e-3)
-    fit = fit_clip(
-        view2d,
-        np.arange(478),
-        model,
-        cfg,
-        identity=identity.astype(np.float32),
-        landmark_bias=np.zeros((478, 3), np.float32),
-    )
+    fit = fit_known_actor(view2d, model, identity, cfg)
     assert rotation_error_deg(rot, fit.rotation).mean() < 3.0
     assert np.abs(fit.expression - weights).mean() < 0.08
