@@ -12,7 +12,7 @@ __all__ = ["register", "unregister"]
 
 
 def _classes():
-    from . import operators, panels, preferences, properties
+    from .ui import operators, panels, preferences, properties
 
     return (*properties.classes, *preferences.classes, *operators.classes, *panels.classes)
 
@@ -25,7 +25,7 @@ def register() -> None:
     """Register every class and ``bpy.types.Scene.facemocap``. Idempotent."""
     import bpy
 
-    from .properties import FACEMOCAP_PG_settings
+    from .ui.properties import FACEMOCAP_PG_settings
 
     if _registered:
         return
@@ -46,7 +46,7 @@ def unregister() -> None:
     """Undo :func:`register`; a running tracking job is cancelled first."""
     import bpy
 
-    from .operators import track
+    from .ui.operators import track
 
     job = track._active.pop("job", None)
     if job is not None:

@@ -57,7 +57,7 @@ def collect_takes(items: list[str]) -> list[Path]:
     """Expand folders into their ``.npz`` / ``.csv`` files (sorted); keep files as given (even missing ones, so
     they are reported).
     """
-    from .takes import TAKE_EXTENSIONS
+    from .pure.takes import TAKE_EXTENSIONS
 
     out: list[Path] = []
     for item in items:
@@ -90,7 +90,7 @@ def _auto_mesh(bpy) -> str:
 
 
 def _targets(bpy, args, demo) -> object:
-    from .bake import BakeTargets
+    from .blender.bake import BakeTargets
 
     if demo is not None:
         return BakeTargets(
@@ -101,7 +101,7 @@ def _targets(bpy, args, demo) -> object:
             eye_bones=demo.eye_bones,
         )
     saved = getattr(bpy.context.scene, "facemocap", None)
-    from .properties import to_bake_targets
+    from .ui.properties import to_bake_targets
 
     base = to_bake_targets(saved) if saved is not None else BakeTargets()
     mesh = args.mesh or base.mesh or _auto_mesh(bpy)
@@ -138,11 +138,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from . import register
     from ._rigs import rigs
-    from .bake import BakeError, BakeOptions, bake_take
+    from .blender.bake import BakeError, BakeOptions, bake_take
+    from .blender.rig_build import build_demo_rig
     from .face_model import FaceModelError
-    from .rig_build import build_demo_rig
-    from .take_io import TakeError
-    from .takes import open_take
+    from .pure.take_io import TakeError
+    from .pure.takes import open_take
 
     def err(msg: str) -> None:
         print(f"batch: {msg}", file=sys.stderr, flush=True)

@@ -2,7 +2,7 @@
 
     .venv-bpy-5.0.1/bin/python tests/addon/bench_bake.py [--frames 3000] [--repeat 3]
 
-Prints keys/s for :func:`blender_addon.anim_write.write_curves` (the add-on's path: ``keyframe_points.add`` +
+Prints keys/s for :func:`blender_addon.blender.anim_write.write_curves` (the add-on's path: ``keyframe_points.add`` +
 ``foreach_set``) and for one ``key_block.keyframe_insert("value", frame=f)`` per key, and their ratio. Targets:
 >= 1,000,000 keys/s and >= 100x.
 """
@@ -35,8 +35,8 @@ def _mesh(names):
 
 
 def bench_bulk(take, repeat: int) -> float:
-    from blender_addon.anim_write import CurveSpec, begin_take_action, write_curves
-    from blender_addon.bake import take_frames
+    from blender_addon.blender.anim_write import CurveSpec, begin_take_action, write_curves
+    from blender_addon.blender.bake import take_frames
 
     best = float("inf")
     for _ in range(repeat):
@@ -76,7 +76,7 @@ def main() -> int:
     args = p.parse_args()
     import tempfile
 
-    from blender_addon.take_io import load_take
+    from blender_addon.pure.take_io import load_take
 
     with tempfile.TemporaryDirectory() as tmp:
         take = load_take(takegen.write_take(Path(tmp) / "bench.npz", frames=args.frames))

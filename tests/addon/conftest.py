@@ -52,7 +52,7 @@ def scene(addon):
 
 @pytest.fixture
 def demo_rig(scene, face_model_path):
-    from blender_addon.rig_build import build_demo_rig
+    from blender_addon.blender.rig_build import build_demo_rig
 
     return build_demo_rig(scene, model_path=face_model_path)
 

@@ -14,7 +14,7 @@ FW = takegen.fw46_names()
 
 
 def _targets(rig, **kw):
-    from blender_addon.bake import BakeTargets
+    from blender_addon.blender.bake import BakeTargets
 
     return BakeTargets(
         mesh=rig.mesh,
@@ -27,7 +27,7 @@ def _targets(rig, **kw):
 
 
 def _load(path):
-    from blender_addon.takes import open_take
+    from blender_addon.pure.takes import open_take
 
     return open_take(path)
 
@@ -41,8 +41,8 @@ def test_demo_rig_has_basis_and_46_keys_in_order(demo_rig):
 
 
 def test_bake_3000_frames_evaluates_to_take(demo_rig, tmp_path):
-    from blender_addon import coords
-    from blender_addon.bake import bake_take
+    from blender_addon.blender.bake import bake_take
+    from blender_addon.pure import coords
 
     take = _load(takegen.write_take(tmp_path / "long_clip.npz", frames=3000, fps=30.0))
     scene = bpy.context.scene
@@ -75,7 +75,7 @@ def test_bake_3000_frames_evaluates_to_take(demo_rig, tmp_path):
 
 
 def test_fps_differs_from_scene(demo_rig, tmp_path):
-    from blender_addon.bake import bake_take
+    from blender_addon.blender.bake import bake_take
 
     scene = bpy.context.scene
     scene.render.fps = 24
@@ -88,7 +88,7 @@ def test_fps_differs_from_scene(demo_rig, tmp_path):
         t = (f - 1) / 24.0
         expected = np.array([np.interp(t, take.time, take.expression[:, j]) for j in range(46)])
         np.testing.assert_allclose(shape_values(mesh, FW), expected, atol=1e-5)
-    from blender_addon.anim_write import active_fcurves
+    from blender_addon.blender.anim_write import active_fcurves
 
     jaw = [fc for fc in active_fcurves(mesh.data.shape_keys) if '"JawOpen"' in fc.data_path]
     assert len(jaw) == 1 and len(jaw[0].keyframe_points) == 121
@@ -96,7 +96,7 @@ def test_fps_differs_from_scene(demo_rig, tmp_path):
 
 
 def test_set_scene_timing_from_clip(demo_rig, tmp_path):
-    from blender_addon.bake import BakeOptions, bake_take
+    from blender_addon.blender.bake import BakeOptions, bake_take
 
     scene = bpy.context.scene
     take = _load(takegen.write_take(tmp_path / "ntsc.npz", frames=100, fps=25.0))
@@ -106,8 +106,8 @@ def test_set_scene_timing_from_clip(demo_rig, tmp_path):
 
 
 def test_actions_nla_and_foreign_action_untouched(demo_rig, tmp_path):
-    from blender_addon.anim_write import ACTION_TAG
-    from blender_addon.bake import BakeTargets, bake_take
+    from blender_addon.blender.anim_write import ACTION_TAG
+    from blender_addon.blender.bake import BakeTargets, bake_take
 
     scene = bpy.context.scene
     mesh = bpy.data.objects[demo_rig.mesh]
@@ -128,7 +128,7 @@ def test_actions_nla_and_foreign_action_untouched(demo_rig, tmp_path):
     assert ACTION_TAG not in user_action.keys()
     assert bpy.data.actions["take_a"][ACTION_TAG] == "take_a"
     assert bpy.data.actions["take_a"].use_fake_user and bpy.data.actions["take_b"].use_fake_user
-    from blender_addon.anim_write import active_fcurves
+    from blender_addon.blender.anim_write import active_fcurves
 
     ad.action = None
     ad.action = user_action
@@ -147,7 +147,7 @@ def test_actions_nla_and_foreign_action_untouched(demo_rig, tmp_path):
 
 
 def test_key_reduction_within_tolerance(demo_rig, tmp_path):
-    from blender_addon.bake import BakeOptions, BakeTargets, bake_take
+    from blender_addon.blender.bake import BakeOptions, BakeTargets, bake_take
 
     scene = bpy.context.scene
     take = _load(takegen.write_take(tmp_path / "reduced.npz", frames=300))
@@ -161,7 +161,7 @@ def test_key_reduction_within_tolerance(demo_rig, tmp_path):
 
 
 def test_head_quaternion_flips_are_removed(demo_rig, tmp_path):
-    from blender_addon.bake import BakeTargets, bake_take
+    from blender_addon.blender.bake import BakeTargets, bake_take
 
     arrays = takegen.make_take_arrays(40)
     arrays["head_rotation"][1::2] *= -1  # same rotations, alternating sign
@@ -215,8 +215,8 @@ def test_bake_operator_reports_mesh_without_matching_keys(scene, tmp_path):
 
 def test_head_object_rotation_and_translation(scene, tmp_path):
     """An object target (an empty) gets rotation relative to its rest and location offsets in Blender axes."""
-    from blender_addon import coords
-    from blender_addon.bake import BakeTargets, bake_take
+    from blender_addon.blender.bake import BakeTargets, bake_take
+    from blender_addon.pure import coords
 
     head = bpy.data.objects.new("HeadEmpty", None)
     scene.collection.objects.link(head)

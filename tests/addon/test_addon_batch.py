@@ -54,7 +54,7 @@ def test_batch_demo_rig_bakes_good_takes_and_skips_bad(take_dir, tmp_path, face_
     report = _inspect(
         out,
         """
-        from blender_addon.anim_write import ACTION_TAG
+        from blender_addon.blender.anim_write import ACTION_TAG
         tagged = sorted(a.name for a in bpy.data.actions if ACTION_TAG in a.keys() and '(' not in a.name)
         print("ACTIONS", ",".join(tagged))
         print("FAKE", all(a.use_fake_user for a in bpy.data.actions))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from blender_addon import bridge
+from blender_addon.pure import bridge
 
 ENGINE_PYTHON = REPO / ".venv" / "bin" / "python"
 CLIPS = REPO.parent / "shared" / "data" / "clips"

@@ -67,7 +67,7 @@ def test_swap_and_custom_mapping_file(scene, tmp_path):
 
 
 def test_gaze_drives_eye_look_shape_keys(scene, tmp_path):
-    from blender_addon.processing import gaze_to_eye_look_weights
+    from blender_addon.pure.processing import gaze_to_eye_look_weights
 
     path = takegen.write_take(tmp_path / "gaze.npz", frames=30)
     s = scene.facemocap
@@ -85,7 +85,7 @@ def test_gaze_drives_eye_look_shape_keys(scene, tmp_path):
 
 
 def test_livelink_csv_import_bake_export_round_trip(scene, tmp_path):
-    from blender_addon import livelink_csv
+    from blender_addon.pure import livelink_csv
 
     rng = np.random.default_rng(7)
     t = np.arange(120) / 60.0
@@ -116,8 +116,8 @@ def test_livelink_csv_import_bake_export_round_trip(scene, tmp_path):
 
 
 def test_export_from_fw46_rig_maps_to_arkit(demo_rig, tmp_path):
-    from blender_addon import livelink_csv
     from blender_addon._rigs import rigs
+    from blender_addon.pure import livelink_csv
 
     path = takegen.write_take(tmp_path / "fw.npz", frames=20)
     s = bpy.context.scene.facemocap

@@ -86,7 +86,7 @@ class CheckingLayout:
 
 
 def draw_all_panels(context) -> list:
-    import blender_addon.panels as panels
+    import blender_addon.ui.panels as panels
 
     calls: list = []
     for cls in panels.classes:
@@ -123,7 +123,7 @@ def test_feature_panels_show_a_bad_take_as_an_error(scene, tmp_path):
 
 @pytest.mark.parametrize("last_check", ["", "engine 0.1.0 at .venv/bin/python"])
 def test_feature_preferences_draw(addon, last_check):
-    from blender_addon import preferences
+    from blender_addon.ui import preferences
 
     prefs_cls = preferences.FACEMOCAP_AP_preferences
     calls: list = []

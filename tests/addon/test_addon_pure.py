@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import takegen
 
-from blender_addon import coords, filtering, livelink_csv, processing, retarget, take_io
+from blender_addon.pure import coords, filtering, livelink_csv, processing, retarget, take_io
 
 
 def _rot_vec(q, v):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._rigs import rigs
+from .._rigs import rigs
 
 __all__ = ["AUTO", "RetargetPlan", "choose_mapping", "plan_retarget"]
 

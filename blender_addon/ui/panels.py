@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import bpy
 
+from ..pure.take_io import TakeError
+from ..pure.takes import open_take
 from . import idnames, properties
-from .take_io import TakeError
-from .takes import open_take
 
 __all__ = ["classes"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
+from ..._rigs import rigs
+from ...blender.bake import scene_fps
+from ...pure.take_io import TakeError
+from ...pure.takes import open_take
 from .. import idnames, properties
-from .._rigs import rigs
-from ..bake import scene_fps
-from ..take_io import TakeError
-from ..takes import open_take
 
 __all__ = ["FACEMOCAP_OT_neutral_from_current_frame", "FACEMOCAP_OT_reset_gains", "classes", "fill_channel_gains"]
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._rigs import rigs
 from . import coords
-from ._rigs import rigs
 from .take_io import Take, TakeError
 
 __all__ = [

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import bpy
 
+from ..._rigs import rigs
+from ...blender.bake import BakeError, bake_take
+from ...pure.retarget import plan_retarget
+from ...pure.take_io import TakeError
+from ...pure.takes import open_take
 from .. import idnames, properties
-from .._rigs import rigs
-from ..bake import BakeError, bake_take
-from ..retarget import plan_retarget
-from ..take_io import TakeError
-from ..takes import open_take
 
 __all__ = ["FACEMOCAP_OT_bake", "FACEMOCAP_OT_match_report", "classes", "report_result"]
 

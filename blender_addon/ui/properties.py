@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import bpy
 
-from ._rigs import rigs
-from .bake import BakeOptions, BakeTargets
-from .processing import ProcessSettings
-from .retarget import AUTO
+from .._rigs import rigs
+from ..blender.bake import BakeOptions, BakeTargets
+from ..pure.processing import ProcessSettings
+from ..pure.retarget import AUTO
 
 __all__ = [
     "FACEMOCAP_PG_channel_gain",

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import bpy
 
-from .. import bridge, idnames, properties
+from ...pure import bridge
+from .. import idnames, properties
 from ..preferences import engine_location
 from .calibration import fill_channel_gains
 from .common import call_operator
@@ -151,7 +152,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         s.job_status = f"Tracked {job.frame} frames -> {Path(job.output).name}"
         s.take_path = job.output
         if not s.channel_gains:
-            from ..takes import open_take
+            from ...pure.takes import open_take
 
             fill_channel_gains(s, open_take(job.output).names)
         self.report({"INFO"}, s.job_status)

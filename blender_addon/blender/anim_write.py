@@ -22,7 +22,7 @@ import dataclasses
 import bpy
 import numpy as np
 
-from .filtering import reduce_keys
+from ..pure.filtering import reduce_keys
 
 __all__ = [
     "ACTION_TAG",

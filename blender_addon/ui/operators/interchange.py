@@ -7,10 +7,10 @@ from pathlib import Path
 import bpy
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
+from ...blender.export import ExportError, export_livelink
+from ...pure.take_io import TakeError
+from ...pure.takes import open_take
 from .. import idnames, properties
-from ..export import ExportError, export_livelink
-from ..take_io import TakeError
-from ..takes import open_take
 from .calibration import fill_channel_gains
 from .common import call_operator
 

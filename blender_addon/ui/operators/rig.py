@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import bpy
 
+from ...blender.rig_build import build_demo_rig
+from ...face_model import FaceModelError
 from .. import idnames, properties
-from ..face_model import FaceModelError
-from ..rig_build import build_demo_rig
 
 __all__ = ["FACEMOCAP_OT_build_demo_rig", "classes"]
 

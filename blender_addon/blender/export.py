@@ -7,12 +7,12 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ._rigs import rigs
+from .._rigs import rigs
+from ..pure.livelink_csv import take_to_livelink, write_livelink_csv
+from ..pure.processing import ProcessSettings, process_take
+from ..pure.take_io import Take
 from .anim_write import active_fcurves
 from .bake import scene_fps
-from .livelink_csv import take_to_livelink, write_livelink_csv
-from .processing import ProcessSettings, process_take
-from .take_io import Take
 
 __all__ = ["ExportError", "baked_arkit_weights", "export_livelink"]
 

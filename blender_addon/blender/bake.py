@@ -14,11 +14,11 @@ import math
 import bpy
 import numpy as np
 
-from . import coords
+from ..pure import coords
+from ..pure.processing import ProcessSettings, process_take
+from ..pure.retarget import AUTO, plan_retarget
+from ..pure.take_io import Take
 from .anim_write import CurveSpec, begin_take_action, write_curves
-from .processing import ProcessSettings, process_take
-from .retarget import AUTO, plan_retarget
-from .take_io import Take
 
 __all__ = ["BakeError", "BakeOptions", "BakeResult", "BakeTargets", "bake_take", "take_frames"]
 

@@ -79,7 +79,7 @@ class Take:
 
 
 def _known_lists() -> dict[tuple[str, ...], str]:
-    from ._rigs import rigs
+    from .._rigs import rigs
 
     return {rigs.load_names(n): n for n in ("facewarehouse46", "arkit52")}
 

@@ -18,8 +18,8 @@ import bpy
 import numpy as np
 from mathutils import Matrix, Vector
 
-from . import coords
-from .face_model import load_face_model
+from ..face_model import load_face_model
+from ..pure import coords
 
 __all__ = ["DEMO_RIG_TAG", "DemoRig", "build_demo_rig"]
 

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import bpy
 
-from . import bridge, idnames
+from .. import __package__ as base_package
+from ..pure import bridge
+from . import idnames
 
 __all__ = ["FACEMOCAP_AP_preferences", "FACEMOCAP_OT_check_engine", "classes", "get_preferences"]
 
-_ADDON_DIR = Path(__file__).resolve().parent
+_ADDON_DIR = Path(__file__).resolve().parents[1]  # the add-on folder (this file is in its ui/)
 
 
 def _default_root() -> str:
@@ -27,7 +29,7 @@ def _default_python() -> str:
 class FACEMOCAP_AP_preferences(bpy.types.AddonPreferences):
     """Engine location. The engine runs in its own Python, never inside Blender's."""
 
-    bl_idname = __package__
+    bl_idname = base_package
 
     engine_python: bpy.props.StringProperty(
         name="Engine Python",
@@ -56,7 +58,7 @@ class FACEMOCAP_AP_preferences(bpy.types.AddonPreferences):
 def get_preferences(context: bpy.types.Context | None = None) -> FACEMOCAP_AP_preferences | None:
     """This add-on's preferences (None if the add-on is not registered as an add-on, e.g. from a checkout)."""
     context = context or bpy.context
-    addon = context.preferences.addons.get(__package__)
+    addon = context.preferences.addons.get(base_package)
     return addon.preferences if addon is not None else None
 
 
