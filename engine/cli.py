@@ -13,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import EngineError, InputError
-from .version import engine_version
+from .contract.version import project_version
+from .errors import InputError, UserError
 
 __all__ = ["main"]
 
@@ -35,7 +35,7 @@ def _track_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and tests)."""
     parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"engine {engine_version()}")
+    parser.add_argument("--version", action="version", version=f"engine {project_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("track", help="track a video, image sequence or image into a take (.npz)")
@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _track_config(args: argparse.Namespace):
-    from .temporal import StreamFilterConfig  # noqa: PLC0415
-    from .track import TrackConfig  # noqa: PLC0415
+    from .temporal import StreamFilterConfig
+    from .track import TrackConfig
 
     cfg = TrackConfig(backend=args.backend, start=args.start, end=args.end)
     if args.no_filter:
@@ -83,15 +83,15 @@ def _track_config(args: argparse.Namespace):
 def _load_identity(args: argparse.Namespace, model):
     if not args.identity:
         return None
-    from .identity_file import load_identity  # noqa: PLC0415
+    from .identity_file import load_identity
 
     return load_identity(args.identity, model)
 
 
 def _cmd_track(args: argparse.Namespace, reporter) -> int:
-    from .face_model.model import load_face_model  # noqa: PLC0415
-    from .preview import write_preview  # noqa: PLC0415
-    from .track import track  # noqa: PLC0415
+    from .face_model.model import load_face_model
+    from .preview import write_preview
+    from .track import track
 
     check_take_output(Path(args.output))
     model = load_face_model()
@@ -121,7 +121,7 @@ def check_take_output(path: Path) -> None:
         raise InputError(f"the take file must end in .npz: {path}")
     if not path.exists():
         return
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     try:
         with np.load(path, allow_pickle=False) as f:
@@ -134,8 +134,8 @@ def check_take_output(path: Path) -> None:
 
 def _write_sample(folder: Path) -> str:
     """The built-in sample: scikit-image's public-domain astronaut portrait (NASA), as a PNG."""
-    import cv2  # noqa: PLC0415
-    import skimage.data  # noqa: PLC0415
+    import cv2
+    import skimage.data
 
     path = folder / "sample_astronaut.png"
     cv2.imwrite(str(path), skimage.data.astronaut()[:, :, ::-1])
@@ -158,8 +158,8 @@ def clips_in_folder(folder: Path) -> list[Path]:
 
 
 def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
-    from .face_model.model import load_face_model  # noqa: PLC0415
-    from .track import track  # noqa: PLC0415
+    from .face_model.model import load_face_model
+    from .track import track
 
     clips = clips_in_folder(Path(args.folder))
     out_dir = Path(args.output)
@@ -178,7 +178,7 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
         try:
             take = track(clip, out, cfg, reporter=reporter, identity=identity, model=model)
             reporter.done(str(out.resolve()), take.num_frames)
-        except EngineError as err:
+        except UserError as err:
             failed.append(clip.name)
             reporter.error(f"{clip.name}: {err}")
     done = len(clips) - len(failed)
@@ -191,16 +191,16 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .take import load_take  # noqa: PLC0415
-    from .take_summary import summarize_take  # noqa: PLC0415
+    from .contract.take_io import load_take
+    from .take_summary import summarize_take
 
     print(summarize_take(load_take(args.take)))
     return EXIT_OK
 
 
 def _cmd_export_csv(args: argparse.Namespace) -> int:
-    from .livelink_csv import take_to_livelink_csv  # noqa: PLC0415
-    from .take import load_take  # noqa: PLC0415
+    from .contract.livelink_csv import take_to_livelink_csv
+    from .contract.take_io import load_take
 
     take = load_take(args.take)
     take_to_livelink_csv(take, args.csv)
@@ -209,8 +209,8 @@ def _cmd_export_csv(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_csv(args: argparse.Namespace) -> int:
-    from .livelink_csv import livelink_csv_to_take  # noqa: PLC0415
-    from .take import save_take  # noqa: PLC0415
+    from .contract.livelink_csv import livelink_csv_to_take
+    from .contract.take_io import save_take
 
     take = livelink_csv_to_take(args.csv, fps=args.fps)
     save_take(args.take, take)
@@ -219,8 +219,8 @@ def _cmd_import_csv(args: argparse.Namespace) -> int:
 
 
 def _cmd_build_model(args: argparse.Namespace) -> int:
-    from .face_model.build import build_face_model  # noqa: PLC0415
-    from .face_model.model import DEFAULT_MODEL_PATH  # noqa: PLC0415
+    from .face_model.build import build_face_model
+    from .face_model.model import DEFAULT_MODEL_PATH
 
     out = Path(args.output) if args.output else DEFAULT_MODEL_PATH
     model = build_face_model(out)
@@ -229,20 +229,20 @@ def _cmd_build_model(args: argparse.Namespace) -> int:
 
 
 def _cmd_contact_sheet(args: argparse.Namespace) -> int:
-    from .face_model.contact_sheet import contact_sheet  # noqa: PLC0415
-    from .face_model.model import load_face_model  # noqa: PLC0415
+    from .face_model.contact_sheet import contact_sheet
+    from .face_model.model import load_face_model
 
     print(f"wrote {contact_sheet(load_face_model(), args.output)}")
     return EXIT_OK
 
 
-def _raise_interrupt(signum, frame) -> None:  # noqa: ARG001
+def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    from .progress import make_reporter  # noqa: PLC0415
+    from .progress import make_reporter
 
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # a cancelled add-on job: unwind and clean up like Ctrl-C
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             "build-model": _cmd_build_model,
             "contact-sheet": _cmd_contact_sheet,
         }[args.command](args)
-    except EngineError as err:
+    except UserError as err:
         reporter.error(str(err))  # the bar and jsonl reporters print it themselves
         if progress == "none":
             print(f"error: {err}", file=sys.stderr)

@@ -1,29 +1,24 @@
-"""Errors a user can act on. The CLI prints their message as one line and exits non-zero (no traceback)."""
+"""The engine's own user-facing errors, on the contract's one base class (:class:`UserError`).
+
+The CLI prints any :class:`UserError` as one line and exits non-zero (no traceback). ``InputError`` and
+``TakeFormatError`` are the contract's (the take reader and writer raise them); they are re-exported here so
+engine modules import every error from one place.
+"""
 
 from __future__ import annotations
 
-__all__ = ["EngineError", "InputError", "MissingDependency", "MissingModelFile", "NoFaceFound", "TakeFormatError"]
+from .contract.errors import InputError, TakeFormatError, UserError
+
+__all__ = ["InputError", "MissingDependency", "MissingModelFile", "NoFaceFound", "TakeFormatError", "UserError"]
 
 
-class EngineError(Exception):
-    """Base of every expected, user-facing failure. ``str(err)`` is the whole message."""
-
-
-class InputError(EngineError):
-    """The input path is missing, unreadable or not a video / image / image sequence."""
-
-
-class NoFaceFound(EngineError):
+class NoFaceFound(UserError):
     """No face was detected in any frame of the input."""
 
 
-class TakeFormatError(EngineError):
-    """A take file (or CSV) is missing fields or has wrong shapes, dtypes or ranges."""
-
-
-class MissingDependency(EngineError):
+class MissingDependency(UserError):
     """An optional dependency needed for the requested feature is not installed."""
 
 
-class MissingModelFile(EngineError):
+class MissingModelFile(UserError):
     """A model weight file is not where it is expected (it cannot be downloaded here)."""

@@ -1,16 +1,17 @@
 """De-jittering of detector landmarks before fitting (the fit's targets; the take keeps the raw landmarks).
 
 Landmark detectors jitter by a fraction of a pixel from frame to frame even on a still face; lid and lip
-distances are so small that this reads as flickering weights. A One Euro filter (:func:`engine.temporal.one_euro`)
-per coordinate, over each run of frames with a face, removes the jitter at rest and follows fast motion (its
-cutoff rises with speed), as MediaPipe's own graphs do with their landmark smoothing calculators.
+distances are so small that this reads as flickering weights. A One Euro filter
+(:func:`engine.contract.one_euro.one_euro`) per coordinate, over each run of frames with a face, removes the
+jitter at rest and follows fast motion (its cutoff rises with speed), as MediaPipe's own graphs do with their
+landmark smoothing calculators.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .temporal import FilterConfig, one_euro
+from .contract.one_euro import FilterConfig, one_euro
 
 __all__ = ["DEFAULT_LANDMARK_FILTER", "smooth_landmarks"]
 

@@ -43,7 +43,7 @@ def prefetch(items: Iterable[T], depth: int = PREFETCH_FRAMES) -> Iterator[T]:
                 if stop.is_set():
                     return
             buffer.put(_DONE)
-        except BaseException as err:  # noqa: BLE001 (handed to the consumer)
+        except BaseException as err:  # handed to the consumer
             buffer.put(err)
 
     worker = threading.Thread(target=produce, name="frame-prefetch", daemon=True)

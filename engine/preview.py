@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .contract.take import Take
 from .errors import InputError
 from .face_model.model import FaceModel
-from .take import Take
 from .video_source import open_source
 
 __all__ = ["draw_overlay", "write_preview"]
@@ -30,7 +30,7 @@ def draw_overlay(image_bgr: np.ndarray, take: Take, frame: int, edges: np.ndarra
     Returns:
         ``(H, W, 3)`` uint8 BGR.
     """
-    import cv2  # noqa: PLC0415
+    import cv2
 
     out = image_bgr.copy()
     mesh, lm = take.model_landmarks[frame], take.landmarks[frame]
@@ -53,7 +53,7 @@ INSET_MIN_ZOOM = 1.25  # no inset for faces already large in the frame
 
 def _draw_face(out: np.ndarray, mesh: np.ndarray, lm: np.ndarray, edges: np.ndarray, zoom: float, origin: np.ndarray):
     """Wireframe of the fitted mesh and dots of the landmarks, pixel coordinates mapped by (p - origin) * zoom."""
-    import cv2  # noqa: PLC0415
+    import cv2
 
     if np.isfinite(mesh).all():
         pts = np.round((mesh - origin) * zoom * 16).astype(np.int32)
@@ -65,7 +65,7 @@ def _draw_face(out: np.ndarray, mesh: np.ndarray, lm: np.ndarray, edges: np.ndar
 
 def _draw_inset(out: np.ndarray, image: np.ndarray, mesh: np.ndarray, lm: np.ndarray, edges: np.ndarray) -> None:
     """A zoomed view of a small face in the top-right corner, so lids and lips can be checked by eye."""
-    import cv2  # noqa: PLC0415
+    import cv2
 
     points = lm[np.isfinite(lm).all(axis=1)]
     if len(points) == 0:
@@ -98,7 +98,7 @@ def write_preview(
 
     The input is decoded again (pass 3), so no frames were kept in memory while tracking.
     """
-    import cv2  # noqa: PLC0415
+    import cv2
 
     out_path = Path(out_path)
     suffix = out_path.suffix.lower()

@@ -1,12 +1,7 @@
 """Progress reporting for long jobs: a terminal bar, JSON lines for the Blender add-on, or nothing.
 
-The add-on runs ``python -m engine track ... --progress jsonl`` as a subprocess and reads its stdout line by line.
-Each line is one JSON object, flushed as soon as it is written:
-
-- progress: ``{"frame": 10, "total": 216, "fps": 71.2}`` (``total`` is null when unknown; ``fps`` is 0.0 until
-  two updates have been seen)
-- success, last line: ``{"done": true, "output": "/abs/path.npz", "frames": 216}``
-- failure, last line: ``{"error": "message"}``
+``--progress jsonl`` writes the protocol of :mod:`engine.contract.progress_events` (one JSON object per line on
+stdout, flushed), which the add-on reads.
 
 The bar writes one line to stderr, redrawn in place with a carriage return at most
 :data:`BAR_MAX_REDRAWS_PER_S` times a second::
@@ -17,13 +12,14 @@ The bar writes one line to stderr, redrawn in place with a carriage return at mo
 from __future__ import annotations
 
 import collections
-import json
 import math
 import os
 import sys
 import time
 from collections.abc import Callable
 from typing import IO, Literal, Protocol
+
+from .contract.progress_events import Done, Event, Failed, Progress, encode_event
 
 __all__ = [
     "BAR_MAX_REDRAWS_PER_S",
@@ -85,16 +81,16 @@ class _RateMeter:
 class NullReporter:
     """Reports nothing."""
 
-    def start(self, total: int | None) -> None:  # noqa: D102
+    def start(self, total: int | None) -> None:
         pass
 
-    def update(self, frame: int) -> None:  # noqa: D102
+    def update(self, frame: int) -> None:
         pass
 
-    def done(self, output: str, frames: int) -> None:  # noqa: D102
+    def done(self, output: str, frames: int) -> None:
         pass
 
-    def error(self, message: str) -> None:  # noqa: D102
+    def error(self, message: str) -> None:
         pass
 
 
@@ -115,23 +111,23 @@ class JsonlReporter:
         self._meter = _RateMeter(clock)
         self._total: int | None = None
 
-    def start(self, total: int | None) -> None:  # noqa: D102
+    def start(self, total: int | None) -> None:
         self._total = total
         self._meter.reset()
 
-    def update(self, frame: int) -> None:  # noqa: D102
+    def update(self, frame: int) -> None:
         fps = self._meter.add(frame)
-        self._write({"frame": int(frame), "total": self._total, "fps": round(fps, 1)})
+        self._write(Progress(int(frame), self._total, fps))
 
-    def done(self, output: str, frames: int) -> None:  # noqa: D102
-        self._write({"done": True, "output": os.path.abspath(output), "frames": int(frames)})
+    def done(self, output: str, frames: int) -> None:
+        self._write(Done(os.path.abspath(output), int(frames)))
 
-    def error(self, message: str) -> None:  # noqa: D102
-        self._write({"error": str(message)})
+    def error(self, message: str) -> None:
+        self._write(Failed(str(message)))
 
-    def _write(self, record: dict) -> None:
+    def _write(self, event: Event) -> None:
         stream = self._stream or sys.stdout
-        stream.write(json.dumps(record) + "\n")
+        stream.write(encode_event(event) + "\n")
         stream.flush()
 
 
@@ -163,12 +159,12 @@ class BarReporter:
         self._last_width = 0
         self._fps = 0.0
 
-    def start(self, total: int | None) -> None:  # noqa: D102
+    def start(self, total: int | None) -> None:
         self._total = total
         self._meter.reset()
         self._last_draw = -math.inf
 
-    def update(self, frame: int) -> None:  # noqa: D102
+    def update(self, frame: int) -> None:
         self._fps = self._meter.add(frame)
         now = self._clock()
         if now - self._last_draw < 1.0 / BAR_MAX_REDRAWS_PER_S:
@@ -176,12 +172,12 @@ class BarReporter:
         self._last_draw = now
         self._draw(self._line(frame))
 
-    def done(self, output: str, frames: int) -> None:  # noqa: D102
+    def done(self, output: str, frames: int) -> None:
         line = self._line(frames, finished=True) + f"  -> {output}"
         self._draw(line)
         self._emit("\n")
 
-    def error(self, message: str) -> None:  # noqa: D102
+    def error(self, message: str) -> None:
         if self._last_width:
             self._emit("\n")
         self._emit(f"{self._label}: error: {message}\n")

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from .take import Take, head_rotation_to_ypr
+from .contract.frames import head_rotation_to_ypr
+from .contract.take import Take
 
 __all__ = ["summarize_take"]
 
@@ -18,7 +19,7 @@ def summarize_take(take: Take) -> str:
     has one.
 
     Args:
-        take: the take (e.g. from :func:`engine.take.load_take`).
+        take: the take (e.g. from :func:`engine.contract.take_io.load_take`).
 
     Returns:
         Multi-line text (no trailing newline): source, frames, fps, duration, face coverage, then
@@ -26,7 +27,7 @@ def summarize_take(take: Take) -> str:
         (degrees, relative to frontal) and translation (cm).
 
     Example:
-        >>> from engine.take import make_meta, neutral_take
+        >>> from engine.contract.take import make_meta, neutral_take
         >>> take = neutral_take(np.arange(60) / 30, make_meta(fps=30, frame_size=(64, 48), source="demo",
         ...                                                   backend="mediapipe"))
         >>> print(summarize_take(take).splitlines()[2])

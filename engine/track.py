@@ -17,7 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .conventions import image_to_view_points, matrix_to_quaternion_wxyz, view_pose_to_camera_pose, view_to_image_points
+from .contract.frames import FRONTAL_ROTATION, image_to_view_points, view_pose_to_camera_pose, view_to_image_points
+from .contract.one_euro import FilterConfig
+from .contract.quaternion import matrix_to_quaternion_wxyz
+from .contract.take import MEDIAPIPE_POINT_COUNT, Take, make_meta
+from .contract.take_io import save_take
 from .errors import InputError, NoFaceFound
 from .eyes.elam import ElamConfig, adjust_eyelid_landmarks
 from .eyes.eye_state import EyeStateConfig, eye_closed_probability
@@ -30,8 +34,7 @@ from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
 from .landmarks.base import LandmarkBackend
 from .prefetch import prefetch
 from .progress import ProgressReporter, make_reporter
-from .take import FRONTAL_ROTATION, Take, make_meta, save_take
-from .temporal import FilterConfig, StreamFilterConfig, filter_take_streams
+from .temporal import StreamFilterConfig, filter_take_streams
 from .video_source import open_source
 
 __all__ = [
@@ -105,11 +108,11 @@ class Landmarks:
 def make_backend(name: str, *, still_images: bool) -> LandmarkBackend:
     """Construct a landmark backend by name (heavy imports happen here, not at module import)."""
     if name == "mediapipe":
-        from .landmarks.mediapipe_mesh import MediaPipeConfig, MediaPipeFaceMesh  # noqa: PLC0415
+        from .landmarks.mediapipe_mesh import MediaPipeConfig, MediaPipeFaceMesh
 
         return MediaPipeFaceMesh(MediaPipeConfig(static_image_mode=still_images))
     if name == "fan":
-        from .landmarks.fan_backend import FanBackend  # noqa: PLC0415
+        from .landmarks.fan_backend import FanBackend
 
         return FanBackend()
     raise InputError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
@@ -117,7 +120,7 @@ def make_backend(name: str, *, still_images: bool) -> LandmarkBackend:
 
 def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: ProgressReporter) -> Landmarks:
     """Pass 1: stream the input and detect landmarks and eye state in every frame."""
-    import cv2  # noqa: PLC0415
+    import cv2
 
     with open_source(input_path, start=cfg.start, end=cfg.end) as source:
         backend = make_backend(cfg.backend, still_images=source.kind == "image")
@@ -144,7 +147,8 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
                     if result is None:
                         points.append(nan_points), depth.append(nan_points[:, 0]), scores.append(0.0)
                     else:
-                        if result.points.shape[0] == 478:  # the eye-state module reads MediaPipe's eye topology
+                        # the eye-state module reads MediaPipe's eye topology
+                        if result.points.shape[0] == MEDIAPIPE_POINT_COUNT:
                             eye_jobs.append((len(times) - 1, eyes.submit(eye_state, frame.image, result.points)))
                         points.append(result.points)
                         has_depth = has_depth and result.depth is not None
@@ -184,7 +188,7 @@ def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
     """
     smooth = smooth_landmarks(np.concatenate([lm.points, lm.depth[..., None]], axis=2), lm.time, cfg.landmark_filter)
     points = smooth[..., :2]
-    if cfg.use_elam and lm.points.shape[1] == 478:
+    if cfg.use_elam and lm.points.shape[1] == MEDIAPIPE_POINT_COUNT:
         for t in np.flatnonzero(np.isfinite(points).all(axis=(1, 2))):
             points[t] = adjust_eyelid_landmarks(points[t], lm.p_closed[t], cfg.elam)
     return image_to_view_points(points, smooth[..., 2])  # float32 in, float32 out: per-frame memory
@@ -276,7 +280,7 @@ def track(
     view_obs = fit_targets(lm, cfg)
     coefficients, rest = identity if identity is not None else (None, None)
     fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
-    eye_closed = lm.p_closed if lm.points.shape[1] == 478 else None
+    eye_closed = lm.p_closed if lm.points.shape[1] == MEDIAPIPE_POINT_COUNT else None
     fit = fit_clip(
         view_obs, lm.point_ids, model, fit_cfg, identity=coefficients, landmark_bias=rest, eye_closed=eye_closed
     )

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from ..contract.take import MEDIAPIPE_POINT_COUNT
+
 __all__ = [
     "EYES",
     "ElamConfig",
@@ -41,7 +43,6 @@ __all__ = [
 EYES: tuple[str, str] = ("left", "right")
 """Order of every per-eye axis in this package: subject's left, then subject's right."""
 
-NUM_MEDIAPIPE_POINTS = 478  # 468 mesh vertices + 10 iris points (refine_landmarks=True)
 EYELID_PAIRS_FILE = Path(__file__).with_name("eyelid_pairs.toml")
 EYELID_PAIRS_SCHEMA = 1
 
@@ -132,8 +133,8 @@ def eyelid_pairs() -> dict[str, np.ndarray]:
 
 def _check_landmarks(landmarks: np.ndarray) -> np.ndarray:
     lm = np.asarray(landmarks)
-    if lm.ndim != 2 or lm.shape != (NUM_MEDIAPIPE_POINTS, 2):
-        raise ValueError(f"landmarks must be ({NUM_MEDIAPIPE_POINTS}, 2) pixels, got shape {lm.shape}")
+    if lm.ndim != 2 or lm.shape != (MEDIAPIPE_POINT_COUNT, 2):
+        raise ValueError(f"landmarks must be ({MEDIAPIPE_POINT_COUNT}, 2) pixels, got shape {lm.shape}")
     if not np.issubdtype(lm.dtype, np.floating):
         raise TypeError(f"landmarks must be floating point, got {lm.dtype}")
     return lm

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.contract.take import MEDIAPIPE_POINT_COUNT
 from engine.errors import MissingDependency
 from engine.eyes.elam import EYES, eye_topology, landmark_openness
 
@@ -105,8 +106,10 @@ def _check_inputs(gray: np.ndarray, landmarks: np.ndarray) -> None:
         dtype = getattr(gray, "dtype", None)
         raise ValueError(f"gray must be an (H, W) uint8 image, got shape {shape} dtype {dtype}")
     lm = np.asarray(landmarks)
-    if lm.shape != (478, 2):
-        raise ValueError(f"landmarks must be (478, 2) pixels with iris points, got shape {lm.shape}")
+    if lm.shape != (MEDIAPIPE_POINT_COUNT, 2):
+        raise ValueError(
+            f"landmarks must be ({MEDIAPIPE_POINT_COUNT}, 2) pixels with iris points, got shape {lm.shape}"
+        )
     if not np.all(np.isfinite(lm)):
         raise ValueError("landmarks contain NaN or inf")
 

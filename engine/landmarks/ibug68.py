@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.take import IBUG68_POINT_COUNT, MEDIAPIPE_MESH_POINT_COUNT, MEDIAPIPE_POINT_COUNT
+
 __all__ = [
     "IBUG68_NAMES",
     "MEDIAPIPE_TO_IBUG68_PATH",
@@ -44,10 +46,7 @@ MEDIAPIPE_TO_IBUG68_PATH = Path(__file__).resolve().parent / "mediapipe_to_ibug6
 """The shipped correspondence file."""
 
 SCHEMA_VERSION = 1
-NUM_IBUG68_POINTS = 68
-NUM_MEDIAPIPE_MESH_VERTICES = 468
-"""Face Mesh vertices; with ``refine_landmarks=True`` MediaPipe appends 10 iris points (468-477)."""
-NUM_MEDIAPIPE_REFINED_POINTS = 478
+NUM_IBUG68_POINTS = IBUG68_POINT_COUNT  # the take contract's count, under this module's public name
 
 IBUG68_NAMES: tuple[str, ...] = (
     # 0-16 jaw contour, subject's right -> chin (8) -> subject's left
@@ -105,9 +104,9 @@ def _load_cached(path: Path) -> np.ndarray:
         )
     values = [table[str(i)] for i in range(NUM_IBUG68_POINTS)]
     for i, v in enumerate(values):
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < NUM_MEDIAPIPE_MESH_VERTICES:
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < MEDIAPIPE_MESH_POINT_COUNT:
             raise Ibug68MappingError(
-                f"{path}: iBUG point {i} maps to {v!r}; must be a mesh vertex in 0..{NUM_MEDIAPIPE_MESH_VERTICES - 1}"
+                f"{path}: iBUG point {i} maps to {v!r}; must be a mesh vertex in 0..{MEDIAPIPE_MESH_POINT_COUNT - 1}"
             )
     if len(set(values)) != len(values):
         dup = sorted({v for v in values if values.count(v) > 1})
@@ -174,11 +173,11 @@ def mediapipe_to_ibug68(points: np.ndarray) -> np.ndarray:
     points = np.asarray(points)
     if (
         points.ndim < 2
-        or points.shape[-2] not in (NUM_MEDIAPIPE_MESH_VERTICES, NUM_MEDIAPIPE_REFINED_POINTS)
+        or points.shape[-2] not in (MEDIAPIPE_MESH_POINT_COUNT, MEDIAPIPE_POINT_COUNT)
         or points.shape[-1] not in (2, 3)
     ):
         raise ValueError(
-            f"points must be (..., {NUM_MEDIAPIPE_REFINED_POINTS} or {NUM_MEDIAPIPE_MESH_VERTICES}, 2 or 3) "
+            f"points must be (..., {MEDIAPIPE_POINT_COUNT} or {MEDIAPIPE_MESH_POINT_COUNT}, 2 or 3) "
             f"MediaPipe landmarks, got shape {points.shape}"
         )
     return points[..., _load_cached(MEDIAPIPE_TO_IBUG68_PATH), :]

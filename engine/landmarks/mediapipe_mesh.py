@@ -12,13 +12,11 @@ import dataclasses
 
 import numpy as np
 
+from ..contract.take import MEDIAPIPE_MESH_POINT_COUNT, MEDIAPIPE_POINT_COUNT
 from ..errors import MissingDependency
 from .base import LandmarkResult
 
 __all__ = ["MediaPipeConfig", "MediaPipeFaceMesh"]
-
-NUM_POINTS = 478  # 468 mesh vertices + 10 iris points (refine_landmarks=True)
-NUM_MESH_VERTICES = 468  # the face's outline vertices; the rest are iris points
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,17 +44,17 @@ class MediaPipeFaceMesh:
     """MediaPipe Face Mesh as a :class:`~engine.landmarks.base.LandmarkBackend` (478 points + depth)."""
 
     name = "mediapipe"
-    num_points = NUM_POINTS
+    num_points = MEDIAPIPE_POINT_COUNT
 
     def __init__(self, cfg: MediaPipeConfig = MediaPipeConfig()):
         try:
-            import mediapipe as mp  # noqa: PLC0415 (optional heavy dependency, loaded on use)
+            import mediapipe as mp  # optional heavy dependency, loaded on use
         except ImportError as err:
             raise MissingDependency(
                 "the 'mediapipe' backend needs mediapipe==0.10.21: run the README's set-up (bash .ci/setup)"
             ) from err
         self.cfg = cfg
-        self.model_vertices = np.arange(NUM_POINTS)  # the model's points are MediaPipe's 468 + 10 iris
+        self.model_vertices = np.arange(MEDIAPIPE_POINT_COUNT)  # the model's points are MediaPipe's 468 + 10 iris
         kwargs = dict(
             max_num_faces=1,
             refine_landmarks=True,
@@ -73,7 +71,7 @@ class MediaPipeFaceMesh:
 
     def detect(self, image_bgr: np.ndarray) -> LandmarkResult | None:
         """Landmarks of the face in a ``(H, W, 3)`` uint8 BGR frame, or None."""
-        import cv2  # noqa: PLC0415
+        import cv2
 
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)  # ~10x faster than a reversed-channel copy
         h, w = rgb.shape[:2]
@@ -101,7 +99,7 @@ class MediaPipeFaceMesh:
         return None
 
     def _mesh_in_crop(self, rgb: np.ndarray) -> LandmarkResult | None:
-        import cv2  # noqa: PLC0415
+        import cv2
 
         side = self._crop_side
         x0, y0 = self._crop_center - side / 2
@@ -124,7 +122,7 @@ class MediaPipeFaceMesh:
         return LandmarkResult(points.astype(np.float32), depth.astype(np.float32), result.score)
 
     def _set_crop(self, points: np.ndarray) -> None:
-        self._crop_center = points[:NUM_MESH_VERTICES].mean(axis=0).astype(np.float64)
+        self._crop_center = points[:MEDIAPIPE_MESH_POINT_COUNT].mean(axis=0).astype(np.float64)
         self._crop_side = max(self.cfg.crop_margin * _face_width(points), 32.0)
 
     def _detector_boxes(self, rgb: np.ndarray, w: int, h: int, *, tiles: bool) -> list[tuple[np.ndarray, float]]:

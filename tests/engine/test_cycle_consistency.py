@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from engine.conventions import image_to_view_points, view_to_image_points
+from engine.contract.frames import image_to_view_points, view_to_image_points
 from engine.face_model.model import load_face_model
 from engine.fitting.clip_fit import fit_clip
 from engine.progress import make_reporter

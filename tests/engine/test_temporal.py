@@ -1,4 +1,4 @@
-"""Tests for engine/temporal.py: One Euro filter, gap bridging, quaternion continuity, take stream filtering."""
+"""Tests for the One Euro filter, gap bridging and quaternion continuity (the contract's) and engine/temporal.py."""
 
 from __future__ import annotations
 
@@ -7,16 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine.take import make_meta, neutral_take, take_to_arrays, validate_take_arrays, ypr_to_head_rotation
-from engine.temporal import (
-    FilterConfig,
-    StreamFilterConfig,
-    bridge_gaps,
-    filter_quaternions,
-    filter_take_streams,
-    one_euro,
-    quaternion_continuity,
-)
+from engine.contract.frames import ypr_to_head_rotation
+from engine.contract.gap_bridging import bridge_gaps
+from engine.contract.one_euro import FilterConfig, one_euro
+from engine.contract.quaternion import quaternion_continuity
+from engine.contract.take import make_meta, neutral_take, take_to_arrays
+from engine.contract.take_validation import validate_take_arrays
+from engine.temporal import StreamFilterConfig, filter_quaternions, filter_take_streams
 
 FPS = 30.0
 DEFAULTS = StreamFilterConfig()

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import skimage.data
 
-from engine.take import head_rotation_to_ypr, load_take
+from engine.contract.frames import head_rotation_to_ypr
+from engine.contract.take_io import load_take
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""Tests for engine/take.py: the take file schema, validation and atomic save/load."""
+"""Tests for the take contract (engine/contract/take*.py): schema, validation, atomic save / load, conventions."""
 
 from __future__ import annotations
 
@@ -9,23 +9,19 @@ import math
 import numpy as np
 import pytest
 
-from engine.errors import InputError, TakeFormatError
-from engine.take import (
+from engine.contract.errors import InputError, TakeFormatError
+from engine.contract.frames import CONVENTIONS, FRONTAL_ROTATION, head_rotation_to_ypr, ypr_to_head_rotation
+from engine.contract.take import (
     ARRAY_KEYS,
-    FRONTAL_ROTATION,
     SCHEMA_VERSION,
     Take,
-    default_conventions,
-    head_rotation_to_ypr,
-    load_take,
     make_meta,
     neutral_take,
-    save_take,
     take_from_arrays,
     take_to_arrays,
-    validate_take_arrays,
-    ypr_to_head_rotation,
 )
+from engine.contract.take_io import load_take, save_take
+from engine.contract.take_validation import validate_take_arrays
 from rigs import load_names
 
 FPS = 30.0
@@ -235,7 +231,7 @@ class TestTakeFromArrays:
 class TestConventions:
     def test_convention_meta_carries_conventions_and_versions(self):
         meta = make_meta(fps=25, frame_size=(1920, 1080), source="s", backend="mediapipe")
-        assert meta["conventions"] == default_conventions()
+        assert meta["conventions"] == CONVENTIONS
         assert set(meta) >= {"schema_version", "fps", "frame_size", "source", "engine_version", "backend", "filter"}
         assert meta["conventions"]["quaternion_order"].startswith("w, x, y, z")
         json.dumps(meta)  # serialisable

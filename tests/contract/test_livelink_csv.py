@@ -1,4 +1,4 @@
-"""Tests for engine/livelink_csv.py: Live Link Face CSV export / import, timecodes, round trip, errors."""
+"""Tests for engine/contract/livelink_csv.py: Live Link Face CSV export / import, timecodes, round trip, errors."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine.errors import InputError, TakeFormatError
-from engine.livelink_csv import (
+from engine.contract.errors import InputError, TakeFormatError
+from engine.contract.frames import head_rotation_to_ypr, ypr_to_head_rotation
+from engine.contract.livelink_csv import (
     BLENDSHAPE_COUNT,
     ROTATION_COLUMNS,
     format_timecode,
@@ -18,15 +19,8 @@ from engine.livelink_csv import (
     parse_timecode,
     take_to_livelink_csv,
 )
-from engine.take import (
-    Take,
-    head_rotation_to_ypr,
-    make_meta,
-    neutral_take,
-    take_to_arrays,
-    validate_take_arrays,
-    ypr_to_head_rotation,
-)
+from engine.contract.take import Take, make_meta, neutral_take, take_to_arrays
+from engine.contract.take_validation import validate_take_arrays
 from rigs import load_mapping, load_names
 
 FW = load_names("facewarehouse46")

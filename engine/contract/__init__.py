@@ -1,0 +1,15 @@
+"""The contract between the engine and the Blender add-on, written once and imported by both.
+
+Standard library and numpy only (numpy 1.26 and 2.x): no scipy, no bpy, nothing else of the engine. The engine
+imports it as ``engine.contract``; ``build_addon.py`` copies this folder into the add-on zip as the subpackage
+``contract/``, and the add-on reaches it through ``blender_addon/_contract.py`` (the vendored copy inside the
+extension, else this folder in a repository checkout). Importing this package imports none of its modules.
+
+- :mod:`.take`, :mod:`.take_validation`, :mod:`.take_io`: the take file (schema, validation, reading / writing).
+- :mod:`.frames`, :mod:`.quaternion`, :mod:`.gaze`: frame conventions, quaternion math, gaze <-> eye-look weights.
+- :mod:`.livelink_csv`: the Live Link Face CSV codec.
+- :mod:`.one_euro`, :mod:`.gap_bridging`, :mod:`.key_reduction`: the temporal filter, gap bridging, key reduction.
+- :mod:`.progress_events`: the JSON-lines progress protocol of ``python -m engine track --progress jsonl``.
+- :mod:`.atomic_write`, :mod:`.errors`, :mod:`.version`: one atomic-write helper, one user-error base class, the
+  project version.
+"""

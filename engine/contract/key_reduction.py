@@ -1,0 +1,50 @@
+"""Key reduction: the fewest samples of a curve whose linear interpolation stays within a tolerance of all of them.
+
+Ramer-Douglas-Peucker simplification under a value tolerance (Ramer 1972; Douglas and Peucker 1973), used when
+baking shape-key curves: a still stretch of a take becomes two keys, a fast one keeps every key it needs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["reduce_keys"]
+
+
+def reduce_keys(x: np.ndarray, values: np.ndarray, tolerance: float) -> np.ndarray:
+    """Indices of the samples to keep so linear interpolation stays within ``tolerance`` of every sample.
+
+    Args:
+        x: ``(T,)`` strictly increasing key positions (frames).
+        values: ``(T,)`` one channel's values at those positions.
+        tolerance: the largest allowed absolute deviation; <= 0 keeps every sample.
+
+    Returns:
+        ``(K,)`` int64 sorted indices, always including the first and the last.
+
+    Example:
+        >>> reduce_keys(np.arange(5.0), np.array([0.0, 0.5, 1.0, 1.0, 1.0]), 1e-6).tolist()
+        [0, 2, 4]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    n = len(v)
+    if n <= 2 or tolerance <= 0:
+        return np.arange(n, dtype=np.int64)
+    keep = np.zeros(n, dtype=bool)
+    keep[0] = keep[-1] = True
+    stack = [(0, n - 1)]
+    while stack:
+        a, b = stack.pop()
+        if b - a < 2:
+            continue
+        seg = v[a + 1 : b]
+        t = (x[a + 1 : b] - x[a]) / (x[b] - x[a])
+        err = np.abs(seg - (v[a] + (v[b] - v[a]) * t))
+        k = int(np.argmax(err))
+        if err[k] > tolerance:
+            m = a + 1 + k
+            keep[m] = True
+            stack.append((a, m))
+            stack.append((m, b))
+    return np.flatnonzero(keep).astype(np.int64)

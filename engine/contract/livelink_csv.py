@@ -1,0 +1,428 @@
+"""Live Link Face CSV: Epic's Live Link Face recording format, read and written once for the engine and the add-on.
+
+Layout (one header line, then one line per frame)::
+
+    Timecode,BlendShapeCount,EyeBlinkLeft,...,TongueOut,HeadYaw,HeadPitch,HeadRoll,
+        LeftEyeYaw,LeftEyePitch,LeftEyeRoll,RightEyeYaw,RightEyePitch,RightEyeRoll
+
+- The 52 blendshape columns are ``rigs/names/arkit52.toml`` in order with the first letter upper-cased; weights
+  in [0, 1]. ``BlendShapeCount`` is 61 (52 blendshapes + 9 rotation columns), as Live Link Face writes it.
+- Rotations are radians, in the conventions of :mod:`.frames`: head yaw / pitch / roll are relative to the
+  frontal pose, applied yaw, pitch, roll about the MODEL axes +y, +x, +z:
+  ``R = R_frontal @ Ry(yaw) @ Rx(-pitch) @ Rz(-roll)``. Yaw > 0 turns the nose to the subject's left, pitch > 0 tips
+  the nose up, roll > 0 tilts the top of the head toward the subject's left.
+  Eye yaw > 0 looks toward the subject's left, eye pitch > 0 looks up; eye roll is written as 0 and not read.
+- ``Timecode`` is ``HH:MM:SS:FF.mmm``: ``FF`` the frame within the second at the timecode rate, ``mmm`` the
+  fraction of that frame in thousandths (a sub-frame, as Live Link Face writes it). A time ``t`` seconds is
+  written as ``HH:MM:SS`` = ``floor(t)``, ``FF.mmm`` = ``(t - floor(t)) * rate`` rounded to 1/1000 frame, so the
+  time is kept to within 0.5 / (1000 * rate) s. Reading computes ``t = HH*3600 + MM*60 + SS + (FF + .mmm) / rate``
+  and measures times from the first row. Accepted leniently: ``;`` before ``FF`` (drop-frame style),
+  no sub-frame (``HH:MM:SS:FF``), any number of sub-frame digits (read as a decimal fraction of a frame),
+  ``HH:MM:SS.sss`` (decimal seconds, no frame field), surrounding spaces, and midnight roll-over.
+  The timecode rate is ``fps=`` if given, else the smallest of :data:`TIMECODE_RATES` above every ``FF`` seen
+  (a recording shorter than a second may need ``fps=``).
+- Every column of the header is required (a missing one is an error that names it); extra columns are ignored.
+  The file is written atomically, with the user's default permissions (:mod:`.atomic_write`).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import re
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from ._rigs import rigs
+from .atomic_write import atomic_write
+from .errors import InputError, TakeFormatError
+from .frames import head_rotation_to_ypr, ypr_to_head_rotation
+from .take import Take, make_meta, neutral_take
+
+__all__ = [
+    "BLENDSHAPE_COUNT",
+    "CSV_BACKEND",
+    "ROTATION_COLUMNS",
+    "TIMECODE_RATES",
+    "LiveLinkRecording",
+    "format_timecode",
+    "livelink_csv_header",
+    "livelink_csv_to_take",
+    "livelink_to_take",
+    "parse_timecode",
+    "read_livelink_csv",
+    "take_to_livelink",
+    "take_to_livelink_csv",
+    "write_livelink_csv",
+]
+
+ROTATION_COLUMNS = (
+    "HeadYaw",
+    "HeadPitch",
+    "HeadRoll",
+    "LeftEyeYaw",
+    "LeftEyePitch",
+    "LeftEyeRoll",
+    "RightEyeYaw",
+    "RightEyePitch",
+    "RightEyeRoll",
+)
+"""The rotation columns after the blendshapes, in Live Link Face's order."""
+BLENDSHAPE_COUNT = 61
+"""Value of the ``BlendShapeCount`` column: 52 ARKit blendshapes + the 9 rotation columns (Live Link Face)."""
+TIMECODE_RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)
+"""Timecode rates guessed from the largest ``FF`` when reading without ``fps=`` (film, PAL, NTSC, high rate)."""
+CSV_BACKEND = "livelink_face_csv"
+"""``meta["backend"]`` of a take read from a Live Link Face CSV."""
+
+_SUBFRAME_DIGITS = 3  # ".mmm": thousandths of a frame
+_SECONDS_PER_DAY = 86400.0
+_TIMECODE = re.compile(r"^\s*(\d+):(\d+):(\d+)(?:[:;](\d+)(?:\.(\d*))?)?\s*$")
+_TIMECODE_DECIMAL_SECONDS = re.compile(r"^\s*(\d+):(\d+):(\d+\.\d+)\s*$")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LiveLinkRecording:
+    """The content of one Live Link Face CSV.
+
+    Attributes:
+        time: ``(T,)`` float64 seconds from the first row, non-decreasing.
+        weights: ``(T, 52)`` float32 ARKit-52 weights in [0, 1], ``rigs/names/arkit52.toml`` order.
+        head_ypr: ``(T, 3)`` float64 head [yaw, pitch, roll] radians relative to frontal (:mod:`.frames`).
+        eye_gaze: ``(T, 2, 2)`` float64 [left, right] x [yaw, pitch] radians.
+        timecode_rate: frames per second of the timecode's ``FF`` field.
+        timecode_start: the first row's timecode as written (``"00:00:00:00.000"`` for a written take).
+    """
+
+    time: np.ndarray
+    weights: np.ndarray
+    head_ypr: np.ndarray
+    eye_gaze: np.ndarray
+    timecode_rate: float
+    timecode_start: str = "00:00:00:00.000"
+
+    def __post_init__(self) -> None:
+        t = len(self.time)
+        shapes = (self.weights.shape, self.head_ypr.shape, self.eye_gaze.shape)
+        if shapes != ((t, 52), (t, 3), (t, 2, 2)):
+            raise ValueError(f"LiveLinkRecording: shapes {shapes} do not match T={t} ((T, 52), (T, 3), (T, 2, 2))")
+        if not self.timecode_rate > 0:
+            raise ValueError(f"LiveLinkRecording: timecode_rate must be > 0; got {self.timecode_rate}")
+
+    @property
+    def sample_rate(self) -> float:
+        """Frames per second from the median interval between rows (the timecode rate if under two rows)."""
+        steps = np.diff(self.time)
+        positive = steps[steps > 0]
+        return 1.0 / float(np.median(positive)) if positive.size else float(self.timecode_rate)
+
+
+def livelink_csv_header() -> list[str]:
+    """The CSV header columns.
+
+    Example:
+        >>> h = livelink_csv_header()
+        >>> h[:3], h[-1], len(h)
+        (['Timecode', 'BlendShapeCount', 'EyeBlinkLeft'], 'RightEyeRoll', 63)
+    """
+    names = rigs.load_names("arkit52")
+    return ["Timecode", "BlendShapeCount", *(_csv_name(n) for n in names), *ROTATION_COLUMNS]
+
+
+def format_timecode(seconds: float, rate: float) -> str:
+    """Write ``seconds`` as ``HH:MM:SS:FF.mmm`` at timecode ``rate`` (see module docstring).
+
+    Example:
+        >>> format_timecode(3661.5, 30.0), format_timecode(1 / 60, 30.0)
+        ('01:01:01:15.000', '00:00:00:00.500')
+    """
+    if not (rate > 0 and math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"format_timecode needs seconds >= 0 and rate > 0; got {seconds}, {rate}")
+    whole = math.floor(seconds)
+    frames_in_second = (seconds - whole) * rate
+    frame = math.floor(frames_in_second)
+    sub = round((frames_in_second - frame) * 10**_SUBFRAME_DIGITS)
+    if sub == 10**_SUBFRAME_DIGITS:  # rounding carried into the next frame
+        sub, frame = 0, frame + 1
+    if frame >= math.ceil(rate):
+        frame, whole = 0, whole + 1
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}:{frame:02d}.{sub:0{_SUBFRAME_DIGITS}d}"
+
+
+def parse_timecode(text: str, rate: float) -> float:
+    """Read a timecode as seconds since midnight (see module docstring for the accepted forms).
+
+    Example:
+        >>> parse_timecode("01:01:01:15.000", 30.0), parse_timecode("00:00:00:00.5", 30.0)
+        (3661.5, 0.016666666666666666)
+        >>> parse_timecode("00:00:02.25", 30.0)
+        2.25
+
+    Raises:
+        ValueError: not a timecode.
+    """
+    hours, minutes, seconds, frame, sub = _split_timecode(text)
+    return hours * 3600 + minutes * 60 + seconds + (frame + sub) / rate
+
+
+def write_livelink_csv(path: str | Path, recording: LiveLinkRecording) -> Path:
+    """Write a recording as a Live Link Face CSV (atomically, with the user's default permissions).
+
+    Args:
+        path: destination ``.csv``.
+        recording: what to write; timecodes are ``recording.time`` at ``recording.timecode_rate``.
+
+    Returns:
+        The absolute path written.
+
+    Raises:
+        InputError: the folder does not exist or is not writable.
+    """
+    t = len(recording.time)
+    zeros = np.zeros((t, 1))
+    gaze = np.asarray(recording.eye_gaze, dtype=np.float64)
+    rotations = np.concatenate([recording.head_ypr, gaze[:, 0], zeros, gaze[:, 1], zeros], axis=1)
+    path = Path(path).resolve()
+    with atomic_write(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(livelink_csv_header())
+        for i in range(t):
+            writer.writerow(
+                [format_timecode(float(recording.time[i]), recording.timecode_rate), BLENDSHAPE_COUNT]
+                + [f"{v:.7g}" for v in recording.weights[i]]
+                + [f"{v:.7g}" for v in rotations[i]]
+            )
+    return path
+
+
+def read_livelink_csv(path: str | Path, *, fps: float | None = None) -> LiveLinkRecording:
+    """Read a Live Link Face CSV.
+
+    Weights are clipped to [0, 1]; extra columns are ignored; eye roll is not read.
+
+    Args:
+        path: the ``.csv``.
+        fps: the timecode rate (frames per second of ``FF``); default: guessed from the largest ``FF``
+            (:data:`TIMECODE_RATES`).
+
+    Returns:
+        The recording; ``time`` is relative to the first row.
+
+    Raises:
+        InputError: the file does not exist.
+        TakeFormatError: missing column, bad number or timecode, wrong field count, no rows, time going back;
+            the message names the file, line and column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Live Link Face CSV not found: {path}")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            lines = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise TakeFormatError(f"{path.name}: not a readable CSV text file ({err})") from None
+    lines = [(n, row) for n, row in enumerate(lines, start=1) if any(cell.strip() for cell in row)]
+    if not lines:
+        raise TakeFormatError(f"{path.name}: empty file (expected a Live Link Face header line)")
+    header_line, header = lines[0]
+    columns = {name.strip().lower(): i for i, name in enumerate(header)}
+    wanted = livelink_csv_header()
+    missing = [name for name in wanted if name != "BlendShapeCount" and name.lower() not in columns]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise TakeFormatError(f"{path.name} line {header_line}: missing column(s) {shown}")
+    rows = lines[1:]
+    if not rows:
+        raise TakeFormatError(f"{path.name}: no data rows after the header")
+
+    value_names = wanted[2:]
+    value_index = [columns[name.lower()] for name in value_names]
+    time_index = columns["timecode"]
+    values = np.empty((len(rows), len(value_names)), np.float64)
+    timecodes: list[tuple[int, int, float, int, float]] = []
+    for r, (line_no, row) in enumerate(rows):
+        if len(row) < len(header):
+            raise TakeFormatError(f"{path.name} line {line_no}: {len(row)} fields, the header has {len(header)}")
+        try:
+            timecodes.append(_split_timecode(row[time_index]))
+        except ValueError:
+            raise TakeFormatError(
+                f"{path.name} line {line_no}: Timecode {row[time_index]!r} is not HH:MM:SS:FF.mmm"
+            ) from None
+        for c, (name, i) in enumerate(zip(value_names, value_index, strict=True)):
+            try:
+                values[r, c] = float(row[i])
+            except ValueError:
+                message = f"{path.name} line {line_no}: column {name}: {row[i]!r} is not a number"
+                raise TakeFormatError(message) from None
+            if not math.isfinite(values[r, c]):
+                raise TakeFormatError(f"{path.name} line {line_no}: column {name}: {row[i]!r} is not finite")
+
+    rate = float(fps) if fps is not None else _guess_rate(max(tc[3] for tc in timecodes))
+    seconds = np.array([h * 3600 + m * 60 + s + (f + sub) / rate for h, m, s, f, sub in timecodes])
+    seconds += _SECONDS_PER_DAY * np.cumsum(np.r_[0, np.diff(seconds) < -_SECONDS_PER_DAY / 2])  # midnight
+    time = seconds - seconds[0]
+    steps = np.diff(time)
+    if (steps < 0).any():
+        bad = int(np.argmax(steps < 0)) + 1
+        raise TakeFormatError(f"{path.name} line {rows[bad][0]}: Timecode goes back in time")
+    blendshapes = BLENDSHAPE_COUNT - len(ROTATION_COLUMNS)
+    rotations = values[:, blendshapes:]
+    return LiveLinkRecording(
+        time=time,
+        weights=np.clip(values[:, :blendshapes], 0.0, 1.0).astype(np.float32),
+        head_ypr=rotations[:, 0:3].copy(),
+        eye_gaze=np.stack([rotations[:, 3:5], rotations[:, 6:8]], axis=1),
+        timecode_rate=rate,
+        timecode_start=rows[0][1][time_index].strip(),
+    )
+
+
+def take_to_livelink(
+    take: Take, *, blink_source: Literal["eye_blink", "expression"] = "eye_blink", timecode_rate: float | None = None
+) -> LiveLinkRecording:
+    """A FaceWarehouse-46 take as a Live Link Face recording (its filtered streams).
+
+    The 46 weights go through ``rigs`` mapping ``facewarehouse46_to_arkit52``; ARKit shapes with no source
+    (``mouthClose``, ``mouthPressLeft/Right``, ``tongueOut``) are 0. Head yaw / pitch / roll come from
+    ``head_rotation``, eye yaw / pitch from ``eye_gaze``.
+
+    Args:
+        take: the take.
+        blink_source: what fills ``EyeBlinkLeft/Right``: ``"eye_blink"`` (the take's dedicated lid estimate,
+            default) or ``"expression"`` (the mapped ``EyeBlink_L/R`` weights).
+        timecode_rate: the timecode rate; default the take's ``meta["fps"]``.
+
+    Returns:
+        The recording; timecodes start at ``00:00:00:00.000``.
+    """
+    if blink_source not in ("eye_blink", "expression"):
+        raise ValueError(f"blink_source must be 'eye_blink' or 'expression'; got {blink_source!r}")
+    arkit_names = rigs.load_names("arkit52")
+    weights = rigs.load_mapping("facewarehouse46_to_arkit52").apply(take.expression)  # (T, 52)
+    if blink_source == "eye_blink":
+        weights[:, arkit_names.index("eyeBlinkLeft")] = np.clip(take.eye_blink[:, 0], 0.0, 1.0)
+        weights[:, arkit_names.index("eyeBlinkRight")] = np.clip(take.eye_blink[:, 1], 0.0, 1.0)
+    return LiveLinkRecording(
+        time=np.asarray(take.time, dtype=np.float64),
+        weights=weights.astype(np.float32),
+        head_ypr=head_rotation_to_ypr(take.head_rotation),
+        eye_gaze=np.asarray(take.eye_gaze, dtype=np.float64),
+        timecode_rate=float(timecode_rate or take.meta.get("fps") or 30.0),
+    )
+
+
+def livelink_to_take(
+    recording: LiveLinkRecording,
+    *,
+    source: str,
+    channels: Literal["facewarehouse46", "arkit52"] = "facewarehouse46",
+) -> Take:
+    """A Live Link Face recording as a take.
+
+    With ``channels="facewarehouse46"`` (a take file's channels) the ARKit weights go through ``rigs`` mapping
+    ``arkit52_to_facewarehouse46`` (bilateral FaceWarehouse shapes get the mean of both sides; ``mouthClose``,
+    ``mouthPress*``, ``tongueOut`` are dropped). With ``channels="arkit52"`` (baking onto an ARKit rig without a
+    round trip through FaceWarehouse) the 52 weights are kept as they are; such a take is not a valid take file.
+    ``eye_blink`` is the ``EyeBlinkLeft/Right`` columns, ``head_rotation`` is rebuilt from yaw / pitch / roll,
+    ``eye_gaze`` is the eye yaw / pitch; ``head_translation`` is 0 (the format has none); ``confidence`` is 1;
+    ``landmarks`` (478 points) and ``model_landmarks`` are NaN; ``identity`` is empty; raw streams equal the
+    filtered ones.
+
+    Args:
+        recording: the recording.
+        source: ``meta["source"]``, e.g. the CSV's file stem.
+        channels: the channel list of ``expression``.
+
+    Returns:
+        The take; ``meta["fps"]`` is :attr:`LiveLinkRecording.sample_rate`, ``meta["backend"]`` is
+        :data:`CSV_BACKEND`, ``meta["frame_size"]`` is ``[0, 0]`` (unknown).
+    """
+    arkit_names = rigs.load_names("arkit52")
+    weights = np.asarray(recording.weights, dtype=np.float32)
+    if channels == "facewarehouse46":
+        expression = rigs.load_mapping("arkit52_to_facewarehouse46").apply(weights).astype(np.float32)
+        names = np.array(rigs.load_names("facewarehouse46"))
+    elif channels == "arkit52":
+        expression, names = weights.copy(), np.array(arkit_names)
+    else:
+        raise ValueError(f"channels must be 'facewarehouse46' or 'arkit52'; got {channels!r}")
+    blink = weights[:, [arkit_names.index("eyeBlinkLeft"), arkit_names.index("eyeBlinkRight")]].copy()
+    gaze = np.asarray(recording.eye_gaze, dtype=np.float32)
+    head = ypr_to_head_rotation(recording.head_ypr)
+    meta = make_meta(
+        fps=round(recording.sample_rate, 6),
+        frame_size=(0, 0),
+        source=source,
+        backend=CSV_BACKEND,
+        filter_settings=None,
+        timecode_rate=recording.timecode_rate,
+        timecode_start=recording.timecode_start,
+    )
+    return dataclasses.replace(
+        neutral_take(recording.time, meta),
+        expression=expression,
+        expression_raw=expression.copy(),
+        expression_names=names,
+        head_rotation=head,
+        head_rotation_raw=head.copy(),
+        eye_blink=blink,
+        eye_blink_raw=blink.copy(),
+        eye_gaze=gaze,
+        eye_gaze_raw=gaze.copy(),
+    )
+
+
+def take_to_livelink_csv(
+    take: Take, path: str | Path, *, blink_source: Literal["eye_blink", "expression"] = "eye_blink"
+) -> Path:
+    """Write a take as a Live Link Face CSV: :func:`take_to_livelink` then :func:`write_livelink_csv`.
+
+    Returns:
+        The absolute path written.
+    """
+    return write_livelink_csv(path, take_to_livelink(take, blink_source=blink_source))
+
+
+def livelink_csv_to_take(
+    path: str | Path,
+    *,
+    fps: float | None = None,
+    channels: Literal["facewarehouse46", "arkit52"] = "facewarehouse46",
+) -> Take:
+    """Read a Live Link Face CSV into a take: :func:`read_livelink_csv` then :func:`livelink_to_take`.
+
+    ``meta["source"]`` is the file stem.
+    """
+    return livelink_to_take(read_livelink_csv(path, fps=fps), source=Path(path).stem, channels=channels)
+
+
+def _csv_name(arkit_name: str) -> str:
+    """``eyeBlinkLeft`` -> ``EyeBlinkLeft`` (Live Link Face header spelling)."""
+    return arkit_name[:1].upper() + arkit_name[1:]
+
+
+def _split_timecode(text: str) -> tuple[int, int, float, int, float]:
+    """(hours, minutes, seconds, frame, sub-frame fraction) of a timecode; ValueError if it is not one."""
+    match = _TIMECODE.match(text)
+    if match:
+        hours, minutes, seconds, frame, sub = match.groups()
+        fraction = float("0." + sub) if sub else 0.0
+        return int(hours), int(minutes), float(seconds), int(frame or 0), fraction
+    match = _TIMECODE_DECIMAL_SECONDS.match(text)
+    if match:
+        return int(match.group(1)), int(match.group(2)), float(match.group(3)), 0, 0.0
+    raise ValueError(f"not a timecode: {text!r}")
+
+
+def _guess_rate(max_frame: int) -> float:
+    """Smallest standard timecode rate that has a frame number ``max_frame``."""
+    for rate in TIMECODE_RATES:
+        if max_frame < rate:
+            return rate
+    return float(max_frame + 1)
