@@ -1,9 +1,11 @@
 """Build the installable Blender extension zip: ``dist/<id>-<version>.zip``.
 
 The version is read from ``blender_addon/blender_manifest.toml`` (the project's one version number). The zip holds
-``blender_addon/`` at its root (manifest, ``__init__.py``, ...), the rig data package copied from ``rigs/`` as the
-subpackage ``rigs/`` (so ``blender_addon._rigs`` finds it with a relative import), and the engine's face model as
-``data/face_model.npz`` (for the demo rig). Caches and tests are left out.
+``blender_addon/`` at its root (manifest, ``__init__.py``, ``pure/``, ``blender/``, ``ui/``, ...), the engine <->
+add-on contract copied from ``engine/contract/`` as the subpackage ``contract/`` and the rig data package copied
+from ``rigs/`` as the subpackage ``rigs/`` (``blender_addon._contract`` and ``blender_addon._rigs`` find them with
+relative imports; nothing else of the engine is shipped), and the engine's face model as ``data/face_model.npz``
+(for the demo rig). Caches and tests are left out.
 
     python build_addon.py [--out DIR]
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent
 ADDON = REPO / "blender_addon"
 RIGS = REPO / "rigs"
+CONTRACT = REPO / "engine" / "contract"
 FACE_MODEL = REPO / "engine" / "data" / "face_model.npz"
 MANIFEST = ADDON / "blender_manifest.toml"
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", "tests"}
@@ -47,8 +50,9 @@ def build(out_dir: Path = REPO / "dist", *, require_face_model: bool = True) -> 
     m = manifest()
     zip_path = Path(out_dir) / f"{m['id']}-{m['version']}.zip"
     zip_path.parent.mkdir(parents=True, exist_ok=True)
-    if (ADDON / "rigs").exists():
-        raise RuntimeError("blender_addon/rigs exists in the checkout; rig data must live only in rigs/")
+    for vendored, home in (("rigs", "rigs/"), ("contract", "engine/contract/")):
+        if (ADDON / vendored).exists():
+            raise RuntimeError(f"blender_addon/{vendored} exists in the checkout; it must live only in {home}")
     if require_face_model and not FACE_MODEL.is_file():
         raise FileNotFoundError(f"{FACE_MODEL} is missing: generate the engine's face model first")
     tmp = zip_path.with_suffix(".zip.tmp")
@@ -57,6 +61,8 @@ def build(out_dir: Path = REPO / "dist", *, require_face_model: bool = True) -> 
             zf.write(path, rel.as_posix())
         for path, rel in _files(RIGS):
             zf.write(path, ("rigs" / rel).as_posix())
+        for path, rel in _files(CONTRACT):
+            zf.write(path, ("contract" / rel).as_posix())
         if FACE_MODEL.is_file():
             zf.write(FACE_MODEL, "data/face_model.npz")
     tmp.replace(zip_path)

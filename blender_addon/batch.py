@@ -137,11 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     import bpy
 
     from . import register
-    from ._rigs import rigs
-    from .blender.bake import BakeError, BakeOptions, bake_take
+    from ._contract import errors
+    from .blender.bake import BakeOptions, bake_take
     from .blender.rig_build import build_demo_rig
     from .face_model import FaceModelError
-    from .pure.take_io import TakeError
     from .pure.takes import open_take
 
     def err(msg: str) -> None:
@@ -178,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.set_scene_timing and not baked:
                 opts = BakeOptions(**{**options.__dict__, "set_scene_timing": True})
             result = bake_take(scene, take, targets, options=opts)
-        except (TakeError, BakeError, rigs.RigDataError, ValueError, OSError) as exc:
+        except (errors.UserError, OSError) as exc:
             err(f"skipped {path}: {exc}")
             failed.append(str(path))
             continue

@@ -22,7 +22,7 @@ import dataclasses
 import bpy
 import numpy as np
 
-from ..pure.filtering import reduce_keys
+from .._contract import key_reduction
 
 __all__ = [
     "ACTION_TAG",
@@ -233,7 +233,7 @@ def write_curves(channels: TakeChannels, frames: np.ndarray, specs: list[CurveSp
                 f"{spec.data_path}[{spec.index}]: values {values.shape} do not match frames {frames.shape}"
             )
         if spec.tolerance > 0:
-            keep = reduce_keys(frames, values, spec.tolerance)
+            keep = key_reduction.reduce_keys(frames, values, spec.tolerance)
             f, v = frames[keep], values[keep]
         else:
             f, v = frames, values

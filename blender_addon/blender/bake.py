@@ -14,10 +14,11 @@ import math
 import bpy
 import numpy as np
 
+from .._contract import errors, quaternion
 from ..pure import coords
 from ..pure.processing import ProcessSettings, process_take
 from ..pure.retarget import AUTO, plan_retarget
-from ..pure.take_io import Take
+from ..pure.takes import OpenedTake
 from .anim_write import CurveSpec, begin_take_action, write_curves
 
 __all__ = ["BakeError", "BakeOptions", "BakeResult", "BakeTargets", "bake_take", "take_frames"]
@@ -27,7 +28,7 @@ GROUP_HEAD = "Head"
 GROUP_EYES = "Eyes"
 
 
-class BakeError(RuntimeError):
+class BakeError(errors.UserError):
     """A bake cannot be done as asked (missing target, no shape keys, ...); the message says what to fix."""
 
 
@@ -94,15 +95,15 @@ def take_frames(scene: bpy.types.Scene, time: np.ndarray, start_frame: int | Non
     return start + np.asarray(time, dtype=np.float64) * scene_fps(scene)
 
 
-def set_scene_timing(scene: bpy.types.Scene, take: Take, start_frame: int | None = None) -> None:
+def set_scene_timing(scene: bpy.types.Scene, take: OpenedTake, start_frame: int | None = None) -> None:
     """Set the scene's fps to the clip's (as ``fps / fps_base``) and its range to cover the take."""
-    fps = take.fps
+    fps = take.take.fps
     rounded = max(int(round(fps)), 1)
     scene.render.fps = rounded
     scene.render.fps_base = rounded / fps
     start = scene.frame_start if start_frame is None else start_frame
     scene.frame_start = start
-    scene.frame_end = start + int(math.ceil(take.duration * fps - 1e-6))
+    scene.frame_end = start + int(math.ceil(take.take.duration * fps - 1e-6))
 
 
 def _object(name: str, what: str) -> bpy.types.Object:
@@ -132,7 +133,7 @@ def _rotation_specs(
         if rest_key not in owner.keys():  # remember the pose before the first bake; later bakes are relative to it
             owner[rest_key] = list(owner.rotation_quaternion) + list(owner.location)
         rest = np.array(owner[rest_key], dtype=np.float64)
-        q = coords.quat_make_continuous(coords.quat_multiply(q_world, rest[:4]))
+        q = quaternion.quaternion_continuity(quaternion.quaternion_multiply(q_world, rest[:4]))
         rot_path, loc_path = "rotation_quaternion", "location"
         loc = None if location is None else location + rest[4:7]
     specs = [CurveSpec(rot_path, i, q[:, i], group) for i in range(4)]
@@ -143,7 +144,7 @@ def _rotation_specs(
 
 def bake_take(
     scene: bpy.types.Scene,
-    take: Take,
+    take: OpenedTake,
     targets: BakeTargets,
     *,
     settings: ProcessSettings = ProcessSettings(),
@@ -153,7 +154,7 @@ def bake_take(
 
     Args:
         scene: supplies the frame rate (and is retimed when ``options.set_scene_timing``).
-        take: a validated take (from a take file or a Live Link Face CSV).
+        take: an opened take file or Live Link Face CSV (:func:`pure.takes.open_take`).
         targets: what to animate; at least one of mesh, head, eyes.
         settings: filtering / calibration / gain (see :class:`processing.ProcessSettings`).
         options: mapping and key options.
@@ -162,11 +163,12 @@ def bake_take(
         A :class:`BakeResult`.
 
     Raises:
-        BakeError: a target is missing or unsuitable; rigs.RigDataError: a bad mapping; ValueError: a bad neutral
-            range. Nothing is written when an error is raised before the first Action is created.
+        BakeError: a target is missing or unsuitable; MappingError: a bad mapping; NeutralRangeError: a bad
+            neutral range (all :class:`UserError`). Nothing is written when an error is raised before the first
+            Action is created.
     """
     gaze_keys = targets.gaze_to_shape_keys
-    processed = process_take(take, dataclasses.replace(settings, gaze_to_shape_keys=gaze_keys))
+    processed = process_take(take.take, dataclasses.replace(settings, gaze_to_shape_keys=gaze_keys))
     if options.set_scene_timing:
         set_scene_timing(scene, take, options.start_frame)
     frames = take_frames(scene, processed.time, options.start_frame)
@@ -196,26 +198,18 @@ def bake_take(
 
     by_owner: dict[str, list[CurveSpec]] = {}
     if targets.head_object:
-        if processed.head_rotation is None:
-            warnings.append("the take has no head rotation; head not baked")
-        else:
-            owner = _object(targets.head_object, "head target")
-            loc = processed.head_location if targets.head_translation else None
-            by_owner.setdefault(owner.name, []).extend(
-                _rotation_specs(owner, targets.head_bone, processed.head_rotation, GROUP_HEAD, loc)
-            )
+        owner = _object(targets.head_object, "head target")
+        loc = processed.head_location if targets.head_translation else None
+        by_owner.setdefault(owner.name, []).extend(
+            _rotation_specs(owner, targets.head_bone, processed.head_rotation, GROUP_HEAD, loc)
+        )
     if any(targets.eye_objects):
-        if processed.gaze is None:
-            warnings.append("the take has no eye gaze; eyes not baked")
-        else:
-            for eye in (0, 1):
-                if not targets.eye_objects[eye]:
-                    continue
-                owner = _object(targets.eye_objects[eye], "eye target")
-                q = coords.gaze_to_blender_eye_rotations(processed.gaze[:, eye, 0], processed.gaze[:, eye, 1])
-                by_owner.setdefault(owner.name, []).extend(
-                    _rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES)
-                )
+        for eye in (0, 1):
+            if not targets.eye_objects[eye]:
+                continue
+            owner = _object(targets.eye_objects[eye], "eye target")
+            q = coords.gaze_to_blender_eye_rotations(processed.gaze[:, eye, 0], processed.gaze[:, eye, 1])
+            by_owner.setdefault(owner.name, []).extend(_rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES))
     for owner_name, specs in by_owner.items():
         jobs.append((bpy.data.objects[owner_name], f"{take.name} ({owner_name})", "OBJECT", specs))
     if not jobs:

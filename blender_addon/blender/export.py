@@ -7,17 +7,18 @@ from pathlib import Path
 import bpy
 import numpy as np
 
+from .._contract import errors, frames, livelink_csv
 from .._rigs import rigs
-from ..pure.livelink_csv import take_to_livelink, write_livelink_csv
+from ..pure import coords
 from ..pure.processing import ProcessSettings, process_take
-from ..pure.take_io import Take
+from ..pure.takes import OpenedTake
 from .anim_write import active_fcurves
 from .bake import scene_fps
 
 __all__ = ["ExportError", "baked_arkit_weights", "export_livelink"]
 
 
-class ExportError(RuntimeError):
+class ExportError(errors.UserError):
     """Nothing exportable (no mesh, no shape-key animation); the message says what is missing."""
 
 
@@ -75,20 +76,26 @@ def export_livelink(
     mesh_obj: bpy.types.Object,
     path: str | Path,
     *,
-    take: Take | None = None,
+    take: OpenedTake | None = None,
     settings: ProcessSettings = ProcessSettings(),
 ) -> int:
     """Write the mesh's baked shape-key animation (and the take's head and gaze, if given) as Live Link Face CSV.
+
+    Timecodes run at the scene's frame rate (``fps / fps_base``, e.g. 29.97); head and gaze are the take's as baked
+    (after neutral calibration), sampled at the nearest take frame, zero without a take.
 
     Returns:
         The number of rows written.
     """
     time, weights = baked_arkit_weights(scene, mesh_obj)
-    head = gaze = None
+    head_ypr, gaze = np.zeros((len(time), 3)), np.zeros((len(time), 2, 2))
     if take is not None:
-        processed = process_take(take, settings)
+        processed = process_take(take.take, settings)
         idx = np.clip(np.searchsorted(processed.time, time - 1e-6), 0, len(processed.time) - 1)
-        head = None if processed.head_rotation is None else processed.head_rotation[idx]
-        gaze = None if processed.gaze is None else processed.gaze[idx]
-    write_livelink_csv(path, take_to_livelink(time, weights, scene_fps(scene), head_rotation_blender=head, gaze=gaze))
+        head_ypr = frames.head_rotation_to_ypr(coords.blender_to_camera_head_rotations(processed.head_rotation[idx]))
+        gaze = processed.gaze[idx]
+    recording = livelink_csv.LiveLinkRecording(
+        time=time, weights=weights, head_ypr=head_ypr, eye_gaze=gaze, timecode_rate=scene_fps(scene)
+    )
+    livelink_csv.write_livelink_csv(path, recording)
     return len(time)

@@ -1,9 +1,9 @@
 """Run the engine beside Blender: ``<engine python> -m engine ...`` as a subprocess (no bpy).
 
 The engine never runs inside Blender's Python. :class:`TrackJob` starts ``python -m engine track INPUT -o OUT
---progress jsonl`` with the repository as working directory, reads its stdout on a thread (one JSON object per
-line: ``{"frame", "total", "fps"}`` progress, then ``{"done": true, "output", "frames"}``, or ``{"error": msg}``)
-and hands events to the main thread through a queue. The caller (a modal timer in Blender) calls :meth:`poll`;
+--progress jsonl`` with the repository as working directory, reads its stdout on a thread (the contract's
+progress protocol, :mod:`engine.contract.progress_events`: progress lines, then a done or an error line) and
+hands events to the main thread through a queue. The caller (a modal timer in Blender) calls :meth:`poll`;
 nothing here blocks for long. :meth:`cancel` ends the whole process group (no orphans) and removes the partial
 output. The engine writes to ``OUT.part.npz``; only a finished take is moved to ``OUT``, so a cancelled or failed
 run never leaves a file that looks like a take.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import enum
-import json
 import logging
 import os
 import queue
@@ -22,6 +21,8 @@ import signal
 import subprocess
 import threading
 from pathlib import Path
+
+from .._contract import errors, progress_events
 
 __all__ = [
     "EngineUnavailable",
@@ -40,7 +41,7 @@ KILL_GRACE_S = 3.0  # after SIGTERM, wait this long before SIGKILL
 STDERR_TAIL_LINES = 20  # kept for error messages
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailable(errors.UserError):
     """The engine cannot be run; the message says what to change (preferences, set-up)."""
 
 
@@ -206,7 +207,7 @@ class TrackJob:
         self.fps = 0.0
         self.message = ""
         self.output = ""
-        self._done_line: dict | None = None
+        self._done_line: progress_events.Done | None = None
         self._error_line: str | None = None
         self._stdout_thread = threading.Thread(target=self._read_stdout, name="engine-stdout", daemon=True)
         self._stderr_thread = threading.Thread(target=self._read_stderr, name="engine-stderr", daemon=True)
@@ -270,13 +271,11 @@ class TrackJob:
             line = line.strip()
             if not line:
                 continue
-            try:
-                event = json.loads(line)
-            except ValueError:
+            event = progress_events.decode_event(line)
+            if event is None:
                 log.debug("engine: %s", line)
                 continue
-            if isinstance(event, dict):
-                self._events.put(event)
+            self._events.put(event)
         self._events.put(None)  # end of stream
 
     def _read_stderr(self) -> None:
@@ -299,14 +298,12 @@ class TrackJob:
             if event is None:
                 ended = True
                 break
-            if "error" in event:
-                self._error_line = str(event["error"])
-            elif event.get("done"):
+            if isinstance(event, progress_events.Failed):
+                self._error_line = event.message
+            elif isinstance(event, progress_events.Done):
                 self._done_line = event
-            elif "frame" in event:
-                self.frame = int(event.get("frame", self.frame))
-                self.total = int(event.get("total", self.total) or 0)
-                self.fps = float(event.get("fps", self.fps) or 0.0)
+            else:
+                self.frame, self.total, self.fps = event.frame, event.total or 0, event.fps
         if ended:
             self._finish()
         return self.state
@@ -320,13 +317,13 @@ class TrackJob:
         self._stderr_thread.join(timeout=1.0)
         part = self.request.partial_output
         if code == 0 and self._done_line is not None and self._error_line is None:
-            produced = Path(str(self._done_line.get("output") or part))
+            produced = Path(self._done_line.output or part)
             if produced.is_file():
                 final = Path(self.request.output)
                 os.replace(produced, final)
                 self.output = str(final)
                 self.message = str(final)
-                self.frame = self.total = int(self._done_line.get("frames", self.frame) or self.frame)
+                self.frame = self.total = self._done_line.frames or self.frame
                 self.state = JobState.DONE
                 return
             self.message = f"the engine reported success but wrote no file at {produced}"

@@ -8,38 +8,44 @@ re-tracks.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
+from .._contract import errors, gaze, one_euro
+from .._contract import take as take_schema
 from . import coords
-from .filtering import one_euro, strength_to_min_cutoff
-from .take_io import Take
 
 __all__ = [
-    "GAZE_FULL_PITCH_RAD",
-    "GAZE_FULL_YAW_RAD",
+    "ONE_EURO_BETA",
+    "ONE_EURO_D_CUTOFF_HZ",
+    "NeutralRangeError",
     "ProcessSettings",
     "ProcessedTake",
-    "gaze_to_eye_look_weights",
     "process_take",
+    "strength_to_min_cutoff",
 ]
 
-# Gaze angle at which an eyeLook shape key reaches 1.0 (typical ARKit rigs are sculpted for about these angles).
-GAZE_FULL_YAW_RAD = math.radians(35.0)
-GAZE_FULL_PITCH_RAD = math.radians(25.0)
+# Re-filtering: Casiez et al. recommend d_cutoff = 1 Hz; beta trades lag for jitter on fast motion (0 = low-pass).
+ONE_EURO_D_CUTOFF_HZ = 1.0
+ONE_EURO_BETA = 0.5
+# Filter strength 0 -> MAX cut-off (nearly transparent at video rates), 1 -> MIN cut-off (heavy smoothing).
+_MAX_MIN_CUTOFF_HZ = 20.0
+_MIN_MIN_CUTOFF_HZ = 0.3
 
-# Eye-look channels of each canonical list: (eye index 0 = left, 1 = right) -> direction -> channel name.
-_EYE_LOOK = {
-    "facewarehouse46": (
-        {"up": "EyeUp_L", "down": "EyeDown_L", "in": "EyeIn_L", "out": "EyeOut_L"},
-        {"up": "EyeUp_R", "down": "EyeDown_R", "in": "EyeIn_R", "out": "EyeOut_R"},
-    ),
-    "arkit52": (
-        {"up": "eyeLookUpLeft", "down": "eyeLookDownLeft", "in": "eyeLookInLeft", "out": "eyeLookOutLeft"},
-        {"up": "eyeLookUpRight", "down": "eyeLookDownRight", "in": "eyeLookInRight", "out": "eyeLookOutRight"},
-    ),
-}
+
+class NeutralRangeError(errors.UserError):
+    """The neutral calibration range lies outside the take."""
+
+
+def strength_to_min_cutoff(strength: float) -> float:
+    """Map the panel's filter strength in [0, 1] to a One Euro minimum cut-off in Hz (log-linear).
+
+    Example:
+        >>> round(strength_to_min_cutoff(0.0), 2), round(strength_to_min_cutoff(1.0), 2)
+        (20.0, 0.3)
+    """
+    s = float(np.clip(strength, 0.0, 1.0))
+    return float(np.exp(np.log(_MAX_MIN_CUTOFF_HZ) * (1 - s) + np.log(_MIN_MIN_CUTOFF_HZ) * s))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,21 +77,19 @@ class ProcessedTake:
 
     Attributes:
         names: ``(C,)`` source channel names.
-        name_list: ``"facewarehouse46"`` or ``"arkit52"``.
         time: ``(T,)`` seconds.
         weights: ``(T, C)`` float32 in [0, 1].
-        head_rotation: ``(T, 4)`` (w,x,y,z) in Blender world axes, identity at the rest pose; or None.
-        head_location: ``(T, 3)`` metres in Blender world axes, zero at the first (or neutral) frame; or None.
-        gaze: ``(T, 2, 2)`` [left, right] x [yaw, pitch] radians; or None.
+        head_rotation: ``(T, 4)`` (w,x,y,z) in Blender world axes, identity at the rest pose.
+        head_location: ``(T, 3)`` metres in Blender world axes, zero at the first (or neutral) frame.
+        gaze: ``(T, 2, 2)`` [left, right] x [yaw, pitch] radians.
     """
 
     names: tuple[str, ...]
-    name_list: str
     time: np.ndarray
     weights: np.ndarray
-    head_rotation: np.ndarray | None
-    head_location: np.ndarray | None
-    gaze: np.ndarray | None
+    head_rotation: np.ndarray
+    head_location: np.ndarray
+    gaze: np.ndarray
 
 
 def _neutral_slice(neutral: tuple[int, int] | None, t: int) -> slice | None:
@@ -95,91 +99,57 @@ def _neutral_slice(neutral: tuple[int, int] | None, t: int) -> slice | None:
     if a > b:
         a, b = b, a
     if b < 0 or a >= t:
-        raise ValueError(f"neutral frames {a}..{b} are outside the take (0..{t - 1})")
+        raise NeutralRangeError(f"neutral frames {a}..{b} are outside the take (0..{t - 1})")
     return slice(max(a, 0), min(b, t - 1) + 1)
 
 
-def gaze_to_eye_look_weights(gaze: np.ndarray, names: tuple[str, ...], name_list: str) -> dict[str, np.ndarray]:
-    """Eye-look shape-key weights from gaze angles.
-
-    Args:
-        gaze: ``(T, 2, 2)`` [left, right] x [yaw, pitch] radians (yaw > 0 toward the subject's left, pitch > 0 up).
-        names: the channel names present.
-        name_list: which canonical list they are.
-
-    Returns:
-        channel name -> ``(T,)`` float32 in [0, 1], for the eye-look channels present in ``names``.
-
-    Example:
-        >>> g = np.zeros((1, 2, 2)); g[0, :, 0] = GAZE_FULL_YAW_RAD      # both eyes look fully to the left
-        >>> w = gaze_to_eye_look_weights(g, ("eyeLookOutLeft", "eyeLookInRight"), "arkit52")
-        >>> float(w["eyeLookOutLeft"][0]), float(w["eyeLookInRight"][0])
-        (1.0, 1.0)
-    """
-    table = _EYE_LOOK.get(name_list)
-    if table is None:
-        return {}
-    out: dict[str, np.ndarray] = {}
-    for eye in (0, 1):
-        yaw = gaze[:, eye, 0] / GAZE_FULL_YAW_RAD
-        pitch = gaze[:, eye, 1] / GAZE_FULL_PITCH_RAD
-        # Looking toward the subject's left is "out" for the left eye and "in" (toward the nose) for the right.
-        toward_left, toward_right = ("out", "in") if eye == 0 else ("in", "out")
-        values = {"up": pitch, "down": -pitch, toward_left: yaw, toward_right: -yaw}
-        for direction, name in table[eye].items():
-            if name in names:
-                out[name] = np.clip(values[direction], 0.0, 1.0).astype(np.float32)
-    return out
-
-
-def process_take(take: Take, settings: ProcessSettings) -> ProcessedTake:
+def process_take(take: take_schema.Take, settings: ProcessSettings) -> ProcessedTake:
     """Apply filtering, neutral calibration, gains and frame conversions to a take.
 
     Args:
-        take: a validated take.
+        take: a validated take (FaceWarehouse-46 or, from a CSV, ARKit-52 channels).
         settings: see :class:`ProcessSettings`.
 
     Returns:
         The curves to bake; ``weights`` is ``(T, C)`` float32 in [0, 1].
 
     Raises:
-        ValueError: the neutral range lies outside the take.
+        NeutralRangeError: the neutral range lies outside the take.
     """
-    t = take.frame_count
+    names = take.channel_names
     if settings.refilter:
-        source = take.expression_raw if take.expression_raw is not None else take.expression
         strength = float(np.clip(settings.filter_strength, 0.0, 1.0))
-        w = source if strength <= 0 else one_euro(source, take.time, min_cutoff=strength_to_min_cutoff(strength))
+        cfg = one_euro.FilterConfig(
+            min_cutoff=strength_to_min_cutoff(strength), beta=ONE_EURO_BETA, d_cutoff=ONE_EURO_D_CUTOFF_HZ
+        )
+        w = take.expression_raw if strength <= 0 else one_euro.one_euro(take.expression_raw, take.time, cfg)
     else:
         w = take.expression
     w = np.array(w, dtype=np.float32, copy=True)
 
-    gaze = None if take.eye_gaze is None else np.array(take.eye_gaze, dtype=np.float64, copy=True)
-    neutral = _neutral_slice(settings.neutral, t)
+    eye_gaze = np.array(take.eye_gaze, dtype=np.float64, copy=True)
+    neutral = _neutral_slice(settings.neutral, take.num_frames)
     if neutral is not None:
         w = w - w[neutral].mean(axis=0, keepdims=True)
-        if gaze is not None and settings.neutral_head:
-            gaze -= gaze[neutral].mean(axis=0, keepdims=True)
+        if settings.neutral_head:
+            eye_gaze -= eye_gaze[neutral].mean(axis=0, keepdims=True)
 
-    gains = np.full(len(take.names), float(settings.gain), dtype=np.float32)
-    for i, name in enumerate(take.names):
+    gains = np.full(len(names), float(settings.gain), dtype=np.float32)
+    for i, name in enumerate(names):
         gains[i] *= float(settings.channel_gains.get(name, 1.0))
     w = np.clip(w * gains, 0.0, 1.0).astype(np.float32)
 
-    if settings.gaze_to_shape_keys and gaze is not None:
-        for name, values in gaze_to_eye_look_weights(gaze, take.names, take.name_list).items():
-            w[:, take.names.index(name)] = values
+    if settings.gaze_to_shape_keys:
+        for name, values in gaze.gaze_to_eye_look_weights(eye_gaze, names).items():
+            w[:, names.index(name)] = values
 
-    head_rotation = head_location = None
-    if take.head_rotation is not None:
-        reference = None
-        if neutral is not None and settings.neutral_head:
-            reference = _mean_quaternion(take.head_rotation[neutral])
-        head_rotation = coords.camera_to_blender_head_rotations(take.head_rotation, reference=reference)
-    if take.head_translation is not None:
-        ref = take.head_translation[neutral].mean(axis=0) if neutral is not None else None
-        head_location = coords.camera_to_blender_head_translations(take.head_translation, reference=ref)
-    return ProcessedTake(take.names, take.name_list, take.time, w, head_rotation, head_location, gaze)
+    reference = None
+    if neutral is not None and settings.neutral_head:
+        reference = _mean_quaternion(take.head_rotation[neutral])
+    head_rotation = coords.camera_to_blender_head_rotations(take.head_rotation, reference=reference)
+    ref = take.head_translation[neutral].mean(axis=0) if neutral is not None else None
+    head_location = coords.camera_to_blender_head_translations(take.head_translation, reference=ref)
+    return ProcessedTake(names, np.asarray(take.time, dtype=np.float64), w, head_rotation, head_location, eye_gaze)
 
 
 def _mean_quaternion(q: np.ndarray) -> np.ndarray:

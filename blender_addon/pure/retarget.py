@@ -12,11 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .._contract import errors
 from .._rigs import rigs
 
-__all__ = ["AUTO", "RetargetPlan", "choose_mapping", "plan_retarget"]
+__all__ = ["AUTO", "MappingError", "RetargetPlan", "choose_mapping", "plan_retarget"]
 
 AUTO = "AUTO"  # mapping choice: the preset (from the take's name list) that matches most of the rig's keys
+
+
+class MappingError(errors.UserError):
+    """A mapping cannot be used: unknown preset, a bad mapping file, the wrong source list, or no rig key matches."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,9 +47,10 @@ class RetargetPlan:
 
 def _load(preset_or_path: str) -> object:
     p = str(preset_or_path)
-    if p.lower().endswith(".toml"):
-        return rigs.load_mapping(Path(p))
-    return rigs.load_mapping(p)
+    try:
+        return rigs.load_mapping(Path(p) if p.lower().endswith(".toml") else p)
+    except rigs.RigDataError as err:  # the user's file or preset choice: say so as a user error
+        raise MappingError(str(err)) from None
 
 
 def choose_mapping(
@@ -58,12 +64,12 @@ def choose_mapping(
         preset_or_path: a preset name, a ``.toml`` path, or :data:`AUTO`.
 
     Raises:
-        rigs.RigDataError: unknown preset, bad file, or a mapping whose source is not the take's channel list.
+        MappingError: unknown preset, bad file, or a mapping whose source is not the take's channel list.
     """
     if preset_or_path != AUTO:
         mapping = _load(preset_or_path)
         if tuple(mapping.source_names) != tuple(source_names):
-            raise rigs.RigDataError(
+            raise MappingError(
                 f"mapping {mapping.name} reads {len(mapping.source_names)} channels starting "
                 f"{mapping.source_names[:2]}, but the take has {len(source_names)} starting "
                 f"{tuple(source_names[:2])}; pick a mapping whose source is the take's name list"
@@ -78,7 +84,7 @@ def choose_mapping(
         if score > best_score:
             best, best_score = mapping, score
     if best is None:
-        raise rigs.RigDataError("no mapping preset reads this take's channels")
+        raise MappingError("no mapping preset reads this take's channels")
     return best
 
 
@@ -103,13 +109,13 @@ def plan_retarget(
         A :class:`RetargetPlan`; its ``values`` is ``(T, K)`` float32.
 
     Raises:
-        rigs.RigDataError: see :func:`choose_mapping`; also when no rig key matches at all.
+        MappingError: see :func:`choose_mapping`; also when no rig key matches at all.
     """
     mapping = choose_mapping(source_names, rig_keys, preset_or_path, swap_left_right=swap_left_right)
     mapped = mapping.apply(weights)  # (T, G)
     report = rigs.match_shape_keys(mapping.target_names, rig_keys, swap_left_right=swap_left_right)
     if not report.matched:
-        raise rigs.RigDataError(
+        raise MappingError(
             f"none of the rig's {len(rig_keys)} shape keys matches the {len(mapping.target_names)} targets of mapping "
             f"{mapping.name} (e.g. {', '.join(mapping.target_names[:3])}); pick another mapping or rename the keys"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..pure.take_io import TakeError
+from .._contract import errors
 from ..pure.takes import open_take
 from . import idnames, properties
 
@@ -62,12 +62,13 @@ class VIEW3D_PT_facemocap_source(_Base, bpy.types.Panel):
         layout.prop(s, "take_path")
         if s.take_path:
             try:
-                take = open_take(bpy.path.abspath(s.take_path))
-            except TakeError as err:
+                opened = open_take(bpy.path.abspath(s.take_path))
+            except (errors.UserError, OSError) as err:
                 layout.label(text=str(err), icon="ERROR")
             else:
+                take = opened.take
                 layout.label(
-                    text=f"{take.frame_count} frames, {take.fps:g} fps, {take.duration:.1f} s ({take.name_list})",
+                    text=f"{take.num_frames} frames, {take.fps:g} fps, {take.duration:.1f} s ({opened.channel_list})",
                     icon="INFO",
                 )
 

@@ -40,14 +40,14 @@ def bench_bulk(take, repeat: int) -> float:
 
     best = float("inf")
     for _ in range(repeat):
-        obj = _mesh(take.names)
+        obj = _mesh(take.channel_names)
         key = obj.data.shape_keys
         frames = take_frames(bpy.context.scene, take.time)
         t0 = time.perf_counter()
-        channels = begin_take_action(key, take.name, "KEY", take_name=take.name)
+        channels = begin_take_action(key, "bench", "KEY", take_name="bench")
         specs = [
             CurveSpec(key.key_blocks[n].path_from_id("value"), 0, take.expression[:, j])
-            for j, n in enumerate(take.names)
+            for j, n in enumerate(take.channel_names)
         ]
         n = write_curves(channels, frames, specs)
         best = min(best, time.perf_counter() - t0)
@@ -55,11 +55,11 @@ def bench_bulk(take, repeat: int) -> float:
 
 
 def bench_insert(take) -> float:
-    obj = _mesh(take.names)
+    obj = _mesh(take.channel_names)
     key = obj.data.shape_keys
     frames = 1 + take.time * bpy.context.scene.render.fps
     t0 = time.perf_counter()
-    for j, name in enumerate(take.names):
+    for j, name in enumerate(take.channel_names):
         kb = key.key_blocks[name]
         col = take.expression[:, j]
         for i, f in enumerate(frames):
@@ -76,7 +76,7 @@ def main() -> int:
     args = p.parse_args()
     import tempfile
 
-    from blender_addon.pure.take_io import load_take
+    from engine.contract.take_io import load_take
 
     with tempfile.TemporaryDirectory() as tmp:
         take = load_take(takegen.write_take(Path(tmp) / "bench.npz", frames=args.frames))
@@ -84,7 +84,8 @@ def main() -> int:
     bulk = bench_bulk(take, args.repeat)
     insert = bench_insert(take)
     print(
-        f"Blender {bpy.app.version_string}: take {take.frame_count} frames x {len(take.names)} channels = {keys:,} keys"
+        f"Blender {bpy.app.version_string}: take {take.num_frames} frames x {len(take.channel_names)} channels"
+        f" = {keys:,} keys"
     )
     print(f"  bulk (keyframe_points.add + foreach_set): {bulk:,.0f} keys/s ({keys / bulk * 1000:.1f} ms)")
     print(f"  keyframe_insert per key:                  {insert:,.0f} keys/s ({keys / insert:.2f} s)")

@@ -32,6 +32,12 @@ def _load(path):
     return open_take(path)
 
 
+def _matrix(q):
+    from engine.contract.quaternion import quaternion_wxyz_to_matrix
+
+    return quaternion_wxyz_to_matrix(q)
+
+
 def test_demo_rig_has_basis_and_46_keys_in_order(demo_rig):
     key = bpy.data.objects[demo_rig.mesh].data.shape_keys
     assert [kb.name for kb in key.key_blocks] == ["Basis", *FW]
@@ -51,24 +57,24 @@ def test_bake_3000_frames_evaluates_to_take(demo_rig, tmp_path):
     assert result.keys == 3000 * 46 + 3000 * 4 * 3  # shapes + head + 2 eyes (quaternions)
     mesh = bpy.data.objects[demo_rig.mesh]
     arm = bpy.data.objects[demo_rig.armature]
-    head_expected = coords.camera_to_blender_head_rotations(take.head_rotation)
+    head_expected = coords.camera_to_blender_head_rotations(take.take.head_rotation)
     for i in (0, 1, 17, 1234, 2500, 2999):
         scene.frame_set(scene.frame_start + i)
-        np.testing.assert_allclose(shape_values(mesh, FW), take.expression[i], atol=1e-6)
+        np.testing.assert_allclose(shape_values(mesh, FW), take.take.expression[i], atol=1e-6)
         q = np.array(arm.pose.bones["head"].rotation_quaternion)
         # head bone points up: its rest maps bone Y to world Z, so compare the world-space rotation
         rest = np.array(arm.data.bones["head"].matrix_local.to_3x3())
-        world = rest @ coords.quats_to_matrices(q) @ rest.T
-        np.testing.assert_allclose(world, coords.quats_to_matrices(head_expected[i]), atol=1e-5)
+        world = rest @ _matrix(q) @ rest.T
+        np.testing.assert_allclose(world, _matrix(head_expected[i]), atol=1e-5)
     # the eye's world direction follows the gaze: yaw > 0 -> toward +X
-    i = int(np.argmax(take.eye_gaze[:, 0, 0]))
+    i = int(np.argmax(take.take.eye_gaze[:, 0, 0]))
     scene.frame_set(scene.frame_start + i)
     eye, head = arm.pose.bones["eye.L"], arm.pose.bones["head"]
     look = np.array(eye.matrix.to_3x3()) @ np.array([0.0, 1.0, 0.0])  # bone Y = the gaze direction
     # undo the head's own rotation: the gaze is relative to the head
     head_delta = np.array(head.matrix.to_3x3()) @ np.array(head.bone.matrix_local.to_3x3()).T
     look = head_delta.T @ look
-    yaw, pitch = take.eye_gaze[i, 0]
+    yaw, pitch = take.take.eye_gaze[i, 0]
     np.testing.assert_allclose(
         look, [np.sin(yaw) * np.cos(pitch), -np.cos(yaw) * np.cos(pitch), np.sin(pitch)], atol=1e-4
     )
@@ -86,7 +92,7 @@ def test_fps_differs_from_scene(demo_rig, tmp_path):
     for f in (1, 3, 25, 49):
         scene.frame_set(f)
         t = (f - 1) / 24.0
-        expected = np.array([np.interp(t, take.time, take.expression[:, j]) for j in range(46)])
+        expected = np.array([np.interp(t, take.take.time, take.take.expression[:, j]) for j in range(46)])
         np.testing.assert_allclose(shape_values(mesh, FW), expected, atol=1e-5)
     from blender_addon.blender.anim_write import active_fcurves
 
@@ -157,7 +163,7 @@ def test_key_reduction_within_tolerance(demo_rig, tmp_path):
     mesh = bpy.data.objects[demo_rig.mesh]
     for i in range(0, 300, 7):
         scene.frame_set(1 + i)
-        assert np.max(np.abs(shape_values(mesh, FW) - take.expression[i])) <= tol + 1e-5
+        assert np.max(np.abs(shape_values(mesh, FW) - take.take.expression[i])) <= tol + 1e-5
 
 
 def test_head_quaternion_flips_are_removed(demo_rig, tmp_path):
@@ -189,7 +195,7 @@ def test_bake_operator_with_calibration_and_gain(demo_rig, tmp_path):
     s.gain = 1.5
     assert bpy.ops.facemocap.bake() == {"FINISHED"}
     scene.frame_set(1 + 20)
-    expected = np.clip((take.expression[20] - take.expression[5]) * 1.5, 0, 1)
+    expected = np.clip((take.take.expression[20] - take.take.expression[5]) * 1.5, 0, 1)
     np.testing.assert_allclose(shape_values(s.target_mesh, FW), expected, atol=1e-5)
     assert "46/46" in s.match_summary
 
@@ -223,11 +229,11 @@ def test_head_object_rotation_and_translation(scene, tmp_path):
     head.location = (0.0, 0.0, 1.5)
     take = _load(takegen.write_take(tmp_path / "moving.npz", frames=30))
     bake_take(scene, take, BakeTargets(head_object="HeadEmpty", head_translation=True))
-    expected_q = coords.camera_to_blender_head_rotations(take.head_rotation)
+    expected_q = coords.camera_to_blender_head_rotations(take.take.head_rotation)
     # camera +z (away from the camera) is Blender +Y; the take moves 1 cm * sin(t) along camera z
     for i in (0, 10, 29):
         scene.frame_set(1 + i)
         q = np.array(head.rotation_quaternion)
         assert abs(abs(q @ expected_q[i]) - 1) < 1e-6
-        dz_cm = take.head_translation[i, 2] - take.head_translation[0, 2]
+        dz_cm = take.take.head_translation[i, 2] - take.take.head_translation[0, 2]
         np.testing.assert_allclose(np.array(head.location), [0, dz_cm * 0.01, 1.5], atol=1e-6)

@@ -67,7 +67,7 @@ def test_swap_and_custom_mapping_file(scene, tmp_path):
 
 
 def test_gaze_drives_eye_look_shape_keys(scene, tmp_path):
-    from blender_addon.pure.processing import gaze_to_eye_look_weights
+    from engine.contract.gaze import gaze_to_eye_look_weights
 
     path = takegen.write_take(tmp_path / "gaze.npz", frames=30)
     s = scene.facemocap
@@ -77,7 +77,7 @@ def test_gaze_drives_eye_look_shape_keys(scene, tmp_path):
     assert bpy.ops.facemocap.bake() == {"FINISHED"}
     gaze = np.load(path)["eye_gaze"].astype(np.float64)
     fw = tuple(takegen.fw46_names())
-    expected = gaze_to_eye_look_weights(gaze, fw, "facewarehouse46")
+    expected = gaze_to_eye_look_weights(gaze, fw)
     scene.frame_set(1 + 7)
     kb = s.target_mesh.data.shape_keys.key_blocks
     assert kb["EyeLookOutLeft"].value == pytest.approx(float(expected["EyeOut_L"][7]), abs=1e-6)
@@ -85,16 +85,16 @@ def test_gaze_drives_eye_look_shape_keys(scene, tmp_path):
 
 
 def test_livelink_csv_import_bake_export_round_trip(scene, tmp_path):
-    from blender_addon.pure import livelink_csv
+    from engine.contract import livelink_csv
 
     rng = np.random.default_rng(7)
     t = np.arange(120) / 60.0
     weights = np.round(rng.uniform(0, 1, (120, 52)), 6).astype(np.float32)
     head = np.stack([0.3 * np.sin(t), 0.1 * np.cos(t), 0.05 * t], 1)
-    eyes = np.zeros((120, 2, 3))
+    eyes = np.zeros((120, 2, 2))
     eyes[:, :, 0] = 0.2 * np.sin(3 * t)[:, None]
     src = tmp_path / "iphone_take.csv"
-    livelink_csv.write_livelink_csv(src, livelink_csv.LiveLinkTake(t, weights, head, eyes, 60.0))
+    livelink_csv.write_livelink_csv(src, livelink_csv.LiveLinkRecording(t, weights, head, eyes, 60.0))
 
     s = scene.facemocap
     s.target_mesh = _arkit_rig()
@@ -107,17 +107,17 @@ def test_livelink_csv_import_bake_export_round_trip(scene, tmp_path):
     out = tmp_path / "exported.csv"
     assert bpy.ops.facemocap.export_livelink_csv(filepath=str(out)) == {"FINISHED"}
     back = livelink_csv.read_livelink_csv(out)
-    assert back.fps == 60.0 and len(back.time) == 120
+    assert back.timecode_rate == 60.0 and len(back.time) == 120
     np.testing.assert_allclose(back.weights, weights, atol=2e-6)
     np.testing.assert_allclose(back.time, t, atol=1e-6)
-    np.testing.assert_allclose(back.head, head, atol=1e-5)
-    np.testing.assert_allclose(back.eyes[:, :, :2], eyes[:, :, :2], atol=1e-6)
+    np.testing.assert_allclose(back.head_ypr, head, atol=1e-5)
+    np.testing.assert_allclose(back.eye_gaze, eyes, atol=1e-6)
     assert (src.read_text().splitlines()[0]) == (out.read_text().splitlines()[0])
 
 
 def test_export_from_fw46_rig_maps_to_arkit(demo_rig, tmp_path):
     from blender_addon._rigs import rigs
-    from blender_addon.pure import livelink_csv
+    from engine.contract import livelink_csv
 
     path = takegen.write_take(tmp_path / "fw.npz", frames=20)
     s = bpy.context.scene.facemocap

@@ -1,21 +1,34 @@
-"""The add-on's bpy-free layers: coords, filtering, take reading, processing, retargeting, Live Link CSV."""
+"""The add-on's bpy-free layer (blender_addon/pure): Blender frames, opening takes, processing, retargeting."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 import takegen
 
-from blender_addon.pure import coords, filtering, livelink_csv, processing, retarget, take_io
+from blender_addon.pure import coords, processing, retarget, takes
+from engine.contract.errors import InputError, TakeFormatError, UserError
+from engine.contract.frames import FRONTAL_ROTATION, ypr_to_head_rotation
+from engine.contract.livelink_csv import LiveLinkRecording, write_livelink_csv
+from engine.contract.one_euro import FilterConfig, one_euro
+from engine.contract.quaternion import axis_angle_to_quaternion_wxyz, quaternion_multiply, quaternion_wxyz_to_matrix
+
+FRONTAL = np.asarray(FRONTAL_ROTATION)
 
 
 def _rot_vec(q, v):
-    return coords.quats_to_matrices(q) @ np.asarray(v, float)
+    return quaternion_wxyz_to_matrix(q) @ np.asarray(v, float)
+
+
+def _turn(axis, angle):
+    return axis_angle_to_quaternion_wxyz(np.asarray(axis, float), angle)
 
 
 class TestCoords:
     def test_convention_frontal_is_identity(self):
-        q = coords.camera_to_blender_head_rotations(np.array([[0.0, 1.0, 0.0, 0.0]]))
+        q = coords.camera_to_blender_head_rotations(FRONTAL[None])
         np.testing.assert_allclose(q, [[1, 0, 0, 0]], atol=1e-12)
 
     def test_convention_model_to_blender_axes(self):
@@ -27,31 +40,34 @@ class TestCoords:
     def test_convention_turn_to_subjects_left(self):
         # The head turns 30 deg about its own up axis (model +y): the nose (model +z) swings toward model +x,
         # the subject's left. In Blender the face direction -Y must swing toward +X.
-        turn = takegen.axis_angle_wxyz([0, 1, 0], np.radians(30))
-        q_mc = takegen.qmul(np.array([0.0, 1, 0, 0]), turn)[None]
+        q_mc = quaternion_multiply(FRONTAL, _turn([0, 1, 0], np.radians(30)))[None]
         qb = coords.camera_to_blender_head_rotations(q_mc)
         face = _rot_vec(qb[0], [0, -1, 0])
         np.testing.assert_allclose(face, [np.sin(np.radians(30)), -np.cos(np.radians(30)), 0], atol=1e-9)
 
     def test_convention_nod_up(self):
-        # Chin up = rotation about model -x... the nose (model +z) moves toward model +y (up): Blender +Z.
-        nod = takegen.axis_angle_wxyz([-1, 0, 0], np.radians(20))
-        qb = coords.camera_to_blender_head_rotations(takegen.qmul(np.array([0.0, 1, 0, 0]), nod)[None])
+        # Chin up = rotation about model -x: the nose (model +z) moves toward model +y (up): Blender +Z.
+        qb = coords.camera_to_blender_head_rotations(
+            quaternion_multiply(FRONTAL, _turn([-1, 0, 0], np.radians(20)))[None]
+        )
         assert _rot_vec(qb[0], [0, -1, 0])[2] > 0.3
+
+    def test_convention_contract_yaw_is_blender_turn_toward_x(self):
+        """The contract's head yaw (Live Link Face) and the Blender conversion agree: yaw > 0 faces +X."""
+        qb = coords.camera_to_blender_head_rotations(ypr_to_head_rotation(np.array([[0.5, 0.0, 0.0]])))
+        assert _rot_vec(qb[0], [0, -1, 0])[0] == pytest.approx(np.sin(0.5), abs=1e-6)
 
     def test_continuity_no_flips(self):
         rng = np.random.default_rng(0)
-        q = takegen.qmul(np.array([0.0, 1, 0, 0]), takegen.axis_angle_wxyz([0, 1, 0], np.linspace(0, 3, 50)))
+        q = quaternion_multiply(FRONTAL, _turn([0, 1, 0], np.linspace(0, 3, 50)))
         q *= rng.choice([-1.0, 1.0], size=(50, 1))  # the same rotations with random signs
         qb = coords.camera_to_blender_head_rotations(q)
         assert np.all(np.einsum("ij,ij->i", qb[1:], qb[:-1]) > 0)
 
-    def test_ypr_round_trip(self):
-        ypr = np.array([[0.3, 0.2, -0.1], [-0.5, -0.3, 0.4]])
-        back = coords.blender_rotations_to_yaw_pitch_roll(
-            coords.camera_to_blender_head_rotations(coords.yaw_pitch_roll_to_camera_head_rotations(ypr))
-        )
-        np.testing.assert_allclose(back, ypr, atol=1e-9)
+    def test_feature_blender_to_camera_round_trip(self):
+        q = ypr_to_head_rotation(np.random.default_rng(1).uniform(-0.6, 0.6, (20, 3))).astype(np.float64)
+        back = coords.blender_to_camera_head_rotations(coords.camera_to_blender_head_rotations(q))
+        np.testing.assert_allclose(np.abs(np.sum(back * q, axis=1)), 1.0, atol=1e-9)
 
     def test_gaze_directions(self):
         q = coords.gaze_to_blender_eye_rotations(np.array([0.4, 0.0]), np.array([0.0, 0.3]))
@@ -67,71 +83,68 @@ class TestCoords:
             coords.camera_to_blender_head_rotations(np.zeros((3, 3)))
 
 
-class TestFiltering:
-    def test_one_euro_smooths_noise_keeps_constant(self):
-        t = np.arange(300) / 30.0
-        rng = np.random.default_rng(1)
-        x = 0.5 + rng.normal(0, 0.05, (300, 3))
-        y = filtering.one_euro(x, t, min_cutoff=0.5)
-        assert y.shape == (300, 3) and y.dtype == np.float32
-        assert np.std(y[50:]) < 0.5 * np.std(x[50:])
-        np.testing.assert_allclose(filtering.one_euro(np.full((10, 2), 0.3), t[:10], min_cutoff=1.0), 0.3, atol=1e-6)
-
-    @pytest.mark.parametrize("tol", [0.001, 0.01, 0.05])
-    def test_reduce_keys_within_tolerance(self, tol):
-        x = np.arange(500, dtype=float)
-        v = 0.5 + 0.4 * np.sin(x / 20) + np.random.default_rng(2).normal(0, 0.002, 500)
-        keep = filtering.reduce_keys(x, v, tol)
-        assert keep[0] == 0 and keep[-1] == 499 and len(keep) < 500
-        assert np.max(np.abs(np.interp(x, x[keep], v[keep]) - v)) <= tol + 1e-12
-
-
-class TestTakeIO:
+class TestOpenTake:
     def test_load_valid(self, tmp_path):
-        take = take_io.load_take(takegen.write_take(tmp_path / "clip.npz", frames=40))
-        assert take.name == "clip" and take.name_list == "facewarehouse46"
+        opened = takes.open_take(takegen.write_take(tmp_path / "clip.npz", frames=40))
+        assert opened.name == "clip" and opened.channel_list == "facewarehouse46" and not opened.warnings
+        take = opened.take
+        assert take.channel_names == tuple(takegen.fw46_names())
         assert take.expression.shape == (40, 46) and take.fps == 30.0 and take.head_rotation.shape == (40, 4)
 
     @pytest.mark.parametrize(
         "change, message",
         [
             ({"expression": None}, "missing 'expression'"),
-            ({"expression": np.zeros((40, 45), np.float32)}, r"must be \(T, 46\)"),
-            ({"expression_names": np.array(["a"] * 46)}, "neither the FaceWarehouse-46"),
+            ({"expression": np.zeros((40, 45), np.float32)}, r"'expression' must be float32 \(T, 46\)"),
+            ({"expression_names": np.array(["a"] * 46)}, "'expression_names' must be the facewarehouse46 list"),
             ({"time": np.arange(40)[::-1] / 30.0}, "non-decreasing"),
             ({"head_rotation": np.zeros((40, 3), np.float32)}, "head_rotation"),
-            ({"meta": np.array('{"schema_version": 7}')}, "schema version 7"),
+            ({"meta": np.array('{"schema_version": 7}')}, "'schema_version' must be 1; got 7"),
+            ({"expression": np.full((40, 46), np.nan, np.float32)}, "'expression' has 1840 non-finite values"),
         ],
     )
     def test_exception_schema(self, tmp_path, change, message):
         path = takegen.write_take(tmp_path / "bad.npz", frames=40, **change)
-        with pytest.raises(take_io.TakeError, match=message):
-            take_io.load_take(path)
+        with pytest.raises(TakeFormatError, match=message):
+            takes.open_take(path)
 
     def test_exception_not_a_take(self, tmp_path):
         (tmp_path / "x.npz").write_text("garbage")
-        with pytest.raises(take_io.TakeError, match="not a take file"):
-            take_io.load_take(tmp_path / "x.npz")
-        with pytest.raises(take_io.TakeError, match="not found"):
-            take_io.load_take(tmp_path / "missing.npz")
+        with pytest.raises(TakeFormatError, match="not a take file"):
+            takes.open_take(tmp_path / "x.npz")
+        with pytest.raises(InputError, match="not found"):
+            takes.open_take(tmp_path / "missing.npz")
+        with pytest.raises(InputError, match="not a take"):
+            takes.open_take(tmp_path / "notes.txt")
 
-    def test_repeated_timestamps_dropped(self):
-        arrays = takegen.make_take_arrays(20)
-        arrays["time"][5] = arrays["time"][4]
-        take = take_io.take_from_arrays("t", arrays)
-        assert take.frame_count == 19 and np.all(np.diff(take.time) > 0) and take.warnings
-        np.testing.assert_array_equal(take.expression[5], arrays["expression"][6])
+    def test_wart_repeated_timestamps_dropped(self, tmp_path):
+        """The add-on drops frames with a repeated timestamp (two keys on one frame); the engine keeps them."""
+        take = takegen.make_take(20)
+        time = take.time.copy()
+        time[5] = time[4]
+        path = tmp_path / "repeat.npz"
+        from engine.contract.take_io import save_take
 
-    def test_nan_weights_repaired_with_warning(self, tmp_path):
-        arrays = takegen.make_take_arrays(20)
-        arrays["expression"][3, 5] = np.nan
-        take = take_io.take_from_arrays("t", arrays)
-        assert take.expression[3, 5] == 0.0 and take.warnings
+        save_take(path, dataclasses.replace(take, time=time))
+        opened = takes.open_take(path)
+        assert opened.take.num_frames == 19 and np.all(np.diff(opened.take.time) > 0) and opened.warnings
+        np.testing.assert_array_equal(opened.take.expression[5], take.expression[6])
+
+    def test_feature_csv_keeps_arkit_channels(self, tmp_path):
+        rng = np.random.default_rng(3)
+        weights = rng.uniform(0, 1, (90, 52)).astype(np.float32)  # 1.5 s: the timecode rate is read from FF
+        recording = LiveLinkRecording(
+            np.arange(90) / 60.0, weights, rng.uniform(-0.3, 0.3, (90, 3)), np.zeros((90, 2, 2)), 60.0
+        )
+        opened = takes.open_take(write_livelink_csv(tmp_path / "iphone.csv", recording))
+        assert opened.channel_list == "arkit52" and opened.take.channel_names == tuple(takegen.arkit52_names())
+        np.testing.assert_allclose(opened.take.expression, weights, atol=1e-6)
+        assert opened.take.fps == pytest.approx(60.0)
 
 
 class TestProcessing:
     def _take(self, frames=60):
-        return take_io.take_from_arrays("t", takegen.make_take_arrays(frames))
+        return takegen.make_take(frames)
 
     def test_neutral_subtracts_and_clamps(self):
         take = self._take()
@@ -144,7 +157,7 @@ class TestProcessing:
     def test_gain_per_channel(self):
         take = self._take()
         p = processing.process_take(take, processing.ProcessSettings(gain=0.5, channel_gains={"JawOpen": 2.0}))
-        j = take.names.index("JawOpen")
+        j = take.channel_names.index("JawOpen")
         np.testing.assert_allclose(p.weights[:, j], np.clip(take.expression[:, j], 0, 1), atol=1e-6)
         np.testing.assert_allclose(p.weights[:, 0], take.expression[:, 0] * 0.5, atol=1e-6)
 
@@ -154,9 +167,31 @@ class TestProcessing:
         assert not np.allclose(p.weights, take.expression)
         assert np.abs(np.diff(p.weights, axis=0)).mean() < np.abs(np.diff(take.expression_raw, axis=0)).mean()
 
+    def test_convention_refilter_is_the_contracts_one_euro(self):
+        """Re-filtering in the add-on is the engine's filter (one copy), also over a repeated timestamp."""
+        take = self._take(90)
+        time = take.time.copy()
+        time[40] = time[39]  # a repeated timestamp: the filter holds and its state is untouched
+        take = dataclasses.replace(take, time=time)
+        strength = 0.7
+        p = processing.process_take(take, processing.ProcessSettings(refilter=True, filter_strength=strength))
+        cfg = FilterConfig(
+            min_cutoff=processing.strength_to_min_cutoff(strength),
+            beta=processing.ONE_EURO_BETA,
+            d_cutoff=processing.ONE_EURO_D_CUTOFF_HZ,
+        )
+        np.testing.assert_array_equal(p.weights, np.clip(one_euro(take.expression_raw, time, cfg), 0, 1))
+        np.testing.assert_array_equal(p.weights[40], p.weights[39])
+
+    def test_strength_to_min_cutoff(self):
+        assert processing.strength_to_min_cutoff(0.0) == pytest.approx(20.0)
+        assert processing.strength_to_min_cutoff(1.0) == pytest.approx(0.3)
+        assert processing.strength_to_min_cutoff(0.2) > processing.strength_to_min_cutoff(0.8)
+
     def test_exception_neutral_outside(self):
-        with pytest.raises(ValueError, match="outside the take"):
+        with pytest.raises(processing.NeutralRangeError, match="outside the take") as err:
             processing.process_take(self._take(), processing.ProcessSettings(neutral=(100, 200)))
+        assert isinstance(err.value, UserError)
 
 
 class TestRetarget:
@@ -182,46 +217,14 @@ class TestRetarget:
         assert vals["EyeBlink_R"] == pytest.approx(0.9) and vals["EyeBlink_L"] == 0.0
 
     def test_exception_nothing_matches(self):
-        from blender_addon._rigs import rigs
-
-        with pytest.raises(rigs.RigDataError, match="none of the rig"):
+        with pytest.raises(retarget.MappingError, match="none of the rig"):
             retarget.plan_retarget(
                 np.zeros((1, 46)), tuple(takegen.fw46_names()), ["Foo", "Bar"], "facewarehouse46_to_facewarehouse46"
             )
 
-
-class TestLiveLinkCSV:
-    def test_round_trip(self, tmp_path):
-        rng = np.random.default_rng(3)
-        t = np.arange(90) / 60.0
-        llt = livelink_csv.LiveLinkTake(
-            t,
-            rng.uniform(0, 1, (90, 52)).astype(np.float32),
-            rng.uniform(-0.5, 0.5, (90, 3)),
-            rng.uniform(-0.3, 0.3, (90, 2, 3)),
-            60.0,
-        )
-        livelink_csv.write_livelink_csv(tmp_path / "a.csv", llt)
-        header = (tmp_path / "a.csv").read_text().splitlines()[0].split(",")
-        assert header[:3] == ["Timecode", "BlendShapeCount", "EyeBlinkLeft"] and header[-1] == "RightEyeRoll"
-        assert len(header) == 2 + 52 + 9
-        back = livelink_csv.read_livelink_csv(tmp_path / "a.csv")
-        assert back.fps == 60.0
-        np.testing.assert_allclose(back.time, t, atol=1e-5)
-        np.testing.assert_allclose(back.weights, llt.weights, atol=1e-6)
-        np.testing.assert_allclose(back.head, llt.head, atol=1e-6)
-
-    def test_timecode_parse(self, tmp_path):
-        names = livelink_csv.csv_header()
-        rows = [",".join(names)]
-        for code in ("01:02:03:10.500", "01:02:03:11.500", "01:02:03:29.000"):
-            rows.append(",".join([code, "61"] + ["0.5"] * 61))
-        (tmp_path / "b.csv").write_text("\n".join(rows) + "\n")
-        back = livelink_csv.read_livelink_csv(tmp_path / "b.csv")
-        assert back.fps == 30.0
-        np.testing.assert_allclose(back.time, [0.0, 1 / 30, 18.5 / 30], atol=1e-9)
-
-    def test_exception_not_livelink(self, tmp_path):
-        (tmp_path / "c.csv").write_text("a,b\n1,2\n")
-        with pytest.raises(take_io.TakeError, match="Timecode"):
-            livelink_csv.read_livelink_csv(tmp_path / "c.csv")
+    def test_exception_bad_mapping_file_is_a_user_error(self, tmp_path):
+        bad = tmp_path / "mine.toml"
+        bad.write_text("schema = 1\nsource = 'facewarehouse46'\n")
+        with pytest.raises(retarget.MappingError) as err:
+            retarget.plan_retarget(np.zeros((1, 46)), tuple(takegen.fw46_names()), ["JawOpen"], str(bad))
+        assert isinstance(err.value, UserError) and "mine.toml" in str(err.value)

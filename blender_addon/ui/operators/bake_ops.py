@@ -5,15 +5,13 @@ from __future__ import annotations
 import bpy
 
 from ..._rigs import rigs
-from ...blender.bake import BakeError, bake_take
+from ...blender.bake import bake_take
 from ...pure.retarget import plan_retarget
-from ...pure.take_io import TakeError
 from ...pure.takes import open_take
 from .. import idnames, properties
+from .common import reports_errors
 
 __all__ = ["FACEMOCAP_OT_bake", "FACEMOCAP_OT_match_report", "classes", "report_result"]
-
-EXPECTED_ERRORS = (TakeError, BakeError, rigs.RigDataError, ValueError, OSError)
 
 
 def report_result(op: bpy.types.Operator, result) -> None:
@@ -38,20 +36,17 @@ class FACEMOCAP_OT_bake(bpy.types.Operator):
         s = properties.settings_of(context)
         return bool(s.take_path) and not s.job_running
 
+    @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
-        try:
-            take = open_take(bpy.path.abspath(s.take_path))
-            result = bake_take(
-                context.scene,
-                take,
-                properties.to_bake_targets(s),
-                settings=properties.to_process_settings(s),
-                options=properties.to_bake_options(s),
-            )
-        except EXPECTED_ERRORS as err:
-            self.report({"ERROR"}, str(err))
-            return {"CANCELLED"}
+        take = open_take(bpy.path.abspath(s.take_path))
+        result = bake_take(
+            context.scene,
+            take,
+            properties.to_bake_targets(s),
+            settings=properties.to_process_settings(s),
+            options=properties.to_bake_options(s),
+        )
         s.match_summary = result.summary
         report_result(self, result)
         return {"FINISHED"}
@@ -68,6 +63,7 @@ class FACEMOCAP_OT_match_report(bpy.types.Operator):
     def poll(cls, context):
         return properties.settings_of(context).target_mesh is not None
 
+    @reports_errors
     def execute(self, context):
         import numpy as np
 
@@ -77,21 +73,14 @@ class FACEMOCAP_OT_match_report(bpy.types.Operator):
             self.report({"ERROR"}, f"'{s.target_mesh.name}' has no shape keys")
             return {"CANCELLED"}
         rig_keys = [kb.name for kb in key.key_blocks if kb != key.reference_key]
-        try:
-            names = (
-                open_take(bpy.path.abspath(s.take_path)).names if s.take_path else rigs.load_names("facewarehouse46")
-            )
-            opts = properties.to_bake_options(s)
-            plan = plan_retarget(
-                np.zeros((1, len(names)), np.float32),
-                tuple(names),
-                rig_keys,
-                opts.mapping,
-                swap_left_right=opts.swap_left_right,
-            )
-        except EXPECTED_ERRORS as err:
-            self.report({"ERROR"}, str(err))
-            return {"CANCELLED"}
+        if s.take_path:
+            names = open_take(bpy.path.abspath(s.take_path)).take.channel_names
+        else:
+            names = rigs.load_names("facewarehouse46")
+        opts = properties.to_bake_options(s)
+        plan = plan_retarget(
+            np.zeros((1, len(names)), np.float32), names, rig_keys, opts.mapping, swap_left_right=opts.swap_left_right
+        )
         s.match_summary = plan.summary()
         self.report({"INFO"}, plan.summary())
         if plan.report.unused:

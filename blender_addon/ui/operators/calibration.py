@@ -7,9 +7,9 @@ import numpy as np
 
 from ..._rigs import rigs
 from ...blender.bake import scene_fps
-from ...pure.take_io import TakeError
 from ...pure.takes import open_take
 from .. import idnames, properties
+from .common import EXPECTED_ERRORS, reports_errors
 
 __all__ = ["FACEMOCAP_OT_neutral_from_current_frame", "FACEMOCAP_OT_reset_gains", "classes", "fill_channel_gains"]
 
@@ -41,15 +41,12 @@ class FACEMOCAP_OT_neutral_from_current_frame(bpy.types.Operator):
     def poll(cls, context):
         return bool(properties.settings_of(context).take_path)
 
+    @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
-        try:
-            take = open_take(bpy.path.abspath(s.take_path))
-        except TakeError as err:
-            self.report({"ERROR"}, str(err))
-            return {"CANCELLED"}
+        take = open_take(bpy.path.abspath(s.take_path)).take
         seconds = (context.scene.frame_current - context.scene.frame_start) / scene_fps(context.scene)
-        index = int(np.clip(np.searchsorted(take.time, seconds), 0, take.frame_count - 1))
+        index = int(np.clip(np.searchsorted(take.time, seconds), 0, take.num_frames - 1))
         if self.extend:
             s.neutral_start, s.neutral_end = min(s.neutral_start, index), max(s.neutral_end, index)
         else:
@@ -66,13 +63,14 @@ class FACEMOCAP_OT_reset_gains(bpy.types.Operator):
     bl_label = "Reset Channel Gains"
     bl_options = {"REGISTER", "UNDO"}
 
+    @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
         names = rigs.load_names("facewarehouse46")
         if s.take_path:
             try:
-                names = open_take(bpy.path.abspath(s.take_path)).names
-            except TakeError:
+                names = open_take(bpy.path.abspath(s.take_path)).take.channel_names
+            except EXPECTED_ERRORS:  # no readable take: list the FaceWarehouse-46 channels
                 pass
         s.channel_gains.clear()
         fill_channel_gains(s, names)

@@ -7,12 +7,11 @@ from pathlib import Path
 import bpy
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
-from ...blender.export import ExportError, export_livelink
-from ...pure.take_io import TakeError
+from ...blender.export import export_livelink
 from ...pure.takes import open_take
 from .. import idnames, properties
 from .calibration import fill_channel_gains
-from .common import call_operator
+from .common import EXPECTED_ERRORS, call_operator, reports_errors
 
 __all__ = ["FACEMOCAP_OT_export_livelink_csv", "FACEMOCAP_OT_import_livelink_csv", "classes"]
 
@@ -28,19 +27,17 @@ class FACEMOCAP_OT_import_livelink_csv(ImportHelper, bpy.types.Operator):
     filter_glob: bpy.props.StringProperty(default="*.csv", options={"HIDDEN"})
     bake: bpy.props.BoolProperty(name="Bake", default=True, description="Bake it onto the targets right away")
 
+    @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
-        try:
-            take = open_take(self.filepath)
-        except TakeError as err:
-            self.report({"ERROR"}, str(err))
-            return {"CANCELLED"}
+        opened = open_take(self.filepath)
         s.source_type = "TAKE"
         s.take_path = self.filepath
-        fill_channel_gains(s, take.names)
-        for w in take.warnings[:5]:
+        fill_channel_gains(s, opened.take.channel_names)
+        for w in opened.warnings[:5]:
             self.report({"WARNING"}, w)
-        self.report({"INFO"}, f"Imported {take.frame_count} frames at {take.fps:g} fps from {Path(self.filepath).name}")
+        take = opened.take
+        self.report({"INFO"}, f"Imported {take.num_frames} frames at {take.fps:g} fps from {Path(self.filepath).name}")
         if self.bake and (s.target_mesh or s.head_target):
             return call_operator(idnames.OP_BAKE)
         return {"FINISHED"}
@@ -60,21 +57,18 @@ class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
     def poll(cls, context):
         return properties.settings_of(context).target_mesh is not None
 
+    @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
         take = None
         if s.take_path:
             try:
                 take = open_take(bpy.path.abspath(s.take_path))
-            except TakeError as err:
+            except EXPECTED_ERRORS as err:
                 self.report({"WARNING"}, f"head and gaze not exported: {err}")
-        try:
-            rows = export_livelink(
-                context.scene, s.target_mesh, self.filepath, take=take, settings=properties.to_process_settings(s)
-            )
-        except (ExportError, OSError) as err:
-            self.report({"ERROR"}, str(err))
-            return {"CANCELLED"}
+        rows = export_livelink(
+            context.scene, s.target_mesh, self.filepath, take=take, settings=properties.to_process_settings(s)
+        )
         self.report({"INFO"}, f"Wrote {rows} frames to {self.filepath}")
         return {"FINISHED"}
 

@@ -7,6 +7,7 @@ import bpy
 from ...blender.rig_build import build_demo_rig
 from ...face_model import FaceModelError
 from .. import idnames, properties
+from .common import reports_errors
 
 __all__ = ["FACEMOCAP_OT_build_demo_rig", "classes"]
 
@@ -22,10 +23,11 @@ class FACEMOCAP_OT_build_demo_rig(bpy.types.Operator):
         name="Face Model", subtype="FILE_PATH", description="A face_model.npz (empty: the one shipped with the add-on)"
     )
 
+    @reports_errors
     def execute(self, context):
         try:
             rig = build_demo_rig(context.scene, model_path=bpy.path.abspath(self.model_path) or None)
-        except FaceModelError as err:
+        except FaceModelError as err:  # a user error; it joins UserError when its reader moves into the contract
             self.report({"ERROR"}, str(err))
             return {"CANCELLED"}
         s = properties.settings_of(context)

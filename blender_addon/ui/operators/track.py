@@ -13,11 +13,12 @@ from pathlib import Path
 
 import bpy
 
+from ..._contract import errors
 from ...pure import bridge
 from .. import idnames, properties
 from ..preferences import engine_location
 from .calibration import fill_channel_gains
-from .common import call_operator
+from .common import call_operator, reports_errors
 
 __all__ = ["FACEMOCAP_OT_track", "classes", "track_request"]
 
@@ -34,16 +35,20 @@ def _takes_dir(s) -> Path:
     return Path(folder)
 
 
+class NoSourceError(errors.UserError):
+    """The panel names nothing to track."""
+
+
 def track_request(s, python: str, root: str) -> bridge.TrackRequest:
-    """The engine request for the panel's source (raises ValueError if no source is set)."""
+    """The engine request for the panel's source (raises NoSourceError if no source is set)."""
     if s.source_type == "VIDEO":
         source = bpy.path.abspath(s.video_path)
     elif s.source_type == "IMAGES":
         source = bpy.path.abspath(s.image_dir)
     else:
-        raise ValueError("the source is an existing take: nothing to track (use Bake)")
+        raise NoSourceError("the source is an existing take: nothing to track (use Bake)")
     if not source:
-        raise ValueError("pick a video or an image folder to track")
+        raise NoSourceError("pick a video or an image folder to track")
     name = Path(source.rstrip("/\\")).stem or "take"
     output = _takes_dir(s) / f"{name}.npz"
     return bridge.TrackRequest(
@@ -78,14 +83,11 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         s = properties.settings_of(context)
         return s.source_type != "TAKE" and not _active
 
+    @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
         python, root = engine_location(context)
-        try:
-            job = bridge.TrackJob.start(track_request(s, python, root))
-        except (bridge.EngineUnavailable, FileNotFoundError, ValueError, OSError) as err:
-            self.report({"ERROR"}, str(err))
-            return {"CANCELLED"}
+        job = bridge.TrackJob.start(track_request(s, python, root))
         _active["job"] = job
         s.job_running, s.job_progress, s.job_status = True, 0.0, "Starting the engine..."
         if bpy.app.background:
@@ -154,7 +156,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         if not s.channel_gains:
             from ...pure.takes import open_take
 
-            fill_channel_gains(s, open_take(job.output).names)
+            fill_channel_gains(s, open_take(job.output).take.channel_names)
         self.report({"INFO"}, s.job_status)
         if s.bake_after_track and (s.target_mesh or s.head_target):
             call_operator(idnames.OP_BAKE)

@@ -1,0 +1,50 @@
+"""Where the engine <-> add-on contract comes from: ``contract/`` inside the built extension, else ``engine/contract``.
+
+``build_addon.py`` copies ``engine/contract/`` into the zip as the subpackage ``contract/`` (stdlib + numpy, no
+other part of the engine); in a repository checkout the engine's own ``engine.contract`` is used, so the contract
+lives once in git. This is the only way the add-on reaches engine code (``tests/test_import_boundaries.py``).
+"""
+
+from __future__ import annotations
+
+try:  # the installed extension: the contract is vendored beside this file
+    from .contract import (
+        errors,
+        frames,
+        gaze,
+        key_reduction,
+        livelink_csv,
+        one_euro,
+        progress_events,
+        quaternion,
+        take,
+        take_io,
+    )
+except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, use engine/contract
+    if err.name != f"{__package__}.contract":
+        raise
+    from engine.contract import (  # type: ignore[no-redef]
+        errors,
+        frames,
+        gaze,
+        key_reduction,
+        livelink_csv,
+        one_euro,
+        progress_events,
+        quaternion,
+        take,
+        take_io,
+    )
+
+__all__ = [
+    "errors",
+    "frames",
+    "gaze",
+    "key_reduction",
+    "livelink_csv",
+    "one_euro",
+    "progress_events",
+    "quaternion",
+    "take",
+    "take_io",
+]
