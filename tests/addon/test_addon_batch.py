@@ -14,6 +14,8 @@ bpy = pytest.importorskip("bpy")
 import takegen  # noqa: E402
 from conftest import REPO  # noqa: E402
 
+pytestmark = pytest.mark.slow  # every test runs Blender in subprocesses
+
 
 def _batch(*args, timeout=180):
     return subprocess.run(

@@ -16,6 +16,7 @@ from engine.track import track
 
 REPO = Path(__file__).resolve().parents[2]
 CLIPS = REPO.parent / "shared" / "data" / "clips"
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
 LABELS = REPO / "tests" / "data" / "eye_state_labels.toml"
 
 

@@ -20,6 +20,7 @@ from engine.progress import make_reporter
 from engine.track import TrackConfig, collect_landmarks, fit_targets
 
 CLIPS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "clips"
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
 MAX_WEIGHT_CHANGE = 0.05  # the bound for every weight of every frame
 REPOSES = {"yaw+30": ("y", 30), "yaw-30": ("y", -30), "pitch+20": ("x", 20), "pitch-20": ("x", -20)}
 

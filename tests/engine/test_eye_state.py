@@ -209,6 +209,7 @@ def labelled_eyes():
     return np.array(y), np.array(p), np.array(after)
 
 
+@pytest.mark.shared
 class TestEyeStateOnClips:
     def test_closed_eyes_read_closed(self, labelled_eyes):
         y, p, _ = labelled_eyes

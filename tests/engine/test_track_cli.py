@@ -16,6 +16,7 @@ from engine.contract.frames import head_rotation_to_ypr
 from engine.contract.take_io import load_take
 
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # every test runs the engine in a subprocess with the real MediaPipe
 
 
 def run_engine(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:

@@ -233,6 +233,7 @@ class TestNaturalSortKey:
         assert sorted(names, key=natural_sort_key) == ["a.png", "f1.png", "F2.png", "f02b.png", "f10.png"]
 
 
+@pytest.mark.shared
 @pytest.mark.skipif(not (CLIPS / "d18.mp4").is_file(), reason="shared clips not available")
 class TestSharedClip:
     def test_feature_d18_monotonic_times_at_container_fps(self):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-import logging
+import sys
+import traceback
 from collections.abc import Callable
 
 import bpy
@@ -11,8 +12,6 @@ import bpy
 from ..._contract import errors
 
 __all__ = ["EXPECTED_ERRORS", "call_operator", "reports_errors"]
-
-log = logging.getLogger(__name__)
 
 EXPECTED_ERRORS = (errors.UserError, OSError)
 """What an operator reports as an ordinary error: failures a user can act on, and the file system's."""
@@ -40,7 +39,8 @@ def reports_errors(execute: Callable) -> Callable:
             self.report({"ERROR"}, str(err))
             return {"CANCELLED"}
         except Exception as err:
-            log.exception("bug in %s", self.bl_idname)  # the traceback, in the system console
+            print(f"Face Mocap: bug in {self.bl_label}:", file=sys.stderr)
+            traceback.print_exc()  # the traceback, in the system console (stderr), whatever logging is set up
             self.report(
                 {"ERROR"},
                 f"{self.bl_label} failed because of a bug in the add-on ({type(err).__name__}: {err}); "
