@@ -30,7 +30,8 @@ def best_lag(raw: np.ndarray, filtered: np.ndarray) -> int:
 
 
 def main() -> int:
-    from engine.temporal import FilterConfig, StreamFilterConfig
+    from engine.contract.one_euro import FilterConfig
+    from engine.temporal import StreamFilterConfig
     from engine.track import TrackConfig, track
 
     clip = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CLIP
