@@ -11,6 +11,7 @@ try:  # the installed extension: the contract is vendored beside this file
     from .contract import (
         errors,
         frames,
+        gap_bridging,
         gaze,
         key_reduction,
         livelink_csv,
@@ -26,6 +27,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
     from engine.contract import (  # type: ignore[no-redef]
         errors,
         frames,
+        gap_bridging,
         gaze,
         key_reduction,
         livelink_csv,
@@ -39,6 +41,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
 __all__ = [
     "errors",
     "frames",
+    "gap_bridging",
     "gaze",
     "key_reduction",
     "livelink_csv",

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from .._contract import errors, gaze, one_euro
+from .._contract import errors, gap_bridging, gaze, one_euro
 from .._contract import take as take_schema
 from . import coords
 
@@ -122,7 +122,8 @@ def process_take(take: take_schema.Take, settings: ProcessSettings) -> Processed
         cfg = one_euro.FilterConfig(
             min_cutoff=strength_to_min_cutoff(strength), beta=ONE_EURO_BETA, d_cutoff=ONE_EURO_D_CUTOFF_HZ
         )
-        w = take.expression_raw if strength <= 0 else one_euro.one_euro(take.expression_raw, take.time, cfg)
+        raw = _bridged(take.expression_raw, take)
+        w = raw if strength <= 0 else one_euro.one_euro(raw, take.time, cfg)
     else:
         w = take.expression
     w = np.array(w, dtype=np.float32, copy=True)
@@ -150,6 +151,13 @@ def process_take(take: take_schema.Take, settings: ProcessSettings) -> Processed
     ref = take.head_translation[neutral].mean(axis=0) if neutral is not None else None
     head_location = coords.camera_to_blender_head_translations(take.head_translation, reference=ref)
     return ProcessedTake(names, np.asarray(take.time, dtype=np.float64), w, head_rotation, head_location, eye_gaze)
+
+
+def _bridged(raw: np.ndarray, take: take_schema.Take) -> np.ndarray:
+    """``(T, C)`` raw weights with frames without a face (NaN allowed there) bridged over time, as the engine does."""
+    raw = np.asarray(raw, dtype=np.float64)
+    valid = (take.confidence > 0) & np.isfinite(raw).all(axis=1)
+    return np.nan_to_num(gap_bridging.bridge_gaps(raw, valid, time=take.time), nan=0.0)
 
 
 def _mean_quaternion(q: np.ndarray) -> np.ndarray:

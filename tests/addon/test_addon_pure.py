@@ -183,6 +183,15 @@ class TestProcessing:
         np.testing.assert_array_equal(p.weights, np.clip(one_euro(take.expression_raw, time, cfg), 0, 1))
         np.testing.assert_array_equal(p.weights[40], p.weights[39])
 
+    def test_feature_refilter_bridges_frames_without_a_face(self):
+        """Raw streams may be NaN where confidence is 0 (a valid take): re-filtering bridges them first."""
+        take = self._take(60)
+        raw, confidence = take.expression_raw.copy(), take.confidence.copy()
+        raw[20:25], confidence[20:25] = np.nan, 0.0
+        take = dataclasses.replace(take, expression_raw=raw, confidence=confidence)
+        p = processing.process_take(take, processing.ProcessSettings(refilter=True, filter_strength=0.5))
+        assert np.isfinite(p.weights).all() and p.weights.shape == (60, 46)
+
     def test_strength_to_min_cutoff(self):
         assert processing.strength_to_min_cutoff(0.0) == pytest.approx(20.0)
         assert processing.strength_to_min_cutoff(1.0) == pytest.approx(0.3)

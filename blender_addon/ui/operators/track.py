@@ -18,7 +18,7 @@ from ...pure import bridge
 from .. import idnames, properties
 from ..preferences import engine_location
 from .calibration import fill_channel_gains
-from .common import call_operator, reports_errors
+from .common import EXPECTED_ERRORS, call_operator, reports_errors
 
 __all__ = ["FACEMOCAP_OT_track", "classes", "track_request"]
 
@@ -156,7 +156,11 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         if not s.channel_gains:
             from ...pure.takes import open_take
 
-            fill_channel_gains(s, open_take(job.output).take.channel_names)
+            try:
+                fill_channel_gains(s, open_take(job.output).take.channel_names)
+            except EXPECTED_ERRORS as err:  # the modal path is not wrapped by reports_errors
+                self.report({"ERROR"}, f"the engine wrote {Path(job.output).name}, but it does not open: {err}")
+                return {"CANCELLED"}
         self.report({"INFO"}, s.job_status)
         if s.bake_after_track and (s.target_mesh or s.head_target):
             call_operator(idnames.OP_BAKE)
