@@ -4,8 +4,9 @@ The version is read from ``blender_addon/blender_manifest.toml`` (the project's 
 ``blender_addon/`` at its root (manifest, ``__init__.py``, ``pure/``, ``blender/``, ``ui/``, ...), the engine <->
 add-on contract copied from ``engine/contract/`` as the subpackage ``contract/`` and the rig data package copied
 from ``rigs/`` as the subpackage ``rigs/`` (``blender_addon._contract`` and ``blender_addon._rigs`` find them with
-relative imports; nothing else of the engine is shipped), and the engine's face model as ``data/face_model.npz``
-(for the demo rig). Caches and tests are left out.
+relative imports; nothing else of the engine is shipped), and the demo head (ICT-FaceKit's scanned head with the 46
+expressions) as ``data/face_head.npz`` with ICT-FaceKit's MIT notice and credits beside it. Caches and tests are
+left out.
 
     python build_addon.py [--out DIR]
 """
@@ -22,7 +23,8 @@ REPO = Path(__file__).resolve().parent
 ADDON = REPO / "blender_addon"
 RIGS = REPO / "rigs"
 CONTRACT = REPO / "engine" / "contract"
-FACE_MODEL = REPO / "engine" / "data" / "face_model.npz"
+DEMO_HEAD = REPO / "engine" / "data" / "face_head.npz"
+HEAD_LICENSE = REPO / "engine" / "data" / "ICT-FaceKit-LICENSE.txt"
 MANIFEST = ADDON / "blender_manifest.toml"
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", "tests"}
 _SKIP_SUFFIXES = {".pyc", ".pyo", ".blend1"}
@@ -41,11 +43,11 @@ def _files(root: Path):
             yield path, rel
 
 
-def build(out_dir: Path = REPO / "dist", *, require_face_model: bool = True) -> Path:
+def build(out_dir: Path = REPO / "dist") -> Path:
     """Write the zip and return its path.
 
     Raises:
-        FileNotFoundError: the face model is missing and ``require_face_model``.
+        FileNotFoundError: the demo head or its licence is missing (``python -m engine build-model`` makes them).
     """
     m = manifest()
     zip_path = Path(out_dir) / f"{m['id']}-{m['version']}.zip"
@@ -53,8 +55,9 @@ def build(out_dir: Path = REPO / "dist", *, require_face_model: bool = True) -> 
     for vendored, home in (("rigs", "rigs/"), ("contract", "engine/contract/")):
         if (ADDON / vendored).exists():
             raise RuntimeError(f"blender_addon/{vendored} exists in the checkout; it must live only in {home}")
-    if require_face_model and not FACE_MODEL.is_file():
-        raise FileNotFoundError(f"{FACE_MODEL} is missing: generate the engine's face model first")
+    for needed in (DEMO_HEAD, HEAD_LICENSE):
+        if not needed.is_file():
+            raise FileNotFoundError(f"{needed} is missing: make it with 'python -m engine build-model --ict DIR'")
     tmp = zip_path.with_suffix(".zip.tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for path, rel in _files(ADDON):
@@ -63,8 +66,8 @@ def build(out_dir: Path = REPO / "dist", *, require_face_model: bool = True) -> 
             zf.write(path, ("rigs" / rel).as_posix())
         for path, rel in _files(CONTRACT):
             zf.write(path, ("contract" / rel).as_posix())
-        if FACE_MODEL.is_file():
-            zf.write(FACE_MODEL, "data/face_model.npz")
+        zf.write(DEMO_HEAD, "data/face_head.npz")
+        zf.write(HEAD_LICENSE, "data/ICT-FaceKit-LICENSE.txt")
     tmp.replace(zip_path)
     return zip_path
 
@@ -72,14 +75,9 @@ def build(out_dir: Path = REPO / "dist", *, require_face_model: bool = True) -> 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(REPO / "dist"), help="output folder (default: dist/)")
-    p.add_argument(
-        "--allow-missing-face-model",
-        action="store_true",
-        help="build without engine/data/face_model.npz (the demo rig will not work)",
-    )
     args = p.parse_args(argv)
     try:
-        path = build(Path(args.out), require_face_model=not args.allow_missing_face_model)
+        path = build(Path(args.out))
     except (FileNotFoundError, RuntimeError) as err:
         print(f"build_addon: {err}", file=sys.stderr)
         return 1

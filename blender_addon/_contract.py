@@ -10,6 +10,7 @@ from __future__ import annotations
 try:  # the installed extension: the contract is vendored beside this file
     from .contract import (
         errors,
+        face_head,
         frames,
         gap_bridging,
         gaze,
@@ -26,6 +27,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
         raise
     from engine.contract import (  # type: ignore[no-redef]
         errors,
+        face_head,
         frames,
         gap_bridging,
         gaze,
@@ -40,6 +42,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
 
 __all__ = [
     "errors",
+    "face_head",
     "frames",
     "gap_bridging",
     "gaze",

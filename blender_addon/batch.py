@@ -36,7 +36,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     rig = p.add_mutually_exclusive_group()
     rig.add_argument("--rig", help="the .blend with the character (omit inside 'blender -b RIG.blend')")
     rig.add_argument("--demo-rig", action="store_true", help="bake onto a new FaceWarehouse demo rig")
-    p.add_argument("--face-model", help="face_model.npz for --demo-rig (default: the shipped one)")
+    p.add_argument("--demo-head", help="face_head.npz for --demo-rig (default: the shipped one)")
     p.add_argument("--takes", nargs="+", default=[], help="take files (.npz, .csv) and/or folders of them")
     p.add_argument("-o", "--output", required=True, help="the .blend to write")
     p.add_argument("--mapping", default="AUTO", help="mapping preset or .toml file (default: AUTO)")
@@ -140,7 +140,6 @@ def main(argv: list[str] | None = None) -> int:
     from ._contract import errors
     from .blender.bake import BakeOptions, bake_take
     from .blender.rig_build import build_demo_rig
-    from .face_model import FaceModelError
     from .pure.takes import open_take
 
     def err(msg: str) -> None:
@@ -157,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = None
     if args.demo_rig:
         try:
-            demo = build_demo_rig(bpy.context.scene, model_path=args.face_model)
-        except FaceModelError as exc:
+            demo = build_demo_rig(bpy.context.scene, head_path=args.demo_head)
+        except errors.UserError as exc:
             err(str(exc))
             return EXIT_USAGE
     targets = _targets(bpy, args, demo)

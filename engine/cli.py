@@ -26,6 +26,11 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 def _track_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="mediapipe", choices=("mediapipe", "fan"), help="landmark detector")
     p.add_argument("--identity", metavar="TAKE.npz", help="reuse the actor identity stored in an earlier take")
+    p.add_argument(
+        "--neutral",
+        metavar="SECONDS|PHOTO",
+        help="the actor at rest: a time in the clip (seconds) or a photo; expressions are measured from it",
+    )
     p.add_argument("--start", type=float, metavar="SECONDS", help="first time to track")
     p.add_argument("--end", type=float, metavar="SECONDS", help="time to stop tracking at")
     p.add_argument("--no-filter", action="store_true", help="store unfiltered streams as the filtered ones too")
@@ -62,10 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("take")
     p.add_argument("--fps", type=float, help="the CSV's frame rate (default: guessed from its timecodes)")
 
-    p = sub.add_parser("build-model", help="rebuild the engine's face model file from scratch")
-    p.add_argument("-o", "--output", help="model file (default: engine/data/face_model.npz)")
+    p = sub.add_parser("build-model", help="rebuild the engine's face model files from ICT-FaceKit's scans")
+    p.add_argument("--ict", required=True, metavar="DIR", help="ICT-FaceKit's folder (../shared/data/ict-facekit)")
+    p.add_argument("-o", "--output", help="model file (default: engine/data/face_model.npz; the rest beside it)")
+    p.add_argument("--renders", type=int, help="renders the landmark correspondence is learned from (default 240)")
 
-    p = sub.add_parser("contact-sheet", help="render the face model's 46 expression shapes into one PNG")
+    p = sub.add_parser("contact-sheet", help="render the 46 expressions on the scanned demo head into one PNG")
     p.add_argument("output")
     return parser
 
@@ -88,6 +95,14 @@ def _load_identity(args: argparse.Namespace, model):
     return load_identity(args.identity, model)
 
 
+def _neutral(args: argparse.Namespace):
+    if args.neutral is None:
+        return None
+    from .neutral_frame import NeutralFrame
+
+    return NeutralFrame.parse(args.neutral)
+
+
 def _cmd_track(args: argparse.Namespace, reporter) -> int:
     from .face_model.model import load_face_model
     from .preview import write_preview
@@ -103,7 +118,8 @@ def _cmd_track(args: argparse.Namespace, reporter) -> int:
         else:
             raise InputError("track needs an INPUT (a video, image folder, glob or image) or --sample")
         cfg = _track_config(args)
-        take = track(source, args.output, cfg, reporter=reporter, identity=_load_identity(args, model), model=model)
+        identity, neutral = _load_identity(args, model), _neutral(args)
+        take = track(source, args.output, cfg, reporter=reporter, identity=identity, neutral=neutral, model=model)
         if args.preview:
             write_preview(source, take, model, args.preview, start=cfg.start, end=cfg.end)
     reporter.done(str(Path(args.output).resolve()), take.num_frames)
@@ -167,7 +183,7 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
     for clip in clips:
         check_take_output(out_dir / f"{clip.stem}.npz")
     model = load_face_model()
-    identity = _load_identity(args, model)
+    identity, neutral = _load_identity(args, model), _neutral(args)
     cfg = _track_config(args)
     failed = []
     for i, clip in enumerate(clips, 1):
@@ -176,7 +192,7 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
         if args.progress == "bar":
             print(f"[{i}/{len(clips)}] {clip.name}", file=sys.stderr)
         try:
-            take = track(clip, out, cfg, reporter=reporter, identity=identity, model=model)
+            take = track(clip, out, cfg, reporter=reporter, identity=identity, neutral=neutral, model=model)
             reporter.done(str(out.resolve()), take.num_frames)
         except UserError as err:
             failed.append(clip.name)
@@ -220,19 +236,39 @@ def _cmd_import_csv(args: argparse.Namespace) -> int:
 
 def _cmd_build_model(args: argparse.Namespace) -> int:
     from .face_model.build import build_face_model
+    from .face_model.correspondence import CorrespondenceConfig
     from .face_model.model import DEFAULT_MODEL_PATH
+    from .progress import BarReporter
 
     out = Path(args.output) if args.output else DEFAULT_MODEL_PATH
-    model = build_face_model(out)
-    print(f"wrote {out}: {model.num_points} points, {model.num_identity} identity modes, 46 expression shapes")
+    cfg = CorrespondenceConfig()
+    if args.renders is not None:
+        if args.renders < 8:
+            raise InputError("--renders must be at least 8")
+        cfg = dataclasses.replace(cfg, training_renders=args.renders, holdout_renders=max(8, args.renders // 5),
+                                  training_identities=min(cfg.training_identities, args.renders // 4))  # fmt: skip
+    bar = BarReporter(label="renders")
+    started = False
+
+    def progress(done: int, total: int) -> None:
+        nonlocal started
+        if not started:
+            bar.start(total)
+            started = True
+        bar.update(done)
+
+    model = build_face_model(args.ict, out, cfg, progress=progress)
+    bar.done(str(out), cfg.training_renders + cfg.holdout_renders)
+    print(f"wrote {out}: {model.num_points} points, {model.num_identity} identity modes, 46 expression shapes; "
+          f"the demo head, the correspondence report and ICT-FaceKit's licence beside it")  # fmt: skip
     return EXIT_OK
 
 
 def _cmd_contact_sheet(args: argparse.Namespace) -> int:
+    from .contract.face_head import load_head
     from .face_model.contact_sheet import contact_sheet
-    from .face_model.model import load_face_model
 
-    print(f"wrote {contact_sheet(load_face_model(), args.output)}")
+    print(f"wrote {contact_sheet(load_head(), args.output)}")
     return EXIT_OK
 
 

@@ -28,10 +28,11 @@ from .eyes.eye_state import EyeStateConfig, eye_closed_probability
 from .face_model.model import FaceModel, load_face_model
 from .face_model.topology import NUM_MESH_VERTICES
 from .fitting.clip_fit import ClipFit, FitConfig, fit_clip
-from .fitting.gaze import blink_from_expression, gaze_from_expression
+from .fitting.eye_readout import blink_from_expression, gaze_from_expression
 from .identity_file import identity_to_vector
 from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
 from .landmarks.base import LandmarkBackend
+from .neutral_frame import NeutralFrame
 from .prefetch import prefetch
 from .progress import ProgressReporter, make_reporter
 from .temporal import StreamFilterConfig, filter_take_streams
@@ -44,6 +45,7 @@ __all__ = [
     "collect_landmarks",
     "fit_targets",
     "make_backend",
+    "neutral_targets",
     "take_from_fit",
     "track",
 ]
@@ -199,7 +201,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     w, h = lm.size
     focal = cfg.fit.focal_px_per_width * w
     r_cam, t_cam = view_pose_to_camera_pose(
-        fit.scale, fit.rotation, fit.translation, focal_px=focal, principal_point=(w / 2, h / 2)
+        fit.pose.scale, fit.pose.rotation, fit.pose.translation, focal_px=focal, principal_point=(w / 2, h / 2)
     )
     quat = matrix_to_quaternion_wxyz(r_cam).astype(np.float32)
     quat[~fit.valid] = FRONTAL_ROTATION
@@ -211,8 +213,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     for start in range(0, len(fit.expression), cfg.fit.chunk_frames):
         sl = slice(start, start + cfg.fit.chunk_frames)
         mesh = fit.actor.points(None, fit.expression[sl])[:, :NUM_MESH_VERTICES]
-        view = fit.scale[sl, None, None] * np.einsum("tij,tpj->tpi", fit.rotation[sl], mesh) + fit.translation[sl, None]
-        model_landmarks[sl] = view_to_image_points(view)
+        model_landmarks[sl] = view_to_image_points(fit.pose[sl].model_to_view(mesh))
     model_landmarks[~fit.valid] = np.nan
     expression = fit.expression.astype(np.float32)
     blink, gaze = blink_from_expression(expression, names), gaze_from_expression(expression, names)
@@ -251,6 +252,28 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     )
 
 
+def neutral_targets(neutral: NeutralFrame, lm: Landmarks, view_obs: np.ndarray, cfg: TrackConfig) -> np.ndarray:
+    """``(1, J, 3)`` the fit targets of the user's neutral frame: the clip's frame nearest the time, or the photo's.
+
+    Raises:
+        InputError: the time is outside the tracked range, or that frame / photo shows no face.
+    """
+    if neutral.time_s is not None:
+        index = int(np.argmin(np.abs(lm.time - neutral.time_s)))
+        if abs(lm.time[index] - neutral.time_s) > 1.0:
+            raise InputError(
+                f"--neutral {neutral.time_s:g} s is outside the tracked frames ({lm.time[0]:.2f}-{lm.time[-1]:.2f} s)"
+            )
+        targets = view_obs[index : index + 1]
+    else:
+        photo_cfg = dataclasses.replace(cfg, start=None, end=None)
+        photo = collect_landmarks(neutral.photo, photo_cfg, make_reporter("none"))
+        targets = fit_targets(photo, photo_cfg)[:1]
+    if not np.isfinite(targets).all():
+        raise InputError(f"--neutral: no face found in the neutral frame ({neutral.describe()})")
+    return targets
+
+
 def track(
     input_path: str | Path,
     output_path: str | Path | None,
@@ -258,6 +281,7 @@ def track(
     *,
     reporter: ProgressReporter | None = None,
     identity: tuple[np.ndarray, np.ndarray] | None = None,
+    neutral: NeutralFrame | None = None,
     model: FaceModel | None = None,
 ) -> Take:
     """Track a video, image sequence or image into a take (and save it if ``output_path`` is given).
@@ -265,9 +289,10 @@ def track(
     Args:
         identity: a known actor's ``(coefficients, rest offsets)`` (:func:`engine.identity_file.load_identity`),
             or None to estimate the actor from this clip.
+        neutral: a frame of this clip or a photo where the actor is at rest (``--neutral``), or None.
 
     Raises:
-        InputError: unreadable input. NoFaceFound: no face in any frame.
+        InputError: unreadable input, or a neutral frame without a face. NoFaceFound: no face in any frame.
     """
     reporter = reporter or make_reporter("none")
     model = model or load_face_model()
@@ -281,10 +306,20 @@ def track(
     coefficients, rest = identity if identity is not None else (None, None)
     fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
     eye_closed = lm.p_closed if lm.points.shape[1] == MEDIAPIPE_POINT_COUNT else None
+    neutral_obs = None if neutral is None else neutral_targets(neutral, lm, view_obs, cfg)
     fit = fit_clip(
-        view_obs, lm.point_ids, model, fit_cfg, identity=coefficients, landmark_bias=rest, eye_closed=eye_closed
+        view_obs,
+        lm.point_ids,
+        model,
+        fit_cfg,
+        identity=coefficients,
+        landmark_bias=rest if neutral is None else None,
+        neutral_obs=neutral_obs,
+        eye_closed=eye_closed,
     )
     take = take_from_fit(lm, fit, model, cfg, cfg.backend)
+    if neutral is not None:
+        take = dataclasses.replace(take, meta={**take.meta, "neutral": neutral.describe()})
     take = filter_take_streams(take, cfg.filter)
     t2 = wallclock.perf_counter()
     take = dataclasses.replace(

@@ -118,5 +118,5 @@ def test_convention_addon_layers(folder, forbidden):
 
 
 def test_convention_addon_root_helpers_are_bpy_free():
-    for name in ("_contract.py", "_rigs.py", "face_model.py"):
+    for name in ("_contract.py", "_rigs.py"):
         assert not {top(m) for m in imports(REPO / "blender_addon" / name)} & BLENDER_MODULES, name

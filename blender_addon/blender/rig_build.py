@@ -1,11 +1,19 @@
-"""Build the FaceWarehouse-compatible demo rig from the engine's face model (bpy layer).
+"""Build the FaceWarehouse-compatible demo rig: ICT-FaceKit's scanned head with the 46 shape keys (bpy layer).
 
-The rig: an armature ``<name>_Rig`` with bones ``head`` (the head pivot, pointing up), ``eye.L`` and ``eye.R``
-(at the eyeball centres, pointing forward along -Y, children of ``head``); a mesh ``<name>_Face`` with Basis plus
-the 46 shape keys named and ordered as ``rigs/names/facewarehouse46.toml`` (Basis + delta per unit weight),
-parented to ``head``; two eyeball meshes parented to the eye bones. Units: metres (the model's cm x 0.01), axes
-converted with :func:`coords.model_to_blender_points`. Works in background mode (no operators except the edit-mode
-switch needed to make bones).
+The rig, from the shipped demo head (``face_head.npz``, :mod:`contract.face_head`):
+
+- an armature ``<name>_Rig`` with bones ``head`` (the head pivot at the top of the neck, pointing up), ``eye.L``
+  and ``eye.R`` (at the eyeball centres, pointing forward along -Y, children of ``head``);
+- a mesh ``<name>_Head`` (face, head and neck, mouth socket, gums and tongue, teeth, eyelashes) with Basis plus
+  the 46 shape keys named and ordered as ``rigs/names/facewarehouse46.toml``, parented to ``head``; JawOpen moves
+  the teeth and tongue with the jaw, the Eye* keys move the lids with the gaze;
+- two eyeball meshes ``<name>_Eye.L`` / ``.R`` (sclera, iris and pupil), parented to the eye bones, which turn for
+  gaze;
+- materials that read in Solid and Material Preview shading: skin (with the lips and brows painted in the
+  ``Color`` attribute), eye, teeth, mouth and lashes.
+
+Units: metres (the file's cm x 0.01), axes converted with :func:`coords.model_to_blender_points`. Works in
+background mode (no operators except the edit-mode switch needed to make bones).
 """
 
 from __future__ import annotations
@@ -13,21 +21,28 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import bmesh
 import bpy
 import numpy as np
 from mathutils import Matrix, Vector
 
-from ..face_model import load_face_model
+from .._contract import face_head
 from ..pure import coords
 
 __all__ = ["DEMO_RIG_TAG", "DemoRig", "build_demo_rig"]
 
 DEMO_RIG_TAG = "facewarehouse_mocap_demo_rig"  # custom property on the rig's objects
-HEAD_PIVOT_BELOW_CHIN_M = 0.02  # the head bone sits this far below the lowest face vertex (roughly the neck)
-HEAD_PIVOT_BEHIND_EYES_M = 0.06  # ... and this far behind the eye centres (toward the back of the head)
-HEAD_BONE_LENGTH_M = 0.12
-EYE_SEGMENTS, EYE_RINGS = 24, 12
+HEAD_PIVOT_BEHIND_EYES_M = 0.085  # the head turns about the top of the neck: behind the eyes ...
+HEAD_PIVOT_BELOW_EYES_M = 0.085  # ... and below them (about the level of the earlobes)
+HEAD_BONE_LENGTH_M = 0.15
+EYE_PARTS = {"L": ("sclera_left", "iris_left"), "R": ("sclera_right", "iris_right")}
+# Viewport look of each material: (base colour when not painted per vertex, roughness, uses the Color attribute).
+MATERIAL_LOOK = {
+    "skin": ((0.8, 0.62, 0.52, 1.0), 0.55, True),
+    "eye": ((0.9, 0.88, 0.85, 1.0), 0.15, True),
+    "teeth": ((0.9, 0.87, 0.8, 1.0), 0.3, False),
+    "mouth": ((0.55, 0.2, 0.2, 1.0), 0.5, True),
+    "lashes": ((0.06, 0.05, 0.04, 1.0), 0.7, False),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,85 +68,117 @@ def _parent_to_bone(child: bpy.types.Object, arm_obj: bpy.types.Object, bone_nam
     child.matrix_world = world
 
 
-def _eye_mesh(name: str, radius: float) -> bpy.types.Mesh:
+def _material(name: str, kind: str) -> bpy.types.Material:
+    color, roughness, painted = MATERIAL_LOOK[kind]
+    mat = bpy.data.materials.new(name)
+    mat.diffuse_color = color  # Solid shading's "Material" colour
+    mat.roughness = roughness
+    if bpy.app.version < (5, 0, 0):  # from 5.0 every material has a node tree (use_nodes is deprecated)
+        mat.use_nodes = True
+    bsdf = next(n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
+    bsdf.inputs["Base Color"].default_value = color
+    bsdf.inputs["Roughness"].default_value = roughness
+    if painted:
+        attr = mat.node_tree.nodes.new("ShaderNodeVertexColor")
+        attr.layer_name = "Color"
+        mat.node_tree.links.new(attr.outputs["Color"], bsdf.inputs["Base Color"])
+    return mat
+
+
+def _sub_mesh(
+    head: face_head.HeadData, parts: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(vertex ids (n,), polygon sizes, polygon vertices re-indexed, polygon materials)`` of the given parts."""
+    keep = np.isin(head.vertex_part, [head.part_names.index(p) for p in parts])
+    ids = np.flatnonzero(keep)
+    new_index = np.cumsum(keep) - 1
+    owner = np.repeat(np.arange(len(head.polygon_sizes)), head.polygon_sizes)
+    poly_keep = np.bincount(owner, weights=keep[head.polygon_vertices], minlength=len(head.polygon_sizes))
+    poly_keep = poly_keep == head.polygon_sizes
+    loops = new_index[head.polygon_vertices[np.repeat(poly_keep, head.polygon_sizes)]]
+    return ids, head.polygon_sizes[poly_keep], loops.astype(np.int32), head.polygon_material[poly_keep]
+
+
+def _mesh_object(name: str, verts: np.ndarray, sizes: np.ndarray, loops: np.ndarray, colors: np.ndarray):
     mesh = bpy.data.meshes.new(name)
-    bm = bmesh.new()
-    try:
-        bmesh.ops.create_uvsphere(bm, u_segments=EYE_SEGMENTS, v_segments=EYE_RINGS, radius=radius)
-        # A pupil: flatten the front cap so the gaze direction is visible.
-        for v in bm.verts:
-            if v.co.y < -0.85 * radius:
-                v.co.y = -0.85 * radius
-        bm.to_mesh(mesh)
-    finally:
-        bm.free()
-    return mesh
+    mesh.vertices.add(len(verts))
+    mesh.vertices.foreach_set("co", verts.astype(np.float32).ravel())
+    mesh.loops.add(len(loops))
+    mesh.loops.foreach_set("vertex_index", loops)
+    mesh.polygons.add(len(sizes))
+    mesh.polygons.foreach_set("loop_start", np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int32))
+    mesh.polygons.foreach_set("loop_total", sizes.astype(np.int32))
+    mesh.update(calc_edges=True)
+    mesh.validate()
+    mesh.polygons.foreach_set("use_smooth", np.ones(len(sizes), dtype=bool))
+    attr = mesh.color_attributes.new("Color", "BYTE_COLOR", "POINT")
+    rgba = np.c_[colors.astype(np.float32) / 255.0, np.ones(len(colors), np.float32)]
+    attr.data.foreach_set("color_srgb", rgba.ravel())
+    mesh.color_attributes.active_color = attr
+    return bpy.data.objects.new(name, mesh)
 
 
-def build_demo_rig(scene: bpy.types.Scene, *, model_path: str | Path | None = None, name: str = "FWM") -> DemoRig:
+def build_demo_rig(scene: bpy.types.Scene, *, head_path: str | Path | None = None, name: str = "FWM") -> DemoRig:
     """Create the demo rig in a new collection of ``scene``.
 
     Args:
         scene: where to link it.
-        model_path: a ``face_model.npz``; None = the shipped one (:func:`face_model.default_face_model_path`).
+        head_path: a ``face_head.npz``; None = the shipped one (:func:`contract.face_head.default_head_path`).
         name: prefix of the new objects (Blender adds ``.001`` on clashes).
 
     Returns:
         The created parts' names.
 
     Raises:
-        face_model.FaceModelError: the face model is missing or malformed.
+        contract.face_head.FaceHeadError: the head file is missing or malformed.
     """
-    fm = load_face_model(model_path)
-    verts = coords.model_to_blender_points(fm.neutral)  # (V, 3) metres
-    deltas = coords.model_to_blender_points(fm.expression_basis)  # (E, V, 3)
-    eyes = coords.model_to_blender_points(fm.eye_centers)  # (2, 3)
-    eye_radius = fm.eye_radius * coords.CM_TO_M
+    head = face_head.load_head(head_path)
+    verts = coords.model_to_blender_points(head.vertices)  # (V, 3) metres
+    eyes = coords.model_to_blender_points(head.eye_centers)  # (2, 3)
+    eye_radius = head.eye_radius * coords.CM_TO_M
 
     collection = bpy.data.collections.new(f"{name} Demo Rig")
     scene.collection.children.link(collection)
+    materials = {kind: _material(f"{name}_{kind}", kind) for kind in head.material_names}
 
-    mesh = bpy.data.meshes.new(f"{name}_Face")
-    mesh.vertices.add(len(verts))
-    mesh.vertices.foreach_set("co", verts.astype(np.float32).ravel())
-    n_tri = len(fm.triangles)
-    mesh.loops.add(3 * n_tri)
-    mesh.loops.foreach_set("vertex_index", fm.triangles.astype(np.int32).ravel())
-    mesh.polygons.add(n_tri)
-    mesh.polygons.foreach_set("loop_start", np.arange(0, 3 * n_tri, 3, dtype=np.int32))
-    mesh.polygons.foreach_set("loop_total", np.full(n_tri, 3, dtype=np.int32))
-    mesh.update(calc_edges=True)
-    mesh.validate()
-    mesh_obj = bpy.data.objects.new(mesh.name, mesh)
+    eye_part_names = {p for parts in EYE_PARTS.values() for p in parts}
+    head_parts = tuple(p for p in head.part_names if p not in eye_part_names)
+    ids, sizes, loops, mats = _sub_mesh(head, head_parts)
+    mesh_obj = _mesh_object(f"{name}_Head", verts[ids], sizes, loops, head.vertex_color[ids])
     collection.objects.link(mesh_obj)
+    used = sorted(set(mats.tolist()))
+    for kind_index in used:
+        mesh_obj.data.materials.append(materials[head.material_names[kind_index]])
+    mesh_obj.data.polygons.foreach_set("material_index", np.searchsorted(used, mats).astype(np.int32))
     mesh_obj.shape_key_add(name="Basis", from_mix=False)
-    for i, shape in enumerate(fm.expression_names):
+    for i, shape in enumerate(head.expression_names):
+        delta = coords.model_to_blender_points(head.expression_dense(i)[ids])
         kb = mesh_obj.shape_key_add(name=shape, from_mix=False)
-        kb.data.foreach_set("co", (verts + deltas[i]).astype(np.float32).ravel())
+        kb.data.foreach_set("co", (verts[ids] + delta).astype(np.float32).ravel())
         kb.slider_min, kb.slider_max = 0.0, 1.0
-    mesh.shape_keys.use_relative = True
+        kb.value = 0.0  # a new key block starts at 1.0 in some Blender versions: the rig starts at rest
+    mesh_obj.data.shape_keys.use_relative = True
 
     arm = bpy.data.armatures.new(f"{name}_Rig")
     arm_obj = bpy.data.objects.new(arm.name, arm)
     collection.objects.link(arm_obj)
-    pivot = Vector(
-        (0.0, float(eyes[:, 1].mean()) + HEAD_PIVOT_BEHIND_EYES_M, float(verts[:, 2].min()) - HEAD_PIVOT_BELOW_CHIN_M)
-    )
+    eye_mid = eyes.mean(axis=0)
+    pivot = Vector((0.0, float(eye_mid[1]) + HEAD_PIVOT_BEHIND_EYES_M, float(eye_mid[2]) - HEAD_PIVOT_BELOW_EYES_M))
     view_layer = bpy.context.view_layer
     previous_active = view_layer.objects.active
     view_layer.objects.active = arm_obj
     bpy.ops.object.mode_set(mode="EDIT")
     try:
-        head = arm.edit_bones.new("head")
-        head.head = pivot
-        head.tail = pivot + Vector((0.0, 0.0, HEAD_BONE_LENGTH_M))
+        head_bone = arm.edit_bones.new("head")
+        head_bone.head = pivot
+        head_bone.tail = pivot + Vector((0.0, 0.0, HEAD_BONE_LENGTH_M))
         eye_bones = []
         for side, centre in (("L", eyes[0]), ("R", eyes[1])):
             eb = arm.edit_bones.new(f"eye.{side}")
             eb.head = Vector(centre.tolist())
             eb.tail = eb.head + Vector((0.0, -2.0 * eye_radius, 0.0))  # along the gaze: -Y
             eb.roll = 0.0
-            eb.parent = head
+            eb.parent = head_bone
             eye_bones.append(eb.name)
     finally:
         bpy.ops.object.mode_set(mode="OBJECT")
@@ -141,9 +188,11 @@ def build_demo_rig(scene: bpy.types.Scene, *, model_path: str | Path | None = No
 
     _parent_to_bone(mesh_obj, arm_obj, "head")
     eye_objs = []
-    for bone_name, centre in zip(eye_bones, eyes, strict=False):
+    for bone_name, centre in zip(eye_bones, eyes, strict=True):
         side = bone_name[-1]
-        eye_obj = bpy.data.objects.new(f"{name}_Eye.{side}", _eye_mesh(f"{name}_Eye.{side}", eye_radius))
+        ids, sizes, loops, _ = _sub_mesh(head, EYE_PARTS[side])
+        eye_obj = _mesh_object(f"{name}_Eye.{side}", verts[ids] - centre, sizes, loops, head.vertex_color[ids])
+        eye_obj.data.materials.append(materials["eye"])
         collection.objects.link(eye_obj)
         eye_obj.location = Vector(centre.tolist())
         view_layer.update()

@@ -139,6 +139,8 @@ class TrackRequest:
         start: first second to track (None = from the start).
         end: last second (None = to the end).
         identity: an earlier take whose actor identity is reused (None = fit one).
+        neutral: the actor at rest, ``--neutral``: a time in the clip (seconds, float) or a photo's path (str);
+            None = estimated from the clip's calmest frames.
     """
 
     python: str
@@ -148,6 +150,7 @@ class TrackRequest:
     start: float | None = None
     end: float | None = None
     identity: str | None = None
+    neutral: float | str | None = None
 
     @property
     def partial_output(self) -> Path:
@@ -174,6 +177,10 @@ class TrackRequest:
             cmd += ["--end", f"{self.end:g}"]
         if self.identity:
             cmd += ["--identity", str(self.identity)]
+        if isinstance(self.neutral, float):
+            cmd += ["--neutral", f"{self.neutral:g}"]
+        elif self.neutral:
+            cmd += ["--neutral", str(self.neutral)]
         return cmd
 
 

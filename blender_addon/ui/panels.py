@@ -57,6 +57,11 @@ class VIEW3D_PT_facemocap_source(_Base, bpy.types.Panel):
                 col.prop(s, "range_start")
                 col.prop(s, "range_end")
             layout.prop(s, "identity_path")
+            layout.prop(s, "neutral_source")
+            if s.neutral_source == "TIME":
+                layout.prop(s, "neutral_time")
+            elif s.neutral_source == "PHOTO":
+                layout.prop(s, "neutral_photo")
             layout.prop(s, "takes_dir")
             layout.prop(s, "bake_after_track")
         layout.prop(s, "take_path")

@@ -90,6 +90,20 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
         subtype="FILE_PATH",
         description="Optional: an earlier take (.npz) of the same performer whose identity is reused",
     )
+    neutral_source: bpy.props.EnumProperty(
+        name="Neutral",
+        items=(
+            ("AUTO", "Automatic", "The actor's rest is estimated from the clip's calmest frames"),
+            ("TIME", "Frame", "A moment of the clip where the actor is at rest (seconds into the clip)"),
+            ("PHOTO", "Photo", "A photo of the actor at rest"),
+        ),
+        default="AUTO",
+        description="What the expressions are measured from (pick a frame or photo when the take never relaxes)",
+    )
+    neutral_time: bpy.props.FloatProperty(
+        name="Neutral At", default=0.0, min=0.0, unit="TIME_ABSOLUTE", description="Seconds into the clip"
+    )
+    neutral_photo: bpy.props.StringProperty(name="Neutral Photo", subtype="FILE_PATH")
     bake_after_track: bpy.props.BoolProperty(name="Bake When Done", default=True)
 
     # Target and mapping

@@ -7,6 +7,7 @@ extension, else this folder in a repository checkout). Importing this package im
 
 - :mod:`.take`, :mod:`.take_validation`, :mod:`.take_io`: the take file (schema, validation, reading / writing).
 - :mod:`.frames`, :mod:`.quaternion`, :mod:`.gaze`: frame conventions, quaternion math, gaze <-> eye-look weights.
+- :mod:`.face_head`: the demo head file (the scanned head with the 46 expressions) the add-on builds its rig from.
 - :mod:`.livelink_csv`: the Live Link Face CSV codec.
 - :mod:`.one_euro`, :mod:`.gap_bridging`, :mod:`.key_reduction`: the temporal filter, gap bridging, key reduction.
 - :mod:`.progress_events`: the JSON-lines progress protocol of ``python -m engine track --progress jsonl``.

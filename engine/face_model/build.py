@@ -1,77 +1,152 @@
-"""Build ``engine/data/face_model.npz`` from scratch: ``python -m engine build-model``.
+"""Build the engine's face model from ICT-FaceKit's scans: ``python -m engine build-model --ict DIR``.
 
-The only input is MediaPipe Face Mesh (from its wheel: the detector's 3D landmarks and the tessellation edge list)
-run on scikit-image's public-domain astronaut portrait (NASA, Eileen Collins). Everything else is computed here:
-symmetric metric neutral (:mod:`.neutral`), identity space (:mod:`.identity_basis`), the 46 expression shapes
-(:mod:`.blendshapes`). Deterministic: the same packages give the same file.
+Reads ICT-FaceKit's Face Model Light (MIT) from ``DIR`` (``../shared/data/ict-facekit``) and writes, into
+``engine/data/`` (or ``--output``):
+
+- ``face_model.npz``: the tracking model over MediaPipe Face Mesh's 478 points (:mod:`.model`): ICT's generic
+  neutral (inner lip contours closed, :func:`.correspondence.close_inner_lips`), its 100 identity modes and the 46
+  FaceWarehouse expressions (:mod:`.expressions_from_ict`), each carried to the landmarks by the correspondence
+  learned from renders (:mod:`.correspondence`);
+- ``face_head.npz``: the whole ICT head with the 46 expressions, materials and eyes, for the add-on's demo rig
+  (:mod:`.demo_head`, :mod:`engine.contract.face_head`);
+- ``face_model_report.json``: the correspondence's held-out residuals (pixels, cm) and the build's settings;
+- ``ICT-FaceKit-LICENSE.txt``: ICT-FaceKit's MIT notice and credits, shipped with every file made from it.
+
+The model frame (:mod:`engine.contract.frames`) puts the origin midway between the eyeball centres, so ICT's
+coordinates are shifted by that point; units (cm) and axes are ICT's own. Deterministic for a given package set.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from rigs import load_names
-
-from .blendshapes import author_expression_basis, relax_portrait_mouth
-from .identity_basis import identity_basis_from_mesh, without_opening_changes
+from ..contract.face_head import HEAD_FILE, save_head
+from .correspondence import CorrespondenceConfig, build_correspondence, close_inner_lips
+from .demo_head import head_from_ict
+from .expressions_from_ict import build_expressions, load_recipes, lower_lip_mask
+from .eyeballs import EyeballRig
+from .head_render import RenderSetup, head_albedo, render_head
+from .ict_facekit import IctFaceKit, load_ict_facekit
 from .model import DEFAULT_MODEL_PATH, FaceModel, save_face_model
-from .neutral import EYEBALL_RADIUS_CM, eyeball_centers, neutral_from_view_points
 from .regions import regions_from_mediapipe
+from .symmetry import mirror_permutation
 from .topology import NUM_MESH_VERTICES, mediapipe_connections, triangles_from_edges
 
-__all__ = ["build_face_model", "portrait_view_points"]
+__all__ = ["LICENSE_FILE", "REPORT_FILE", "build_face_model"]
+
+REPORT_FILE = "face_model_report.json"
+# ICT's neutral eyes look slightly down for a face at rest: on renders of it the detector puts the iris centre at
+# 0.54 of the lids' opening (lower to upper), where on relaxed real faces looking at the camera it reads 0.65 on
+# average (the tuning persons d0, d3, d10, d18 of ../shared/data/clips; README "Measured" says which persons are
+# held out). Turning ICT's eyeballs up by this much at rest brings the renders to 0.65, so a face looking into the
+# camera reads no EyeUp / EyeDown.
+REST_GAZE_PITCH_DEG = 5.0
+MIDLINE_CM = 0.05  # detected points this close to the frontal neutral's midline are their own mirror
+LICENSE_FILE = "ICT-FaceKit-LICENSE.txt"
 
 
-def portrait_view_points() -> np.ndarray:
-    """``(478, 3)`` MediaPipe points of scikit-image's astronaut portrait, VIEW frame pixels."""
-    import mediapipe as mp  # noqa: PLC0415
-    import skimage.data  # noqa: PLC0415
-
-    image = skimage.data.astronaut()  # (512, 512, 3) uint8 RGB, public domain
-    h, w = image.shape[:2]
-    with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True, max_num_faces=1) as mesh:
-        result = mesh.process(image)
-    if not result.multi_face_landmarks:
-        raise RuntimeError("MediaPipe found no face in the astronaut portrait")
-    lm = result.multi_face_landmarks[0].landmark
-    return np.array([[p.x * w, -p.y * h, -p.z * w] for p in lm], dtype=np.float64)
+def recentred(ict: IctFaceKit) -> tuple[IctFaceKit, EyeballRig]:
+    """ICT with its origin moved midway between the eyeball centres (the model frame's origin), its eyes at
+    :data:`REST_GAZE_PITCH_DEG`, and its eyeball rig.
+    """
+    rig = EyeballRig.fit(ict, ict.neutral)
+    rest_gaze = np.radians([[0.0, REST_GAZE_PITCH_DEG]] * 2)
+    neutral = rig.apply_gaze(ict.neutral, rest_gaze) - rig.centers.mean(axis=0)
+    ict = dataclasses.replace(ict, neutral=neutral)
+    return ict, EyeballRig.fit(ict, ict.neutral)
 
 
-def build_face_model(out_path: str | Path = DEFAULT_MODEL_PATH) -> FaceModel:
-    """Build the model and write it to ``out_path``; returns the model."""
-    neutral, perm = neutral_from_view_points(portrait_view_points())
-    conn = mediapipe_connections()
-    edges = np.array(sorted(conn["tesselation"]), dtype=np.int32)
-    regions = regions_from_mediapipe(neutral)
-    neutral = relax_portrait_mouth(neutral, regions, NUM_MESH_VERTICES)
-    names = load_names("facewarehouse46")
-    triangles = triangles_from_edges(conn["tesselation"], neutral[:NUM_MESH_VERTICES])
-    expression = author_expression_basis(neutral, regions, perm, names, NUM_MESH_VERTICES)
-    openings = [(regions.eye_upper[s], regions.eye_lower[s]) for s in ("left", "right")]
-    openings.append((regions.lip_upper_inner, regions.lip_lower_inner))
-    mesh_identity = without_opening_changes(identity_basis_from_mesh(neutral[:NUM_MESH_VERTICES], edges), openings)
-    identity = np.zeros((mesh_identity.shape[0], neutral.shape[0], 3), dtype=np.float32)
-    identity[:, :NUM_MESH_VERTICES] = mesh_identity
-    # Iris points ride with the nearest eye-contour vertices' identity displacement (eyes move with the face).
-    for side, iris in (("left", range(473, 478)), ("right", range(468, 473))):
-        ring = np.r_[regions.eye_upper[side], regions.eye_lower[side]]
-        identity[:, list(iris)] = mesh_identity[:, ring].mean(axis=1, keepdims=True)
-    stddev = np.ones(len(identity), np.float32)
+def _mediapipe_detector() -> Callable[[np.ndarray], np.ndarray | None]:
+    from ..landmarks.mediapipe_mesh import MediaPipeConfig, MediaPipeFaceMesh
+
+    mesh = MediaPipeFaceMesh(MediaPipeConfig(static_image_mode=True))
+
+    def detect(image_bgr: np.ndarray) -> np.ndarray | None:
+        found = mesh.detect(image_bgr)
+        return None if found is None else np.c_[found.points, found.depth].astype(np.float64)
+
+    return detect
+
+
+def _topology(ict: IctFaceKit, detect):
+    """The tracking topology's named contours (upper told from lower) and mirror permutation, from a detection
+    of the generic neutral seen from the front (symmetric about the image's vertical midline).
+    """
+    setup = RenderSetup()
+    render = render_head(ict, head_albedo(ict), setup)
+    points = detect(render.image_bgr)
+    if points is None:
+        raise RuntimeError("the landmark detector found no face on the render of ICT's generic neutral")
+    cm_per_px = setup.distance_cm / setup.focal_px
+    view = np.c_[points[:, 0] - setup.size[0] / 2, -points[:, 1], -points[:, 2]] * cm_per_px
+    mirror = mirror_permutation(view, midline_cm=MIDLINE_CM)
+    return regions_from_mediapipe(view), mirror
+
+
+def _license_text(source: Path) -> str:
+    parts = []
+    for name in ("LICENSE", "CREDITS.md"):
+        path = source / name
+        if path.is_file():
+            parts.append(path.read_text(encoding="utf-8").strip())
+    header = (
+        "The face model files of this project (engine/data/face_model.npz, engine/data/face_head.npz) are made\n"
+        "from ICT-FaceKit's Face Model Light by the USC Institute for Creative Technologies\n"
+        "(https://github.com/ICT-VGL/ICT-FaceKit), used under the MIT licence below.\n"
+    )
+    return "\n\n".join([header, *parts]) + "\n"
+
+
+def build_face_model(
+    ict_dir: str | Path,
+    out_path: str | Path = DEFAULT_MODEL_PATH,
+    cfg: CorrespondenceConfig = CorrespondenceConfig(),
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> FaceModel:
+    """Build every face-model file from ICT-FaceKit and write them beside ``out_path``; returns the model."""
+    out_path = Path(out_path)
+    ict, rig = recentred(load_ict_facekit(ict_dir))
+    detect = _mediapipe_detector()
+    topology_regions, mirror = _topology(ict, detect)
+    result = build_correspondence(ict, topology_regions, mirror, detect, cfg, progress=progress)
+    recipes = load_recipes()
+    albedo = head_albedo(ict)
+    deltas = build_expressions(ict, rig, recipes, {"lower_lip": lower_lip_mask(ict, albedo.lip)})
+    points = result.points
+    regions = regions_from_mediapipe(points.evaluate(ict.neutral))
+    neutral = close_inner_lips(points.evaluate(ict.neutral), regions)
+    identity = points.evaluate(ict.identity_deltas).astype(np.float32)
+    expression = points.evaluate(deltas).astype(np.float32)
+    edges = mediapipe_connections()["tesselation"]
     model = FaceModel(
         neutral=neutral,
         identity_basis=identity,
         expression_basis=expression,
-        expression_names=names,
-        triangles=triangles,
-        edges=edges,
-        mirror=perm,
-        eye_centers=eyeball_centers(neutral).astype(np.float32),
-        eye_radius=EYEBALL_RADIUS_CM,
+        expression_names=tuple(r.name for r in recipes),
+        triangles=triangles_from_edges(edges, neutral[:NUM_MESH_VERTICES]),
+        edges=np.array(sorted(edges), dtype=np.int32),
+        mirror=mirror,
+        eye_centers=rig.centers.astype(np.float32),
+        eye_radius=float(rig.radius.mean()),
         regions=regions,
-        identity_stddev=stddev,
+        identity_stddev=np.ones(len(identity), np.float32),
+        landmark_vertices=points.vertices.astype(np.int32),
+        landmark_bary=points.bary.astype(np.float32),
     )
-    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     save_face_model(out_path, model)
+    save_head(out_path.parent / HEAD_FILE, head_from_ict(ict, rig, albedo, deltas, model.expression_names))
+    report = {
+        "source": "ICT-FaceKit Face Model Light",
+        "correspondence_config": dataclasses.asdict(cfg),
+        **result.report,
+    }
+    (out_path.parent / REPORT_FILE).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    (out_path.parent / LICENSE_FILE).write_text(_license_text(ict.source), encoding="utf-8")
     return model

@@ -1,11 +1,13 @@
-"""The engine's linear face model (the project's own work; no third-party face-model data).
+"""The engine's linear face model over the tracking landmarks, made from ICT-FaceKit's scans.
 
     points(identity, expression) = neutral + sum_k identity[k] * identity_basis[k]
                                            + sum_e expression[e] * expression_basis[e]
 
-over 478 points: MediaPipe Face Mesh's 468 mesh vertices plus its 10 iris points (which belong to no triangle).
-Units are centimetres in the MODEL frame (see :mod:`engine.conventions`). The file ``engine/data/face_model.npz``
-is made by ``python -m engine build-model`` (:mod:`engine.face_model.build`); its keys:
+over 478 points: MediaPipe Face Mesh's 468 mesh vertices plus its 10 iris points, each a fixed point of ICT's
+scanned head surface (``landmark_vertices`` + ``landmark_bary``, :mod:`.correspondence`), so the neutral, the 100
+identity modes (N(0, 1) prior) and the 46 FaceWarehouse expressions are ICT's, carried to the landmarks.
+Units are centimetres in the MODEL frame (see :mod:`engine.contract.frames`). The file ``engine/data/face_model.npz``
+is made by ``python -m engine build-model --ict DIR`` (:mod:`engine.face_model.build`); its keys:
 
 - ``neutral`` float32 (468, 3), ``iris_neutral`` float32 (10, 3)
 - ``expression_basis`` float32 (46, 468, 3), ``iris_expression_basis`` float32 (46, 10, 3), ``expression_names`` (46,)
@@ -14,6 +16,7 @@ is made by ``python -m engine build-model`` (:mod:`engine.face_model.build`); it
 - ``identity_stddev`` float32 (K,) prior standard deviation per identity coefficient
 - ``eye_centers`` float32 (2, 3) [left, right] eyeball centres, ``eye_radius`` float32 ()
 - ``region_*`` int32 vertex index lists (:class:`engine.face_model.regions.FaceRegions`)
+- ``landmark_vertices`` int32 (478, 3), ``landmark_bary`` float32 (478, 3): each point's ICT triangle and weights
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class FaceModel:
         eye_radius: eyeball radius, cm.
         regions: named vertex regions.
         identity_stddev: ``(K,)`` float32 prior standard deviation of each identity coefficient.
+        landmark_vertices: ``(P, 3)`` int32 the ICT head vertices of each point's triangle.
+        landmark_bary: ``(P, 3)`` float32 each point's barycentric weights in that triangle.
     """
 
     neutral: np.ndarray
@@ -61,6 +66,8 @@ class FaceModel:
     eye_radius: float
     regions: FaceRegions
     identity_stddev: np.ndarray
+    landmark_vertices: np.ndarray
+    landmark_bary: np.ndarray
 
     @property
     def num_points(self) -> int:
@@ -104,6 +111,8 @@ def save_face_model(path: str | Path, model: FaceModel) -> None:
         eye_centers=model.eye_centers,
         eye_radius=np.float32(model.eye_radius),
         identity_stddev=model.identity_stddev,
+        landmark_vertices=model.landmark_vertices,
+        landmark_bary=model.landmark_bary,
         **model.regions.as_arrays(),
     )
 
@@ -112,7 +121,10 @@ def load_face_model(path: str | Path | None = None) -> FaceModel:
     """Load the model file (default: the engine's own ``engine/data/face_model.npz``)."""
     path = Path(path) if path is not None else DEFAULT_MODEL_PATH
     if not path.is_file():
-        raise MissingModelFile(f"face model not found at {path}: make it with 'python -m engine build-model'")
+        raise MissingModelFile(
+            f"face model not found at {path}: make it with "
+            "'python -m engine build-model --ict ../shared/data/ict-facekit'"
+        )
     with np.load(path, allow_pickle=False) as f:
         data = {k: f[k] for k in f.files}
     return FaceModel(
@@ -129,4 +141,6 @@ def load_face_model(path: str | Path | None = None) -> FaceModel:
         eye_radius=float(data["eye_radius"]),
         regions=FaceRegions.from_arrays(data),
         identity_stddev=data["identity_stddev"].astype(np.float32),
+        landmark_vertices=data["landmark_vertices"].astype(np.int32),
+        landmark_bary=data["landmark_bary"].astype(np.float32),
     )

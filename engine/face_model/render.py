@@ -25,7 +25,7 @@ def render_mesh(
     Returns:
         ``(size, size, 3)`` uint8 BGR image.
     """
-    import cv2  # noqa: PLC0415 (drawing only)
+    import cv2
 
     scale = size / extent_cm
     center = np.array([0.0, -3.5])  # the face's middle sits ~3.5 cm below the eyes

@@ -1,7 +1,7 @@
 """The face model's topology: MediaPipe Face Mesh's 468 vertices, triangles rebuilt from its edge list.
 
 MediaPipe ships the tessellation only as an edge list (``FACEMESH_TESSELATION``, 2556 edges). Triangles are its
-3-cliques, oriented so that normals point out of the face (model +z, see :mod:`engine.conventions`).
+3-cliques, oriented so that normals point out of the face (model +z, see :mod:`engine.contract.frames`).
 Only :func:`mediapipe_connections` imports mediapipe, and only when called (building the model).
 """
 
@@ -19,7 +19,7 @@ NUM_IRIS_POINTS = 10  # refine_landmarks=True adds 468..472 (subject's right iri
 
 def mediapipe_connections() -> dict[str, frozenset[tuple[int, int]]]:
     """MediaPipe's named edge sets (``"tesselation"``, ``"lips"``, ``"left_eye"``, ...), read from the wheel."""
-    import mediapipe as mp  # noqa: PLC0415 (heavy, optional at run time: only the model builder needs it)
+    import mediapipe as mp
 
     conn = mp.solutions.face_mesh_connections
     names = {

@@ -14,17 +14,15 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-import takegen  # noqa: E402
 
-REAL_FACE_MODEL = REPO / "engine" / "data" / "face_model.npz"
+DEMO_HEAD = REPO / "engine" / "data" / "face_head.npz"
 
 
 @pytest.fixture(scope="session")
-def face_model_path(tmp_path_factory) -> Path:
-    """The engine's face model when it exists, else a stand-in of the same schema."""
-    if REAL_FACE_MODEL.is_file():
-        return REAL_FACE_MODEL
-    return takegen.write_face_model(tmp_path_factory.mktemp("model") / "face_model.npz")
+def head_path() -> Path:
+    """The shipped demo head (ICT-FaceKit's scanned head with the 46 expressions)."""
+    assert DEMO_HEAD.is_file(), "engine/data/face_head.npz is committed; rebuild it with python -m engine build-model"
+    return DEMO_HEAD
 
 
 @pytest.fixture(scope="session")
@@ -51,10 +49,10 @@ def scene(addon):
 
 
 @pytest.fixture
-def demo_rig(scene, face_model_path):
+def demo_rig(scene, head_path):
     from blender_addon.blender.rig_build import build_demo_rig
 
-    return build_demo_rig(scene, model_path=face_model_path)
+    return build_demo_rig(scene, head_path=head_path)
 
 
 def make_shape_key_mesh(name: str, key_names: list[str]):

@@ -1,9 +1,7 @@
-"""Test takes made with the contract (the engine's own take writer), and a stand-in face model.
+"""Test takes made with the contract (the engine's own take writer).
 
 - :func:`make_take` / :func:`write_take`: a take as ``python -m engine track`` writes it, built and saved with
   ``engine.contract`` (``write_take(..., key=array)`` writes a deliberately broken file with plain numpy).
-- :func:`write_face_model`: a stand-in ``face_model.npz`` (same keys and shapes as the engine's) for when the
-  engine's real model is not generated yet.
 """
 
 from __future__ import annotations
@@ -76,36 +74,4 @@ def write_take(path: Path, frames: int = 120, fps: float = 30.0, seed: int = 0, 
     arrays = make_take_arrays(frames, fps, seed)
     arrays.update(overrides)
     np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
-    return Path(path)
-
-
-def write_face_model(path: Path, seed: int = 0) -> Path:
-    """A stand-in face model: a curved 22x22 grid (484 -> first 468 vertices) with random smooth deltas."""
-    rng = np.random.default_rng(seed)
-    n = 22
-    xs, ys = np.meshgrid(np.linspace(-7, 7, n), np.linspace(-9, 9, n))
-    zs = 8 - 0.06 * (xs**2 + 0.5 * ys**2)
-    verts = np.stack([xs, ys, zs], -1).reshape(-1, 3)
-    quads = [
-        (r * n + c, r * n + c + 1, (r + 1) * n + c + 1, (r + 1) * n + c) for r in range(n - 1) for c in range(n - 1)
-    ]
-    tris = np.array([t for a, b, c, d in quads for t in ((a, b, c), (a, c, d))])
-    keep = 468
-    tris = tris[np.all(tris < keep, axis=1)]
-    verts = verts[:keep]
-    basis = rng.normal(0, 0.3, (46, keep, 3))
-    return _save_model(path, verts, tris, basis)
-
-
-def _save_model(path, verts, tris, basis):
-    np.savez(
-        path,
-        neutral=verts.astype(np.float32),
-        triangles=tris.astype(np.int32),
-        expression_basis=basis.astype(np.float32),
-        expression_names=np.array(fw46_names()),
-        identity_basis=np.zeros((4,) + verts.shape, np.float32),
-        eye_centers=np.array([[3.2, 2.5, 6.0], [-3.2, 2.5, 6.0]], np.float32),
-        eye_radius=np.float32(1.2),
-    )
     return Path(path)

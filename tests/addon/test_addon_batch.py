@@ -36,7 +36,7 @@ def _inspect(blend, code: str) -> str:
 
 
 @pytest.fixture
-def take_dir(tmp_path, face_model_path):
+def take_dir(tmp_path, head_path):
     d = tmp_path / "takes"
     d.mkdir()
     takegen.write_take(d / "scene01_take1.npz", frames=90, seed=1)
@@ -47,9 +47,9 @@ def take_dir(tmp_path, face_model_path):
     return d
 
 
-def test_batch_demo_rig_bakes_good_takes_and_skips_bad(take_dir, tmp_path, face_model_path):
+def test_batch_demo_rig_bakes_good_takes_and_skips_bad(take_dir, tmp_path, head_path):
     out = tmp_path / "out" / "baked.blend"
-    proc = _batch("--demo-rig", "--face-model", face_model_path, "--takes", take_dir, "-o", out)
+    proc = _batch("--demo-rig", "--demo-head", head_path, "--takes", take_dir, "-o", out)
     assert proc.returncode == 0, proc.stderr
     assert "skipped" in proc.stderr and "corrupt.npz" in proc.stderr and "wrong_names.npz" in proc.stderr
     assert out.is_file()
@@ -78,7 +78,7 @@ def test_batch_nothing_baked_exits_nonzero(tmp_path):
     assert "nothing baked" in proc.stderr
 
 
-def test_batch_onto_saved_rig_like_blender_b(tmp_path, face_model_path):
+def test_batch_onto_saved_rig_like_blender_b(tmp_path, head_path):
     """The 'blender -b RIG.blend --python-expr ... -- ARGS' form: the rig is already open, args after '--'."""
     rig = tmp_path / "arkit_rig.blend"
     names = takegen.arkit52_names()
@@ -120,9 +120,9 @@ def test_batch_onto_saved_rig_like_blender_b(tmp_path, face_model_path):
     assert jaw == pytest.approx(float(w[10, takegen.fw46_names().index("JawOpen")]), abs=1e-6)
 
 
-def test_batch_demo_rig_alone(tmp_path, face_model_path):
+def test_batch_demo_rig_alone(tmp_path, head_path):
     out = tmp_path / "demo_rig.blend"
-    proc = _batch("--demo-rig", "--face-model", face_model_path, "-o", out)
+    proc = _batch("--demo-rig", "--demo-head", head_path, "-o", out)
     assert proc.returncode == 0, proc.stderr
     report = _inspect(
         out,

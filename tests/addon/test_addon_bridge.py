@@ -186,3 +186,17 @@ def test_cancel_real_engine_leaves_no_process_and_no_file(tmp_path):
     assert not req.partial_output.exists() and not Path(req.output).exists()
     leftovers = [p for p in (tmp_path / "takes").glob("*") if p.is_file()]
     assert leftovers == []
+
+
+@pytest.mark.parametrize(
+    ("neutral", "expected"), [(1.5, "1.5"), ("/photos/rest.png", "/photos/rest.png"), (None, None)]
+)
+def test_neutral_choice_becomes_the_engine_option(tmp_path, neutral, expected):
+    req = bridge.TrackRequest(
+        python="python", root="", source="clip.mp4", output=str(tmp_path / "t.npz"), neutral=neutral
+    )
+    cmd = req.command()
+    if expected is None:
+        assert "--neutral" not in cmd
+    else:
+        assert cmd[cmd.index("--neutral") + 1] == expected

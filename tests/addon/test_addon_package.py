@@ -9,7 +9,7 @@ import tomllib
 import zipfile
 
 import pytest
-from conftest import REAL_FACE_MODEL, REPO
+from conftest import REPO
 
 
 def _version() -> str:
@@ -22,7 +22,7 @@ def built_zip(tmp_path_factory):
     sys.path.insert(0, str(REPO))
     import build_addon
 
-    return build_addon.build(tmp_path_factory.mktemp("dist"), require_face_model=False)
+    return build_addon.build(tmp_path_factory.mktemp("dist"))
 
 
 def test_zip_named_from_manifest_and_complete(built_zip):
@@ -43,8 +43,7 @@ def test_zip_named_from_manifest_and_complete(built_zip):
         "contract/livelink_csv.py",
     ):
         assert required in names
-    if REAL_FACE_MODEL.is_file():
-        assert "data/face_model.npz" in names
+    assert {"data/face_head.npz", "data/ICT-FaceKit-LICENSE.txt"} <= names  # the demo head ships with its licence
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     # of the engine only its contract is shipped
     engine_files = {n for n in names if n.startswith("contract/")}
@@ -56,7 +55,7 @@ def test_zip_named_from_manifest_and_complete(built_zip):
     assert not any(n.startswith("engine/") for n in names)
 
 
-def test_zip_registers_and_builds_demo_rig_outside_the_repo(built_zip, tmp_path, face_model_path):
+def test_zip_registers_and_builds_demo_rig_outside_the_repo(built_zip, tmp_path):
     """The unpacked extension imports its vendored rigs (no repo on sys.path) and registers in real Blender."""
     pytest.importorskip("bpy")
     pkg = tmp_path / "facewarehouse_mocap"
@@ -68,7 +67,7 @@ def test_zip_registers_and_builds_demo_rig_outside_the_repo(built_zip, tmp_path,
         import bpy
         import facewarehouse_mocap as addon
         addon.register()
-        from facewarehouse_mocap import _contract, _rigs, face_model
+        from facewarehouse_mocap import _contract, _rigs
         assert _rigs.rigs.__name__ == "facewarehouse_mocap.rigs", _rigs.rigs.__name__
         assert _contract.take_io.__name__ == "facewarehouse_mocap.contract.take_io", _contract.take_io.__name__
         from facewarehouse_mocap.contract import _rigs as contract_rigs, version
@@ -76,12 +75,12 @@ def test_zip_registers_and_builds_demo_rig_outside_the_repo(built_zip, tmp_path,
         assert version.project_version() == {_version()!r}, version.project_version()
         assert "engine" not in sys.modules
         assert hasattr(bpy.types.Scene, "facemocap")
-        model = face_model.default_face_model_path()
-        if not model.is_file():
-            model = {str(face_model_path)!r}
-        assert bpy.ops.facemocap.build_demo_rig(model_path=str(model)) == {{"FINISHED"}}
+        head = _contract.face_head.default_head_path()
+        assert str(head) == {str(tmp_path)!r} + "/facewarehouse_mocap/data/face_head.npz", head
+        assert bpy.ops.facemocap.build_demo_rig() == {{"FINISHED"}}
         mesh = bpy.context.scene.facemocap.target_mesh
         assert len(mesh.data.shape_keys.key_blocks) == 47
+        assert mesh.data.color_attributes.active_color.name == "Color"
         addon.unregister()
         print("ZIP-OK")
     """)
@@ -123,7 +122,7 @@ def test_import_has_no_side_effects():
 PURE_FILES = sorted(
     str(p.relative_to(REPO / "blender_addon"))
     for p in [*(REPO / "blender_addon" / "pure").glob("*.py"), *(REPO / "blender_addon").glob("_[!_]*.py")]
-) + ["face_model.py", "ui/idnames.py"]
+) + ["ui/idnames.py"]
 
 
 @pytest.mark.parametrize("module", PURE_FILES)

@@ -41,8 +41,8 @@ def test_track_refuses_take_source(scene):
 @pytest.mark.shared
 @pytest.mark.slow
 @pytest.mark.skipif(bool(_engine_missing()), reason=_engine_missing() or "ready")
-def test_track_then_bake_with_real_engine(scene, face_model_path, tmp_path):
-    assert bpy.ops.facemocap.build_demo_rig(model_path=str(face_model_path)) == {"FINISHED"}
+def test_track_then_bake_with_real_engine(scene, head_path, tmp_path):
+    assert bpy.ops.facemocap.build_demo_rig(head_path=str(head_path)) == {"FINISHED"}
     s = scene.facemocap
     s.source_type = "VIDEO"
     s.video_path = str(SHORT_CLIP)

@@ -81,7 +81,8 @@ def main() -> int:
     import numpy as np
 
     from engine.face_model.model import load_face_model
-    from engine.fitting.clip_fit import fit_clip, fit_frames
+    from engine.fitting.clip_fit import fit_clip
+    from engine.fitting.frame_fit import fit_frames
     from engine.landmarks.mediapipe_mesh import MediaPipeFaceMesh
     from engine.progress import make_reporter
     from engine.track import TrackConfig, collect_landmarks, fit_targets, track

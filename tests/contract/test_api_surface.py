@@ -19,6 +19,7 @@ def test_cardinality_the_contract_has_its_modules():
     assert MODULES == [
         "atomic_write",
         "errors",
+        "face_head",
         "frames",
         "gap_bridging",
         "gaze",

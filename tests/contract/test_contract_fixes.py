@@ -67,7 +67,7 @@ class TestGazeRoundTrip:
     def test_wart_full_eye_out_tracked_is_full_eye_out_baked_issue7(self):
         """The engine's gaze from a full EyeOut_L / EyeUp_R, turned back into eye-look weights by the add-on."""
         pytest.importorskip("scipy")  # the engine's face-model package needs it; the contract does not
-        from engine.fitting.gaze import gaze_from_expression
+        from engine.fitting.eye_readout import gaze_from_expression
 
         names = load_names("facewarehouse46")
         expression = np.zeros((2, 46), np.float32)
@@ -79,12 +79,17 @@ class TestGazeRoundTrip:
         assert weights["EyeIn_L"][0] == 0.0 and weights["EyeDown_R"][1] == 0.0
 
     def test_convention_face_model_authors_gaze_at_the_contract_angles(self):
-        """Until the face model imports them (issue 6), its gaze angles must equal the contract's."""
+        """The face model's EyeOut_L / EyeUp_L turn the left iris centre by the contract's angles about the eye."""
         pytest.importorskip("scipy")
-        from engine.face_model import blendshapes
+        from engine.face_model.eyeballs import gaze_rotation
+        from engine.face_model.model import load_face_model
 
-        assert blendshapes.GAZE_YAW_RAD == pytest.approx(EYE_LOOK_FULL_YAW_RAD)
-        assert blendshapes.GAZE_PITCH_RAD == pytest.approx(EYE_LOOK_FULL_PITCH_RAD)
+        model = load_face_model()
+        iris = model.neutral[473] - model.eye_centers[0]  # MediaPipe 473: the subject's left iris centre
+        for name, yaw, pitch in (("EyeOut_L", EYE_LOOK_FULL_YAW_RAD, 0.0), ("EyeUp_L", 0.0, EYE_LOOK_FULL_PITCH_RAD)):
+            expected = gaze_rotation(yaw, pitch) @ iris - iris
+            moved = model.expression_basis[model.expression_names.index(name), 473]
+            np.testing.assert_allclose(moved, expected, atol=1e-4)
 
 
 class TestOneEuroRepeatedTimestamp:

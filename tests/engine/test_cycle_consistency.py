@@ -64,6 +64,6 @@ def test_feature_pose_follows_the_repose(real_view_points):
     model = load_face_model()
     base = fit_clip(view, ids, model)
     turned = fit_clip(repose(view, "y", 30), ids, model)
-    relative = np.einsum("tij,tkj->tik", turned.rotation, base.rotation)  # turned @ base^T
+    relative = np.einsum("tij,tkj->tik", turned.pose.rotation, base.pose.rotation)  # turned @ base^T
     yaw = Rotation.from_matrix(relative).as_euler("yxz", degrees=True)[:, 0]
     np.testing.assert_allclose(yaw, 30.0, atol=1.0)

@@ -133,6 +133,31 @@ class TestTrack:
         assert run.returncode == 0, run.stderr
         np.testing.assert_array_equal(load_take(first).identity, load_take(second).identity)
 
+    def test_feature_neutral_frame_reads_zero(self, tmp_path, moving_clip):
+        """``--neutral SECONDS``: that frame of the clip is the actor's rest, so it reads (almost) no expression."""
+        out = tmp_path / "n.npz"
+        run = run_engine("track", moving_clip, "-o", out, "--neutral", "1.0", "--no-filter", "--progress", "none")
+        assert run.returncode == 0, run.stderr
+        take = load_take(out)
+        assert take.meta["neutral"] == "1 s into the clip"
+        assert take.expression[30].max() < 0.05  # frame 30 is at 1.0 s
+
+    def test_feature_neutral_photo(self, tmp_path):
+        """``--neutral PHOTO``: a still tracked with itself as the neutral photo reads no expression."""
+        photo = tmp_path / "portrait.png"
+        cv2.imwrite(str(photo), portrait_bgr())
+        out = tmp_path / "p.npz"
+        run = run_engine("track", photo, "-o", out, "--neutral", photo, "--progress", "none")
+        assert run.returncode == 0, run.stderr
+        assert load_take(out).expression[0].max() < 0.05
+
+    @pytest.mark.parametrize(
+        ("value", "message"), [("nowhere.png", "neither a time"), ("-2", ">= 0"), ("99", "outside")]
+    )
+    def test_exception_neutral(self, tmp_path, moving_clip, value, message):
+        run = run_engine("track", moving_clip, "-o", tmp_path / "x.npz", "--neutral", value, "--progress", "none")
+        assert run.returncode == 1 and message in run.stderr and "Traceback" not in run.stderr
+
     def test_feature_jsonl_progress(self, tmp_path, moving_clip):
         out = tmp_path / "j.npz"
         run = run_engine("track", moving_clip, "-o", out, "--progress", "jsonl")

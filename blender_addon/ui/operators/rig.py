@@ -5,7 +5,6 @@ from __future__ import annotations
 import bpy
 
 from ...blender.rig_build import build_demo_rig
-from ...face_model import FaceModelError
 from .. import idnames, properties
 from .common import reports_errors
 
@@ -13,23 +12,19 @@ __all__ = ["FACEMOCAP_OT_build_demo_rig", "classes"]
 
 
 class FACEMOCAP_OT_build_demo_rig(bpy.types.Operator):
-    """Add a face mesh with the 46 FaceWarehouse shape keys, eyes and a head bone, and target it."""
+    """Add a scanned head with the 46 FaceWarehouse shape keys, teeth, tongue, eyes and a head bone, and target it."""
 
     bl_idname = idnames.OP_BUILD_DEMO_RIG
     bl_label = "Add Demo Rig"
     bl_options = {"REGISTER", "UNDO"}
 
-    model_path: bpy.props.StringProperty(
-        name="Face Model", subtype="FILE_PATH", description="A face_model.npz (empty: the one shipped with the add-on)"
+    head_path: bpy.props.StringProperty(
+        name="Head File", subtype="FILE_PATH", description="A face_head.npz (empty: the one shipped with the add-on)"
     )
 
     @reports_errors
     def execute(self, context):
-        try:
-            rig = build_demo_rig(context.scene, model_path=bpy.path.abspath(self.model_path) or None)
-        except FaceModelError as err:  # a user error; it joins UserError when its reader moves into the contract
-            self.report({"ERROR"}, str(err))
-            return {"CANCELLED"}
+        rig = build_demo_rig(context.scene, head_path=bpy.path.abspath(self.head_path) or None)
         s = properties.settings_of(context)
         arm = bpy.data.objects[rig.armature]
         s.target_mesh = bpy.data.objects[rig.mesh]

@@ -59,7 +59,20 @@ def track_request(s, python: str, root: str) -> bridge.TrackRequest:
         start=s.range_start if s.use_range else None,
         end=s.range_end if s.use_range else None,
         identity=bpy.path.abspath(s.identity_path) or None,
+        neutral=_neutral(s),
     )
+
+
+def _neutral(s) -> float | str | None:
+    """The panel's neutral choice as the engine's ``--neutral`` value (raises NoSourceError if a photo is missing)."""
+    if s.neutral_source == "TIME":
+        return float(s.neutral_time)
+    if s.neutral_source == "PHOTO":
+        photo = bpy.path.abspath(s.neutral_photo)
+        if not photo:
+            raise NoSourceError("pick the neutral photo, or set Neutral to Automatic")
+        return photo
+    return None
 
 
 def _redraw(context) -> None:

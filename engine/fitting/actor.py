@@ -1,0 +1,107 @@
+"""The actor's rest face as the detector sees it, and the model made for that actor.
+
+Identity (:mod:`.identity_fit`) gives the actor's face shape in ICT's identity space. What remains between it and
+the detector's points on this actor is the *rest offset* (``ClipFit.landmark_bias``): the detector's own
+actor-specific placement of points along the skin, and the actor's resting expression. It comes from, in order
+of preference:
+
+1. a neutral frame or photo of the actor (``--neutral``): the rest is exactly that frame, expression 0
+   (:func:`neutral_offsets`);
+2. a long enough clip: the mean unexplained offset over keyframes (:func:`fit_landmark_bias`) plus the median
+   expression of the calmest frames (:func:`expression_baseline`);
+3. a still or a very short clip: nothing (expressions are measured from the identity's neutral).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..face_model.model import FaceModel
+from .fit_config import FitConfig
+from .frame_fit import fit_frames, pose_weights
+from .head_pose import HeadPose
+
+__all__ = ["actor_model", "expression_baseline", "fit_landmark_bias", "neutral_offsets"]
+
+BLINK_SCALE_RANGE = (0.6, 1.8)  # how far an actor's blink may be rescaled to close their own eye opening
+
+
+def fit_landmark_bias(
+    view_obs: np.ndarray, point_ids: np.ndarray, model: FaceModel, identity: np.ndarray, cfg: FitConfig
+) -> np.ndarray:
+    """``(P, 3)`` float32 the detector's systematic landmark offsets for this actor, model frame, cm.
+
+    A landmark detector places its points on a face with actor-specific offsets (points slide along the skin)
+    that neither the identity space nor any expression explains; left in, the fitter bends expressions into
+    cancelling combinations to approximate them. Starting from zero, the bias is re-estimated as the mean of what
+    pose, identity and expression leave unexplained over the keyframes ``(F, J, 3)``, so it takes exactly the part
+    outside the expressions' reach and leaves expressions measured from the identity's neutral.
+    """
+    base = model.points(identity).astype(np.float64)
+    bias = np.zeros_like(base)
+    used = point_ids >= 0
+    for _ in range(cfg.bias_iterations):
+        w, pose = fit_frames(view_obs, point_ids, model, base + bias, cfg)
+        y = pose.view_to_model(view_obs)[:, used]  # (F, J', 3)
+        fitted = base[point_ids[used]][None] + np.tensordot(w, model.expression_basis[:, point_ids[used]], 1)
+        bias[point_ids[used]] = np.mean(y - fitted, axis=0)
+    return bias.astype(np.float32)
+
+
+def neutral_offsets(
+    view_obs: np.ndarray, point_ids: np.ndarray, model: FaceModel, identity: np.ndarray, cfg: FitConfig
+) -> np.ndarray:
+    """``(P, 3)`` float32 rest offsets that make the given neutral frames read expression 0 exactly.
+
+    Args:
+        view_obs: ``(F, J, 3)`` VIEW-frame observations of the actor at rest (a neutral frame or photo; several
+            are averaged in the model frame).
+    """
+    base = model.points(identity).astype(np.float64)
+    used = point_ids >= 0
+    pose = HeadPose.align(base[point_ids[used]], view_obs[:, used], pose_weights(model, point_ids, cfg)[used])
+    offsets = np.zeros_like(base)
+    offsets[point_ids[used]] = np.mean(pose.view_to_model(view_obs)[:, used] - base[point_ids[used]][None], axis=0)
+    return offsets.astype(np.float32)
+
+
+def actor_model(model: FaceModel, rest: np.ndarray) -> FaceModel:
+    """The model made for one actor: each blink scaled to close this actor's resting eye opening.
+
+    ICT's EyeBlink closes the generic neutral's eye; an actor whose eyes rest wider or narrower needs more or less
+    lid travel, so each blink shape is scaled by the actor's rest lid gap over the generic one (within
+    :data:`BLINK_SCALE_RANGE`). The other shapes are ICT's as they are.
+
+    Args:
+        rest: ``(P, 3)`` the actor's rest face as the detector sees it, model frame, cm.
+    """
+    basis = model.expression_basis.copy()
+    r = model.regions
+    for side, name in (("left", "EyeBlink_L"), ("right", "EyeBlink_R")):
+        e = model.expression_names.index(name)
+        upper, lower = r.eye_upper[side], r.eye_lower[side]
+        rest_gap = float(np.mean(rest[upper, 1] - rest[lower, 1]))
+        generic_gap = float(np.mean(model.neutral[upper, 1] - model.neutral[lower, 1]))
+        if generic_gap > 0:
+            basis[e] *= np.clip(rest_gap / generic_gap, *BLINK_SCALE_RANGE)
+
+    return dataclasses.replace(model, neutral=np.asarray(rest, np.float32), expression_basis=basis)
+
+
+def expression_baseline(expression: np.ndarray, cfg: FitConfig) -> np.ndarray:
+    """``(46,)`` the actor's resting expression in a clip, relative to the identity's neutral.
+
+    An actor whose rest face differs from the identity's neutral within the expressions' reach (narrower eyes,
+    lower brows, a mouth that rests differently) reads constant weights in those channels. The rest is the
+    median weight vector of the clip's calmest frames: the ``cfg.baseline_calm_share`` of frames with the smallest
+    total weight (video only: a still has no calm frames to compare with).
+
+    Args:
+        expression: ``(F, 46)`` weights of frames spread over the clip.
+    """
+    total = expression.sum(axis=1)
+    count = max(3, int(round(cfg.baseline_calm_share * len(expression))))
+    calm = np.argsort(total)[:count]
+    return np.median(expression[calm], axis=0)

@@ -1,0 +1,72 @@
+"""The fitter's settings, one frozen dataclass with every default and its reason."""
+
+from __future__ import annotations
+
+import dataclasses
+
+__all__ = ["FitConfig"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FitConfig:
+    """Fitting settings (defaults documented with their reasons).
+
+    Attributes:
+        depth_weight: weight of the detector's relative depth against image x, y. At 1 the cost is isotropic,
+            so the fit is exactly equivariant to head rotation: a re-posed face refits to the same expression
+            (cycle consistency). Lower values trust a coarse depth less, at the price of that equivariance.
+        use_depth: False for 2D-only detectors: the depth of each point is then completed from the fitted model
+            at every pose iteration (weak perspective), starting from the frontal neutral's depth.
+        eye_mouth_weight: landmark weight of eye, iris and lip points (paper: 1.5).
+        other_weight: landmark weight of the other points (paper: 1.0).
+        outline_weight: landmark weight of the face-outline points, which slide along the silhouette.
+        local_dynamic_weight: weight of each eyelid / lip pair-distance term (Local Dynamic Loss).
+        expression_prior: L2 penalty per unit weight squared, in the data term's units (cm^2 x landmark weight).
+        expression_sparsity: L1 penalty per unit weight (weights are >= 0, so a linear term): prefers few
+            active shapes, each meaning what its name says, over cancelling combinations.
+        prior_scale: per-channel multipliers of both expression priors. The blinks are measured directly by
+            the eyelid pairs (and corrected by ELAM), so they are barely regularised: closed eyes close fully.
+        open_eye_blink_prior_scale: the blinks' prior multiplier on frames whose image says the eye is open
+            (P(closed) = 0); it falls linearly to the ``prior_scale`` value at P(closed) = 1, so a narrowing
+            eye the image still sees open reads as squint rather than as a half blink.
+        identity_prior: penalty per identity coefficient squared, in units of its prior standard deviation
+            (the model's ``identity_stddev``; ICT's modes are N(0, 1)). Paid once per clip, while expression pays
+            per keyframe, so a constant offset from the generic face goes to identity.
+        identity_keyframes: frames used to estimate identity.
+        identity_iterations: pose / expression / identity alternations.
+        identity_expression_prior_scale: multiplier of the expression priors while identity is estimated.
+        bias_iterations: re-estimations of the detector's landmark bias (:func:`~.actor.fit_landmark_bias`).
+        baseline_calm_share: share of the clip's calmest frames whose median is the actor's rest
+            (:func:`~.actor.expression_baseline`).
+        baseline_keyframes: frames spread over the clip used to find the rest levels.
+        baseline_min_frames: clips shorter than this (and stills) get no landmark bias and no rest estimate: their
+            weights are measured from the identity's neutral.
+        pose_iterations: pose / expression alternations per frame (a final pose update always follows).
+        rigid_weight: pose weight of the rigid points; ``nonrigid_pose_weight`` for the rest.
+        chunk_frames: frames fitted together (bounds memory for long clips).
+        focal_px_per_width: assumed focal length as a multiple of the image width (~50 deg horizontal FOV).
+    """
+
+    depth_weight: float = 1.0
+    use_depth: bool = True
+    eye_mouth_weight: float = 1.5
+    other_weight: float = 1.0
+    outline_weight: float = 0.3
+    local_dynamic_weight: float = 4.0
+    expression_prior: float = 0.3
+    expression_sparsity: float = 1.0
+    prior_scale: tuple[tuple[str, float], ...] = (("EyeBlink_L", 0.1), ("EyeBlink_R", 0.1))
+    open_eye_blink_prior_scale: float = 3.0
+    identity_prior: float = 3.0
+    identity_keyframes: int = 24
+    identity_iterations: int = 4
+    identity_expression_prior_scale: float = 1.0
+    bias_iterations: int = 3
+    baseline_calm_share: float = 0.1
+    baseline_keyframes: int = 64
+    baseline_min_frames: int = 30
+    pose_iterations: int = 1
+    rigid_weight: float = 1.0
+    nonrigid_pose_weight: float = 0.02
+    chunk_frames: int = 256
+    focal_px_per_width: float = 1.1

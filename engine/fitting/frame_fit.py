@@ -1,0 +1,131 @@
+"""Per-frame fitting with a known actor: head pose and the 46 expression weights of every frame.
+
+1. Head pose: weighted similarity alignment (:class:`~.head_pose.HeadPose`) of the model's rigid points
+   (forehead, temples, nose bridge; :attr:`FaceRegions.rigid`) to the observations. Jaw, lips, lids and brows
+   carry almost no weight, so expression does not leak into pose (cycle consistency, Yang et al. 2023: a re-posed
+   face must refit to the same expression; tests/engine/test_cycle_consistency.py).
+2. Expression: bounded least squares, weights in [0, 1], with L2 and L1 priors (:func:`~.box_qp.solve_box_qp`)
+   on the cost of :mod:`.normal_equations` over the rows of :mod:`.residual_rows`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..face_model.model import FaceModel
+from .box_qp import solve_box_qp
+from .fit_config import FitConfig
+from .head_pose import HeadPose
+from .normal_equations import gram_blocks, hessians, weighted_rhs
+from .residual_rows import ResidualRows, residual_rows
+
+__all__ = ["fit_frames", "pose_weights", "prior_scale"]
+
+BLINKS = ("EyeBlink_L", "EyeBlink_R")
+
+
+def pose_weights(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> np.ndarray:
+    """``(J,)`` head-pose weight of each observation: rigid points ``cfg.rigid_weight``, the rest far less."""
+    rigid = np.isin(point_ids, model.regions.rigid)
+    return np.where(rigid, cfg.rigid_weight, cfg.nonrigid_pose_weight) * (point_ids >= 0)
+
+
+def prior_scale(model: FaceModel, cfg: FitConfig) -> np.ndarray:
+    """``(46,)`` per-channel multipliers of the expression priors (1 unless ``cfg.prior_scale`` names it)."""
+    scale = np.ones(len(model.expression_names))
+    for name, factor in cfg.prior_scale:
+        scale[model.expression_names.index(name)] = factor
+    return scale
+
+
+def _solve_expression(
+    model: FaceModel,
+    rows: ResidualRows,
+    expr_rows: np.ndarray,
+    blocks: np.ndarray,
+    base_rows: np.ndarray,
+    view_obs: np.ndarray,
+    pose: HeadPose,
+    cfg: FitConfig,
+    x0: np.ndarray | None = None,
+    eye_closed: np.ndarray | None = None,
+) -> np.ndarray:
+    """Expression weights ``(T, 46)`` for frames with known pose.
+
+    ``expr_rows`` is ``rows.of_model`` of the expression basis, ``(R, 3, 46)``, computed once by the caller;
+    ``eye_closed`` is ``(T, 2)`` P(closed) or None.
+    """
+    y = rows.of_observed(pose.view_to_model(view_obs))  # (T, R, 3)
+    view_dirs = pose.view_directions
+    prior = np.broadcast_to(prior_scale(model, cfg), (len(y), len(model.expression_names))).copy()
+    if eye_closed is not None:  # the image's eye state sets how cheap a blink is, frame by frame
+        blinks = [model.expression_names.index(n) for n in BLINKS]
+        p = np.clip(eye_closed, 0.0, 1.0)
+        prior[:, blinks] = cfg.open_eye_blink_prior_scale + p * (prior[:, blinks] - cfg.open_eye_blink_prior_scale)
+    h = hessians(blocks, view_dirs, cfg.depth_weight) + cfg.expression_prior * prior[:, :, None] * np.eye(
+        prior.shape[1]
+    )
+    g = weighted_rhs(y - base_rows[None], expr_rows, rows.weight, view_dirs, cfg.depth_weight)
+    return solve_box_qp(h, g - cfg.expression_sparsity * prior, 0.0, 1.0, x0)
+
+
+def fit_frames(
+    view_obs: np.ndarray,
+    point_ids: np.ndarray,
+    model: FaceModel,
+    base: np.ndarray,
+    cfg: FitConfig,
+    eye_closed: np.ndarray | None = None,
+) -> tuple[np.ndarray, HeadPose]:
+    """Pose and expression of frames with a known actor neutral.
+
+    Args:
+        view_obs: ``(T, J, 3)`` VIEW-frame observations (all finite).
+        point_ids: ``(J,)`` model point of each observation (-1: unused).
+        model: the face model (its expression basis is the actor's: :func:`~.actor.actor_model`).
+        base: ``(P, 3)`` the actor's neutral as the detector sees it, model frame, cm.
+        eye_closed: ``(T, 2)`` [left, right] image-based P(eye closed), or None: where the image says "open"
+            a blink costs the full prior, where it says "closed" the blinks' reduced one (``cfg.prior_scale``).
+
+    Returns:
+        ``(expression (T, 46) float64 in [0, 1], pose)``.
+    """
+    rows = residual_rows(model, point_ids, cfg)
+    base_rows = rows.of_model(base)
+    expr_rows = rows.of_model(model.expression_basis.transpose(1, 2, 0))
+    blocks = gram_blocks(expr_rows, rows.weight)
+    pose_w = pose_weights(model, point_ids, cfg)
+    used = point_ids >= 0
+    t = len(view_obs)
+    expression = np.zeros((t, len(model.expression_names)))
+    pose = HeadPose.frontal(t)
+    for start in range(0, t, cfg.chunk_frames):
+        sl = slice(start, start + cfg.chunk_frames)
+        obs = view_obs[sl].astype(np.float64)  # chunk-wise float64: the clip itself may be float32
+        obs = obs if cfg.use_depth else _frontal_depth(obs, point_ids, base)
+        w = np.zeros((len(obs), model.expression_basis.shape[0]))
+        for _ in range(cfg.pose_iterations if cfg.use_depth else cfg.pose_iterations + 4):
+            src = base[None] + np.tensordot(w, model.expression_basis, 1)  # (t, P, 3)
+            chunk_pose = HeadPose.align(src[:, point_ids[used]], obs[:, used], pose_w[used])
+            if not cfg.use_depth:  # complete the unobserved depth from the model under the current pose
+                obs = obs.copy()
+                obs[:, used, 2] = chunk_pose.model_to_view(src[:, point_ids[used]])[..., 2]
+            closed = None if eye_closed is None else eye_closed[sl]
+            w = _solve_expression(model, rows, expr_rows, blocks, base_rows, obs, chunk_pose, cfg, w, closed)
+        # Final pose with the fitted expression (cheap; the weights barely move the rigid points).
+        src = base[None] + np.tensordot(w, model.expression_basis, 1)
+        pose.assign(sl, HeadPose.align(src[:, point_ids[used]], obs[:, used], pose_w[used]))
+        expression[sl] = w
+    return expression, pose
+
+
+def _frontal_depth(view_obs: np.ndarray, point_ids: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """A first guess of unobserved depth: the neutral's, frontal, at the 2D scale of each frame."""
+    used = point_ids >= 0
+    xy = view_obs[:, used, :2]
+    model_xy = base[point_ids[used], :2]
+    spread = np.linalg.norm(xy - xy.mean(axis=1, keepdims=True), axis=2).mean(axis=1)
+    scale = spread / np.linalg.norm(model_xy - model_xy.mean(axis=0), axis=1).mean()
+    out = view_obs.copy()
+    out[:, used, 2] = scale[:, None] * base[point_ids[used], 2][None]
+    return out

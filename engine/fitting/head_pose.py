@@ -1,0 +1,77 @@
+"""The head pose the fitter works with: per-frame weak perspective, model frame -> VIEW frame.
+
+``view = scale * rotation @ model + translation`` (:mod:`engine.contract.frames`): ``scale`` pixels per centimetre,
+``rotation`` a proper rotation, ``translation`` in VIEW pixels. One object for T frames, so a pose never travels
+as a loose tuple.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .similarity import align_similarity
+
+__all__ = ["HeadPose"]
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadPose:
+    """T frames of head pose.
+
+    Attributes:
+        scale: ``(T,)`` float64 VIEW pixels per cm.
+        rotation: ``(T, 3, 3)`` float64 model -> VIEW rotations.
+        translation: ``(T, 3)`` float64 VIEW pixels.
+    """
+
+    scale: np.ndarray
+    rotation: np.ndarray
+    translation: np.ndarray
+
+    @classmethod
+    def frontal(cls, frames: int) -> HeadPose:
+        """The placeholder pose of frames without a face: unit scale, no rotation, origin."""
+        return cls(np.ones(frames), np.tile(np.eye(3), (frames, 1, 1)), np.zeros((frames, 3)))
+
+    @classmethod
+    def align(cls, model_points: np.ndarray, view_points: np.ndarray, weights: np.ndarray) -> HeadPose:
+        """The weighted least-squares pose taking ``(T, N, 3)`` or ``(N, 3)`` model points onto ``(T, N, 3)``
+        VIEW points (:func:`~.similarity.align_similarity`).
+        """
+        return cls(*align_similarity(model_points, view_points, weights))
+
+    def __len__(self) -> int:
+        return len(self.scale)
+
+    def __getitem__(self, index) -> HeadPose:
+        """The pose of a subset of frames (a slice, index array or mask)."""
+        return HeadPose(self.scale[index], self.rotation[index], self.translation[index])
+
+    @property
+    def view_directions(self) -> np.ndarray:
+        """``(T, 3)`` the camera's depth axis in the model frame, ``rotation' e_z``."""
+        return self.rotation[:, 2, :]
+
+    def view_to_model(self, view: np.ndarray) -> np.ndarray:
+        """``(T, J, 3)`` VIEW points -> model frame, cm (the inverse similarity)."""
+        return np.einsum("tik,tji->tjk", self.rotation, view - self.translation[:, None]) / self.scale[:, None, None]
+
+    def model_to_view(self, model: np.ndarray) -> np.ndarray:
+        """``(T, P, 3)`` model points -> VIEW points.
+
+        Example:
+            >>> pose = HeadPose(np.array([2.0]), np.eye(3)[None], np.array([[1.0, 0.0, 0.0]]))
+            >>> pose.model_to_view(np.ones((1, 1, 3))).tolist()
+            [[[3.0, 2.0, 2.0]]]
+        """
+        return self.scale[:, None, None] * np.einsum("tij,tpj->tpi", self.rotation, model) + self.translation[:, None]
+
+    def assign(self, index, other: HeadPose) -> None:
+        """Write ``other``'s frames into this pose's arrays at ``index`` (in place)."""
+        self.scale[index], self.rotation[index], self.translation[index] = (
+            other.scale,
+            other.rotation,
+            other.translation,
+        )

@@ -1,0 +1,90 @@
+"""The rows of the landmark cost: one per observed point, plus the Local Dynamic Loss's eyelid and lip pairs.
+
+A plain row compares a model point with its observation. A pair row compares the upper-minus-lower difference of
+an eyelid or lip contour pair with the observed difference ("Eye Motion Matters for 3D Face Reconstruction":
+the Local Dynamic Loss), so lids and lips close exactly when the detector's contours meet. Weights follow the
+paper: eye, iris and lip points 1.5, the rest 1.0; the face outline, which slides along the silhouette as the
+head turns, less.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..face_model.model import FaceModel
+from ..face_model.regions import (
+    EYE_INNER_CORNER,
+    EYE_OUTER_CORNER,
+    IRIS_POINTS,
+    MOUTH_CORNER_INNER,
+    MOUTH_CORNER_OUTER,
+)
+from .fit_config import FitConfig
+
+__all__ = ["ResidualRows", "emphasized_points", "residual_rows"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ResidualRows:
+    """R cost rows: plain points (``model_b`` = ``obs_b`` = -1) and pairs (a minus b).
+
+    Attributes:
+        model_a, model_b: ``(R,)`` int64 model points. obs_a, obs_b: ``(R,)`` int64 observation columns.
+        weight: ``(R,)`` float64 row weights.
+    """
+
+    model_a: np.ndarray
+    model_b: np.ndarray
+    obs_a: np.ndarray
+    obs_b: np.ndarray
+    weight: np.ndarray
+
+    def of_model(self, per_point: np.ndarray) -> np.ndarray:
+        """``(P, ...)`` per-model-point quantity -> ``(R, ...)`` row values."""
+        has_b = (self.model_b >= 0).reshape((-1,) + (1,) * (per_point.ndim - 1))
+        return per_point[self.model_a] - per_point[np.maximum(self.model_b, 0)] * has_b
+
+    def of_observed(self, obs: np.ndarray) -> np.ndarray:
+        """``(T, J, 3)`` observations -> ``(T, R, 3)``."""
+        a = obs[:, self.obs_a]
+        b = obs[:, np.maximum(self.obs_b, 0)] * (self.obs_b >= 0)[None, :, None]
+        return a - b
+
+
+def emphasized_points(model: FaceModel) -> set[int]:
+    """The points weighted as eye / mouth points: lid contours, iris, lip contours, eye and mouth corners."""
+    r = model.regions
+    points = {p for side in ("left", "right") for p in IRIS_POINTS[side]}
+    for side in ("left", "right"):
+        points |= set(r.eye_upper[side].tolist()) | set(r.eye_lower[side].tolist())
+        points |= {EYE_INNER_CORNER[side], EYE_OUTER_CORNER[side], MOUTH_CORNER_INNER[side], MOUTH_CORNER_OUTER[side]}
+    points |= set(np.r_[r.lip_upper_outer, r.lip_lower_outer, r.lip_upper_inner, r.lip_lower_inner].tolist())
+    return points
+
+
+def residual_rows(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> ResidualRows:
+    """The cost rows for observations of model points ``point_ids`` ``(J,)`` (-1: unused column)."""
+    r = model.regions
+    emphasized = emphasized_points(model)
+    outline = set(r.face_oval.tolist())
+    obs_of_model = {int(m): j for j, m in enumerate(point_ids) if m >= 0}
+    model_a, model_b, obs_a, obs_b, weight = [], [], [], [], []
+    for m, j in obs_of_model.items():
+        model_a.append(m), model_b.append(-1), obs_a.append(j), obs_b.append(-1)
+        weight.append(
+            cfg.eye_mouth_weight if m in emphasized else cfg.outline_weight if m in outline else cfg.other_weight
+        )
+    pairs = [(r.eye_upper[s], r.eye_lower[s]) for s in ("left", "right")]
+    pairs += [(r.lip_upper_inner, r.lip_lower_inner), (r.lip_upper_outer, r.lip_lower_outer)]
+    for upper, lower in pairs:
+        for u, lo in zip(upper.tolist(), lower.tolist(), strict=True):
+            if u in obs_of_model and lo in obs_of_model:
+                model_a.append(u), model_b.append(lo), obs_a.append(obs_of_model[u]), obs_b.append(obs_of_model[lo])
+                weight.append(cfg.local_dynamic_weight)
+
+    def as_int(v: list[int]) -> np.ndarray:
+        return np.asarray(v, dtype=np.int64)
+
+    return ResidualRows(as_int(model_a), as_int(model_b), as_int(obs_a), as_int(obs_b), np.asarray(weight, np.float64))
