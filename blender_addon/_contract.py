@@ -9,6 +9,7 @@ from __future__ import annotations
 
 try:  # the installed extension: the contract is vendored beside this file
     from .contract import (
+        atomic_write,
         errors,
         frames,
         gap_bridging,
@@ -25,6 +26,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
     if err.name != f"{__package__}.contract":
         raise
     from engine.contract import (  # type: ignore[no-redef]
+        atomic_write,
         errors,
         frames,
         gap_bridging,
@@ -39,6 +41,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
     )
 
 __all__ = [
+    "atomic_write",
     "errors",
     "frames",
     "gap_bridging",
