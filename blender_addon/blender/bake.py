@@ -110,6 +110,7 @@ class BakeResult:
     summary: str
     warnings: tuple[str, ...]
     report: tuple[str, ...] = ()
+    connections: dict = dataclasses.field(default_factory=dict)  # driven mapping target -> the keys it drives
 
 
 def scene_fps(scene: bpy.types.Scene) -> float:
@@ -209,12 +210,14 @@ def bake_take(
     jobs: list[tuple[bpy.types.ID, str, str, list[CurveSpec]]] = []  # (id, action name, id type, curves)
     summary = ""
     plan = None
+    connections: dict[str, tuple[str, ...]] = {}
 
     mesh_names = targets.all_meshes()
     if mesh_names:
         plan = _plan_shape_keys(processed, mesh_names, options)
         summary = plan.summary()
         report += plan.report_lines()
+        connections = plan.connections()
         for i, mesh_plan in enumerate(plan.meshes):
             key = bpy.data.objects[mesh_plan.mesh].data.shape_keys
             specs = [
@@ -256,7 +259,7 @@ def bake_take(
         channels = begin_take_action(id_data, action_name, id_type, take_name=take.name)
         keys += write_curves(channels, frames, specs)
         actions.append(channels.action.name)
-    return BakeResult(tuple(actions), keys, summary, tuple(warnings), tuple(report))
+    return BakeResult(tuple(actions), keys, summary, tuple(warnings), tuple(report), connections)
 
 
 def _plan_shape_keys(processed: ProcessedTake, mesh_names: tuple[str, ...], options: BakeOptions):

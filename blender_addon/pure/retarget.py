@@ -93,6 +93,15 @@ class FacePlan:
             text += "; missing: " + ", ".join(self.not_found)
         return text
 
+    def connections(self) -> dict[str, tuple[str, ...]]:
+        """Driven target -> the rig keys it drives (``"Mesh: key"`` when the face has several meshes)."""
+        out: dict[str, list[str]] = {}
+        for p in self.meshes:
+            for target in p.driven:
+                keys = p.report.matched[target]
+                out.setdefault(target, []).extend(f"{p.mesh}: {k}" if len(self.meshes) > 1 else k for k in keys)
+        return {t: tuple(keys) for t, keys in out.items()}
+
     def report_lines(self) -> tuple[str, ...]:
         """The matching report, a line each: per mesh what was driven and what was left alone, then every target
         found nowhere, every target with no source, every take channel that reaches nothing.

@@ -37,6 +37,8 @@ def test_fw46_take_onto_arkit_rig(scene, tmp_path):
         kb[RIG_KEYS[ARKIT.index(name)]].value = 0.25
     assert bpy.ops.facemocap.bake() == {"FINISHED"}
     assert s.match_summary.startswith("mapping facewarehouse46_to_arkit52: 52/52 matched")
+    lines = [item.name for item in s.match_lines]
+    assert "No source channel, left untouched (4): " + ", ".join(no_source) in lines
     expected = rigs.load_mapping("facewarehouse46_to_arkit52").apply(np.load(path)["expression"])
     fed = [j for j, name in enumerate(ARKIT) if name not in no_source]
     for i in (0, 13, 59):

@@ -32,6 +32,7 @@ class FACEMOCAP_OT_build_demo_rig(bpy.types.Operator):
             return {"CANCELLED"}
         s = properties.settings_of(context)
         arm = bpy.data.objects[rig.armature]
+        s.target_kind = "MESH"
         s.target_mesh = bpy.data.objects[rig.mesh]
         s.head_target = arm
         s.head_bone = rig.head_bone
