@@ -2,7 +2,7 @@
 
 - :func:`naming_cases`: per naming scheme, ``(key, canonical name)`` for a whole rig: every scheme file of
   ``rigs/schemes/`` plus the spellings the generic reading covers (PascalCase ARKit, Maya blendShape nodes and DAG
-  paths).
+  paths, VRM 1.0 expression names).
 - :func:`numbered_multiset_keys`: the issue's 175-key mesh (ARKit numbered and prefixed beside visemes, action
   units and a second set).
 - :data:`READY_PLAYER_ME`: a Ready Player Me head as three meshes (ARKit keys plus Oculus visemes).
@@ -27,6 +27,7 @@ def naming_cases() -> dict[str, tuple[str, list[tuple[str, str]]]]:
         "arkit_pascal_case": ("arkit52", [(pascal(n), n) for n in ARKIT]),
         "maya_blendshape_node": ("arkit52", [(f"blendShape1.{n}", n) for n in ARKIT]),
         "maya_dag_path": ("arkit52", [(f"Head_GEO|{n}", n) for n in ARKIT]),
+        "vrm1_expressions": ("vrm", [(n, n) for n in load_names("vrm")]),
     }
     for scheme in load_schemes():
         cases[scheme.name] = (scheme.names, list(scheme.keys))

@@ -59,6 +59,14 @@ def _deform_with(mesh_obj, arm) -> None:
     mesh_obj.modifiers.new("Armature", "ARMATURE").object = arm
 
 
+def _target_armature(scene, arm):
+    """Target an armature in the panel and let Find Face Bones pick its bones; the panel's settings."""
+    s = scene.facemocap
+    s.target_kind, s.target_armature = "ARMATURE", arm
+    assert bpy.ops.facemocap.find_face_bones() == {"FINISHED"}
+    return s
+
+
 def _bake_with_panel(scene, path, **settings):
     s = scene.facemocap
     s.take_path = str(path)
@@ -143,9 +151,7 @@ def test_feature_three_mesh_head_under_an_armature(scene, tmp_path):
 
     arm, meshes = _ready_player_me(scene)
     path, expression = _take(tmp_path)
-    s = scene.facemocap
-    s.target_kind, s.target_armature = "ARMATURE", arm
-    assert bpy.ops.facemocap.find_face_bones() == {"FINISHED"}
+    s = _target_armature(scene, arm)
     assert (s.head_bone, s.neck_bone, s.eye_left_bone, s.eye_right_bone) == ("Head", "Neck", "LeftEye", "RightEye")
     lines = _bake_with_panel(scene, path)
     jaw = rigs.load_mapping("facewarehouse46_to_arkit52").apply(expression)[:, rigsgen.ARKIT.index("jawOpen")]
@@ -230,9 +236,7 @@ def test_feature_jaw_bone_neck_and_head(scene, tmp_path):
 
     arm, face = _jaw_rig(scene)
     path, expression = _take(tmp_path)
-    s = scene.facemocap
-    s.target_kind, s.target_armature = "ARMATURE", arm
-    assert bpy.ops.facemocap.find_face_bones() == {"FINISHED"}
+    s = _target_armature(scene, arm)
     assert (s.jaw_bone, s.neck_bone, s.head_bone) == ("jaw", "neck", "head")
     s.jaw_open_deg, s.jaw_side_deg, s.jaw_forward_cm, s.neck_share = 30.0, 10.0, 0.5, 0.4
     lines = _bake_with_panel(scene, path)

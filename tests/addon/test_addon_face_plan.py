@@ -48,6 +48,7 @@ class TestPlanFace:
         )
         assert plan.no_source == ("mouthClose", "mouthPressLeft", "mouthPressRight", "tongueOut")
         assert plan.summary().startswith("mapping facewarehouse46_to_arkit52: 52/52 matched on 3 meshes (Head 48, ")
+        assert plan.connections()["jawOpen"] == ("Head: jawOpen", "Teeth: jawOpen", "Tongue: jawOpen")
 
     def test_feature_report_lists_every_unmatched_target(self):
         keys = ["eyeBlinkLeft", "eyeBlinkRight", "jawOpen", *(f"AU_{i:02d}_Unit" for i in range(9)), "Corrective"]
