@@ -61,7 +61,8 @@ class Mapping:
             weights: ``(T, S)`` float, S = ``len(source_names)``, values in [0, 1].
 
         Returns:
-            ``(T, G)`` float32, G = ``len(target_names)``, in [0, 1]; targets with no link are 0.
+            ``(T, G)`` float32, G = ``len(target_names)``, in [0, 1]; targets with no link are 0. Every link is
+            applied, fallbacks included: for a given mesh, apply :meth:`for_rig` 's mapping.
 
         Example:
             >>> m = load_mapping("facewarehouse46_to_arkit52")
