@@ -9,6 +9,7 @@ from __future__ import annotations
 
 try:  # the installed extension: the contract is vendored beside this file
     from .contract import (
+        atomic_write,
         errors,
         face_head,
         frames,
@@ -26,6 +27,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
     if err.name != f"{__package__}.contract":
         raise
     from engine.contract import (  # type: ignore[no-redef]
+        atomic_write,
         errors,
         face_head,
         frames,
@@ -41,6 +43,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
     )
 
 __all__ = [
+    "atomic_write",
     "errors",
     "face_head",
     "frames",

@@ -7,12 +7,18 @@ From a repository checkout, with the ``bpy`` module::
     python -m blender_addon.batch --rig RIG.blend --takes takes/ -o OUT.blend [--mapping PRESET]
     python -m blender_addon.batch --demo-rig --takes a.npz b.csv -o OUT.blend
     python -m blender_addon.batch --demo-rig -o demo_rig.blend          # just the demo rig, no takes
+    python -m blender_addon.batch --rig char.blend --armature Armature --takes takes/ -o OUT.blend  # its meshes+bones
 
 Inside Blender (the rig opened by Blender itself; arguments after ``--``)::
 
     blender -b RIG.blend --python-exit-code 1 --python-expr \\
         "import sys; sys.path.insert(0, '/path/to/repo'); from blender_addon import batch; sys.exit(batch.main())" \\
         -- --takes takes/ -o OUT.blend
+
+Targets: ``--mesh`` (one or more meshes), ``--collection`` (its meshes) or ``--armature`` (the meshes it carries or
+deforms, and its head, neck, jaw and eye bones found by name); else the panel's saved targets; else every mesh with
+shape keys in the file. Every mesh whose shape keys match the mapping is driven; the matching report (what was
+driven, what was left alone, every target found on no mesh) is printed for each take.
 
 Takes are ``.npz`` engine takes or Live Link Face ``.csv`` files; a folder means every such file in it, sorted.
 A take that cannot be read or baked is reported on stderr and skipped; the others still bake. The exit status is
@@ -22,6 +28,7 @@ A take that cannot be read or baked is reported on stderr and skipped; the other
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -40,12 +47,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--takes", nargs="+", default=[], help="take files (.npz, .csv) and/or folders of them")
     p.add_argument("-o", "--output", required=True, help="the .blend to write")
     p.add_argument("--mapping", default="AUTO", help="mapping preset or .toml file (default: AUTO)")
-    p.add_argument(
+    faces = p.add_mutually_exclusive_group()
+    faces.add_argument(
         "--mesh",
-        help="the mesh with shape keys (default: the panel's target, else the mesh whose "
-        "shape keys the mapping matches best)",
+        nargs="+",
+        help="the face's mesh(es) with shape keys, main mesh first (default: the panel's target, else every mesh "
+        "with shape keys)",
+    )
+    faces.add_argument("--collection", help="drive every mesh with shape keys in this collection")
+    faces.add_argument(
+        "--armature",
+        help="drive every mesh this armature carries or deforms, and its face bones found by name (head, neck, jaw, "
+        "eyes) unless --head / --jaw / --eyes say otherwise",
     )
     p.add_argument("--head", help="head target: OBJECT or ARMATURE:BONE")
+    p.add_argument("--neck", help="a neck bone of the head's armature that takes part of the head rotation")
+    p.add_argument("--jaw", help="jaw target opened by the jaw channels: OBJECT or ARMATURE:BONE")
     p.add_argument("--eyes", nargs=2, metavar=("LEFT", "RIGHT"), help="eye targets: OBJECT or ARMATURE:BONE each")
     p.add_argument("--swap-left-right", action="store_true")
     p.add_argument("--key-tolerance", type=float, default=0.0, help="key reduction tolerance (0 = every frame)")
@@ -78,19 +95,48 @@ def _split_target(spec: str | None) -> tuple[str, str]:
     return obj, bone
 
 
-def _auto_mesh(bpy) -> str:
-    """The mesh with the most shape keys (ties: name order)."""
-    best, count = "", 0
-    for obj in sorted(bpy.data.objects, key=lambda o: o.name):
-        key = getattr(obj.data, "shape_keys", None) if obj.type == "MESH" else None
-        n = len(key.key_blocks) if key is not None else 0
-        if n > count:
-            best, count = obj.name, n
-    return best
+def _meshes(bpy, args, saved) -> list[str]:
+    """The face's meshes: --mesh, --collection, --armature, else the panel's saved target, else every mesh with keys."""
+    from .blender import targets
+
+    if args.mesh:
+        return list(args.mesh)
+    if args.collection:
+        coll = bpy.data.collections.get(args.collection)
+        if coll is None:
+            raise ValueError(f"no collection '{args.collection}' in the file")
+        return [o.name for o in targets.collection_meshes(coll)]
+    if args.armature:
+        return [o.name for o in targets.armature_meshes(bpy.data.objects[args.armature])]
+    if saved.all_meshes():
+        return list(saved.all_meshes())
+    return [o.name for o in targets.scene_meshes(bpy.context.scene)]
+
+
+def _armature_targets(bpy, name: str) -> object:
+    """Head, neck, jaw and eye targets from an armature's bone names."""
+    from .blender.bake import BakeTargets
+    from .blender.targets import face_bones_of
+
+    arm = bpy.data.objects.get(name)
+    if arm is None or arm.type != "ARMATURE":
+        raise ValueError(f"no armature '{name}' in the file")
+    bones = face_bones_of(arm)
+    eyes = bool(bones.eye_left and bones.eye_right)
+    return BakeTargets(
+        head_object=arm.name if bones.head else "",
+        head_bone=bones.head,
+        neck_bone=bones.neck,
+        jaw_object=arm.name if bones.jaw else "",
+        jaw_bone=bones.jaw,
+        eye_objects=(arm.name, arm.name) if eyes else ("", ""),
+        eye_bones=(bones.eye_left, bones.eye_right) if eyes else ("", ""),
+    )
 
 
 def _targets(bpy, args, demo) -> object:
     from .blender.bake import BakeTargets
+    from .ui.properties import to_bake_targets
 
     if demo is not None:
         return BakeTargets(
@@ -100,25 +146,29 @@ def _targets(bpy, args, demo) -> object:
             eye_objects=(demo.armature, demo.armature),
             eye_bones=demo.eye_bones,
         )
-    saved = getattr(bpy.context.scene, "facemocap", None)
-    from .ui.properties import to_bake_targets
-
-    base = to_bake_targets(saved) if saved is not None else BakeTargets()
-    mesh = args.mesh or base.mesh or _auto_mesh(bpy)
+    panel = getattr(bpy.context.scene, "facemocap", None)
+    saved = to_bake_targets(panel) if panel is not None else BakeTargets()
+    base = _armature_targets(bpy, args.armature) if args.armature else saved
+    meshes = _meshes(bpy, args, saved)
     head_obj, head_bone = _split_target(args.head) if args.head else (base.head_object, base.head_bone)
+    neck_bone = args.neck if args.neck is not None else (base.neck_bone if not args.head else "")
+    jaw_obj, jaw_bone = _split_target(args.jaw) if args.jaw else (base.jaw_object, base.jaw_bone)
     if args.eyes:
         (lo, lb), (ro, rb) = _split_target(args.eyes[0]), _split_target(args.eyes[1])
         eye_objects, eye_bones = (lo, ro), (lb, rb)
     else:
         eye_objects, eye_bones = base.eye_objects, base.eye_bones
-    return BakeTargets(
-        mesh=mesh,
+    return dataclasses.replace(
+        base,
+        mesh=meshes[0] if meshes else "",
+        meshes=tuple(meshes[1:]),
         head_object=head_obj,
         head_bone=head_bone,
-        head_translation=base.head_translation,
+        neck_bone=neck_bone,
+        jaw_object=jaw_obj,
+        jaw_bone=jaw_bone,
         eye_objects=eye_objects,
         eye_bones=eye_bones,
-        gaze_to_shape_keys=base.gaze_to_shape_keys,
     )
 
 
@@ -160,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         except errors.UserError as exc:
             err(str(exc))
             return EXIT_USAGE
-    targets = _targets(bpy, args, demo)
+    try:
+        targets = _targets(bpy, args, demo)
+    except ValueError as exc:
+        err(str(exc))
+        return EXIT_USAGE
     options = BakeOptions(
         mapping=args.mapping,
         swap_left_right=args.swap_left_right,
@@ -185,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
             f"batch: baked {path.name} -> {', '.join(result.actions)} ({result.keys} keys; {result.summary})",
             flush=True,
         )
+        for line in result.report:
+            print(f"batch:   {line}", flush=True)
         for w in result.warnings:
             print(f"batch: warning: {path.name}: {w}", flush=True)
     if not baked and args.takes:

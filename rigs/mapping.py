@@ -2,35 +2,40 @@
 
 A mapping is a list of links. Each link reads one source channel and adds
 ``clip(gain * source + offset, clamp[0], clamp[1])`` to one target channel; every target is finally clipped to
-``[0, 1]``. One source may feed many targets and many sources may feed one target.
+``[0, 1]``. One source may feed many targets and many sources may feed one target. A link with
+``unless_rig_has = [...]`` is a fallback: it is used only on a mesh that has none of those targets (VRM's
+both-eyes ``blink`` on a mesh without per-eye blinks).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from .names import RigDataError, load_names
 
-__all__ = ["MAPPINGS_DIR", "Link", "Mapping", "load_mapping", "mapping_presets"]
+__all__ = ["MAPPINGS_DIR", "Link", "Mapping", "load_mapping", "make_mapping", "mapping_presets"]
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 SCHEMA_VERSION = 1
-_LINK_KEYS = {"source", "target", "gain", "offset", "clamp"}
+_LINK_KEYS = {"source", "target", "gain", "offset", "clamp", "unless_rig_has"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Link:
-    """One source channel feeding one target channel."""
+    """One source channel feeding one target channel (``unless_rig_has``: see the module docstring)."""
 
     source: str
     target: str
     gain: float = 1.0
     offset: float = 0.0
     clamp: tuple[float, float] = (0.0, 1.0)
+    unless_rig_has: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +61,8 @@ class Mapping:
             weights: ``(T, S)`` float, S = ``len(source_names)``, values in [0, 1].
 
         Returns:
-            ``(T, G)`` float32, G = ``len(target_names)``, in [0, 1]; targets with no link are 0.
+            ``(T, G)`` float32, G = ``len(target_names)``, in [0, 1]; targets with no link are 0. Every link is
+            applied, fallbacks included: for a given mesh, apply :meth:`for_rig` 's mapping.
 
         Example:
             >>> m = load_mapping("facewarehouse46_to_arkit52")
@@ -81,6 +87,17 @@ class Mapping:
     def targets_of(self, source: str) -> tuple[str, ...]:
         """The target channels a source channel feeds."""
         return tuple(k.target for k in self.links if k.source == source)
+
+    def for_rig(self, rig_targets: Iterable[str]) -> Mapping:
+        """The links that apply to a mesh that has ``rig_targets``: fallbacks whose targets it has are dropped.
+
+        Example:
+            >>> m = load_mapping("facewarehouse46_to_vrm")
+            >>> len(m.links) - len(m.for_rig(["blinkLeft", "blinkRight", "blink"]).links)
+            2
+        """
+        has = set(rig_targets)
+        return dataclasses.replace(self, links=tuple(k for k in self.links if not has & set(k.unless_rig_has)))
 
     def swapped_left_right(self) -> Mapping:
         """The same mapping for a mirrored rig: every target's Left/Right side is exchanged."""
@@ -124,31 +141,84 @@ def load_mapping(preset_or_path: str | Path) -> Mapping:
         raise RigDataError(f"{path}: schema must be {SCHEMA_VERSION}, got {data.get('schema')!r}")
     source_names = _names_of(data, "source", path)
     target_names = _names_of(data, "target", path)
+    raw_links = data.get("links", [])
+    if not isinstance(raw_links, list):
+        raise RigDataError(f"{path}: 'links' must be a list of {{ source = ..., target = ... }} tables")
     links = []
-    for i, raw in enumerate(data.get("links", [])):
+    for i, raw in enumerate(raw_links):
+        if not isinstance(raw, dict):
+            raise RigDataError(f"{path}: link {i} must be a table {{ source = ..., target = ... }}")
         unknown = set(raw) - _LINK_KEYS
         if unknown:
             raise RigDataError(f"{path}: link {i}: unknown keys {sorted(unknown)}")
         try:
-            link = Link(
-                source=str(raw["source"]),
-                target=str(raw["target"]),
-                gain=float(raw.get("gain", 1.0)),
-                offset=float(raw.get("offset", 0.0)),
-                clamp=tuple(float(c) for c in raw.get("clamp", (0.0, 1.0))),  # type: ignore[arg-type]
+            links.append(
+                Link(
+                    source=str(raw["source"]),
+                    target=str(raw["target"]),
+                    gain=float(raw.get("gain", 1.0)),
+                    offset=float(raw.get("offset", 0.0)),
+                    clamp=tuple(float(c) for c in raw.get("clamp", (0.0, 1.0))),  # type: ignore[arg-type]
+                    unless_rig_has=_string_list(raw.get("unless_rig_has", [])),
+                )
             )
         except (KeyError, TypeError, ValueError) as err:
             raise RigDataError(f"{path}: link {i} is malformed ({err})") from None
-        if link.source not in source_names:
-            raise RigDataError(f"{path}: link {i}: source {link.source!r} is not a source channel")
-        if link.target not in target_names:
-            raise RigDataError(f"{path}: link {i}: target {link.target!r} is not a target channel")
-        if len(link.clamp) != 2 or link.clamp[0] > link.clamp[1]:
-            raise RigDataError(f"{path}: link {i}: clamp must be [low, high] with low <= high")
-        links.append(link)
+    return make_mapping(path.stem, source_names, target_names, links, where=str(path))
+
+
+def make_mapping(
+    name: str,
+    source_names: Iterable[str],
+    target_names: Iterable[str],
+    links: Iterable[Link],
+    *,
+    where: str = "",
+) -> Mapping:
+    """A checked :class:`Mapping` (a file's, or one edited in the add-on's mapping editor).
+
+    Args:
+        name: the mapping's name.
+        source_names: ordered source channels.
+        target_names: ordered target channels.
+        links: the links.
+        where: what to name in error messages (the file); default: the mapping's name.
+
+    Raises:
+        RigDataError: a link names an unknown source or target, has a non-finite gain, offset or clamp, a clamp
+            with low > high, or there are no links; the message names the link.
+
+    Example:
+        >>> m = make_mapping("mine", ["JawOpen"], ["jaw"], [Link("JawOpen", "jaw", gain=0.5)])
+        >>> float(m.apply(np.array([[0.8]]))[0, 0])
+        0.4000000059604645
+    """
+    where = where or f"mapping {name!r}"
+    source_names, target_names, links = tuple(source_names), tuple(target_names), tuple(links)
+    sources, targets = set(source_names), set(target_names)
+    for i, link in enumerate(links):
+        label = f"{where}: link {i} ({link.source} -> {link.target})"
+        if link.source not in sources:
+            raise RigDataError(f"{label}: source {link.source!r} is not a source channel")
+        if link.target not in targets:
+            raise RigDataError(f"{label}: target {link.target!r} is not a target channel")
+        for what, value in (("gain", link.gain), ("offset", link.offset)):
+            if not math.isfinite(value):
+                raise RigDataError(f"{label}: {what} must be a finite number, got {value}")
+        if len(link.clamp) != 2 or not all(math.isfinite(c) for c in link.clamp) or link.clamp[0] > link.clamp[1]:
+            raise RigDataError(f"{label}: clamp must be [low, high] with finite low <= high, got {list(link.clamp)}")
+        unknown = [t for t in link.unless_rig_has if t not in targets]
+        if unknown:
+            raise RigDataError(f"{label}: unless_rig_has names {unknown}, which are not target channels")
     if not links:
-        raise RigDataError(f"{path}: no links")
-    return Mapping(path.stem, source_names, target_names, tuple(links))
+        raise RigDataError(f"{where}: no links")
+    return Mapping(name, source_names, target_names, links)
+
+
+def _string_list(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"expected a list of names, got {value!r}")
+    return tuple(value)
 
 
 def _names_of(data: dict, side: str, path: Path) -> tuple[str, ...]:

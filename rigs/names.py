@@ -6,7 +6,7 @@ import functools
 import tomllib
 from pathlib import Path
 
-__all__ = ["NAMES_DIR", "RigDataError", "load_names", "name_lists"]
+__all__ = ["NAMES_DIR", "RigDataError", "load_names", "name_list_of", "name_lists"]
 
 NAMES_DIR = Path(__file__).resolve().parent / "names"
 SCHEMA_VERSION = 1
@@ -50,3 +50,14 @@ def load_names(list_name: str) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise RigDataError(f"{path}: duplicate names")
     return tuple(names)
+
+
+def name_list_of(names: tuple[str, ...] | list[str]) -> str:
+    """The shipped list that is exactly ``names`` (same order), or ``""``.
+
+    Example:
+        >>> name_list_of(load_names("arkit52")), name_list_of(["JawOpen"])
+        ('arkit52', '')
+    """
+    names = tuple(names)
+    return next((n for n in name_lists() if load_names(n) == names), "")

@@ -1,9 +1,11 @@
 """Bake a processed take onto a scene's targets (bpy layer; synchronous, no modal or timer code).
 
-Used by the Bake operator, by the Track operator when tracking finishes, and by the headless batch. Shape keys
-get one Action on the mesh's ``Key`` named after the clip; head and eye rotations go onto the chosen objects or
-pose bones, one Action per animated object, named ``<clip> (<object>)``. Earlier takes and user Actions are
-pushed to NLA tracks, never modified (see :mod:`anim_write`).
+Used by the Bake operator, by the Track operator when tracking finishes, and by the headless batch. A face may be
+several meshes: the main mesh's ``Key`` gets an Action named after the clip, every other mesh's ``Key`` one named
+``<clip> (<mesh>)``; head, neck, jaw and eye rotations go onto the chosen objects or pose bones, one Action per
+animated object, named ``<clip> (<object>)``. All of a take's Actions carry the take's name (``anim_write``'s tag),
+so they form one group per take. Earlier takes and user Actions are pushed to NLA tracks, never modified (see
+:mod:`anim_write`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import bpy
 import numpy as np
 
 from .._contract import errors, quaternion
-from ..pure import coords
-from ..pure.processing import ProcessSettings, process_take
-from ..pure.retarget import AUTO, plan_retarget
+from .._rigs import rigs
+from ..pure import bone_motion, coords
+from ..pure.bone_motion import JawSettings
+from ..pure.processing import ProcessedTake, ProcessSettings, process_take
+from ..pure.retarget import AUTO, plan_face
 from ..pure.takes import OpenedTake
 from .anim_write import CurveSpec, begin_take_action, write_curves
 
@@ -25,7 +29,9 @@ __all__ = ["BakeError", "BakeOptions", "BakeResult", "BakeTargets", "bake_take",
 
 GROUP_SHAPES = "Shape Keys"
 GROUP_HEAD = "Head"
+GROUP_JAW = "Jaw"
 GROUP_EYES = "Eyes"
+NECK_SHARE_DEFAULT = 0.4  # of the head's rotation taken by a neck bone (the cervical spine does about 40-50 %)
 
 
 class BakeError(errors.UserError):
@@ -37,22 +43,40 @@ class BakeTargets:
     """What gets animated (object / bone names; empty = not used).
 
     Attributes:
-        mesh: a mesh object with shape keys.
+        mesh: a mesh object with shape keys (the main mesh of the face).
+        meshes: more meshes of the same face (teeth, tongue, eyes, eyelashes, ...); those whose keys match the
+            mapping are driven from the same take. Meshes without shape keys are reported and skipped.
         head_object: the object whose rotation follows the head (an armature when ``head_bone`` is set).
         head_bone: a pose bone of ``head_object``.
         head_translation: also key the head's location.
+        neck_bone: a pose bone of ``head_object`` that takes ``neck_share`` of the head's rotation (the head bone
+            keeps the rest, so the head ends where the take says).
+        neck_share: in [0, 1].
+        jaw_object: the object opened by the jaw channels (an armature when ``jaw_bone`` is set).
+        jaw_bone: a pose bone of ``jaw_object`` (rest pose = closed jaw).
+        jaw_settings: the jaw's rotation and slide at weight 1.
         eye_objects: (left, right) objects rotated by the gaze (armatures when ``eye_bones`` are set).
         eye_bones: (left, right) pose bone names.
         gaze_to_shape_keys: drive eyeLook shape keys from the gaze instead of (or as well as) eye rotations.
     """
 
     mesh: str = ""
+    meshes: tuple[str, ...] = ()
     head_object: str = ""
     head_bone: str = ""
     head_translation: bool = False
+    neck_bone: str = ""
+    neck_share: float = NECK_SHARE_DEFAULT
+    jaw_object: str = ""
+    jaw_bone: str = ""
+    jaw_settings: JawSettings = JawSettings()
     eye_objects: tuple[str, str] = ("", "")
     eye_bones: tuple[str, str] = ("", "")
     gaze_to_shape_keys: bool = False
+
+    def all_meshes(self) -> tuple[str, ...]:
+        """``mesh`` then ``meshes``, each once."""
+        return tuple(dict.fromkeys(n for n in (self.mesh, *self.meshes) if n))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,14 +84,15 @@ class BakeOptions:
     """How curves are written.
 
     Attributes:
-        mapping: a mapping preset, a custom ``.toml`` path, or ``"AUTO"``.
+        mapping: a mapping preset, a custom ``.toml`` path, a ``rigs.Mapping`` (the panel's mapping editor), or
+            ``"AUTO"``.
         swap_left_right: the rig is mirrored.
         key_tolerance: key-reduction tolerance on shape-key weights (0 = a key on every frame).
         set_scene_timing: set the scene's fps and frame range from the clip first.
         start_frame: the scene frame of the take's first frame (None = the scene's start frame).
     """
 
-    mapping: str = AUTO
+    mapping: str | rigs.Mapping = AUTO
     swap_left_right: bool = False
     key_tolerance: float = 0.0
     set_scene_timing: bool = False
@@ -76,12 +101,16 @@ class BakeOptions:
 
 @dataclasses.dataclass(frozen=True)
 class BakeResult:
-    """What a bake did: Action names, keys written, the matching summary, warnings for the report."""
+    """What a bake did: Action names, keys written, the matching summary, warnings, and the connection report (a
+    line per mesh and bone: what was driven, what was left alone, every target found nowhere).
+    """
 
     actions: tuple[str, ...]
     keys: int
     summary: str
     warnings: tuple[str, ...]
+    report: tuple[str, ...] = ()
+    connections: dict = dataclasses.field(default_factory=dict)  # driven mapping target -> the keys it drives
 
 
 def scene_fps(scene: bpy.types.Scene) -> float:
@@ -113,13 +142,17 @@ def _object(name: str, what: str) -> bpy.types.Object:
     return obj
 
 
+def _check_bone(owner: bpy.types.Object, bone: str) -> None:
+    if owner.type != "ARMATURE" or bone not in owner.pose.bones:
+        raise BakeError(f"'{owner.name}' has no bone '{bone}'")
+
+
 def _rotation_specs(
     owner: bpy.types.Object, bone: str, q_world: np.ndarray, group: str, location: np.ndarray | None = None
 ) -> list[CurveSpec]:
     """Curves for a rotation (and location offset) given in Blender world axes, on an object or a pose bone."""
     if bone:
-        if owner.type != "ARMATURE" or bone not in owner.pose.bones:
-            raise BakeError(f"'{owner.name}' has no bone '{bone}'")
+        _check_bone(owner, bone)
         pb = owner.pose.bones[bone]
         pb.rotation_mode = "QUATERNION"
         rest = np.array(pb.bone.matrix_local.to_3x3(), dtype=np.float64)
@@ -173,36 +206,40 @@ def bake_take(
         set_scene_timing(scene, take, options.start_frame)
     frames = take_frames(scene, processed.time, options.start_frame)
     warnings = list(take.warnings)
+    report: list[str] = []
     jobs: list[tuple[bpy.types.ID, str, str, list[CurveSpec]]] = []  # (id, action name, id type, curves)
     summary = ""
+    plan = None
+    connections: dict[str, tuple[str, ...]] = {}
 
-    if targets.mesh:
-        obj = _object(targets.mesh, "mesh")
-        key = getattr(obj.data, "shape_keys", None)
-        if key is None or len(key.key_blocks) < 2:
-            raise BakeError(
-                f"'{obj.name}' has no shape keys to animate; pick a mesh with shape keys or build the demo rig"
-            )
-        rig_keys = [kb.name for kb in key.key_blocks if kb != key.reference_key]
-        plan = plan_retarget(
-            processed.weights, processed.names, rig_keys, options.mapping, swap_left_right=options.swap_left_right
-        )
+    mesh_names = targets.all_meshes()
+    if mesh_names:
+        plan = _plan_shape_keys(processed, mesh_names, options)
         summary = plan.summary()
-        specs = [
-            CurveSpec(
-                key.key_blocks[name].path_from_id("value"), 0, plan.values[:, j], GROUP_SHAPES, options.key_tolerance
-            )
-            for j, name in enumerate(plan.key_names)
-        ]
-        jobs.append((key, take.name, "KEY", specs))
+        report += plan.report_lines()
+        connections = plan.connections()
+        for i, mesh_plan in enumerate(plan.meshes):
+            key = bpy.data.objects[mesh_plan.mesh].data.shape_keys
+            specs = [
+                CurveSpec(
+                    key.key_blocks[name].path_from_id("value"),
+                    0,
+                    mesh_plan.values[:, j],
+                    GROUP_SHAPES,
+                    options.key_tolerance,
+                )
+                for j, name in enumerate(mesh_plan.key_names)
+            ]
+            action_name = take.name if i == 0 else f"{take.name} ({mesh_plan.mesh})"
+            jobs.append((key, action_name, "KEY", specs))
 
     by_owner: dict[str, list[CurveSpec]] = {}
     if targets.head_object:
         owner = _object(targets.head_object, "head target")
-        loc = processed.head_location if targets.head_translation else None
-        by_owner.setdefault(owner.name, []).extend(
-            _rotation_specs(owner, targets.head_bone, processed.head_rotation, GROUP_HEAD, loc)
-        )
+        by_owner.setdefault(owner.name, []).extend(_head_specs(owner, targets, processed, report))
+    if targets.jaw_object:
+        owner = _object(targets.jaw_object, "jaw target")
+        by_owner.setdefault(owner.name, []).extend(_jaw_specs(owner, targets, processed, plan, report, warnings))
     if any(targets.eye_objects):
         for eye in (0, 1):
             if not targets.eye_objects[eye]:
@@ -210,6 +247,8 @@ def bake_take(
             owner = _object(targets.eye_objects[eye], "eye target")
             q = coords.gaze_to_blender_eye_rotations(processed.gaze[:, eye, 0], processed.gaze[:, eye, 1])
             by_owner.setdefault(owner.name, []).extend(_rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES))
+        eyes = [f"{o}:{b}" if b else o for o, b in zip(targets.eye_objects, targets.eye_bones, strict=True) if o]
+        report.append(f"Eyes: {', '.join(eyes)} turned by the gaze")
     for owner_name, specs in by_owner.items():
         jobs.append((bpy.data.objects[owner_name], f"{take.name} ({owner_name})", "OBJECT", specs))
     if not jobs:
@@ -220,4 +259,90 @@ def bake_take(
         channels = begin_take_action(id_data, action_name, id_type, take_name=take.name)
         keys += write_curves(channels, frames, specs)
         actions.append(channels.action.name)
-    return BakeResult(tuple(actions), keys, summary, tuple(warnings))
+    return BakeResult(tuple(actions), keys, summary, tuple(warnings), tuple(report), connections)
+
+
+def _plan_shape_keys(processed: ProcessedTake, mesh_names: tuple[str, ...], options: BakeOptions):
+    """The retarget plan for the face's meshes (the first mesh with matching keys gets the main Action)."""
+    meshes: list[tuple[str, list[str]]] = []
+    seen_keys: set[str] = set()
+    for name in mesh_names:
+        obj = _object(name, "mesh")
+        key = getattr(obj.data, "shape_keys", None)
+        if key is None or len(key.key_blocks) < 2:
+            if len(mesh_names) == 1:
+                raise BakeError(
+                    f"'{obj.name}' has no shape keys to animate; pick a mesh with shape keys or build the demo rig"
+                )
+            meshes.append((obj.name, []))
+            continue
+        if key.name in seen_keys:  # linked duplicates share one Key: drive it once
+            continue
+        seen_keys.add(key.name)
+        meshes.append((obj.name, [kb.name for kb in key.key_blocks if kb != key.reference_key]))
+    return plan_face(
+        processed.weights, processed.names, meshes, options.mapping, swap_left_right=options.swap_left_right
+    )
+
+
+def _is_ancestor(owner: bpy.types.Object, ancestor: str, bone: str) -> bool:
+    parent = owner.data.bones[bone].parent
+    while parent is not None:
+        if parent.name == ancestor:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _head_specs(owner: bpy.types.Object, targets: BakeTargets, processed: ProcessedTake, report: list) -> list:
+    """The head's curves; with a neck bone, the neck takes ``neck_share`` of the rotation and the head the rest
+    (all of it when the head bone does not inherit the neck's rotation), so the head ends where the take says.
+    """
+    loc = processed.head_location if targets.head_translation else None
+    q_head, specs = processed.head_rotation, []
+    where = f"{owner.name}:{targets.head_bone}" if targets.head_bone else owner.name
+    if targets.neck_bone:
+        if not targets.head_bone:
+            raise BakeError("a neck bone needs a head bone of the same armature; pick the head bone too")
+        _check_bone(owner, targets.neck_bone)
+        _check_bone(owner, targets.head_bone)
+        q_neck, q_rest = bone_motion.split_rotation(processed.head_rotation, targets.neck_share)
+        if _is_ancestor(owner, targets.neck_bone, targets.head_bone):
+            q_head = q_rest
+        specs += _rotation_specs(owner, targets.neck_bone, q_neck, GROUP_HEAD)
+        where += f" with neck {targets.neck_bone} taking {targets.neck_share:.0%} of the rotation"
+    specs += _rotation_specs(owner, targets.head_bone, q_head, GROUP_HEAD, loc)
+    report.append(f"Head: {where}" + (", with translation" if loc is not None else ""))
+    return specs
+
+
+def _jaw_specs(
+    owner: bpy.types.Object,
+    targets: BakeTargets,
+    processed: ProcessedTake,
+    plan,
+    report: list,
+    warnings: list,
+) -> list:
+    """The jaw bone's curves from the take's jaw channels (``rigs/face_bones.toml``)."""
+    channels = rigs.jaw_channels(rigs.name_list_of(processed.names))
+    if not channels:
+        raise BakeError("this take's channels have no jaw channels to drive a jaw bone")
+    w = {motion: processed.weights[:, processed.names.index(name)] for motion, name in channels.items()}
+    cfg = targets.jaw_settings
+    q = bone_motion.jaw_rotations(w["open"], w["left"], w["right"], cfg)
+    loc = bone_motion.jaw_translations(w["forward"], cfg)
+    where = f"{owner.name}:{targets.jaw_bone}" if targets.jaw_bone else owner.name
+    report.append(
+        f"Jaw: {where} from {channels['open']} ({cfg.open_deg:g} deg), {channels['left']} / {channels['right']} "
+        f"({cfg.side_deg:g} deg), {channels['forward']} ({cfg.forward_cm:g} cm)"
+    )
+    if plan is not None:
+        opened = set(plan.mapping.targets_of(channels["open"]))
+        keys = [k for p in plan.meshes for t in p.driven if t in opened for k in p.report.matched[t]]
+        if keys:
+            warnings.append(
+                f"{channels['open']} drives both the jaw bone and shape key(s) {', '.join(keys)}: if the mouth opens "
+                "twice, clear the jaw bone or the keys' links in the mapping editor"
+            )
+    return _rotation_specs(owner, targets.jaw_bone, q, GROUP_JAW, loc)

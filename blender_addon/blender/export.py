@@ -45,12 +45,15 @@ def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> t
     frames = np.arange(int(np.floor(first)), int(np.ceil(last)) + 1, dtype=np.float64)
     rig_keys = [kb.name for kb in key.key_blocks if kb != key.reference_key]
 
-    def sample(key_name: str) -> np.ndarray:
+    def sample_one(key_name: str) -> np.ndarray:
         kb = key.key_blocks[key_name]
         fc = curves.get(kb.path_from_id("value"))
         if fc is None:
             return np.full(len(frames), kb.value, dtype=np.float32)
         return np.array([fc.evaluate(f) for f in frames], dtype=np.float32)
+
+    def sample(key_names: tuple[str, ...]) -> np.ndarray:  # a shape split over several keys: their mean
+        return np.mean([sample_one(k) for k in key_names], axis=0)
 
     arkit = rigs.load_names("arkit52")
     fw = rigs.load_names("facewarehouse46")

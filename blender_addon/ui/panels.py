@@ -1,6 +1,10 @@
-"""The 3D Viewport sidebar tab: source -> track -> target and mapping -> head and eyes -> adjust -> bake."""
+"""The 3D Viewport sidebar tab: source -> track -> target and mapping (and its editor) -> head, jaw and eyes ->
+adjust -> bake.
+"""
 
 from __future__ import annotations
+
+import textwrap
 
 import bpy
 
@@ -87,15 +91,73 @@ class VIEW3D_PT_facemocap_target(_Base, bpy.types.Panel):
         s = properties.settings_of(context)
         layout = self.layout
         layout.use_property_split = True
-        layout.prop(s, "target_mesh")
-        layout.prop(s, "mapping")
-        if s.mapping == properties.CUSTOM:
+        layout.prop(s, "target_kind", expand=True)
+        layout.prop(
+            s, {"COLLECTION": "target_collection", "ARMATURE": "target_armature"}.get(s.target_kind, "target_mesh")
+        )
+        row = layout.row()
+        row.active = not s.use_mapping_editor
+        row.prop(s, "mapping")
+        if s.mapping == properties.CUSTOM and not s.use_mapping_editor:
             layout.prop(s, "custom_mapping_path")
         layout.prop(s, "swap_left_right")
+        layout.operator(idnames.OP_MATCH_REPORT, icon="VIEWZOOM")
+        if s.match_summary or len(s.match_lines):
+            box = layout.box()
+            width = max(int((context.region.width if context.region else 300) / 7), 30)
+            for line in [item.name for item in s.match_lines] or [s.match_summary]:
+                for i, part in enumerate(textwrap.wrap(line, width) or [""]):
+                    box.label(text=("    " if i else "") + part)
+
+
+class FACEMOCAP_UL_mapping_links(bpy.types.UIList):
+    """A link per row: channel -> target, the rig keys the last matching connected it to, its gain."""
+
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        connected = data.match_connections.get(item.target)
+        row = layout.row(align=True)
+        row.label(text=f"{item.source} -> {item.target or '?'}")
+        if connected is not None:
+            row.label(text=connected.keys, icon="LINKED")
+        elif len(data.match_connections):
+            row.label(text="no key", icon="UNLINKED")
+        row.prop(item, "gain", text="")
+
+
+class VIEW3D_PT_facemocap_mapping_editor(_Base, bpy.types.Panel):
+    bl_idname = idnames.PT_MAPPING_EDITOR
+    bl_parent_id = idnames.PT_TARGET
+    bl_label = "Mapping Editor"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        s = properties.settings_of(context)
+        layout = self.layout
+        row = layout.row(align=True)
+        row.operator(idnames.OP_MAPPING_EDIT, icon="GREASEPENCIL")
+        row.operator(idnames.OP_MAPPING_LOAD, icon="FILE_FOLDER", text="Load")
+        row.operator(idnames.OP_MAPPING_SAVE, icon="FILE_TICK", text="Save")
+        layout.prop(s, "use_mapping_editor")
+        if not len(s.mapping_links):
+            layout.label(text="Edit Mapping loads the current mapping here", icon="INFO")
+            return
+        layout.prop(s, "mapping_edit_name")
         row = layout.row()
-        row.operator(idnames.OP_MATCH_REPORT, icon="VIEWZOOM")
-        if s.match_summary:
-            layout.label(text=s.match_summary)
+        row.template_list(idnames.UL_MAPPING_LINKS, "", s, "mapping_links", s, "mapping_links_index", rows=6)
+        col = row.column(align=True)
+        col.operator(idnames.OP_MAPPING_LINK_ADD, icon="ADD", text="")
+        col.operator(idnames.OP_MAPPING_LINK_REMOVE, icon="REMOVE", text="")
+        if 0 <= s.mapping_links_index < len(s.mapping_links):
+            link = s.mapping_links[s.mapping_links_index]
+            col = layout.column(align=True)
+            col.use_property_split = True
+            col.prop_search(link, "source", s, "mapping_sources")
+            col.prop_search(link, "target", s, "mapping_targets")
+            col.prop(link, "gain")
+            col.prop(link, "offset")
+            col.prop(link, "clamp_low")
+            col.prop(link, "clamp_high")
+            col.prop(link, "unless_rig_has")
 
 
 def _target_with_bone(layout, s, obj_prop: str, bone_prop: str) -> None:
@@ -108,15 +170,27 @@ def _target_with_bone(layout, s, obj_prop: str, bone_prop: str) -> None:
 class VIEW3D_PT_facemocap_head_eyes(_Base, bpy.types.Panel):
     bl_idname = idnames.PT_HEAD_EYES
     bl_parent_id = idnames.PT_MAIN
-    bl_label = "Head and Eyes"
+    bl_label = "Head, Jaw and Eyes"
     bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context):
         s = properties.settings_of(context)
         layout = self.layout
         layout.use_property_split = True
+        layout.operator(idnames.OP_FIND_FACE_BONES, icon="BONE_DATA")
         _target_with_bone(layout, s, "head_target", "head_bone")
+        if s.head_target is not None and s.head_target.type == "ARMATURE":
+            layout.prop_search(s, "neck_bone", s.head_target.data, "bones")
+            if s.neck_bone:
+                layout.prop(s, "neck_share")
         layout.prop(s, "head_translation")
+        layout.separator()
+        _target_with_bone(layout, s, "jaw_target", "jaw_bone")
+        if s.jaw_target is not None:
+            col = layout.column(align=True)
+            col.prop(s, "jaw_open_deg")
+            col.prop(s, "jaw_side_deg")
+            col.prop(s, "jaw_forward_cm")
         layout.separator()
         layout.prop(s, "gaze_mode")
         if s.gaze_mode == "ROTATION":
@@ -203,9 +277,11 @@ class VIEW3D_PT_facemocap_interchange(_Base, bpy.types.Panel):
 
 classes = (
     FACEMOCAP_UL_channel_gains,
+    FACEMOCAP_UL_mapping_links,
     VIEW3D_PT_facemocap_main,
     VIEW3D_PT_facemocap_source,
     VIEW3D_PT_facemocap_target,
+    VIEW3D_PT_facemocap_mapping_editor,
     VIEW3D_PT_facemocap_head_eyes,
     VIEW3D_PT_facemocap_adjust,
     VIEW3D_PT_facemocap_gains,

@@ -8,15 +8,20 @@ from __future__ import annotations
 import bpy
 
 from .._rigs import rigs
-from ..blender.bake import BakeOptions, BakeTargets
+from ..blender import targets
+from ..blender.bake import NECK_SHARE_DEFAULT, BakeOptions, BakeTargets
+from ..pure.bone_motion import JawSettings
 from ..pure.processing import ProcessSettings
 from ..pure.retarget import AUTO
+from . import mapping_editor
 
 __all__ = [
     "FACEMOCAP_PG_channel_gain",
     "FACEMOCAP_PG_settings",
     "classes",
+    "set_match_report",
     "settings_of",
+    "target_meshes",
     "to_bake_options",
     "to_bake_targets",
     "to_process_settings",
@@ -107,8 +112,27 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     bake_after_track: bpy.props.BoolProperty(name="Bake When Done", default=True)
 
     # Target and mapping
+    target_kind: bpy.props.EnumProperty(
+        name="Target",
+        items=[
+            ("MESH", "Mesh", "One mesh with shape keys"),
+            ("COLLECTION", "Collection", "Every mesh with shape keys in a collection (head, teeth, tongue, eyes, ...)"),
+            ("ARMATURE", "Armature", "Every mesh with shape keys parented to or deformed by an armature"),
+        ],
+        default="MESH",
+        description="What gets the shape-key animation: one mesh, or every mesh of a character's face",
+    )
     target_mesh: bpy.props.PointerProperty(
         name="Mesh", type=bpy.types.Object, poll=_is_mesh, description="The mesh whose shape keys get the animation"
+    )
+    target_collection: bpy.props.PointerProperty(
+        name="Collection", type=bpy.types.Collection, description="The character's collection: its meshes are driven"
+    )
+    target_armature: bpy.props.PointerProperty(
+        name="Armature",
+        type=bpy.types.Object,
+        poll=_is_armature,
+        description="The character's armature: the meshes it carries or deforms are driven",
     )
     mapping: bpy.props.EnumProperty(
         name="Mapping", items=_mapping_items, description="How take channels map to the rig's shape keys"
@@ -118,6 +142,18 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
         name="Swap Left/Right", default=False, description="The rig is mirrored: Left channels drive its Right keys"
     )
     match_summary: bpy.props.StringProperty(name="Matching", default="")
+    match_lines: bpy.props.CollectionProperty(type=mapping_editor.FACEMOCAP_PG_name)
+    match_connections: bpy.props.CollectionProperty(type=mapping_editor.FACEMOCAP_PG_connection)
+
+    # Mapping editor (see mapping_editor.py)
+    use_mapping_editor: bpy.props.BoolProperty(
+        name="Use Edited Mapping", default=False, description="Bake with the mapping in the editor below"
+    )
+    mapping_edit_name: bpy.props.StringProperty(name="Name", default="custom_mapping")
+    mapping_links: bpy.props.CollectionProperty(type=mapping_editor.FACEMOCAP_PG_mapping_link)
+    mapping_links_index: bpy.props.IntProperty()
+    mapping_sources: bpy.props.CollectionProperty(type=mapping_editor.FACEMOCAP_PG_name)
+    mapping_targets: bpy.props.CollectionProperty(type=mapping_editor.FACEMOCAP_PG_name)
 
     # Head and eyes
     head_target: bpy.props.PointerProperty(
@@ -126,6 +162,38 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     head_bone: bpy.props.StringProperty(name="Bone")
     head_translation: bpy.props.BoolProperty(
         name="Translation", default=False, description="Also move the head (off: rotation only)"
+    )
+    neck_bone: bpy.props.StringProperty(
+        name="Neck Bone", description="Optional: a bone of the head's armature that takes part of the head rotation"
+    )
+    neck_share: bpy.props.FloatProperty(
+        name="Neck Share",
+        default=NECK_SHARE_DEFAULT,
+        min=0.0,
+        max=1.0,
+        subtype="FACTOR",
+        description="Part of the head rotation done by the neck bone (the head bone does the rest)",
+    )
+    jaw_target: bpy.props.PointerProperty(
+        name="Jaw", type=bpy.types.Object, description="Object (or armature, with a bone) opened by the jaw channels"
+    )
+    jaw_bone: bpy.props.StringProperty(name="Bone")
+    jaw_open_deg: bpy.props.FloatProperty(
+        name="Open", default=JawSettings.open_deg, min=0.0, soft_max=45.0, description="Jaw rotation at jawOpen 1 (deg)"
+    )
+    jaw_side_deg: bpy.props.FloatProperty(
+        name="Sideways",
+        default=JawSettings.side_deg,
+        min=0.0,
+        soft_max=20.0,
+        description="Jaw turn at jawLeft / jawRight 1 (deg)",
+    )
+    jaw_forward_cm: bpy.props.FloatProperty(
+        name="Forward",
+        default=JawSettings.forward_cm,
+        min=0.0,
+        soft_max=3.0,
+        description="Jaw slide at jawForward 1 (cm)",
     )
     gaze_mode: bpy.props.EnumProperty(
         name="Gaze",
@@ -193,14 +261,34 @@ def to_process_settings(s: FACEMOCAP_PG_settings) -> ProcessSettings:
     )
 
 
+def target_meshes(s: FACEMOCAP_PG_settings) -> list[bpy.types.Object]:
+    """The meshes the panel targets: the mesh, or a collection's or armature's meshes with shape keys."""
+    if s.target_kind == "COLLECTION":
+        return targets.collection_meshes(s.target_collection) if s.target_collection else []
+    if s.target_kind == "ARMATURE":
+        return targets.armature_meshes(s.target_armature) if s.target_armature else []
+    return [s.target_mesh] if s.target_mesh else []
+
+
+def _bone(obj, bone: str) -> str:
+    return bone if obj is not None and obj.type == "ARMATURE" else ""
+
+
 def to_bake_targets(s: FACEMOCAP_PG_settings) -> BakeTargets:
     """Panel settings -> :class:`bake.BakeTargets` (names, not references)."""
     rotate_eyes = s.gaze_mode == "ROTATION"
+    meshes = [o.name for o in target_meshes(s)]
     return BakeTargets(
-        mesh=s.target_mesh.name if s.target_mesh else "",
+        mesh=meshes[0] if meshes else "",
+        meshes=tuple(meshes[1:]),
         head_object=s.head_target.name if s.head_target else "",
-        head_bone=s.head_bone if s.head_target and s.head_target.type == "ARMATURE" else "",
+        head_bone=_bone(s.head_target, s.head_bone),
         head_translation=s.head_translation,
+        neck_bone=_bone(s.head_target, s.neck_bone),
+        neck_share=s.neck_share,
+        jaw_object=s.jaw_target.name if s.jaw_target else "",
+        jaw_bone=_bone(s.jaw_target, s.jaw_bone),
+        jaw_settings=JawSettings(s.jaw_open_deg, s.jaw_side_deg, s.jaw_forward_cm),
         eye_objects=(
             s.eye_left_target.name if rotate_eyes and s.eye_left_target else "",
             s.eye_right_target.name if rotate_eyes and s.eye_right_target else "",
@@ -214,8 +302,15 @@ def to_bake_targets(s: FACEMOCAP_PG_settings) -> BakeTargets:
 
 
 def to_bake_options(s: FACEMOCAP_PG_settings) -> BakeOptions:
-    """Panel settings -> :class:`bake.BakeOptions`."""
-    mapping = bpy.path.abspath(s.custom_mapping_path) if s.mapping == CUSTOM else s.mapping
+    """Panel settings -> :class:`bake.BakeOptions` (the edited mapping when "Use Edited Mapping" is on).
+
+    Raises:
+        MappingError: the edited mapping is invalid.
+    """
+    if s.use_mapping_editor:
+        mapping = mapping_editor.editor_mapping(s)
+    else:
+        mapping = bpy.path.abspath(s.custom_mapping_path) if s.mapping == CUSTOM else s.mapping
     return BakeOptions(
         mapping=mapping,
         swap_left_right=s.swap_left_right,
@@ -224,4 +319,16 @@ def to_bake_options(s: FACEMOCAP_PG_settings) -> BakeOptions:
     )
 
 
-classes = (FACEMOCAP_PG_channel_gain, FACEMOCAP_PG_settings)
+def set_match_report(s: FACEMOCAP_PG_settings, summary: str, lines, connections=None) -> None:
+    """Store a matching summary, its report lines and the target -> keys connections for the panel."""
+    s.match_summary = summary
+    s.match_lines.clear()
+    for line in lines:
+        s.match_lines.add().name = line
+    s.match_connections.clear()
+    for target, keys in (connections or {}).items():
+        item = s.match_connections.add()
+        item.name, item.keys = target, ", ".join(keys)
+
+
+classes = (FACEMOCAP_PG_channel_gain, *mapping_editor.property_classes, FACEMOCAP_PG_settings)

@@ -31,13 +31,22 @@ def test_fw46_take_onto_arkit_rig(scene, tmp_path):
     s.take_path = str(path)
     s.target_mesh = _arkit_rig()
     s.target_mesh.data.shape_keys.key_blocks["Corrective_A"].value = 0.37
+    kb = s.target_mesh.data.shape_keys.key_blocks
+    no_source = ["mouthClose", "mouthPressLeft", "mouthPressRight", "tongueOut"]  # no FaceWarehouse counterpart
+    for name in no_source:
+        kb[RIG_KEYS[ARKIT.index(name)]].value = 0.25
     assert bpy.ops.facemocap.bake() == {"FINISHED"}
     assert s.match_summary.startswith("mapping facewarehouse46_to_arkit52: 52/52 matched")
+    lines = [item.name for item in s.match_lines]
+    assert "No source channel, left untouched (4): " + ", ".join(no_source) in lines
     expected = rigs.load_mapping("facewarehouse46_to_arkit52").apply(np.load(path)["expression"])
+    fed = [j for j, name in enumerate(ARKIT) if name not in no_source]
     for i in (0, 13, 59):
         scene.frame_set(1 + i)
-        np.testing.assert_allclose(shape_values(s.target_mesh, RIG_KEYS[:52]), expected[i], atol=1e-6)
-    assert s.target_mesh.data.shape_keys.key_blocks["Corrective_A"].value == pytest.approx(0.37)  # not driven
+        got = shape_values(s.target_mesh, RIG_KEYS[:52])
+        np.testing.assert_allclose(got[fed], expected[i, fed], atol=1e-6)
+        np.testing.assert_allclose(np.delete(got, fed), 0.25)  # targets with no source keep the artist's value
+    assert kb["Corrective_A"].value == pytest.approx(0.37)  # not driven
 
 
 def test_swap_and_custom_mapping_file(scene, tmp_path):

@@ -134,3 +134,30 @@ def test_feature_preferences_draw(addon, last_check):
     prefs_cls.draw(stand_in, bpy.context)
     assert ("prop", "engine_python") in calls and any(kind == "operator" for kind, _ in calls)
     assert any(kind == "label" for kind, _ in calls) == bool(last_check)
+
+
+def test_feature_panels_draw_every_target_kind_and_the_mapping_editor(scene):
+    s = scene.facemocap
+    s.mapping = "facewarehouse46_to_arkit52"
+    assert bpy.ops.facemocap.mapping_edit() == {"FINISHED"}
+    s.head_target = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
+    s.jaw_target = s.head_target
+    s.neck_bone = "neck"
+    for kind in [item.identifier for item in s.bl_rna.properties["target_kind"].enum_items]:
+        s.target_kind = kind
+        calls = draw_all_panels(bpy.context)
+        assert ("prop", {"MESH": "target_mesh"}.get(kind, f"target_{kind.lower()}")) in calls
+    assert ("template_list", "mapping_links") in calls
+    assert {("prop_search", "source"), ("prop_search", "target"), ("prop_search", "neck_bone")} <= set(calls)
+    assert {("prop", "jaw_open_deg"), ("prop", "neck_share"), ("prop", "gain")} <= set(calls)
+    assert ("operator", "facemocap.find_face_bones") in calls and ("operator", "facemocap.mapping_save") in calls
+
+
+def test_feature_match_report_lines_are_drawn(scene):
+    from blender_addon.ui import properties
+
+    properties.set_match_report(
+        scene.facemocap, "mapping x: 1/2 matched", ["Mapping x", "Not found on any mesh (1): b"]
+    )
+    labels = [text for kind, text in draw_all_panels(bpy.context) if kind == "label"]
+    assert "Mapping x" in labels and "Not found on any mesh (1): b" in labels

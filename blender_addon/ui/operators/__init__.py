@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from . import bake_ops, calibration, interchange, rig, track
+from . import bake_ops, bones_ops, calibration, interchange, mapping_ops, rig, track
 
-classes = (*track.classes, *bake_ops.classes, *rig.classes, *calibration.classes, *interchange.classes)
+classes = (
+    *track.classes,
+    *bake_ops.classes,
+    *mapping_ops.classes,
+    *bones_ops.classes,
+    *rig.classes,
+    *calibration.classes,
+    *interchange.classes,
+)
 
 __all__ = ["classes"]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import bpy
+import numpy as np
 
 from ..._rigs import rigs
 from ...blender.bake import bake_take
-from ...pure.retarget import plan_retarget
+from ...pure.retarget import plan_face
 from ...pure.takes import open_take
 from .. import idnames, properties
 from .common import reports_errors
@@ -47,13 +48,15 @@ class FACEMOCAP_OT_bake(bpy.types.Operator):
             settings=properties.to_process_settings(s),
             options=properties.to_bake_options(s),
         )
-        s.match_summary = result.summary
+        properties.set_match_report(s, result.summary, result.report, result.connections)
         report_result(self, result)
         return {"FINISHED"}
 
 
 class FACEMOCAP_OT_match_report(bpy.types.Operator):
-    """Show which of the target mesh's shape keys the mapping drives, and which channels find no key."""
+    """Show which shape keys of the target meshes the mapping drives, which it leaves alone, and which targets
+    find no key.
+    """
 
     bl_idname = idnames.OP_MATCH_REPORT
     bl_label = "Check Matching"
@@ -61,30 +64,29 @@ class FACEMOCAP_OT_match_report(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return properties.settings_of(context).target_mesh is not None
+        return bool(properties.target_meshes(properties.settings_of(context)))
 
     @reports_errors
     def execute(self, context):
-        import numpy as np
-
         s = properties.settings_of(context)
-        key = s.target_mesh.data.shape_keys
-        if key is None:
-            self.report({"ERROR"}, f"'{s.target_mesh.name}' has no shape keys")
-            return {"CANCELLED"}
-        rig_keys = [kb.name for kb in key.key_blocks if kb != key.reference_key]
+        meshes = [
+            (o.name, [kb.name for kb in o.data.shape_keys.key_blocks if kb != o.data.shape_keys.reference_key])
+            if o.data.shape_keys is not None
+            else (o.name, [])
+            for o in properties.target_meshes(s)
+        ]
         if s.take_path:
             names = open_take(bpy.path.abspath(s.take_path)).take.channel_names
         else:
             names = rigs.load_names("facewarehouse46")
         opts = properties.to_bake_options(s)
-        plan = plan_retarget(
-            np.zeros((1, len(names)), np.float32), names, rig_keys, opts.mapping, swap_left_right=opts.swap_left_right
+        plan = plan_face(
+            np.zeros((1, len(names)), np.float32), names, meshes, opts.mapping, swap_left_right=opts.swap_left_right
         )
-        s.match_summary = plan.summary()
+        properties.set_match_report(s, plan.summary(), plan.report_lines(), plan.connections())
         self.report({"INFO"}, plan.summary())
-        if plan.report.unused:
-            self.report({"INFO"}, "rig keys not driven: " + ", ".join(plan.report.unused))
+        for line in plan.report_lines()[1:]:
+            self.report({"INFO"}, line)
         return {"FINISHED"}
 
 

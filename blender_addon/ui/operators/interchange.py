@@ -38,13 +38,15 @@ class FACEMOCAP_OT_import_livelink_csv(ImportHelper, bpy.types.Operator):
             self.report({"WARNING"}, w)
         take = opened.take
         self.report({"INFO"}, f"Imported {take.num_frames} frames at {take.fps:g} fps from {Path(self.filepath).name}")
-        if self.bake and (s.target_mesh or s.head_target):
+        if self.bake and (properties.target_meshes(s) or s.head_target):
             return call_operator(idnames.OP_BAKE)
         return {"FINISHED"}
 
 
 class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
-    """Export the target mesh's baked shape-key animation as a Live Link Face CSV."""
+    """Export the target mesh's baked shape-key animation as a Live Link Face CSV (the face's main mesh: the one
+    with the most shape keys, when the target is a collection or an armature).
+    """
 
     bl_idname = idnames.OP_EXPORT_LIVELINK
     bl_label = "Export Live Link Face CSV"
@@ -55,7 +57,7 @@ class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return properties.settings_of(context).target_mesh is not None
+        return bool(properties.target_meshes(properties.settings_of(context)))
 
     @reports_errors
     def execute(self, context):
@@ -67,7 +69,11 @@ class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
             except EXPECTED_ERRORS as err:
                 self.report({"WARNING"}, f"head and gaze not exported: {err}")
         rows = export_livelink(
-            context.scene, s.target_mesh, self.filepath, take=take, settings=properties.to_process_settings(s)
+            context.scene,
+            properties.target_meshes(s)[0],
+            self.filepath,
+            take=take,
+            settings=properties.to_process_settings(s),
         )
         self.report({"INFO"}, f"Wrote {rows} frames to {self.filepath}")
         return {"FINISHED"}

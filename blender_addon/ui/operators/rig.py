@@ -27,6 +27,7 @@ class FACEMOCAP_OT_build_demo_rig(bpy.types.Operator):
         rig = build_demo_rig(context.scene, head_path=bpy.path.abspath(self.head_path) or None)
         s = properties.settings_of(context)
         arm = bpy.data.objects[rig.armature]
+        s.target_kind = "MESH"
         s.target_mesh = bpy.data.objects[rig.mesh]
         s.head_target = arm
         s.head_bone = rig.head_bone

@@ -175,7 +175,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
                 self.report({"ERROR"}, f"the engine wrote {Path(job.output).name}, but it does not open: {err}")
                 return {"CANCELLED"}
         self.report({"INFO"}, s.job_status)
-        if s.bake_after_track and (s.target_mesh or s.head_target):
+        if s.bake_after_track and (properties.target_meshes(s) or s.head_target):
             call_operator(idnames.OP_BAKE)
         return {"FINISHED"}
 

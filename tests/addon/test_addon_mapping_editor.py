@@ -1,0 +1,122 @@
+"""The panel's mapping editor in real Blender: load the current mapping, edit links, bake with it, save it as a TOML
+mapping file people can diff, load it back.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+import takegen  # noqa: E402
+from conftest import make_shape_key_mesh  # noqa: E402
+
+from blender_addon._rigs import rigs  # noqa: E402
+
+ARKIT = takegen.arkit52_names()
+FW = takegen.fw46_names()
+
+
+def _link_index(s, source: str, target: str) -> int:
+    return next(i for i, k in enumerate(s.mapping_links) if (k.source, k.target) == (source, target))
+
+
+@pytest.fixture
+def edited(scene, tmp_path):
+    """An ARKit rig (plus a corrective key) and a take; the FaceWarehouse -> ARKit preset loaded into the editor."""
+    s = scene.facemocap
+    path = takegen.write_take(tmp_path / "take.npz", frames=30)
+    s.take_path = str(path)
+    s.target_mesh = make_shape_key_mesh("Head", [*ARKIT, "MyJawCorrective"])
+    s.mapping = "AUTO"
+    assert bpy.ops.facemocap.mapping_edit() == {"FINISHED"}
+    return s, np.load(path)["expression"]
+
+
+def test_feature_edit_bake_save_load(edited, tmp_path):
+    from blender_addon.ui.mapping_editor import editor_mapping
+
+    s, w = edited
+    preset = rigs.load_mapping("facewarehouse46_to_arkit52")
+    assert s.use_mapping_editor and s.mapping_edit_name == preset.name and len(s.mapping_links) == len(preset.links)
+    jaw = _link_index(s, "JawOpen", "jawOpen")
+    s.mapping_links[jaw].gain, s.mapping_links[jaw].offset = 0.5, 0.1
+    s.mapping_links_index = _link_index(s, "EyeBlink_R", "eyeBlinkRight")
+    assert bpy.ops.facemocap.mapping_link_remove() == {"FINISHED"}
+    s.mapping_links_index = _link_index(s, "JawOpen", "jawOpen")
+    assert bpy.ops.facemocap.mapping_link_add() == {"FINISHED"}  # a copy of the selected link ...
+    s.mapping_links[s.mapping_links_index].target = "MyJawCorrective"  # ... onto the artist's own key
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+
+    head = s.target_mesh
+    kb = head.data.shape_keys.key_blocks
+    bpy.context.scene.frame_set(1 + 11)
+    expected_jaw = float(np.clip(0.5 * w[11, FW.index("JawOpen")] + 0.1, 0, 1))
+    assert kb["jawOpen"].value == pytest.approx(expected_jaw, abs=1e-6)
+    assert kb["MyJawCorrective"].value == pytest.approx(expected_jaw, abs=1e-6)
+    from blender_addon.blender.anim_write import active_fcurves
+
+    assert kb["eyeBlinkRight"].path_from_id("value") not in {
+        fc.data_path for fc in active_fcurves(head.data.shape_keys)
+    }
+
+    saved = tmp_path / "my_rig.toml"
+    assert bpy.ops.facemocap.mapping_save(filepath=str(saved)) == {"FINISHED"}
+    assert s.mapping == "CUSTOM" and s.custom_mapping_path == str(saved)
+    text = saved.read_text()
+    assert re.search(r'\{ source = "JawOpen", +target = "MyJawCorrective", gain = 0.5, offset = 0.1 \},\n', text)
+    assert "eyeBlinkRight" in text and '"EyeBlink_R",' not in text  # a target still, but its link is gone
+    assert rigs.load_mapping(saved) == editor_mapping(s)
+
+    s.mapping_links.clear()
+    assert bpy.ops.facemocap.mapping_load(filepath=str(saved)) == {"FINISHED"}
+    assert len(s.mapping_links) == len(preset.links) and s.mapping_edit_name == "my_rig"
+    s.use_mapping_editor = False  # bake from the saved file itself
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    assert s.match_summary.startswith("mapping my_rig: ")
+    bpy.context.scene.frame_set(1 + 11)
+    assert kb["MyJawCorrective"].value == pytest.approx(expected_jaw, abs=1e-6)
+
+
+def _drawn_rows(s) -> list[list[str]]:
+    """The labels of each row of the editor's link list, as its draw code makes them (checked icons)."""
+    from test_addon_panels import CheckingLayout
+
+    from blender_addon.ui.panels import FACEMOCAP_UL_mapping_links
+
+    rows = []
+    for i, item in enumerate(s.mapping_links):
+        calls: list = []
+        FACEMOCAP_UL_mapping_links.draw_item(None, bpy.context, CheckingLayout(calls), s, item, 0, s, "", i)
+        rows.append([text for kind, text in calls if kind == "label"])
+    return rows
+
+
+def test_feature_link_rows_show_the_keys_they_reached(edited):
+    s, _ = edited
+    s.mapping_links[_link_index(s, "Puff", "cheekPuff")].target = "cheekPuffy"  # a typo: no such key on the rig
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    rows = _drawn_rows(s)
+    assert rows[_link_index(s, "EyeBlink_L", "eyeBlinkLeft")] == ["EyeBlink_L -> eyeBlinkLeft", "eyeBlinkLeft"]
+    assert rows[_link_index(s, "Puff", "cheekPuffy")] == ["Puff -> cheekPuffy", "no key"]
+    assert "Not found on any mesh (1): cheekPuffy" in [item.name for item in s.match_lines]
+
+
+def test_exception_non_finite_gain_is_refused(edited):
+    s, _ = edited
+    s.mapping_links[_link_index(s, "JawOpen", "jawOpen")].gain = float("nan")
+    n = len(bpy.data.actions)
+    with pytest.raises(RuntimeError, match=r"link \d+ \(JawOpen -> jawOpen\): gain must be a finite number"):
+        bpy.ops.facemocap.bake()
+    assert len(bpy.data.actions) == n
+
+
+def test_exception_empty_editor(scene, tmp_path):
+    scene.facemocap.use_mapping_editor = True
+    scene.facemocap.take_path = str(takegen.write_take(tmp_path / "t.npz", frames=5))
+    scene.facemocap.target_mesh = make_shape_key_mesh("m", ["jawOpen"])
+    with pytest.raises(RuntimeError, match="mapping editor is empty"):
+        bpy.ops.facemocap.bake()
