@@ -29,6 +29,8 @@ class FitConfig:
         open_eye_blink_prior_scale: the blinks' prior multiplier on frames whose image says the eye is open
             (P(closed) = 0); it falls linearly to the ``prior_scale`` value at P(closed) = 1, so a narrowing
             eye the image still sees open reads as squint rather than as a half blink.
+        closed_eye_gaze_prior_scale: an eye's gaze shapes cost ``1 + this x P(closed)`` times their prior: behind a
+            closed lid the iris points carry no gaze, and an eyeLook shape's lid motion must not take the blink's.
         identity_prior: penalty per identity coefficient squared, in units of its prior standard deviation
             (the model's ``identity_stddev``; ICT's modes are N(0, 1)). Paid once per clip, while expression pays
             per keyframe, so a constant offset from the generic face goes to identity.
@@ -57,6 +59,7 @@ class FitConfig:
     expression_sparsity: float = 1.0
     prior_scale: tuple[tuple[str, float], ...] = (("EyeBlink_L", 0.1), ("EyeBlink_R", 0.1))
     open_eye_blink_prior_scale: float = 3.0
+    closed_eye_gaze_prior_scale: float = 30.0
     identity_prior: float = 3.0
     identity_keyframes: int = 24
     identity_iterations: int = 4

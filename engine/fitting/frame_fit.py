@@ -22,6 +22,7 @@ from .residual_rows import ResidualRows, residual_rows
 __all__ = ["fit_frames", "pose_weights", "prior_scale"]
 
 BLINKS = ("EyeBlink_L", "EyeBlink_R")
+GAZE_SHAPES = ("EyeDown", "EyeIn", "EyeOut", "EyeUp")
 
 
 def pose_weights(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> np.ndarray:
@@ -62,6 +63,11 @@ def _solve_expression(
         blinks = [model.expression_names.index(n) for n in BLINKS]
         p = np.clip(eye_closed, 0.0, 1.0)
         prior[:, blinks] = cfg.open_eye_blink_prior_scale + p * (prior[:, blinks] - cfg.open_eye_blink_prior_scale)
+        # Behind a closed lid the detector's iris points are guesses: the eye's gaze shapes (whose lids would take
+        # part of the closing from the blink) get dear as the eye closes.
+        for side, tag in enumerate("LR"):
+            gaze = [model.expression_names.index(f"{g}_{tag}") for g in GAZE_SHAPES]
+            prior[:, gaze] *= 1.0 + cfg.closed_eye_gaze_prior_scale * p[:, side : side + 1]
     h = hessians(blocks, view_dirs, cfg.depth_weight) + cfg.expression_prior * prior[:, :, None] * np.eye(
         prior.shape[1]
     )

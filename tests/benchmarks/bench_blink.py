@@ -6,7 +6,8 @@ stream on the hand-labelled frames of tests/data/eye_state_labels.toml (open = p
     .venv/bin/python tests/benchmarks/bench_blink.py [--no-elam]
 
 Prints accuracy and F1 at blink < 0.5 = open, the share of closed eyes with blink >= 0.8 (fully closed on a rig),
-and the share of open eyes with blink < 0.3, per clip and overall.
+and the share of open eyes with blink < 0.3, per clip, for the tuning clips (``tune_clips`` in the labels file:
+looked at while choosing thresholds) and the held-out ones apart, and overall.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def score(closed_truth: np.ndarray, blink: np.ndarray) -> dict[str, float]:
 
 def print_row(name: str, s: dict[str, float]) -> None:
     print(
-        f"{name:6s} {s['n']:5d} {s['accuracy']:9.3f} {s['f1_open']:9.3f} {s['closed>=0.8']:12.3f} {s['open<0.3']:9.3f}"
+        f"{name:26s} {s['n']:5d} {s['accuracy']:9.3f} {s['f1_open']:9.3f} {s['closed>=0.8']:12.3f} {s['open<0.3']:9.3f}"
     )
 
 
@@ -67,8 +68,11 @@ def main() -> int:
         print(f"no clips at {CLIPS}; nothing to measure")
         return 1
     cfg = TrackConfig(use_elam=not args.no_elam)
+    with LABELS.open("rb") as f:
+        tune_clips = set(tomllib.load(f)["tune_clips"])
     all_truth, all_blink = [], []
-    print(f"{'clip':6s} {'eyes':>5s} {'accuracy':>9s} {'F1(open)':>9s} {'closed>=0.8':>12s} {'open<0.3':>9s}")
+    split = {"tune": ([], []), "held_out": ([], [])}
+    print(f"{'clip':26s} {'eyes':>5s} {'accuracy':>9s} {'F1(open)':>9s} {'closed>=0.8':>12s} {'open<0.3':>9s}")
     for clip, rows in sorted(load_labels().items()):
         take = track(CLIPS / f"{clip}.mp4", None, cfg)
         truth, blink = [], []
@@ -78,10 +82,19 @@ def main() -> int:
                 blink.append((take.eye_blink_raw if args.raw else take.eye_blink)[row["frame"], e])
         truth, blink = np.array(truth), np.array(blink)
         all_truth.append(truth), all_blink.append(blink)
+        part = split["tune" if clip in tune_clips else "held_out"]
+        part[0].append(truth), part[1].append(blink)
         print_row(clip, score(truth, blink))
+    for name, (truth, blink) in split.items():
+        if truth:
+            s = score(np.concatenate(truth), np.concatenate(blink))
+            print(
+                f"{name:26s} {s['n']:5d} {s['accuracy']:9.3f} {s['f1_open']:9.3f} {s['closed>=0.8']:12.3f}"
+                f" {s['open<0.3']:9.3f}"
+            )
     s = score(np.concatenate(all_truth), np.concatenate(all_blink))
     print(
-        f"{'all':6s} {s['n']:5d} {s['accuracy']:9.3f} {s['f1_open']:9.3f} {s['closed>=0.8']:12.3f} {s['open<0.3']:9.3f}"
+        f"{'all':26s} {s['n']:5d} {s['accuracy']:9.3f} {s['f1_open']:9.3f} {s['closed>=0.8']:12.3f} {s['open<0.3']:9.3f}"
     )
     print("(paper, eye state with its module: accuracy 0.966, F1 0.967)")
     return 0
