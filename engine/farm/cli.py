@@ -8,6 +8,7 @@ the plan could not be made or handed over, 2 for bad arguments.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 from pathlib import Path
@@ -72,6 +73,9 @@ def add_farm_parser(sub) -> None:
     p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="a running Dask scheduler (default: a local one)")
     p.add_argument("--workers", type=int, help="worker processes of the local cluster (default: one per core)")
     p.add_argument("--retries", type=int, default=2, help="extra tries for a task that crashed (default: 2)")
+    p.add_argument(
+        "--connect-timeout", type=float, default=30.0, metavar="SECONDS", help="wait for the scheduler (default: 30)"
+    )
     p.add_argument(
         "--progress", dest="farm_progress", choices=("bar", "jsonl", "none"), default="bar", help="progress output"
     )
@@ -139,11 +143,11 @@ def _cmd_run(args: argparse.Namespace, plan: FarmPlan) -> int:
     from .dask_run import DaskConfig, run_plan_on_dask  # noqa: PLC0415 (imports Dask)
     from .report import FarmReporter, summarize  # noqa: PLC0415
 
-    cfg = DaskConfig(scheduler=args.scheduler, retries=args.retries)
+    cfg = DaskConfig(scheduler=args.scheduler, retries=args.retries, connect_timeout_s=args.connect_timeout)
     if args.workers is not None:
         if args.workers < 1:
             raise InputError("--workers must be at least 1")
-        cfg = DaskConfig(scheduler=args.scheduler, retries=args.retries, workers=args.workers)
+        cfg = dataclasses.replace(cfg, workers=args.workers)
     reporter = FarmReporter(args.farm_progress, plan)
     if args.farm_progress == "bar":
         where = args.scheduler or f"a local Dask cluster ({cfg.workers} workers)"
