@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, run_engine
+from conftest import REPO, run_engine, write_valid_take
 
 from engine.errors import InputError
 from engine.farm import launch
@@ -28,7 +28,6 @@ from engine.farm.plan import (
     default_engine_python,
     make_plan,
 )
-from engine.take import make_meta, neutral_take, save_take
 
 LAUNCHER = REPO / "engine" / "farm" / "launch.py"
 
@@ -36,13 +35,6 @@ LAUNCHER = REPO / "engine" / "farm" / "launch.py"
 def touch(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"")
-    return path
-
-
-def write_valid_take(path: Path) -> Path:
-    meta = make_meta(fps=30, frame_size=(64, 48), source="test", backend="none")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_take(path, neutral_take(np.arange(3) / 30, meta))
     return path
 
 
