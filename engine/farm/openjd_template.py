@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
-from .plan import BAKE, TRACK, CommandPaths, FarmPlan, bake_argv, mapping_is_file, track_argv
+from .plan import BAKE, TRACK, CommandPaths, FarmPlan, FarmTask, bake_argv, mapping_is_file, track_argv
 
 __all__ = ["MAX_TASKS_PER_STEP", "SPECIFICATION_VERSION", "plan_to_openjd_template", "write_openjd_template"]
 
@@ -74,16 +74,27 @@ def _parameters(plan: FarmPlan) -> list[dict]:
     return params
 
 
-def _action(argv: tuple[str, ...]) -> dict:
-    return {"actions": {"onRun": {"command": argv[0], "args": list(argv[1:])}}}
-
-
-def _check_size(step: str, count: int) -> None:
-    if count > MAX_TASKS_PER_STEP:
+def _step(name: str, description: str, tasks: tuple[FarmTask, ...], input_param: str, output_param: str, argv):
+    """A step with one task per plan task: ``input_param`` ranges over ``inputs[0]``, ``output_param`` over
+    ``outputs[0]``, taken together; ``argv`` is the command line with their placeholders.
+    """
+    if len(tasks) > MAX_TASKS_PER_STEP:
         raise InputError(
-            f"{count} {step} tasks: an Open Job Description step takes at most {MAX_TASKS_PER_STEP}; "
+            f"{len(tasks)} {name} tasks: an Open Job Description step takes at most {MAX_TASKS_PER_STEP}; "
             "split the clips over several jobs"
         )
+    return {
+        "name": name,
+        "description": description,
+        "parameterSpace": {
+            "taskParameterDefinitions": [
+                {"name": input_param, "type": "PATH", "range": [t.inputs[0] for t in tasks]},
+                {"name": output_param, "type": "PATH", "range": [t.outputs[0] for t in tasks]},
+            ],
+            "combination": f"({input_param}, {output_param})",
+        },
+        "script": {"actions": {"onRun": {"command": argv[0], "args": list(argv[1:])}}},
+    }
 
 
 def plan_to_openjd_template(plan: FarmPlan, *, name: str | None = None) -> dict:
@@ -98,43 +109,14 @@ def plan_to_openjd_template(plan: FarmPlan, *, name: str | None = None) -> dict:
     stand_in = _placeholders(plan)
     steps = []
     if tracks:
-        _check_size("track", len(tracks))
-        steps.append(
-            {
-                "name": "Track",
-                "description": "python -m engine track, one task per clip",
-                "parameterSpace": {
-                    "taskParameterDefinitions": [
-                        {"name": "Clip", "type": "PATH", "range": [t.inputs[0] for t in tracks]},
-                        {"name": "Take", "type": "PATH", "range": [t.outputs[0] for t in tracks]},
-                    ],
-                    "combination": "(Clip, Take)",
-                },
-                "script": _action(
-                    track_argv(stand_in, plan.config.track, "{{Task.Param.Clip}}", "{{Task.Param.Take}}")
-                ),
-            }
-        )
+        argv = track_argv(stand_in, plan.config.track, "{{Task.Param.Clip}}", "{{Task.Param.Take}}")
+        steps.append(_step("Track", "python -m engine track, one task per clip", tracks, "Clip", "Take", argv))
     if bakes:
-        _check_size("bake", len(bakes))
-        bake_step = {
-            "name": "Bake",
-            "description": "python -m blender_addon.batch, one .blend per take",
-            "parameterSpace": {
-                "taskParameterDefinitions": [
-                    {"name": "Take", "type": "PATH", "range": [t.inputs[0] for t in bakes]},
-                    {"name": "Blend", "type": "PATH", "range": [t.outputs[0] for t in bakes]},
-                ],
-                "combination": "(Take, Blend)",
-            },
-            "script": _action(bake_argv(stand_in, "{{Task.Param.Take}}", "{{Task.Param.Blend}}")),
-        }
+        argv = bake_argv(stand_in, "{{Task.Param.Take}}", "{{Task.Param.Blend}}")
+        steps.append(_step("Bake", "python -m blender_addon.batch, one .blend per take", bakes, "Take", "Blend", argv))
         if tracks:
-            bake_step["dependencies"] = [{"dependsOn": "Track"}]
-        steps.append(bake_step)
-    summary = ", ".join(
-        part for part in (f"track {len(tracks)}" if tracks else "", f"bake {len(bakes)}" if bakes else "") if part
-    )
+            steps[-1]["dependencies"] = [{"dependsOn": "Track"}]
+    summary = ", ".join(f"{kind} {len(tasks)}" for kind, tasks in ((TRACK, tracks), (BAKE, bakes)) if tasks)
     return {
         "specificationVersion": SPECIFICATION_VERSION,
         "name": name or f"FaceWarehouse Mocap: {summary}",
