@@ -47,7 +47,11 @@ def main() -> None:
         print(USAGE, file=sys.stderr)
         raise SystemExit(2)
     module = sys.argv.pop(1)
-    sys.path[0] = str(Path(__file__).resolve().parents[2])
+    here, repo = Path(__file__).resolve().parent, str(Path(__file__).resolve().parents[2])
+    if sys.path and sys.path[0] and Path(sys.path[0]).resolve() == here:
+        sys.path[0] = repo  # this folder would shadow top-level modules (dask_run, plan, ...)
+    else:  # python -P / -I: the script's folder is not on the path
+        sys.path.insert(0, repo)
     if os.name == "posix":
         threading.Thread(target=_watch_parent, args=(os.getppid(),), name="exit-with-parent", daemon=True).start()
     runpy.run_module(module, run_name="__main__", alter_sys=True)
