@@ -140,8 +140,8 @@ def _cmd_plan(args: argparse.Namespace, plan: FarmPlan) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, plan: FarmPlan) -> int:
-    from .dask_run import DaskConfig, run_plan_on_dask  # noqa: PLC0415 (imports Dask)
-    from .report import FarmReporter, summarize  # noqa: PLC0415
+    from .dask_run import DaskConfig, run_plan_on_dask  # imports Dask
+    from .report import FarmReporter, summarize
 
     cfg = DaskConfig(scheduler=args.scheduler, retries=args.retries, connect_timeout_s=args.connect_timeout)
     if args.workers is not None:
@@ -159,7 +159,7 @@ def _cmd_run(args: argparse.Namespace, plan: FarmPlan) -> int:
 
 
 def _cmd_openjd(args: argparse.Namespace, plan: FarmPlan) -> int:
-    from .openjd_template import write_openjd_template  # noqa: PLC0415
+    from .openjd_template import write_openjd_template
 
     path = write_openjd_template(plan, args.output, name=args.name)
     print(f"{_plan_line(plan)}\nwrote {path}: run it with `openjd run {path}`")
@@ -167,7 +167,7 @@ def _cmd_openjd(args: argparse.Namespace, plan: FarmPlan) -> int:
 
 
 def _cmd_flamenco(args: argparse.Namespace, plan: FarmPlan) -> int:
-    from .flamenco_submit import submit_to_flamenco  # noqa: PLC0415
+    from .flamenco_submit import submit_to_flamenco
 
     name = args.name or f"Face mocap: {Path(args.takes).absolute().name}"
     job = submit_to_flamenco(plan, args.manager, name=name, priority=args.priority, check_only=args.check)
@@ -180,7 +180,7 @@ def _cmd_flamenco(args: argparse.Namespace, plan: FarmPlan) -> int:
 
 
 def run_farm_command(args: argparse.Namespace) -> int:
-    """Run ``python -m engine farm ...`` (parsed); EngineErrors propagate to the engine's ``main``."""
+    """Run ``python -m engine farm ...`` (parsed); UserErrors propagate to the engine's ``main``."""
     cfg = _config(args)
     plan = make_plan(args.clips, cfg)
     if args.farm_command != "plan":

@@ -22,7 +22,7 @@ import os
 import uuid
 from collections.abc import Callable
 
-from ..errors import EngineError, InputError, MissingDependency
+from ..errors import InputError, MissingDependency, UserError
 from . import task_process
 from .plan import FarmPlan
 
@@ -78,7 +78,7 @@ class _ShippedByValue:
         return self._func(*args, **kwargs)
 
     def __reduce__(self):
-        import cloudpickle  # noqa: PLC0415
+        import cloudpickle
 
         module = self._func.__module__
         cloudpickle.register_pickle_by_value(task_process)
@@ -92,7 +92,7 @@ class _ShippedByValue:
 
 def _import_distributed():
     try:
-        import distributed  # noqa: PLC0415
+        import distributed
     except ImportError:
         raise MissingDependency("Dask is not installed in this environment: run `bash .ci/setup`") from None
     return distributed
@@ -117,7 +117,7 @@ def _connect(cfg: DaskConfig):
 
 
 def _outcome_of(future, task, futures) -> TaskOutcome:
-    from distributed.scheduler import KilledWorker  # noqa: PLC0415
+    from distributed.scheduler import KilledWorker
 
     if future.status == "finished":
         return TaskOutcome(**future.result())
@@ -176,7 +176,7 @@ def run_plan_on_dask(
         client.cancel(list(futures.values()), force=True)
         raise
     except (OSError, TimeoutError) as err:
-        raise EngineError(f"lost the Dask scheduler: {err}") from None
+        raise UserError(f"lost the Dask scheduler: {err}") from None
     finally:
         client.close()
         if cluster is not None:

@@ -22,8 +22,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from ..contract.version import project_version
 from ..errors import InputError
-from ..version import engine_version
 from .plan import FarmPlan
 
 __all__ = ["JOB_TYPE", "JOB_TYPE_SCRIPT", "flamenco_job_request", "submit_to_flamenco"]
@@ -49,7 +49,7 @@ def flamenco_job_request(plan: FarmPlan, *, name: str, priority: int = DEFAULT_P
         "priority": priority,
         "submitter_platform": _submitter_platform(),
         "settings": {"plan": plan.to_json(), "takes_dir": plan.takes_dir},
-        "metadata": {"user.name": getpass.getuser(), "facewarehouse_mocap.version": engine_version()},
+        "metadata": {"user.name": getpass.getuser(), "facewarehouse_mocap.version": project_version()},
     }
     if type_etag:
         body["type_etag"] = type_etag
@@ -61,7 +61,7 @@ def _request(url: str, *, body: dict | None = None, timeout_s: float) -> tuple[i
     headers = {"Accept": "application/json"} | ({"Content-Type": "application/json"} if data is not None else {})
     req = urllib.request.Request(url, data=data, headers=headers, method="POST" if data is not None else "GET")
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 (the user's Manager URL)
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()

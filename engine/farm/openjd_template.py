@@ -128,9 +128,9 @@ def plan_to_openjd_template(plan: FarmPlan, *, name: str | None = None) -> dict:
 
 def write_openjd_template(plan: FarmPlan, path: str | Path, *, name: str | None = None) -> Path:
     """Write :func:`plan_to_openjd_template` as YAML (``.yaml``/``.yml``) or JSON (any other suffix)."""
-    import json  # noqa: PLC0415
+    import json
 
-    import yaml  # noqa: PLC0415 (PyYAML, pinned in .ci/requirements-engine.txt)
+    import yaml  # PyYAML, pinned in .ci/requirements-engine.txt
 
     template = plan_to_openjd_template(plan, name=name)
     path = Path(path)

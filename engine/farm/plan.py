@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..cli import check_take_output
-from ..errors import EngineError, InputError
+from ..errors import InputError, UserError
 from .clips import clip_take_name, collect_clips
 from .paths import PathMap, farm_join
 
@@ -235,14 +235,14 @@ def _take_is_done(take: Path) -> bool:
 
     Raises InputError if a file that is not a take sits there (the engine would refuse to overwrite it).
     """
-    from ..take import load_take  # noqa: PLC0415 (numpy only when planning)
+    from ..contract.take_io import load_take  # numpy only when planning
 
     check_take_output(take)
     if not take.exists():
         return False
     try:
         load_take(take)
-    except EngineError:
+    except UserError:
         return False
     return True
 

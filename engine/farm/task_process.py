@@ -45,7 +45,7 @@ def _last_line(text: str) -> str:
 
 def _where() -> str:
     try:
-        from distributed import get_worker  # noqa: PLC0415 (present on every Dask worker)
+        from distributed import get_worker  # present on every Dask worker
 
         return get_worker().address
     except (ImportError, ValueError):

@@ -54,7 +54,8 @@ def write_portrait_clip(path: Path, frames: int, *, size: int = 256, seed: int =
 
 def write_valid_take(path: Path) -> Path:
     """A small valid take (3 frames of a neutral face), as a take a farm run already wrote."""
-    from engine.take import make_meta, neutral_take, save_take
+    from engine.contract.take import make_meta, neutral_take
+    from engine.contract.take_io import save_take
 
     path.parent.mkdir(parents=True, exist_ok=True)
     save_take(path, neutral_take(np.arange(3) / 30, make_meta(fps=30, frame_size=(64, 48), source="t", backend="none")))

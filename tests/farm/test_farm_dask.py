@@ -16,7 +16,7 @@ import cv2
 import pytest
 from conftest import REPO, LocalDaskCluster, jsonl_records, run_engine, write_portrait_clip
 
-from engine.take import load_take
+from engine.contract.take_io import load_take
 
 pytest.importorskip("distributed")
 

@@ -137,7 +137,7 @@ class FlamencoManagerStandIn:
                 standin.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers)})
                 standin.requests[-1]["body"] = body
 
-            def do_GET(self):  # noqa: N802 (http.server's naming)
+            def do_GET(self):  # http.server names its handlers so
                 self._record()
                 if self.path == "/api/v3/version" and is_flamenco:
                     self._reply(200, {"version": "3.7", "shortversion": "3.7", "name": "stand-in", "git": "v3.7"})
@@ -146,7 +146,7 @@ class FlamencoManagerStandIn:
                 else:
                     self._reply(404, {"code": 404, "message": f"{self.path} not found"})
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 self._record(body)
                 if self.path == "/api/v3/jobs/check":

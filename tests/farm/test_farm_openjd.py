@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import run_engine, write_valid_take
 
-from engine.take import load_take
+from engine.contract.take_io import load_take
 
 OPENJD = Path(sys.executable).with_name("openjd")
 if not OPENJD.exists():
