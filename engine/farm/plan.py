@@ -231,13 +231,9 @@ class FarmPlan:
 
 
 def _take_is_done(take: Path) -> bool:
-    """True if ``take`` is a valid take; False if it is absent or a broken take (to be tracked again).
-
-    Raises InputError if a file that is not a take sits there (the engine would refuse to overwrite it).
-    """
+    """True if ``take`` is a valid take; False if it is absent or a broken take (to be tracked again)."""
     from ..contract.take_io import load_take  # numpy only when planning
 
-    check_take_output(take)
     if not take.exists():
         return False
     try:
@@ -295,6 +291,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
         name = clip_take_name(clip)
         take_local = takes_local / f"{name}.npz"
         take = farm_join(takes_dir, take_local.name)
+        check_take_output(take_local)  # an artist's file in a take's place stops the plan, not a task on the farm
         retrack = cfg.redo or not _take_is_done(take_local)
         if retrack:
             argv = track_argv(paths, cfg.track, to_farm(clip), take)

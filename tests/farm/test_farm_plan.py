@@ -161,8 +161,9 @@ class TestMakePlan:
             make_plan([shots], PlanConfig(takes_dir=takes, track=TrackOptions(identity=tmp_path / "x.npz")))
         takes.mkdir()
         (takes / "a.npz").write_text("an artist's file")
-        with pytest.raises(InputError, match="not a take"):
-            make_plan([shots], PlanConfig(takes_dir=takes))
+        for redo in (False, True):
+            with pytest.raises(InputError, match="not a take"):
+                make_plan([shots], PlanConfig(takes_dir=takes, redo=redo))
 
     def test_convention_plan_json(self, shots, tmp_path):
         plan = make_plan([shots], PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(demo_rig=True)))
