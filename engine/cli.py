@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="folder for the takes")
     _track_options(p)
 
+    from .farm.cli import add_farm_parser  # here, not at the top: the farm package imports this module
+
+    add_farm_parser(sub)
+
     p = sub.add_parser("info", help="validate a take and print a summary (exit 1 if invalid)")
     p.add_argument("take")
 
@@ -289,6 +293,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_track(args, reporter)
         if args.command == "batch":
             return _cmd_batch(args, make_reporter)
+        if args.command == "farm":
+            from .farm.cli import run_farm_command
+
+            return run_farm_command(args)
         return {
             "info": _cmd_info,
             "export-csv": _cmd_export_csv,

@@ -1,0 +1,183 @@
+"""Run a plan on Dask: a running scheduler (``tcp://HOST:8786``) or a local cluster started for the run.
+
+Every task is one ``client.submit`` of :func:`~.task_process.run_farm_task` with ``pure=False`` (running a command
+twice is never the same as running it once) and ``retries`` for crashes; a bake receives its track's future, so
+Dask starts it when the take is there. Workers that die mid-task are the scheduler's business: it moves their tasks
+to other workers (``distributed.scheduler.allowed-failures`` times, 3 by default, then the task fails with
+``KilledWorker``).
+
+The function is shipped *by value* (:class:`_ShippedByValue`): a worker needs ``distributed`` of the same version
+as the submitter and the task's own Pythons and files at the plan's (mapped) paths, not this repository's code.
+Start a cluster, for example::
+
+    dask scheduler --port 8786                                  # on the head node
+    dask worker tcp://HEAD:8786 --nthreads 1 --nworkers 4      # on each machine: one task per worker process
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import uuid
+from collections.abc import Callable
+
+from ..errors import InputError, MissingDependency, UserError
+from . import task_process
+from .plan import FarmPlan
+
+__all__ = ["DaskConfig", "TaskOutcome", "run_plan_on_dask"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class DaskConfig:
+    """Where and how a plan runs on Dask."""
+
+    scheduler: str | None = None
+    """Address of a running scheduler (``tcp://HOST:8786``); None: start a local cluster for this run."""
+    workers: int = max(1, os.cpu_count() or 1)
+    """Worker processes of the local cluster (one task at a time each); ignored with ``scheduler``."""
+    retries: int = 2
+    """Extra tries for a task whose process crashed (expected failures, exit status 1 or 2, are not retried)."""
+    connect_timeout_s: float = 30.0
+    """How long to wait for the scheduler before giving up."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskOutcome:
+    """What became of one task."""
+
+    name: str
+    kind: str
+    status: str
+    """``ok``, ``failed`` or ``skipped`` (a dependency did not succeed)."""
+    message: str = ""
+    """Empty when ok; else the task's own error line, or what the scheduler said."""
+    seconds: float = 0.0
+    """Wall time of the task's process (0 when it did not run)."""
+    worker: str = ""
+    """Address of the Dask worker that ran it last."""
+
+    def to_dict(self) -> dict:
+        """JSON-able form (``--progress jsonl``)."""
+        return dataclasses.asdict(self)
+
+
+class _ShippedByValue:
+    """A function pickled by value (cloudpickle) inside an ordinary pickle, so workers need not import its module.
+
+    Unpickling yields the plain function: the worker never sees this class.
+    """
+
+    def __init__(self, func: Callable) -> None:
+        self._func = func
+
+    def __call__(self, *args, **kwargs):
+        return self._func(*args, **kwargs)
+
+    def __reduce__(self):
+        import cloudpickle
+
+        module = self._func.__module__
+        cloudpickle.register_pickle_by_value(task_process)
+        try:
+            payload = cloudpickle.dumps(self._func)
+        finally:
+            cloudpickle.unregister_pickle_by_value(task_process)
+        log.debug("shipping %s.%s by value (%d bytes)", module, self._func.__name__, len(payload))
+        return cloudpickle.loads, (payload,)
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise MissingDependency("Dask is not installed in this environment: run `bash .ci/setup`") from None
+    return distributed
+
+
+def _connect(cfg: DaskConfig):
+    distributed = _import_distributed()
+    if cfg.scheduler:
+        try:
+            return distributed.Client(cfg.scheduler, timeout=cfg.connect_timeout_s), None
+        except (OSError, TimeoutError) as err:
+            raise InputError(f"cannot reach the Dask scheduler at {cfg.scheduler}: {err}") from None
+    cluster = distributed.LocalCluster(
+        n_workers=cfg.workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    return distributed.Client(cluster), cluster
+
+
+def _outcome_of(future, task, futures) -> TaskOutcome:
+    from distributed.scheduler import KilledWorker
+
+    if future.status == "finished":
+        return TaskOutcome(**future.result())
+    failed_deps = [d for d in task.depends_on if d in futures and futures[d].status != "finished"]
+    if failed_deps:
+        return TaskOutcome(task.name, task.kind, "skipped", f"not run: {', '.join(failed_deps)} did not succeed")
+    if future.status == "cancelled":
+        return TaskOutcome(task.name, task.kind, "failed", "cancelled (the scheduler or its workers went away)")
+    err = future.exception()
+    if isinstance(err, KilledWorker):
+        message = f"the workers running it died too often ({err})"
+    else:
+        message = str(err).strip() or type(err).__name__
+    return TaskOutcome(task.name, task.kind, "failed", message)
+
+
+def run_plan_on_dask(
+    plan: FarmPlan, cfg: DaskConfig = DaskConfig(), *, on_outcome: Callable[[TaskOutcome], None] | None = None
+) -> list[TaskOutcome]:
+    """Run every task of ``plan`` on Dask and wait for all of them.
+
+    Args:
+        plan: from :func:`~.plan.make_plan`.
+        cfg: scheduler or local cluster, retries.
+        on_outcome: called in the submitting thread as each task ends (progress display).
+
+    Returns:
+        One outcome per task, in plan order.
+
+    Raises:
+        InputError: the scheduler cannot be reached.
+        MissingDependency: Dask is not installed.
+    """
+    if not plan.tasks:
+        return []
+    client, cluster = _connect(cfg)
+    distributed = _import_distributed()
+    shipped = _ShippedByValue(task_process.run_farm_task)
+    futures = {}
+    tasks_by_key = {}
+    try:
+        for task in plan.tasks:
+            deps = [futures[d] for d in task.depends_on if d in futures]
+            key = f"{task.name}-{uuid.uuid4().hex[:12]}"
+            futures[task.name] = client.submit(shipped, task.to_dict(), *deps, key=key, pure=False, retries=cfg.retries)
+            tasks_by_key[key] = task
+        outcomes: dict[str, TaskOutcome] = {}
+        for future in distributed.as_completed(list(futures.values())):
+            task = tasks_by_key[future.key]
+            outcome = _outcome_of(future, task, futures)
+            outcomes[task.name] = outcome
+            if on_outcome is not None:
+                on_outcome(outcome)
+        return [outcomes[t.name] for t in plan.tasks]
+    except KeyboardInterrupt:
+        client.cancel(list(futures.values()), force=True)
+        raise
+    except (OSError, TimeoutError) as err:
+        raise UserError(f"lost the Dask scheduler: {err}") from None
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,127 @@
+"""Submit a plan to a Flamenco Manager (Flamenco 3, REST API ``/api/v3``) as a ``facewarehouse-mocap`` job.
+
+Three requests, each with a timeout and none repeated (:func:`submit_to_flamenco`):
+
+1. ``GET /api/v3/version``: is it a Flamenco Manager?
+2. ``GET /api/v3/jobs/type/facewarehouse-mocap``: is the job type installed? Its ``etag`` goes into the job as
+   ``type_etag``, so the Manager refuses the job if the script changed in between.
+3. ``POST /api/v3/jobs`` (or ``/api/v3/jobs/check`` to only compile it) with a ``SubmittedJob``: ``name``,
+   ``type``, ``priority``, ``submitter_platform``, ``type_etag``, ``settings`` (``plan``: the plan's JSON,
+   ``takes_dir``) and ``metadata`` (strings).
+
+The request body follows the ``SubmittedJob`` schema of Flamenco's ``pkg/api/flamenco-openapi.yaml``; the job
+type is ``flamenco/facewarehouse_mocap.js`` beside this module.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ..contract.version import project_version
+from ..errors import InputError
+from .plan import FarmPlan
+
+__all__ = ["JOB_TYPE", "JOB_TYPE_SCRIPT", "flamenco_job_request", "submit_to_flamenco"]
+
+JOB_TYPE = "facewarehouse-mocap"
+"""Flamenco names a job type after its script's file name (``_`` -> ``-``)."""
+JOB_TYPE_SCRIPT = Path(__file__).resolve().parent / "flamenco" / "facewarehouse_mocap.js"
+DEFAULT_PRIORITY = 50
+"""Flamenco's own default job priority."""
+REQUEST_TIMEOUT_S = 30.0
+
+
+def _submitter_platform() -> str:
+    """The platform as Go's ``runtime.GOOS`` names it (Flamenco uses it for two-way variables)."""
+    return {"win32": "windows", "cygwin": "windows"}.get(sys.platform, sys.platform.rstrip("0123456789"))
+
+
+def flamenco_job_request(plan: FarmPlan, *, name: str, priority: int = DEFAULT_PRIORITY, type_etag: str = "") -> dict:
+    """The ``SubmittedJob`` body for ``plan``."""
+    body = {
+        "name": name,
+        "type": JOB_TYPE,
+        "priority": priority,
+        "submitter_platform": _submitter_platform(),
+        "settings": {"plan": plan.to_json(), "takes_dir": plan.takes_dir},
+        "metadata": {"user.name": getpass.getuser(), "facewarehouse_mocap.version": project_version()},
+    }
+    if type_etag:
+        body["type_etag"] = type_etag
+    return body
+
+
+def _request(url: str, *, body: dict | None = None, timeout_s: float) -> tuple[int, bytes]:
+    data = json.dumps(body).encode("utf-8") if body is not None else None
+    headers = {"Accept": "application/json"} | ({"Content-Type": "application/json"} if data is not None else {})
+    req = urllib.request.Request(url, data=data, headers=headers, method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def _error_text(payload: bytes) -> str:
+    try:
+        return str(json.loads(payload).get("message", "")) or payload.decode("utf-8", "replace").strip()
+    except (ValueError, AttributeError):
+        return payload.decode("utf-8", "replace").strip()
+
+
+def submit_to_flamenco(
+    plan: FarmPlan,
+    manager_url: str,
+    *,
+    name: str,
+    priority: int = DEFAULT_PRIORITY,
+    check_only: bool = False,
+    timeout_s: float = REQUEST_TIMEOUT_S,
+) -> dict:
+    """Submit ``plan`` to the Manager at ``manager_url`` (``http://HOST:8080``).
+
+    Returns:
+        The Manager's ``Job`` (``id``, ``status``, ...); ``{}`` with ``check_only`` (the Manager compiled the job
+        and stored nothing).
+
+    Raises:
+        InputError: the plan is empty, the Manager cannot be reached or is not Flamenco, the job type is not
+            installed, or the Manager refused the job (its message is included).
+    """
+    if not plan.tasks:
+        raise InputError("nothing to do: every take is already there (and baked); use --redo to do them again")
+    base = manager_url.rstrip("/")
+    try:
+        status, payload = _request(f"{base}/api/v3/version", timeout_s=timeout_s)
+        if status != 200 or "version" not in json.loads(payload or b"{}"):
+            raise InputError(f"{manager_url} does not answer as a Flamenco Manager (GET /api/v3/version: {status})")
+        status, payload = _request(f"{base}/api/v3/jobs/type/{JOB_TYPE}", timeout_s=timeout_s)
+        if status != 200:
+            raise InputError(
+                f"the Flamenco Manager has no job type {JOB_TYPE!r}: copy {JOB_TYPE_SCRIPT} into the 'scripts' "
+                "folder next to flamenco-manager and restart it"
+            )
+        etag = str(json.loads(payload).get("etag", ""))
+        body = flamenco_job_request(plan, name=name, priority=priority, type_etag=etag)
+        endpoint = "jobs/check" if check_only else "jobs"
+        status, payload = _request(f"{base}/api/v3/{endpoint}", body=body, timeout_s=timeout_s)
+    except (urllib.error.URLError, OSError, TimeoutError) as err:
+        reason = getattr(err, "reason", err)
+        raise InputError(f"cannot reach the Flamenco Manager at {manager_url}: {reason}") from None
+    except ValueError as err:
+        raise InputError(f"{manager_url} answered something that is not Flamenco's JSON ({err})") from None
+    if status == 412:
+        raise InputError(f"the job type {JOB_TYPE!r} changed on the Manager while submitting: submit again")
+    if check_only and status == 204:
+        return {}
+    if status != 200:
+        raise InputError(f"the Flamenco Manager refused the job ({status}): {_error_text(payload)}")
+    try:
+        return json.loads(payload)
+    except ValueError:
+        raise InputError(f"the Flamenco Manager accepted the job but answered no JSON: {payload[:200]!r}") from None

@@ -1,0 +1,320 @@
+"""The task plan: which commands a farm runs, in which order, to track (and bake) a set of clips.
+
+:func:`make_plan` decides, :class:`FarmPlan` holds the answer; every scheduler adapter runs the same plan.
+
+- One **track** task per clip: ``ENGINE_PYTHON launch.py engine track CLIP -o TAKES/<name>.npz ...``. A clip whose
+  take is already there and valid (:func:`engine.take.load_take` reads it) gets no task, so a re-run after a
+  failure does only the missing takes (``redo`` tracks everything again).
+- With a rig (or the demo rig), one **bake** task per take: ``BAKE_PYTHON launch.py blender_addon.batch --rig RIG
+  --takes TAKE -o BLENDS/<name>.blend``, depending on that take's track task. A bake whose ``.blend`` is newer
+  than its take (and whose take is not re-tracked) is skipped too.
+
+Command lines are built by :func:`track_argv` and :func:`bake_argv` from :class:`CommandPaths`; the OpenJD
+template builds its step scripts with the same two functions and placeholders instead of paths, so the two cannot
+drift. ``launch.py`` (:mod:`engine.farm.launch`) is ``python -m MODULE`` run from the repository, so no task needs
+a working folder or environment variables. Every path is absolute and goes through :class:`~.paths.PathMap`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..cli import check_take_output
+from ..errors import InputError, UserError
+from .clips import clip_take_name, collect_clips
+from .paths import PathMap, farm_join
+
+__all__ = [
+    "PLAN_SCHEMA",
+    "BakeSettings",
+    "CommandPaths",
+    "FarmPlan",
+    "FarmTask",
+    "PlanConfig",
+    "TrackOptions",
+    "bake_argv",
+    "default_bake_python",
+    "default_engine_python",
+    "make_plan",
+    "mapping_is_file",
+    "track_argv",
+]
+
+PLAN_SCHEMA = "facewarehouse-mocap-farm-plan/1"
+"""Written into :meth:`FarmPlan.to_dict`; the Flamenco job type refuses any other."""
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAUNCHER = Path(__file__).resolve().with_name("launch.py")
+TRACK, BAKE = "track", "bake"
+
+
+def default_engine_python() -> Path:
+    """This checkout's engine environment (``bash .ci/setup``): ``<repo>/.venv/bin/python``."""
+    return REPO_ROOT / ".venv" / "bin" / "python"
+
+
+def default_bake_python() -> Path:
+    """This checkout's Blender 5.0 environment (``bash .ci/setup_blender 5.0.1``)."""
+    return REPO_ROOT / ".venv-bpy-5.0.1" / "bin" / "python"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackOptions:
+    """How every clip is tracked (the ``engine track`` options a farm passes on)."""
+
+    backend: str = "mediapipe"
+    """Landmark detector: ``mediapipe`` or ``fan`` (``fan`` needs ``.venv-fan`` as the engine Python)."""
+    filter: bool = True
+    """Temporal filtering on (``False`` adds ``--no-filter``)."""
+    identity: Path | None = None
+    """A take whose actor identity every clip reuses (``--identity``); None: each clip fits its own."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BakeSettings:
+    """What every take is baked onto (``blender_addon.batch`` options)."""
+
+    rig: Path | None = None
+    """The character's .blend; None with ``demo_rig``: a new FaceWarehouse demo rig per take."""
+    demo_rig: bool = False
+    mapping: str = "AUTO"
+    """Mapping preset or .toml file (``--mapping``)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanConfig:
+    """Everything :func:`make_plan` needs besides the clips.
+
+    Paths are this machine's; ``path_map`` says where the farm sees them.
+    """
+
+    takes_dir: Path
+    track: TrackOptions = TrackOptions()
+    bake: BakeSettings | None = None
+    """None: track only."""
+    blends_dir: Path | None = None
+    """Where baked .blend files go; None: beside the takes."""
+    engine_python: Path = dataclasses.field(default_factory=default_engine_python)
+    bake_python: Path = dataclasses.field(default_factory=default_bake_python)
+    path_map: PathMap = PathMap()
+    redo: bool = False
+    """Track (and bake) every clip again, even where a valid take is already there."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandPaths:
+    """The executables and shared files of every command line, as the farm sees them (or template placeholders)."""
+
+    engine_python: str
+    bake_python: str
+    launcher: str
+    identity: str | None = None
+    rig: str | None = None
+    """None: the demo rig."""
+    mapping: str = "AUTO"
+    """A mapping preset name, or a mapping .toml file's farm path."""
+
+    @classmethod
+    def from_config(cls, cfg: PlanConfig) -> CommandPaths:
+        """Map the config's paths for the farm."""
+        to_farm = cfg.path_map.to_farm
+        bake = cfg.bake or BakeSettings()
+        return cls(
+            engine_python=to_farm(cfg.engine_python),
+            bake_python=to_farm(cfg.bake_python),
+            launcher=to_farm(LAUNCHER),
+            identity=to_farm(cfg.track.identity) if cfg.track.identity else None,
+            rig=to_farm(bake.rig) if bake.rig and not bake.demo_rig else None,
+            mapping=to_farm(bake.mapping) if mapping_is_file(bake.mapping) else bake.mapping,
+        )
+
+
+def mapping_is_file(mapping: str) -> bool:
+    """A ``--mapping`` value names a file (``.toml``) rather than a preset.
+
+    Example:
+        >>> mapping_is_file("facewarehouse46_to_arkit52"), mapping_is_file("maps/hero.toml")
+        (False, True)
+    """
+    return mapping.lower().endswith(".toml")
+
+
+def track_argv(paths: CommandPaths, options: TrackOptions, clip: str, take: str) -> tuple[str, ...]:
+    """The command line that tracks ``clip`` into ``take`` (quiet: expected failures print one ``error:`` line).
+
+    Example:
+        >>> p = CommandPaths("/py", "/bpy", "/repo/engine/farm/launch.py")
+        >>> " ".join(track_argv(p, TrackOptions(), "/clips/a.mp4", "/takes/a.npz"))
+        '/py /repo/engine/farm/launch.py engine track /clips/a.mp4 -o /takes/a.npz --progress none --backend mediapipe'
+    """
+    argv = [paths.engine_python, paths.launcher, "engine", "track", clip, "-o", take, "--progress", "none"]
+    argv += ["--backend", options.backend]
+    if not options.filter:
+        argv.append("--no-filter")
+    if paths.identity:
+        argv += ["--identity", paths.identity]
+    return tuple(argv)
+
+
+def bake_argv(paths: CommandPaths, take: str, blend: str) -> tuple[str, ...]:
+    """The command line that bakes ``take`` onto the rig (``paths.rig``, else the demo rig) and saves ``blend``.
+
+    Example:
+        >>> p = CommandPaths("/py", "/bpy", "/repo/engine/farm/launch.py", rig="/rigs/hero.blend")
+        >>> " ".join(bake_argv(p, "/takes/a.npz", "/blends/a.blend"))
+        '/bpy /repo/engine/farm/launch.py blender_addon.batch --rig /rigs/hero.blend --takes /takes/a.npz \
+--mapping AUTO -o /blends/a.blend'
+    """
+    rig = ["--rig", paths.rig] if paths.rig else ["--demo-rig"]
+    tail = ["--takes", take, "--mapping", paths.mapping, "-o", blend]
+    return (paths.bake_python, paths.launcher, "blender_addon.batch", *rig, *tail)
+
+
+@dataclasses.dataclass(frozen=True)
+class FarmTask:
+    """One process of the plan: a command line and the tasks that must finish before it."""
+
+    name: str
+    """Unique in the plan: ``track <take name>`` or ``bake <take name>``."""
+    kind: str
+    """``track`` or ``bake``."""
+    argv: tuple[str, ...]
+    """The whole command line (farm paths); ``argv[0]`` is the Python that runs it."""
+    inputs: tuple[str, ...]
+    """Farm paths it reads; ``inputs[0]`` is the clip (track) or the take (bake)."""
+    outputs: tuple[str, ...]
+    """Farm paths it writes; ``outputs[0]`` is the take (track) or the .blend (bake)."""
+    depends_on: tuple[str, ...] = ()
+    """Names of the tasks whose outputs it reads."""
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able form (what the Dask workers and the Flamenco job type receive)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "argv": list(self.argv),
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+            "depends_on": list(self.depends_on),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class FarmPlan:
+    """The tasks to run (tracks first, then bakes; a task's dependencies always come before it)."""
+
+    config: PlanConfig
+    paths: CommandPaths
+    tasks: tuple[FarmTask, ...]
+    takes_dir: str
+    """The takes folder as the farm sees it."""
+    blends_dir: str
+    already_tracked: tuple[Path, ...] = ()
+    """Clips (this machine's paths) whose take is already there and valid: no track task."""
+    already_baked: tuple[Path, ...] = ()
+    """Takes whose .blend is already there and newer: no bake task."""
+
+    def of_kind(self, kind: str) -> tuple[FarmTask, ...]:
+        """The tasks of one kind (``track`` or ``bake``), in plan order."""
+        return tuple(t for t in self.tasks if t.kind == kind)
+
+    def to_dict(self) -> dict:
+        """The plan as the Flamenco job type reads it (``{"schema": ..., "tasks": [...]}``)."""
+        return {"schema": PLAN_SCHEMA, "tasks": [t.to_dict() for t in self.tasks]}
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as compact JSON."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
+def _take_is_done(take: Path) -> bool:
+    """True if ``take`` is a valid take; False if it is absent or a broken take (to be tracked again)."""
+    from ..contract.take_io import load_take  # numpy only when planning
+
+    if not take.exists():
+        return False
+    try:
+        load_take(take)
+    except UserError:
+        return False
+    return True
+
+
+def _check_unique_names(clips: Sequence[Path]) -> None:
+    by_name: dict[str, list[Path]] = {}
+    for clip in clips:
+        by_name.setdefault(clip_take_name(clip), []).append(clip)
+    clashes = {n: c for n, c in by_name.items() if len(c) > 1}
+    if clashes:
+        lines = "; ".join(f"{n}.npz <- {', '.join(map(str, c))}" for n, c in sorted(clashes.items()))
+        raise InputError(f"clips that would write the same take (rename one, or plan them separately): {lines}")
+
+
+def _check_inputs(cfg: PlanConfig) -> None:
+    if cfg.track.identity is not None and not Path(cfg.track.identity).is_file():
+        raise InputError(f"identity take not found: {cfg.track.identity}")
+    if cfg.bake is not None:
+        if cfg.bake.rig is None and not cfg.bake.demo_rig:
+            raise InputError("baking needs a rig (.blend) or the demo rig")
+        if cfg.bake.rig is not None and not Path(cfg.bake.rig).is_file():
+            raise InputError(f"rig file not found: {cfg.bake.rig}")
+        if mapping_is_file(cfg.bake.mapping) and not Path(cfg.bake.mapping).is_file():
+            raise InputError(f"mapping file not found: {cfg.bake.mapping}")
+
+
+def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
+    """Plan the track (and bake) tasks for ``clip_items`` (files, folders, globs: :func:`~.clips.collect_clips`).
+
+    Reads the takes folder to resume: nothing is written.
+
+    Raises:
+        InputError: a clip, the rig or the identity take is missing; two clips would write the same take; a file
+            that is not a take is in a take's place.
+    """
+    _check_inputs(cfg)
+    clips = collect_clips(clip_items)
+    _check_unique_names(clips)
+    paths = CommandPaths.from_config(cfg)
+    to_farm = cfg.path_map.to_farm
+    takes_local = Path(cfg.takes_dir).absolute()
+    blends_local = Path(cfg.blends_dir).absolute() if cfg.blends_dir else takes_local
+    takes_dir, blends_dir = to_farm(takes_local), to_farm(blends_local)
+
+    tracks: list[FarmTask] = []
+    bakes: list[FarmTask] = []
+    already_tracked: list[Path] = []
+    already_baked: list[Path] = []
+    for clip in clips:
+        name = clip_take_name(clip)
+        take_local = takes_local / f"{name}.npz"
+        take = farm_join(takes_dir, take_local.name)
+        check_take_output(take_local)  # an artist's file in a take's place stops the plan, not a task on the farm
+        retrack = cfg.redo or not _take_is_done(take_local)
+        if retrack:
+            argv = track_argv(paths, cfg.track, to_farm(clip), take)
+            inputs = (to_farm(clip),) + ((paths.identity,) if paths.identity else ())
+            tracks.append(FarmTask(f"{TRACK} {name}", TRACK, argv, inputs, (take,)))
+        else:
+            already_tracked.append(clip)
+        if cfg.bake is None:
+            continue
+        blend_local = blends_local / f"{name}.blend"
+        if not retrack and blend_local.is_file() and blend_local.stat().st_mtime >= take_local.stat().st_mtime:
+            already_baked.append(take_local)
+            continue
+        blend = farm_join(blends_dir, blend_local.name)
+        inputs = (take,) + ((paths.rig,) if paths.rig else ())
+        depends = (f"{TRACK} {name}",) if retrack else ()
+        bakes.append(FarmTask(f"{BAKE} {name}", BAKE, bake_argv(paths, take, blend), inputs, (blend,), depends))
+    return FarmPlan(
+        config=cfg,
+        paths=paths,
+        tasks=tuple(tracks + bakes),
+        takes_dir=takes_dir,
+        blends_dir=blends_dir,
+        already_tracked=tuple(already_tracked),
+        already_baked=tuple(already_baked),
+    )

@@ -1,0 +1,97 @@
+"""What a Dask worker runs for one farm task: start its command line, wait, and describe the outcome.
+
+Standard library only: :mod:`.dask_run` ships :func:`run_farm_task` to the workers by value, so a worker needs
+``distributed`` (the same version as the submitter) and nothing of this repository on its path.
+
+Exit status decides what happens next. 0: ``ok``. 1 and 2 are the CLIs' expected failures (a bad clip, a bad
+take, bad arguments: one message line on stderr): the task is ``failed`` with that line as its message and is not
+retried, since the same input fails the same way. Anything else (killed by a signal, out of memory, interrupted)
+raises :class:`TaskCrashed`, which Dask retries (``retries``); a worker that dies while running it is handled by
+the scheduler, which moves the task to another worker.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+
+__all__ = ["EXPECTED_FAILURE_EXIT_CODES", "TaskCrashed", "run_farm_task"]
+
+EXPECTED_FAILURE_EXIT_CODES = (1, 2)
+"""``engine`` and ``blender_addon.batch``: 1 = the input failed (message on stderr), 2 = bad arguments."""
+LOG_TAIL_LINES = 12
+"""Lines of a crashed task's output kept in its error message."""
+
+
+class TaskCrashed(RuntimeError):
+    """The task's process ended abnormally (signal, unexpected exit status): worth another try elsewhere."""
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.replace("\r", "\n").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _where() -> str:
+    try:
+        from distributed import get_worker  # present on every Dask worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return socket.gethostname()
+
+
+def run_farm_task(task: dict, *dependencies: dict) -> dict:
+    """Run one plan task (:meth:`FarmTask.to_dict <engine.farm.plan.FarmTask.to_dict>`) and report its outcome.
+
+    Args:
+        task: ``{"name", "kind", "argv", ...}``.
+        *dependencies: the outcomes of the tasks it depends on; it runs only if at least one of them is ``ok``
+            (or it has none), else it is ``skipped``.
+
+    Returns:
+        ``{"name", "kind", "status": "ok" | "failed" | "skipped", "message", "seconds", "worker"}``.
+
+    Raises:
+        TaskCrashed: the process died or ended with an unexpected exit status.
+    """
+    start = time.monotonic()
+    where = _where()
+
+    def outcome(status: str, message: str = "") -> dict:
+        seconds = round(time.monotonic() - start, 3)
+        return {
+            "name": task["name"],
+            "kind": task["kind"],
+            "status": status,
+            "message": message,
+            "seconds": seconds,
+            "worker": where,
+        }
+
+    if dependencies and not any(d["status"] == "ok" for d in dependencies):
+        failed = ", ".join(d["name"] for d in dependencies)
+        return outcome("skipped", f"not run: {failed} did not succeed")
+    argv = [str(a) for a in task["argv"]]
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace")
+    except OSError as err:
+        return outcome("failed", f"cannot start {argv[0]}: {err.strerror or err}")
+    if proc.returncode == 0:
+        return outcome("ok")
+    if proc.returncode in EXPECTED_FAILURE_EXIT_CODES:
+        message = _last_line(proc.stderr) or _last_line(proc.stdout) or _describe_exit(proc.returncode)
+        return outcome("failed", message)
+    tail = "\n".join((proc.stdout + proc.stderr).replace("\r", "\n").splitlines()[-LOG_TAIL_LINES:])
+    raise TaskCrashed(f"{task['name']}: {_describe_exit(proc.returncode)} on {where}" + (f"\n{tail}" if tail else ""))

@@ -1,0 +1,113 @@
+"""``engine farm openjd``: the job template, checked with ``openjd check`` and run with ``openjd run``.
+
+``openjd`` is the pinned openjd-cli; real clips from ../shared and clips the project makes itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import run_engine, write_valid_take
+
+from engine.contract.take_io import load_take
+
+OPENJD = Path(sys.executable).with_name("openjd")
+if not OPENJD.exists():
+    pytest.skip("openjd-cli is not installed in this environment (bash .ci/setup)", allow_module_level=True)
+
+PLACEHOLDER = re.compile(r"\{\{(Task\.Param|Param)\.(\w+)\}\}")
+
+
+def openjd(*args: object, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([str(OPENJD), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def write_template(tmp_path: Path, *args: object) -> Path:
+    path = tmp_path / "job.yaml"
+    run = run_engine("farm", "openjd", *args, "-o", path)
+    assert run.returncode == 0, run.stderr
+    return path
+
+
+def expand(template: dict) -> list[tuple[str, tuple[str, ...]]]:
+    """Every task's command line, as a render manager forms it (defaults; ``(A, B)`` associates ranges)."""
+    params = {p["name"]: p["default"] for p in template["parameterDefinitions"]}
+    tasks = []
+    for step in template["steps"]:
+        space = step["parameterSpace"]
+        names = [d["name"] for d in space["taskParameterDefinitions"]]
+        assert space["combination"] == f"({', '.join(names)})"
+        action = step["script"]["actions"]["onRun"]
+        for values in zip(*(d["range"] for d in space["taskParameterDefinitions"]), strict=True):
+            task = dict(zip(names, values, strict=True))
+
+            def fill(text: str, task=task) -> str:
+                return PLACEHOLDER.sub(lambda m: (task if m[1] == "Task.Param" else params)[m[2]], text)
+
+            tasks.append((step["name"], tuple(fill(a) for a in (action["command"], *action["args"]))))
+    return tasks
+
+
+class TestTemplate:
+    def test_smoke_openjd_check(self, portrait_clips, tmp_path):
+        path = write_template(tmp_path, *portrait_clips, "--takes", tmp_path / "takes", "--demo-rig")
+        run = openjd("check", path)
+        assert run.returncode == 0 and "passes validation" in run.stdout, run.stdout + run.stderr
+
+    def test_convention_template_runs_the_plans_command_lines(self, portrait_clips, tmp_path):
+        rig = tmp_path / "hero.blend"
+        rig.write_bytes(b"")
+        identity = write_valid_take(tmp_path / "actor.npz")
+        args = (*portrait_clips, "--takes", tmp_path / "takes", "--rig", rig, "--identity", identity, "--no-filter")
+        template = yaml.safe_load(write_template(tmp_path, *args).read_text())
+        plan = json.loads(run_engine("farm", "plan", *args, "--json").stdout)
+        assert [s["name"] for s in template["steps"]] == ["Track", "Bake"]
+        assert template["steps"][1]["dependencies"] == [{"dependsOn": "Track"}]
+        assert expand(template) == [(t["kind"].title(), tuple(t["argv"])) for t in plan["tasks"]]
+        assert openjd("check", tmp_path / "job.yaml").returncode == 0
+
+    def test_cardinality_resume_and_nothing_to_do(self, portrait_clips, tmp_path):
+        takes = tmp_path / "takes"
+        write_valid_take(takes / "portrait_a.npz")
+        template = yaml.safe_load(write_template(tmp_path, *portrait_clips, "--takes", takes).read_text())
+        (track,) = template["steps"]
+        assert track["parameterSpace"]["taskParameterDefinitions"][0]["range"] == [str(portrait_clips[1])]
+        write_valid_take(takes / "portrait_b.npz")
+        run = run_engine("farm", "openjd", *portrait_clips, "--takes", takes, "-o", tmp_path / "none.yaml")
+        assert run.returncode == 1 and "nothing to do" in run.stderr
+        assert not (tmp_path / "none.yaml").exists()
+
+
+class TestOpenjdRun:
+    def test_feature_project_clips_track_and_bake(self, portrait_clips, bpy_python, tmp_path):
+        takes = tmp_path / "takes"
+        path = write_template(tmp_path, *portrait_clips, "--takes", takes, "--demo-rig", "--bake-python", bpy_python)
+        run = openjd("run", path)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+        for clip in portrait_clips:
+            assert load_take(takes / f"{clip.stem}.npz").num_frames == 20
+            assert (takes / f"{clip.stem}.blend").stat().st_size > 0
+
+    @pytest.mark.shared
+    def test_feature_real_clips(self, real_clips, tmp_path):
+        takes = tmp_path / "takes"
+        run = openjd("run", write_template(tmp_path, *real_clips, "--takes", takes))
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+        for clip in real_clips:
+            assert load_take(takes / f"{clip.stem}.npz").num_frames == 60
+
+    def test_feature_bad_clip_fails_its_task_with_the_engines_message(self, portrait_clips, noface_clip, tmp_path):
+        takes = tmp_path / "takes"
+        run = openjd("run", write_template(tmp_path, portrait_clips[0], noface_clip, "--takes", takes))
+        assert run.returncode != 0
+        assert re.search(rf"error: {re.escape(str(noface_clip))}: no face found", run.stdout), run.stdout[-3000:]
+        assert load_take(takes / "portrait_a.npz").num_frames == 20  # the good clip's task ran before
+        again = write_template(tmp_path, portrait_clips[0], noface_clip, "--takes", takes)
+        template = yaml.safe_load(again.read_text())
+        assert template["steps"][0]["parameterSpace"]["taskParameterDefinitions"][0]["range"] == [str(noface_clip)]

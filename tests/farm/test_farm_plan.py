@@ -1,0 +1,226 @@
+"""The farm's task plan, clip collection, path mapping and launcher (no scheduler involved)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO, run_engine, write_valid_take
+
+from engine.errors import InputError
+from engine.farm import launch
+from engine.farm.clips import collect_clips
+from engine.farm.paths import PathMap, PathMapping
+from engine.farm.plan import (
+    PLAN_SCHEMA,
+    BakeSettings,
+    PlanConfig,
+    TrackOptions,
+    default_bake_python,
+    default_engine_python,
+    make_plan,
+)
+
+LAUNCHER = REPO / "engine" / "farm" / "launch.py"
+
+
+def touch(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return path
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """shots/ with two videos, a still, an image sequence, and a file that is not a clip."""
+    folder = tmp_path / "shots"
+    for name in ("b.mp4", "a.mov", "still.png", "seq1/0001.png", "seq1/0002.png", "notes.txt"):
+        touch(folder / name)
+    return folder
+
+
+class TestCollectClips:
+    def test_smoke_folder_reads_like_batch(self, shots):
+        clips = collect_clips([shots])
+        assert [c.name for c in clips] == ["a.mov", "b.mp4", "seq1", "still.png"]
+        assert all(c.is_absolute() for c in clips)
+
+    def test_feature_files_globs_and_duplicates(self, shots):
+        clips = collect_clips([shots / "b.mp4", str(shots / "*.m*"), shots / "b.mp4"])
+        assert [c.name for c in clips] == ["b.mp4", "a.mov"]  # order given, each once
+
+    def test_exception_missing_and_non_clips(self, shots):
+        with pytest.raises(InputError, match="clip not found"):
+            collect_clips([shots / "missing.mp4"])
+        with pytest.raises(InputError, match="not a video or image"):
+            collect_clips([shots / "notes.txt"])
+        with pytest.raises(InputError, match="match"):
+            collect_clips([str(shots / "*.avi")])
+        with pytest.raises(InputError, match="no videos"):
+            collect_clips([touch(shots / "empty" / "x.txt").parent])
+
+
+class TestPathMap:
+    def test_feature_longest_rule_on_folder_boundaries(self):
+        rules = PathMap.from_specs(["/mnt=/farm", "/mnt/shots=/studio/shots"])
+        assert rules.to_farm("/mnt/shots/a.mp4") == "/studio/shots/a.mp4"
+        assert rules.to_farm("/mnt/other/a.mp4") == "/farm/other/a.mp4"
+        assert rules.to_farm("/mntx/a.mp4") == "/mntx/a.mp4"
+        assert rules.to_farm("/mnt/shots") == "/studio/shots"
+
+    def test_convention_windows_targets_get_backslashes(self):
+        assert PathMap.from_specs(["/mnt/shots=S:\\shots"]).to_farm("/mnt/shots/d/a.mp4") == "S:\\shots\\d\\a.mp4"
+
+    def test_exception_bad_rules(self):
+        for spec in ("no-equals", "relative/dir=/x", "=/x", "/x="):
+            with pytest.raises(InputError, match="path mapping"):
+                PathMapping.from_spec(spec)
+
+
+class TestMakePlan:
+    def test_cardinality_track_and_bake_tasks(self, shots, tmp_path):
+        cfg = PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(demo_rig=True))
+        plan = make_plan([shots], cfg)
+        tracks, bakes = plan.of_kind("track"), plan.of_kind("bake")
+        assert len(tracks) == len(bakes) == 4
+        assert [t.name for t in plan.tasks[:4]] == ["track a", "track b", "track seq1", "track still"]
+        for track, bake in zip(tracks, bakes, strict=True):
+            assert bake.depends_on == (track.name,)
+            assert bake.inputs[0] == track.outputs[0]
+
+    def test_feature_command_lines(self, shots, tmp_path):
+        rig = touch(tmp_path / "hero.blend")
+        identity = write_valid_take(tmp_path / "actor.npz")
+        cfg = PlanConfig(
+            takes_dir=tmp_path / "takes",
+            blends_dir=tmp_path / "blends",
+            track=TrackOptions(backend="fan", filter=False, identity=identity),
+            bake=BakeSettings(rig=rig, mapping="facewarehouse46_to_arkit52"),
+        )
+        plan = make_plan([shots / "b.mp4"], cfg)
+        track, bake = plan.tasks
+        take, blend = str(tmp_path / "takes" / "b.npz"), str(tmp_path / "blends" / "b.blend")
+        assert track.argv == (
+            str(default_engine_python()), str(LAUNCHER), "engine", "track", str(shots / "b.mp4"), "-o", take,
+            "--progress", "none", "--backend", "fan", "--no-filter", "--identity", str(identity),
+        )  # fmt: skip
+        assert bake.argv == (
+            str(default_bake_python()), str(LAUNCHER), "blender_addon.batch", "--rig", str(rig), "--takes", take,
+            "--mapping", "facewarehouse46_to_arkit52", "-o", blend,
+        )  # fmt: skip
+        assert track.inputs == (str(shots / "b.mp4"), str(identity)) and bake.inputs == (take, str(rig))
+
+    def test_feature_resume_skips_valid_takes_only(self, shots, tmp_path):
+        takes = tmp_path / "takes"
+        write_valid_take(takes / "a.npz")
+        np.savez(takes / "b.npz", expression=np.zeros((2, 3)), meta=np.array("{}"))  # a broken take: tracked again
+        plan = make_plan([shots], PlanConfig(takes_dir=takes))
+        assert [t.name for t in plan.tasks] == ["track b", "track seq1", "track still"]
+        assert [c.name for c in plan.already_tracked] == ["a.mov"]
+        assert [t.name for t in make_plan([shots], PlanConfig(takes_dir=takes, redo=True)).tasks][0] == "track a"
+
+    def test_feature_resume_bakes(self, shots, tmp_path):
+        takes = tmp_path / "takes"
+        cfg = PlanConfig(takes_dir=takes, bake=BakeSettings(demo_rig=True))
+        write_valid_take(takes / "a.npz")
+        plan = make_plan([shots / "a.mov"], cfg)
+        assert [(t.name, t.depends_on) for t in plan.tasks] == [("bake a", ())]  # the take is there: no wait
+        touch(takes / "a.blend")
+        assert make_plan([shots / "a.mov"], cfg).tasks == ()
+        os.utime(takes / "a.blend", (0, 0))  # older than its take: baked again
+        assert [t.name for t in make_plan([shots / "a.mov"], cfg).tasks] == ["bake a"]
+
+    def test_feature_path_map_reaches_every_path(self, shots, tmp_path):
+        cfg = PlanConfig(
+            takes_dir=tmp_path / "takes",
+            bake=BakeSettings(demo_rig=True),
+            path_map=PathMap.from_specs([f"{tmp_path}=/studio/job", f"{REPO}=/opt/facemocap"]),
+        )
+        plan = make_plan([shots], cfg)
+        words = [w for t in plan.tasks for w in (*t.argv, *t.inputs, *t.outputs)]
+        assert not [w for w in words if w.startswith((str(tmp_path), str(REPO)))]
+        assert plan.tasks[0].argv[:2] == ("/opt/facemocap/.venv/bin/python", "/opt/facemocap/engine/farm/launch.py")
+        assert plan.takes_dir == "/studio/job/takes"
+
+    def test_exception_inputs(self, shots, tmp_path):
+        takes = tmp_path / "takes"
+        touch(shots / "sub" / "b.mp4")
+        with pytest.raises(InputError, match="same take"):
+            make_plan([shots, shots / "sub"], PlanConfig(takes_dir=takes))
+        with pytest.raises(InputError, match="rig file not found"):
+            make_plan([shots], PlanConfig(takes_dir=takes, bake=BakeSettings(rig=tmp_path / "nope.blend")))
+        with pytest.raises(InputError, match="identity take not found"):
+            make_plan([shots], PlanConfig(takes_dir=takes, track=TrackOptions(identity=tmp_path / "x.npz")))
+        takes.mkdir()
+        (takes / "a.npz").write_text("an artist's file")
+        for redo in (False, True):
+            with pytest.raises(InputError, match="not a take"):
+                make_plan([shots], PlanConfig(takes_dir=takes, redo=redo))
+
+    def test_convention_plan_json(self, shots, tmp_path):
+        plan = make_plan([shots], PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(demo_rig=True)))
+        data = json.loads(plan.to_json())
+        assert data["schema"] == PLAN_SCHEMA
+        assert [t["name"] for t in data["tasks"]] == [t.name for t in plan.tasks]
+        assert data["tasks"][-1]["depends_on"] == ["track still"]
+
+
+class TestFarmPlanCommand:
+    def test_smoke_plan_prints_commands(self, shots, tmp_path):
+        run = run_engine("farm", "plan", shots / "a.mov", "--takes", tmp_path / "takes", "--demo-rig")
+        assert run.returncode == 0, run.stderr
+        lines = run.stdout.splitlines()
+        assert lines[0].startswith("plan: 1 track and 1 bake tasks")
+        assert shlex.split(lines[2])[2:4] == ["engine", "track"]
+        assert not (tmp_path / "takes").exists()  # planning writes nothing
+
+    def test_exception_one_line_errors(self, shots, tmp_path):
+        run = run_engine("farm", "plan", shots / "nope.mp4", "--takes", tmp_path)
+        assert run.returncode == 1 and run.stderr.strip() == f"error: clip not found: {shots / 'nope.mp4'}"
+        run = run_engine("farm", "plan", shots, "--takes", tmp_path, "--path-map", "x")
+        assert run.returncode == 1 and "path mapping must be FROM=TO" in run.stderr and "Traceback" not in run.stderr
+
+
+class TestLaunch:
+    def test_smoke_runs_a_module_from_anywhere(self, tmp_path):
+        run = subprocess.run(
+            [sys.executable, str(LAUNCHER), "engine", "--version"], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert run.returncode == 0 and run.stdout.startswith("engine "), run.stderr
+
+    def test_exception_usage(self, tmp_path):
+        run = subprocess.run([sys.executable, str(LAUNCHER)], cwd=tmp_path, capture_output=True, text=True)
+        assert run.returncode == 2 and "usage" in run.stderr
+
+    @pytest.mark.skipif(os.name != "posix", reason="re-parenting is POSIX")
+    def test_feature_task_ends_with_its_parent(self, tmp_path):
+        """A task whose starter is killed (a dead Dask worker) stops instead of running on beside the retry."""
+        server = [sys.executable, str(LAUNCHER), "http.server", "0", "--bind", "127.0.0.1"]
+        starter = f"import subprocess as s, time; p = s.Popen({server!r}); print(p.pid, flush=True); time.sleep(120)"
+        parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+        child = int(parent.stdout.readline())
+        time.sleep(1.0)
+        assert _alive(child)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 4 * launch.PARENT_POLL_S + 5
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
