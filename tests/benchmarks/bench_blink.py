@@ -93,9 +93,7 @@ def main() -> int:
                 f" {s['open<0.3']:9.3f}"
             )
     s = score(np.concatenate(all_truth), np.concatenate(all_blink))
-    print(
-        f"{'all':26s} {s['n']:5d} {s['accuracy']:9.3f} {s['f1_open']:9.3f} {s['closed>=0.8']:12.3f} {s['open<0.3']:9.3f}"
-    )
+    print_row("all", s)
     print("(paper, eye state with its module: accuracy 0.966, F1 0.967)")
     return 0
 
