@@ -10,6 +10,7 @@ looped 1x and 4x (flat memory: frames are streamed, never kept).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `python -m engine` runs (engine/__main__.py); before numpy
 DEFAULT_CLIP = REPO.parent / "shared" / "data" / "clips" / "d10.mp4"
 
 
