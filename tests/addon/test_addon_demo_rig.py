@@ -1,0 +1,63 @@
+"""The demo rig in real Blender: ICT-FaceKit's scanned head, a complete head an artist would keep in a scene."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+
+def _evaluated(obj) -> np.ndarray:
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    mesh = obj.evaluated_get(depsgraph).to_mesh()
+    co = np.empty(len(mesh.vertices) * 3)
+    mesh.vertices.foreach_get("co", co)
+    obj.evaluated_get(depsgraph).to_mesh_clear()
+    return co.reshape(-1, 3)
+
+
+def test_smoke_full_head_with_materials(demo_rig):
+    head = bpy.data.objects[demo_rig.mesh]
+    assert len(head.data.vertices) > 20000  # face, head and neck, mouth socket, teeth, gums, tongue, lashes
+    assert {m.name.split("_")[-1] for m in head.data.materials} == {"skin", "teeth", "mouth", "lashes"}
+    assert head.data.color_attributes.active_color.name == "Color"
+    for name in demo_rig.eye_meshes:
+        eye = bpy.data.objects[name]
+        assert eye.parent_type == "BONE" and eye.parent_bone in demo_rig.eye_bones
+        assert eye.data.materials[0].name.endswith("_eye")
+
+
+def test_feature_rig_starts_at_rest(demo_rig):
+    """Every shape key starts at 0: the evaluated head is its Basis."""
+    head = bpy.data.objects[demo_rig.mesh]
+    keys = head.data.shape_keys.key_blocks
+    assert all(kb.value == 0.0 for kb in keys[1:])
+    basis = np.empty(len(head.data.vertices) * 3)
+    keys["Basis"].data.foreach_get("co", basis)
+    np.testing.assert_allclose(_evaluated(head), basis.reshape(-1, 3), atol=1e-6)
+
+
+def test_feature_jaw_open_carries_teeth_and_tongue(demo_rig):
+    """JawOpen drops the chin by centimetres and moves the vertices inside the mouth (teeth, tongue) with it."""
+    head = bpy.data.objects[demo_rig.mesh]
+    rest = _evaluated(head)
+    head.data.shape_keys.key_blocks["JawOpen"].value = 1.0
+    opened = _evaluated(head)
+    head.data.shape_keys.key_blocks["JawOpen"].value = 0.0
+    drop = rest[:, 2] - opened[:, 2]  # Blender +Z is up
+    assert drop.max() > 0.02  # metres: the chin drops > 2 cm
+    # Vertices hidden behind the lips (inside the face's outline, behind its front surface) move too.
+    front_y = rest[:, 1].min()
+    inside = (rest[:, 1] > front_y + 0.015) & (np.abs(rest[:, 0]) < 0.02) & (rest[:, 2] < rest[:, 2].mean())
+    assert (drop[inside] > 0.01).sum() > 200
+
+
+def test_feature_blink_closes_one_eye(demo_rig):
+    head = bpy.data.objects[demo_rig.mesh]
+    rest = _evaluated(head)
+    head.data.shape_keys.key_blocks["EyeBlink_L"].value = 1.0
+    moved = np.linalg.norm(_evaluated(head) - rest, axis=1)
+    head.data.shape_keys.key_blocks["EyeBlink_L"].value = 0.0
+    # the subject's left is Blender +X (the model's +x, which faces -Y)
+    assert moved[rest[:, 0] > 0.01].max() > 0.01 and moved[rest[:, 0] < -0.01].max() < 0.001
