@@ -30,8 +30,10 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ..contract.take import MEDIAPIPE_POINT_COUNT
 from .head_render import HeadAlbedo, HeadRender, RenderSetup, head_albedo, render_head
 from .ict_facekit import IctFaceKit
+from .regions import IRIS_POINTS
 from .surface_points import SurfacePoints, closest_points_on_triangles
 
 __all__ = [
@@ -47,7 +49,7 @@ __all__ = [
     "training_setups",
 ]
 
-NUM_POINTS = 478  # MediaPipe Face Mesh with refine_landmarks: 468 mesh vertices + 10 iris points
+NUM_POINTS = MEDIAPIPE_POINT_COUNT  # MediaPipe Face Mesh with refine_landmarks: 468 mesh vertices + 10 iris points
 JAW_MOVING_CM = 1.2  # a face vertex that moves more than this with jawOpen belongs to the lower lip / jaw
 LID_MOVING_CM = 0.4  # a face vertex that moves more than this with eyeBlink belongs to the upper lid
 CLOSEST_CANDIDATES = 24  # triangles tried per point when projecting onto the surface
@@ -161,12 +163,12 @@ def landmark_groups(ict: IctFaceKit, regions) -> LandmarkGroups:
         group[regions.eye_upper[side]] = GROUP_NAMES.index(f"upper_lid_{side}")
         group[regions.eye_lower[side]] = GROUP_NAMES.index(f"lower_lid_{side}")
         lid_points[regions.eye_upper[side]] = lid_points[regions.eye_lower[side]] = True
-    group[468:473] = GROUP_NAMES.index("iris_right")  # MediaPipe: 468..472 subject's right iris, 473..477 left
-    group[473:478] = GROUP_NAMES.index("iris_left")
+    for side in ("left", "right"):
+        group[list(IRIS_POINTS[side])] = GROUP_NAMES.index(f"iris_{side}")
     outline = np.zeros(NUM_POINTS, bool)
     outline[regions.face_oval] = True
     iris = np.zeros(NUM_POINTS, bool)
-    iris[468:478] = True
+    iris[[*IRIS_POINTS["left"], *IRIS_POINTS["right"]]] = True
     return LandmarkGroups(group, inner_lip, lid_points, outline, iris, tuple(allowed))
 
 
