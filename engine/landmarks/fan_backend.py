@@ -26,6 +26,7 @@ import numpy as np
 from engine.errors import MissingDependency, MissingModelFile
 from engine.landmarks.base import LandmarkResult
 from engine.landmarks.ibug68 import IBUG68_NAMES, NUM_IBUG68_POINTS, mediapipe_to_ibug68_indices
+from engine.landmarks.mediapipe_import import import_mediapipe
 
 __all__ = [
     "FAN_PIP_INSTALL",
@@ -294,7 +295,7 @@ class _MediaPipeFaceDetector:
 
     def __init__(self, min_detection_confidence: float) -> None:
         try:
-            import mediapipe as mp
+            mp = import_mediapipe()
         except ImportError as err:
             raise MissingDependency(
                 "the 'fan' backend's mediapipe face detector needs mediapipe (see the project set-up), "

@@ -15,6 +15,7 @@ import numpy as np
 from ..contract.take import MEDIAPIPE_MESH_POINT_COUNT, MEDIAPIPE_POINT_COUNT
 from ..errors import MissingDependency
 from .base import LandmarkResult
+from .mediapipe_import import import_mediapipe
 
 __all__ = ["MediaPipeConfig", "MediaPipeFaceMesh"]
 
@@ -47,8 +48,8 @@ class MediaPipeFaceMesh:
     num_points = MEDIAPIPE_POINT_COUNT
 
     def __init__(self, cfg: MediaPipeConfig = MediaPipeConfig()):
-        try:
-            import mediapipe as mp  # optional heavy dependency, loaded on use
+        try:  # optional heavy dependency, loaded on use, without the modules the engine never calls
+            mp = import_mediapipe()
         except ImportError as err:
             raise MissingDependency(
                 "the 'mediapipe' backend needs mediapipe==0.10.21: run the README's set-up (bash .ci/setup)"
