@@ -251,6 +251,9 @@ class FanBackend:
         score = float(np.clip(np.mean(np.asarray(scores[0], dtype=np.float64)), 0.0, 1.0))
         return LandmarkResult(points=np.ascontiguousarray(pts[:, :2]), depth=depth, score=score)
 
+    def reset(self) -> None:
+        """Nothing to forget: every frame is detected and aligned anew (no tracking between frames)."""
+
     def close(self) -> None:
         """Release the networks and the face detector. Idempotent."""
         self._fa = None

@@ -163,6 +163,19 @@ class MediaPipeFaceMesh:
         ) * np.array([w, h, w], np.float32)
         return LandmarkResult(arr[:, :2].copy(), arr[:, 2].copy(), 1.0)
 
+    def reset(self) -> None:
+        """Forget the previous clip: every graph restarted (MediaPipe's ``reset``), the small-face crop dropped.
+
+        Then a blank frame goes through the main graph, so its model is loaded now rather than on the next clip's
+        first frame; a blank frame holds no face, so the graph keeps no landmarks to track from (the next frame is
+        detected as on a new graph).
+        """
+        for m in (self._mesh, self._crop_mesh, self._detector):
+            if m is not None:
+                m.reset()
+        self._crop_center, self._crop_side = None, 0.0
+        self._mesh.process(np.zeros((_PRIMING_FRAME_PX, _PRIMING_FRAME_PX, 3), np.uint8))
+
     def close(self) -> None:
         for m in (self._mesh, self._crop_mesh, self._detector):
             if m is not None:
@@ -174,6 +187,8 @@ class MediaPipeFaceMesh:
     def __exit__(self, *exc) -> None:
         self.close()
 
+
+_PRIMING_FRAME_PX = 64  # the blank frame :meth:`MediaPipeFaceMesh.reset` loads the graph's model with
 
 # Eye outer corners (subject's right 33, left 263): the face is ~2.3x as wide as their distance.
 _EYE_OUTER_CORNERS = (33, 263)
