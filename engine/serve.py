@@ -13,8 +13,9 @@ arrive on stdin, one JSON object per line; the replies are the progress protocol
     {"done": true, "output": "/abs/a.npz", "frames": 90, "id": 1}
 
 How it runs: a reader thread decodes requests as they arrive. ``cancel`` acts at once: it sets the stop flag of
-the take in progress (checked at every frame; the take ends with ``{"error": "cancelled", "cancelled": true}``
-and a take file it had just written is removed) or drops a waiting request. ``track`` and ``info`` requests
+the take in progress (checked at every frame; the take ends with ``{"error": "cancelled", "cancelled": true}``,
+and a new take file written just before the cancel was seen is removed; one written over an earlier take cannot be
+undone and is reported done) or drops a waiting request. ``track`` and ``info`` requests
 queue for the main thread, which runs them in order: a track request becomes the command line it stands for
 (:meth:`~engine.contract.engine_requests.TrackTake.argv`), parsed by the command line's own parser and run by its
 own ``track`` command (:func:`engine.cli.run_track`) with this process's :class:`~engine.engine_session.EngineSession`,
@@ -190,9 +191,10 @@ def _id_of(line: str) -> int | None:
 class _ServedReporter:
     """A request's progress as events with its id; raises :class:`TakeCancelled` once the request is cancelled."""
 
-    def __init__(self, writer: _EventWriter, job: _Job) -> None:
+    def __init__(self, writer: _EventWriter, job: _Job, *, replaces_existing: bool) -> None:
         self._events = JsonlReporter(writer, request=job.id)  # type: ignore[arg-type]  (a write/flush stream)
         self._stop = job.stop
+        self._replaces_existing = replaces_existing
 
     def start(self, total: int | None) -> None:
         self._check()
@@ -203,8 +205,9 @@ class _ServedReporter:
         self._events.update(frame)
 
     def done(self, output: str, frames: int) -> None:
-        self._check()  # cancelled while fitting or writing: the take is not kept
-        self._events.done(output, frames)
+        if not self._replaces_existing:  # cancelled while fitting or writing: the new file is removed
+            self._check()
+        self._events.done(output, frames)  # (a take written over an earlier one cannot be undone: it is done)
 
     def error(self, message: str) -> None:
         self._events.error(message)
@@ -226,7 +229,7 @@ def _run_track(job: _Job, writer: _EventWriter, session: EngineSession) -> None:
         return
     output = Path(request.output)
     existed = output.exists()
-    reporter = _ServedReporter(writer, job)
+    reporter = _ServedReporter(writer, job, replaces_existing=existed)
     try:
         run_track(args, reporter, session)
     except TakeCancelled:

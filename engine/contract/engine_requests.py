@@ -18,8 +18,8 @@ chooses, unique among its requests) and a ``"command"``::
 Requests run one after another, in the order they arrive; ``cancel`` acts at once. The replies are the progress
 protocol's events (:mod:`.progress_events`), each carrying the request's ``"id"``: ``{"ready": true, ...}`` once
 when the engine is warm, then for every request progress lines and one last line, ``done`` or ``error`` (a
-cancelled request: ``{"error": "cancelled", "cancelled": true, "id": 2}``). End of input stops the engine: the
-take in progress is cancelled.
+cancelled request: ``{"error": "cancelled", "cancelled": true, "id": 2}``; a cancel itself gets no reply). At
+the end of its input the engine answers the requests it has read, then exits.
 """
 
 from __future__ import annotations
