@@ -30,6 +30,7 @@ from .._contract import engine_requests, errors, progress_events
 __all__ = [
     "EngineUnavailable",
     "JobState",
+    "JobStatus",
     "TrackJob",
     "TrackRequest",
     "accept_take",
@@ -37,6 +38,7 @@ __all__ = [
     "default_engine_python",
     "engine_env",
     "engine_root_for",
+    "start_engine_process",
     "validate_engine",
 ]
 
@@ -223,27 +225,74 @@ class JobState(enum.Enum):
     CANCELLED = "cancelled"
 
 
-class TrackJob:
-    """One engine run. Create with :meth:`start`; call :meth:`poll` from the main thread until it is finished.
+class JobStatus:
+    """What the Track operator reads of a tracking job, one engine process per take or a served engine's.
 
-    Attributes (read after :meth:`poll`):
+    Attributes (read after ``poll()``):
         state: a :class:`JobState`.
         frame, total, fps: the latest progress (total 0 until known).
         message: the error message when FAILED; the output path when DONE.
         output: the finished take's path (DONE only).
     """
 
+    def __init__(self) -> None:
+        self.state = JobState.RUNNING
+        self.frame = self.total = 0
+        self.fps = 0.0
+        self.message = self.output = ""
+
+    @property
+    def finished(self) -> bool:
+        """True once DONE, FAILED or CANCELLED."""
+        return self.state is not JobState.RUNNING
+
+    @property
+    def progress(self) -> float:
+        """Fraction done in [0, 1] (0 until the total is known)."""
+        return min(self.frame / self.total, 1.0) if self.total else 0.0
+
+
+def start_engine_process(command: list[str], root: Path, *, stdin: int) -> subprocess.Popen:
+    """Start ``command`` (``<engine python> -m engine ...``) in ``root``: text pipes for stdout and stderr, line
+    buffered, Blender's Python variables removed, its own process group (ending it ends its children too).
+
+    Raises:
+        EngineUnavailable: the process cannot start.
+    """
+    group = (
+        {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+        if os.name == "nt"
+        else {"start_new_session": True}
+    )
+    try:
+        proc = subprocess.Popen(
+            command,
+            cwd=root,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            env=engine_env(),
+            **group,
+        )
+    except OSError as err:
+        raise EngineUnavailable(f"cannot start the engine ({command[0]}): {err.strerror}") from None
+    log.info("engine started: pid %d: %s", proc.pid, " ".join(command))
+    return proc
+
+
+class TrackJob(JobStatus):
+    """One engine process for one take. Create with :meth:`start`; call :meth:`poll` from the main thread until it
+    is finished (the attributes of :class:`JobStatus`).
+    """
+
     def __init__(self, request: TrackRequest, proc: subprocess.Popen):
+        super().__init__()
         self.request = request
         self._proc = proc
         self._events: queue.Queue = queue.Queue()
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
-        self.state = JobState.RUNNING
-        self.frame = 0
-        self.total = 0
-        self.fps = 0.0
-        self.message = ""
-        self.output = ""
         self._done_line: progress_events.Done | None = None
         self._error_line: str | None = None
         self._stdout_thread = threading.Thread(target=self._read_stdout, name="engine-stdout", daemon=True)
@@ -260,42 +309,12 @@ class TrackJob:
             FileNotFoundError: the source video or folder does not exist.
         """
         root = request.prepare()
-        kwargs: dict = {}
-        if os.name == "nt":
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        else:
-            kwargs["start_new_session"] = True  # its own process group: cancel ends the engine's children too
-        try:
-            proc = subprocess.Popen(
-                request.command(),
-                cwd=root,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                bufsize=1,
-                env=engine_env(),
-                **kwargs,
-            )
-        except OSError as err:
-            raise EngineUnavailable(f"cannot start the engine ({request.python}): {err.strerror}") from None
-        log.info("engine started: pid %d: %s", proc.pid, " ".join(request.command()))
-        return cls(request, proc)
+        return cls(request, start_engine_process(request.command(), root, stdin=subprocess.DEVNULL))
 
     @property
     def pid(self) -> int:
         """The engine process id."""
         return self._proc.pid
-
-    @property
-    def finished(self) -> bool:
-        """True once DONE, FAILED or CANCELLED."""
-        return self.state is not JobState.RUNNING
-
-    @property
-    def progress(self) -> float:
-        """Fraction done in [0, 1] (0 until the total is known)."""
-        return min(self.frame / self.total, 1.0) if self.total else 0.0
 
     def _read_stdout(self) -> None:
         assert self._proc.stdout is not None

@@ -34,10 +34,11 @@ from .bridge import (
     STDERR_TAIL_LINES,
     EngineUnavailable,
     JobState,
+    JobStatus,
     TrackRequest,
     accept_take,
-    engine_env,
     engine_root_for,
+    start_engine_process,
     validate_engine,
 )
 
@@ -77,28 +78,8 @@ class EngineServer:
         """
         root_path = engine_root_for(python, root)
         validate_engine(python, root_path)
-        kwargs: dict = {}
-        if os.name == "nt":
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        else:
-            kwargs["start_new_session"] = True  # its own process group: stopping it ends its children too
         command = [str(Path(python).expanduser()), "-m", "engine", "serve"]
-        try:
-            proc = subprocess.Popen(
-                command,
-                cwd=root_path,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                bufsize=1,
-                env=engine_env(),
-                **kwargs,
-            )
-        except OSError as err:
-            raise EngineUnavailable(f"cannot start the engine ({python}): {err.strerror}") from None
-        log.info("engine server started: pid %d: %s", proc.pid, " ".join(command))
-        return cls(python, root_path, proc)
+        return cls(python, root_path, start_engine_process(command, root_path, stdin=subprocess.PIPE))
 
     @property
     def pid(self) -> int:
@@ -220,25 +201,18 @@ class EngineServer:
             pass
 
 
-class ServedTrackJob:
+class ServedTrackJob(JobStatus):
     """A take tracked by an :class:`EngineServer`; call :meth:`poll` from the main thread until it is finished.
 
-    Attributes (read after :meth:`poll`):
-        state: a :class:`~.bridge.JobState`.
-        frame, total, fps: the latest progress (total 0 until known).
-        message: the error message when FAILED; the output path when DONE.
-        output: the finished take's path (DONE only).
+    Attributes (besides those of :class:`~.bridge.JobStatus`):
         notice: set when the engine had to be restarted for this job (say it to the user), else "".
     """
 
     def __init__(self, request: TrackRequest, server: EngineServer, notice: str = "") -> None:
+        super().__init__()
         self.request = request
         self.notice = notice
         self._server = server
-        self.state = JobState.RUNNING
-        self.frame = self.total = 0
-        self.fps = 0.0
-        self.message = self.output = ""
         self._id, self._events = server.send(request.take())
 
     @property
@@ -247,19 +221,9 @@ class ServedTrackJob:
         return self._server.pid
 
     @property
-    def finished(self) -> bool:
-        """True once DONE, FAILED or CANCELLED."""
-        return self.state is not JobState.RUNNING
-
-    @property
     def engine_warm(self) -> bool:
         """True once the engine has started and warmed up (until then the take waits for it)."""
         return self._server.ready.is_set()
-
-    @property
-    def progress(self) -> float:
-        """Fraction done in [0, 1] (0 until the total is known)."""
-        return min(self.frame / self.total, 1.0) if self.total else 0.0
 
     def poll(self) -> JobState:
         """Take in every event that arrived; never blocks. Call from the main thread."""

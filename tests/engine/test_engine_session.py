@@ -34,31 +34,30 @@ def _track(backend, frames) -> np.ndarray:
     return np.stack([backend.detect(f).points for f in frames])
 
 
+FIRST_CLIP, SECOND_CLIP = (1.0, (60, 0)), (0.6, (-40, 90))  # the face in another place and size
+
+
+def _second_clip_on_a_new_backend() -> np.ndarray:
+    with make_backend("mediapipe", still_images=False) as fresh:
+        return _track(fresh, _frames(*SECOND_CLIP))
+
+
+def _second_clip_after_the_first(*, reset: bool) -> np.ndarray:
+    with make_backend("mediapipe", still_images=False) as reused:
+        _track(reused, _frames(*FIRST_CLIP))
+        if reset:
+            reused.reset()
+        return _track(reused, _frames(*SECOND_CLIP))
+
+
 class TestMediaPipeReset:
     def test_feature_a_reset_backend_tracks_like_a_new_one(self):
         """A clip after another clip (the face elsewhere) gives exactly what a new backend gives."""
-        first, second = _frames(1.0, (60, 0)), _frames(0.6, (-40, 90))
-        fresh = make_backend("mediapipe", still_images=False)
-        expected = _track(fresh, second)
-        fresh.close()
-        reused = make_backend("mediapipe", still_images=False)
-        _track(reused, first)
-        reused.reset()
-        got = _track(reused, second)
-        reused.close()
-        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(_second_clip_after_the_first(reset=True), _second_clip_on_a_new_backend())
 
     def test_wart_without_reset_the_previous_clip_leaks_into_the_next(self):
         """Why the reset exists: MediaPipe tracks from the previous frame's landmarks, across clips too."""
-        first, second = _frames(1.0, (60, 0)), _frames(0.6, (-40, 90))
-        fresh = make_backend("mediapipe", still_images=False)
-        expected = _track(fresh, second)
-        fresh.close()
-        carried = make_backend("mediapipe", still_images=False)
-        _track(carried, first)
-        got = _track(carried, second)
-        carried.close()
-        assert not np.array_equal(got, expected)
+        assert not np.array_equal(_second_clip_after_the_first(reset=False), _second_clip_on_a_new_backend())
 
 
 class TestLandmarkBackends:
@@ -69,10 +68,8 @@ class TestLandmarkBackends:
             assert backends.get("mediapipe", still_images=True) is not video
 
     def test_feature_reused_backend_is_reset(self):
-        first, second = _frames(1.0, (60, 0)), _frames(0.6, (-40, 90))
-        fresh = make_backend("mediapipe", still_images=False)
-        expected = _track(fresh, second)
-        fresh.close()
+        first, second = _frames(*FIRST_CLIP), _frames(*SECOND_CLIP)
+        expected = _second_clip_on_a_new_backend()
         with LandmarkBackends(make_backend) as backends:
             _track(backends.get("mediapipe", still_images=False), first)
             backends.refresh()  # as a served engine does while it waits
