@@ -9,6 +9,10 @@ public-domain portrait moving, 512x512 at 30 fps), whole processes run in turn, 
 - A: ``python -m engine track CLIP -o TAKE.npz --progress jsonl`` (decode, landmarks, eye state, fit, filter, write);
 - B: a bare MediaPipe Face Mesh pass over the same frames with its own start (``mediapipe_pass.py``).
 
+The engine's own start: a 1-frame ``track`` against a 1-frame pass that imports mediapipe as the engine does
+(``mediapipe_pass.py --engine-import``, without its drawing helpers and Tasks API), so only the engine's own
+work (its imports, the face model, the fit, the take) is left in the difference.
+
 Time to first frame is from starting the process to its first frame's progress line; whole is to its exit.
 Medians over the runs, and the median of the per-pair ratios A / B.
 
@@ -85,9 +89,9 @@ def timed_run(command: list[str]) -> tuple[float, float]:
     return first, whole
 
 
-def one_process_figures(clip: Path, out: Path, runs: int) -> dict[str, list[float]]:
+def one_process_figures(clip: Path, out: Path, runs: int, *, engine_import: bool = False) -> dict[str, list[float]]:
     engine = [sys.executable, "-m", "engine", "track", str(clip), "-o", str(out), "--progress", "jsonl"]
-    bare = [sys.executable, str(MEDIAPIPE_PASS), str(clip)]
+    bare = [sys.executable, str(MEDIAPIPE_PASS), str(clip)] + (["--engine-import"] if engine_import else [])
     timed_run(engine), timed_run(bare)  # warm-up: the disk cache, not counted
     figures: dict[str, list[float]] = {k: [] for k in ("a_first", "a_whole", "b_first", "b_whole")}
     for _ in range(runs):
@@ -150,6 +154,12 @@ def main() -> int:
             f"({ratio_first:.2f}x), whole {median(f['a_whole']):.3f} s vs {median(f['b_whole']):.3f} s "
             f"({ratio_whole:.2f}x)   [engine track vs bare MediaPipe pass]"
         )
+    own = one_process_figures(clips[1], tmp / "take1.npz", args.runs, engine_import=True)
+    extra = [a - b for a, b in zip(own["a_whole"], own["b_whole"], strict=True)]
+    print(
+        f"engine's own start: 1-frame track {median(own['a_whole']):.3f} s vs a 1-frame MediaPipe pass importing "
+        f"mediapipe as the engine does {median(own['b_whole']):.3f} s: +{median(extra):.3f} s (median of pairs)"
+    )
     first, whole = served_figures(clips[90], tmp, takes=args.runs)
     print(
         f"warm engine (python -m engine serve, the add-on's Track), 90 frames, takes 2-{args.runs + 1}: "
