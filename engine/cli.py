@@ -57,13 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="folder for the takes")
     _track_options(p)
 
-    sub.add_parser(
-        "serve",
-        help="a warm engine: track requests read as JSON lines on stdin, one after another (the add-on's engine)",
-        description="Read requests (engine/contract/engine_requests.py) on stdin, one JSON object per line; write "
-        "progress events with each request's id on stdout (engine/contract/progress_events.py).",
-    )
-
     p = sub.add_parser("info", help="validate a take and print a summary (exit 1 if invalid)")
     p.add_argument("take")
 
@@ -83,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("contact-sheet", help="render the 46 expressions on the scanned demo head into one PNG")
     p.add_argument("output")
+
+    sub.add_parser(
+        "serve",
+        help="a warm engine: track requests read as JSON lines on stdin, one after another (the add-on's engine)",
+        description="Read requests (engine/contract/engine_requests.py) on stdin, one JSON object per line; write "
+        "progress events with each request's id on stdout (engine/contract/progress_events.py).",
+    )
     return parser
 
 
@@ -110,6 +110,13 @@ def _neutral(args: argparse.Namespace):
     from .neutral_frame import NeutralFrame
 
     return NeutralFrame.parse(args.neutral)
+
+
+def _cmd_track(args: argparse.Namespace, reporter) -> int:
+    from .engine_session import EngineSession
+
+    with EngineSession() as session:
+        return run_track(args, reporter, session)
 
 
 def run_track(args: argparse.Namespace, reporter, session) -> int:
@@ -209,14 +216,26 @@ def clips_in_folder(folder: Path) -> list[Path]:
     return clips
 
 
-def _cmd_batch(args: argparse.Namespace, make_reporter, session) -> int:
+def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
+    from .engine_session import EngineSession
+
+    with EngineSession() as session:  # one warm process for every clip: the model and MediaPipe's graphs start once
+        return _batch(args, make_reporter, session)
+
+
+def _batch(args: argparse.Namespace, make_reporter, session) -> int:
     from .track import track
 
     clips = batch_clips(args.inputs)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
+    outputs: dict[Path, Path] = {}
     for clip in clips:
-        check_take_output(out_dir / f"{clip.stem}.npz")
+        out = out_dir / f"{clip.stem}.npz"
+        if out in outputs:
+            raise InputError(f"batch: {outputs[out]} and {clip} would both be tracked into {out}; rename one")
+        outputs[out] = clip
+        check_take_output(out)
     model = session.model()
     identity, neutral = _load_identity(args, model), _neutral(args)
     cfg = _track_config(args)
@@ -235,7 +254,7 @@ def _cmd_batch(args: argparse.Namespace, make_reporter, session) -> int:
                 identity=identity,
                 neutral=neutral,
                 model=model,
-                backends=session.backends,  # the graphs start once for the whole batch
+                backends=session.backends,
             )
             reporter.done(str(out.resolve()), take.num_frames)
         except UserError as err:
@@ -316,6 +335,14 @@ def _cmd_contact_sheet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .engine_session import EngineSession
+    from .serve import serve_stdio
+
+    with EngineSession() as session:
+        return serve_stdio(session)
+
+
 def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -329,23 +356,17 @@ def main(argv: list[str] | None = None) -> int:
     progress = getattr(args, "progress", "none")
     reporter = make_reporter(progress)
     try:
-        if args.command in ("track", "batch", "serve"):
-            from .engine_session import EngineSession
-
-            with EngineSession() as session:
-                if args.command == "track":
-                    return run_track(args, reporter, session)
-                if args.command == "batch":
-                    return _cmd_batch(args, make_reporter, session)
-                from .serve import serve_stdio
-
-                return serve_stdio(session)
+        if args.command == "track":
+            return _cmd_track(args, reporter)
+        if args.command == "batch":
+            return _cmd_batch(args, make_reporter)
         return {
             "info": _cmd_info,
             "export-csv": _cmd_export_csv,
             "import-csv": _cmd_import_csv,
             "build-model": _cmd_build_model,
             "contact-sheet": _cmd_contact_sheet,
+            "serve": _cmd_serve,
         }[args.command](args)
     except UserError as err:
         reporter.error(str(err))  # the bar and jsonl reporters print it themselves

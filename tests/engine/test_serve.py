@@ -172,6 +172,22 @@ def test_feature_batch_of_clips_equals_command_line_takes(tmp_path, clips):
             np.testing.assert_array_equal(batch[key], cli[key], err_msg=f"{clip.name}: {key}")
 
 
+def test_exception_batch_refuses_two_clips_with_one_take_name(tmp_path, clips):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    same = [tmp_path / "a" / "x.mp4", tmp_path / "b" / "x.mp4"]
+    for path in same:
+        path.write_bytes(clips[0].read_bytes())
+    run = subprocess.run(
+        [sys.executable, "-m", "engine", "batch", *map(str, same), "-o", str(tmp_path / "out"), "--progress", "none"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 1 and "would both be tracked into" in run.stderr
+    assert not list((tmp_path / "out").glob("*.npz"))
+
+
 def test_feature_cancel_stops_the_take_and_the_engine_serves_on(tmp_path, clips, long_clip, served):
     assert isinstance(served.next_event(), Ready)
     cancelled = tmp_path / "cancelled.npz"
