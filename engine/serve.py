@@ -294,5 +294,10 @@ def serve_stdio(session: EngineSession) -> int:
     sys.stdout.flush()
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    with replies:
+    try:
         return serve(sys.stdin, replies, session)
+    finally:
+        try:
+            replies.close()
+        except OSError:  # nobody reads the replies any more: nothing left to say
+            pass

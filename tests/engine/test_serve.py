@@ -257,3 +257,25 @@ def test_convention_a_track_request_is_the_command_line_it_stands_for():
     assert (args.command, args.input, args.output) == ("track", "a.mp4", "a.npz")
     assert (args.start, args.end, args.identity, args.neutral) == (1.0, 2.5, "b.npz", "0.5")
     assert args.no_filter and args.backend == "fan"
+
+
+def test_feature_nobody_reading_stops_the_take_and_the_engine(tmp_path, long_clip):
+    """Blender gone: its end of both pipes closes; the take in progress stops, no file is left, the engine exits."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", "serve"],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    take = tmp_path / "abandoned.npz"
+    proc.stdin.write(encode_request(1, TrackTake(str(long_clip), str(take))) + "\n")
+    proc.stdin.flush()
+    while not isinstance(decode_event(proc.stdout.readline()), Progress):
+        pass
+    proc.stdin.close()
+    proc.stdout.close()
+    assert proc.wait(timeout=REPLY_TIMEOUT_S) == 0, proc.stderr.read()[-2000:]
+    proc.stderr.close()
+    assert not take.exists()
