@@ -79,7 +79,7 @@ def engine_location(context: bpy.types.Context | None = None) -> tuple[str, str]
 
 
 class FACEMOCAP_OT_check_engine(bpy.types.Operator):
-    """Run the engine with --version and report whether it works."""
+    """Run the engine with --version and report whether it works (the next Track starts the engine afresh)."""
 
     bl_idname = idnames.OP_CHECK_ENGINE
     bl_label = "Check Engine"
@@ -88,6 +88,7 @@ class FACEMOCAP_OT_check_engine(bpy.types.Operator):
     def execute(self, context):
         python, root = engine_location(context)
         prefs = get_preferences(context)
+        stop_engine()  # an engine updated on disk since the session's one started is what the next take runs
         try:
             version = bridge.check_engine(python, root)
         except bridge.EngineUnavailable as err:
