@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
 import logging
 import os
 import sys
@@ -179,8 +180,6 @@ class _Inbox:
 
 def _id_of(line: str) -> int | None:
     """The id of an invalid request line, when it has a usable one (so the sender can match the error)."""
-    import json
-
     try:
         value = json.loads(line).get("id")
     except (ValueError, AttributeError):
@@ -274,14 +273,15 @@ def serve(requests: IO[str], replies: IO[str], session: EngineSession) -> int:
     while (job := inbox.next_job(idle=session.backends.refresh)) is not None:
         if job.stop.is_set():
             writer.event(Failed(CANCELLED_MESSAGE, cancelled=True, request=job.id))
-        elif isinstance(job.request, TakeInfo):
-            _run_info(job, writer)
-        else:
-            try:
+            continue
+        try:
+            if isinstance(job.request, TakeInfo):
+                _run_info(job, writer)
+            else:
                 _run_track(job, writer, session)
-            except Exception as err:  # a bug: reported as one (traceback on stderr), the next request still runs
-                log.exception("request %d failed", job.id)
-                writer.event(Failed(f"engine bug: {type(err).__name__}: {err} (see the engine's log)", request=job.id))
+        except Exception as err:  # a bug: reported as one (traceback on stderr), the next request still runs
+            log.exception("request %d failed", job.id)
+            writer.event(Failed(f"engine bug: {type(err).__name__}: {err} (see the engine's log)", request=job.id))
     return 0
 
 
