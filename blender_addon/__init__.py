@@ -43,14 +43,16 @@ def register() -> None:
 
 
 def unregister() -> None:
-    """Undo :func:`register`; a running tracking job is cancelled first."""
+    """Undo :func:`register`; a running tracking job is cancelled and the session's engine stopped first."""
     import bpy
 
+    from .ui.engine_process import stop_engine
     from .ui.operators import track
 
     job = track._active.pop("job", None)
     if job is not None:
         job.cancel()
+    stop_engine()
     if hasattr(bpy.types.Scene, "facemocap"):
         del bpy.types.Scene.facemocap
     for cls in reversed(_registered):

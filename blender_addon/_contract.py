@@ -10,6 +10,7 @@ from __future__ import annotations
 try:  # the installed extension: the contract is vendored beside this file
     from .contract import (
         atomic_write,
+        engine_requests,
         errors,
         face_head,
         frames,
@@ -28,6 +29,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
         raise
     from engine.contract import (  # type: ignore[no-redef]
         atomic_write,
+        engine_requests,
         errors,
         face_head,
         frames,
@@ -44,6 +46,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
 
 __all__ = [
     "atomic_write",
+    "engine_requests",
     "errors",
     "face_head",
     "frames",

@@ -1,4 +1,5 @@
-"""The engine's command line: ``python -m engine {track,batch,info,export-csv,import-csv,build-model,contact-sheet}``.
+"""The engine's command line: ``python -m engine COMMAND`` (track, batch, serve, info, export-csv, import-csv,
+build-model, contact-sheet).
 
 Expected failures (missing file, unreadable video, no face, bad take) end with one line on stderr (and a
 ``{"error": ...}`` line with ``--progress jsonl``) and exit status 1, never a traceback.
@@ -16,7 +17,7 @@ from pathlib import Path
 from .contract.version import project_version
 from .errors import InputError, UserError
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "run_track"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -39,7 +40,7 @@ def _track_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and tests)."""
-    parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--version", action="version", version=f"engine {project_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -50,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preview", metavar="OUT.mp4|OUT.png", help="also write landmarks and fitted mesh over the input")
     _track_options(p)
 
-    p = sub.add_parser("batch", help="track every clip in a folder into OUTDIR/<clip>.npz")
-    p.add_argument("folder", help="folder of videos, images, or image-sequence subfolders")
+    p = sub.add_parser("batch", help="track clips (or every clip in folders) into OUTDIR/<clip>.npz, in one process")
+    inputs_help = "clips, or folders of videos, images or image-sequence subfolders"
+    p.add_argument("inputs", nargs="+", metavar="CLIP_OR_FOLDER", help=inputs_help)
     p.add_argument("-o", "--output", required=True, help="folder for the takes")
     _track_options(p)
 
@@ -78,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("contact-sheet", help="render the 46 expressions on the scanned demo head into one PNG")
     p.add_argument("output")
+
+    sub.add_parser(
+        "serve",
+        help="a warm engine: track requests read as JSON lines on stdin, one after another (the add-on's engine)",
+        description="Read requests (engine/contract/engine_requests.py) on stdin, one JSON object per line; write "
+        "progress events with each request's id on stdout (engine/contract/progress_events.py).",
+    )
     return parser
 
 
@@ -108,12 +117,21 @@ def _neutral(args: argparse.Namespace):
 
 
 def _cmd_track(args: argparse.Namespace, reporter) -> int:
-    from .face_model.model import load_face_model
-    from .preview import write_preview
+    from .engine_session import EngineSession
+
+    with EngineSession() as session:
+        return run_track(args, reporter, session)
+
+
+def run_track(args: argparse.Namespace, reporter, session) -> int:
+    """The ``track`` command with parsed ``args``, in ``session`` (an :class:`~engine.engine_session.EngineSession`).
+
+    The served engine runs its track requests through this too (:mod:`engine.serve`).
+    """
     from .track import track
 
     check_take_output(Path(args.output))
-    model = load_face_model()
+    model = session.model()
     with tempfile.TemporaryDirectory() as tmp:
         if args.sample:
             source = _write_sample(Path(tmp))
@@ -123,8 +141,19 @@ def _cmd_track(args: argparse.Namespace, reporter) -> int:
             raise InputError("track needs an INPUT (a video, image folder, glob or image) or --sample")
         cfg = _track_config(args)
         identity, neutral = _load_identity(args, model), _neutral(args)
-        take = track(source, args.output, cfg, reporter=reporter, identity=identity, neutral=neutral, model=model)
+        take = track(
+            source,
+            args.output,
+            cfg,
+            reporter=reporter,
+            identity=identity,
+            neutral=neutral,
+            model=model,
+            backends=session.backends,
+        )
         if args.preview:
+            from .preview import write_preview
+
             write_preview(source, take, model, args.preview, start=cfg.start, end=cfg.end)
     reporter.done(str(Path(args.output).resolve()), take.num_frames)
     if args.progress == "bar":
@@ -162,6 +191,20 @@ def _write_sample(folder: Path) -> str:
     return str(path)
 
 
+def batch_clips(inputs: list[str]) -> list[Path]:
+    """The clips of a batch: each input a clip (video, image) or a folder of them (:func:`clips_in_folder`)."""
+    clips = []
+    for name in inputs:
+        path = Path(name)
+        if path.is_dir():
+            clips += clips_in_folder(path)
+        elif path.is_file():
+            clips.append(path)
+        else:
+            raise InputError(f"batch: no such clip or folder: {path}")
+    return clips
+
+
 def clips_in_folder(folder: Path) -> list[Path]:
     """The clips of a batch folder: video files, single images, and subfolders holding images (sequences)."""
     if not folder.is_dir():
@@ -178,15 +221,26 @@ def clips_in_folder(folder: Path) -> list[Path]:
 
 
 def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
-    from .face_model.model import load_face_model
+    from .engine_session import EngineSession
+
+    with EngineSession() as session:  # one warm process for every clip: the model and MediaPipe's graphs start once
+        return _batch(args, make_reporter, session)
+
+
+def _batch(args: argparse.Namespace, make_reporter, session) -> int:
     from .track import track
 
-    clips = clips_in_folder(Path(args.folder))
+    clips = batch_clips(args.inputs)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
+    outputs: dict[Path, Path] = {}
     for clip in clips:
-        check_take_output(out_dir / f"{clip.stem}.npz")
-    model = load_face_model()
+        out = out_dir / f"{clip.stem}.npz"
+        if out in outputs:
+            raise InputError(f"batch: {outputs[out]} and {clip} would both be tracked into {out}; rename one")
+        outputs[out] = clip
+        check_take_output(out)
+    model = session.model()
     identity, neutral = _load_identity(args, model), _neutral(args)
     cfg = _track_config(args)
     failed = []
@@ -196,7 +250,16 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
         if args.progress == "bar":
             print(f"[{i}/{len(clips)}] {clip.name}", file=sys.stderr)
         try:
-            take = track(clip, out, cfg, reporter=reporter, identity=identity, neutral=neutral, model=model)
+            take = track(
+                clip,
+                out,
+                cfg,
+                reporter=reporter,
+                identity=identity,
+                neutral=neutral,
+                model=model,
+                backends=session.backends,
+            )
             reporter.done(str(out.resolve()), take.num_frames)
         except UserError as err:
             failed.append(clip.name)
@@ -276,6 +339,14 @@ def _cmd_contact_sheet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .engine_session import EngineSession
+    from .serve import serve_stdio
+
+    with EngineSession() as session:
+        return serve_stdio(session)
+
+
 def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -303,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
             "import-csv": _cmd_import_csv,
             "build-model": _cmd_build_model,
             "contact-sheet": _cmd_contact_sheet,
+            "serve": _cmd_serve,
         }[args.command](args)
     except UserError as err:
         reporter.error(str(err))  # the bar and jsonl reporters print it themselves

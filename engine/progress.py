@@ -97,6 +97,8 @@ class NullReporter:
 class JsonlReporter:
     """One JSON object per line on ``stream`` (stdout by default), flushed after every line.
 
+    ``request``: a served request's id, carried by every event (:mod:`engine.serve`); None on the command line.
+
     Example:
         >>> import io
         >>> s = io.StringIO()
@@ -106,10 +108,17 @@ class JsonlReporter:
         '{"frame": 10, "total": 216, "fps": 20.0}\\n'
     """
 
-    def __init__(self, stream: IO[str] | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        request: int | None = None,
+    ) -> None:
         self._stream = stream
         self._meter = _RateMeter(clock)
         self._total: int | None = None
+        self._request = request
 
     def start(self, total: int | None) -> None:
         self._total = total
@@ -117,13 +126,13 @@ class JsonlReporter:
 
     def update(self, frame: int) -> None:
         fps = self._meter.add(frame)
-        self._write(Progress(int(frame), self._total, fps))
+        self._write(Progress(int(frame), self._total, fps, request=self._request))
 
     def done(self, output: str, frames: int) -> None:
-        self._write(Done(os.path.abspath(output), int(frames)))
+        self._write(Done(os.path.abspath(output), int(frames), request=self._request))
 
     def error(self, message: str) -> None:
-        self._write(Failed(str(message)))
+        self._write(Failed(str(message), request=self._request))
 
     def _write(self, event: Event) -> None:
         stream = self._stream or sys.stdout

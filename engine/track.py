@@ -31,6 +31,7 @@ from .fitting.clip_fit import ClipFit, FitConfig, fit_clip
 from .fitting.eye_readout import blink_from_expression, gaze_from_expression
 from .identity_file import identity_to_vector
 from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
+from .landmarks.backend_pool import LandmarkBackends
 from .landmarks.base import LandmarkBackend
 from .neutral_frame import NeutralFrame
 from .prefetch import prefetch
@@ -120,12 +121,25 @@ def make_backend(name: str, *, still_images: bool) -> LandmarkBackend:
     raise InputError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
 
 
-def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: ProgressReporter) -> Landmarks:
-    """Pass 1: stream the input and detect landmarks and eye state in every frame."""
+def collect_landmarks(
+    input_path: str | Path,
+    cfg: TrackConfig,
+    reporter: ProgressReporter,
+    *,
+    backends: LandmarkBackends | None = None,
+) -> Landmarks:
+    """Pass 1: stream the input and detect landmarks and eye state in every frame.
+
+    ``backends``: a warm engine's open backends (reused, left open), or None to make one for this clip.
+    """
     import cv2
 
     with open_source(input_path, start=cfg.start, end=cfg.end) as source:
-        backend = make_backend(cfg.backend, still_images=source.kind == "image")
+        still = source.kind == "image"
+        if backends is None:
+            backend = make_backend(cfg.backend, still_images=still)
+        else:
+            backend = backends.get(cfg.backend, still_images=still)
         try:
             reporter.start(source.frame_count)
             points, depth, p_closed, times, scores = [], [], [], [], []
@@ -179,7 +193,8 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
                 per_frame.clear()
             return landmarks
         finally:
-            backend.close()
+            if backends is None:
+                backend.close()
 
 
 def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
@@ -252,7 +267,14 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     )
 
 
-def neutral_targets(neutral: NeutralFrame, lm: Landmarks, view_obs: np.ndarray, cfg: TrackConfig) -> np.ndarray:
+def neutral_targets(
+    neutral: NeutralFrame,
+    lm: Landmarks,
+    view_obs: np.ndarray,
+    cfg: TrackConfig,
+    *,
+    backends: LandmarkBackends | None = None,
+) -> np.ndarray:
     """``(1, J, 3)`` the fit targets of the user's neutral frame: the clip's frame nearest the time, or the photo's.
 
     Raises:
@@ -267,7 +289,7 @@ def neutral_targets(neutral: NeutralFrame, lm: Landmarks, view_obs: np.ndarray, 
         targets = view_obs[index : index + 1]
     else:
         photo_cfg = dataclasses.replace(cfg, start=None, end=None)
-        photo = collect_landmarks(neutral.photo, photo_cfg, make_reporter("none"))
+        photo = collect_landmarks(neutral.photo, photo_cfg, make_reporter("none"), backends=backends)
         targets = fit_targets(photo, photo_cfg)[:1]
     if not np.isfinite(targets).all():
         raise InputError(f"--neutral: no face found in the neutral frame ({neutral.describe()})")
@@ -283,6 +305,7 @@ def track(
     identity: tuple[np.ndarray, np.ndarray] | None = None,
     neutral: NeutralFrame | None = None,
     model: FaceModel | None = None,
+    backends: LandmarkBackends | None = None,
 ) -> Take:
     """Track a video, image sequence or image into a take (and save it if ``output_path`` is given).
 
@@ -290,6 +313,8 @@ def track(
         identity: a known actor's ``(coefficients, rest offsets)`` (:func:`engine.identity_file.load_identity`),
             or None to estimate the actor from this clip.
         neutral: a frame of this clip or a photo where the actor is at rest (``--neutral``), or None.
+        model: the face model (None: load it). backends: a warm engine's open landmark backends
+            (:class:`~engine.landmarks.backend_pool.LandmarkBackends`), or None to make one for this take.
 
     Raises:
         InputError: unreadable input, or a neutral frame without a face. NoFaceFound: no face in any frame.
@@ -297,7 +322,7 @@ def track(
     reporter = reporter or make_reporter("none")
     model = model or load_face_model()
     t0 = wallclock.perf_counter()
-    lm = collect_landmarks(input_path, cfg, reporter)
+    lm = collect_landmarks(input_path, cfg, reporter, backends=backends)
     t1 = wallclock.perf_counter()
     valid = np.isfinite(lm.points).all(axis=(1, 2))
     if not valid.any():
@@ -306,7 +331,7 @@ def track(
     coefficients, rest = identity if identity is not None else (None, None)
     fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
     eye_closed = lm.p_closed if lm.points.shape[1] == MEDIAPIPE_POINT_COUNT else None
-    neutral_obs = None if neutral is None else neutral_targets(neutral, lm, view_obs, cfg)
+    neutral_obs = None if neutral is None else neutral_targets(neutral, lm, view_obs, cfg, backends=backends)
     fit = fit_clip(
         view_obs,
         lm.point_ids,

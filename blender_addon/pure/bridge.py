@@ -1,12 +1,15 @@
 """Run the engine beside Blender: ``<engine python> -m engine ...`` as a subprocess (no bpy).
 
-The engine never runs inside Blender's Python. :class:`TrackJob` starts ``python -m engine track INPUT -o OUT
---progress jsonl`` with the repository as working directory, reads its stdout on a thread (the contract's
-progress protocol, :mod:`engine.contract.progress_events`: progress lines, then a done or an error line) and
-hands events to the main thread through a queue. The caller (a modal timer in Blender) calls :meth:`poll`;
-nothing here blocks for long. :meth:`cancel` ends the whole process group (no orphans) and removes the partial
-output. The engine writes to ``OUT.part.npz``; only a finished take is moved to ``OUT``, so a cancelled or failed
-run never leaves a file that looks like a take.
+The engine never runs inside Blender's Python. The Track button uses a warm engine kept for the whole session
+(:mod:`.engine_server`, ``python -m engine serve``). This module holds what every way of running the engine
+shares (the request, validation, moving a finished take into place, ``--version`` checks) and :class:`TrackJob`,
+one engine process for one take, for scripts and as the plain reference: it starts ``python -m engine track
+INPUT -o OUT --progress jsonl`` with the repository as working directory, reads its stdout on a thread (the
+contract's progress protocol, :mod:`engine.contract.progress_events`: progress lines, then a done or an error
+line) and hands events to the main thread through a queue. The caller (a modal timer in Blender) calls
+:meth:`poll`; nothing here blocks for long. :meth:`cancel` ends the whole process group (no orphans) and removes
+the partial output. The engine writes to ``OUT.part.npz``; only a finished take is moved to ``OUT``, so a
+cancelled or failed run never leaves a file that looks like a take.
 """
 
 from __future__ import annotations
@@ -22,16 +25,21 @@ import subprocess
 import threading
 from pathlib import Path
 
-from .._contract import errors, progress_events
+from .._contract import engine_requests, errors, progress_events
 
 __all__ = [
     "EngineUnavailable",
     "JobState",
+    "JobStatus",
     "TrackJob",
     "TrackRequest",
+    "accept_take",
     "check_engine",
     "default_engine_python",
+    "engine_env",
     "engine_root_for",
+    "start_engine_process",
+    "validate_engine",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,7 +76,8 @@ def engine_root_for(python: str | Path, configured_root: str | Path = "") -> Pat
     return p.parent.parent.parent
 
 
-def _engine_env() -> dict[str, str]:
+def engine_env() -> dict[str, str]:
+    """The environment of an engine process: Blender's own Python variables removed, output unbuffered."""
     env = dict(os.environ)
     # Blender sets these for its own Python; they would break another interpreter.
     for key in ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONNOUSERSITE"):
@@ -77,7 +86,8 @@ def _engine_env() -> dict[str, str]:
     return env
 
 
-def _validate(python: str, root: Path) -> None:
+def validate_engine(python: str, root: Path) -> None:
+    """Check that the engine interpreter and the folder holding ``engine/`` exist (raises EngineUnavailable)."""
     if not python:
         raise EngineUnavailable("no engine Python is set: Preferences > Add-ons > FaceWarehouse Mocap > Engine Python")
     p = Path(python).expanduser()
@@ -103,7 +113,7 @@ def check_engine(python: str, root: str | Path = "", *, timeout: float = CHECK_T
             message quotes the engine's own last error line.
     """
     root_path = engine_root_for(python, root)
-    _validate(python, root_path)
+    validate_engine(python, root_path)
     try:
         proc = subprocess.run(
             [str(Path(python).expanduser()), "-m", "engine", "--version"],
@@ -111,7 +121,7 @@ def check_engine(python: str, root: str | Path = "", *, timeout: float = CHECK_T
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=_engine_env(),
+            env=engine_env(),
         )
     except subprocess.TimeoutExpired:
         raise EngineUnavailable(f"the engine did not answer within {timeout:.0f} s") from None
@@ -158,30 +168,52 @@ class TrackRequest:
         out = Path(self.output)
         return out.with_name(out.stem + ".part.npz")
 
+    def take(self) -> engine_requests.TrackTake:
+        """The contract's track request: the source into :attr:`partial_output` (served or on the command line)."""
+        neutral = (
+            f"{self.neutral:g}" if isinstance(self.neutral, float) else (str(self.neutral) if self.neutral else None)
+        )
+        return engine_requests.TrackTake(
+            input=str(self.source),
+            output=str(self.partial_output),
+            start=self.start,
+            end=self.end,
+            identity=str(self.identity) if self.identity else None,
+            neutral=neutral,
+        )
+
     def command(self) -> list[str]:
-        """The engine command line (argv)."""
-        cmd = [
-            str(Path(self.python).expanduser()),
-            "-m",
-            "engine",
-            "track",
-            str(self.source),
-            "-o",
-            str(self.partial_output),
-            "--progress",
-            "jsonl",
-        ]
-        if self.start is not None:
-            cmd += ["--start", f"{self.start:g}"]
-        if self.end is not None:
-            cmd += ["--end", f"{self.end:g}"]
-        if self.identity:
-            cmd += ["--identity", str(self.identity)]
-        if isinstance(self.neutral, float):
-            cmd += ["--neutral", f"{self.neutral:g}"]
-        elif self.neutral:
-            cmd += ["--neutral", str(self.neutral)]
-        return cmd
+        """The one-process engine command line (argv): ``python -m engine track ... --progress jsonl``."""
+        return [str(Path(self.python).expanduser()), "-m", "engine", *self.take().argv(), "--progress", "jsonl"]
+
+    def prepare(self) -> Path:
+        """Check the request before any engine work and make room for the take; returns the engine folder.
+
+        Raises:
+            EngineUnavailable: interpreter or engine folder missing.
+            FileNotFoundError: the source video or folder does not exist.
+        """
+        root = engine_root_for(self.python, self.root)
+        validate_engine(self.python, root)
+        if not Path(self.source).exists():
+            raise FileNotFoundError(f"source not found: {self.source}")
+        Path(self.output).parent.mkdir(parents=True, exist_ok=True)
+        self.partial_output.unlink(missing_ok=True)
+        return root
+
+
+def accept_take(request: TrackRequest, done: progress_events.Done) -> str:
+    """Move the take the engine reported done into place (``OUT.part.npz`` -> ``OUT``); returns its path.
+
+    Raises:
+        EngineUnavailable: the engine reported success but there is no file (the message says where it looked).
+    """
+    produced = Path(done.output or request.partial_output)
+    if not produced.is_file():
+        raise EngineUnavailable(f"the engine reported success but wrote no file at {produced}")
+    final = Path(request.output)
+    os.replace(produced, final)
+    return str(final)
 
 
 class JobState(enum.Enum):
@@ -193,27 +225,74 @@ class JobState(enum.Enum):
     CANCELLED = "cancelled"
 
 
-class TrackJob:
-    """One engine run. Create with :meth:`start`; call :meth:`poll` from the main thread until it is finished.
+class JobStatus:
+    """What the Track operator reads of a tracking job, one engine process per take or a served engine's.
 
-    Attributes (read after :meth:`poll`):
+    Attributes (read after ``poll()``):
         state: a :class:`JobState`.
         frame, total, fps: the latest progress (total 0 until known).
         message: the error message when FAILED; the output path when DONE.
         output: the finished take's path (DONE only).
     """
 
+    def __init__(self) -> None:
+        self.state = JobState.RUNNING
+        self.frame = self.total = 0
+        self.fps = 0.0
+        self.message = self.output = ""
+
+    @property
+    def finished(self) -> bool:
+        """True once DONE, FAILED or CANCELLED."""
+        return self.state is not JobState.RUNNING
+
+    @property
+    def progress(self) -> float:
+        """Fraction done in [0, 1] (0 until the total is known)."""
+        return min(self.frame / self.total, 1.0) if self.total else 0.0
+
+
+def start_engine_process(command: list[str], root: Path, *, stdin: int) -> subprocess.Popen:
+    """Start ``command`` (``<engine python> -m engine ...``) in ``root``: text pipes for stdout and stderr, line
+    buffered, Blender's Python variables removed, its own process group (ending it ends its children too).
+
+    Raises:
+        EngineUnavailable: the process cannot start.
+    """
+    group = (
+        {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+        if os.name == "nt"
+        else {"start_new_session": True}
+    )
+    try:
+        proc = subprocess.Popen(
+            command,
+            cwd=root,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            env=engine_env(),
+            **group,
+        )
+    except OSError as err:
+        raise EngineUnavailable(f"cannot start the engine ({command[0]}): {err.strerror}") from None
+    log.info("engine started: pid %d: %s", proc.pid, " ".join(command))
+    return proc
+
+
+class TrackJob(JobStatus):
+    """One engine process for one take. Create with :meth:`start`; call :meth:`poll` from the main thread until it
+    is finished (the attributes of :class:`JobStatus`).
+    """
+
     def __init__(self, request: TrackRequest, proc: subprocess.Popen):
+        super().__init__()
         self.request = request
         self._proc = proc
         self._events: queue.Queue = queue.Queue()
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
-        self.state = JobState.RUNNING
-        self.frame = 0
-        self.total = 0
-        self.fps = 0.0
-        self.message = ""
-        self.output = ""
         self._done_line: progress_events.Done | None = None
         self._error_line: str | None = None
         self._stdout_thread = threading.Thread(target=self._read_stdout, name="engine-stdout", daemon=True)
@@ -229,48 +308,13 @@ class TrackJob:
             EngineUnavailable: interpreter or engine folder missing, or the process cannot start.
             FileNotFoundError: the source video or folder does not exist.
         """
-        root = engine_root_for(request.python, request.root)
-        _validate(request.python, root)
-        if not Path(request.source).exists():
-            raise FileNotFoundError(f"source not found: {request.source}")
-        Path(request.output).parent.mkdir(parents=True, exist_ok=True)
-        request.partial_output.unlink(missing_ok=True)
-        kwargs: dict = {}
-        if os.name == "nt":
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        else:
-            kwargs["start_new_session"] = True  # its own process group: cancel ends the engine's children too
-        try:
-            proc = subprocess.Popen(
-                request.command(),
-                cwd=root,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                bufsize=1,
-                env=_engine_env(),
-                **kwargs,
-            )
-        except OSError as err:
-            raise EngineUnavailable(f"cannot start the engine ({request.python}): {err.strerror}") from None
-        log.info("engine started: pid %d: %s", proc.pid, " ".join(request.command()))
-        return cls(request, proc)
+        root = request.prepare()
+        return cls(request, start_engine_process(request.command(), root, stdin=subprocess.DEVNULL))
 
     @property
     def pid(self) -> int:
         """The engine process id."""
         return self._proc.pid
-
-    @property
-    def finished(self) -> bool:
-        """True once DONE, FAILED or CANCELLED."""
-        return self.state is not JobState.RUNNING
-
-    @property
-    def progress(self) -> float:
-        """Fraction done in [0, 1] (0 until the total is known)."""
-        return min(self.frame / self.total, 1.0) if self.total else 0.0
 
     def _read_stdout(self) -> None:
         assert self._proc.stdout is not None
@@ -309,7 +353,7 @@ class TrackJob:
                 self._error_line = event.message
             elif isinstance(event, progress_events.Done):
                 self._done_line = event
-            else:
+            elif isinstance(event, progress_events.Progress):
                 self.frame, self.total, self.fps = event.frame, event.total or 0, event.fps
         if ended:
             self._finish()
@@ -324,16 +368,14 @@ class TrackJob:
         self._stderr_thread.join(timeout=1.0)
         part = self.request.partial_output
         if code == 0 and self._done_line is not None and self._error_line is None:
-            produced = Path(self._done_line.output or part)
-            if produced.is_file():
-                final = Path(self.request.output)
-                os.replace(produced, final)
-                self.output = str(final)
-                self.message = str(final)
+            try:
+                self.output = self.message = accept_take(self.request, self._done_line)
+            except EngineUnavailable as err:
+                self.message = str(err)
+            else:
                 self.frame = self.total = self._done_line.frames or self.frame
                 self.state = JobState.DONE
                 return
-            self.message = f"the engine reported success but wrote no file at {produced}"
         elif self._error_line is not None:
             self.message = self._error_line
         else:

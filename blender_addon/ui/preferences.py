@@ -9,6 +9,7 @@ import bpy
 from .. import __package__ as base_package
 from ..pure import bridge
 from . import idnames
+from .engine_process import stop_engine
 
 __all__ = ["FACEMOCAP_AP_preferences", "FACEMOCAP_OT_check_engine", "classes", "get_preferences"]
 
@@ -26,6 +27,11 @@ def _default_python() -> str:
     return bridge.default_engine_python(root) if root else ""
 
 
+def _engine_location_changed(self, context) -> None:
+    """Another engine is set: the session's running one is stopped (the next Track starts the new one)."""
+    stop_engine()
+
+
 class FACEMOCAP_AP_preferences(bpy.types.AddonPreferences):
     """Engine location. The engine runs in its own Python, never inside Blender's."""
 
@@ -36,12 +42,14 @@ class FACEMOCAP_AP_preferences(bpy.types.AddonPreferences):
         description="The Python interpreter that has the engine installed (the project's .venv/bin/python)",
         subtype="FILE_PATH",
         default=_default_python(),
+        update=_engine_location_changed,
     )
     engine_root: bpy.props.StringProperty(
         name="Engine Folder",
         description="The folder that contains 'engine/' (empty: found from the Engine Python's location)",
         subtype="DIR_PATH",
         default=_default_root(),
+        update=_engine_location_changed,
     )
     last_check: bpy.props.StringProperty(name="Last check", default="")
 
@@ -71,7 +79,7 @@ def engine_location(context: bpy.types.Context | None = None) -> tuple[str, str]
 
 
 class FACEMOCAP_OT_check_engine(bpy.types.Operator):
-    """Run the engine with --version and report whether it works."""
+    """Run the engine with --version and report whether it works (the next Track starts the engine afresh)."""
 
     bl_idname = idnames.OP_CHECK_ENGINE
     bl_label = "Check Engine"
@@ -80,6 +88,7 @@ class FACEMOCAP_OT_check_engine(bpy.types.Operator):
     def execute(self, context):
         python, root = engine_location(context)
         prefs = get_preferences(context)
+        stop_engine()  # an engine updated on disk since the session's one started is what the next take runs
         try:
             version = bridge.check_engine(python, root)
         except bridge.EngineUnavailable as err:

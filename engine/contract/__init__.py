@@ -10,7 +10,8 @@ extension, else this folder in a repository checkout). Importing this package im
 - :mod:`.face_head`: the demo head file (the scanned head with the 46 expressions) the add-on builds its rig from.
 - :mod:`.livelink_csv`: the Live Link Face CSV codec.
 - :mod:`.one_euro`, :mod:`.gap_bridging`, :mod:`.key_reduction`: the temporal filter, gap bridging, key reduction.
-- :mod:`.progress_events`: the JSON-lines progress protocol of ``python -m engine track --progress jsonl``.
+- :mod:`.progress_events`: the JSON-lines progress protocol of ``python -m engine track --progress jsonl`` and
+  of a served engine; :mod:`.engine_requests`: the requests a served engine (``python -m engine serve``) reads.
 - :mod:`.atomic_write`, :mod:`.errors`, :mod:`.version`: one atomic-write helper, one user-error base class, the
   project version.
 """

@@ -32,7 +32,9 @@ class LandmarkResult:
 
 
 class LandmarkBackend(Protocol):
-    """A landmark detector. Construct, call :meth:`detect` per frame in time order, then :meth:`close`."""
+    """A landmark detector. Construct, call :meth:`detect` per frame in time order (:meth:`reset` between clips),
+    then :meth:`close`.
+    """
 
     name: str
     """Short identifier stored in the take's metadata, e.g. ``"mediapipe"``."""
@@ -43,6 +45,12 @@ class LandmarkBackend(Protocol):
 
     def detect(self, image_bgr: np.ndarray) -> LandmarkResult | None:
         """Landmarks of the most prominent face in ``(H, W, 3)`` uint8 BGR ``image_bgr``, or None if no face."""
+        ...
+
+    def reset(self) -> None:
+        """Forget the previous clip: the next :meth:`detect` gives what a new backend would (a warm engine reuses
+        one backend for many takes, :class:`~engine.landmarks.backend_pool.LandmarkBackends`).
+        """
         ...
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 from engine.errors import MissingDependency, MissingModelFile
 from engine.landmarks.base import LandmarkResult
 from engine.landmarks.ibug68 import IBUG68_NAMES, NUM_IBUG68_POINTS, mediapipe_to_ibug68_indices
+from engine.landmarks.mediapipe_import import import_mediapipe
 
 __all__ = [
     "FAN_PIP_INSTALL",
@@ -250,6 +251,9 @@ class FanBackend:
         score = float(np.clip(np.mean(np.asarray(scores[0], dtype=np.float64)), 0.0, 1.0))
         return LandmarkResult(points=np.ascontiguousarray(pts[:, :2]), depth=depth, score=score)
 
+    def reset(self) -> None:
+        """Nothing to forget: every frame is detected and aligned anew (no tracking between frames)."""
+
     def close(self) -> None:
         """Release the networks and the face detector. Idempotent."""
         self._fa = None
@@ -294,7 +298,7 @@ class _MediaPipeFaceDetector:
 
     def __init__(self, min_detection_confidence: float) -> None:
         try:
-            import mediapipe as mp
+            mp = import_mediapipe()
         except ImportError as err:
             raise MissingDependency(
                 "the 'fan' backend's mediapipe face detector needs mediapipe (see the project set-up), "

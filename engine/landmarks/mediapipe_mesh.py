@@ -15,8 +15,9 @@ import numpy as np
 from ..contract.take import MEDIAPIPE_MESH_POINT_COUNT, MEDIAPIPE_POINT_COUNT
 from ..errors import MissingDependency
 from .base import LandmarkResult
+from .mediapipe_import import import_mediapipe
 
-__all__ = ["MediaPipeConfig", "MediaPipeFaceMesh"]
+__all__ = ["MediaPipeConfig", "MediaPipeFaceMesh", "landmark_list_to_array"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,8 +48,8 @@ class MediaPipeFaceMesh:
     num_points = MEDIAPIPE_POINT_COUNT
 
     def __init__(self, cfg: MediaPipeConfig = MediaPipeConfig()):
-        try:
-            import mediapipe as mp  # optional heavy dependency, loaded on use
+        try:  # optional heavy dependency, loaded on use, without the modules the engine never calls
+            mp = import_mediapipe()
         except ImportError as err:
             raise MissingDependency(
                 "the 'mediapipe' backend needs mediapipe==0.10.21: run the README's set-up (bash .ci/setup)"
@@ -156,11 +157,21 @@ class MediaPipeFaceMesh:
         out = mesh.process(rgb)
         if not out.multi_face_landmarks:
             return None
-        lm = out.multi_face_landmarks[0].landmark
-        arr = np.fromiter((v for p in lm for v in (p.x, p.y, p.z)), dtype=np.float32, count=3 * len(lm)).reshape(
-            -1, 3
-        ) * np.array([w, h, w], np.float32)
+        arr = landmark_list_to_array(out.multi_face_landmarks[0]) * np.array([w, h, w], np.float32)
         return LandmarkResult(arr[:, :2].copy(), arr[:, 2].copy(), 1.0)
+
+    def reset(self) -> None:
+        """Forget the previous clip: every graph restarted (MediaPipe's ``reset``), the small-face crop dropped.
+
+        Then a blank frame goes through the main graph, so its model is loaded now rather than on the next clip's
+        first frame; a blank frame holds no face, so the graph keeps no landmarks to track from (the next frame is
+        detected as on a new graph).
+        """
+        for m in (self._mesh, self._crop_mesh, self._detector):
+            if m is not None:
+                m.reset()
+        self._crop_center, self._crop_side = None, 0.0
+        self._mesh.process(np.zeros((_PRIMING_FRAME_PX, _PRIMING_FRAME_PX, 3), np.uint8))
 
     def close(self) -> None:
         for m in (self._mesh, self._crop_mesh, self._detector):
@@ -173,6 +184,36 @@ class MediaPipeFaceMesh:
     def __exit__(self, *exc) -> None:
         self.close()
 
+
+# A NormalizedLandmark with only x, y, z set, serialised: field tag and length, then three tagged little-endian
+# float32s (protobuf wire format: tag = field number << 3 | wire type; 5 = 32-bit). MediaPipe Face Mesh sets no
+# visibility or presence, so every landmark of its list is these 17 bytes.
+_XYZ_LANDMARK = np.dtype(
+    [("tag", "u1"), ("size", "u1"), ("x_tag", "u1"), ("x", "<f4"), ("y_tag", "u1"), ("y", "<f4"), ("z_tag", "u1"),
+     ("z", "<f4")]
+)  # fmt: skip
+_XYZ_LANDMARK_TAGS = {"tag": 1 << 3 | 2, "size": 15, "x_tag": 1 << 3 | 5, "y_tag": 2 << 3 | 5, "z_tag": 3 << 3 | 5}
+
+
+def landmark_list_to_array(landmark_list) -> np.ndarray:
+    """``(N, 3)`` float32 normalised x, y, z of a MediaPipe ``NormalizedLandmarkList``.
+
+    Reads the list's serialised bytes as a numpy record array (about 8x faster than reading 1434 floats through
+    the protobuf objects, ~0.3 ms a frame); any other layout (a landmark with visibility or presence set) is read
+    field by field.
+    """
+    data = landmark_list.SerializeToString()
+    if len(data) % _XYZ_LANDMARK.itemsize == 0:
+        records = np.frombuffer(data, dtype=_XYZ_LANDMARK)
+        if len(records) == len(landmark_list.landmark) and all(
+            (records[name] == value).all() for name, value in _XYZ_LANDMARK_TAGS.items()
+        ):
+            return np.stack([records["x"], records["y"], records["z"]], axis=1)
+    lm = landmark_list.landmark
+    return np.fromiter((v for p in lm for v in (p.x, p.y, p.z)), dtype=np.float32, count=3 * len(lm)).reshape(-1, 3)
+
+
+_PRIMING_FRAME_PX = 64  # the blank frame :meth:`MediaPipeFaceMesh.reset` loads the graph's model with
 
 # Eye outer corners (subject's right 33, left 263): the face is ~2.3x as wide as their distance.
 _EYE_OUTER_CORNERS = (33, 263)

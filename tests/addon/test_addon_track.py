@@ -56,3 +56,37 @@ def test_track_then_bake_with_real_engine(scene, head_path, tmp_path):
     arm = s.head_target
     assert arm.animation_data.action.name == f"d18 ({arm.name})"
     assert s.job_status.startswith("Tracked") and not s.job_running
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ENGINE_PYTHON.is_file(), reason=f"{ENGINE_PYTHON} is absent: run the project's set-up")
+def test_second_track_press_uses_the_warm_engine(scene, tmp_path):
+    """Two Track presses in one session: one engine process (started by the first); stop_engine ends it."""
+    import os
+    import subprocess
+    import textwrap
+
+    from blender_addon.ui.engine_process import engine_service, stop_engine
+
+    clip = tmp_path / "portrait.mp4"
+    code = textwrap.dedent(f"""
+        import cv2, numpy as np, skimage.data
+        img = np.ascontiguousarray(skimage.data.astronaut()[:, :, ::-1])
+        w = cv2.VideoWriter({str(clip)!r}, cv2.VideoWriter_fourcc(*"mp4v"), 30, (512, 512))
+        for t in range(15):
+            w.write(cv2.warpAffine(img, cv2.getRotationMatrix2D((256, 200), t, 1.0), (512, 512)))
+        w.release()
+    """)
+    subprocess.run([str(ENGINE_PYTHON), "-c", code], check=True, timeout=120)
+    s = scene.facemocap
+    s.source_type, s.video_path, s.takes_dir = "VIDEO", str(clip), str(tmp_path / "takes")
+    s.bake_after_track = False
+    pids = []
+    for _ in range(2):
+        assert bpy.ops.facemocap.track() == {"FINISHED"}
+        assert s.job_status == "Tracked 15 frames -> portrait.npz" and Path(s.take_path).is_file()
+        pids.append(engine_service().server.pid)
+    assert pids[0] == pids[1]
+    stop_engine()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pids[0], 0)

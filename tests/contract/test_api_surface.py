@@ -18,6 +18,7 @@ MODULES = sorted(p.stem for p in CONTRACT.glob("*.py") if not p.stem.startswith(
 def test_cardinality_the_contract_has_its_modules():
     assert MODULES == [
         "atomic_write",
+        "engine_requests",
         "errors",
         "face_head",
         "frames",

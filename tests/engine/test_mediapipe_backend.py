@@ -59,3 +59,35 @@ def test_exception_unknown_backend():
 
     with pytest.raises(InputError, match="unknown backend"):
         make_backend("nope", still_images=False)
+
+
+class TestLandmarkListToArray:
+    """The landmark list read from its serialised bytes equals the list read field by field."""
+
+    @staticmethod
+    def _landmarks():
+        from engine.landmarks.mediapipe_import import import_mediapipe
+
+        mp = import_mediapipe()
+        with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True) as mesh:
+            return mesh.process(portrait_bgr()[:, :, ::-1].copy()).multi_face_landmarks[0]
+
+    @staticmethod
+    def _field_by_field(landmark_list) -> np.ndarray:
+        return np.array([(p.x, p.y, p.z) for p in landmark_list.landmark], np.float32)
+
+    def test_feature_equals_field_by_field(self):
+        from engine.landmarks.mediapipe_mesh import landmark_list_to_array
+
+        landmarks = self._landmarks()
+        got = landmark_list_to_array(landmarks)
+        assert got.shape == (478, 3) and got.dtype == np.float32
+        np.testing.assert_array_equal(got, self._field_by_field(landmarks))
+
+    def test_convention_other_layouts_are_read_field_by_field(self):
+        """A landmark with visibility set serialises longer: the fast path must not misread it."""
+        from engine.landmarks.mediapipe_mesh import landmark_list_to_array
+
+        landmarks = self._landmarks()
+        landmarks.landmark[5].visibility = 0.5
+        np.testing.assert_array_equal(landmark_list_to_array(landmarks), self._field_by_field(landmarks))

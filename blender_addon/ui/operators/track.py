@@ -1,8 +1,10 @@
 """Track a video with the engine in a subprocess; a modal timer shows progress; Esc cancels.
 
-The state machine is :class:`bridge.TrackJob` (RUNNING -> DONE / FAILED / CANCELLED); this operator only polls it
-on TIMER events, mirrors progress into ``scene.facemocap`` (panel progress bar) and the status bar, and on DONE
-stores the take and bakes it. The UI stays responsive: every other event passes through.
+The engine is the session's warm one (:mod:`..engine_process`, ``python -m engine serve``), so a second take
+starts at once. The state machine is :class:`engine_server.ServedTrackJob` (RUNNING -> DONE / FAILED /
+CANCELLED); this operator only polls it on TIMER events, mirrors progress into ``scene.facemocap`` (panel
+progress bar) and the status bar, and on DONE stores the take and bakes it. The UI stays responsive: every other
+event passes through. Esc cancels this take only; the engine stays up for the next.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from pathlib import Path
 import bpy
 
 from ..._contract import errors
-from ...pure import bridge
+from ...pure import bridge, engine_server
 from .. import idnames, properties
+from ..engine_process import engine_service
 from ..preferences import engine_location
 from .calibration import fill_channel_gains
 from .common import EXPECTED_ERRORS, call_operator, reports_errors
@@ -25,7 +28,7 @@ __all__ = ["FACEMOCAP_OT_track", "classes", "track_request"]
 TIMER_INTERVAL_S = 0.1
 BACKGROUND_POLL_S = 0.05  # blender -b has no event loop: the operator waits for the job, sleeping between polls
 
-_active: dict[str, bridge.TrackJob] = {}  # at most one tracking job per Blender session
+_active: dict[str, engine_server.ServedTrackJob] = {}  # at most one tracking job per Blender session
 
 
 def _takes_dir(s) -> Path:
@@ -75,6 +78,10 @@ def _neutral(s) -> float | str | None:
     return None
 
 
+def _waiting_status(job: engine_server.ServedTrackJob) -> str:
+    return "Opening the video..." if job.engine_warm else "Starting the engine..."
+
+
 def _redraw(context) -> None:
     screen = context.screen
     if screen is None:
@@ -100,9 +107,11 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
     def execute(self, context):
         s = properties.settings_of(context)
         python, root = engine_location(context)
-        job = bridge.TrackJob.start(track_request(s, python, root))
+        job = engine_service().start_tracking(track_request(s, python, root))
         _active["job"] = job
-        s.job_running, s.job_progress, s.job_status = True, 0.0, "Starting the engine..."
+        if job.notice:
+            self.report({"WARNING"}, job.notice)
+        s.job_running, s.job_progress, s.job_status = True, 0.0, _waiting_status(job)
         if bpy.app.background:
             while job.poll() is bridge.JobState.RUNNING:
                 time.sleep(BACKGROUND_POLL_S)
@@ -128,7 +137,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             s.job_status = (
                 f"Tracking frame {job.frame}/{job.total} ({job.fps:.0f} fps) - Esc to cancel"
                 if job.total
-                else "Starting the engine... (Esc to cancel)"
+                else f"{_waiting_status(job)} (Esc to cancel)"
             )
             if context.workspace is not None:
                 context.workspace.status_text_set(s.job_status)
@@ -143,7 +152,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             job.cancel()
             self._finish(context, job)
 
-    def _finish(self, context, job: bridge.TrackJob):
+    def _finish(self, context, job: engine_server.ServedTrackJob):
         _active.pop("job", None)
         if getattr(self, "_timer", None) is not None:
             context.window_manager.event_timer_remove(self._timer)

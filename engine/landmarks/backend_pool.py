@@ -1,0 +1,70 @@
+"""Landmark backends kept open between clips: a warm engine starts MediaPipe's graphs once, not once per take.
+
+A served engine (:mod:`engine.serve`) and ``engine batch`` track many clips in one process. Creating a backend
+loads its models and starts its graphs; :class:`LandmarkBackends` creates each kind (backend name, stills or video)
+on first use and hands the same one out again, reset (:meth:`~engine.landmarks.base.LandmarkBackend.reset`) so
+that nothing of the previous clip carries over: a take tracked by a warm engine is the take a new process would
+track (``tests/engine/test_serve.py``).
+
+Example:
+    >>> from engine.track import make_backend
+    >>> with LandmarkBackends(make_backend) as backends:           # doctest: +SKIP
+    ...     a = backends.get("mediapipe", still_images=False)      # created
+    ...     b = backends.get("mediapipe", still_images=False)      # the same one, reset
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .base import LandmarkBackend
+
+__all__ = ["BackendFactory", "LandmarkBackends"]
+
+BackendFactory = Callable[..., LandmarkBackend]
+"""``factory(name, *, still_images=bool) -> LandmarkBackend`` (:func:`engine.track.make_backend`)."""
+
+
+class LandmarkBackends:
+    """Open landmark backends, one per ``(name, still_images)``, reused across clips. Not thread-safe.
+
+    A backend handed out by :meth:`get` is *used*; the next :meth:`get` of the same kind resets it first, or
+    :meth:`refresh` resets every used one beforehand (a served engine does that while it waits for a request,
+    so the next take starts at once).
+    """
+
+    def __init__(self, factory: BackendFactory) -> None:
+        self._factory = factory
+        self._open: dict[tuple[str, bool], LandmarkBackend] = {}
+        self._used: set[tuple[str, bool]] = set()
+
+    def get(self, name: str, *, still_images: bool) -> LandmarkBackend:
+        """A backend of this kind that behaves as a new one: created on first use, else reset if it was used."""
+        key = (name, still_images)
+        backend = self._open.get(key)
+        if backend is None:
+            backend = self._open[key] = self._factory(name, still_images=still_images)
+        elif key in self._used:
+            backend.reset()
+        self._used.add(key)
+        return backend
+
+    def refresh(self) -> None:
+        """Reset every backend used since it was handed out (ahead of the next :meth:`get`)."""
+        for key in sorted(self._used):
+            if key in self._open:
+                self._open[key].reset()
+        self._used.clear()
+
+    def close(self) -> None:
+        """Close every backend. Idempotent."""
+        backends, self._open = self._open, {}
+        self._used.clear()
+        for backend in backends.values():
+            backend.close()
+
+    def __enter__(self) -> LandmarkBackends:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
