@@ -137,7 +137,7 @@ class TestValidateTakeArrays:
         assert validate_take_arrays(arrays) == []
         arrays["landmarks"] = np.full((12, 100, 2), np.nan, np.float32)
         assert validate_take_arrays(arrays) == [
-            "'landmarks' must be float32 (T, N=478|68, 2); got float32 (12, 100, 2)"
+            "'landmarks' must be float32 (T, N=478|68|0, 2); got float32 (12, 100, 2)"
         ]
 
     def test_cardinality_inconsistent_frame_count(self):
