@@ -32,6 +32,7 @@ from .fitting.gaze import blink_from_expression, gaze_from_expression
 from .identity_file import identity_to_vector
 from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
 from .landmarks.base import LandmarkBackend
+from .orientation import OrientationConfig, UprightFaceBackend
 from .prefetch import prefetch
 from .progress import ProgressReporter, make_reporter
 from .temporal import StreamFilterConfig, filter_take_streams
@@ -75,8 +76,12 @@ class TrackConfig:
     elam: ElamConfig = ElamConfig(closed_openness=0.05)
     use_elam: bool = True
     landmark_filter: FilterConfig = DEFAULT_LANDMARK_FILTER
+    orientation: OrientationConfig = OrientationConfig()
     start: float | None = None
     end: float | None = None
+
+
+TRUNCATED_SHARE = 0.95  # a video that yields fewer than this share of the frames it declares gets a notice
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +96,7 @@ class Landmarks:
         time: ``(T,)`` float64 seconds from the first frame. score: ``(T,)`` float32 detection confidence.
         point_ids: ``(J,)`` model point of each detector point.
         fps, size (w, h), name: the source's.
+        notices: what the user should know (a video that ended early), stored in the take's ``meta["notices"]``.
     """
 
     points: np.ndarray
@@ -103,6 +109,7 @@ class Landmarks:
     fps: float
     size: tuple[int, int]
     name: str
+    notices: tuple[str, ...] = ()
 
 
 def make_backend(name: str, *, still_images: bool) -> LandmarkBackend:
@@ -123,7 +130,8 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
     import cv2
 
     with open_source(input_path, start=cfg.start, end=cfg.end) as source:
-        backend = make_backend(cfg.backend, still_images=source.kind == "image")
+        still = source.kind == "image"
+        backend = UprightFaceBackend(lambda: make_backend(cfg.backend, still_images=still), cfg.orientation)
         try:
             reporter.start(source.frame_count)
             points, depth, p_closed, times, scores = [], [], [], [], []
@@ -159,6 +167,12 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
                 collect_eye_jobs(keep=0)
             if not times:
                 raise InputError(f"{input_path}: no frames in the requested range")
+            notices = []
+            if source.kind == "video" and source.frame_count and len(times) < TRUNCATED_SHARE * source.frame_count:
+                notices.append(
+                    f"{source.name}: the video ended after {len(times)} of the {source.frame_count} frames it "
+                    "declares (a truncated or damaged file?); the take has the frames that could be read"
+                )
             landmarks = Landmarks(
                 points=np.stack(points),
                 depth=np.stack(depth).astype(np.float32),
@@ -170,6 +184,7 @@ def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: Progre
                 fps=source.fps,
                 size=source.size,
                 name=source.name,
+                notices=tuple(notices),
             )
             # Drop the per-frame lists now: a library may keep this frame alive through a stored traceback
             # (seen with MediaPipe's start-up), which would otherwise hold every frame's arrays twice.
@@ -228,6 +243,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
             "rest_offsets": list(fit.landmark_bias.shape),
         },
         elam=cfg.use_elam,
+        **({"notices": list(lm.notices)} if lm.notices else {}),
     )
     confidence = np.where(fit.valid, lm.score, 0.0).astype(np.float32)
     return Take(

@@ -1,4 +1,5 @@
-"""Bounded reading of ``.npz`` archives from untrusted files: headers first, then only the members asked for.
+"""``.npz`` archives: bounded reading of untrusted files (headers first, then only the members asked for), and
+writing that fails cleanly.
 
 ``np.load`` trusts an archive: it decompresses a member whatever size it declares, and follows any compression
 method or encryption flag into a library error. This reader looks at the zip directory and each member's ``.npy``
@@ -12,6 +13,9 @@ header before any data is read, and refuses, with a message naming the member an
 
 Data is then read in blocks straight into the array (no second copy), so reading costs the array's size and no
 more; a member whose real stream is shorter or longer than declared fails its CRC and size check.
+
+:func:`write_npz` writes what ``np.savez`` writes (stored members, ``.npy`` format), but a write that fails (a full
+disk) raises one ``OSError`` and leaves no half-closed archive behind to raise again when it is collected.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 
 from .errors import TakeFormatError
 
-__all__ = ["MemberHeader", "NpzArchive"]
+__all__ = ["MemberHeader", "NpzArchive", "write_npz"]
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _READ_BLOCK_BYTES = 16 * 1024 * 1024
@@ -175,3 +179,21 @@ class NpzArchive:
     def read_many(self, keys: Iterable[str], *, max_bytes: dict[str, int]) -> dict[str, np.ndarray]:
         """:meth:`read` for several keys, each with its own bound."""
         return {k: self.read(k, max_bytes=max_bytes[k]) for k in keys}
+
+
+def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` as an uncompressed ``.npz`` at ``path`` (as ``np.savez``; no pickles).
+
+    Raises:
+        OSError: the write failed (the file is then incomplete: write to a temporary file, see ``atomic_write``).
+    """
+    with open(path, "wb") as f:
+        archive = zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
+        try:
+            for key, value in arrays.items():
+                with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
+            archive.close()
+        except BaseException:
+            archive.fp = None  # abandoned: closing must not write a directory into it, nor raise again later
+            raise

@@ -106,6 +106,8 @@ def _shape_problems(declared: Mapping[str, tuple[np.dtype, tuple[int, ...]]]) ->
                 problems.append((key, message))
     if frames is None:
         problems.append(("", "cannot tell the frame count T: 'time' must be a 1-D float64 array"))
+    elif frames == 0:
+        problems.append(("", "the take has no frames ('time' is empty); a take holds at least one frame"))
     return problems
 
 
