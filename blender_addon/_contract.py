@@ -9,6 +9,7 @@ from __future__ import annotations
 
 try:  # the installed extension: the contract is vendored beside this file
     from .contract import (
+        atomic_write,
         errors,
         frames,
         gap_bridging,
@@ -16,6 +17,7 @@ try:  # the installed extension: the contract is vendored beside this file
         key_reduction,
         livelink_csv,
         one_euro,
+        output_guard,
         progress_events,
         quaternion,
         take,
@@ -25,6 +27,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
     if err.name != f"{__package__}.contract":
         raise
     from engine.contract import (  # type: ignore[no-redef]
+        atomic_write,
         errors,
         frames,
         gap_bridging,
@@ -32,6 +35,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
         key_reduction,
         livelink_csv,
         one_euro,
+        output_guard,
         progress_events,
         quaternion,
         take,
@@ -39,6 +43,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
     )
 
 __all__ = [
+    "atomic_write",
     "errors",
     "frames",
     "gap_bridging",
@@ -46,6 +51,7 @@ __all__ = [
     "key_reduction",
     "livelink_csv",
     "one_euro",
+    "output_guard",
     "progress_events",
     "quaternion",
     "take",

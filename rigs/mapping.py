@@ -3,11 +3,16 @@
 A mapping is a list of links. Each link reads one source channel and adds
 ``clip(gain * source + offset, clamp[0], clamp[1])`` to one target channel; every target is finally clipped to
 ``[0, 1]``. One source may feed many targets and many sources may feed one target.
+
+A custom mapping file is untrusted input: it is bounded before it is read (:data:`MAX_MAPPING_FILE_BYTES`,
+:data:`MAX_LINKS`, :data:`MAX_CHANNELS`), ``gain``, ``offset`` and ``clamp`` must be finite numbers (a NaN would
+reach Blender as NaN keyframes), and name lists are named, never given as paths.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from pathlib import Path
 
@@ -20,6 +25,10 @@ __all__ = ["MAPPINGS_DIR", "Link", "Mapping", "load_mapping", "mapping_presets"]
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 SCHEMA_VERSION = 1
 _LINK_KEYS = {"source", "target", "gain", "offset", "clamp"}
+MAX_MAPPING_FILE_BYTES = 1_000_000  # the shipped presets are ~5 KB
+MAX_LINKS = 10_000
+MAX_CHANNELS = 10_000  # names in an explicit source_names / target_names list
+MAX_NAME_CHARS = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,22 +119,29 @@ def load_mapping(preset_or_path: str | Path) -> Mapping:
     """
     path = Path(preset_or_path)
     if not path.suffix:
-        path = MAPPINGS_DIR / f"{preset_or_path}.toml"
-        if not path.is_file():
+        if str(preset_or_path) not in mapping_presets():  # a preset name, never a path out of rigs/mappings
             raise RigDataError(f"unknown mapping preset {preset_or_path!r}; known: {', '.join(mapping_presets())}")
+        path = MAPPINGS_DIR / f"{preset_or_path}.toml"
     try:
+        if path.stat().st_size > MAX_MAPPING_FILE_BYTES:
+            raise RigDataError(f"{path}: larger than {MAX_MAPPING_FILE_BYTES} bytes; not a mapping file")
         with path.open("rb") as f:
             data = tomllib.load(f)
     except OSError as err:
         raise RigDataError(f"cannot read mapping file {path}: {err.strerror}") from None
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise RigDataError(f"{path}: not valid TOML: {err}") from None
     if data.get("schema") != SCHEMA_VERSION:
         raise RigDataError(f"{path}: schema must be {SCHEMA_VERSION}, got {data.get('schema')!r}")
     source_names = _names_of(data, "source", path)
     target_names = _names_of(data, "target", path)
+    raw_links = data.get("links", [])
+    if not isinstance(raw_links, list) or not all(isinstance(r, dict) for r in raw_links):
+        raise RigDataError(f"{path}: 'links' must be an array of tables ([[links]])")
+    if len(raw_links) > MAX_LINKS:
+        raise RigDataError(f"{path}: {len(raw_links)} links; at most {MAX_LINKS}")
     links = []
-    for i, raw in enumerate(data.get("links", [])):
+    for i, raw in enumerate(raw_links):
         unknown = set(raw) - _LINK_KEYS
         if unknown:
             raise RigDataError(f"{path}: link {i}: unknown keys {sorted(unknown)}")
@@ -139,6 +155,12 @@ def load_mapping(preset_or_path: str | Path) -> Mapping:
             )
         except (KeyError, TypeError, ValueError) as err:
             raise RigDataError(f"{path}: link {i} is malformed ({err})") from None
+        numbers = {"gain": link.gain, "offset": link.offset, "clamp": link.clamp}
+        for key, value in numbers.items():
+            if not all(math.isfinite(v) for v in (value if isinstance(value, tuple) else (value,))):
+                raise RigDataError(
+                    f"{path}: link {i} ({link.source} -> {link.target}): {key} must be finite; got {value}"
+                )
         if link.source not in source_names:
             raise RigDataError(f"{path}: link {i}: source {link.source!r} is not a source channel")
         if link.target not in target_names:
@@ -156,6 +178,8 @@ def _names_of(data: dict, side: str, path: Path) -> tuple[str, ...]:
     if explicit is not None:
         if not isinstance(explicit, list) or not all(isinstance(n, str) for n in explicit):
             raise RigDataError(f"{path}: '{side}_names' must be a list of strings")
+        if len(explicit) > MAX_CHANNELS or any(len(n) > MAX_NAME_CHARS for n in explicit):
+            raise RigDataError(f"{path}: '{side}_names' holds more than {MAX_CHANNELS} names or a name too long")
         return tuple(explicit)
     list_name = data.get(side)
     if not isinstance(list_name, str):

@@ -22,7 +22,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from .._contract import errors, progress_events
+from .._contract import errors, output_guard, progress_events, take_io
 
 __all__ = [
     "EngineUnavailable",
@@ -221,12 +221,15 @@ class TrackJob:
         Raises:
             EngineUnavailable: interpreter or engine folder missing, or the process cannot start.
             FileNotFoundError: the source video or folder does not exist.
+            errors.InputError: the take's path holds a file that is not a take (it is never replaced).
         """
         root = engine_root_for(request.python, request.root)
         _validate(request.python, root)
         if not Path(request.source).exists():
             raise FileNotFoundError(f"source not found: {request.source}")
         Path(request.output).parent.mkdir(parents=True, exist_ok=True)
+        # the finished take replaces request.output: never an artist's file (checked before the engine starts)
+        output_guard.check_output(request.output, is_own=take_io.is_take_file, what="take", suffixes=(".npz",))
         request.partial_output.unlink(missing_ok=True)
         kwargs: dict = {}
         if os.name == "nt":
