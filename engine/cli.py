@@ -32,6 +32,13 @@ def _track_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end", type=float, metavar="SECONDS", help="time to stop tracking at")
     p.add_argument("--no-filter", action="store_true", help="store unfiltered streams as the filtered ones too")
     p.add_argument("--progress", choices=("bar", "jsonl", "none"), default="bar", help="progress output")
+    p.add_argument(
+        "--chunk-frames",
+        type=int,
+        default=1800,
+        metavar="N",
+        help="frames fitted and written per block of a long clip (a crash keeps every finished block)",
+    )
     _overwrite_option(p)
 
 
@@ -52,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="take file to write (.npz)")
     p.add_argument("--sample", action="store_true", help="track the built-in sample portrait instead of INPUT")
     p.add_argument("--preview", metavar="OUT.mp4|OUT.png", help="also write landmarks and fitted mesh over the input")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the unfinished take OUTPUT.partial of a killed or interrupted run",
+    )
     _track_options(p)
 
     p = sub.add_parser("batch", help="track every clip in a folder into OUTDIR/<clip>.npz")
@@ -99,27 +111,52 @@ def _load_identity(args: argparse.Namespace, model):
     return load_identity(args.identity, model)
 
 
+def _streaming_config(args: argparse.Namespace):
+    from .track_job import StreamingConfig
+
+    if args.chunk_frames < 1:
+        raise InputError(f"--chunk-frames must be at least 1; got {args.chunk_frames}")
+    return StreamingConfig(chunk_frames=args.chunk_frames)
+
+
 def _cmd_track(args: argparse.Namespace, reporter) -> int:
+    from .contract.partial_take import partial_folder
+    from .contract.take_io import load_take
     from .face_model.model import load_face_model
     from .preview import check_preview_output, write_preview
-    from .track import track
+    from .track_job import track_to_file
 
     if not args.sample and not args.input:
         raise InputError("track needs an INPUT (a video, image folder, glob or image) or --sample")
     output = check_take_output(Path(args.output), overwrite=args.overwrite)
     preview = check_preview_output(args.preview, overwrite=args.overwrite) if args.preview else None
+    streaming = _streaming_config(args)
     model = load_face_model()
     identity = _load_identity(args, model)
+    if partial_folder(output).exists() and not args.resume:
+        print(
+            f"notice: the unfinished take {partial_folder(output).name} is replaced (--resume continues one)",
+            file=sys.stderr,
+        )
     with tempfile.TemporaryDirectory() as tmp:
         source = _write_sample(Path(tmp)) if args.sample else args.input
         cfg = _track_config(args)
-        take = track(source, output, cfg, reporter=reporter, identity=identity, model=model)
-        _print_notices(take.meta)
+        summary = track_to_file(
+            source,
+            output,
+            cfg,
+            streaming=streaming,
+            reporter=reporter,
+            identity=identity,
+            model=model,
+            resume=args.resume,
+        )
+        _print_notices(summary.meta)
         if preview is not None:
-            write_preview(source, take, model, preview, start=cfg.start, end=cfg.end)
-    reporter.done(str(output), take.num_frames)
+            write_preview(source, load_take(output), model, preview, start=cfg.start, end=cfg.end)
+    reporter.done(str(output), summary.num_frames)
     if args.progress == "bar":
-        print(f"wrote {args.output} ({take.num_frames} frames)" + (f" and {args.preview}" if args.preview else ""))
+        print(f"wrote {args.output} ({summary.num_frames} frames)" + (f" and {args.preview}" if args.preview else ""))
     return EXIT_OK
 
 
@@ -195,7 +232,7 @@ def take_names(clips: list[Path]) -> dict[Path, str]:
 
 def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
     from .face_model.model import load_face_model
-    from .track import track
+    from .track_job import track_to_file
 
     clips, skipped = clips_in_folder(Path(args.folder))
     for path in skipped:
@@ -210,6 +247,7 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
         if name != f"{clip.stem}.npz":
             print(f"batch: notice: {clip.name} and another clip share a name; its take is {name}", file=sys.stderr)
     outputs = {clip: check_take_output(out_dir / names[clip], overwrite=args.overwrite) for clip in clips}
+    streaming = _streaming_config(args)
     model = load_face_model()
     identity = _load_identity(args, model)
     cfg = _track_config(args)
@@ -220,9 +258,11 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
         if args.progress == "bar":
             print(f"[{i}/{len(clips)}] {clip.name}", file=sys.stderr)
         try:
-            take = track(clip, out, cfg, reporter=reporter, identity=identity, model=model)
-            _print_notices(take.meta)
-            reporter.done(str(out), take.num_frames)
+            summary = track_to_file(
+                clip, out, cfg, streaming=streaming, reporter=reporter, identity=identity, model=model
+            )
+            _print_notices(summary.meta)
+            reporter.done(str(out), summary.num_frames)
         except UserError as err:
             failed.append(clip.name)
             reporter.error(f"{clip.name}: {err}")
@@ -238,10 +278,23 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    from .contract.partial_take import PARTIAL_SUFFIX, load_partial_take, partial_folder
     from .contract.take_io import load_take
     from .take_summary import summarize_take
 
-    print(summarize_take(load_take(args.take, landmarks=False)))
+    path = Path(args.take)
+    if path.is_dir() and path.name.endswith(PARTIAL_SUFFIX):
+        take = load_partial_take(path, landmarks=False)
+    elif not path.exists() and partial_folder(path).is_dir():
+        take = load_partial_take(partial_folder(path), landmarks=False)
+    else:
+        take = load_take(path, landmarks=False)
+    if "partial" in take.meta:
+        print(
+            f"PARTIAL take (an unfinished run: {take.num_frames} frames finished; continue it with "
+            f"'track --resume -o {path.name.removesuffix(PARTIAL_SUFFIX)}')"
+        )
+    print(summarize_take(take))
     return EXIT_OK
 
 
@@ -300,6 +353,14 @@ def _error_message(err: BaseException) -> str:
     return f"cannot read or write{name}: {err.strerror or err}"  # OSError: a full disk, a vanished folder, ...
 
 
+def _kept_partial(args: argparse.Namespace) -> str:
+    from .contract.partial_take import partial_folder
+
+    if args.command != "track" or not partial_folder(args.output).is_dir():
+        return ""
+    return f"; the finished part is kept in {partial_folder(args.output).name}: continue with 'track --resume'"
+
+
 def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -331,5 +392,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {message}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        reporter.error("interrupted")
+        reporter.error("interrupted" + _kept_partial(args))
+        if progress == "none":
+            print("interrupted" + _kept_partial(args), file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -14,6 +14,7 @@ import dataclasses
 import time as wallclock
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -40,9 +41,12 @@ from .video_source import open_source
 
 __all__ = [
     "BACKENDS",
+    "LandmarkSink",
     "Landmarks",
+    "SourceInfo",
     "TrackConfig",
     "collect_landmarks",
+    "detect_landmarks",
     "fit_targets",
     "make_backend",
     "take_from_fit",
@@ -125,74 +129,132 @@ def make_backend(name: str, *, still_images: bool) -> LandmarkBackend:
     raise InputError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
 
 
-def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: ProgressReporter) -> Landmarks:
-    """Pass 1: stream the input and detect landmarks and eye state in every frame."""
+@dataclasses.dataclass(frozen=True)
+class SourceInfo:
+    """What pass 1 learnt about its input (see :class:`Landmarks` for the fields)."""
+
+    point_ids: np.ndarray
+    has_depth: bool
+    fps: float
+    size: tuple[int, int]
+    name: str
+    frames: int
+    notices: tuple[str, ...]
+
+
+class LandmarkSink(Protocol):
+    """Receives pass 1's rows in frame order (:class:`_InMemoryRows`, or the on-disk spool of long clips)."""
+
+    def add(self, source_time: float, points: np.ndarray, depth: np.ndarray, p_closed: np.ndarray, score: float):
+        """One frame: ``(J, 2)`` float32 points and ``(J,)`` depth (NaN: no face), ``(2,)`` P(closed), score."""
+        ...
+
+
+def detect_landmarks(
+    input_path: str | Path,
+    cfg: TrackConfig,
+    reporter: ProgressReporter,
+    sink: LandmarkSink,
+    *,
+    start: float | None = None,
+    first_index: int = 0,
+) -> SourceInfo:
+    """Pass 1: stream the input and hand every frame's landmarks and eye state to ``sink``, in order.
+
+    Args:
+        start: source time to start at (default ``cfg.start``); ``first_index`` is the index of that frame in the
+            whole take (when resuming), for progress.
+    """
     import cv2
 
-    with open_source(input_path, start=cfg.start, end=cfg.end) as source:
+    with open_source(input_path, start=cfg.start if start is None else start, end=cfg.end) as source:
         still = source.kind == "image"
         backend = UprightFaceBackend(lambda: make_backend(cfg.backend, still_images=still), cfg.orientation)
         try:
-            reporter.start(source.frame_count)
-            points, depth, p_closed, times, scores = [], [], [], [], []
-            has_depth = True
+            total = None if source.frame_count is None else source.frame_count + first_index
+            reporter.start(total)
+            has_depth, frames = True, 0
             nan_points = np.full((backend.num_points, 2), np.nan, np.float32)
-            eye_jobs: collections.deque = collections.deque()  # (frame index, future) of the eye-state worker
+            no_eyes = np.zeros(2, np.float32)
+            pending: collections.deque = collections.deque()  # frames waiting for their eye state, in order
 
             def eye_state(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
                 return eye_closed_probability(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), landmarks, cfg.eye_state)
 
-            def collect_eye_jobs(keep: int) -> None:
-                while len(eye_jobs) > keep:
-                    index, job = eye_jobs.popleft()
-                    p_closed[index] = job.result()
+            def flush(keep: int) -> None:
+                while len(pending) > keep:
+                    t, pts, d, job, score = pending.popleft()
+                    sink.add(t, pts, d, no_eyes if job is None else job.result(), score)
 
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eye-state") as eyes:
                 for frame in prefetch(source):  # decoding overlaps detection (bounded: a few frames ahead)
                     result = backend.detect(frame.image)
-                    times.append(frame.time)
-                    p_closed.append(np.zeros(2, np.float32))
+                    frames += 1
                     if result is None:
-                        points.append(nan_points), depth.append(nan_points[:, 0]), scores.append(0.0)
+                        pending.append((frame.source_time, nan_points, nan_points[:, 0], None, 0.0))
                     else:
-                        # the eye-state module reads MediaPipe's eye topology
-                        if result.points.shape[0] == MEDIAPIPE_POINT_COUNT:
-                            eye_jobs.append((len(times) - 1, eyes.submit(eye_state, frame.image, result.points)))
-                        points.append(result.points)
+                        job = None
+                        if result.points.shape[0] == MEDIAPIPE_POINT_COUNT:  # eye state reads MediaPipe's topology
+                            job = eyes.submit(eye_state, frame.image, result.points)
                         has_depth = has_depth and result.depth is not None
                         d = result.depth if result.depth is not None else np.zeros(len(result.points), np.float32)
-                        depth.append(d), scores.append(result.score)
-                    collect_eye_jobs(keep=EYE_STATE_JOBS_IN_FLIGHT)  # bounded: a few frames' images held
-                    reporter.update(frame.index + 1)
-                collect_eye_jobs(keep=0)
-            if not times:
-                raise InputError(f"{input_path}: no frames in the requested range")
+                        pending.append((frame.source_time, result.points, d.astype(np.float32), job, result.score))
+                    flush(keep=EYE_STATE_JOBS_IN_FLIGHT)  # bounded: a few frames' images held
+                    reporter.update(first_index + frame.index + 1)
+                flush(keep=0)
             notices = []
-            if source.kind == "video" and source.frame_count and len(times) < TRUNCATED_SHARE * source.frame_count:
+            expected = source.frame_count
+            if source.kind == "video" and expected and first_index == 0 and frames < TRUNCATED_SHARE * expected:
                 notices.append(
-                    f"{source.name}: the video ended after {len(times)} of the {source.frame_count} frames it "
-                    "declares (a truncated or damaged file?); the take has the frames that could be read"
+                    f"{source.name}: the video ended after {frames} of the {expected} frames it declares "
+                    "(a truncated or damaged file?); the take has the frames that could be read"
                 )
-            landmarks = Landmarks(
-                points=np.stack(points),
-                depth=np.stack(depth).astype(np.float32),
-                p_closed=np.stack(p_closed),
-                time=np.asarray(times, np.float64),
-                score=np.asarray(scores, np.float32),
-                point_ids=np.asarray(backend.model_vertices),
-                has_depth=has_depth,
-                fps=source.fps,
-                size=source.size,
-                name=source.name,
-                notices=tuple(notices),
+            return SourceInfo(
+                np.asarray(backend.model_vertices),
+                has_depth,
+                source.fps,
+                source.size,
+                source.name,
+                frames,
+                tuple(notices),
             )
-            # Drop the per-frame lists now: a library may keep this frame alive through a stored traceback
-            # (seen with MediaPipe's start-up), which would otherwise hold every frame's arrays twice.
-            for per_frame in (points, depth, p_closed, times, scores):
-                per_frame.clear()
-            return landmarks
         finally:
             backend.close()
+
+
+class _InMemoryRows:
+    def __init__(self) -> None:
+        self.points, self.depth, self.p_closed, self.times, self.scores = [], [], [], [], []
+
+    def add(self, source_time, points, depth, p_closed, score) -> None:
+        self.times.append(source_time), self.points.append(points), self.depth.append(depth)
+        self.p_closed.append(p_closed), self.scores.append(score)
+
+
+def collect_landmarks(input_path: str | Path, cfg: TrackConfig, reporter: ProgressReporter) -> Landmarks:
+    """Pass 1 into memory: every frame's landmarks and eye state (:func:`detect_landmarks`)."""
+    rows = _InMemoryRows()
+    info = detect_landmarks(input_path, cfg, reporter, rows)
+    if not rows.times:
+        raise InputError(f"{input_path}: no frames in the requested range")
+    landmarks = Landmarks(
+        points=np.stack(rows.points),
+        depth=np.stack(rows.depth).astype(np.float32),
+        p_closed=np.stack(rows.p_closed),
+        time=np.asarray(rows.times, np.float64),
+        score=np.asarray(rows.scores, np.float32),
+        point_ids=info.point_ids,
+        has_depth=info.has_depth,
+        fps=info.fps,
+        size=info.size,
+        name=info.name,
+        notices=info.notices,
+    )
+    # Drop the per-frame lists now: a library may keep this frame alive through a stored traceback
+    # (seen with MediaPipe's start-up), which would otherwise hold every frame's arrays twice.
+    for per_frame in (rows.points, rows.depth, rows.p_closed, rows.times, rows.scores):
+        per_frame.clear()
+    return landmarks
 
 
 def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
