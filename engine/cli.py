@@ -116,7 +116,8 @@ def _streaming_config(args: argparse.Namespace):
 
     if args.chunk_frames < 1:
         raise InputError(f"--chunk-frames must be at least 1; got {args.chunk_frames}")
-    return StreamingConfig(chunk_frames=args.chunk_frames)
+    n = args.chunk_frames  # the actor is fitted on as many frames as a chunk holds: memory is one chunk's
+    return StreamingConfig(chunk_frames=n, identity_sample_frames=n, spool_block_frames=min(256, n))
 
 
 def _cmd_track(args: argparse.Namespace, reporter) -> int:
@@ -278,15 +279,21 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .contract.partial_take import PARTIAL_SUFFIX, load_partial_take, partial_folder
+    from .contract.partial_take import PARTIAL_SUFFIX, PartialTake, load_partial_take, partial_folder
     from .contract.take_io import load_take
     from .take_summary import summarize_take
 
     path = Path(args.take)
-    if path.is_dir() and path.name.endswith(PARTIAL_SUFFIX):
-        take = load_partial_take(path, landmarks=False)
-    elif not path.exists() and partial_folder(path).is_dir():
-        take = load_partial_take(partial_folder(path), landmarks=False)
+    folder = path if path.is_dir() and path.name.endswith(PARTIAL_SUFFIX) else partial_folder(path)
+    if folder.is_dir() and (folder == path or not path.exists()):
+        partial = PartialTake.inspect(folder)
+        if partial.rows("take") == 0:
+            print(
+                f"PARTIAL take (an unfinished run): {partial.rows('landmarks')} frames detected, none fitted yet; "
+                f"continue it with 'track --resume -o {folder.name.removesuffix(PARTIAL_SUFFIX)}'"
+            )
+            return EXIT_OK
+        take = load_partial_take(folder, landmarks=False)
     else:
         take = load_take(path, landmarks=False)
     if "partial" in take.meta:

@@ -154,8 +154,10 @@ def _landmarks(partial: PartialTake, info: dict, start: int, stop: int) -> Landm
 
 def _sample_windows(frames: int, streaming: StreamingConfig) -> list[tuple[int, int]]:
     """Windows of frames spread evenly over the clip, ``identity_sample_frames`` frames in all."""
+    if frames <= streaming.identity_sample_frames:
+        return [(0, frames)]
     windows = max(1, streaming.identity_windows)
-    length = max(1, streaming.identity_sample_frames // windows)
+    length = max(1, min(streaming.identity_sample_frames, frames) // windows)  # windows never overlap
     starts = np.linspace(0, max(frames - length, 0), windows).round().astype(int)
     return [(int(a), int(min(a + length, frames))) for a in np.unique(starts)]
 

@@ -77,6 +77,11 @@ class PartialTake:
         return partial
 
     @classmethod
+    def inspect(cls, folder: str | Path) -> PartialTake:
+        """An existing partial take, read only (nothing on disk changes). Raises as :meth:`reopen`."""
+        return cls(Path(folder), _read_manifest(Path(folder)))
+
+    @classmethod
     def reopen(cls, folder: str | Path) -> PartialTake:
         """An existing partial take, to append to (resume). Rows past the committed count are dropped.
 
