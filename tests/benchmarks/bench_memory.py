@@ -87,10 +87,8 @@ def main() -> None:
                 sys.exit(f"track failed: {run.stderr[-2000:]}")
             peak_mb = int(run.stderr.split("VMHWM_KB")[1].split()[0]) / 1024
             results.append((minutes, count, peak_mb, wall, out.stat().st_size / 1e6))
-            print(
-                f"{minutes:g} min ({count} frames): peak RSS {peak_mb:.0f} MB, {wall:.0f} s, take {results[-1][4]:.0f} MB",
-                flush=True,
-            )
+            size_mb = results[-1][4]
+            print(f"{minutes:g} min ({count} frames): peak RSS {peak_mb:.0f} MB, {wall:.0f} s, take {size_mb:.0f} MB")
             clip.unlink()
             out.unlink()
         if len(results) >= 2:
