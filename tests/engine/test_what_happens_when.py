@@ -333,7 +333,8 @@ class TestPartialTakes:
 
 def test_feature_memory_is_flat_in_clip_length(tmp_path):
     """A 4x longer clip tracked in chunks peaks within a few MB of the short one (both longer than a chunk and its
-    margins; 1 minute vs 1 hour: tests/benchmarks/bench_memory.py)."""
+    margins; 1 minute vs 1 hour: tests/benchmarks/bench_memory.py).
+    """
     code = (
         "import sys\nfrom engine.cli import main\nc = main(sys.argv[1:])\n"
         "print('HWM', [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1], file=sys.stderr)"
