@@ -17,12 +17,13 @@ import enum
 import logging
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import threading
 from pathlib import Path
 
-from .._contract import errors, output_guard, progress_events, take_io
+from .._contract import errors, output_guard, partial_take, progress_events, take_io
 
 __all__ = [
     "EngineUnavailable",
@@ -335,8 +336,13 @@ class TrackJob:
         else:
             last = self._stderr_tail[-1] if self._stderr_tail else "no message"
             self.message = f"the engine exited with code {code}: {last}"
-        part.unlink(missing_ok=True)
+        self._remove_partial()
         self.state = JobState.FAILED
+
+    def _remove_partial(self) -> None:
+        """Remove the partial take (``OUT.part.npz``) and the engine's unfinished-take folder beside it."""
+        self.request.partial_output.unlink(missing_ok=True)
+        shutil.rmtree(partial_take.partial_folder(self.request.partial_output), ignore_errors=True)
 
     def _kill(self) -> None:
         if self._proc.poll() is not None:
@@ -363,7 +369,7 @@ class TrackJob:
         self._kill()
         self._stdout_thread.join(timeout=2.0)
         self._stderr_thread.join(timeout=2.0)
-        self.request.partial_output.unlink(missing_ok=True)
+        self._remove_partial()
         # Kill in the group too, in case children outlived the leader (they share its pgid).
         if os.name != "nt":
             try:

@@ -1,6 +1,7 @@
 """Inputs the tests make themselves for issue 9's cases: clips, rotation metadata, crafted takes and zips.
 
-Nothing here comes from the shared clips: the face is scikit-image's public-domain astronaut portrait.
+Nothing here comes from the shared clips: the face is scikit-image's public-domain astronaut portrait. OpenCV and
+scikit-image are imported where used, so the zip helpers also run in Blender's Python (``tests/addon``).
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ import struct
 import zipfile
 from pathlib import Path
 
-import cv2
 import numpy as np
-import skimage.data
 
 
 def portrait_bgr(size: int = 256) -> np.ndarray:
     """The public-domain portrait, ``(size, size, 3)`` uint8 BGR."""
+    import cv2
+    import skimage.data
+
     return cv2.resize(np.ascontiguousarray(skimage.data.astronaut()[:, :, ::-1]), (size, size))
 
 
 def write_clip(path: Path, frames: int, *, size: int = 256, turns: int = 0, fps: float = 30.0) -> Path:
     """A clip of the portrait drifting a little; every frame turned ``turns`` quarter turns clockwise."""
+    import cv2
+
     img = portrait_bgr(size)
     h, w = img.shape[:2]
     out_size = (h, w) if turns % 2 else (w, h)
