@@ -47,6 +47,7 @@ __all__ = [
     "TrackConfig",
     "collect_landmarks",
     "detect_landmarks",
+    "fit_and_filter",
     "fit_targets",
     "make_backend",
     "take_from_fit",
@@ -329,6 +330,27 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     )
 
 
+def fit_and_filter(
+    lm: Landmarks, cfg: TrackConfig, model: FaceModel, identity: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[Take, ClipFit]:
+    """Pass 2 for landmarks of T frames: fit targets, the fit, the take and its filtered streams.
+
+    Used for a whole clip (:func:`track`) and for each piece of a long one (:mod:`engine.track_job`).
+
+    Returns:
+        ``(take, fit)``: the filtered take of the T frames and the fit (its actor for the later pieces).
+    """
+    view_obs = fit_targets(lm, cfg)
+    coefficients, rest = identity if identity is not None else (None, None)
+    fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
+    eye_closed = lm.p_closed if lm.points.shape[1] == MEDIAPIPE_POINT_COUNT else None
+    fit = fit_clip(
+        view_obs, lm.point_ids, model, fit_cfg, identity=coefficients, landmark_bias=rest, eye_closed=eye_closed
+    )
+    take = take_from_fit(lm, fit, model, cfg, cfg.backend)
+    return filter_take_streams(take, cfg.filter), fit
+
+
 def track(
     input_path: str | Path,
     output_path: str | Path | None,
@@ -355,15 +377,7 @@ def track(
     valid = np.isfinite(lm.points).all(axis=(1, 2))
     if not valid.any():
         raise NoFaceFound(f"{input_path}: no face found in any of {len(valid)} frame(s)")
-    view_obs = fit_targets(lm, cfg)
-    coefficients, rest = identity if identity is not None else (None, None)
-    fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
-    eye_closed = lm.p_closed if lm.points.shape[1] == MEDIAPIPE_POINT_COUNT else None
-    fit = fit_clip(
-        view_obs, lm.point_ids, model, fit_cfg, identity=coefficients, landmark_bias=rest, eye_closed=eye_closed
-    )
-    take = take_from_fit(lm, fit, model, cfg, cfg.backend)
-    take = filter_take_streams(take, cfg.filter)
+    take, _ = fit_and_filter(lm, cfg, model, identity)
     t2 = wallclock.perf_counter()
     take = dataclasses.replace(
         take, meta={**take.meta, "timing_s": {"landmarks": round(t1 - t0, 3), "fit_filter": round(t2 - t1, 3)}}

@@ -30,14 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from .contract.partial_take import PartialTake, partial_folder
-from .contract.take import MEDIAPIPE_POINT_COUNT, PER_FRAME_KEYS, Take
+from .contract.take import PER_FRAME_KEYS, Take
 from .errors import InputError, NoFaceFound
 from .face_model.model import FaceModel, load_face_model
-from .fitting.clip_fit import fit_clip
 from .identity_file import identity_from_vector
 from .progress import ProgressReporter, make_reporter
-from .temporal import filter_take_streams
-from .track import Landmarks, TrackConfig, detect_landmarks, fit_targets, take_from_fit
+from .track import Landmarks, TrackConfig, detect_landmarks, fit_and_filter
 from .video_source import open_source
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
@@ -170,19 +168,6 @@ def _concat(parts: list[Landmarks]) -> Landmarks:
     )
 
 
-def _fit_chunk(lm: Landmarks, cfg: TrackConfig, model: FaceModel, identity) -> tuple[Take, object]:
-    """Fit and filter one piece of the clip, as :func:`engine.track.track` does for a whole clip."""
-    view_obs = fit_targets(lm, cfg)
-    coefficients, rest = identity if identity is not None else (None, None)
-    fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
-    eye_closed = lm.p_closed if lm.points.shape[1] == MEDIAPIPE_POINT_COUNT else None
-    fit = fit_clip(
-        view_obs, lm.point_ids, model, fit_cfg, identity=coefficients, landmark_bias=rest, eye_closed=eye_closed
-    )
-    take = take_from_fit(lm, fit, model, cfg, cfg.backend)
-    return filter_take_streams(take, cfg.filter), fit
-
-
 def track_to_file(
     input_path: str | Path,
     output_path: str | Path,
@@ -252,7 +237,7 @@ def track_to_file(
         raise NoFaceFound(f"{input_path}: no face found in any of {frames} frame(s)")
 
     if frames <= streaming.chunk_frames:
-        take, _ = _fit_chunk(_landmarks(partial, source, 0, frames), cfg, model, identity)
+        take, _ = fit_and_filter(_landmarks(partial, source, 0, frames), cfg, model, identity)
         _append_take(partial, take, 0, frames, take_time=None)
     else:
         actor = identity
@@ -260,14 +245,14 @@ def track_to_file(
             actor = identity_from_vector(np.asarray(partial.manifest["fixed"]["identity"][2], np.float32), model)
         if actor is None:
             sample = _concat([_landmarks(partial, source, a, b) for a, b in _sample_windows(frames, streaming)])
-            _, fit = _fit_chunk(sample, cfg, model, None)
+            _, fit = fit_and_filter(sample, cfg, model, None)
             actor = (fit.identity, fit.landmark_bias)
         first_time = float(partial.read(_SPOOL, "source_time", 0, 1)[0])
         for a in range(partial.rows(_TAKE), frames, streaming.chunk_frames):
             b = min(a + streaming.chunk_frames, frames)
             wa, wb = max(0, a - streaming.margin_frames), min(frames, b + streaming.margin_frames)
             lm = _landmarks(partial, source, wa, wb)
-            take, _ = _fit_chunk(lm, cfg, model, actor)
+            take, _ = fit_and_filter(lm, cfg, model, actor)
             _append_take(partial, take, a - wa, b - wa, take_time=lm.time[a - wa : b - wa] - first_time)
     t2 = wallclock.perf_counter()
     meta = dict(partial.manifest["meta"])

@@ -5,7 +5,6 @@ bridge never replaces an artist's file with a take.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -21,14 +20,10 @@ bpy = pytest.importorskip("bpy")
 pytestmark = pytest.mark.slow  # Blender in subprocesses
 
 
-def _batch(*args, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "blender_addon.batch", *map(str, args)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def _batch(*args):
+    from test_addon_batch import _batch as run_batch  # the one helper that runs the headless batch
+
+    return run_batch(*args, timeout=300)
 
 
 @pytest.fixture
