@@ -98,7 +98,8 @@ class Landmarks:
         depth: ``(T, J)`` float32 relative depth, pixels (larger = farther), NaN where no face, 0 if the
             backend gives none (``has_depth`` False).
         p_closed: ``(T, 2)`` float32 [left, right] image-based P(eye closed), 0 where unknown.
-        time: ``(T,)`` float64 seconds from the first frame. score: ``(T,)`` float32 detection confidence.
+        time: ``(T,)`` float64 seconds of the source (only differences matter; the take starts at 0). score:
+            ``(T,)`` float32 detection confidence.
         point_ids: ``(J,)`` model point of each detector point.
         fps, size (w, h), name: the source's.
         notices: what the user should know (a video that ended early), stored in the take's ``meta["notices"]``.
