@@ -72,7 +72,10 @@ class NpzArchive:
         try:
             self._zip = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-            raise TakeFormatError(f"{name}: not an .npz archive ({type(err).__name__}: {err})") from None
+            raise TakeFormatError(
+                f"{name}: not a take file (a take is an .npz archive written by the engine; "
+                f"{type(err).__name__}: {err})"
+            ) from None
         try:
             self._infos = self._check_directory(max_members)
             self.headers = {key: self._read_header(key, info) for key, info in self._infos.items()}

@@ -27,6 +27,7 @@ def test_cardinality_the_contract_has_its_modules():
         "npz_archive",
         "one_euro",
         "output_guard",
+        "partial_take",
         "progress_events",
         "quaternion",
         "take",
