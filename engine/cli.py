@@ -35,9 +35,16 @@ def _track_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--chunk-frames",
         type=int,
-        default=1800,
+        default=900,
         metavar="N",
         help="frames fitted and written per block of a long clip (a crash keeps every finished block)",
+    )
+    p.add_argument(
+        "--identity-frames",
+        type=int,
+        default=1800,
+        metavar="N",
+        help="frames the actor is fitted on, spread over a long clip (more: a steadier actor, more memory)",
     )
     _overwrite_option(p)
 
@@ -114,10 +121,10 @@ def _load_identity(args: argparse.Namespace, model):
 def _streaming_config(args: argparse.Namespace):
     from .track_job import StreamingConfig
 
-    if args.chunk_frames < 1:
-        raise InputError(f"--chunk-frames must be at least 1; got {args.chunk_frames}")
-    n = args.chunk_frames  # the actor is fitted on as many frames as a chunk holds: memory is one chunk's
-    return StreamingConfig(chunk_frames=n, identity_sample_frames=n, spool_block_frames=min(256, n))
+    if args.chunk_frames < 1 or args.identity_frames < 1:
+        raise InputError("--chunk-frames and --identity-frames must be at least 1")
+    n = args.chunk_frames
+    return StreamingConfig(chunk_frames=n, identity_sample_frames=args.identity_frames, spool_block_frames=min(256, n))
 
 
 def _cmd_track(args: argparse.Namespace, reporter) -> int:

@@ -344,7 +344,7 @@ def test_feature_memory_is_flat_in_clip_length(tmp_path):
         clip = write_clip(tmp_path / f"c{frames}.mp4", frames)
         run = subprocess.run(
             [sys.executable, "-c", code, "track", str(clip), "-o", str(tmp_path / f"c{frames}.npz"), "--progress",
-             "none", "--chunk-frames", "100"],
+             "none", "--chunk-frames", "100", "--identity-frames", "100"],
             cwd=REPO, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
         assert run.returncode == 0, run.stderr[-2000:]
