@@ -44,6 +44,7 @@ PARTIAL_SUFFIX = ".partial"
 _VERSION = 1
 _MANIFEST = "manifest.json"
 _COPY_BLOCK_BYTES = 16 * 1024 * 1024
+_VALIDATE_BLOCK_FRAMES = 4096  # frames validated together when a take is finished
 
 
 def partial_folder(take_path: str | Path) -> Path:
@@ -178,26 +179,33 @@ class PartialTake:
         return _partial_arrays(self, landmarks=landmarks)
 
     def finish(self, take_path: str | Path) -> Path:
-        """Write the final take from the committed rows (streamed, atomically), then remove the folder.
+        """Write the final take from the committed rows (validated and streamed block by block, so memory does not
+        grow with the take's length; atomically), then remove the folder.
 
         Raises:
             TakeFormatError: the rows do not make a valid take (nothing is written).
             InputError: the write failed (the folder is kept, so the work is not lost).
         """
-        arrays = _partial_arrays(self, landmarks=False, final=True)
-        problems = validate_take_arrays(arrays)
-        if problems:
-            raise TakeFormatError(f"refusing to write {Path(take_path).name}: {join_problems(problems)}")
+        rows = self.rows("take")
+        columns = self.manifest["sections"].get("take", {}).get("columns", {})
+        for start in range(0, max(rows, 1), _VALIDATE_BLOCK_FRAMES):
+            try:
+                problems = validate_take_arrays(self._block_arrays(start, min(start + _VALIDATE_BLOCK_FRAMES, rows)))
+            except TakeFormatError as err:
+                problems = [str(err)]
+            if problems:
+                raise TakeFormatError(f"refusing to write {Path(take_path).name}: {join_problems(problems)}")
+        fixed = _partial_arrays(self, landmarks=False, final=True, per_frame=False)
         path = Path(take_path).resolve()
         with atomic_write(path) as tmp, open(tmp, "wb") as f:
             archive = zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
             try:
                 for key in ARRAY_KEYS:
                     with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
-                        if key in ("landmarks", "model_landmarks"):
-                            self._stream_column(member, key, arrays[key].shape)
+                        if key in columns:
+                            self._stream_column(member, key, rows)
                         else:
-                            np.lib.format.write_array(member, np.asanyarray(arrays[key]), allow_pickle=False)
+                            np.lib.format.write_array(member, np.asanyarray(fixed[key]), allow_pickle=False)
                 archive.close()
             except BaseException:
                 archive.fp = None  # abandoned: closing must not write into it, nor raise again later
@@ -205,11 +213,30 @@ class PartialTake:
         shutil.rmtree(self.folder, ignore_errors=True)
         return path
 
-    def _stream_column(self, member, key: str, shape: tuple[int, ...]) -> None:
-        header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f4")), "fortran_order": False, "shape": shape}
+    def _block_arrays(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Take arrays of frames ``[start, stop)`` for validation; ``time`` measured from the block's first frame
+        (the whole take's ``time`` starts at 0 and never goes back: checked across blocks here too).
+        """
+        arrays = _partial_arrays(self, landmarks=True, final=True, per_frame=False)
+        columns = self.manifest["sections"].get("take", {}).get("columns", {})
+        for key in columns:
+            arrays[key] = self.read("take", key, start, stop)
+        if "time" in arrays and start > 0 and len(arrays["time"]):
+            if arrays["time"][0] < float(self.read("take", "time", start - 1, start)[0]):
+                raise TakeFormatError(f"'time' must be non-decreasing; goes back at frame {start}")
+            arrays["time"] = arrays["time"] - arrays["time"][0]
+        return arrays
+
+    def _stream_column(self, member, key: str, rows: int) -> None:
+        dtype, shape = self.manifest["sections"]["take"]["columns"][key]
+        header = {
+            "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+            "fortran_order": False,
+            "shape": (rows, *shape),
+        }
         np.lib.format.write_array_header_1_0(member, header)
         with open(self._column_path("take", key), "rb") as f:
-            remaining = int(np.prod(shape, dtype=np.int64)) * 4
+            remaining = rows * self._row_bytes("take", key)
             while remaining > 0:
                 block = f.read(min(_COPY_BLOCK_BYTES, remaining))
                 if not block:
@@ -237,13 +264,15 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _partial_arrays(partial: PartialTake, *, landmarks: bool, final: bool = False) -> dict[str, np.ndarray]:
+def _partial_arrays(
+    partial: PartialTake, *, landmarks: bool, final: bool = False, per_frame: bool = True
+) -> dict[str, np.ndarray]:
     rows = partial.rows("take")
     arrays: dict[str, np.ndarray] = {}
     for key, (dtype, shape, values) in partial.manifest["fixed"].items():
         if key in ARRAY_KEYS:
             arrays[key] = np.asarray(values, dtype=np.dtype(dtype)).reshape(shape)
-    columns = partial.manifest["sections"].get("take", {}).get("columns", {})
+    columns = partial.manifest["sections"].get("take", {}).get("columns", {}) if per_frame else {}
     for key in PER_FRAME_KEYS:
         if key not in columns:
             continue

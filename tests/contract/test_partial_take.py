@@ -22,7 +22,9 @@ def _take(frames=10):
     return dataclasses.replace(take, expression=expression, landmarks=landmarks, model_landmarks=model)
 
 
-def test_feature_blocks_then_finish_equal_a_whole_write(tmp_path):
+@pytest.mark.parametrize("validate_block", [4096, 3])
+def test_feature_blocks_then_finish_equal_a_whole_write(tmp_path, monkeypatch, validate_block):
+    monkeypatch.setattr("engine.contract.partial_take._VALIDATE_BLOCK_FRAMES", validate_block)
     take = _take()
     out = tmp_path / "t.npz"
     partial = PartialTake.create(partial_folder(out), meta={}, job={"input": "x"})
@@ -44,3 +46,16 @@ def test_feature_blocks_then_finish_equal_a_whole_write(tmp_path):
     for key in PER_FRAME_KEYS:
         np.testing.assert_array_equal(getattr(got, key), getattr(want, key), err_msg=key)
     assert got.meta == want.meta and not partial_folder(out).exists()
+
+
+def test_exception_time_going_back_across_blocks(tmp_path, monkeypatch):
+    monkeypatch.setattr("engine.contract.partial_take._VALIDATE_BLOCK_FRAMES", 4)
+    take = _take(8)
+    partial = PartialTake.create(tmp_path / "t.npz.partial", meta=take.meta, job={})
+    partial.set_fixed({"expression_names": take.expression_names, "identity": take.identity})
+    rows = {k: getattr(take, k) for k in PER_FRAME_KEYS}
+    rows["time"] = np.r_[take.time[:4], take.time[4:] - 0.1]
+    partial.append("take", rows)
+    with pytest.raises(TakeFormatError, match="goes back at frame 4"):
+        partial.finish(tmp_path / "t.npz")
+    assert partial.folder.is_dir() and not (tmp_path / "t.npz").exists()
