@@ -90,7 +90,7 @@ def test_batch_mapping_with_nan_gain_bakes_nothing(tmp_path, face_model_path):
     )
     run = _batch("--demo-rig", "--face-model", face_model_path, "--takes", tmp_path / "t.npz", "--mapping", mapping,
                  "-o", tmp_path / "o.blend")  # fmt: skip
-    assert run.returncode == 1 and "gain must be finite" in run.stderr and "Traceback" not in run.stderr
+    assert run.returncode == 1 and "gain" in run.stderr and "finite" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_bridge_never_replaces_an_artists_file_with_a_take(tmp_path):
