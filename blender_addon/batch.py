@@ -21,8 +21,10 @@ shape keys in the file. Every mesh whose shape keys match the mapping is driven;
 driven, what was left alone, every target found on no mesh) is printed for each take.
 
 Takes are ``.npz`` engine takes or Live Link Face ``.csv`` files; a folder means every such file in it, sorted.
-A take that cannot be read or baked is reported on stderr and skipped; the others still bake. The exit status is
-0 if at least one take was baked (and the file saved), 1 if none was, 2 for bad arguments.
+A take that cannot be read or baked, whatever it contains, is reported on stderr and skipped; every other take
+still bakes and the file is saved. The exit status is 0 if at least one take was baked (and the file saved), 1 if
+none was, 2 for bad arguments. ``-o`` is checked before any work: an existing ``.blend`` this tool did not write is
+left untouched unless ``--overwrite`` is given; the file is saved atomically (a temporary file, then renamed).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--swap-left-right", action="store_true")
     p.add_argument("--key-tolerance", type=float, default=0.0, help="key reduction tolerance (0 = every frame)")
     p.add_argument("--set-scene-timing", action="store_true", help="set scene fps and range from the first take")
+    p.add_argument("--overwrite", action="store_true", help="replace -o even if this tool did not write it")
     return p.parse_args(argv)
 
 
@@ -187,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     import bpy
 
     from . import register
-    from ._contract import errors
+    from ._contract import atomic_write, errors, output_guard
     from .blender.bake import BakeOptions, bake_take
     from .blender.rig_build import build_demo_rig
     from .pure.takes import open_take
@@ -195,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     def err(msg: str) -> None:
         print(f"batch: {msg}", file=sys.stderr, flush=True)
 
+    try:
+        Path(args.output).resolve().parent.mkdir(parents=True, exist_ok=True)
+        out = output_guard.check_output(args.output, overwrite=args.overwrite, what=".blend", suffixes=(".blend",))
+    except (errors.UserError, OSError) as exc:
+        err(str(exc))
+        return EXIT_USAGE
     if args.rig:
         if not Path(args.rig).is_file():
             err(f"rig file not found: {args.rig}")
@@ -234,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
             err(f"skipped {path}: {exc}")
             failed.append(str(path))
             continue
+        except Exception as exc:  # whatever a crafted file holds, one bad take never costs the others
+            err(f"skipped {path}: unexpected {type(exc).__name__} while reading or baking it ({exc}); please report it")
+            failed.append(str(path))
+            continue
         baked.append(take.name)
         print(
             f"batch: baked {path.name} -> {', '.join(result.actions)} ({result.keys} keys; {result.summary})",
@@ -246,10 +259,18 @@ def main(argv: list[str] | None = None) -> int:
     if not baked and args.takes:
         err(f"nothing baked ({len(failed)} take(s) failed); {args.output} not written")
         return EXIT_NOTHING_BAKED
-    out = Path(args.output).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    bpy.ops.wm.save_as_mainfile(filepath=str(out))
+    try:
+        with atomic_write.atomic_write(out) as tmp:
+            tmp.unlink()  # Blender keeps a .blend1 backup of a file it saves over
+            bpy.ops.wm.save_as_mainfile(filepath=str(tmp), relative_remap=True)
+            if not tmp.is_file():
+                raise OSError(f"Blender did not save {out.name}")
+    except (errors.UserError, OSError, RuntimeError) as exc:
+        err(f"could not save {out}: {exc}; {len(baked)} baked take(s) not saved")
+        return EXIT_NOTHING_BAKED
     print(f"batch: saved {out} ({len(baked)} baked, {len(failed)} skipped)", flush=True)
+    for path in failed:
+        err(f"not baked: {path}")
     return EXIT_OK
 
 

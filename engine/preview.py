@@ -11,7 +11,7 @@ from .errors import InputError
 from .face_model.model import FaceModel
 from .video_source import open_source
 
-__all__ = ["draw_overlay", "write_preview"]
+__all__ = ["check_preview_output", "draw_overlay", "write_preview"]
 
 MESH_COLOR_BGR = (60, 60, 230)  # fitted model mesh: red
 LANDMARK_COLOR_BGR = (80, 220, 80)  # detector landmarks: green
@@ -85,6 +85,19 @@ def _draw_inset(out: np.ndarray, image: np.ndarray, mesh: np.ndarray, lm: np.nda
     out[4 : 4 + size, w - size - 4 : w - 4] = inset
 
 
+def check_preview_output(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Check a preview's path before any work (suffix, folder, an existing file the tool did not write).
+
+    Raises:
+        InputError: the message says what to change.
+    """
+    from .contract.output_guard import check_output
+
+    return check_output(
+        path, overwrite=overwrite, what="preview", suffixes=PREVIEW_VIDEO_EXTENSIONS + PREVIEW_IMAGE_EXTENSIONS
+    )
+
+
 def write_preview(
     input_path: str | Path,
     take: Take,
@@ -96,9 +109,14 @@ def write_preview(
 ) -> Path:
     """Write a preview: a video (every frame) or an image (the frame with the most expression movement).
 
-    The input is decoded again (pass 3), so no frames were kept in memory while tracking.
+    The input is decoded again (pass 3), so no frames were kept in memory while tracking. The file is written
+    atomically and read back: a preview that could not be written whole (a full disk) raises instead of leaving
+    a truncated file.
+
+    Raises:
+        InputError: a bad suffix, or the preview could not be written whole.
     """
-    import cv2
+    from .contract.atomic_write import atomic_write
 
     out_path = Path(out_path)
     suffix = out_path.suffix.lower()
@@ -107,24 +125,52 @@ def write_preview(
             f"--preview must end in one of {', '.join(PREVIEW_VIDEO_EXTENSIONS + PREVIEW_IMAGE_EXTENSIONS)}"
         )
     edges = model.edges
-    if suffix in PREVIEW_IMAGE_EXTENSIONS:
-        wanted = int(np.argmax(take.expression.sum(axis=1) * (take.confidence > 0)))
-        with open_source(input_path, start=start, end=end) as source:
-            for i, frame in enumerate(source):
-                if i == wanted:
-                    cv2.imwrite(str(out_path), draw_overlay(frame.image, take, i, edges))
-                    return out_path
-        raise InputError(f"{input_path}: frame {wanted} could not be read again for the preview")
+    with atomic_write(out_path) as tmp:
+        if suffix in PREVIEW_IMAGE_EXTENSIONS:
+            _write_preview_image(input_path, take, edges, tmp, start=start, end=end)
+        else:
+            _write_preview_video(input_path, take, edges, tmp, start=start, end=end)
+    return out_path
+
+
+def _write_preview_image(input_path, take: Take, edges: np.ndarray, path: Path, *, start, end) -> None:
+    import cv2
+
+    wanted = int(np.argmax(take.expression.sum(axis=1) * (take.confidence > 0)))
+    with open_source(input_path, start=start, end=end) as source:
+        for i, frame in enumerate(source):
+            if i == wanted:
+                if (
+                    not cv2.imwrite(str(path), draw_overlay(frame.image, take, i, edges))
+                    or cv2.imread(str(path)) is None
+                ):
+                    raise InputError(f"cannot write the preview image {path.name} (disk full?)")
+                return
+    raise InputError(f"{input_path}: frame {wanted} could not be read again for the preview")
+
+
+def _write_preview_video(input_path, take: Take, edges: np.ndarray, path: Path, *, start, end) -> None:
+    import cv2
+
+    written = 0
     with open_source(input_path, start=start, end=end) as source:
         w, h = source.size
-        writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), float(source.fps), (w, h))
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(source.fps), (w, h))
         if not writer.isOpened():
-            raise InputError(f"cannot write a preview video to {out_path}")
+            raise InputError(f"cannot write a preview video to {path}")
         try:
             for i, frame in enumerate(source):
                 if i >= take.num_frames:
                     break
                 writer.write(draw_overlay(frame.image, take, i, edges))
+                written += 1
         finally:
             writer.release()
-    return out_path
+    check = cv2.VideoCapture(str(path))
+    readable = int(check.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if check.isOpened() else 0
+    check.release()
+    if readable != written:
+        raise InputError(
+            f"the preview video is incomplete ({readable} of {written} frames could be read back; disk full?); "
+            "nothing was written"
+        )

@@ -14,6 +14,7 @@ import dataclasses
 import time as wallclock
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -32,8 +33,9 @@ from .fitting.eye_readout import blink_from_expression, gaze_from_expression
 from .identity_file import identity_to_vector
 from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
 from .landmarks.backend_pool import LandmarkBackends
-from .landmarks.base import LandmarkBackend
+from .landmarks.base import LandmarkBackend, LandmarkResult
 from .neutral_frame import NeutralFrame
+from .orientation import OrientationConfig, UprightFaceBackend
 from .prefetch import prefetch
 from .progress import ProgressReporter, make_reporter
 from .temporal import StreamFilterConfig, filter_take_streams
@@ -41,9 +43,13 @@ from .video_source import open_source
 
 __all__ = [
     "BACKENDS",
+    "LandmarkSink",
     "Landmarks",
+    "SourceInfo",
     "TrackConfig",
     "collect_landmarks",
+    "detect_landmarks",
+    "fit_and_filter",
     "fit_targets",
     "make_backend",
     "neutral_targets",
@@ -53,6 +59,7 @@ __all__ = [
 
 BACKENDS = ("mediapipe", "fan")
 EYE_STATE_JOBS_IN_FLIGHT = 3  # frames whose eye state is computed beside the detector at most
+NEUTRAL_TIME_TOLERANCE_S = 1.0  # --neutral TIME must lie within this of a tracked frame
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,8 +85,12 @@ class TrackConfig:
     elam: ElamConfig = ElamConfig(closed_openness=0.05)
     use_elam: bool = True
     landmark_filter: FilterConfig = DEFAULT_LANDMARK_FILTER
+    orientation: OrientationConfig = OrientationConfig()
     start: float | None = None
     end: float | None = None
+
+
+TRUNCATED_SHARE = 0.95  # a video that yields fewer than this share of the frames it declares gets a notice
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,9 +102,11 @@ class Landmarks:
         depth: ``(T, J)`` float32 relative depth, pixels (larger = farther), NaN where no face, 0 if the
             backend gives none (``has_depth`` False).
         p_closed: ``(T, 2)`` float32 [left, right] image-based P(eye closed), 0 where unknown.
-        time: ``(T,)`` float64 seconds from the first frame. score: ``(T,)`` float32 detection confidence.
+        time: ``(T,)`` float64 seconds of the source (only differences matter; the take starts at 0). score:
+            ``(T,)`` float32 detection confidence.
         point_ids: ``(J,)`` model point of each detector point.
         fps, size (w, h), name: the source's.
+        notices: what the user should know (a video that ended early), stored in the take's ``meta["notices"]``.
     """
 
     points: np.ndarray
@@ -106,6 +119,7 @@ class Landmarks:
     fps: float
     size: tuple[int, int]
     name: str
+    notices: tuple[str, ...] = ()
 
 
 def make_backend(name: str, *, still_images: bool) -> LandmarkBackend:
@@ -121,6 +135,132 @@ def make_backend(name: str, *, still_images: bool) -> LandmarkBackend:
     raise InputError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
 
 
+@dataclasses.dataclass(frozen=True)
+class SourceInfo:
+    """What pass 1 learnt about its input (see :class:`Landmarks` for the fields)."""
+
+    point_ids: np.ndarray
+    has_depth: bool
+    fps: float
+    size: tuple[int, int]
+    name: str
+    frames: int
+    notices: tuple[str, ...]
+
+
+class LandmarkSink(Protocol):
+    """Receives pass 1's rows in frame order (:class:`_InMemoryRows`, or the on-disk spool of long clips)."""
+
+    def add(self, source_time: float, points: np.ndarray, depth: np.ndarray, p_closed: np.ndarray, score: float):
+        """One frame: ``(J, 2)`` float32 points and ``(J,)`` depth (NaN: no face), ``(2,)`` P(closed), score."""
+        ...
+
+
+def detect_landmarks(
+    input_path: str | Path,
+    cfg: TrackConfig,
+    reporter: ProgressReporter,
+    sink: LandmarkSink,
+    *,
+    start: float | None = None,
+    first_index: int = 0,
+    backends: LandmarkBackends | None = None,
+) -> SourceInfo:
+    """Pass 1: stream the input and hand every frame's landmarks and eye state to ``sink``, in order.
+
+    Args:
+        start: source time to start at (default ``cfg.start``); ``first_index`` is the index of that frame in the
+            whole take (when resuming), for progress.
+        backends: a warm engine's open backends (borrowed, reset, left open), or None to make one for this clip.
+    """
+    import cv2
+
+    with open_source(input_path, start=cfg.start if start is None else start, end=cfg.end) as source:
+        still = source.kind == "image"
+        if backends is None:
+            backend = UprightFaceBackend(lambda: make_backend(cfg.backend, still_images=still), cfg.orientation)
+        else:
+            backend = UprightFaceBackend(
+                lambda: _Borrowed(backends.get(cfg.backend, still_images=still)), cfg.orientation
+            )
+        try:
+            total = None if source.frame_count is None else source.frame_count + first_index
+            reporter.start(total)
+            has_depth, frames = True, 0
+            nan_points = np.full((backend.num_points, 2), np.nan, np.float32)
+            no_eyes = np.zeros(2, np.float32)
+            pending: collections.deque = collections.deque()  # frames waiting for their eye state, in order
+
+            def eye_state(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+                return eye_closed_probability(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), landmarks, cfg.eye_state)
+
+            def flush(keep: int) -> None:
+                while len(pending) > keep:
+                    t, pts, d, job, score = pending.popleft()
+                    sink.add(t, pts, d, no_eyes if job is None else job.result(), score)
+
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eye-state") as eyes:
+                for frame in prefetch(source):  # decoding overlaps detection (bounded: a few frames ahead)
+                    result = backend.detect(frame.image)
+                    frames += 1
+                    if result is None:
+                        pending.append((frame.source_time, nan_points, nan_points[:, 0], None, 0.0))
+                    else:
+                        job = None
+                        if result.points.shape[0] == MEDIAPIPE_POINT_COUNT:  # eye state reads MediaPipe's topology
+                            job = eyes.submit(eye_state, frame.image, result.points)
+                        has_depth = has_depth and result.depth is not None
+                        d = result.depth if result.depth is not None else np.zeros(len(result.points), np.float32)
+                        pending.append((frame.source_time, result.points, d.astype(np.float32), job, result.score))
+                    flush(keep=EYE_STATE_JOBS_IN_FLIGHT)  # bounded: a few frames' images held
+                    reporter.update(first_index + frame.index + 1)
+                flush(keep=0)
+            notices = []
+            expected = source.frame_count
+            if source.kind == "video" and expected and first_index == 0 and frames < TRUNCATED_SHARE * expected:
+                notices.append(
+                    f"{source.name}: the video ended after {frames} of the {expected} frames it declares "
+                    "(a truncated or damaged file?); the take has the frames that could be read"
+                )
+            return SourceInfo(
+                np.asarray(backend.model_vertices),
+                has_depth,
+                source.fps,
+                source.size,
+                source.name,
+                frames,
+                tuple(notices),
+            )
+        finally:
+            backend.close()
+
+
+class _Borrowed:
+    """A pooled backend lent to one clip: closing it hands it back (the pool resets it for the next clip)."""
+
+    def __init__(self, backend: LandmarkBackend) -> None:
+        self._backend = backend
+        self.name, self.num_points, self.model_vertices = backend.name, backend.num_points, backend.model_vertices
+
+    def detect(self, image_bgr: np.ndarray) -> LandmarkResult | None:
+        return self._backend.detect(image_bgr)
+
+    def reset(self) -> None:
+        self._backend.reset()
+
+    def close(self) -> None:
+        """Hand it back: the pool keeps it open."""
+
+
+class _InMemoryRows:
+    def __init__(self) -> None:
+        self.points, self.depth, self.p_closed, self.times, self.scores = [], [], [], [], []
+
+    def add(self, source_time, points, depth, p_closed, score) -> None:
+        self.times.append(source_time), self.points.append(points), self.depth.append(depth)
+        self.p_closed.append(p_closed), self.scores.append(score)
+
+
 def collect_landmarks(
     input_path: str | Path,
     cfg: TrackConfig,
@@ -128,73 +268,29 @@ def collect_landmarks(
     *,
     backends: LandmarkBackends | None = None,
 ) -> Landmarks:
-    """Pass 1: stream the input and detect landmarks and eye state in every frame.
-
-    ``backends``: a warm engine's open backends (reused, left open), or None to make one for this clip.
-    """
-    import cv2
-
-    with open_source(input_path, start=cfg.start, end=cfg.end) as source:
-        still = source.kind == "image"
-        if backends is None:
-            backend = make_backend(cfg.backend, still_images=still)
-        else:
-            backend = backends.get(cfg.backend, still_images=still)
-        try:
-            reporter.start(source.frame_count)
-            points, depth, p_closed, times, scores = [], [], [], [], []
-            has_depth = True
-            nan_points = np.full((backend.num_points, 2), np.nan, np.float32)
-            eye_jobs: collections.deque = collections.deque()  # (frame index, future) of the eye-state worker
-
-            def eye_state(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-                return eye_closed_probability(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), landmarks, cfg.eye_state)
-
-            def collect_eye_jobs(keep: int) -> None:
-                while len(eye_jobs) > keep:
-                    index, job = eye_jobs.popleft()
-                    p_closed[index] = job.result()
-
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eye-state") as eyes:
-                for frame in prefetch(source):  # decoding overlaps detection (bounded: a few frames ahead)
-                    result = backend.detect(frame.image)
-                    times.append(frame.time)
-                    p_closed.append(np.zeros(2, np.float32))
-                    if result is None:
-                        points.append(nan_points), depth.append(nan_points[:, 0]), scores.append(0.0)
-                    else:
-                        # the eye-state module reads MediaPipe's eye topology
-                        if result.points.shape[0] == MEDIAPIPE_POINT_COUNT:
-                            eye_jobs.append((len(times) - 1, eyes.submit(eye_state, frame.image, result.points)))
-                        points.append(result.points)
-                        has_depth = has_depth and result.depth is not None
-                        d = result.depth if result.depth is not None else np.zeros(len(result.points), np.float32)
-                        depth.append(d), scores.append(result.score)
-                    collect_eye_jobs(keep=EYE_STATE_JOBS_IN_FLIGHT)  # bounded: a few frames' images held
-                    reporter.update(frame.index + 1)
-                collect_eye_jobs(keep=0)
-            if not times:
-                raise InputError(f"{input_path}: no frames in the requested range")
-            landmarks = Landmarks(
-                points=np.stack(points),
-                depth=np.stack(depth).astype(np.float32),
-                p_closed=np.stack(p_closed),
-                time=np.asarray(times, np.float64),
-                score=np.asarray(scores, np.float32),
-                point_ids=np.asarray(backend.model_vertices),
-                has_depth=has_depth,
-                fps=source.fps,
-                size=source.size,
-                name=source.name,
-            )
-            # Drop the per-frame lists now: a library may keep this frame alive through a stored traceback
-            # (seen with MediaPipe's start-up), which would otherwise hold every frame's arrays twice.
-            for per_frame in (points, depth, p_closed, times, scores):
-                per_frame.clear()
-            return landmarks
-        finally:
-            if backends is None:
-                backend.close()
+    """Pass 1 into memory: every frame's landmarks and eye state (:func:`detect_landmarks`)."""
+    rows = _InMemoryRows()
+    info = detect_landmarks(input_path, cfg, reporter, rows, backends=backends)
+    if not rows.times:
+        raise InputError(f"{input_path}: no frames in the requested range")
+    landmarks = Landmarks(
+        points=np.stack(rows.points),
+        depth=np.stack(rows.depth).astype(np.float32),
+        p_closed=np.stack(rows.p_closed),
+        time=np.asarray(rows.times, np.float64),
+        score=np.asarray(rows.scores, np.float32),
+        point_ids=info.point_ids,
+        has_depth=info.has_depth,
+        fps=info.fps,
+        size=info.size,
+        name=info.name,
+        notices=info.notices,
+    )
+    # Drop the per-frame lists now: a library may keep this frame alive through a stored traceback
+    # (seen with MediaPipe's start-up), which would otherwise hold every frame's arrays twice.
+    for per_frame in (rows.points, rows.depth, rows.p_closed, rows.times, rows.scores):
+        per_frame.clear()
+    return landmarks
 
 
 def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
@@ -244,6 +340,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
             "rest_offsets": list(fit.landmark_bias.shape),
         },
         elam=cfg.use_elam,
+        **({"notices": list(lm.notices)} if lm.notices else {}),
     )
     confidence = np.where(fit.valid, lm.score, 0.0).astype(np.float32)
     return Take(
@@ -269,24 +366,28 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
 
 def neutral_targets(
     neutral: NeutralFrame,
-    lm: Landmarks,
-    view_obs: np.ndarray,
     cfg: TrackConfig,
     *,
+    clip: Landmarks | None = None,
     backends: LandmarkBackends | None = None,
 ) -> np.ndarray:
-    """``(1, J, 3)`` the fit targets of the user's neutral frame: the clip's frame nearest the time, or the photo's.
+    """``(1, J, 3)`` the fit targets of the user's neutral frame: a frame of the clip, or a photo.
+
+    Args:
+        clip: for a time, the clip's landmarks holding that time (the whole clip, or frames around it).
+        backends: a warm engine's open backends for reading the photo, or None.
 
     Raises:
         InputError: the time is outside the tracked range, or that frame / photo shows no face.
     """
     if neutral.time_s is not None:
-        index = int(np.argmin(np.abs(lm.time - neutral.time_s)))
-        if abs(lm.time[index] - neutral.time_s) > 1.0:
+        index = int(np.argmin(np.abs(clip.time - neutral.time_s)))
+        if abs(clip.time[index] - neutral.time_s) > NEUTRAL_TIME_TOLERANCE_S:
             raise InputError(
-                f"--neutral {neutral.time_s:g} s is outside the tracked frames ({lm.time[0]:.2f}-{lm.time[-1]:.2f} s)"
+                f"--neutral {neutral.time_s:g} s is outside the tracked frames "
+                f"({clip.time[0]:.2f}-{clip.time[-1]:.2f} s)"
             )
-        targets = view_obs[index : index + 1]
+        targets = fit_targets(clip, cfg)[index : index + 1]
     else:
         photo_cfg = dataclasses.replace(cfg, start=None, end=None)
         photo = collect_landmarks(neutral.photo, photo_cfg, make_reporter("none"), backends=backends)
@@ -294,6 +395,42 @@ def neutral_targets(
     if not np.isfinite(targets).all():
         raise InputError(f"--neutral: no face found in the neutral frame ({neutral.describe()})")
     return targets
+
+
+def fit_and_filter(
+    lm: Landmarks,
+    cfg: TrackConfig,
+    model: FaceModel,
+    identity: tuple[np.ndarray, np.ndarray] | None,
+    neutral_obs: np.ndarray | None = None,
+) -> tuple[Take, ClipFit]:
+    """Pass 2 for landmarks of T frames: fit targets, the fit, the take and its filtered streams.
+
+    Used for a whole clip (:func:`track`) and for each piece of a long one (:mod:`engine.track_job`).
+
+    Args:
+        identity: a known actor's ``(coefficients, rest offsets)``, or None to fit one.
+        neutral_obs: ``(1, J, 3)`` the user's neutral frame (:func:`neutral_targets`): it defines the actor's rest.
+
+    Returns:
+        ``(take, fit)``: the filtered take of the T frames and the fit (its actor for the later pieces).
+    """
+    view_obs = fit_targets(lm, cfg)
+    coefficients, rest = identity if identity is not None else (None, None)
+    fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
+    eye_closed = lm.p_closed if lm.points.shape[1] == MEDIAPIPE_POINT_COUNT else None
+    fit = fit_clip(
+        view_obs,
+        lm.point_ids,
+        model,
+        fit_cfg,
+        identity=coefficients,
+        landmark_bias=rest if neutral_obs is None else None,
+        neutral_obs=neutral_obs,
+        eye_closed=eye_closed,
+    )
+    take = take_from_fit(lm, fit, model, cfg, cfg.backend)
+    return filter_take_streams(take, cfg.filter), fit
 
 
 def track(
@@ -307,7 +444,9 @@ def track(
     model: FaceModel | None = None,
     backends: LandmarkBackends | None = None,
 ) -> Take:
-    """Track a video, image sequence or image into a take (and save it if ``output_path`` is given).
+    """Track a video, image sequence or image into a take in memory (and save it if ``output_path`` is given).
+
+    The command line tracks into a file in bounded memory instead (:func:`engine.track_job.track_to_file`).
 
     Args:
         identity: a known actor's ``(coefficients, rest offsets)`` (:func:`engine.identity_file.load_identity`),
@@ -327,25 +466,10 @@ def track(
     valid = np.isfinite(lm.points).all(axis=(1, 2))
     if not valid.any():
         raise NoFaceFound(f"{input_path}: no face found in any of {len(valid)} frame(s)")
-    view_obs = fit_targets(lm, cfg)
-    coefficients, rest = identity if identity is not None else (None, None)
-    fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
-    eye_closed = lm.p_closed if lm.points.shape[1] == MEDIAPIPE_POINT_COUNT else None
-    neutral_obs = None if neutral is None else neutral_targets(neutral, lm, view_obs, cfg, backends=backends)
-    fit = fit_clip(
-        view_obs,
-        lm.point_ids,
-        model,
-        fit_cfg,
-        identity=coefficients,
-        landmark_bias=rest if neutral is None else None,
-        neutral_obs=neutral_obs,
-        eye_closed=eye_closed,
-    )
-    take = take_from_fit(lm, fit, model, cfg, cfg.backend)
+    neutral_obs = None if neutral is None else neutral_targets(neutral, cfg, clip=lm, backends=backends)
+    take, _ = fit_and_filter(lm, cfg, model, identity, neutral_obs)
     if neutral is not None:
         take = dataclasses.replace(take, meta={**take.meta, "neutral": neutral.describe()})
-    take = filter_take_streams(take, cfg.filter)
     t2 = wallclock.perf_counter()
     take = dataclasses.replace(
         take, meta={**take.meta, "timing_s": {"landmarks": round(t1 - t0, 3), "fit_filter": round(t2 - t1, 3)}}

@@ -6,6 +6,11 @@ not grow with clip length. Times are real: for video, each frame's presentation 
 ``index / fps`` is used only when the container gives no timestamp or one that does not increase. Image
 sequences are timed ``index / fps`` (default :data:`DEFAULT_IMAGE_FPS`).
 
+Files are opened by what they hold, not by their name (:mod:`engine.media_sniff`: a still GIF saved as ``.png`` is
+read as a GIF, a JPEG named ``.mp4`` as an image). Frames come upright as a player shows them: a video's rotation
+metadata (a phone's ``rotate=90``) and an image's EXIF orientation are applied (:mod:`engine.orientation`), and
+``size`` is the displayed size.
+
 ``start`` / ``end`` select the half-open interval ``[start, end)`` in seconds of the source; yielded ``time`` is
 measured from the first yielded frame, ``source_time`` from the start of the source.
 
@@ -28,6 +33,8 @@ from types import TracebackType
 import numpy as np
 
 from .errors import InputError
+from .media_sniff import sniff_media
+from .orientation import display_turns_from_degrees, turn_image
 
 __all__ = ["DEFAULT_IMAGE_FPS", "IMAGE_SUFFIXES", "Frame", "FrameSource", "natural_sort_key", "open_source"]
 
@@ -76,6 +83,7 @@ class FrameSource:
         fps: frames per second: the container's rate for video, ``fps=`` or :data:`DEFAULT_IMAGE_FPS` for images.
         size: ``(width, height)`` in pixels.
         frame_count: frames expected in ``[start, end)`` (an estimate for video), or None if unknown.
+        display_turns: clockwise quarter turns applied to the stored video frames (rotation metadata).
     """
 
     def __init__(
@@ -91,6 +99,7 @@ class FrameSource:
         end: float | None,
         files: tuple[Path, ...] = (),
         fps_override: bool = False,
+        display_turns: int = 0,
     ) -> None:
         self.path = path
         self.name = name
@@ -102,6 +111,7 @@ class FrameSource:
         self._end = end
         self._files = files
         self._fps_override = fps_override
+        self.display_turns = display_turns
         self._closed = False
 
     def __repr__(self) -> str:
@@ -172,7 +182,7 @@ class FrameSource:
                     return
                 if not self._in_range(t):
                     continue  # seeking landed on a keyframe before start: decode forward
-                yield t, _as_bgr(image, cv2)
+                yield t, turn_image(_as_bgr(image, cv2), self.display_turns)
         finally:
             cap.release()
 
@@ -222,9 +232,10 @@ def open_source(
         if not files:
             raise InputError(f"folder {text} has no images (readable suffixes: {', '.join(IMAGE_SUFFIXES)})")
         return _image_source(text, p.name, files, start_s, end, fps)
-    if p.suffix.lower() in IMAGE_SUFFIXES:
+    kind = sniff_media(p)
+    if kind == "image" or (kind is None and p.suffix.lower() in IMAGE_SUFFIXES):
         return _image_source(text, p.stem, (p,), start_s, end, fps)
-    return _video_source(p, start_s, end, fps)
+    return _video_source(p, start_s, end, fps)  # a video, a GIF (still or animated), or whatever OpenCV opens
 
 
 def _image_source(
@@ -268,7 +279,10 @@ def _video_source(p: Path, start: float, end: float | None, fps: float | None) -
         ok, image = cap.read()
         if not ok or image is None:
             raise InputError(f"cannot read video {p}: it opens but yields no frames (corrupt or unsupported codec)")
+        turns = display_turns_from_degrees(float(cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0.0))
         size = (int(image.shape[1]), int(image.shape[0]))
+        if turns % 2:
+            size = size[::-1]
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     finally:
         cap.release()
@@ -289,6 +303,7 @@ def _video_source(p: Path, start: float, end: float | None, fps: float | None) -
         start=start,
         end=end,
         fps_override=fps is not None,
+        display_turns=turns,
     )
 
 

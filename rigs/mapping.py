@@ -5,6 +5,10 @@ A mapping is a list of links. Each link reads one source channel and adds
 ``[0, 1]``. One source may feed many targets and many sources may feed one target. A link with
 ``unless_rig_has = [...]`` is a fallback: it is used only on a mesh that has none of those targets (VRM's
 both-eyes ``blink`` on a mesh without per-eye blinks).
+
+A custom mapping file is untrusted input: it is bounded before it is read (:data:`MAX_MAPPING_FILE_BYTES`,
+:data:`MAX_LINKS`, :data:`MAX_CHANNELS`), ``gain``, ``offset`` and ``clamp`` must be finite numbers (a NaN would
+reach Blender as NaN keyframes), and name lists are named, never given as paths.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ __all__ = ["MAPPINGS_DIR", "Link", "Mapping", "load_mapping", "make_mapping", "m
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 SCHEMA_VERSION = 1
 _LINK_KEYS = {"source", "target", "gain", "offset", "clamp", "unless_rig_has"}
+MAX_MAPPING_FILE_BYTES = 1_000_000  # the shipped presets are ~5 KB
+MAX_LINKS = 10_000
+MAX_CHANNELS = 10_000  # names in an explicit source_names / target_names list
+MAX_NAME_CHARS = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,15 +135,17 @@ def load_mapping(preset_or_path: str | Path) -> Mapping:
     """
     path = Path(preset_or_path)
     if not path.suffix:
-        path = MAPPINGS_DIR / f"{preset_or_path}.toml"
-        if not path.is_file():
+        if str(preset_or_path) not in mapping_presets():  # a preset name, never a path out of rigs/mappings
             raise RigDataError(f"unknown mapping preset {preset_or_path!r}; known: {', '.join(mapping_presets())}")
+        path = MAPPINGS_DIR / f"{preset_or_path}.toml"
     try:
+        if path.stat().st_size > MAX_MAPPING_FILE_BYTES:
+            raise RigDataError(f"{path}: larger than {MAX_MAPPING_FILE_BYTES} bytes; not a mapping file")
         with path.open("rb") as f:
             data = tomllib.load(f)
     except OSError as err:
         raise RigDataError(f"cannot read mapping file {path}: {err.strerror}") from None
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise RigDataError(f"{path}: not valid TOML: {err}") from None
     if data.get("schema") != SCHEMA_VERSION:
         raise RigDataError(f"{path}: schema must be {SCHEMA_VERSION}, got {data.get('schema')!r}")
@@ -144,6 +154,8 @@ def load_mapping(preset_or_path: str | Path) -> Mapping:
     raw_links = data.get("links", [])
     if not isinstance(raw_links, list):
         raise RigDataError(f"{path}: 'links' must be a list of {{ source = ..., target = ... }} tables")
+    if len(raw_links) > MAX_LINKS:
+        raise RigDataError(f"{path}: {len(raw_links)} links; at most {MAX_LINKS}")
     links = []
     for i, raw in enumerate(raw_links):
         if not isinstance(raw, dict):
@@ -226,6 +238,8 @@ def _names_of(data: dict, side: str, path: Path) -> tuple[str, ...]:
     if explicit is not None:
         if not isinstance(explicit, list) or not all(isinstance(n, str) for n in explicit):
             raise RigDataError(f"{path}: '{side}_names' must be a list of strings")
+        if len(explicit) > MAX_CHANNELS or any(len(n) > MAX_NAME_CHARS for n in explicit):
+            raise RigDataError(f"{path}: '{side}_names' holds more than {MAX_CHANNELS} names or a name too long")
         return tuple(explicit)
     list_name = data.get(side)
     if not isinstance(list_name, str):

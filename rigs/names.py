@@ -38,7 +38,7 @@ def load_names(list_name: str) -> tuple[str, ...]:
         52
     """
     path = NAMES_DIR / f"{list_name}.toml"
-    if not path.is_file():
+    if list_name not in name_lists():  # a name, never a path: '../x' cannot reach outside rigs/names
         raise RigDataError(f"unknown name list {list_name!r}; known: {', '.join(name_lists())}")
     with path.open("rb") as f:
         data = tomllib.load(f)

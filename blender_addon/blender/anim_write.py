@@ -22,10 +22,12 @@ import dataclasses
 import bpy
 import numpy as np
 
-from .._contract import key_reduction
+from .._contract import errors, key_reduction
 
 __all__ = [
     "ACTION_TAG",
+    "NonFiniteCurveError",
+    "check_finite_curves",
     "active_fcurves",
     "CurveSpec",
     "TakeChannels",
@@ -192,6 +194,25 @@ def begin_take_action(id_data: bpy.types.ID, action_name: str, id_type: str, *, 
         channels = TakeChannels(action, action.fcurves, None)
     channels.clear()
     return channels
+
+
+class NonFiniteCurveError(errors.UserError):
+    """A curve to bake holds NaN or infinite values; nothing was written."""
+
+
+def check_finite_curves(specs: list[CurveSpec]) -> None:
+    """Refuse to write any curve if one holds a NaN or an infinity (call before the first Action is touched).
+
+    Raises:
+        NonFiniteCurveError: names the first such curve and frame.
+    """
+    for spec in specs:
+        bad = ~np.isfinite(np.asarray(spec.values, dtype=np.float64))
+        if bad.any():
+            raise NonFiniteCurveError(
+                f"{spec.data_path}[{spec.index}] would get {int(bad.sum())} NaN / infinite keys (first at frame "
+                f"{int(np.argmax(bad))}); nothing was baked. Check the mapping's gains and the take"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,7 +23,7 @@ from ..pure.bone_motion import JawSettings
 from ..pure.processing import ProcessedTake, ProcessSettings, process_take
 from ..pure.retarget import AUTO, plan_face
 from ..pure.takes import OpenedTake
-from .anim_write import CurveSpec, begin_take_action, write_curves
+from .anim_write import CurveSpec, begin_take_action, check_finite_curves, write_curves
 
 __all__ = ["BakeError", "BakeOptions", "BakeResult", "BakeTargets", "bake_take", "take_frames"]
 
@@ -254,6 +254,8 @@ def bake_take(
     if not jobs:
         raise BakeError("nothing to bake: pick a target mesh, a head target or eye targets")
 
+    for _, _, _, specs in jobs:
+        check_finite_curves(specs)  # before any Action is touched: never NaN keys, never half a bake
     actions, keys = [], 0
     for id_data, action_name, id_type, specs in jobs:
         channels = begin_take_action(id_data, action_name, id_type, take_name=take.name)

@@ -20,15 +20,17 @@ import enum
 import logging
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import threading
 from pathlib import Path
 
-from .._contract import engine_requests, errors, progress_events
+from .._contract import engine_requests, errors, output_guard, partial_take, progress_events, take_io
 
 __all__ = [
     "EngineUnavailable",
+    "discard_partial",
     "JobState",
     "JobStatus",
     "TrackJob",
@@ -192,14 +194,23 @@ class TrackRequest:
         Raises:
             EngineUnavailable: interpreter or engine folder missing.
             FileNotFoundError: the source video or folder does not exist.
+            errors.InputError: the take's path holds a file that is not a take (it is never replaced).
         """
         root = engine_root_for(self.python, self.root)
         validate_engine(self.python, root)
         if not Path(self.source).exists():
             raise FileNotFoundError(f"source not found: {self.source}")
         Path(self.output).parent.mkdir(parents=True, exist_ok=True)
+        # the finished take replaces self.output: never an artist's file (checked before the engine starts)
+        output_guard.check_output(self.output, is_own=take_io.is_take_file, what="take", suffixes=(".npz",))
         self.partial_output.unlink(missing_ok=True)
         return root
+
+
+def discard_partial(request: TrackRequest) -> None:
+    """Remove what an unfinished take left: the engine's ``OUT.part.npz`` and its resumable partial folder."""
+    request.partial_output.unlink(missing_ok=True)
+    shutil.rmtree(partial_take.partial_folder(request.partial_output), ignore_errors=True)
 
 
 def accept_take(request: TrackRequest, done: progress_events.Done) -> str:
@@ -307,6 +318,7 @@ class TrackJob(JobStatus):
         Raises:
             EngineUnavailable: interpreter or engine folder missing, or the process cannot start.
             FileNotFoundError: the source video or folder does not exist.
+            errors.InputError: the take's path holds a file that is not a take (it is never replaced).
         """
         root = request.prepare()
         return cls(request, start_engine_process(request.command(), root, stdin=subprocess.DEVNULL))
@@ -366,7 +378,6 @@ class TrackJob(JobStatus):
             self._kill()
             code = self._proc.returncode
         self._stderr_thread.join(timeout=1.0)
-        part = self.request.partial_output
         if code == 0 and self._done_line is not None and self._error_line is None:
             try:
                 self.output = self.message = accept_take(self.request, self._done_line)
@@ -381,8 +392,12 @@ class TrackJob(JobStatus):
         else:
             last = self._stderr_tail[-1] if self._stderr_tail else "no message"
             self.message = f"the engine exited with code {code}: {last}"
-        part.unlink(missing_ok=True)
+        self._remove_partial()
         self.state = JobState.FAILED
+
+    def _remove_partial(self) -> None:
+        """Remove the partial take (``OUT.part.npz``) and the engine's unfinished-take folder beside it."""
+        discard_partial(self.request)
 
     def _kill(self) -> None:
         if self._proc.poll() is not None:
@@ -409,7 +424,7 @@ class TrackJob(JobStatus):
         self._kill()
         self._stdout_thread.join(timeout=2.0)
         self._stderr_thread.join(timeout=2.0)
-        self.request.partial_output.unlink(missing_ok=True)
+        self._remove_partial()
         # Kill in the group too, in case children outlived the leader (they share its pgid).
         if os.name != "nt":
             try:

@@ -37,6 +37,7 @@ from .bridge import (
     JobStatus,
     TrackRequest,
     accept_take,
+    discard_partial,
     engine_root_for,
     start_engine_process,
     validate_engine,
@@ -255,7 +256,7 @@ class ServedTrackJob(JobStatus):
             self._fail(f"the engine stopped while tracking ({how}); Track again to restart it")
 
     def _fail(self, message: str) -> None:
-        self.request.partial_output.unlink(missing_ok=True)
+        discard_partial(self.request)
         self.message = message
         self.state = JobState.FAILED
 
@@ -280,7 +281,7 @@ class ServedTrackJob(JobStatus):
         except EngineUnavailable:
             pass  # it has ended: nothing is tracking
         self._server.forget(self._id)
-        self.request.partial_output.unlink(missing_ok=True)
+        discard_partial(self.request)
         self.state = JobState.CANCELLED
         self.message = "cancelled"
 

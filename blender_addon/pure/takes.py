@@ -47,7 +47,7 @@ def _open_cached(path: str, mtime_ns: int, size: int) -> OpenedTake:
     if p.suffix.lower() == ".csv":
         opened, channel_list = livelink_csv.livelink_csv_to_take(p, channels="arkit52"), "arkit52"
     else:
-        opened, channel_list = take_io.load_take(p), "facewarehouse46"
+        opened, channel_list = take_io.load_take(p, landmarks=False), "facewarehouse46"  # baking needs none
     opened, dropped = take.without_repeated_timestamps(opened)
     warnings = (f"time: {dropped} frames with a repeated timestamp dropped",) if dropped else ()
     return OpenedTake(p.stem, str(p), opened, channel_list, warnings)

@@ -6,6 +6,9 @@ imports it as ``engine.contract``; ``build_addon.py`` copies this folder into th
 extension, else this folder in a repository checkout). Importing this package imports none of its modules.
 
 - :mod:`.take`, :mod:`.take_validation`, :mod:`.take_io`: the take file (schema, validation, reading / writing).
+- :mod:`.npz_archive`, :mod:`.take_limits`: bounded reading of untrusted archives; the bounds every reader uses.
+- :mod:`.partial_take`: a take being written block by block (survives a kill; resumable).
+- :mod:`.output_guard`: outputs checked before any work; nothing the tool did not write is overwritten.
 - :mod:`.frames`, :mod:`.quaternion`, :mod:`.gaze`: frame conventions, quaternion math, gaze <-> eye-look weights.
 - :mod:`.face_head`: the demo head file (the scanned head with the 46 expressions) the add-on builds its rig from.
 - :mod:`.livelink_csv`: the Live Link Face CSV codec.

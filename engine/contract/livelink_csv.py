@@ -40,7 +40,8 @@ from ._rigs import rigs
 from .atomic_write import atomic_write
 from .errors import InputError, TakeFormatError
 from .frames import head_rotation_to_ypr, ypr_to_head_rotation
-from .take import Take, make_meta, neutral_take
+from .take import NO_LANDMARKS, Take, make_meta, neutral_take
+from .take_limits import DEFAULT_LIMITS, ReadLimits
 
 __all__ = [
     "BLENDSHAPE_COUNT",
@@ -200,77 +201,113 @@ def write_livelink_csv(path: str | Path, recording: LiveLinkRecording) -> Path:
     return path
 
 
-def read_livelink_csv(path: str | Path, *, fps: float | None = None) -> LiveLinkRecording:
-    """Read a Live Link Face CSV.
+def read_livelink_csv(
+    path: str | Path, *, fps: float | None = None, limits: ReadLimits = DEFAULT_LIMITS
+) -> LiveLinkRecording:
+    """Read a Live Link Face CSV, streaming and bounded (the file's size and row count are checked first).
 
-    Weights are clipped to [0, 1]; extra columns are ignored; eye roll is not read.
+    Weights are clipped to [0, 1]; extra columns are ignored; eye roll is not read. Every value must be a finite
+    number (``nan`` or ``inf`` in a cell is an error naming the line and column, never a NaN curve).
 
     Args:
         path: the ``.csv``.
         fps: the timecode rate (frames per second of ``FF``); default: guessed from the largest ``FF``
             (:data:`TIMECODE_RATES`).
+        limits: bounds on the file's size and rows (:mod:`.take_limits`).
 
     Returns:
         The recording; ``time`` is relative to the first row.
 
     Raises:
         InputError: the file does not exist.
-        TakeFormatError: missing column, bad number or timecode, wrong field count, no rows, time going back;
-            the message names the file, line and column.
+        TakeFormatError: too large, missing column, bad number or timecode, wrong field count, no rows, time going
+            back; the message names the file, line and column.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"Live Link Face CSV not found: {path}")
+    size = path.stat().st_size
+    if size > limits.max_csv_bytes:
+        raise TakeFormatError(
+            f"{path.name}: {size} bytes; a Live Link Face CSV of at most {limits.max_csv_bytes} is read"
+        )
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
-            lines = list(csv.reader(f))
+            return _read_rows(path, csv.reader(f), fps, limits)
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise TakeFormatError(f"{path.name}: not a readable CSV text file ({err})") from None
-    lines = [(n, row) for n, row in enumerate(lines, start=1) if any(cell.strip() for cell in row)]
-    if not lines:
-        raise TakeFormatError(f"{path.name}: empty file (expected a Live Link Face header line)")
-    header_line, header = lines[0]
-    columns = {name.strip().lower(): i for i, name in enumerate(header)}
-    wanted = livelink_csv_header()
-    missing = [name for name in wanted if name != "BlendShapeCount" and name.lower() not in columns]
-    if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise TakeFormatError(f"{path.name} line {header_line}: missing column(s) {shown}")
-    rows = lines[1:]
-    if not rows:
-        raise TakeFormatError(f"{path.name}: no data rows after the header")
 
-    value_names = wanted[2:]
-    value_index = [columns[name.lower()] for name in value_names]
-    time_index = columns["timecode"]
-    values = np.empty((len(rows), len(value_names)), np.float64)
+
+_ROWS_PER_BLOCK = 4096  # rows parsed into one block of the growing arrays
+
+
+def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> LiveLinkRecording:
+    header: list[str] | None = None
+    header_line = 0
+    blocks: list[np.ndarray] = []
+    block = np.empty((0, 0))
     timecodes: list[tuple[int, int, float, int, float]] = []
-    for r, (line_no, row) in enumerate(rows):
+    row_lines: list[int] = []  # the line of every data row (for messages); ints only
+    first_timecode = ""
+    wanted = livelink_csv_header()
+    value_names = wanted[2:]
+    value_index: list[int] = []
+    time_index = 0
+    filled = 0
+    for line_no, row in enumerate(reader, start=1):
+        if not any(cell.strip() for cell in row):
+            continue
+        if header is None:
+            header, header_line = row, line_no
+            columns = {name.strip().lower(): i for i, name in enumerate(header)}
+            missing = [name for name in wanted if name != "BlendShapeCount" and name.lower() not in columns]
+            if missing:
+                shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+                raise TakeFormatError(f"{path.name} line {header_line}: missing column(s) {shown}")
+            value_index = [columns[name.lower()] for name in value_names]
+            time_index = columns["timecode"]
+            continue
+        if len(row_lines) >= limits.max_frames:
+            raise TakeFormatError(f"{path.name}: more than {limits.max_frames} rows; at most that many are read")
         if len(row) < len(header):
             raise TakeFormatError(f"{path.name} line {line_no}: {len(row)} fields, the header has {len(header)}")
+        if any(len(cell) > limits.max_csv_field_chars for cell in row):
+            raise TakeFormatError(
+                f"{path.name} line {line_no}: a field longer than {limits.max_csv_field_chars} characters"
+            )
         try:
             timecodes.append(_split_timecode(row[time_index]))
         except ValueError:
             raise TakeFormatError(
                 f"{path.name} line {line_no}: Timecode {row[time_index]!r} is not HH:MM:SS:FF.mmm"
             ) from None
-        for c, (name, i) in enumerate(zip(value_names, value_index, strict=True)):
-            try:
-                values[r, c] = float(row[i])
-            except ValueError:
-                message = f"{path.name} line {line_no}: column {name}: {row[i]!r} is not a number"
-                raise TakeFormatError(message) from None
-            if not math.isfinite(values[r, c]):
-                raise TakeFormatError(f"{path.name} line {line_no}: column {name}: {row[i]!r} is not finite")
+        if not row_lines:
+            first_timecode = row[time_index].strip()
+        row_lines.append(line_no)
+        if filled == len(block):
+            block = np.empty((_ROWS_PER_BLOCK, len(value_names)), np.float64)
+            blocks.append(block)
+            filled = 0
+        block[filled] = _row_values(path, line_no, row, value_names, value_index)
+        filled += 1
+    if header is None:
+        raise TakeFormatError(f"{path.name}: empty file (expected a Live Link Face header line)")
+    if not row_lines:
+        raise TakeFormatError(f"{path.name}: no data rows after the header")
+    if blocks:
+        blocks[-1] = blocks[-1][:filled]
+    values = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    blocks.clear()
 
     rate = float(fps) if fps is not None else _guess_rate(max(tc[3] for tc in timecodes))
     seconds = np.array([h * 3600 + m * 60 + s + (f + sub) / rate for h, m, s, f, sub in timecodes])
+    timecodes.clear()
     seconds += _SECONDS_PER_DAY * np.cumsum(np.r_[0, np.diff(seconds) < -_SECONDS_PER_DAY / 2])  # midnight
     time = seconds - seconds[0]
     steps = np.diff(time)
     if (steps < 0).any():
         bad = int(np.argmax(steps < 0)) + 1
-        raise TakeFormatError(f"{path.name} line {rows[bad][0]}: Timecode goes back in time")
+        raise TakeFormatError(f"{path.name} line {row_lines[bad]}: Timecode goes back in time")
     blendshapes = BLENDSHAPE_COUNT - len(ROTATION_COLUMNS)
     rotations = values[:, blendshapes:]
     return LiveLinkRecording(
@@ -279,8 +316,27 @@ def read_livelink_csv(path: str | Path, *, fps: float | None = None) -> LiveLink
         head_ypr=rotations[:, 0:3].copy(),
         eye_gaze=np.stack([rotations[:, 3:5], rotations[:, 6:8]], axis=1),
         timecode_rate=rate,
-        timecode_start=rows[0][1][time_index].strip(),
+        timecode_start=first_timecode,
     )
+
+
+def _row_values(path: Path, line_no: int, row: list[str], names: list[str], index: list[int]) -> np.ndarray:
+    """One row's values as float64; an error names the line, the column and the cell."""
+    cells = [row[i] for i in index]
+    try:
+        values = np.array(cells, dtype=np.float64)
+    except ValueError:
+        values = None
+    if values is not None and np.isfinite(values).all():
+        return values
+    for name, cell in zip(names, cells, strict=True):
+        try:
+            value = float(cell)
+        except ValueError:
+            raise TakeFormatError(f"{path.name} line {line_no}: column {name}: {cell!r} is not a number") from None
+        if not math.isfinite(value):
+            raise TakeFormatError(f"{path.name} line {line_no}: column {name}: {cell!r} is not finite")
+    raise TakeFormatError(f"{path.name} line {line_no}: unreadable values")  # pragma: no cover - caught above
 
 
 def take_to_livelink(
@@ -331,8 +387,8 @@ def livelink_to_take(
     round trip through FaceWarehouse) the 52 weights are kept as they are; such a take is not a valid take file.
     ``eye_blink`` is the ``EyeBlinkLeft/Right`` columns, ``head_rotation`` is rebuilt from yaw / pitch / roll,
     ``eye_gaze`` is the eye yaw / pitch; ``head_translation`` is 0 (the format has none); ``confidence`` is 1;
-    ``landmarks`` (478 points) and ``model_landmarks`` are NaN; ``identity`` is empty; raw streams equal the
-    filtered ones.
+    ``landmarks`` and ``model_landmarks`` have no points (:data:`.take.NO_LANDMARKS`: the format has none, and a
+    long recording costs no bytes for them); ``identity`` is empty; raw streams equal the filtered ones.
 
     Args:
         recording: the recording.
@@ -365,7 +421,7 @@ def livelink_to_take(
         timecode_start=recording.timecode_start,
     )
     return dataclasses.replace(
-        neutral_take(recording.time, meta),
+        neutral_take(recording.time, meta, num_landmarks=NO_LANDMARKS),
         expression=expression,
         expression_raw=expression.copy(),
         expression_names=names,

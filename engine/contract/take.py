@@ -16,9 +16,10 @@ eye_blink             float32 (T, 2)      [left, right] lid closure in [0, 1] (0
 eye_gaze              float32 (T, 2, 2)   [left, right] x [yaw, pitch], radians, in the MODEL frame
 time                  float64 (T,)        seconds from the first frame; starts at 0, non-decreasing
 confidence            float32 (T,)        tracking confidence in [0, 1]; 0 = no face in this frame
-landmarks             float32 (T, N, 2)   detector landmarks in pixels, N = 478 (MediaPipe) or 68 (iBUG);
-                                          NaN where no face
-model_landmarks       float32 (T, 468, 2) the fitted model's vertices projected to pixels; NaN where no face
+landmarks             float32 (T, N, 2)   detector landmarks in pixels, N = 478 (MediaPipe) or 68 (iBUG), or 0
+                                          when the source has none (a Live Link Face CSV); NaN where no face
+model_landmarks       float32 (T, M, 2)   the fitted model's vertices projected to pixels, M = 468 (or 0 when
+                                          ``landmarks`` has none); NaN where no face
 head_rotation_raw     float32 (T, 4)      ``head_rotation`` before filtering
 head_translation_raw  float32 (T, 3)      ``head_translation`` before filtering
 eye_blink_raw         float32 (T, 2)      ``eye_blink`` before filtering
@@ -58,6 +59,8 @@ __all__ = [
     "MEDIAPIPE_POINT_COUNT",
     "META_KEYS",
     "MODEL_LANDMARK_COUNT",
+    "MODEL_LANDMARK_COUNTS",
+    "NO_LANDMARKS",
     "PER_FRAME_KEYS",
     "SCHEMA_VERSION",
     "Take",
@@ -75,10 +78,13 @@ EXPRESSION_COUNT = 46  # FaceWarehouse expression blendshapes (Cao et al., TVCG 
 MEDIAPIPE_MESH_POINT_COUNT = 468  # MediaPipe Face Mesh vertices (canonical topology), 0..467
 MEDIAPIPE_POINT_COUNT = 478  # ... + 10 iris points with refine_landmarks=True (468..472 subject's right, 473..477 left)
 IBUG68_POINT_COUNT = 68  # iBUG-300W 68-point markup (the FAN backend)
-LANDMARK_COUNTS = (MEDIAPIPE_POINT_COUNT, IBUG68_POINT_COUNT)
+NO_LANDMARKS = 0  # a take from a source without landmarks (a Live Link Face CSV) stores (T, 0, 2): no bytes per frame
+LANDMARK_COUNTS = (MEDIAPIPE_POINT_COUNT, IBUG68_POINT_COUNT, NO_LANDMARKS)
 """The ``N`` a take's ``landmarks`` may have."""
 MODEL_LANDMARK_COUNT = MEDIAPIPE_MESH_POINT_COUNT
 """Vertices of ``model_landmarks``: the face model's mesh (MediaPipe Face Mesh topology)."""
+MODEL_LANDMARK_COUNTS = (MODEL_LANDMARK_COUNT, NO_LANDMARKS)
+"""The ``M`` a take's ``model_landmarks`` may have (0 only for a take without landmarks)."""
 
 META_KEYS = ("schema_version", "fps", "frame_size", "source", "engine_version", "backend", "filter", "conventions")
 """Keys every take's ``meta`` has (:func:`make_meta`)."""
@@ -99,10 +105,11 @@ ARRAY_SPECS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "time": ("float64", ("T",)),
     "confidence": ("float32", ("T",)),
     "landmarks": ("float32", ("T", "N", 2)),
-    "model_landmarks": ("float32", ("T", MODEL_LANDMARK_COUNT, 2)),
+    "model_landmarks": ("float32", ("T", "M", 2)),
     "meta": ("unicode", ()),
 }
-"""key -> (dtype, shape pattern). "T" = frames, "K" = identity size, "N" = landmark count (one of LANDMARK_COUNTS)."""
+"""key -> (dtype, shape pattern). "T" = frames, "K" = identity size, "N" = landmark count (one of LANDMARK_COUNTS),
+"M" = model landmark count (one of MODEL_LANDMARK_COUNTS)."""
 ARRAY_KEYS: tuple[str, ...] = tuple(ARRAY_SPECS)
 """Every key of a take archive, in the order :func:`.take_io.save_take` writes them."""
 PER_FRAME_KEYS: tuple[str, ...] = tuple(k for k, (_, shape) in ARRAY_SPECS.items() if shape[:1] == ("T",))
@@ -213,7 +220,8 @@ def neutral_take(
     Args:
         time: ``(T,)`` float seconds from the first frame (starts at 0, non-decreasing).
         meta: the take's meta (see :func:`make_meta`); copied.
-        num_landmarks: N of ``landmarks``, one of :data:`LANDMARK_COUNTS`.
+        num_landmarks: N of ``landmarks``, one of :data:`LANDMARK_COUNTS`; with :data:`NO_LANDMARKS`,
+            ``model_landmarks`` has none either.
         identity_size: K of ``identity`` (zeros).
 
     Returns:
@@ -246,7 +254,9 @@ def neutral_take(
         time=time,
         confidence=np.ones(frames, np.float32),
         landmarks=np.broadcast_to(nan, (frames, num_landmarks, 2)),
-        model_landmarks=np.broadcast_to(nan, (frames, MODEL_LANDMARK_COUNT, 2)),
+        model_landmarks=np.broadcast_to(
+            nan, (frames, NO_LANDMARKS if num_landmarks == NO_LANDMARKS else MODEL_LANDMARK_COUNT, 2)
+        ),
         head_rotation_raw=rotation.copy(),
         head_translation_raw=translation.copy(),
         eye_blink_raw=blink.copy(),

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ._rigs import rigs
-from .take import ARRAY_SPECS, LANDMARK_COUNTS, META_KEYS, SCHEMA_VERSION
+from .take import ARRAY_SPECS, LANDMARK_COUNTS, META_KEYS, MODEL_LANDMARK_COUNTS, NO_LANDMARKS, SCHEMA_VERSION
 
 __all__ = [
     "EYE_GAZE_LIMIT_RAD",
@@ -21,6 +21,7 @@ __all__ = [
     "WEIGHT_TOLERANCE",
     "join_problems",
     "validate_take_arrays",
+    "validate_take_shapes",
 ]
 
 QUATERNION_NORM_TOLERANCE = 1e-3
@@ -54,23 +55,59 @@ def validate_take_arrays(arrays: Mapping[str, np.ndarray]) -> list[str]:
         >>> validate_take_arrays({"time": np.zeros(3)})[0]
         "missing 'expression' (float32 (T, 46))"
     """
-    problems: list[str] = []
-    shaped_ok: dict[str, np.ndarray] = {}
-    frames = _frame_count(arrays)
+    found = _shape_problems({k: (np.asarray(v).dtype, np.asarray(v).shape) for k, v in arrays.items()})
+    bad = {key for key, _ in found}
+    shaped_ok = {k: np.asarray(arrays[k]) for k in ARRAY_SPECS if k in arrays and k not in bad}
+    return [message for _, message in found] + _check_values(shaped_ok)
+
+
+def validate_take_shapes(declared: Mapping[str, tuple[np.dtype, tuple[int, ...]]]) -> list[str]:
+    """The dtype and shape part of :func:`validate_take_arrays`, from declared dtypes and shapes alone.
+
+    Readers call it with an archive's ``.npy`` headers before reading any data, so a take whose arrays disagree
+    (e.g. ``landmarks`` declaring 10**9 frames beside a 100-frame ``time``) is refused without allocating them.
+
+    Args:
+        declared: key -> (dtype, shape).
+
+    Returns:
+        One message per problem (empty if every key is present with its schema dtype and shape).
+
+    Example:
+        >>> shapes = {"time": (np.dtype("float64"), (3,)), "confidence": (np.dtype("float32"), (4,))}
+        >>> [p for p in validate_take_shapes(shapes) if "confidence" in p]
+        ["'confidence' must be float32 (T,); got float32 (4,)"]
+    """
+    return [message for _, message in _shape_problems(declared)]
+
+
+def _shape_problems(declared: Mapping[str, tuple[np.dtype, tuple[int, ...]]]) -> list[tuple[str, str]]:
+    """(key, message) per problem; key "" for a problem of the whole take."""
+    problems: list[tuple[str, str]] = []
+    frames = _frame_count(declared)
+    landmark_count = None
     for key, (dtype, pattern) in ARRAY_SPECS.items():
-        if key not in arrays:
-            problems.append(f"missing {key!r} ({_describe(dtype, pattern)})")
+        if key not in declared:
+            problems.append((key, f"missing {key!r} ({_describe(dtype, pattern)})"))
             continue
-        value = np.asarray(arrays[key])
-        dtype_ok = value.dtype.kind == "U" if dtype == "unicode" else value.dtype == np.dtype(dtype)
-        if not (dtype_ok and _shape_matches(value.shape, pattern, frames)):
-            got = "unicode" if value.dtype.kind == "U" else str(value.dtype)
-            problems.append(f"{key!r} must be {_describe(dtype, pattern)}; got {got} {_shape_str(value.shape)}")
-            continue
-        shaped_ok[key] = value
+        got_dtype, shape = np.dtype(declared[key][0]), tuple(declared[key][1])
+        dtype_ok = got_dtype.kind == "U" if dtype == "unicode" else got_dtype == np.dtype(dtype)
+        if not (dtype_ok and _shape_matches(shape, pattern, frames)):
+            got = "unicode" if got_dtype.kind == "U" else str(got_dtype)
+            problems.append((key, f"{key!r} must be {_describe(dtype, pattern)}; got {got} {_shape_str(shape)}"))
+        elif key == "landmarks":
+            landmark_count = shape[1]
+        elif key == "model_landmarks" and landmark_count is not None:
+            if (shape[1] == NO_LANDMARKS) != (landmark_count == NO_LANDMARKS):
+                message = (
+                    f"'model_landmarks' must have {NO_LANDMARKS} points exactly when 'landmarks' has none; "
+                    f"got {shape[1]} beside {landmark_count}"
+                )
+                problems.append((key, message))
     if frames is None:
-        problems.append("cannot tell the frame count T: 'time' must be a 1-D float64 array")
-    problems += _check_values(shaped_ok)
+        problems.append(("", "cannot tell the frame count T: 'time' must be a 1-D float64 array"))
+    elif frames == 0:
+        problems.append(("", "the take has no frames ('time' is empty); a take holds at least one frame"))
     return problems
 
 
@@ -81,12 +118,11 @@ def join_problems(problems: list[str]) -> str:
     return f"{len(problems)} problems: " + "; ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
 
 
-def _frame_count(arrays: Mapping[str, np.ndarray]) -> int | None:
-    time = arrays.get("time")
-    if time is None:
+def _frame_count(declared: Mapping[str, tuple[np.dtype, tuple[int, ...]]]) -> int | None:
+    if "time" not in declared:
         return None
-    time = np.asarray(time)
-    return int(time.shape[0]) if time.ndim == 1 and time.dtype == np.float64 else None
+    dtype, shape = declared["time"]
+    return int(shape[0]) if len(shape) == 1 and np.dtype(dtype) == np.float64 else None
 
 
 def _shape_matches(shape: tuple[int, ...], pattern: tuple[int | str, ...], frames: int | None) -> bool:
@@ -99,6 +135,9 @@ def _shape_matches(shape: tuple[int, ...], pattern: tuple[int | str, ...], frame
         elif want == "N":
             if size not in LANDMARK_COUNTS:
                 return False
+        elif want == "M":
+            if size not in MODEL_LANDMARK_COUNTS:
+                return False
         elif want != "K" and size != want:
             return False
     return True
@@ -107,7 +146,8 @@ def _shape_matches(shape: tuple[int, ...], pattern: tuple[int | str, ...], frame
 def _describe(dtype: str, pattern: tuple[int | str, ...]) -> str:
     if dtype == "unicode" and not pattern:
         return "a 0-d unicode array (JSON)"
-    dims = ", ".join("N=478|68" if p == "N" else str(p) for p in pattern)
+    named = {"N": "N=" + "|".join(map(str, LANDMARK_COUNTS)), "M": "M=" + "|".join(map(str, MODEL_LANDMARK_COUNTS))}
+    dims = ", ".join(named.get(str(p), str(p)) for p in pattern)
     return f"{dtype} ({dims}{',' if len(pattern) == 1 else ''})"
 
 

@@ -22,7 +22,8 @@ def _is_clip(path: Path) -> bool:
 
 def _folder_clips(folder: Path) -> list[Path]:
     try:
-        return clips_in_folder(folder)
+        clips, _skipped = clips_in_folder(folder)  # files that are not clips are left out, as batch does
+        return clips
     except InputError:
         raise InputError(f"no videos, images or image-sequence folders in {folder}") from None
 

@@ -200,8 +200,8 @@ class TestRoundTrip:
 
     def test_cardinality_import_shapes(self, tmp_path):
         back = livelink_csv_to_take(take_to_livelink_csv(_take(frames=31), tmp_path / "p.csv"))
-        assert back.landmarks.shape == (31, 478, 2) and np.isnan(back.landmarks).all()
-        assert back.model_landmarks.shape == (31, 468, 2) and np.isnan(back.model_landmarks).all()
+        # the format has no landmarks: the take stores none (no bytes per frame; issue 9's 1M-row CSV)
+        assert back.landmarks.shape == (31, 0, 2) and back.model_landmarks.shape == (31, 0, 2)
         assert back.identity.shape == (0,) and (back.confidence == 1).all()
         assert (back.head_translation == 0).all()
         assert back.expression_names.tolist() == list(FW)

@@ -137,7 +137,7 @@ class TestValidateTakeArrays:
         assert validate_take_arrays(arrays) == []
         arrays["landmarks"] = np.full((12, 100, 2), np.nan, np.float32)
         assert validate_take_arrays(arrays) == [
-            "'landmarks' must be float32 (T, N=478|68, 2); got float32 (12, 100, 2)"
+            "'landmarks' must be float32 (T, N=478|68|0, 2); got float32 (12, 100, 2)"
         ]
 
     def test_cardinality_inconsistent_frame_count(self):
@@ -146,8 +146,11 @@ class TestValidateTakeArrays:
         assert validate_take_arrays(arrays) == ["'expression' must be float32 (T, 46); got float32 (11, 46)"]
 
     def test_cardinality_empty_identity_and_zero_frames(self):
-        take = neutral_take(np.zeros(0), make_meta(fps=30, frame_size=(1, 1), source="e", backend="none"))
-        assert validate_take_arrays(take_to_arrays(take)) == []
+        meta = make_meta(fps=30, frame_size=(1, 1), source="e", backend="none")
+        assert validate_take_arrays(take_to_arrays(neutral_take(np.zeros(1), meta))) == []  # K = 0 is fine
+        # zero frames: the add-on has nothing to bake, so neither side accepts such a take (issue 9)
+        problems = validate_take_arrays(take_to_arrays(neutral_take(np.zeros(0), meta)))
+        assert problems == ["the take has no frames ('time' is empty); a take holds at least one frame"]
 
     def test_exception_wrong_names(self):
         arrays = take_to_arrays(_sample_take())

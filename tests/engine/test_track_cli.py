@@ -204,7 +204,7 @@ class TestErrors:
         precious = tmp_path / "scene.npz"
         np.savez(precious, vertices=np.arange(10))
         run = run_engine("track", "--sample", "-o", precious, "--progress", "none")
-        assert run.returncode == 1 and "not a take" in run.stderr
+        assert run.returncode == 1 and "not written by this tool" in run.stderr
         assert np.load(precious)["vertices"].tolist() == list(range(10))
         run = run_engine("track", "--sample", "-o", tmp_path / "take.blend", "--progress", "none")
         assert run.returncode == 1 and ".npz" in run.stderr

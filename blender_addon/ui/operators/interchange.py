@@ -7,6 +7,7 @@ from pathlib import Path
 import bpy
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
+from ..._contract import output_guard
 from ...blender.export import export_livelink
 from ...pure.takes import open_take
 from .. import idnames, properties
@@ -54,6 +55,11 @@ class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
 
     filename_ext = ".csv"
     filter_glob: bpy.props.StringProperty(default="*.csv", options={"HIDDEN"})
+    overwrite: bpy.props.BoolProperty(
+        name="Overwrite",
+        default=False,
+        description="Replace an existing file even if this add-on did not write it (a recording, an edited file)",
+    )
 
     @classmethod
     def poll(cls, context):
@@ -61,6 +67,7 @@ class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
 
     @reports_errors
     def execute(self, context):
+        output_guard.check_output(self.filepath, overwrite=self.overwrite, what="CSV", suffixes=(".csv",))
         s = properties.settings_of(context)
         take = None
         if s.take_path:

@@ -1,0 +1,304 @@
+"""Tracking a clip into a take file in bounded memory, written as it goes, so a crash keeps the work and can resume.
+
+:func:`track_to_file` runs the pipeline of :mod:`engine.track` with every per-frame array on disk, in the
+partial-take folder beside the output (:mod:`engine.contract.partial_take`, ``OUT.npz.partial/``):
+
+1. **Pass 1** streams the frames; every frame's landmarks, depth, eye state, time and score are appended to the
+   folder's ``landmarks`` section in blocks of :attr:`StreamingConfig.spool_block_frames` (committed: a SIGKILL
+   keeps every finished block).
+2. **The actor**: given (``--identity``), or fitted once on up to :attr:`StreamingConfig.identity_sample_frames`
+   frames taken as windows spread over the whole clip. A clip of at most
+   :attr:`StreamingConfig.chunk_frames` frames is fitted in one piece exactly as :func:`engine.track.track` does.
+3. **Pass 2** fits, filters and appends the take in chunks of ``chunk_frames`` frames; each chunk is processed with
+   :attr:`StreamingConfig.margin_frames` neighbours on both sides (landmark smoothing, gap bridging and the One
+   Euro filters see the same surroundings as in one piece) and only its own frames are kept.
+4. The final ``.npz`` is streamed from the folder (atomically) and the folder removed.
+
+Memory is therefore a chunk's working set, whatever the clip's length (``tests/benchmarks/bench_memory.py``).
+``resume=True`` (``track --resume``) continues a folder left by a killed or interrupted run of the same input and
+settings, from its last committed block; a folder that does not match is refused, never mixed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+import time as wallclock
+from pathlib import Path
+
+import numpy as np
+
+from .contract.partial_take import PartialTake, partial_folder
+from .contract.take import PER_FRAME_KEYS, Take
+from .errors import InputError, NoFaceFound
+from .face_model.model import FaceModel, load_face_model
+from .identity_file import identity_from_vector
+from .landmarks.backend_pool import LandmarkBackends
+from .neutral_frame import NeutralFrame
+from .progress import ProgressReporter, make_reporter
+from .track import Landmarks, TrackConfig, detect_landmarks, fit_and_filter, neutral_targets
+from .video_source import open_source
+
+__all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
+
+_SPOOL = "landmarks"  # the partial take's section holding pass 1's rows
+_TAKE = "take"
+NEUTRAL_CONTEXT_FRAMES = 45  # frames read on each side of a --neutral time (the landmark smoothing's context)
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamingConfig:
+    """How a take is written in pieces (none of it changes a clip of at most ``chunk_frames`` frames).
+
+    Attributes:
+        chunk_frames: frames fitted, filtered and written together (900: 30 s at 30 fps; the working set of one
+            chunk is what memory holds, whatever the clip's length).
+        margin_frames: neighbours on each side of a chunk (90: 3 s at 30 fps; the filters' memory is < 1 s).
+        identity_sample_frames: frames the actor is fitted on, in windows spread over the clip (1800: a clip of up
+            to a minute at 30 fps is fitted on all its frames, and its take equals a take made in one piece; fewer
+            frames make a less stable actor: 100 frames change weights by 0.03 on average).
+        identity_windows: how many windows those frames come in.
+        spool_block_frames: pass 1 commits its rows to disk every this many frames.
+    """
+
+    chunk_frames: int = 900
+    margin_frames: int = 90
+    identity_sample_frames: int = 1800
+    identity_windows: int = 8
+    spool_block_frames: int = 256
+
+    def __post_init__(self) -> None:
+        if self.chunk_frames < 1 or self.margin_frames < 0 or self.spool_block_frames < 1:
+            raise ValueError(f"StreamingConfig: sizes must be positive; got {self}")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackSummary:
+    """What :func:`track_to_file` wrote: the take's path, its frame count and its ``meta``."""
+
+    output: Path
+    num_frames: int
+    meta: dict
+
+
+class _SpoolRows:
+    """Pass 1's rows, appended to the partial take's landmark section in committed blocks."""
+
+    def __init__(self, partial: PartialTake, block: int, job: dict) -> None:
+        self.partial, self.block, self.job = partial, block, job
+        self.rows: list[tuple] = []
+
+    def add(self, source_time, points, depth, p_closed, score) -> None:
+        self.rows.append((source_time, points, depth, p_closed, score))
+        if len(self.rows) >= self.block:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        t, p, d, c, s = zip(*self.rows, strict=True)
+        self.rows.clear()
+        self.partial.append(
+            _SPOOL,
+            {
+                "source_time": np.asarray(t, np.float64),
+                "points": np.stack(p).astype(np.float32),
+                "depth": np.stack(d).astype(np.float32),
+                "p_closed": np.stack(c).astype(np.float32),
+                "score": np.asarray(s, np.float32),
+            },
+            job=self.job,
+        )
+
+
+def _job_key(input_path: str | Path, cfg: TrackConfig, streaming: StreamingConfig, identity, neutral) -> dict:
+    """What must match for a partial take to be resumed: the input (path, size, time) and every setting."""
+    p = Path(input_path).resolve()
+    try:
+        st = p.stat()
+        stamp = [st.st_size, st.st_mtime_ns] if p.is_file() else [0, 0]
+    except OSError:
+        stamp = [0, 0]
+    actor = None if identity is None else [np.asarray(a).tobytes().hex() for a in identity]
+    settings = repr((cfg, streaming, actor, None if neutral is None else neutral.describe()))
+    return {"input": str(p), "input_stamp": stamp, "settings": hashlib.sha256(settings.encode()).hexdigest()}
+
+
+def _open_partial(output: Path, key: dict, resume: bool) -> PartialTake:
+    folder = partial_folder(output)
+    if resume:
+        if not folder.is_dir():
+            raise InputError(f"--resume: there is no partial take {folder.name} to continue; track without --resume")
+        partial = PartialTake.reopen(folder)
+        if {k: partial.job.get(k) for k in key} != key:
+            raise InputError(
+                f"--resume: {folder.name} was made from another input or with other settings; "
+                "run without --resume to start again"
+            )
+        return partial
+    return PartialTake.create(folder, meta={}, job={**key, "pass1_done": False})
+
+
+def _landmarks(partial: PartialTake, info: dict, start: int, stop: int) -> Landmarks:
+    read = lambda key: partial.read(_SPOOL, key, start, stop)  # noqa: E731 - one line per column below
+    return Landmarks(
+        points=read("points"),
+        depth=read("depth"),
+        p_closed=read("p_closed"),
+        time=read("source_time"),
+        score=read("score"),
+        point_ids=np.asarray(info["point_ids"]),
+        has_depth=info["has_depth"],
+        fps=info["fps"],
+        size=tuple(info["size"]),
+        name=info["name"],
+        notices=tuple(info["notices"]),
+    )
+
+
+def _sample_windows(frames: int, streaming: StreamingConfig) -> list[tuple[int, int]]:
+    """Windows of frames spread evenly over the clip, ``identity_sample_frames`` frames in all."""
+    if frames <= streaming.identity_sample_frames:
+        return [(0, frames)]
+    windows = max(1, streaming.identity_windows)
+    length = max(1, min(streaming.identity_sample_frames, frames) // windows)  # windows never overlap
+    starts = np.linspace(0, max(frames - length, 0), windows).round().astype(int)
+    return [(int(a), int(min(a + length, frames))) for a in np.unique(starts)]
+
+
+def _concat(parts: list[Landmarks]) -> Landmarks:
+    first = parts[0]
+    return dataclasses.replace(
+        first,
+        **{k: np.concatenate([getattr(p, k) for p in parts]) for k in ("points", "depth", "p_closed", "time", "score")},
+    )
+
+
+def track_to_file(
+    input_path: str | Path,
+    output_path: str | Path,
+    cfg: TrackConfig = TrackConfig(),
+    *,
+    streaming: StreamingConfig = StreamingConfig(),
+    reporter: ProgressReporter | None = None,
+    identity: tuple[np.ndarray, np.ndarray] | None = None,
+    neutral: NeutralFrame | None = None,
+    model: FaceModel | None = None,
+    backends: LandmarkBackends | None = None,
+    resume: bool = False,
+) -> TrackSummary:
+    """Track a clip into ``output_path`` in bounded memory, keeping a resumable partial take until it is done.
+
+    Args:
+        identity: a known actor's ``(coefficients, rest offsets)``, or None to fit one.
+        neutral: a time in the clip or a photo where the actor is at rest (``--neutral``), or None.
+        model: the face model (None: load it). backends: a warm engine's open landmark backends, or None.
+        resume: continue the partial take a killed or interrupted run of the same input and settings left.
+
+    Returns:
+        What was written.
+
+    Raises:
+        InputError: unreadable input, nothing to resume, or a partial take from other input or settings.
+        NoFaceFound: no face in any frame (the partial take is removed: nothing in it is worth keeping).
+    """
+    reporter = reporter or make_reporter("none")
+    model = model or load_face_model()
+    output = Path(output_path).resolve()
+    t0 = wallclock.perf_counter()
+    key = _job_key(input_path, cfg, streaming, identity, neutral)
+    partial = _open_partial(output, key, resume)
+    job = dict(partial.job)
+
+    if "source" not in job:
+        with open_source(input_path, start=cfg.start, end=cfg.end) as src:
+            job["source"] = {"fps": src.fps, "size": list(src.size), "name": src.name}
+        partial.set_job(job)
+    if not job.get("pass1_done"):
+        done = partial.rows(_SPOOL)
+        start = None
+        if done:  # resume: the frame after the last committed one
+            last = float(partial.read(_SPOOL, "source_time", done - 1, done)[0])
+            start = last + 0.5 / float(job["source"]["fps"])
+        spool = _SpoolRows(partial, streaming.spool_block_frames, job)
+        try:
+            info = detect_landmarks(input_path, cfg, reporter, spool, start=start, first_index=done, backends=backends)
+        except InputError:
+            if not done:
+                raise
+            info = None  # resumed right at the end of the clip: nothing more to read
+        finally:
+            spool.flush()  # interrupted or not, every frame detected so far is kept
+        if info is not None:
+            has_depth = info.has_depth and job["source"].get("has_depth", True)
+            notices = job["source"].get("notices", []) + list(info.notices)
+            job["source"].update(point_ids=info.point_ids.tolist(), has_depth=has_depth, notices=notices)
+        job["pass1_done"] = True
+        partial.set_job(job)
+    frames = partial.rows(_SPOOL)
+    if frames == 0:
+        raise InputError(f"{input_path}: no frames in the requested range")
+    source = job["source"]
+    t1 = wallclock.perf_counter()
+
+    scores = partial.read(_SPOOL, "score", 0, frames)
+    if not (scores > 0).any():
+        shutil.rmtree(partial.folder, ignore_errors=True)
+        raise NoFaceFound(f"{input_path}: no face found in any of {frames} frame(s)")
+
+    neutral_obs = None if neutral is None else _neutral_targets(neutral, cfg, partial, source, frames, backends)
+    if frames <= streaming.chunk_frames:
+        take, _ = fit_and_filter(_landmarks(partial, source, 0, frames), cfg, model, identity, neutral_obs)
+        _append_take(partial, take, 0, frames, take_time=None)
+    else:
+        actor = identity
+        if actor is None and "identity" in partial.manifest["fixed"]:
+            actor = identity_from_vector(np.asarray(partial.manifest["fixed"]["identity"][2], np.float32), model)
+        if actor is None:
+            sample = _concat([_landmarks(partial, source, a, b) for a, b in _sample_windows(frames, streaming)])
+            _, fit = fit_and_filter(sample, cfg, model, None, neutral_obs)
+            actor = (fit.identity, fit.landmark_bias)
+            del sample, fit
+        first_time = float(partial.read(_SPOOL, "source_time", 0, 1)[0])
+        for a in range(partial.rows(_TAKE), frames, streaming.chunk_frames):
+            b = min(a + streaming.chunk_frames, frames)
+            wa, wb = max(0, a - streaming.margin_frames), min(frames, b + streaming.margin_frames)
+            lm = _landmarks(partial, source, wa, wb)
+            take, _ = fit_and_filter(lm, cfg, model, actor)
+            _append_take(partial, take, a - wa, b - wa, take_time=lm.time[a - wa : b - wa] - first_time)
+            del lm, take  # before the next window is read: one window in memory at a time
+    t2 = wallclock.perf_counter()
+    meta = dict(partial.manifest["meta"])
+    meta["timing_s"] = {"landmarks": round(t1 - t0, 3), "fit_filter": round(t2 - t1, 3)}
+    if neutral is not None:
+        meta["neutral"] = neutral.describe()
+    partial.set_fixed({}, meta=meta)
+    written = partial.finish(output)
+    return TrackSummary(written, frames, meta)
+
+
+def _neutral_targets(
+    neutral: NeutralFrame, cfg: TrackConfig, partial: PartialTake, source: dict, frames: int, backends
+) -> np.ndarray:
+    """The user's neutral frame as fit targets: the spooled frames around its time, or the photo.
+
+    The frames around the time are read with it because the landmark smoothing needs its neighbours.
+    """
+    if neutral.time_s is None:
+        return neutral_targets(neutral, cfg, backends=backends)
+    times = partial.read(_SPOOL, "source_time", 0, frames)
+    index = int(np.argmin(np.abs(times - neutral.time_s)))
+    a, b = max(0, index - NEUTRAL_CONTEXT_FRAMES), min(frames, index + NEUTRAL_CONTEXT_FRAMES + 1)
+    return neutral_targets(neutral, cfg, clip=_landmarks(partial, source, a, b))
+
+
+def _append_take(partial: PartialTake, take: Take, start: int, stop: int, *, take_time: np.ndarray | None) -> None:
+    """Append frames ``[start, stop)`` of a fitted piece; the first piece also stores names, identity and meta."""
+    if not partial.manifest["fixed"]:
+        meta = {k: v for k, v in take.meta.items() if k != "timing_s"}
+        partial.set_fixed({"expression_names": take.expression_names, "identity": take.identity}, meta=meta)
+    rows = {k: getattr(take, k)[start:stop] for k in PER_FRAME_KEYS}
+    if take_time is not None:
+        rows["time"] = np.asarray(take_time, np.float64)
+    partial.append(_TAKE, rows)

@@ -1,0 +1,352 @@
+"""What happens when ... (issue 9): every bad or unusual input ends in one clear line and a non-zero exit, or in a
+valid take with a notice; nothing the tool did not make is overwritten; nothing is left half-written.
+
+Each test is a row of the README's table "What happens when ...". Real engine subprocesses, inputs made here
+(:mod:`crafted_inputs`); a full disk is a file-size limit (``RLIMIT_FSIZE``: writes fail with EFBIG, as they fail with
+ENOSPC on a full disk, through the same code).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from crafted_inputs import (
+    add_zero_member,
+    npy_bytes,
+    patch_zip_member,
+    portrait_bgr,
+    set_mp4_rotation,
+    take_members,
+    write_archive,
+    write_clip,
+)
+
+from engine.contract.frames import head_rotation_to_ypr
+from engine.contract.take_io import load_take
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # real engine subprocesses
+GOLDEN = REPO / "tests" / "data" / "golden_take.npz"
+LIMITED = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+from engine.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path, monkeypatch):
+    """The output ledger of this test (the engine subprocesses inherit it)."""
+    monkeypatch.setenv("FACEMOCAP_STATE_DIR", str(tmp_path / "state"))
+
+
+def engine(*args, limit_bytes: int | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "engine"] if limit_bytes is None else [sys.executable, "-c", LIMITED, str(limit_bytes)]
+    return subprocess.run([*cmd, *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def one_line_failure(run: subprocess.CompletedProcess, *needles: str) -> str:
+    """The run failed with exit 1 and one 'error:' line naming the needles, and no traceback."""
+    assert run.returncode == 1, (run.returncode, run.stderr[-3000:])
+    assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr, run.stderr[-3000:]
+    lines = [line for line in run.stderr.splitlines() if line.startswith(("error:", "track: error:"))]
+    assert len(lines) == 1, run.stderr[-3000:]
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def jsonl_events(run: subprocess.CompletedProcess) -> list[dict]:
+    return [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return write_clip(tmp_path_factory.mktemp("clips") / "clip.mp4", 24)
+
+
+@pytest.fixture(scope="module")
+def take(tmp_path_factory, clip) -> Path:
+    out = tmp_path_factory.mktemp("takes") / "take.npz"
+    run = engine("track", clip, "-o", out, "--progress", "none")
+    assert run.returncode == 0, run.stderr
+    return out
+
+
+class TestNothingIsOverwritten:
+    def test_export_and_import_csv_leave_an_artists_file_alone(self, tmp_path, take):
+        blend = tmp_path / "scene.csv"
+        blend.write_bytes(b"BLENDER-v300 an artist's file")
+        one_line_failure(engine("export-csv", take, blend), "not written by this tool", "--overwrite")
+        assert blend.read_bytes() == b"BLENDER-v300 an artist's file"
+        assert engine("export-csv", take, blend, "--overwrite").returncode == 0
+        assert engine("export-csv", take, blend).returncode == 0  # now the tool's own file: re-export replaces it
+        other = tmp_path / "other.npz"
+        np.savez(other, vertices=np.arange(3))
+        one_line_failure(engine("import-csv", blend, other), "not written by this tool")
+        assert np.load(other)["vertices"].tolist() == [0, 1, 2]
+        assert engine("import-csv", blend, tmp_path / "new.npz").returncode == 0
+        assert engine("import-csv", blend, tmp_path / "new.npz").returncode == 0  # a take: re-import replaces it
+
+    def test_batch_clips_sharing_a_name_get_their_own_takes(self, tmp_path, clip):
+        src = tmp_path / "in"
+        src.mkdir()
+        (src / "a.mp4").write_bytes(clip.read_bytes())
+        cv2.imwrite(str(src / "a.png"), portrait_bgr())
+        from PIL import Image
+
+        rgb = portrait_bgr()[:, :, ::-1]
+        Image.fromarray(rgb).save(src / "still_gif.png", format="GIF")  # a GIF under a .png name (web download)
+        frames = [Image.fromarray(np.roll(rgb, 3 * i, axis=1)) for i in range(4)]
+        frames[0].save(src / "moving.gif", save_all=True, append_images=frames[1:], duration=100)
+        (src / "notes.txt").write_text("not a clip")
+        run = engine("batch", src, "-o", tmp_path / "out", "--progress", "none")
+        assert run.returncode == 0, run.stderr
+        names = sorted(p.name for p in (tmp_path / "out").iterdir())
+        assert names == ["a_mp4.npz", "a_png.npz", "moving.npz", "still_gif.npz"], names
+        assert load_take(tmp_path / "out" / "a_mp4.npz").num_frames == 24
+        assert load_take(tmp_path / "out" / "a_png.npz").num_frames == 1
+        assert load_take(tmp_path / "out" / "moving.npz").num_frames == 4
+        assert "skipped notes.txt" in run.stderr and "a_mp4.npz" in run.stderr
+
+    def test_stale_temporaries_of_a_killed_run_are_cleaned(self, tmp_path, take):
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        stale = tmp_path / f".out.{dead.pid}.abcd1234.tmp.csv"
+        stale.write_bytes(bytes(1000))
+        assert engine("export-csv", take, tmp_path / "out.csv").returncode == 0
+        assert not stale.exists() and (tmp_path / "out.csv").is_file()
+
+
+class TestOutputsCheckedFirst:
+    @pytest.mark.parametrize(
+        "args, needle",
+        [
+            (("-o", "{tmp}/missing/t.npz"), "does not exist"),
+            (("-o", "/proc/t.npz"), "cannot write"),
+            (("-o", "{tmp}/t.npz", "--preview", "{tmp}/p.gif"), "must end in"),
+            (("-o", "{tmp}/t.npz", "--preview", "{tmp}/missing/p.mp4"), "does not exist"),
+        ],
+    )
+    def test_exception_bad_output_before_any_frame(self, tmp_path, clip, args, needle):
+        args = [a.format(tmp=tmp_path) for a in args]
+        run = engine("track", clip, *args, "--progress", "jsonl")
+        events = jsonl_events(run)
+        assert run.returncode == 1 and events[-1].keys() == {"error"} and needle in events[-1]["error"]
+        assert not any("frame" in e for e in events)  # reported before tracking started
+
+
+class TestFullDisk:
+    def test_track_export_batch_and_preview_fail_in_one_line(self, tmp_path, clip, take):
+        run = engine("track", clip, "-o", tmp_path / "t.npz", "--progress", "jsonl", limit_bytes=30_000)
+        assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr[-2000:]
+        assert "File too large" in jsonl_events(run)[-1]["error"]
+        one_line_failure(engine("export-csv", take, tmp_path / "t.csv", limit_bytes=2_000), "File too large")
+        run = engine("batch", clip.parent, "-o", tmp_path / "b", "--progress", "jsonl", limit_bytes=30_000)
+        assert run.returncode == 1 and "Traceback" not in run.stderr and "error" in jsonl_events(run)[-1]
+        preview = tmp_path / "p.mp4"
+        big = write_clip(tmp_path / "big.mp4", 6, size=512)  # take ~50 KB, preview ~150 KB
+        run = engine("track", big, "-o", tmp_path / "t2.npz", "--preview", preview, limit_bytes=100_000)
+        one_line_failure(run, "preview")
+        assert not preview.exists()
+        leftovers = [p.name for p in tmp_path.iterdir() if ".tmp" in p.name]
+        assert leftovers == []
+
+
+class TestOrientation:
+    def test_feature_rotation_metadata_is_honoured(self, tmp_path):
+        path = write_clip(tmp_path / "phone.mp4", 12, turns=3)  # stored sideways, as a phone records portrait
+        set_mp4_rotation(path, 90)  # ... and tagged: show it turned 90 degrees clockwise
+        out = tmp_path / "phone.npz"
+        assert engine("track", path, "-o", out, "--progress", "none").returncode == 0
+        roll = np.degrees(head_rotation_to_ypr(load_take(out).head_rotation)[:, 2])
+        assert np.abs(roll).max() < 10.0, roll  # upright (ignoring the tag gave ~88 degrees)
+
+    def test_feature_exif_orientation_is_honoured(self, tmp_path):
+        from PIL import Image
+
+        sideways = np.ascontiguousarray(np.rot90(portrait_bgr()[:, :, ::-1], 1))  # stored turned counter-clockwise
+        exif = Image.Exif()
+        exif[0x0112] = 6  # Orientation: rotate 90 CW to display
+        Image.fromarray(sideways).save(tmp_path / "photo.jpg", exif=exif, quality=95)
+        out = tmp_path / "photo.npz"
+        assert engine("track", tmp_path / "photo.jpg", "-o", out, "--progress", "none").returncode == 0
+        assert abs(np.degrees(head_rotation_to_ypr(load_take(out).head_rotation)[0, 2])) < 10.0
+
+    def test_feature_upside_down_face_is_tracked_upside_down(self, tmp_path):
+        path = write_clip(tmp_path / "upside_down.mp4", 12, turns=2)
+        out = tmp_path / "upside_down.npz"
+        assert engine("track", path, "-o", out, "--progress", "none").returncode == 0
+        take = load_take(out)
+        assert (take.confidence > 0).all()
+        eyes_y = take.landmarks[:, [33, 263], 1].mean(axis=1)
+        mouth_y = take.landmarks[:, [13, 14], 1].mean(axis=1)
+        assert (eyes_y > mouth_y + 20).all()  # eyes below the mouth in the image: the face as it is
+        roll = np.degrees(head_rotation_to_ypr(take.head_rotation)[:, 2])
+        assert (np.abs(np.abs(roll) - 180) < 15).all(), roll
+        # the fitted mesh lies on the detector's landmarks (it was an upright mesh on an upside-down face)
+        assert np.median(np.linalg.norm(take.model_landmarks - take.landmarks[:, :468], axis=2)) < 3.0
+
+
+class TestUntrustedTakes:
+    @pytest.fixture(scope="class")
+    def crafted(self, tmp_path_factory) -> dict[str, Path]:
+        d = tmp_path_factory.mktemp("crafted")
+        members = take_members(GOLDEN)
+        time = np.load(GOLDEN)["time"]
+        out = {}
+        lying = dict(members)
+        lying["landmarks.npy"] = npy_bytes(np.zeros((4, 478, 2), np.float32), declared_shape=(10**9, 478, 2))
+        out["huge_declared"] = write_archive(d / "huge_declared.npz", lying)
+        out["method"] = write_archive(d / "method.npz", members)
+        patch_zip_member(out["method"], "expression.npy", method=99)
+        out["encrypted"] = write_archive(d / "encrypted.npz", members)
+        patch_zip_member(out["encrypted"], "identity.npy", flags_or=0x1)
+        pickled = dict(members)
+        pickled["meta.npy"] = npy_bytes(np.array([{"x": 1}], dtype=object)) if False else members["meta.npy"]
+        out["bomb"] = write_archive(d / "bomb.npz", members)
+        add_zero_member(out["bomb"], "junk.npy", 1.0)  # inflates to 1 GiB
+        nan_identity = dict(members)
+        nan_identity["identity.npy"] = npy_bytes(np.full(1460, np.nan, np.float32))
+        out["nan_identity"] = write_archive(d / "nan_identity.npz", nan_identity)
+        zero = {k: v for k, v in members.items()}
+        zero["time.npy"] = npy_bytes(time[:0])
+        out["zero_frames"] = write_archive(d / "zero.npz", zero)
+        return out
+
+    @pytest.mark.parametrize(
+        "name, needle",
+        [
+            ("huge_declared", "declares"),
+            ("method", "compression method 99"),
+            ("encrypted", "encrypted"),
+            ("zero_frames", "'time'"),
+        ],
+    )
+    def test_exception_info_refuses_in_one_line(self, crafted, name, needle):
+        one_line_failure(engine("info", crafted[name]), needle)
+
+    def test_bounded_a_zip_bomb_member_is_never_read(self, crafted):
+        code = textwrap.dedent(
+            f"""
+            import resource, sys
+            from engine.cli import main
+            code = main(["info", {str(crafted["bomb"])!r}])
+            print("MAXRSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+            sys.exit(code)
+            """
+        )
+        run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert int(run.stderr.split("MAXRSS_KB")[1].split()[0]) < 400_000  # a 1 GiB member would need 1 GB
+
+    @pytest.mark.parametrize("name", ["nan_identity", "encrypted"])
+    def test_exception_broken_identity_take(self, tmp_path, clip, crafted, name):
+        one_line_failure(engine("track", clip, "-o", tmp_path / "t.npz", "--identity", crafted[name]), "--identity")
+
+    def test_exception_csv_with_a_nan_cell(self, tmp_path, take):
+        csv = tmp_path / "t.csv"
+        assert engine("export-csv", take, csv).returncode == 0
+        lines = csv.read_text().splitlines()
+        cells = lines[3].split(",")
+        cells[5] = "nan"
+        lines[3] = ",".join(cells)
+        csv.write_text("\n".join(lines) + "\n")
+        one_line_failure(engine("import-csv", csv, tmp_path / "t.npz"), "line 4", "not finite")
+
+    def test_bounded_a_csv_take_has_no_landmark_bytes(self, tmp_path, take):
+        csv = tmp_path / "t.csv"
+        assert engine("export-csv", take, csv).returncode == 0
+        assert engine("import-csv", csv, tmp_path / "back.npz").returncode == 0
+        back = load_take(tmp_path / "back.npz")
+        assert back.landmarks.shape == (24, 0, 2)
+        assert (tmp_path / "back.npz").stat().st_size < 24 * 1500  # ~0.6 KB per frame, not 8 KB
+
+
+class TestInputsReadByContent:
+    def test_feature_truncated_video_gives_a_take_and_a_notice(self, tmp_path):
+        path = tmp_path / "cut.avi"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (256, 256))
+        for _ in range(60):
+            writer.write(portrait_bgr())
+        writer.release()
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+        out = tmp_path / "cut.npz"
+        run = engine("track", path, "-o", out, "--progress", "none")
+        assert run.returncode == 0, run.stderr[-2000:]
+        frames = load_take(out).num_frames
+        assert 0 < frames < 60 and "notice:" in run.stderr and "ended after" in run.stderr
+
+
+class TestPartialTakes:
+    def test_feature_sigkill_keeps_a_partial_take_that_resumes(self, tmp_path):
+        path = write_clip(tmp_path / "long.mp4", 240)
+        out = tmp_path / "long.npz"
+        args = [sys.executable, "-m", "engine", "track", str(path), "-o", str(out), "--progress", "jsonl"]
+        proc = subprocess.Popen([*args, "--chunk-frames", "40"], cwd=REPO, stdout=subprocess.PIPE, text=True)
+        for line in proc.stdout:
+            if line.startswith("{") and json.loads(line).get("frame", 0) >= 150:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+        proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL and not out.exists()
+        info = engine("info", out)
+        assert info.returncode == 0 and info.stdout.startswith("PARTIAL take"), info.stdout + info.stderr
+        resumed = engine("track", path, "-o", out, "--progress", "none", "--chunk-frames", "40", "--resume")
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        take = load_take(out)
+        assert take.num_frames == 240 and (take.confidence > 0).all()
+        np.testing.assert_allclose(np.diff(take.time), 1 / 30, atol=2e-3)
+        assert not (tmp_path / "long.npz.partial").exists()
+        one_line_failure(engine("track", path, "-o", out, "--resume"), "no partial take")
+
+    def test_feature_interrupt_keeps_the_partial_take(self, tmp_path):
+        path = write_clip(tmp_path / "long.mp4", 240)
+        out = tmp_path / "long.npz"
+        args = [sys.executable, "-m", "engine", "track", str(path), "-o", str(out), "--progress", "jsonl"]
+        proc = subprocess.Popen(
+            [*args, "--chunk-frames", "40"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for line in proc.stdout:
+            if line.startswith("{") and json.loads(line).get("frame", 0) >= 100:
+                proc.send_signal(signal.SIGTERM)  # what the add-on's cancel sends
+                break
+        rest = proc.stdout.read()
+        proc.wait(timeout=60)
+        assert proc.returncode == 130
+        assert "continue with 'track --resume'" in rest
+        assert (tmp_path / "long.npz.partial").is_dir()
+
+
+def test_feature_memory_is_flat_in_clip_length(tmp_path):
+    """A 4x longer clip tracked in chunks peaks within a few MB of the short one (both longer than a chunk and its
+    margins; 1 minute vs 1 hour: tests/benchmarks/bench_memory.py).
+    """
+    code = (
+        "import sys\nfrom engine.cli import main\nc = main(sys.argv[1:])\n"
+        "print('HWM', [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1], file=sys.stderr)"
+    )
+    peaks = []
+    for frames in (300, 1200):
+        clip = write_clip(tmp_path / f"c{frames}.mp4", frames)
+        run = subprocess.run(
+            [sys.executable, "-c", code, "track", str(clip), "-o", str(tmp_path / f"c{frames}.npz"), "--progress",
+             "none", "--chunk-frames", "100", "--identity-frames", "100"],
+            cwd=REPO, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr[-2000:]
+        peaks.append(int(run.stderr.split("HWM")[1].split()[0]) / 1024)
+    assert peaks[1] - peaks[0] < 0.03 * peaks[0] + 5.0, peaks  # MB: 900 more frames held in memory would be ~25 MB
