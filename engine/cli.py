@@ -291,8 +291,11 @@ def take_names(clips: list[Path]) -> dict[Path, str]:
     for clip in clips:
         unique = stems[clip.stem.lower()] == 1
         names[clip] = f"{clip.stem}.npz" if unique else f"{clip.stem}_{clip.suffix.lstrip('.').lower() or 'folder'}.npz"
-    if len({n.lower() for n in names.values()}) != len(names):
-        raise InputError("batch: clips whose names differ only in case or suffix cannot be told apart; rename them")
+    seen: dict[str, Path] = {}
+    for clip, name in names.items():
+        if name.lower() in seen:
+            raise InputError(f"batch: {seen[name.lower()]} and {clip} would both be tracked into {name}; rename one")
+        seen[name.lower()] = clip
     return names
 
 

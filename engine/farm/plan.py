@@ -291,7 +291,8 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
         name = clip_take_name(clip)
         take_local = takes_local / f"{name}.npz"
         take = farm_join(takes_dir, take_local.name)
-        check_take_output(take_local)  # an artist's file in a take's place stops the plan, not a task on the farm
+        if take_local.exists():  # an artist's file in a take's place stops the plan, not a task on the farm
+            check_take_output(take_local)
         retrack = cfg.redo or not _take_is_done(take_local)
         if retrack:
             argv = track_argv(paths, cfg.track, to_farm(clip), take)

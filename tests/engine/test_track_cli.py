@@ -142,6 +142,18 @@ class TestTrack:
         assert take.meta["neutral"] == "1 s into the clip"
         assert take.expression[30].max() < 0.05  # frame 30 is at 1.0 s
 
+    def test_feature_neutral_frame_in_a_take_tracked_in_pieces(self, tmp_path, moving_clip):
+        """A long take is fitted in pieces; the neutral frame still defines the actor's rest for every piece."""
+        out = tmp_path / "pieces.npz"
+        run = run_engine(
+            "track", moving_clip, "-o", out, "--neutral", "1.0", "--no-filter", "--progress", "none",
+            "--chunk-frames", "20", "--identity-frames", "40",
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        take = load_take(out)
+        assert take.num_frames == 60 and take.meta["neutral"] == "1 s into the clip"
+        assert take.expression[30].max() < 0.05
+
     def test_feature_neutral_photo(self, tmp_path):
         """``--neutral PHOTO``: a still tracked with itself as the neutral photo reads no expression."""
         photo = tmp_path / "portrait.png"

@@ -121,7 +121,10 @@ class TestMakePlan:
     def test_feature_resume_skips_valid_takes_only(self, shots, tmp_path):
         takes = tmp_path / "takes"
         write_valid_take(takes / "a.npz")
-        np.savez(takes / "b.npz", expression=np.zeros((2, 3)), meta=np.array("{}"))  # a broken take: tracked again
+        write_valid_take(takes / "b.npz")
+        with np.load(takes / "b.npz") as f:  # a broken take (a take's keys, a wrong shape): tracked again
+            arrays = {k: f[k] for k in f.files}
+        np.savez(takes / "b.npz", **{**arrays, "expression": np.zeros((2, 3), np.float32)})
         plan = make_plan([shots], PlanConfig(takes_dir=takes))
         assert [t.name for t in plan.tasks] == ["track b", "track seq1", "track still"]
         assert [c.name for c in plan.already_tracked] == ["a.mov"]
@@ -162,7 +165,7 @@ class TestMakePlan:
         takes.mkdir()
         (takes / "a.npz").write_text("an artist's file")
         for redo in (False, True):
-            with pytest.raises(InputError, match="not a take"):
+            with pytest.raises(InputError, match="was not written by this tool"):
                 make_plan([shots], PlanConfig(takes_dir=takes, redo=redo))
 
     def test_convention_plan_json(self, shots, tmp_path):
