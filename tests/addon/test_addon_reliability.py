@@ -51,9 +51,9 @@ def takes(tmp_path) -> Path:
     return d
 
 
-def test_batch_bakes_every_good_take_and_lists_every_bad_one(takes, tmp_path, face_model_path):
+def test_batch_bakes_every_good_take_and_lists_every_bad_one(takes, tmp_path, head_path):
     out = tmp_path / "baked.blend"
-    run = _batch("--demo-rig", "--face-model", face_model_path, "--takes", takes, "-o", out)
+    run = _batch("--demo-rig", "--demo-head", head_path, "--takes", takes, "-o", out)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Traceback" not in run.stderr
     assert "baked a_good.npz" in run.stdout and "baked z_good.npz" in run.stdout
@@ -70,25 +70,25 @@ def test_batch_bakes_every_good_take_and_lists_every_bad_one(takes, tmp_path, fa
     assert out.is_file()
 
 
-def test_batch_output_never_replaces_a_blend_it_did_not_write(tmp_path, face_model_path):
+def test_batch_output_never_replaces_a_blend_it_did_not_write(tmp_path, head_path):
     out = tmp_path / "artist.blend"
     out.write_bytes(b"BLENDER-v300 an artist's scene")
-    run = _batch("--demo-rig", "--face-model", face_model_path, "-o", out)
+    run = _batch("--demo-rig", "--demo-head", head_path, "-o", out)
     assert run.returncode == 2 and "not written by this tool" in run.stderr
     assert out.read_bytes() == b"BLENDER-v300 an artist's scene"
-    assert _batch("--demo-rig", "--face-model", face_model_path, "-o", out, "--overwrite").returncode == 0
-    assert _batch("--demo-rig", "--face-model", face_model_path, "-o", out).returncode == 0  # its own file now
+    assert _batch("--demo-rig", "--demo-head", head_path, "-o", out, "--overwrite").returncode == 0
+    assert _batch("--demo-rig", "--demo-head", head_path, "-o", out).returncode == 0  # its own file now
     assert not list(tmp_path.glob("*.blend1")) and not list(tmp_path.glob(".*tmp*"))
 
 
-def test_batch_mapping_with_nan_gain_bakes_nothing(tmp_path, face_model_path):
+def test_batch_mapping_with_nan_gain_bakes_nothing(tmp_path, head_path):
     takegen.write_take(tmp_path / "t.npz", frames=10)
     mapping = tmp_path / "bad.toml"
     mapping.write_text(
         'schema = 1\nsource = "facewarehouse46"\ntarget = "facewarehouse46"\n'
         '[[links]]\nsource = "EyeBlink_L"\ntarget = "EyeBlink_L"\ngain = nan\n'
     )
-    run = _batch("--demo-rig", "--face-model", face_model_path, "--takes", tmp_path / "t.npz", "--mapping", mapping,
+    run = _batch("--demo-rig", "--demo-head", head_path, "--takes", tmp_path / "t.npz", "--mapping", mapping,
                  "-o", tmp_path / "o.blend")  # fmt: skip
     assert run.returncode == 1 and "gain" in run.stderr and "finite" in run.stderr and "Traceback" not in run.stderr
 
