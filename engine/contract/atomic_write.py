@@ -77,7 +77,7 @@ def remove_stale_temporaries(path: str | Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path) -> Iterator[Path]:
+def atomic_write(path: str | Path, *, remember: bool = True) -> Iterator[Path]:
     """Give the caller a temporary path to write; move it over ``path`` when the block ends without an error.
 
     The temporary file sits in the destination folder (so the final ``os.replace`` is atomic) and keeps the
@@ -85,6 +85,8 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
 
     Args:
         path: the destination file.
+        remember: record the file as the tool's own output (:func:`.output_guard.remember_output`); False for
+            internal bookkeeping files (a partial take's manifest), which no user names as an output.
 
     Yields:
         The temporary file's path (an empty file). Write it by name; it is removed if the block raises.
@@ -122,4 +124,5 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    remember_output(path)
+    if remember:
+        remember_output(path)

@@ -171,7 +171,7 @@ class PartialTake:
         self._commit()
 
     def _commit(self) -> None:
-        with atomic_write(self.folder / _MANIFEST) as tmp:
+        with atomic_write(self.folder / _MANIFEST, remember=False) as tmp:
             tmp.write_text(json.dumps(self.manifest), encoding="utf-8")
 
     def arrays(self, *, landmarks: bool = True) -> dict[str, np.ndarray]:
