@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .face_model.model import DEFAULT_MODEL_PATH, FaceModel, load_face_model
 from .landmarks.backend_pool import LandmarkBackends
+from .orientation import orientation_detector
 from .track import make_backend
 
 __all__ = ["EngineSession"]
@@ -32,7 +33,7 @@ class EngineSession:
         self._model_path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
         self._model: FaceModel | None = None
         self._model_stamp: tuple[int, int] | None = None
-        self.backends = LandmarkBackends(make_backend)
+        self.backends = LandmarkBackends(make_backend, orientation_detector)
 
     def model(self) -> FaceModel:
         """The face model, loaded on first use and again whenever its file changed on disk.

@@ -31,6 +31,7 @@ __all__ = [
     "OrientationConfig",
     "UprightFaceBackend",
     "display_turns_from_degrees",
+    "orientation_detector",
     "points_from_turned",
     "points_to_turned",
     "turn_image",
@@ -126,6 +127,16 @@ class OrientationConfig:
     min_detection_score: float = 0.3
 
 
+def orientation_detector(cfg: OrientationConfig = OrientationConfig()):
+    """MediaPipe's short-range face detector as the orientation check uses it (close it when done)."""
+    from .landmarks.mediapipe_import import import_mediapipe  # without MediaPipe's drawing helpers (matplotlib)
+
+    mp = import_mediapipe()
+    return mp.solutions.face_detection.FaceDetection(
+        model_selection=0, min_detection_confidence=cfg.min_detection_score
+    )
+
+
 class UprightFaceBackend:
     """A landmark backend that turns each frame so the face is upright before detecting, and maps points back.
 
@@ -133,8 +144,16 @@ class UprightFaceBackend:
     orientation changes, so a tracker never carries landmarks across a turn).
     """
 
-    def __init__(self, make_inner: Callable[[], LandmarkBackend], cfg: OrientationConfig = OrientationConfig()):
+    def __init__(
+        self,
+        make_inner: Callable[[], LandmarkBackend],
+        cfg: OrientationConfig = OrientationConfig(),
+        *,
+        detector=None,
+    ):
+        """``detector``: a face detector kept open by the caller (a warm engine's), or None to make one on use."""
         self.cfg = cfg
+        self._own_detector = detector is None
         self._make_inner = make_inner
         self._inner = make_inner()
         self.name = self._inner.name
@@ -142,7 +161,7 @@ class UprightFaceBackend:
         self.model_vertices = self._inner.model_vertices
         self.turns = 0
         self._since_check: int | None = None  # frames since the last look; None: look at the next frame
-        self._detector = None
+        self._detector = detector
 
     def detect(self, image_bgr: np.ndarray) -> LandmarkResult | None:
         """Landmarks of the face in the frame's own pixel coordinates, or None (lost, in every quarter turn)."""
@@ -162,6 +181,8 @@ class UprightFaceBackend:
 
     def _check_orientation(self, image_bgr: np.ndarray) -> None:
         self._since_check = 0
+        if self.orientation_scores(image_bgr, turns=(self.turns,))[self.turns] >= 1.0 - self.cfg.min_score_gain:
+            return  # scores are at most 1: no other quarter turn could beat this one by min_score_gain
         scores = self.orientation_scores(image_bgr)
         best = int(np.argmax(scores))
         if best != self.turns and scores[best] >= scores[self.turns] + self.cfg.min_score_gain:
@@ -169,8 +190,10 @@ class UprightFaceBackend:
             self._inner.close()
             self._inner = self._make_inner()
 
-    def orientation_scores(self, image_bgr: np.ndarray) -> np.ndarray:
-        """``(4,)`` the face detector's best score in the frame turned 0, 1, 2, 3 quarter turns clockwise (0: none)."""
+    def orientation_scores(self, image_bgr: np.ndarray, turns: tuple[int, ...] = (0, 1, 2, 3)) -> np.ndarray:
+        """``(4,)`` the face detector's best score in the frame turned 0, 1, 2, 3 quarter turns clockwise (0: none;
+        only the ``turns`` asked for are scored).
+        """
         import cv2
 
         h, w = image_bgr.shape[:2]
@@ -181,23 +204,19 @@ class UprightFaceBackend:
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
         detector = self._face_detector()
         scores = np.zeros(4)
-        for turns in range(4):
-            out = detector.process(np.ascontiguousarray(turn_image(rgb, turns)))
+        for turn in turns:
+            out = detector.process(np.ascontiguousarray(turn_image(rgb, turn)))
             found = [d.score[0] for d in out.detections or [] if d.score[0] >= self.cfg.min_detection_score]
-            scores[turns] = max(found, default=0.0)
+            scores[turn] = max(found, default=0.0)
         return scores
 
     def _face_detector(self):
         if self._detector is None:
-            import mediapipe as mp  # a core dependency; loaded on first use
-
-            self._detector = mp.solutions.face_detection.FaceDetection(
-                model_selection=0, min_detection_confidence=self.cfg.min_detection_score
-            )
+            self._detector = orientation_detector(self.cfg)
         return self._detector
 
     def close(self) -> None:
         """Release the detector and the wrapped backend."""
         self._inner.close()
-        if self._detector is not None:
+        if self._detector is not None and self._own_detector:
             self._detector.close()

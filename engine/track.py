@@ -151,6 +151,10 @@ class SourceInfo:
 class LandmarkSink(Protocol):
     """Receives pass 1's rows in frame order (:class:`_InMemoryRows`, or the on-disk spool of long clips)."""
 
+    def opened(self, fps: float, size: tuple[int, int], name: str) -> None:
+        """The input is open: its frame rate, ``(width, height)`` and name (before the first frame)."""
+        ...
+
     def add(self, source_time: float, points: np.ndarray, depth: np.ndarray, p_closed: np.ndarray, score: float):
         """One frame: ``(J, 2)`` float32 points and ``(J,)`` depth (NaN: no face), ``(2,)`` P(closed), score."""
         ...
@@ -181,9 +185,12 @@ def detect_landmarks(
             backend = UprightFaceBackend(lambda: make_backend(cfg.backend, still_images=still), cfg.orientation)
         else:
             backend = UprightFaceBackend(
-                lambda: _Borrowed(backends.get(cfg.backend, still_images=still)), cfg.orientation
+                lambda: _Borrowed(backends.get(cfg.backend, still_images=still)),
+                cfg.orientation,
+                detector=backends.detector(),
             )
         try:
+            sink.opened(source.fps, source.size, source.name)
             total = None if source.frame_count is None else source.frame_count + first_index
             reporter.start(total)
             has_depth, frames = True, 0
@@ -255,6 +262,9 @@ class _Borrowed:
 class _InMemoryRows:
     def __init__(self) -> None:
         self.points, self.depth, self.p_closed, self.times, self.scores = [], [], [], [], []
+
+    def opened(self, fps, size, name) -> None:
+        """Nothing to note: :func:`detect_landmarks` returns the source's details."""
 
     def add(self, source_time, points, depth, p_closed, score) -> None:
         self.times.append(source_time), self.points.append(points), self.depth.append(depth)

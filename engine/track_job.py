@@ -38,7 +38,6 @@ from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
 from .track import Landmarks, TrackConfig, detect_landmarks, fit_and_filter, neutral_targets
-from .video_source import open_source
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
 
@@ -88,6 +87,12 @@ class _SpoolRows:
     def __init__(self, partial: PartialTake, block: int, job: dict) -> None:
         self.partial, self.block, self.job = partial, block, job
         self.rows: list[tuple] = []
+
+    def opened(self, fps: float, size: tuple[int, int], name: str) -> None:
+        """The first time the input opens, its details join the job (a resumed run reads them back)."""
+        if "source" not in self.job:
+            self.job["source"] = {"fps": fps, "size": list(size), "name": name}
+            self.partial.set_job(self.job)
 
     def add(self, source_time, points, depth, p_closed, score) -> None:
         self.rows.append((source_time, points, depth, p_closed, score))
@@ -211,10 +216,6 @@ def track_to_file(
     partial = _open_partial(output, key, resume)
     job = dict(partial.job)
 
-    if "source" not in job:
-        with open_source(input_path, start=cfg.start, end=cfg.end) as src:
-            job["source"] = {"fps": src.fps, "size": list(src.size), "name": src.name}
-        partial.set_job(job)
     if not job.get("pass1_done"):
         done = partial.rows(_SPOOL)
         start = None

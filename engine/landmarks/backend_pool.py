@@ -33,10 +33,21 @@ class LandmarkBackends:
     so the next take starts at once).
     """
 
-    def __init__(self, factory: BackendFactory) -> None:
+    def __init__(self, factory: BackendFactory, detector_factory: Callable[[], object] | None = None) -> None:
+        """``detector_factory``: makes the face detector the orientation check uses (kept open, shared by clips;
+        it holds no state between images).
+        """
         self._factory = factory
         self._open: dict[tuple[str, bool], LandmarkBackend] = {}
         self._used: set[tuple[str, bool]] = set()
+        self._detector_factory = detector_factory
+        self._detector = None
+
+    def detector(self):
+        """The shared face detector (created on first use), or None if this pool has no detector factory."""
+        if self._detector is None and self._detector_factory is not None:
+            self._detector = self._detector_factory()
+        return self._detector
 
     def get(self, name: str, *, still_images: bool) -> LandmarkBackend:
         """A backend of this kind that behaves as a new one: created on first use, else reset if it was used."""
@@ -60,6 +71,9 @@ class LandmarkBackends:
         """Close every backend. Idempotent."""
         backends, self._open = self._open, {}
         self._used.clear()
+        detector, self._detector = self._detector, None
+        if detector is not None:
+            detector.close()
         for backend in backends.values():
             backend.close()
 
