@@ -9,13 +9,16 @@ neutral photo is given). For each person the readings are compared with the same
 - frown: the brows down (mean of BrowsD_L, BrowsD_R) above neutral.
 
 Persons marked ``tune`` were looked at while choosing hand-set constants; ``held_out`` ones were not. Both are
-printed, apart.
+printed, apart. With ``--video`` the same frames are read from a take of the person's whole clip instead (the
+actor's identity and rest come from the clip, as when an artist tracks a video).
 
     .venv/bin/python tests/benchmarks/bench_expression_stills.py
+    .venv/bin/python tests/benchmarks/bench_expression_stills.py --video
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import tomllib
@@ -52,6 +55,9 @@ def read_frame(clip: Path, index: int) -> np.ndarray:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", action="store_true", help="read the frames from a take of the whole clip")
+    args = parser.parse_args()
     if not CLIPS.is_dir():
         print(f"no clips at {CLIPS}; nothing to measure")
         return 1
@@ -66,13 +72,20 @@ def main() -> int:
         persons = tomllib.load(f)["person"]
     smile_deltas: dict[str, list[float]] = {"tune": [], "held_out": []}
     with tempfile.TemporaryDirectory() as tmp:
+        clip_takes: dict[Path, np.ndarray] = {}
 
         def reading(clip: Path, index: int) -> dict[str, float]:
-            path = Path(tmp) / "still.png"
-            cv2.imwrite(str(path), read_frame(clip, index))
-            w = track(path, None, TrackConfig(), model=model).expression_raw[0]
+            if args.video:  # the take's filtered curves, as baked
+                if clip not in clip_takes:
+                    clip_takes[clip] = track(clip, None, TrackConfig(), model=model).expression
+                w = clip_takes[clip][index]
+            else:
+                path = Path(tmp) / "still.png"
+                cv2.imwrite(str(path), read_frame(clip, index))
+                w = track(path, None, TrackConfig(), model=model).expression_raw[0]
             return {k: float(np.mean([w[names.index(n)] for n in v])) for k, v in READINGS.items()}
 
+        print("each frame tracked " + ("in a take of its whole clip" if args.video else "alone, as a still"))
         print(f"{'person':8s} {'split':8s} {'label':9s} {'frame':>5s}  readings above the person's neutral")
         for person in persons:
             clip = CLIPS / person["clip"]
