@@ -181,19 +181,19 @@ class UprightFaceBackend:
 
     def _check_orientation(self, image_bgr: np.ndarray) -> None:
         self._since_check = 0
-        if self.orientation_scores(image_bgr, turns=(self.turns,))[self.turns] >= 1.0 - self.cfg.min_score_gain:
+        probe = self._probe_image(image_bgr)
+        current = self._turn_score(probe, self.turns)
+        if current >= 1.0 - self.cfg.min_score_gain:
             return  # scores are at most 1: no other quarter turn could beat this one by min_score_gain
-        scores = self.orientation_scores(image_bgr)
+        scores = np.array([current if turn == self.turns else self._turn_score(probe, turn) for turn in range(4)])
         best = int(np.argmax(scores))
         if best != self.turns and scores[best] >= scores[self.turns] + self.cfg.min_score_gain:
             self.turns = best
             self._inner.close()
             self._inner = self._make_inner()
 
-    def orientation_scores(self, image_bgr: np.ndarray, turns: tuple[int, ...] = (0, 1, 2, 3)) -> np.ndarray:
-        """``(4,)`` the face detector's best score in the frame turned 0, 1, 2, 3 quarter turns clockwise (0: none;
-        only the ``turns`` asked for are scored).
-        """
+    def _probe_image(self, image_bgr: np.ndarray) -> np.ndarray:
+        """The frame as the detector is shown it: RGB, its long side scaled to ``cfg.probe_side_px`` at most."""
         import cv2
 
         h, w = image_bgr.shape[:2]
@@ -201,14 +201,13 @@ class UprightFaceBackend:
         small = cv2.resize(
             image_bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
         )
-        rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
-        detector = self._face_detector()
-        scores = np.zeros(4)
-        for turn in turns:
-            out = detector.process(np.ascontiguousarray(turn_image(rgb, turn)))
-            found = [d.score[0] for d in out.detections or [] if d.score[0] >= self.cfg.min_detection_score]
-            scores[turn] = max(found, default=0.0)
-        return scores
+        return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+
+    def _turn_score(self, probe_rgb: np.ndarray, turns: int) -> float:
+        """The detector's best score for a face in ``probe_rgb`` turned ``turns`` quarter turns clockwise (0: none)."""
+        out = self._face_detector().process(np.ascontiguousarray(turn_image(probe_rgb, turns)))
+        found = [d.score[0] for d in out.detections or [] if d.score[0] >= self.cfg.min_detection_score]
+        return float(max(found, default=0.0))
 
     def _face_detector(self):
         if self._detector is None:
