@@ -149,11 +149,13 @@ class UprightFaceBackend:
         make_inner: Callable[[], LandmarkBackend],
         cfg: OrientationConfig = OrientationConfig(),
         *,
-        detector=None,
+        shared_detector: Callable[[], object] | None = None,
     ):
-        """``detector``: a face detector kept open by the caller (a warm engine's), or None to make one on use."""
+        """``shared_detector``: gives a face detector the caller keeps open (a warm engine's), asked for only when
+        the orientation is checked; None: this backend makes its own on first use and closes it.
+        """
         self.cfg = cfg
-        self._own_detector = detector is None
+        self._shared_detector = shared_detector
         self._make_inner = make_inner
         self._inner = make_inner()
         self.name = self._inner.name
@@ -161,7 +163,7 @@ class UprightFaceBackend:
         self.model_vertices = self._inner.model_vertices
         self.turns = 0
         self._since_check: int | None = None  # frames since the last look; None: look at the next frame
-        self._detector = detector
+        self._detector = None
 
     def detect(self, image_bgr: np.ndarray) -> LandmarkResult | None:
         """Landmarks of the face in the frame's own pixel coordinates, or None (lost, in every quarter turn)."""
@@ -211,11 +213,12 @@ class UprightFaceBackend:
 
     def _face_detector(self):
         if self._detector is None:
-            self._detector = orientation_detector(self.cfg)
+            shared = self._shared_detector
+            self._detector = orientation_detector(self.cfg) if shared is None else shared()
         return self._detector
 
     def close(self) -> None:
-        """Release the detector and the wrapped backend."""
+        """Release the wrapped backend, and the detector unless it is shared."""
         self._inner.close()
-        if self._detector is not None and self._own_detector:
+        if self._detector is not None and self._shared_detector is None:
             self._detector.close()

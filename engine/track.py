@@ -187,7 +187,7 @@ def detect_landmarks(
             backend = UprightFaceBackend(
                 lambda: _Borrowed(backends.get(cfg.backend, still_images=still)),
                 cfg.orientation,
-                detector=backends.detector(),
+                shared_detector=backends.detector,
             )
         try:
             sink.opened(source.fps, source.size, source.name)

@@ -7,8 +7,9 @@ that nothing of the previous clip carries over: a take tracked by a warm engine 
 track (``tests/engine/test_serve.py``).
 
 Example:
+    >>> from engine.orientation import orientation_detector
     >>> from engine.track import make_backend
-    >>> with LandmarkBackends(make_backend) as backends:           # doctest: +SKIP
+    >>> with LandmarkBackends(make_backend, orientation_detector) as backends:  # doctest: +SKIP
     ...     a = backends.get("mediapipe", still_images=False)      # created
     ...     b = backends.get("mediapipe", still_images=False)      # the same one, reset
 """
@@ -33,9 +34,10 @@ class LandmarkBackends:
     so the next take starts at once).
     """
 
-    def __init__(self, factory: BackendFactory, detector_factory: Callable[[], object] | None = None) -> None:
-        """``detector_factory``: makes the face detector the orientation check uses (kept open, shared by clips;
-        it holds no state between images).
+    def __init__(self, factory: BackendFactory, detector_factory: Callable[[], object]) -> None:
+        """``detector_factory``: makes the face detector the orientation check uses
+        (:func:`engine.orientation.orientation_detector`; kept open, shared by clips: it holds no state between
+        images).
         """
         self._factory = factory
         self._open: dict[tuple[str, bool], LandmarkBackend] = {}
@@ -44,8 +46,8 @@ class LandmarkBackends:
         self._detector = None
 
     def detector(self):
-        """The shared face detector (created on first use), or None if this pool has no detector factory."""
-        if self._detector is None and self._detector_factory is not None:
+        """The shared face detector, created on first use."""
+        if self._detector is None:
             self._detector = self._detector_factory()
         return self._detector
 

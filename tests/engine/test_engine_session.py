@@ -17,6 +17,7 @@ from engine.engine_session import EngineSession
 from engine.errors import MissingModelFile
 from engine.face_model.model import DEFAULT_MODEL_PATH
 from engine.landmarks.backend_pool import LandmarkBackends
+from engine.orientation import orientation_detector
 from engine.track import make_backend
 
 
@@ -62,7 +63,7 @@ class TestMediaPipeReset:
 
 class TestLandmarkBackends:
     def test_cardinality_one_backend_per_kind(self):
-        with LandmarkBackends(make_backend) as backends:
+        with LandmarkBackends(make_backend, orientation_detector) as backends:
             video = backends.get("mediapipe", still_images=False)
             assert backends.get("mediapipe", still_images=False) is video
             assert backends.get("mediapipe", still_images=True) is not video
@@ -70,7 +71,7 @@ class TestLandmarkBackends:
     def test_feature_reused_backend_is_reset(self):
         first, second = _frames(*FIRST_CLIP), _frames(*SECOND_CLIP)
         expected = _second_clip_on_a_new_backend()
-        with LandmarkBackends(make_backend) as backends:
+        with LandmarkBackends(make_backend, orientation_detector) as backends:
             _track(backends.get("mediapipe", still_images=False), first)
             backends.refresh()  # as a served engine does while it waits
             np.testing.assert_array_equal(_track(backends.get("mediapipe", still_images=False), second), expected)
@@ -80,8 +81,9 @@ class TestLandmarkBackends:
     def test_exception_unknown_backend(self):
         from engine.errors import InputError
 
-        with LandmarkBackends(make_backend) as backends, pytest.raises(InputError, match="unknown backend"):
-            backends.get("nope", still_images=False)
+        with LandmarkBackends(make_backend, orientation_detector) as backends:
+            with pytest.raises(InputError, match="unknown backend"):
+                backends.get("nope", still_images=False)
 
 
 class TestEngineSession:
