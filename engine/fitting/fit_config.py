@@ -26,6 +26,13 @@ class FitConfig:
             active shapes, each meaning what its name says, over cancelling combinations.
         prior_scale: per-channel multipliers of both expression priors. The blinks are measured directly by
             the eyelid pairs (and corrected by ELAM), so they are barely regularised: closed eyes close fully.
+            The brows move about 20 landmarks by a few millimetres, so at the full prior a brow raise the
+            detector shows is held at zero by the sparsity term; at half it reads (chosen on the tuning
+            people's surprises, frowns and rest frames: tests/data/expression_labels.toml).
+        brow_falloff_cm: width of the fade of the brow shapes away from the brow points
+            (:mod:`.brow_locality`). 1.5 cm matches what the detector does on real faces: on the tuning people's
+            brow raises (d3, d10) the points 0.5-1.5 cm from the brows move 0.31-0.52 (mean 0.43) of the brow
+            points' rise, ICT's scanned shapes 0.66, these faded ones 0.41.
         open_eye_blink_prior_scale: the blinks' prior multiplier on frames whose image says the eye is open
             (P(closed) = 0); it falls linearly to the ``prior_scale`` value at P(closed) = 1, so a narrowing
             eye the image still sees open reads as squint rather than as a half blink.
@@ -57,7 +64,16 @@ class FitConfig:
     local_dynamic_weight: float = 4.0
     expression_prior: float = 0.3
     expression_sparsity: float = 1.0
-    prior_scale: tuple[tuple[str, float], ...] = (("EyeBlink_L", 0.1), ("EyeBlink_R", 0.1))
+    prior_scale: tuple[tuple[str, float], ...] = (
+        ("EyeBlink_L", 0.1),
+        ("EyeBlink_R", 0.1),
+        ("BrowsD_L", 0.5),
+        ("BrowsD_R", 0.5),
+        ("BrowsU_C", 0.5),
+        ("BrowsU_L", 0.5),
+        ("BrowsU_R", 0.5),
+    )
+    brow_falloff_cm: float = 1.5
     open_eye_blink_prior_scale: float = 3.0
     closed_eye_gaze_prior_scale: float = 30.0
     identity_prior: float = 3.0

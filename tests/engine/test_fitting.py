@@ -10,6 +10,7 @@ from scipy.spatial.transform import Rotation
 from engine.face_model.model import load_face_model
 from engine.fitting.actor import actor_model
 from engine.fitting.box_qp import solve_box_qp
+from engine.fitting.brow_locality import BROW_SHAPES, brows_at_brow_points
 from engine.fitting.clip_fit import FitConfig, fit_clip
 from engine.fitting.eye_readout import blink_as_closure, gaze_from_expression
 from engine.fitting.similarity import align_similarity
@@ -35,7 +36,9 @@ def synthetic_clip(model, frames=120, seed=0, active=3, noise_px=0.3, identity_s
     rot = Rotation.from_euler("yxz", rng.uniform(-1, 1, (frames, 3)) * [30, 20, 10], degrees=True).as_matrix()
     scale = rng.uniform(10, 18, frames)
     trans = np.c_[rng.uniform(150, 350, (frames, 2)) * [1, -1], np.zeros(frames)]
-    actor = actor_model(model, model.points(identity))  # the engine's shapes for this face (blinks fitted to it)
+    # The engine's shapes for this face: blinks fitted to it, brows as the detector sees them.
+    detected = brows_at_brow_points(model, FitConfig().brow_falloff_cm)
+    actor = actor_model(detected, detected.points(identity))
     pts = actor.points(None, weights)
     view = scale[:, None, None] * np.einsum("tij,tpj->tpi", rot, pts) + trans[:, None]
     view[..., :2] += rng.normal(size=view[..., :2].shape) * noise_px
@@ -54,6 +57,38 @@ def fit_known_actor(view, model, identity, cfg, point_ids=None):
 def rotation_error_deg(a, b):
     d = np.einsum("tji,tjk->tik", a, b)
     return np.degrees(np.arccos(np.clip((np.trace(d, axis1=1, axis2=2) - 1) / 2, -1, 1)))
+
+
+class TestBrowLocality:
+    def test_feature_brow_points_keep_the_scan_far_points_do_not_move(self, model):
+        faded = brows_at_brow_points(model, 1.5)
+        brow = np.concatenate([model.regions.brow["left"], model.regions.brow["right"]])
+        chin = int(np.argmin(model.neutral[:468, 1]))
+        for name in BROW_SHAPES:
+            e = model.expression_names.index(name)
+            np.testing.assert_array_equal(faded.expression_basis[e, brow], model.expression_basis[e, brow])
+            assert np.abs(model.expression_basis[e]).max() > 0.1  # the scanned shape does move
+            assert np.abs(faded.expression_basis[e, chin]).max() < 1e-6
+            # a brow raise lifts the orbit less than scanned, but still lifts it
+            if name.startswith("BrowsU"):
+                lid = model.regions.eye_upper["left" if name != "BrowsU_R" else "right"]
+                scanned, seen = model.expression_basis[e, lid, 1].mean(), faded.expression_basis[e, lid, 1].mean()
+                assert 0 < seen < scanned
+
+    def test_feature_other_shapes_unchanged(self, model):
+        faded = brows_at_brow_points(model, 1.5)
+        for e, name in enumerate(model.expression_names):
+            if name not in BROW_SHAPES:
+                np.testing.assert_array_equal(faded.expression_basis[e], model.expression_basis[e])
+        assert faded.neutral is model.neutral
+
+    def test_convention_infinite_falloff_is_the_scan_zero_the_brow_points_only(self, model):
+        assert brows_at_brow_points(model, float("inf")) is model
+        hard = brows_at_brow_points(model, 0.0)
+        brow = np.concatenate([model.regions.brow["left"], model.regions.brow["right"]])
+        others = np.setdiff1d(np.arange(model.num_points), brow)
+        e = model.expression_names.index("BrowsU_C")
+        assert np.abs(hard.expression_basis[e, others]).max() == 0.0
 
 
 class TestBoxQP:
