@@ -9,8 +9,9 @@ neutral photo is given). For each person the readings are compared with the same
 - frown: the brows down (mean of BrowsD_L, BrowsD_R) above neutral.
 
 Persons marked ``tune`` were looked at while choosing hand-set constants; ``held_out`` ones were not. Both are
-printed, apart. With ``--video`` the same frames are read from a take of the person's whole clip instead (the
-actor's identity and rest come from the clip, as when an artist tracks a video).
+printed, apart. A person without neutral frames (the furious talkers never rest) is read as is, from 0. With
+``--video`` the same frames are read from a take of the person's whole clip instead (the actor's identity and rest
+come from the clip, as when an artist tracks a video).
 
     .venv/bin/python tests/benchmarks/bench_expression_stills.py
     .venv/bin/python tests/benchmarks/bench_expression_stills.py --video
@@ -71,6 +72,7 @@ def main() -> int:
     with LABELS.open("rb") as f:
         persons = tomllib.load(f)["person"]
     smile_deltas: dict[str, list[float]] = {"tune": [], "held_out": []}
+    brow_deltas: dict[tuple[str, str], list[float]] = {}  # (split, "brows up" | "brows down") -> readings
     with tempfile.TemporaryDirectory() as tmp:
         clip_takes: dict[Path, np.ndarray] = {}
 
@@ -90,8 +92,8 @@ def main() -> int:
         for person in persons:
             clip = CLIPS / person["clip"]
             neutral = [reading(clip, i) for i in person["neutral"]]
-            base = {k: np.mean([n[k] for n in neutral]) for k in READINGS}
-            base_text = "  ".join(f"{k} {base[k]:.2f}" for k in READINGS)
+            base = {k: float(np.mean([n[k] for n in neutral])) if neutral else 0.0 for k in READINGS}
+            base_text = "  ".join(f"{k} {base[k]:.2f}" for k in READINGS) if neutral else "none: read from 0"
             print(f"{person['name']:8s} {person['split']:8s} {'neutral':9s} {'-':>5s}  (absolute) {base_text}")
             for label in ("smile", "surprise", "frown"):
                 for index in person.get(label, []):
@@ -100,6 +102,9 @@ def main() -> int:
                     print(f"{person['name']:8s} {person['split']:8s} {label:9s} {index:5d}  {shown}")
                     if label == "smile":
                         smile_deltas[person["split"]].append(r["smile"] - base["smile"])
+                    brows = {"surprise": "brows up", "frown": "brows down"}.get(label)
+                    if brows:
+                        brow_deltas.setdefault((person["split"], brows), []).append(r[brows] - base[brows])
     for split, deltas in smile_deltas.items():
         if deltas:
             d = np.array(deltas)
@@ -107,6 +112,10 @@ def main() -> int:
                 f"{split}: broad smiles reading >= {SMILE_TARGET} above neutral: {np.sum(d >= SMILE_TARGET)}/{len(d)}"
                 f" (min {d.min():+.2f}, mean {d.mean():+.2f})"
             )
+    for (split, brows), deltas in sorted(brow_deltas.items()):
+        d = np.array(deltas)
+        spread = f"min {d.min():+.2f}, median {np.median(d):+.2f}, max {d.max():+.2f}"
+        print(f"{split}: {brows} on {len(d)} labelled frames: {spread}")
     return 0
 
 
