@@ -56,7 +56,7 @@ class HeadPose:
 
     def view_to_model(self, view: np.ndarray) -> np.ndarray:
         """``(T, J, 3)`` VIEW points -> model frame, cm (the inverse similarity)."""
-        return np.einsum("tik,tji->tjk", self.rotation, view - self.translation[:, None]) / self.scale[:, None, None]
+        return np.matmul(view - self.translation[:, None], self.rotation) / self.scale[:, None, None]
 
     def model_to_view(self, model: np.ndarray) -> np.ndarray:
         """``(T, P, 3)`` model points -> VIEW points.
@@ -66,7 +66,8 @@ class HeadPose:
             >>> pose.model_to_view(np.ones((1, 1, 3))).tolist()
             [[[3.0, 2.0, 2.0]]]
         """
-        return self.scale[:, None, None] * np.einsum("tij,tpj->tpi", self.rotation, model) + self.translation[:, None]
+        rotated = np.matmul(model, self.rotation.transpose(0, 2, 1))  # (T, P, 3)
+        return self.scale[:, None, None] * rotated + self.translation[:, None]
 
     def assign(self, index, other: HeadPose) -> None:
         """Write ``other``'s frames into this pose's arrays at ``index`` (in place)."""

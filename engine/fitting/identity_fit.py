@@ -66,7 +66,7 @@ def fit_identity(view_obs: np.ndarray, point_ids: np.ndarray, model: FaceModel, 
             ) * free  # bound weights moved to the rhs
             d_inv_c = np.linalg.solve(d, c.transpose(0, 2, 1))  # (F, E, K)
             d_inv_r = np.linalg.solve(d, rhs_w[..., None])[..., 0]  # (F, E)
-            schur = h_aa + id_prior - np.einsum("fke,fej->kj", c, d_inv_c)
+            schur = h_aa + id_prior - np.tensordot(c, d_inv_c, axes=([0, 2], [0, 1]))  # sum_f c_f D_f^-1 c_f'; BLAS
             rhs_a = g_a - np.einsum("fke,fe->k", h_aw, w * ~free) - np.einsum("fke,fe->k", c, d_inv_r)
             identity = np.linalg.solve(schur, rhs_a)
             w = np.where(free, np.clip(d_inv_r - np.einsum("fek,k->fe", d_inv_c, identity), 0.0, 1.0), w)

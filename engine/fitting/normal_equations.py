@@ -30,8 +30,13 @@ def gram_blocks(basis: np.ndarray, weights: np.ndarray) -> GramBlocks:
 
 
 def hessians(blocks: GramBlocks, view_dirs: np.ndarray, depth_weight: float) -> np.ndarray:
-    """``(T, n, n)`` Hessians of the data term for frames with viewing directions ``view_dirs`` ``(T, 3)``."""
+    """``(T, n, n)`` Hessians of the data term for frames with viewing directions ``view_dirs`` ``(T, 3)``.
+
+    At ``depth_weight == 1`` every frame shares one Hessian: the result is then a read-only broadcast view.
+    """
     isotropic = blocks[0, 0] + blocks[1, 1] + blocks[2, 2]
+    if depth_weight == 1.0:  # isotropic cost (the default): the viewing direction drops out
+        return np.broadcast_to(isotropic, (len(view_dirs), *isotropic.shape))
     qq = np.einsum("tk,tl->tkl", view_dirs, view_dirs)
     return isotropic[None] - (1.0 - depth_weight) * np.einsum("tkl,klij->tij", qq, blocks, optimize=True)
 
@@ -45,6 +50,8 @@ def weighted_rhs(
         residual: ``(T, R, 3)`` observations minus the fixed part of the model, model frame, cm.
         basis: ``(R, 3, n)``. weights: ``(R,)``. view_dirs: ``(T, 3)``.
     """
-    along = np.einsum("trk,tk->tr", residual, view_dirs)
-    m_res = residual - (1.0 - depth_weight) * along[:, :, None] * view_dirs[:, None, :]
+    m_res = residual
+    if depth_weight != 1.0:
+        along = np.einsum("trk,tk->tr", residual, view_dirs)
+        m_res = residual - (1.0 - depth_weight) * along[:, :, None] * view_dirs[:, None, :]
     return np.einsum("trk,rkn->tn", m_res * weights[None, :, None], basis, optimize=True)

@@ -30,16 +30,17 @@ def align_similarity(
     src = np.broadcast_to(np.asarray(src, dtype=np.float64), dst.shape)
     w = np.asarray(weights, dtype=np.float64)
     w = w / w.sum()
-    mu_s = np.einsum("n,tnk->tk", w, src)
-    mu_d = np.einsum("n,tnk->tk", w, dst)
+    # Weighted sums over the N points as matrix products (BLAS), not einsum: this runs on every frame.
+    mu_s = np.matmul(w, src)  # (T, 3)
+    mu_d = np.matmul(w, dst)
     xs, xd = src - mu_s[:, None], dst - mu_d[:, None]
-    cov = np.einsum("n,tni,tnj->tij", w, xd, xs)  # (T, 3, 3)
+    cov = np.matmul(xd.transpose(0, 2, 1) * w, xs)  # (T, 3, 3)
     u, sig, vt = np.linalg.svd(cov)
     d = np.sign(np.linalg.det(u @ vt))
     fix = np.ones_like(sig)
     fix[:, 2] = d
     rotation = (u * fix[:, None, :]) @ vt
-    var_s = np.einsum("n,tnk,tnk->t", w, xs, xs)
+    var_s = np.matmul((xs * xs).sum(axis=2), w)
     scale = (sig * fix).sum(axis=1) / var_s
     translation = mu_d - scale[:, None] * np.einsum("tij,tj->ti", rotation, mu_s)
     return scale, rotation, translation
