@@ -1,6 +1,6 @@
 """Fit the face model to a clip's landmarks: identity once, the actor's rest, then pose and expression per frame.
 
-The steps, each in its own module (the brow shapes fitted as the detector sees them, :mod:`.brow_locality`):
+The steps, each in its own module (the shapes fitted as the detector sees them, :mod:`.detected_shapes`):
 
 1. identity (:mod:`.identity_fit`): ICT's identity coefficients, jointly with keyframe expressions;
 2. the actor's rest offsets (:mod:`.actor`): from a neutral frame or photo when given, else estimated from a long
@@ -18,7 +18,7 @@ import numpy as np
 
 from ..face_model.model import FaceModel
 from .actor import actor_model, expression_baseline, fit_landmark_bias, neutral_offsets
-from .brow_locality import brows_at_brow_points
+from .detected_shapes import shapes_as_detected
 from .eye_readout import blink_as_closure
 from .fit_config import FitConfig
 from .frame_fit import fit_frames
@@ -87,7 +87,7 @@ def fit_clip(
     Returns:
         The :class:`ClipFit`.
     """
-    model = brows_at_brow_points(model, cfg.brow_falloff_cm)  # the brow shapes as the detector sees them
+    model = shapes_as_detected(model, cfg)  # brows local, the jaw's depth shallower: as the detector sees them
     t = len(view_obs)
     valid = _finite_frames(view_obs, point_ids)
     keyframes = view_obs[_keyframes(valid, cfg.identity_keyframes)]

@@ -30,9 +30,11 @@ class FitConfig:
             detector shows is held at zero by the sparsity term; at half it reads (chosen on the tuning
             people's surprises, frowns and rest frames: tests/data/expression_labels.toml).
         brow_falloff_cm: width of the fade of the brow shapes away from the brow points
-            (:mod:`.brow_locality`). 1.5 cm matches what the detector does on real faces: on the tuning people's
+            (:mod:`.detected_shapes`). 1.5 cm matches what the detector does on real faces: on the tuning people's
             brow raises (d3, d10) the points 0.5-1.5 cm from the brows move 0.31-0.52 (mean 0.43) of the brow
             points' rise, ICT's scanned shapes 0.66, these faded ones 0.41.
+        jaw_depth_gain: share of JawOpen's scanned depth motion the fit expects from the detector
+            (:mod:`.detected_shapes`): 0.36-0.49 measured (renders 0.46, d18's scream 0.36 and 0.49).
         open_eye_blink_prior_scale: the blinks' prior multiplier on frames whose image says the eye is open
             (P(closed) = 0); it falls linearly to the ``prior_scale`` value at P(closed) = 1, so a narrowing
             eye the image still sees open reads as squint rather than as a half blink.
@@ -74,6 +76,7 @@ class FitConfig:
         ("BrowsU_R", 0.5),
     )
     brow_falloff_cm: float = 1.5
+    jaw_depth_gain: float = 0.45
     open_eye_blink_prior_scale: float = 3.0
     closed_eye_gaze_prior_scale: float = 30.0
     identity_prior: float = 3.0

@@ -10,8 +10,8 @@ from scipy.spatial.transform import Rotation
 from engine.face_model.model import load_face_model
 from engine.fitting.actor import actor_model
 from engine.fitting.box_qp import solve_box_qp
-from engine.fitting.brow_locality import BROW_SHAPES, brows_at_brow_points
 from engine.fitting.clip_fit import FitConfig, fit_clip
+from engine.fitting.detected_shapes import BROW_SHAPES, brows_at_brow_points, jaw_depth_as_detected, shapes_as_detected
 from engine.fitting.eye_readout import blink_as_closure, gaze_from_expression
 from engine.fitting.similarity import align_similarity
 
@@ -36,8 +36,8 @@ def synthetic_clip(model, frames=120, seed=0, active=3, noise_px=0.3, identity_s
     rot = Rotation.from_euler("yxz", rng.uniform(-1, 1, (frames, 3)) * [30, 20, 10], degrees=True).as_matrix()
     scale = rng.uniform(10, 18, frames)
     trans = np.c_[rng.uniform(150, 350, (frames, 2)) * [1, -1], np.zeros(frames)]
-    # The engine's shapes for this face: blinks fitted to it, brows as the detector sees them.
-    detected = brows_at_brow_points(model, FitConfig().brow_falloff_cm)
+    # The engine's shapes for this face: blinks fitted to it, the shapes as the detector sees them.
+    detected = shapes_as_detected(model, FitConfig())
     actor = actor_model(detected, detected.points(identity))
     pts = actor.points(None, weights)
     view = scale[:, None, None] * np.einsum("tij,tpj->tpi", rot, pts) + trans[:, None]
@@ -89,6 +89,19 @@ class TestBrowLocality:
         others = np.setdiff1d(np.arange(model.num_points), brow)
         e = model.expression_names.index("BrowsU_C")
         assert np.abs(hard.expression_basis[e, others]).max() == 0.0
+
+
+class TestJawDepth:
+    def test_feature_only_jaw_open_depth_is_scaled(self, model):
+        shallow = jaw_depth_as_detected(model, 0.45)
+        jaw = model.expression_names.index("JawOpen")
+        chin = int(np.argmin(model.neutral[:468, 1]))
+        assert model.expression_basis[jaw, chin, 2] < -1.0  # the scanned chin moves back as it drops
+        np.testing.assert_allclose(shallow.expression_basis[jaw, :, 2], 0.45 * model.expression_basis[jaw, :, 2])
+        np.testing.assert_array_equal(shallow.expression_basis[jaw, :, :2], model.expression_basis[jaw, :, :2])
+        others = np.arange(len(model.expression_names)) != jaw
+        np.testing.assert_array_equal(shallow.expression_basis[others], model.expression_basis[others])
+        assert jaw_depth_as_detected(model, 1.0) is model
 
 
 class TestBoxQP:
