@@ -7,8 +7,8 @@ on several identities and head turns (:mod:`.head_render`), both renders are det
 into the model frame by the same rigid-point alignment the fitter uses, and the difference (expression minus
 rest), averaged over the renders, is compared with the geometric delta at the landmarks. The gain (1 = the
 detector follows the skin fully) explains the per-channel figures of ``tests/benchmarks/bench_expression_recovery.py``,
-which prints it with ``--gains``. The fitter uses the geometric shapes, but for the brows' locality and JawOpen's
-depth, where real clips agree with the renders (:mod:`engine.fitting.detected_shapes`).
+which prints it with ``--gains``. The fitter uses the geometric shapes, but for the brows' locality (measured on real
+clips) and JawOpen's depth (on renders and a real clip): :mod:`engine.fitting.detected_shapes`.
 """
 
 from __future__ import annotations
