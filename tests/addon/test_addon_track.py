@@ -90,3 +90,30 @@ def test_second_track_press_uses_the_warm_engine(scene, tmp_path):
     stop_engine()
     with pytest.raises(ProcessLookupError):
         os.kill(pids[0], 0)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ENGINE_PYTHON.is_file(), reason=f"{ENGINE_PYTHON} is absent: run the project's set-up")
+def test_track_shows_the_takes_notices(scene, tmp_path):
+    """A video that ends before the frames it declares: a take, and the engine's notice in the panel's status."""
+    import subprocess
+    import textwrap
+
+    clip = tmp_path / "cut.avi"
+    code = textwrap.dedent(f"""
+        import cv2, numpy as np, skimage.data
+        img = cv2.resize(np.ascontiguousarray(skimage.data.astronaut()[:, :, ::-1]), (256, 256))
+        w = cv2.VideoWriter({str(clip)!r}, cv2.VideoWriter_fourcc(*"MJPG"), 30, (256, 256))
+        for _ in range(60):
+            w.write(img)
+        w.release()
+    """)
+    subprocess.run([str(ENGINE_PYTHON), "-c", code], check=True, timeout=120)
+    data = clip.read_bytes()
+    clip.write_bytes(data[: len(data) // 2])
+    s = scene.facemocap
+    s.source_type, s.video_path, s.takes_dir = "VIDEO", str(clip), str(tmp_path / "takes")
+    s.bake_after_track = False
+    assert bpy.ops.facemocap.track() == {"FINISHED"}
+    assert Path(s.take_path).is_file()
+    assert s.job_status.startswith("Tracked ") and "1 notice: " in s.job_status and "ended after" in s.job_status

@@ -175,15 +175,20 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         s.job_progress = 1.0
         s.job_status = f"Tracked {job.frame} frames -> {Path(job.output).name}"
         s.take_path = job.output
-        if not s.channel_gains:
-            from ...pure.takes import open_take
+        from ...pure.takes import open_take
 
-            try:
-                fill_channel_gains(s, open_take(job.output).take.channel_names)
-            except EXPECTED_ERRORS as err:  # the modal path is not wrapped by reports_errors
-                self.report({"ERROR"}, f"the engine wrote {Path(job.output).name}, but it does not open: {err}")
-                return {"CANCELLED"}
-        self.report({"INFO"}, s.job_status)
+        try:
+            opened = open_take(job.output)
+        except EXPECTED_ERRORS as err:  # the modal path is not wrapped by reports_errors
+            self.report({"ERROR"}, f"the engine wrote {Path(job.output).name}, but it does not open: {err}")
+            return {"CANCELLED"}
+        if not s.channel_gains:
+            fill_channel_gains(s, opened.take.channel_names)
+        # What the engine wants the artist to know (a video that ended early, a turned face): the CLI prints these.
+        notices = [str(n) for n in opened.take.meta.get("notices", [])]
+        if notices:
+            s.job_status += f"; {len(notices)} notice{'s' if len(notices) > 1 else ''}: " + "; ".join(notices)
+        self.report({"WARNING"} if notices else {"INFO"}, s.job_status)
         if s.bake_after_track and (properties.target_meshes(s) or s.head_target):
             call_operator(idnames.OP_BAKE)
         return {"FINISHED"}
