@@ -19,8 +19,7 @@ point (a Gaussian of width ``FitConfig.brow_falloff_cm``).
 **The jaw's depth.** ICT's jaw opens by rotating about its hinge, so the chin and lower lip move back (depth) about
 as far as down. MediaPipe's relative depth reports less than half of that backward motion: on renders of JawOpen
 its points follow 0.22 of the scanned depth motion against 0.47 of the motion in the image plane (ratio 0.46); on
-d18's
-scream the lower lip moves back 0.22 of its drop and the chin 0.51, where the scan moves them 0.62 and 1.03
+d18's scream the lower lip moves back 0.22 of its drop and the chin 0.51, where the scan moves them 0.62 and 1.03
 (ratios 0.36 and 0.49). Fitted as scanned, an open jaw left depth in the residual that JawFwd, ChinUpperRaise and
 LipsLowerOpen filled, and pinned them at 1 on wide-open mouths. So JawOpen's depth (model +z) is scaled by
 ``FitConfig.jaw_depth_gain``. The fit stays isotropic: the shape changes, not the cost, so a re-posed face still
