@@ -41,6 +41,7 @@ READINGS = {
     "frown": ("MouthFrown_L", "MouthFrown_R"),
 }
 SHOWN = {"smile": ("smile",), "surprise": ("jaw", "brows up"), "frown": ("brows down", "frown")}
+BROWS = {"surprise": "brows up", "frown": "brows down"}  # the brow reading each label is summarised by
 
 
 def read_frame(clip: Path, index: int) -> np.ndarray:
@@ -102,7 +103,7 @@ def main() -> int:
                     print(f"{person['name']:8s} {person['split']:8s} {label:9s} {index:5d}  {shown}")
                     if label == "smile":
                         smile_deltas[person["split"]].append(r["smile"] - base["smile"])
-                    brows = {"surprise": "brows up", "frown": "brows down"}.get(label)
+                    brows = BROWS.get(label)
                     if brows:
                         brow_deltas.setdefault((person["split"], brows), []).append(r[brows] - base[brows])
     for split, deltas in smile_deltas.items():
