@@ -6,7 +6,8 @@ neutral photo is given). For each person the readings are compared with the same
 
 - smile: mean(MouthSmile_L, MouthSmile_R) above the neutral frames' mean; the target is >= 0.5 on every broad smile;
 - surprise: JawOpen and the brows (mean of BrowsU_C, BrowsU_L, BrowsU_R) above neutral;
-- frown: the brows down (mean of BrowsD_L, BrowsD_R) above neutral.
+- frown: the brows down (mean of BrowsD_L, BrowsD_R) above neutral;
+- raise (brows raised, jaw closed): the brows up above neutral.
 
 Persons marked ``tune`` were looked at while choosing hand-set constants; ``held_out`` ones were not. Both are
 printed, apart. A person without neutral frames (the furious talkers never rest) is read as is, from 0. With
@@ -40,8 +41,9 @@ READINGS = {
     "brows down": ("BrowsD_L", "BrowsD_R"),
     "frown": ("MouthFrown_L", "MouthFrown_R"),
 }
-SHOWN = {"smile": ("smile",), "surprise": ("jaw", "brows up"), "frown": ("brows down", "frown")}
-BROWS = {"surprise": "brows up", "frown": "brows down"}  # the brow reading each label is summarised by
+SHOWN = {"smile": ("smile",), "surprise": ("jaw", "brows up"), "frown": ("brows down", "frown"), "raise": ("brows up",)}
+# the brow reading each label is summarised by
+BROWS = {"surprise": "brows up", "frown": "brows down", "raise": "brows up"}
 
 
 def read_frame(clip: Path, index: int) -> np.ndarray:
@@ -96,7 +98,7 @@ def main() -> int:
             base = {k: float(np.mean([n[k] for n in neutral])) if neutral else 0.0 for k in READINGS}
             base_text = "  ".join(f"{k} {base[k]:.2f}" for k in READINGS) if neutral else "none: read from 0"
             print(f"{person['name']:8s} {person['split']:8s} {'neutral':9s} {'-':>5s}  (absolute) {base_text}")
-            for label in ("smile", "surprise", "frown"):
+            for label in SHOWN:
                 for index in person.get(label, []):
                     r = reading(clip, index)
                     shown = "  ".join(f"{k} {r[k] - base[k]:+.2f}" for k in SHOWN[label])
