@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("contact-sheet", help="render the 46 expressions on the scanned demo head into one PNG")
     p.add_argument("output")
+    p.add_argument("--motion", action="store_true", help="tint the skin by how far each expression moves it")
 
     sub.add_parser(
         "serve",
@@ -448,7 +449,7 @@ def _cmd_contact_sheet(args: argparse.Namespace) -> int:
     from .contract.face_head import load_head
     from .face_model.contact_sheet import contact_sheet
 
-    print(f"wrote {contact_sheet(load_head(), args.output)}")
+    print(f"wrote {contact_sheet(load_head(), args.output, motion=args.motion)}")
     return EXIT_OK
 
 

@@ -426,3 +426,37 @@ def test_contact_sheet_command(tmp_path):
     assert run.returncode == 0, run.stderr
     img = cv2.imread(str(out))
     assert img is not None and img.shape[0] > 1000 and img.shape[1] > 1000
+
+    # --motion tints each expression's tile where the skin moves; the neutral tile is as it was.
+    tinted = tmp_path / "motion.png"
+    run = subprocess.run(
+        [sys.executable, "-m", "engine", "contact-sheet", "--motion", str(tinted)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    motion = cv2.imread(str(tinted))
+    assert motion.shape == img.shape
+    tile = 240  # the sheet's default tile, 8 columns: tile 22 (JawOpen) is row 2, column 6
+
+    def cell(sheet, i):
+        r, c = divmod(i, 8)
+        return sheet[r * tile : (r + 1) * tile, c * tile : (c + 1) * tile].astype(np.int32)
+
+    assert np.array_equal(cell(motion, 0), cell(img, 0))
+    plain_jaw, tinted_jaw = cell(img, 22), cell(motion, 22)
+    # BGR: the tint pushes red up against blue on the lower face, hardly on the brows (which JawOpen leaves still).
+    redder = (tinted_jaw[..., 2] - tinted_jaw[..., 0]) - (plain_jaw[..., 2] - plain_jaw[..., 0])
+    assert redder[150:].mean() > 20 and abs(redder[25:60].mean()) < 0.1 * redder[150:].mean()
+
+
+def test_motion_tint_blends_with_distance_moved():
+    from engine.face_model.contact_sheet import MOTION_FULL_CM, MOTION_RGB, motion_tint
+
+    colors = np.array([[0.8, 0.6, 0.5], [0.8, 0.6, 0.5], [0.8, 0.6, 0.5]])
+    delta = np.array([[0.0, 0.0, 0.0], [0.0, MOTION_FULL_CM / 2, 0.0], [0.0, 0.0, 3 * MOTION_FULL_CM]])
+    tinted = motion_tint(colors, delta)
+    np.testing.assert_allclose(tinted[0], colors[0])
+    np.testing.assert_allclose(tinted[1], (colors[1] + np.array(MOTION_RGB)) / 2)
+    np.testing.assert_allclose(tinted[2], MOTION_RGB)
