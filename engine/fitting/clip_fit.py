@@ -90,6 +90,10 @@ def fit_clip(
     model = shapes_as_detected(model, cfg)  # brows local, the jaw's depth shallower: as the detector sees them
     t = len(view_obs)
     valid = _finite_frames(view_obs, point_ids)
+    if landmark_bias is None and neutral_obs is None and valid.sum() < cfg.baseline_min_frames:
+        # A still: no rest tells a face's low- or high-set brows from a frown or a raise, and the brow pairs
+        # (.residual_rows) would read the one as the other (neutral photos read brows down 0.4-0.5 with them).
+        cfg = dataclasses.replace(cfg, brow_pair_weight=0.0)
     keyframes = view_obs[_keyframes(valid, cfg.identity_keyframes)]
     if neutral_obs is not None:
         neutral_obs = neutral_obs[_finite_frames(neutral_obs, point_ids)]

@@ -21,6 +21,10 @@ class FitConfig:
         other_weight: landmark weight of the other points (paper: 1.0).
         outline_weight: landmark weight of the face-outline points, which slide along the silhouette.
         local_dynamic_weight: weight of each eyelid / lip pair-distance term (Local Dynamic Loss).
+        brow_pair_weight: weight of each brow-point-to-inner-eye-corner difference row (:mod:`.residual_rows`),
+            the plain points' weight; video only (a still has no rest to measure brows from: see
+            :func:`~.clip_fit.fit_clip`). With them d3's surprise reads brows up +0.22 in video (+0.14 without),
+            its frowns +0.26 / +0.51 (+0.03 / +0.24); the tuning people's eye figures do not change.
         expression_prior: L2 penalty per unit weight squared, in the data term's units (cm^2 x landmark weight).
         expression_sparsity: L1 penalty per unit weight (weights are >= 0, so a linear term): prefers few
             active shapes, each meaning what its name says, over cancelling combinations.
@@ -64,6 +68,7 @@ class FitConfig:
     other_weight: float = 1.0
     outline_weight: float = 0.3
     local_dynamic_weight: float = 4.0
+    brow_pair_weight: float = 1.0
     expression_prior: float = 0.3
     expression_sparsity: float = 1.0
     prior_scale: tuple[tuple[str, float], ...] = (

@@ -13,11 +13,16 @@ brow's rise above the person's neutral frames is measured three ways:
   corners' mean rise (cm), and the take's brows-up reading (mean of BrowsU_C, BrowsU_L, BrowsU_R; ICT's full raise
   moves the brow points 0.94 cm).
 
-    .venv/bin/python tests/benchmarks/bench_brow_rise.py
+    .venv/bin/python tests/benchmarks/bench_brow_rise.py [--brow-pair-weight 0]
+
+``--brow-pair-weight 0`` fits without the brow pairs (:mod:`engine.fitting.residual_rows`), as before they were
+added.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import sys
 import tomllib
 from pathlib import Path
@@ -105,6 +110,9 @@ def frames_of(clip: Path, wanted: set[int]) -> dict[int, np.ndarray]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--brow-pair-weight", type=float, help="the fit's brow pair weight (default: FitConfig's)")
+    args = parser.parse_args()
     if not CLIPS.is_dir():
         print(f"no clips at {CLIPS}; nothing to measure")
         return 1
@@ -117,6 +125,8 @@ def main() -> int:
     names = list(model.expression_names)
     up_channels = [names.index(n) for n in BROWS_UP]
     cfg = TrackConfig()
+    if args.brow_pair_weight is not None:
+        cfg = dataclasses.replace(cfg, fit=dataclasses.replace(cfg.fit, brow_pair_weight=args.brow_pair_weight))
     with LABELS.open("rb") as f:
         persons = [p for p in tomllib.load(f)["person"] if p["neutral"] and (p.get("surprise") or p.get("raise"))]
     print(f"{'person':8s} {'split':8s} {'frame':>5s} {'brow':5s} {'image':>6s} {'ncc':>5s} {'mediapipe':>9s} "
