@@ -78,32 +78,24 @@ def residual_rows(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> Re
     emphasized = emphasized_points(model)
     outline = set(r.face_oval.tolist())
     obs_of_model = {int(m): j for j, m in enumerate(point_ids) if m >= 0}
-    model_a, model_b, obs_a, obs_b, weight = [], [], [], [], []
+    rows: list[tuple[int, int, int, int, float]] = []  # (model_a, model_b, obs_a, obs_b, weight)
     for m, j in obs_of_model.items():
-        model_a.append(m), model_b.append(-1), obs_a.append(j), obs_b.append(-1)
-        weight.append(
-            cfg.eye_mouth_weight if m in emphasized else cfg.outline_weight if m in outline else cfg.other_weight
-        )
+        w = cfg.eye_mouth_weight if m in emphasized else cfg.outline_weight if m in outline else cfg.other_weight
+        rows.append((m, -1, j, -1, w))
+
+    def add_pair(a: int, b: int, w: float) -> None:
+        if a in obs_of_model and b in obs_of_model:
+            rows.append((a, b, obs_of_model[a], obs_of_model[b], w))
+
     pairs = [(r.eye_upper[s], r.eye_lower[s]) for s in ("left", "right")]
     pairs += [(r.lip_upper_inner, r.lip_lower_inner), (r.lip_upper_outer, r.lip_lower_outer)]
     for upper, lower in pairs:
         for u, lo in zip(upper.tolist(), lower.tolist(), strict=True):
-            if u in obs_of_model and lo in obs_of_model:
-                model_a.append(u), model_b.append(lo), obs_a.append(obs_of_model[u]), obs_b.append(obs_of_model[lo])
-                weight.append(cfg.local_dynamic_weight)
-    for side in ("left", "right"):  # brow pairs: each brow point against the same eye's inner corner
-        corner = EYE_INNER_CORNER[side]
-        for b in r.brow[side].tolist():
-            if cfg.brow_pair_weight > 0 and b in obs_of_model and corner in obs_of_model:
-                (
-                    model_a.append(b),
-                    model_b.append(corner),
-                    obs_a.append(obs_of_model[b]),
-                    obs_b.append(obs_of_model[corner]),
-                )
-                weight.append(cfg.brow_pair_weight)
-
-    def as_int(v: list[int]) -> np.ndarray:
-        return np.asarray(v, dtype=np.int64)
-
-    return ResidualRows(as_int(model_a), as_int(model_b), as_int(obs_a), as_int(obs_b), np.asarray(weight, np.float64))
+            add_pair(u, lo, cfg.local_dynamic_weight)
+    if cfg.brow_pair_weight > 0:  # brow pairs: each brow point against the same eye's inner corner
+        for side in ("left", "right"):
+            for b in r.brow[side].tolist():
+                add_pair(b, EYE_INNER_CORNER[side], cfg.brow_pair_weight)
+    model_a, model_b, obs_a, obs_b, weight = zip(*rows, strict=True) if rows else ((),) * 5
+    as_int = [np.asarray(v, dtype=np.int64) for v in (model_a, model_b, obs_a, obs_b)]
+    return ResidualRows(*as_int, np.asarray(weight, np.float64))
