@@ -90,8 +90,10 @@ def fit_clip(
     model = shapes_as_detected(model, cfg)  # brows local, the jaw's depth shallower: as the detector sees them
     t = len(view_obs)
     valid = _finite_frames(view_obs, point_ids)
-    if landmark_bias is None and neutral_obs is None and valid.sum() < cfg.baseline_min_frames:
-        # A still: no rest tells a face's low- or high-set brows from a frown or a raise, and the brow pairs
+    # A still or a very short clip, with no rest given: nothing to tell the actor's rest from the expression.
+    no_rest = landmark_bias is None and neutral_obs is None and valid.sum() < cfg.baseline_min_frames
+    if no_rest:
+        # No rest tells a face's low- or high-set brows from a frown or a raise, and the brow pairs
         # (.residual_rows) would read the one as the other (neutral photos read brows down 0.4-0.5 with them).
         cfg = dataclasses.replace(cfg, brow_pair_weight=0.0)
     keyframes = view_obs[_keyframes(valid, cfg.identity_keyframes)]
@@ -106,9 +108,9 @@ def fit_clip(
         raise ValueError(f"identity must have {model.num_identity} coefficients, got {identity.shape}")
     if landmark_bias is None and neutral_obs is not None:
         landmark_bias = neutral_offsets(neutral_obs, point_ids, model, identity, cfg)
-    elif landmark_bias is None and valid.sum() < cfg.baseline_min_frames:
-        # A still or a very short clip: no statistics to tell the detector's bias or the actor's rest from the
-        # expression itself, so expressions are measured from the identity's neutral.
+    elif no_rest:
+        # No statistics to tell the detector's bias or the actor's rest from the expression itself, so
+        # expressions are measured from the identity's neutral.
         landmark_bias = np.zeros((model.num_points, 3), np.float32)
     elif landmark_bias is None:
         landmark_bias = fit_landmark_bias(keyframes, point_ids, model, identity, cfg)

@@ -136,8 +136,9 @@ def main() -> int:
         clip = CLIPS / person["clip"]
         raised = sorted(person.get("surprise", []) + person.get("raise", []))
         lm = collect_landmarks(clip, cfg, make_reporter("none"))
-        fit = fit_clip(fit_targets(lm, cfg), lm.point_ids, model, cfg.fit, eye_closed=lm.p_closed)
-        model_points = fit.pose.view_to_model(fit_targets(lm, cfg))  # (T, 478, 3) cm
+        targets = fit_targets(lm, cfg)
+        fit = fit_clip(targets, lm.point_ids, model, cfg.fit, eye_closed=lm.p_closed)
+        model_points = fit.pose.view_to_model(targets)  # (T, 478, 3) cm
         gray = frames_of(clip, set(person["neutral"]) | set(raised))
         for side in ("left", "right"):
             brow = model.regions.brow[side]
