@@ -7,7 +7,8 @@ The steps, each in its own module (the shapes fitted as the detector sees them, 
    enough clip, else none (stills);
 3. per frame (:mod:`.frame_fit`): head pose from rigid points, then the 46 weights by bounded least squares with
    the Local Dynamic Loss (:mod:`.residual_rows`) and ELAM's eye state setting how cheap a blink is;
-4. blinks read as the share of the current eye opening closed (:func:`~.eye_readout.blink_as_closure`).
+4. in video, the brows read again against the eyes, pose-free (:func:`~.brow_readout.brows_from_pairs`);
+5. blinks read as the share of the current eye opening closed (:func:`~.eye_readout.blink_as_closure`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..face_model.model import FaceModel
 from .actor import actor_model, expression_baseline, fit_landmark_bias, neutral_offsets
+from .brow_readout import brows_from_pairs
 from .detected_shapes import shapes_as_detected
 from .eye_readout import blink_as_closure
 from .fit_config import FitConfig
@@ -94,7 +96,8 @@ def fit_clip(
     no_rest = landmark_bias is None and neutral_obs is None and valid.sum() < cfg.baseline_min_frames
     if no_rest:
         # No rest tells a face's low- or high-set brows from a frown or a raise, and the brow pairs
-        # (.residual_rows) would read the one as the other (neutral photos read brows down 0.4-0.5 with them).
+        # (.residual_rows, .brow_readout) would read the one as the other (neutral photos read brows down 0.4-0.5
+        # with them).
         cfg = dataclasses.replace(cfg, brow_pair_weight=0.0)
     keyframes = view_obs[_keyframes(valid, cfg.identity_keyframes)]
     if neutral_obs is not None:
@@ -126,6 +129,8 @@ def fit_clip(
         closed = None if eye_closed is None else eye_closed[valid]
         frames = view_obs if valid.all() else view_obs[valid]  # no copy of the whole clip in the common case
         w, frame_pose = fit_frames(frames, point_ids, actor, base, cfg, closed)
+        if cfg.brow_readout_weight > 0 and cfg.brow_pair_weight > 0:
+            w = brows_from_pairs(w, frames, point_ids, actor, frame_pose, cfg)
         expression[valid] = blink_as_closure(w, actor)
         pose.assign(valid, frame_pose)
     return ClipFit(identity.astype(np.float32), landmark_bias, actor, expression, pose, valid)

@@ -25,6 +25,9 @@ class FitConfig:
             the plain points' weight; video only (a still has no rest to measure brows from: see
             :func:`~.clip_fit.fit_clip`). With them d3's surprise reads brows up +0.22 in video (+0.14 without),
             its frowns +0.26 / +0.51 (+0.03 / +0.24); the tuning people's eye figures do not change.
+        brow_readout_weight: weight of each brow pair row when the five brow channels are re-solved from the
+            pairs alone after the joint fit (:mod:`.brow_readout`), against the joint fit's priors; 0 turns the
+            readout off. Video only, like the pairs (off where ``brow_pair_weight`` is 0).
         expression_prior: L2 penalty per unit weight squared, in the data term's units (cm^2 x landmark weight).
         expression_sparsity: L1 penalty per unit weight (weights are >= 0, so a linear term): prefers few
             active shapes, each meaning what its name says, over cancelling combinations.
@@ -69,6 +72,7 @@ class FitConfig:
     outline_weight: float = 0.3
     local_dynamic_weight: float = 4.0
     brow_pair_weight: float = 1.0
+    brow_readout_weight: float = 1.0
     expression_prior: float = 0.3
     expression_sparsity: float = 1.0
     prior_scale: tuple[tuple[str, float], ...] = (

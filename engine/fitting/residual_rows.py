@@ -31,7 +31,7 @@ from ..face_model.regions import (
 )
 from .fit_config import FitConfig
 
-__all__ = ["ResidualRows", "emphasized_points", "residual_rows"]
+__all__ = ["ResidualRows", "brow_pairs", "emphasized_points", "residual_rows"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +60,12 @@ class ResidualRows:
         b = obs[:, np.maximum(self.obs_b, 0)] * (self.obs_b >= 0)[None, :, None]
         return a - b
 
+    def select(self, keep: np.ndarray) -> ResidualRows:
+        """The rows where the ``(R,)`` bool mask ``keep`` holds."""
+        return ResidualRows(
+            self.model_a[keep], self.model_b[keep], self.obs_a[keep], self.obs_b[keep], self.weight[keep]
+        )
+
 
 def emphasized_points(model: FaceModel) -> set[int]:
     """The points weighted as eye / mouth points: lid contours, iris, lip contours, eye and mouth corners."""
@@ -70,6 +76,11 @@ def emphasized_points(model: FaceModel) -> set[int]:
         points |= {EYE_INNER_CORNER[side], EYE_OUTER_CORNER[side], MOUTH_CORNER_INNER[side], MOUTH_CORNER_OUTER[side]}
     points |= set(np.r_[r.lip_upper_outer, r.lip_lower_outer, r.lip_upper_inner, r.lip_lower_inner].tolist())
     return points
+
+
+def brow_pairs(model: FaceModel) -> list[tuple[int, int]]:
+    """``(brow point, that eye's inner corner)`` for every brow point, the left brow first."""
+    return [(b, EYE_INNER_CORNER[side]) for side in ("left", "right") for b in model.regions.brow[side].tolist()]
 
 
 def residual_rows(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> ResidualRows:
@@ -93,9 +104,8 @@ def residual_rows(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> Re
         for u, lo in zip(upper.tolist(), lower.tolist(), strict=True):
             add_pair(u, lo, cfg.local_dynamic_weight)
     if cfg.brow_pair_weight > 0:  # brow pairs: each brow point against the same eye's inner corner
-        for side in ("left", "right"):
-            for b in r.brow[side].tolist():
-                add_pair(b, EYE_INNER_CORNER[side], cfg.brow_pair_weight)
+        for brow, corner in brow_pairs(model):
+            add_pair(brow, corner, cfg.brow_pair_weight)
     model_a, model_b, obs_a, obs_b, weight = zip(*rows, strict=True) if rows else ((),) * 5
     as_int = [np.asarray(v, dtype=np.int64) for v in (model_a, model_b, obs_a, obs_b)]
     return ResidualRows(*as_int, np.asarray(weight, np.float64))

@@ -4,8 +4,8 @@
     .venv/bin/python tests/benchmarks/bench_track.py CLIP.mp4
 
 Reports: whole `track` (decode, landmarks, eye state, fit, filter, write) frames/s; MediaPipe Face Mesh alone on
-the same frames; fitting alone (identity + pose + expression, ms/frame); and peak memory of `track` on the clip
-looped 1x and 4x (flat memory: frames are streamed, never kept).
+the same frames; fitting alone (identity + pose + expression, ms/frame, and the brow readout's share); and peak
+memory of `track` on the clip looped 1x and 4x (flat memory: frames are streamed, never kept).
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def main() -> int:
     import numpy as np
 
     from engine.face_model.model import load_face_model
+    from engine.fitting.brow_readout import brows_from_pairs
     from engine.fitting.clip_fit import fit_clip
     from engine.fitting.frame_fit import fit_frames
     from engine.landmarks.mediapipe_mesh import MediaPipeFaceMesh
@@ -127,10 +128,14 @@ def main() -> int:
     valid = fit.valid
     base = fit.actor.neutral
     t0 = time.perf_counter()
-    fit_frames(view[valid], lm.point_ids, fit.actor, base, TrackConfig().fit)
+    weights, pose = fit_frames(view[valid], lm.point_ids, fit.actor, base, TrackConfig().fit)
     frames_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    brows_from_pairs(weights, view[valid], lm.point_ids, fit.actor, pose, TrackConfig().fit)
+    brows_s = time.perf_counter() - t0
     print(f"fitting, whole clip (identity + rest + pose + 46 weights):    {1000 * fit_s / len(frames):.3f} ms/frame")
     print(f"fitting, per-frame pose + 46 weights only:                    {1000 * frames_s / valid.sum():.3f} ms/frame")
+    print(f"fitting, the brows read again from their pairs (video):       {1000 * brows_s / valid.sum():.3f} ms/frame")
 
     one = peak_rss_mb(clip, tmp / "a.npz")
     looped = loop_clip(clip, tmp / "looped.mp4", 4)

@@ -11,6 +11,7 @@ from engine.face_model.model import load_face_model
 from engine.face_model.regions import EYE_INNER_CORNER, EYE_OUTER_CORNER
 from engine.fitting.actor import actor_model
 from engine.fitting.box_qp import solve_box_qp
+from engine.fitting.brow_readout import brows_from_pairs
 from engine.fitting.clip_fit import FitConfig, fit_clip
 from engine.fitting.detected_shapes import BROW_SHAPES, brows_at_brow_points, jaw_depth_as_detected, shapes_as_detected
 from engine.fitting.eye_readout import blink_as_closure, gaze_from_expression
@@ -153,6 +154,75 @@ class TestBrowPairs:
         with_pairs = fit_clip(clip, np.arange(478), model, FitConfig(brow_pair_weight=2.0))
         without = fit_clip(clip, np.arange(478), model, FitConfig(brow_pair_weight=0.0))
         assert np.abs(with_pairs.expression - without.expression).max() > 1e-3
+
+
+def raised_brows_as_detected(model, weight=0.7, ring_gain=0.5, forehead_gain=0.8):
+    """VIEW points of a rest frame and a brow raise, moved as MediaPipe moves them on real raises.
+
+    The brow points rise as the shapes say; the skin just below them (0.3-1.5 cm, above the lids) rises only
+    ``ring_gain`` of what the fitted shapes predict, and the forehead rises ``forehead_gain`` of the brows' rise.
+    Returns ``(view (2, 478, 3), identity, up channel indices)``.
+    """
+    up = [model.expression_names.index(n) for n in ("BrowsU_C", "BrowsU_L", "BrowsU_R")]
+    detected = shapes_as_detected(model, FitConfig())
+    identity = np.zeros(model.num_identity, np.float32)
+    weights = np.zeros((2, 46))
+    weights[1, up] = weight
+    pts = actor_model(detected, detected.points(identity)).points(None, weights).astype(np.float64)
+    brow = np.concatenate([model.regions.brow["left"], model.regions.brow["right"]])
+    lids = np.concatenate([model.regions.eye_upper[s] for s in ("left", "right")])
+    neutral = model.neutral.astype(np.float64)
+    distance = np.linalg.norm(neutral[:, None] - neutral[None, brow], axis=2).min(axis=1)
+    ring = np.flatnonzero((distance > 0.3) & (distance < 1.5) & (neutral[:, 1] > neutral[lids, 1].max()))
+    ring = np.setdiff1d(ring, np.flatnonzero(neutral[:, 1] > neutral[brow, 1].max()))
+    pts[1, ring] = pts[0, ring] + ring_gain * (pts[1, ring] - pts[0, ring])
+    forehead = np.flatnonzero(neutral[:, 1] > 3.2)
+    pts[1, forehead, 1] += forehead_gain * (pts[1, brow, 1] - pts[0, brow, 1]).mean()
+    return 14.0 * pts + np.array([256.0, -256.0, 0.0]), identity, up  # frontal, 14 px/cm
+
+
+class TestBrowReadout:
+    def test_feature_a_raise_reads_in_full_where_the_neighbours_move_less(self, model):
+        """The joint fit reads a raise low when the skin below the brows lags; the pairs alone read more of it."""
+        view, identity, up = raised_brows_as_detected(model, weight=0.7)
+        read = {}
+        for on in (True, False):
+            fit = fit_known_actor(view, model, identity, FitConfig(brow_readout_weight=1.0 if on else 0.0))
+            read[on] = fit.expression[1, up].mean()
+            assert fit.expression[0, up].max() < 0.02  # the rest frame stays at rest
+        assert read[True] > read[False] + 0.05 and read[True] > 0.5  # 0.7 less what the priors hold back
+
+    def test_convention_only_the_brow_channels_change(self, model):
+        view, _, _, _ = synthetic_clip(model, frames=40, seed=5)
+        on = fit_clip(view, np.arange(478), model, FitConfig(brow_readout_weight=1.0))
+        off = fit_clip(view, np.arange(478), model, FitConfig(brow_readout_weight=0.0))
+        brows = [model.expression_names.index(n) for n in BROW_SHAPES]
+        blinks = [model.expression_names.index(n) for n in ("EyeBlink_L", "EyeBlink_R")]
+        rest = np.setdiff1d(np.arange(46), brows + blinks)
+        np.testing.assert_array_equal(on.expression[:, rest], off.expression[:, rest])
+        # a blink is read against the opening the other shapes leave, brows included: close, not equal
+        np.testing.assert_allclose(on.expression[:, blinks], off.expression[:, blinks], atol=0.05)
+        assert np.abs(on.expression[:, brows] - off.expression[:, brows]).max() > 1e-3
+
+    def test_convention_a_turned_head_reads_the_same_brows(self, model):
+        """All three axes of each pair, so the readout is as rotation-equivariant as the fit."""
+        view, identity, up = raised_brows_as_detected(model, weight=0.6)
+        centre = np.array([256.0, -256.0, 0.0])
+        turn = Rotation.from_euler("yxz", [25, -12, 6], degrees=True).as_matrix()
+        turned = (view - centre) @ turn.T + centre
+        straight = fit_known_actor(view, model, identity, FitConfig()).expression
+        turned_fit = fit_known_actor(turned, model, identity, FitConfig())
+        np.testing.assert_allclose(turned_fit.expression, straight, atol=2e-3)
+
+    def test_edge_no_brow_observed_leaves_the_weights(self, model):
+        view, _, _, _ = synthetic_clip(model, frames=4, seed=6)
+        ids = np.arange(478)
+        no_bias = np.zeros((478, 3), np.float32)
+        fit = fit_clip(view, ids, model, FitConfig(brow_readout_weight=0.0), landmark_bias=no_bias)
+        w = np.random.default_rng(0).uniform(0, 1, (4, 46))
+        no_corner = np.where(np.isin(ids, list(EYE_INNER_CORNER.values())), -1, ids)
+        out = brows_from_pairs(w, view, no_corner, fit.actor, fit.pose, FitConfig())
+        np.testing.assert_array_equal(out, w)
 
 
 class TestBoxQP:
