@@ -2,16 +2,19 @@
 
 The joint fit (:mod:`.frame_fit`) reads a brow raise from every row the brow shapes touch: the brow points, the
 skin rings below them, the forehead, in a head pose aligned on the forehead. MediaPipe Face Mesh moves those
-neighbours differently from person to person, and lifts the forehead with the brows, so the joint fit reads about
-half of a raise the brows show against the eyes. Measured pose-free, against each eye's inner corner, a raise is
-plain: on held-out d9 the left brow rises 0.72 cm, which ICT's raise shapes fit at BrowsU_C 0.89, BrowsU_L 0.72
-(``tests/benchmarks/bench_brow_rise.py``).
+neighbours differently from person to person (pose-free, the ring 0.5-1 cm below the brows rises 0.45-0.59 of the
+brows' rise on held-out d9, 0.61-0.75 on the tuning people's raises, 0.66 in the fitted shapes) and lifts the
+forehead with the brows, so the joint fit reads about half of a raise the brows show against the eyes: d9's left
+brow rises 0.72 cm above its inner eye corner, which ICT's raise shapes alone fit at BrowsU_C 0.89, BrowsU_L 0.72
+(experiments; README, "Known limits").
 
 So, like the eyes' readout (:mod:`.eye_readout`), the brows are read once more from their own evidence: with
 every other channel fixed at its fitted weight, the five brow channels are solved again from the brow pairs
 (:func:`~.residual_rows.brow_pairs`: each brow point minus its eye's inner corner, all three axes, so the cost
 stays isotropic and a re-posed face reads the same) under the same priors and bounds as the joint fit. A pair is
-blind to the pose's position, and the rows the brows share with other shapes no longer hold them back.
+blind to the pose's position, and the rows the brows share with other shapes no longer hold them back. In video
+d9's raises read +0.47 to +0.52 with it, +0.38 to +0.45 without (``tests/benchmarks/bench_expression_stills.py
+--video``); what still holds them is the priors, which 20 pair rows outweigh less than the joint fit's rows do.
 
 Video only: a still has no rest to measure a brow against, and its low- or high-set brows would read as a frown
 or a raise (:func:`~.clip_fit.fit_clip` turns the brow pairs, and with them this readout, off for stills).

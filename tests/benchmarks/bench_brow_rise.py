@@ -15,8 +15,8 @@ brow's rise above the person's neutral frames is measured three ways:
 
     .venv/bin/python tests/benchmarks/bench_brow_rise.py [--brow-pair-weight 0]
 
-``--brow-pair-weight 0`` fits without the brow pairs (:mod:`engine.fitting.residual_rows`), as before they were
-added.
+``--brow-pair-weight 0`` fits without the brow pairs (:mod:`engine.fitting.residual_rows`) and so without the
+brow readout that re-reads the brows from them (:mod:`engine.fitting.brow_readout`), as before either was added.
 """
 
 from __future__ import annotations

@@ -9,9 +9,14 @@ active (truth > 0) and where it is not, and both averaged over channels (balance
 Two more columns tell where the error comes from: ``exact`` fits the render's exact landmarks (the surface points
 projected through the render's camera, with their true depth) instead of MediaPipe's, so it is the fit's own error
 (priors, one image for identity and expression, perspective); with ``--gains`` the detector's gain per channel on
-renders (:mod:`engine.face_model.detector_response`, about 2 minutes more) is printed beside it.
+renders (:mod:`engine.face_model.detector_response`, about 2 minutes more) is printed beside it. ``--floor`` takes
+the exact-landmark fit apart: it refits the exact landmarks with, one after another, an orthographic camera (the
+fit's own weak perspective, so no perspective error), the render's true identity, the scanned shapes (not as the
+detector sees them: :mod:`engine.fitting.detected_shapes`) and the expression priors at a hundredth, and prints the
+balanced error after each step.
 
     .venv/bin/python tests/benchmarks/bench_expression_recovery.py [--renders-per-channel 3] [--seed 7] [--gains]
+        [--floor]
 
 Needs ICT-FaceKit in ../shared/data/ict-facekit (to render the full head with its identity modes).
 """
@@ -51,10 +56,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--max-yaw", type=float, default=30.0)
     parser.add_argument("--gains", action="store_true", help="also measure the detector's gain per channel")
+    parser.add_argument("--floor", action="store_true", help="take the exact-landmark error apart, step by step")
     args = parser.parse_args()
     if not (ICT_DIR / "ict_face_model_light.npz").is_file():
         print(f"needs ICT-FaceKit in {ICT_DIR}", file=sys.stderr)
         return 1
+    import dataclasses
+
     import cv2
 
     from engine.contract.face_head import load_head
@@ -81,6 +89,16 @@ def main() -> int:
     points = SurfacePoints(model.landmark_vertices.astype(np.int64), model.landmark_bary.astype(np.float64))
     rng = np.random.default_rng(args.seed)
     truth, fitted, exact = [], [], []
+    fit_cfg = TrackConfig().fit
+    scanned = dataclasses.replace(fit_cfg, brow_falloff_cm=float("inf"), jaw_depth_gain=1.0)
+    floor_steps = {  # name -> (orthographic camera, true identity, fit settings), each adding to the one before
+        "exact landmarks": (False, False, fit_cfg),
+        "+ orthographic camera": (True, False, fit_cfg),
+        "+ true identity": (True, True, fit_cfg),
+        "+ scanned shapes": (True, True, scanned),
+        "+ priors / 100": (True, True, dataclasses.replace(scanned, expression_prior=0.003, expression_sparsity=0.01)),
+    }
+    floor: dict[str, list[np.ndarray]] = {name: [] for name in floor_steps}
     count = len(names) * args.renders_per_channel
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(count):
@@ -110,8 +128,16 @@ def main() -> int:
                 [setup.size[0] / 2 + setup.offset_px[0] + setup.focal_px * cam[:, 0] / depth,
                  setup.size[1] / 2 + setup.offset_px[1] - setup.focal_px * cam[:, 1] / depth], 1
             )  # fmt: skip
-            view = image_to_view_points(px[None], (depth * setup.focal_px / setup.distance_cm)[None])
-            exact.append(fit_clip(view, np.arange(len(px)), model, TrackConfig().fit).expression[0])
+            depth_px = (depth * setup.focal_px / setup.distance_cm)[None]
+            view = image_to_view_points(px[None], depth_px)
+            exact.append(fit_clip(view, np.arange(len(px)), model, fit_cfg).expression[0])
+            if args.floor:  # the same points through a camera without perspective: px = f x / distance
+                ortho_px = px + setup.focal_px * cam[:, :2] * [1, -1] * (1 / setup.distance_cm - 1 / depth[:, None])
+                ortho = image_to_view_points(ortho_px[None], depth_px)
+                for name, (orthographic, true_identity, cfg) in floor_steps.items():
+                    known = setup.identity.astype(np.float32) if true_identity else None
+                    obs = ortho if orthographic else view
+                    floor[name].append(fit_clip(obs, np.arange(len(px)), model, cfg, identity=known).expression[0])
             print(f"\r{i + 1}/{count}", end="", file=sys.stderr)
     print(file=sys.stderr)
     gains = {}
@@ -143,6 +169,13 @@ def main() -> int:
             f"{key}: balanced MAE where active {np.nanmean(on):.3f}, where inactive {np.nanmean(off):.3f}, "
             f"both averaged {0.5 * (np.nanmean(on) + np.nanmean(off)):.3f}"
         )
+    if args.floor:
+        print("the exact-landmark error taken apart (balanced MAE where active / inactive):")
+        for name, values in floor.items():
+            err = np.abs(np.array(values) - truth)
+            on = np.nanmean([err[active[:, c], c].mean() if active[:, c].any() else np.nan for c in range(len(names))])
+            off = np.nanmean([err[~active[:, c], c].mean() for c in range(len(names))])
+            print(f"  {name:24s} {on:.3f} / {off:.3f}")
     return 0
 
 
