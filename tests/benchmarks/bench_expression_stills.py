@@ -12,10 +12,13 @@ neutral photo is given). For each person the readings are compared with the same
 Persons marked ``tune`` were looked at while choosing hand-set constants; ``held_out`` ones were not. Both are
 printed, apart. A person without neutral frames (the furious talkers never rest) is read as is, from 0. With
 ``--video`` the same frames are read from a take of the person's whole clip instead (the actor's identity and rest
-come from the clip, as when an artist tracks a video).
+come from the clip, as when an artist tracks a video). With ``--neutral-photo`` each frame is still tracked alone,
+but with the person's first neutral frame given as a neutral photo (``--neutral PHOTO``), so the rest is known (the
+brow pairs and their readout are on); the person's other neutral frames are then read the same way as the baseline.
 
     .venv/bin/python tests/benchmarks/bench_expression_stills.py
     .venv/bin/python tests/benchmarks/bench_expression_stills.py --video
+    .venv/bin/python tests/benchmarks/bench_expression_stills.py --neutral-photo
 """
 
 from __future__ import annotations
@@ -60,7 +63,13 @@ def read_frame(clip: Path, index: int) -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--video", action="store_true", help="read the frames from a take of the whole clip")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--video", action="store_true", help="read the frames from a take of the whole clip")
+    modes.add_argument(
+        "--neutral-photo",
+        action="store_true",
+        help="track each still with the person's first neutral frame as --neutral",
+    )
     args = parser.parse_args()
     if not CLIPS.is_dir():
         print(f"no clips at {CLIPS}; nothing to measure")
@@ -68,6 +77,7 @@ def main() -> int:
     import cv2
 
     from engine.face_model.model import load_face_model
+    from engine.neutral_frame import NeutralFrame
     from engine.track import TrackConfig, track
 
     model = load_face_model()
@@ -79,7 +89,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         clip_takes: dict[Path, np.ndarray] = {}
 
-        def reading(clip: Path, index: int) -> dict[str, float]:
+        def reading(clip: Path, index: int, neutral_index: int | None = None) -> dict[str, float]:
             if args.video:  # the take's filtered curves, as baked
                 if clip not in clip_takes:
                     clip_takes[clip] = track(clip, None, TrackConfig(), model=model).expression
@@ -87,20 +97,29 @@ def main() -> int:
             else:
                 path = Path(tmp) / "still.png"
                 cv2.imwrite(str(path), read_frame(clip, index))
-                w = track(path, None, TrackConfig(), model=model).expression_raw[0]
+                neutral = None
+                if neutral_index is not None:
+                    photo = Path(tmp) / "neutral.png"
+                    cv2.imwrite(str(photo), read_frame(clip, neutral_index))
+                    neutral = NeutralFrame(photo=photo)
+                w = track(path, None, TrackConfig(), model=model, neutral=neutral).expression_raw[0]
             return {k: float(np.mean([w[names.index(n)] for n in v])) for k, v in READINGS.items()}
 
-        print("each frame tracked " + ("in a take of its whole clip" if args.video else "alone, as a still"))
+        how = "in a take of its whole clip" if args.video else "alone, as a still"
+        print(
+            f"each frame tracked {how}" + (", the first neutral frame given as --neutral" if args.neutral_photo else "")
+        )
         print(f"{'person':8s} {'split':8s} {'label':9s} {'frame':>5s}  readings above the person's neutral")
         for person in persons:
             clip = CLIPS / person["clip"]
-            neutral = [reading(clip, i) for i in person["neutral"]]
+            given = person["neutral"][0] if args.neutral_photo and person["neutral"] else None
+            neutral = [reading(clip, i, given) for i in person["neutral"]]
             base = {k: float(np.mean([n[k] for n in neutral])) if neutral else 0.0 for k in READINGS}
             base_text = "  ".join(f"{k} {base[k]:.2f}" for k in READINGS) if neutral else "none: read from 0"
             print(f"{person['name']:8s} {person['split']:8s} {'neutral':9s} {'-':>5s}  (absolute) {base_text}")
             for label in SHOWN:
                 for index in person.get(label, []):
-                    r = reading(clip, index)
+                    r = reading(clip, index, given)
                     shown = "  ".join(f"{k} {r[k] - base[k]:+.2f}" for k in SHOWN[label])
                     print(f"{person['name']:8s} {person['split']:8s} {label:9s} {index:5d}  {shown}")
                     if label == "smile":
