@@ -200,10 +200,10 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
             backends=session.backends,
             resume=args.resume,
         )
-        _print_notices(summary.meta)
         if preview is not None:
             write_preview(source, load_take(output), model, preview, start=cfg.start, end=cfg.end)
     reporter.done(str(output), summary.num_frames)
+    _print_notices(summary.meta)  # after the progress bar's last line
     if args.progress == "bar":
         print(f"wrote {args.output} ({summary.num_frames} frames)" + (f" and {args.preview}" if args.preview else ""))
     return EXIT_OK
@@ -345,8 +345,8 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
                 model=model,
                 backends=session.backends,
             )
-            _print_notices(summary.meta)
             reporter.done(str(out), summary.num_frames)
+            _print_notices(summary.meta)  # after the progress bar's last line
         except UserError as err:
             failed.append(clip.name)
             reporter.error(f"{clip.name}: {err}")

@@ -317,6 +317,17 @@ def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
     return image_to_view_points(points, smooth[..., 2])  # float32 in, float32 out: per-frame memory
 
 
+def _fit_notices(fit: ClipFit, cfg: TrackConfig) -> list[str]:
+    """What the user should know about how the take was measured."""
+    if fit.rest_known:
+        return []
+    return [
+        f"a single image or a clip under {cfg.fit.baseline_min_frames} frames has no rest face to measure from: "
+        "its expressions are read from a generic face, and raised or lowered brows read little; give a photo of "
+        "the actor at rest (--neutral PHOTO; the panel's Neutral Photo) to measure from it"
+    ]
+
+
 def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfig, backend: str) -> Take:
     """Assemble the (unfiltered) take from pass 1 and the fit; raw streams are NaN-free (held) on lost frames."""
     w, h = lm.size
@@ -350,7 +361,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
             "rest_offsets": list(fit.landmark_bias.shape),
         },
         elam=cfg.use_elam,
-        **({"notices": list(lm.notices)} if lm.notices else {}),
+        **({"notices": notices} if (notices := list(lm.notices) + _fit_notices(fit, cfg)) else {}),
     )
     confidence = np.where(fit.valid, lm.score, 0.0).astype(np.float32)
     return Take(

@@ -41,6 +41,8 @@ class ClipFit:
         expression: ``(T, 46)`` float32 in [0, 1].
         pose: the :class:`~.head_pose.HeadPose` of every frame.
         valid: ``(T,)`` bool, frames with a face.
+        rest_known: False for a still or a very short clip given no neutral frame and no known actor: its weights
+            are measured from the identity's generic neutral, and the brow pairs were off.
     """
 
     identity: np.ndarray
@@ -49,6 +51,7 @@ class ClipFit:
     expression: np.ndarray
     pose: HeadPose
     valid: np.ndarray
+    rest_known: bool = True
 
 
 def _keyframes(valid: np.ndarray, count: int) -> np.ndarray:
@@ -133,4 +136,4 @@ def fit_clip(
             w = brows_from_pairs(w, frames, point_ids, actor, frame_pose, cfg)
         expression[valid] = blink_as_closure(w, actor)
         pose.assign(valid, frame_pose)
-    return ClipFit(identity.astype(np.float32), landmark_bias, actor, expression, pose, valid)
+    return ClipFit(identity.astype(np.float32), landmark_bias, actor, expression, pose, valid, rest_known=not no_rest)

@@ -162,6 +162,18 @@ class TestTrack:
         run = run_engine("track", photo, "-o", out, "--neutral", photo, "--progress", "none")
         assert run.returncode == 0, run.stderr
         assert load_take(out).expression[0].max() < 0.05
+        assert "notice:" not in run.stderr and "notices" not in load_take(out).meta
+
+    def test_feature_a_still_without_a_rest_says_how_to_give_one(self, tmp_path):
+        """A single image is read from a generic face: the take and the command line say so, and what helps."""
+        photo = tmp_path / "portrait.png"
+        cv2.imwrite(str(photo), portrait_bgr())
+        out = tmp_path / "still.npz"
+        run = run_engine("track", photo, "-o", out)  # the progress bar: the notice comes on a line of its own
+        assert run.returncode == 0, run.stderr
+        (notice,) = load_take(out).meta["notices"]
+        assert "no rest face" in notice and "--neutral PHOTO" in notice
+        assert f"\nnotice: {notice}\n" in run.stderr
 
     @pytest.mark.parametrize(
         ("value", "message"), [("nowhere.png", "neither a time"), ("-2", ">= 0"), ("99", "outside")]
