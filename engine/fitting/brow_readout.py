@@ -74,10 +74,15 @@ def brows_from_pairs(
     blocks = gram_blocks(brow_basis, rows.weight)
     rest = rows.of_model(actor.neutral.astype(np.float64))  # (R, 3)
     scale = prior_scale(actor, cfg)[brow]
+    used = point_ids >= 0
     for start in range(0, len(out), cfg.chunk_frames):
         sl = slice(start, start + cfg.chunk_frames)
         frame_pose = pose[sl]
-        observed = rows.of_observed(frame_pose.view_to_model(np.asarray(view_obs[sl], np.float64)))  # (t, R, 3)
+        obs = np.array(view_obs[sl], dtype=np.float64)
+        if not cfg.use_depth:  # a 2D detector: depth completed from the fitted face, as the joint fit does
+            fitted = actor.neutral[None] + np.tensordot(out[sl], actor.expression_basis, 1)
+            obs[:, used, 2] = frame_pose.model_to_view(fitted[:, point_ids[used]])[..., 2]
+        observed = rows.of_observed(frame_pose.view_to_model(obs))  # (t, R, 3)
         fixed = rest[None] + np.einsum("rce,te->trc", other_basis, out[sl][:, others])
         view_dirs = frame_pose.view_directions
         h = hessians(blocks, view_dirs, cfg.depth_weight) + cfg.expression_prior * np.diag(scale)

@@ -214,6 +214,16 @@ class TestBrowReadout:
         turned_fit = fit_known_actor(turned, model, identity, FitConfig())
         np.testing.assert_allclose(turned_fit.expression, straight, atol=2e-3)
 
+    def test_feature_a_2d_detector_reads_the_same_brows(self, model):
+        """Without depth the readout completes it from the fitted face, as the joint fit does."""
+        view, identity, up = raised_brows_as_detected(model, weight=0.7)
+        centre = np.array([256.0, -256.0, 0.0])
+        turned = (view - centre) @ Rotation.from_euler("yxz", [25, -12, 6], degrees=True).as_matrix().T + centre
+        with_depth = fit_known_actor(turned, model, identity, FitConfig()).expression[:, up].mean(axis=1)
+        turned[..., 2] = 0.0
+        flat = fit_known_actor(turned, model, identity, FitConfig(use_depth=False)).expression[:, up].mean(axis=1)
+        assert flat[0] < 0.02 and abs(flat[1] - with_depth[1]) < 0.05  # rest at rest, the raise as with depth
+
     def test_edge_no_brow_observed_leaves_the_weights(self, model):
         view, _, _, _ = synthetic_clip(model, frames=4, seed=6)
         ids = np.arange(478)
