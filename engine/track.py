@@ -322,9 +322,9 @@ def _fit_notices(fit: ClipFit, cfg: TrackConfig) -> list[str]:
     if fit.rest_known:
         return []
     return [
-        f"a single image or a clip under {cfg.fit.baseline_min_frames} frames has no rest face to measure from: "
-        "its expressions are read from a generic face, and raised or lowered brows read little; give a photo of "
-        "the actor at rest (--neutral PHOTO; the panel's Neutral Photo) to measure from it"
+        f"a single image or a clip under {cfg.fit.baseline_min_frames} frames has no rest face: expressions are "
+        "read from a generic face and brows read little; give a photo of the actor at rest (--neutral PHOTO; the "
+        "panel's Neutral Photo)"
     ]
 
 

@@ -84,7 +84,10 @@ def test_second_track_press_uses_the_warm_engine(scene, tmp_path):
     pids = []
     for _ in range(2):
         assert bpy.ops.facemocap.track() == {"FINISHED"}
-        assert s.job_status == "Tracked 15 frames -> portrait.npz" and Path(s.take_path).is_file()
+        # 15 frames are too few to find the actor's rest in: the status also carries the take's notice saying so
+        assert s.job_status.startswith("Tracked 15 frames -> portrait.npz; 1 notice: ")
+        assert "no rest face" in s.job_status
+        assert Path(s.take_path).is_file()
         pids.append(engine_service().server.pid)
     assert pids[0] == pids[1]
     stop_engine()
