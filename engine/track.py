@@ -349,6 +349,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     model_landmarks[~fit.valid] = np.nan
     expression = fit.expression.astype(np.float32)
     blink, gaze = blink_from_expression(expression, names), gaze_from_expression(expression, names)
+    notices = list(lm.notices) + _fit_notices(fit, cfg)
     meta = make_meta(
         fps=lm.fps,
         frame_size=lm.size,
@@ -361,7 +362,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
             "rest_offsets": list(fit.landmark_bias.shape),
         },
         elam=cfg.use_elam,
-        **({"notices": notices} if (notices := list(lm.notices) + _fit_notices(fit, cfg)) else {}),
+        **({"notices": notices} if notices else {}),
     )
     confidence = np.where(fit.valid, lm.score, 0.0).astype(np.float32)
     return Take(

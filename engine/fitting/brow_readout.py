@@ -30,7 +30,7 @@ from ..face_model.model import FaceModel
 from .box_qp import solve_box_qp
 from .detected_shapes import BROW_SHAPES
 from .fit_config import FitConfig
-from .frame_fit import prior_scale
+from .frame_fit import depth_from_face, prior_scale
 from .head_pose import HeadPose
 from .normal_equations import gram_blocks, hessians, weighted_rhs
 from .residual_rows import brow_pairs, residual_rows
@@ -74,14 +74,13 @@ def brows_from_pairs(
     blocks = gram_blocks(brow_basis, rows.weight)
     rest = rows.of_model(actor.neutral.astype(np.float64))  # (R, 3)
     scale = prior_scale(actor, cfg)[brow]
-    used = point_ids >= 0
     for start in range(0, len(out), cfg.chunk_frames):
         sl = slice(start, start + cfg.chunk_frames)
         frame_pose = pose[sl]
-        obs = np.array(view_obs[sl], dtype=np.float64)
+        obs = np.asarray(view_obs[sl], dtype=np.float64)
         if not cfg.use_depth:  # a 2D detector: depth completed from the fitted face, as the joint fit does
             fitted = actor.neutral[None] + np.tensordot(out[sl], actor.expression_basis, 1)
-            obs[:, used, 2] = frame_pose.model_to_view(fitted[:, point_ids[used]])[..., 2]
+            obs = depth_from_face(obs, point_ids, frame_pose, fitted)
         observed = rows.of_observed(frame_pose.view_to_model(obs))  # (t, R, 3)
         fixed = rest[None] + np.einsum("rce,te->trc", other_basis, out[sl][:, others])
         view_dirs = frame_pose.view_directions

@@ -19,7 +19,7 @@ from .head_pose import HeadPose
 from .normal_equations import gram_blocks, hessians, weighted_rhs
 from .residual_rows import ResidualRows, residual_rows
 
-__all__ = ["fit_frames", "pose_weights", "prior_scale"]
+__all__ = ["depth_from_face", "fit_frames", "pose_weights", "prior_scale"]
 
 BLINKS = ("EyeBlink_L", "EyeBlink_R")
 GAZE_SHAPES = ("EyeDown", "EyeIn", "EyeOut", "EyeUp")
@@ -114,8 +114,7 @@ def fit_frames(
             src = base[None] + np.tensordot(w, model.expression_basis, 1)  # (t, P, 3)
             chunk_pose = HeadPose.align(src[:, point_ids[used]], obs[:, used], pose_w[used])
             if not cfg.use_depth:  # complete the unobserved depth from the model under the current pose
-                obs = obs.copy()
-                obs[:, used, 2] = chunk_pose.model_to_view(src[:, point_ids[used]])[..., 2]
+                obs = depth_from_face(obs, point_ids, chunk_pose, src)
             closed = None if eye_closed is None else eye_closed[sl]
             w = _solve_expression(model, rows, expr_rows, blocks, base_rows, obs, chunk_pose, cfg, w, closed)
         # Final pose with the fitted expression (cheap; the weights barely move the rigid points).
@@ -123,6 +122,18 @@ def fit_frames(
         pose.assign(sl, HeadPose.align(src[:, point_ids[used]], obs[:, used], pose_w[used]))
         expression[sl] = w
     return expression, pose
+
+
+def depth_from_face(view_obs: np.ndarray, point_ids: np.ndarray, pose: HeadPose, face: np.ndarray) -> np.ndarray:
+    """A 2D detector's unobserved depth completed from a face.
+
+    Returns a copy of the ``(T, J, 3)`` VIEW observations whose z is that of ``face`` ``(T, P, 3)`` (model frame, cm)
+    under ``pose``.
+    """
+    used = point_ids >= 0
+    out = view_obs.copy()
+    out[:, used, 2] = pose.model_to_view(face[:, point_ids[used]])[..., 2]
+    return out
 
 
 def _frontal_depth(view_obs: np.ndarray, point_ids: np.ndarray, base: np.ndarray) -> np.ndarray:

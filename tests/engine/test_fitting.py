@@ -107,55 +107,6 @@ class TestJawDepth:
         assert jaw_depth_as_detected(model, 1.0) is model
 
 
-class TestBrowPairs:
-    def test_cardinality_each_brow_point_against_its_inner_eye_corner(self, model):
-        brow = set(np.concatenate([model.regions.brow["left"], model.regions.brow["right"]]).tolist())
-        corners = {EYE_INNER_CORNER[s] for s in ("left", "right")} | {EYE_OUTER_CORNER[s] for s in ("left", "right")}
-
-        def brow_rows(cfg, point_ids):
-            rows = residual_rows(model, point_ids, cfg)
-            triples = zip(rows.model_a, rows.model_b, rows.weight, strict=True)
-            return [(a, b, w) for a, b, w in triples if a in brow and b in corners]
-
-        found = brow_rows(FitConfig(), np.arange(478))
-        assert len(found) == len(brow) and {w for _, _, w in found} == {FitConfig().brow_pair_weight}
-        inner = {EYE_INNER_CORNER[s] for s in ("left", "right")}
-        assert {b for _, b, _ in found} == inner  # the outer corner moves with a blink in ICT's scans
-        assert not brow_rows(FitConfig(brow_pair_weight=0.0), np.arange(478))
-        without_corner = np.where(np.arange(478) == EYE_INNER_CORNER["left"], -1, np.arange(478))
-        assert len(brow_rows(FitConfig(), without_corner)) == len(brow) - len(model.regions.brow["left"])
-
-    def test_feature_a_raise_reads_when_the_detector_lifts_the_forehead_too(self, model):
-        """MediaPipe lifts the forehead (a pose anchor) with raised brows; the pairs keep the raise."""
-        up = [model.expression_names.index(n) for n in ("BrowsU_C", "BrowsU_L", "BrowsU_R")]
-        detected = shapes_as_detected(model, FitConfig())
-        identity = np.zeros(model.num_identity, np.float32)
-        weights = np.zeros((2, 46))
-        weights[1, up] = 0.7
-        pts = actor_model(detected, detected.points(identity)).points(None, weights).astype(np.float64)
-        brow = np.concatenate([model.regions.brow["left"], model.regions.brow["right"]])
-        forehead = np.flatnonzero(model.neutral[:, 1] > 3.2)
-        pts[1, forehead, 1] += 0.8 * (pts[1, brow, 1] - pts[0, brow, 1]).mean()
-        view = 14.0 * pts + np.array([256.0, -256.0, 0.0])  # frontal, 14 px/cm
-        read = {}
-        for name, cfg in (("pairs", FitConfig()), ("none", FitConfig(brow_pair_weight=0.0))):
-            fit = fit_known_actor(view, model, identity, cfg)
-            read[name] = fit.expression[1, up].mean()
-            assert fit.expression[0, up].max() < 0.02  # the rest frame stays at rest
-        assert read["pairs"] > read["none"] + 0.06 and read["pairs"] > 0.45
-
-    def test_convention_a_still_is_fitted_without_brow_pairs(self, model):
-        """A still has no rest to tell low-set brows from a frown: its brows come from the points alone."""
-        view, _, _, _ = synthetic_clip(model, frames=1, seed=3)
-        with_pairs = fit_clip(view, np.arange(478), model, FitConfig(brow_pair_weight=2.0))
-        without = fit_clip(view, np.arange(478), model, FitConfig(brow_pair_weight=0.0))
-        np.testing.assert_array_equal(with_pairs.expression, without.expression)
-        clip, _, _, _ = synthetic_clip(model, frames=40, seed=3)  # a clip does use them
-        with_pairs = fit_clip(clip, np.arange(478), model, FitConfig(brow_pair_weight=2.0))
-        without = fit_clip(clip, np.arange(478), model, FitConfig(brow_pair_weight=0.0))
-        assert np.abs(with_pairs.expression - without.expression).max() > 1e-3
-
-
 def raised_brows_as_detected(model, weight=0.7, ring_gain=0.5, forehead_gain=0.8):
     """VIEW points of a rest frame and a brow raise, moved as MediaPipe moves them on real raises.
 
@@ -179,6 +130,46 @@ def raised_brows_as_detected(model, weight=0.7, ring_gain=0.5, forehead_gain=0.8
     forehead = np.flatnonzero(neutral[:, 1] > 3.2)
     pts[1, forehead, 1] += forehead_gain * (pts[1, brow, 1] - pts[0, brow, 1]).mean()
     return 14.0 * pts + np.array([256.0, -256.0, 0.0]), identity, up  # frontal, 14 px/cm
+
+
+class TestBrowPairs:
+    def test_cardinality_each_brow_point_against_its_inner_eye_corner(self, model):
+        brow = set(np.concatenate([model.regions.brow["left"], model.regions.brow["right"]]).tolist())
+        corners = {EYE_INNER_CORNER[s] for s in ("left", "right")} | {EYE_OUTER_CORNER[s] for s in ("left", "right")}
+
+        def brow_rows(cfg, point_ids):
+            rows = residual_rows(model, point_ids, cfg)
+            triples = zip(rows.model_a, rows.model_b, rows.weight, strict=True)
+            return [(a, b, w) for a, b, w in triples if a in brow and b in corners]
+
+        found = brow_rows(FitConfig(), np.arange(478))
+        assert len(found) == len(brow) and {w for _, _, w in found} == {FitConfig().brow_pair_weight}
+        inner = {EYE_INNER_CORNER[s] for s in ("left", "right")}
+        assert {b for _, b, _ in found} == inner  # the outer corner moves with a blink in ICT's scans
+        assert not brow_rows(FitConfig(brow_pair_weight=0.0), np.arange(478))
+        without_corner = np.where(np.arange(478) == EYE_INNER_CORNER["left"], -1, np.arange(478))
+        assert len(brow_rows(FitConfig(), without_corner)) == len(brow) - len(model.regions.brow["left"])
+
+    def test_feature_a_raise_reads_when_the_detector_lifts_the_forehead_too(self, model):
+        """MediaPipe lifts the forehead (a pose anchor) with raised brows; the pairs keep the raise."""
+        view, identity, up = raised_brows_as_detected(model, weight=0.7, ring_gain=1.0)  # only the forehead lifted
+        read = {}
+        for name, cfg in (("pairs", FitConfig()), ("none", FitConfig(brow_pair_weight=0.0))):
+            fit = fit_known_actor(view, model, identity, cfg)
+            read[name] = fit.expression[1, up].mean()
+            assert fit.expression[0, up].max() < 0.02  # the rest frame stays at rest
+        assert read["pairs"] > read["none"] + 0.06 and read["pairs"] > 0.45
+
+    def test_convention_a_still_is_fitted_without_brow_pairs(self, model):
+        """A still has no rest to tell low-set brows from a frown: its brows come from the points alone."""
+        view, _, _, _ = synthetic_clip(model, frames=1, seed=3)
+        with_pairs = fit_clip(view, np.arange(478), model, FitConfig(brow_pair_weight=2.0))
+        without = fit_clip(view, np.arange(478), model, FitConfig(brow_pair_weight=0.0))
+        np.testing.assert_array_equal(with_pairs.expression, without.expression)
+        clip, _, _, _ = synthetic_clip(model, frames=40, seed=3)  # a clip does use them
+        with_pairs = fit_clip(clip, np.arange(478), model, FitConfig(brow_pair_weight=2.0))
+        without = fit_clip(clip, np.arange(478), model, FitConfig(brow_pair_weight=0.0))
+        assert np.abs(with_pairs.expression - without.expression).max() > 1e-3
 
 
 class TestBrowReadout:
