@@ -22,7 +22,7 @@ from .head_render import (
 )
 from .ict_facekit import ICT_PARTS, IctFaceKit
 
-__all__ = ["head_from_ict"]
+__all__ = ["head_from_ict", "lash_roots", "lid_edge", "polygon_sides"]
 
 SKIN_RGB = (0.8, 0.62, 0.52)
 LIP_RGB = (0.68, 0.38, 0.38)
@@ -33,6 +33,70 @@ PART_RGB = {
     "sclera_left": (0.9, 0.88, 0.85), "sclera_right": (0.9, 0.88, 0.85), "eyelashes_left": (0.08, 0.06, 0.05),
     "eyelashes_right": (0.08, 0.06, 0.05), "eye_socket_left": (0.6, 0.35, 0.35), "eye_socket_right": (0.6, 0.35, 0.35),
 }  # fmt: skip
+EYE_OPENING_RADIUS_CM = 2.5  # the face's border within this of an eyeball centre is the lids' edge
+LASH_ROOT_BAND_CM = 0.12  # a lash card's roots: its vertices within this of its closest approach to the lids' edge
+
+
+def polygon_sides(sizes: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """``(sum(sizes), 2)`` int: every polygon's sides, corner to next corner (the last back to the first).
+
+    ``sizes`` ``(P,)`` and ``corners`` ``(sum(sizes),)`` are a mesh's polygons (sizes + flat vertex list).
+    """
+    sizes = np.asarray(sizes, np.int64)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    following = np.arange(len(corners)) + 1
+    following[starts + sizes - 1] = starts
+    return np.c_[corners, corners[following]]
+
+
+def lid_edge(
+    sizes: np.ndarray, corners: np.ndarray, is_face: np.ndarray, points: np.ndarray, eye_centers: np.ndarray
+) -> np.ndarray:
+    """Vertex ids of the lids' edge: the face part's border (sides of one face polygon only) around the eye openings.
+
+    Args:
+        sizes, corners: the mesh's polygons (sizes + flat vertex list).
+        is_face: ``(V,)`` bool, the face part's vertices. points: ``(V, 3)`` cm. eye_centers: ``(2, 3)`` cm.
+    """
+    owner = np.repeat(np.arange(len(sizes)), sizes)
+    in_face = np.bincount(owner, weights=is_face[corners], minlength=len(sizes)) == sizes
+    sides = np.sort(polygon_sides(sizes, corners)[in_face[owner]], axis=1)
+    unique, count = np.unique(sides, axis=0, return_counts=True)
+    border = np.unique(unique[count == 1])
+    near_eye = np.linalg.norm(points[border][:, None] - eye_centers[None], axis=2).min(axis=1) < EYE_OPENING_RADIUS_CM
+    return border[near_eye]
+
+
+def lash_roots(ict: IctFaceKit, rig: EyeballRig) -> tuple[np.ndarray, np.ndarray]:
+    """``(lash vertices (L,), the root vertex of each (L,))``: a lash's root is the nearest vertex of its own card's
+    base, the card's row along the lid.
+
+    ICT's lash cards are strips along each lid. Near the inner corner an upper card's far edge lies against the
+    skin above the lid, so the skin nearest a lash vertex (the renders' root, :func:`.head_render.head_albedo`,
+    kept as it is: the tracking model was built from those renders) is not where the lash grows, and shortening
+    toward it left an opaque wedge above each inner corner. Here each card's base is found from the lids' edge
+    (:func:`lid_edge`): the card's vertices within ``LASH_ROOT_BAND_CM`` of the card's closest approach to it.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    n = ict.neutral
+    part = ict.part_of_vertex()
+    all_parts = list(ICT_PARTS)
+    edge = lid_edge(ict.polygon_sizes, ict.polygon_vertices, part == all_parts.index("face"), n, rig.centers)
+    lashes = np.flatnonzero(np.isin(part, [all_parts.index("eyelashes_left"), all_parts.index("eyelashes_right")]))
+    sides = polygon_sides(ict.polygon_sizes, ict.polygon_vertices)
+    sides = sides[np.isin(sides, lashes).all(axis=1)]
+    graph = coo_matrix((np.ones(len(sides)), (sides[:, 0], sides[:, 1])), shape=(len(n), len(n)))
+    card = connected_components(graph, directed=False)[1][lashes]
+    from_edge = cKDTree(n[edge]).query(n[lashes])[0]
+    roots = np.empty_like(lashes)
+    for c in np.unique(card):
+        members = np.flatnonzero(card == c)
+        base = members[from_edge[members] < from_edge[members].min() + LASH_ROOT_BAND_CM]
+        roots[members] = lashes[base[cKDTree(n[lashes[base]]).query(n[lashes[members]])[1]]]
+    return lashes, roots
 
 
 def head_from_ict(
@@ -90,7 +154,7 @@ def head_from_ict(
     # every expression (ICT's lash cards are meant for an alpha-textured material).
     neutral = ict.neutral.copy()
     deltas = deltas.copy()
-    lashes, roots = albedo.lashes, albedo.lash_roots
+    lashes, roots = lash_roots(ict, rig)
     neutral[lashes] = neutral[roots] + LASH_LENGTH_SHARE * (neutral[lashes] - neutral[roots])
     deltas[:, lashes] = deltas[:, roots] + LASH_LENGTH_SHARE * (deltas[:, lashes] - deltas[:, roots])
     # Sparse expressions over the kept vertices.

@@ -367,6 +367,46 @@ class TestDemoHead:
         for e in range(46):
             np.testing.assert_allclose(on_head.evaluate(head.expression_dense(e)), model.expression_basis[e], atol=2e-3)
 
+    @pytest.mark.parametrize("blink", [0.0, 1.0])
+    def test_feature_lashes_line_the_lids(self, blink):
+        """Every lash drawn lies within 0.75 cm of the lids' edge, open and closed: ICT's lash cards are meant for
+        an alpha-textured material, so the demo head shortens them toward each card's base along the lid (before
+        that, a card's far edge stood above each inner corner as an opaque wedge, 0.96 cm from the edge).
+        """
+        from engine.face_model.demo_head import lid_edge
+
+        head = load_head()
+        lash = np.isin(head.vertex_part, [head.part_names.index(f"eyelashes_{s}") for s in ("left", "right")])
+        drawn = np.unique(head.polygon_vertices[lash[head.polygon_vertices]])
+        at = head.vertices.astype(np.float64)
+        for name in ("EyeBlink_L", "EyeBlink_R"):
+            at = at + blink * head.expression_dense(head.expression_names.index(name))
+        face = head.vertex_part == head.part_names.index("face")
+        edge = lid_edge(head.polygon_sizes, head.polygon_vertices, face, at, head.eye_centers)
+        distance = np.linalg.norm(at[drawn][:, None] - at[edge][None], axis=2).min(axis=1)
+        assert distance.max() < 0.75
+
+
+@needs_ict
+def test_shipped_demo_head_is_what_the_scans_and_recipes_give():
+    """The committed demo head is what ``build-model`` writes (rebuild it with that command after a change)."""
+    from engine.face_model.build import recentred
+    from engine.face_model.demo_head import head_from_ict
+    from engine.face_model.expressions_from_ict import build_expressions, load_recipes, lower_lip_mask
+    from engine.face_model.head_render import head_albedo
+    from engine.face_model.ict_facekit import load_ict_facekit
+
+    ict, rig = recentred(load_ict_facekit(ICT_DIR))
+    recipes, albedo = load_recipes(), head_albedo(ict)
+    deltas = build_expressions(ict, rig, recipes, {"lower_lip": lower_lip_mask(ict, albedo.lip)})
+    rebuilt = head_from_ict(ict, rig, albedo, deltas, tuple(r.name for r in recipes))
+    shipped = load_head()
+    np.testing.assert_array_equal(rebuilt.polygon_vertices, shipped.polygon_vertices)
+    np.testing.assert_array_equal(rebuilt.vertex_color, shipped.vertex_color)
+    np.testing.assert_allclose(rebuilt.vertices, shipped.vertices, atol=1e-6)
+    for e in range(len(shipped.expression_names)):
+        np.testing.assert_allclose(rebuilt.expression_dense(e), shipped.expression_dense(e), atol=1e-6)
+
 
 @needs_ict
 def test_shipped_model_is_what_the_scans_and_recipes_give(model):
