@@ -21,7 +21,14 @@ sys.path.insert(0, str(REPO))
 EXPRESSIONS = {  # shown left to right
     "rest": {},
     "smile": {"MouthSmile_L": 1.0, "MouthSmile_R": 1.0, "CheekSquint_L": 0.4, "CheekSquint_R": 0.4},
-    "surprise": {"JawOpen": 0.45, "BrowsU_C": 1.0, "BrowsU_L": 1.0, "BrowsU_R": 1.0, "EyeOpen_L": 0.6, "EyeOpen_R": 0.6},
+    "surprise": {
+        "JawOpen": 0.45,
+        "BrowsU_C": 1.0,
+        "BrowsU_L": 1.0,
+        "BrowsU_R": 1.0,
+        "EyeOpen_L": 0.6,
+        "EyeOpen_R": 0.6,
+    },
     "blink": {"EyeBlink_L": 1.0, "EyeBlink_R": 1.0},
     "frown": {"BrowsD_L": 1.0, "BrowsD_R": 1.0, "MouthFrown_L": 1.0, "MouthFrown_R": 1.0, "ChinLowerRaise": 0.5},
 }
@@ -44,7 +51,8 @@ def _stage(scene, samples: int) -> None:
     scene.collection.objects.link(camera)
     _look_at(camera, (0.0, 0.02, 0.0))
     scene.camera = camera
-    for name, location, watts in (("Key", (0.5, -0.6, 0.4), 25), ("Fill", (-0.6, -0.5, 0.1), 8), ("Rim", (0, 0.6, 0.5), 30)):
+    lights = (("Key", (0.5, -0.6, 0.4), 25), ("Fill", (-0.6, -0.5, 0.1), 8), ("Rim", (0.0, 0.6, 0.5), 30))  # W
+    for name, location, watts in lights:
         light = bpy.data.objects.new(name, bpy.data.lights.new(name, "AREA"))
         light.data.energy, light.data.size = watts, 0.5
         light.location = location
