@@ -50,6 +50,7 @@ __all__ = [
     "collect_landmarks",
     "detect_landmarks",
     "fit_and_filter",
+    "fit_notices",
     "fit_targets",
     "make_backend",
     "neutral_targets",
@@ -91,6 +92,16 @@ class TrackConfig:
 
 
 TRUNCATED_SHARE = 0.95  # a video that yields fewer than this share of the frames it declares gets a notice
+# A clip whose calmest frames still read one of these channels at HELD_AT_REST or more probably never relaxes: its
+# estimated rest holds that expression, which the take then reads as 0 (a frown held through a furious talk reads
+# 0 to +0.28), and the take says so. A third of a full expression; the rests of the tuning clips (d0, d3, d10, d18)
+# read at most 0.13 on these channels, the held-out furious talkers' 0.31-0.68; set after seeing both (README,
+# "Measured": tests/benchmarks/bench_saturation.py lists the clips whose takes say so).
+HELD_AT_REST = 0.3
+HELD_CHANNELS = (
+    "BrowsD_L", "BrowsD_R", "BrowsU_C", "BrowsU_L", "BrowsU_R", "MouthSmile_L", "MouthSmile_R", "MouthFrown_L",
+    "MouthFrown_R",
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -317,14 +328,25 @@ def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
     return image_to_view_points(points, smooth[..., 2])  # float32 in, float32 out: per-frame memory
 
 
-def _fit_notices(fit: ClipFit, cfg: TrackConfig) -> list[str]:
-    """What the user should know about how the take was measured."""
-    if fit.rest_known:
+def fit_notices(fit: ClipFit, cfg: TrackConfig) -> list[str]:
+    """What the user should know about how the take was measured: no rest face, or a rest that holds an expression."""
+    if not fit.rest_known:
+        return [
+            f"a single image or a clip under {cfg.fit.baseline_min_frames} frames has no rest face: expressions are "
+            "read from a generic face and brows read little; give a photo of the actor at rest (--neutral PHOTO; "
+            "the panel's Neutral Photo)"
+        ]
+    if fit.rest_expression is None:
+        return []
+    names = fit.actor.expression_names
+    held = [(n, float(fit.rest_expression[names.index(n)])) for n in HELD_CHANNELS]
+    held = [f"{n} {w:.2f}" for n, w in held if w >= HELD_AT_REST]
+    if not held:
         return []
     return [
-        f"a single image or a clip under {cfg.fit.baseline_min_frames} frames has no rest face: expressions are "
-        "read from a generic face and brows read little; give a photo of the actor at rest (--neutral PHOTO; the "
-        "panel's Neutral Photo)"
+        f"the clip's calmest frames still read {', '.join(held)}: the actor's rest was estimated from them, so "
+        "an expression held through the whole clip reads as 0; if the actor never relaxes, give a moment or a photo "
+        "of them at rest (--neutral SECONDS|PHOTO; the panel's Neutral)"
     ]
 
 
@@ -349,7 +371,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     model_landmarks[~fit.valid] = np.nan
     expression = fit.expression.astype(np.float32)
     blink, gaze = blink_from_expression(expression, names), gaze_from_expression(expression, names)
-    notices = list(lm.notices) + _fit_notices(fit, cfg)
+    notices = list(lm.notices) + fit_notices(fit, cfg)
     meta = make_meta(
         fps=lm.fps,
         frame_size=lm.size,

@@ -37,7 +37,7 @@ from .identity_file import identity_from_vector
 from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
-from .track import Landmarks, TrackConfig, detect_landmarks, fit_and_filter, neutral_targets
+from .track import Landmarks, TrackConfig, detect_landmarks, fit_and_filter, fit_notices, neutral_targets
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
 
@@ -260,6 +260,8 @@ def track_to_file(
             sample = _concat([_landmarks(partial, source, a, b) for a, b in _sample_windows(frames, streaming)])
             _, fit = fit_and_filter(sample, cfg, model, None, neutral_obs)
             actor = (fit.identity, fit.landmark_bias)
+            # The pieces are fitted with this actor, so what the user should know about its rest is said here.
+            source = {**source, "notices": [*source["notices"], *fit_notices(fit, cfg)]}
             del sample, fit
         first_time = float(partial.read(_SPOOL, "source_time", 0, 1)[0])
         for a in range(partial.rows(_TAKE), frames, streaming.chunk_frames):

@@ -43,6 +43,9 @@ class ClipFit:
         valid: ``(T,)`` bool, frames with a face.
         rest_known: False for a still or a very short clip given no neutral frame and no known actor: its weights
             are measured from the identity's generic neutral, and the brow pairs were off.
+        rest_expression: ``(46,)`` float32, when the actor's rest was estimated from the clip: the weights its
+            calmest frames read (:func:`~.actor.expression_baseline`), folded into that rest, so the take reads them
+            as 0. None when the rest was given (a neutral frame or photo, a known actor) or there is none (a still).
     """
 
     identity: np.ndarray
@@ -52,6 +55,7 @@ class ClipFit:
     pose: HeadPose
     valid: np.ndarray
     rest_known: bool = True
+    rest_expression: np.ndarray | None = None
 
 
 def _keyframes(valid: np.ndarray, count: int) -> np.ndarray:
@@ -112,6 +116,7 @@ def fit_clip(
         identity = fit_identity(keyframes, point_ids, model, cfg)
     elif identity.shape != (model.num_identity,):
         raise ValueError(f"identity must have {model.num_identity} coefficients, got {identity.shape}")
+    rest_expression = None
     if landmark_bias is None and neutral_obs is not None:
         landmark_bias = neutral_offsets(neutral_obs, point_ids, model, identity, cfg)
     elif no_rest:
@@ -124,6 +129,7 @@ def fit_clip(
         w, _ = fit_frames(rest_frames, point_ids, model, model.points(identity) + landmark_bias, cfg)
         rest = expression_baseline(w, cfg)
         landmark_bias = (landmark_bias + np.tensordot(rest, model.expression_basis, 1)).astype(np.float32)
+        rest_expression = rest.astype(np.float32)
     base = model.points(identity) + landmark_bias
     actor = actor_model(model, base)
     expression = np.zeros((t, len(model.expression_names)), np.float32)
@@ -136,4 +142,13 @@ def fit_clip(
             w = brows_from_pairs(w, frames, point_ids, actor, frame_pose, cfg)
         expression[valid] = blink_as_closure(w, actor)
         pose.assign(valid, frame_pose)
-    return ClipFit(identity.astype(np.float32), landmark_bias, actor, expression, pose, valid, rest_known=not no_rest)
+    return ClipFit(
+        identity.astype(np.float32),
+        landmark_bias,
+        actor,
+        expression,
+        pose,
+        valid,
+        rest_known=not no_rest,
+        rest_expression=rest_expression,
+    )

@@ -1,5 +1,6 @@
 """Saturation: no channel should pin at 1 on ordinary talking. Prints, per group of real clips, the share of frames
-where any expression weight (blinks aside) reads >= 0.95, and which channels do.
+where any expression weight (blinks aside) reads >= 0.95, and which channels do; and which clips' takes say that
+their estimated rest holds an expression (the clip probably never relaxes: ``engine.track.fit_notices``).
 
     .venv/bin/python tests/benchmarks/bench_saturation.py            # every group found in ../shared/data/clips
     .venv/bin/python tests/benchmarks/bench_saturation.py --quick    # two clips per group
@@ -52,9 +53,11 @@ def main() -> int:
         clips = clips[:2] if args.quick else clips
         frames = saturated = 0
         channels: Counter[str] = Counter()
-        worst = []
+        worst, held = [], []
         for clip in clips:
             take = track(clip, None, model=model)
+            if any("calmest frames still read" in n for n in take.meta.get("notices", [])):
+                held.append(str(clip.relative_to(CLIPS)))
             names = [str(n) for n in take.expression_names]
             keep = [i for i, n in enumerate(names) if not n.startswith("EyeBlink")]
             face = take.confidence > 0
@@ -69,6 +72,7 @@ def main() -> int:
         share, name = max(worst)
         print(f"  {group}: {len(clips)} clips, {frames} frames: {100 * saturated / frames:.1f} %  (channels: {top};")
         print(f"      worst clip {name}: {100 * share:.1f} %)")
+        print(f"      rest holds an expression (take notice): {len(held)} of {len(clips)} clips {' '.join(held)}")
     return 0
 
 
