@@ -332,9 +332,9 @@ def fit_notices(fit: ClipFit, cfg: TrackConfig) -> list[str]:
     """What the user should know about how the take was measured: no rest face, or a rest that holds an expression."""
     if not fit.rest_known:
         return [
-            f"a single image or a clip under {cfg.fit.baseline_min_frames} frames has no rest face: expressions are "
-            "read from a generic face and brows read little; give a photo of the actor at rest (--neutral PHOTO; "
-            "the panel's Neutral Photo)"
+            f"a single image, or a clip with a face in fewer than {cfg.fit.baseline_min_frames} frames, has no rest "
+            "face: expressions are read from a generic face and brows read little; give a photo of the actor at rest "
+            "(--neutral PHOTO; the panel's Neutral Photo)"
         ]
     if fit.rest_expression is None:
         return []
