@@ -61,9 +61,7 @@ def brows_from_pairs(
     """
     out = np.array(expression, dtype=np.float64, copy=True)
     rows = residual_rows(actor, point_ids, cfg)
-    pairs = set(brow_pairs(actor))
-    is_pair = [(a, b) in pairs for a, b in zip(rows.model_a.tolist(), rows.model_b.tolist(), strict=True)]
-    rows = rows.select(np.array(is_pair, dtype=bool))
+    rows = rows.select(rows.of_pairs(brow_pairs(actor)))
     if not len(rows.weight):  # no brow observed
         return out
     rows = dataclasses.replace(rows, weight=np.full(len(rows.weight), cfg.brow_readout_weight))

@@ -47,6 +47,12 @@ class FitConfig:
             eye the image still sees open reads as squint rather than as a half blink.
         closed_eye_gaze_prior_scale: an eye's gaze shapes cost ``1 + this x P(closed)`` times their prior: behind a
             closed lid the iris points carry no gaze, and an eyeLook shape's lid motion must not take the blink's.
+        open_mouth_shrug_prior_scale: ChinUpperRaise costs ``1 + this x opening`` times its prior, the opening being
+            how far the inner lips are apart beyond the actor's rest (cm, observed, model frame). The shape is ICT's
+            mouthShrugUpper, the upper lip pushed up by the raised lower lip, lips together; on an open mouth the
+            upper lip's rise is LipsUpperUp's. At 0 d18's screams (the upper lip's centre up 1.2 cm, LipsUpperUp
+            at 1 lifts it 0.8) read ChinUpperRaise 1 and LipsUpperUp 0.66; at 1, 0.42-0.46 and 0.87; at 3,
+            ChinUpperRaise 0 and LipsUpperUp pinned at 1 (chosen on d18).
         identity_prior: penalty per identity coefficient squared, in units of its prior standard deviation
             (the model's ``identity_stddev``; ICT's modes are N(0, 1)). Paid once per clip, while expression pays
             per keyframe, so a constant offset from the generic face goes to identity.
@@ -88,6 +94,7 @@ class FitConfig:
     jaw_depth_gain: float = 0.45
     open_eye_blink_prior_scale: float = 3.0
     closed_eye_gaze_prior_scale: float = 30.0
+    open_mouth_shrug_prior_scale: float = 1.0
     identity_prior: float = 3.0
     identity_keyframes: int = 24
     identity_iterations: int = 4

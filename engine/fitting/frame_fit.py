@@ -17,12 +17,13 @@ from .box_qp import solve_box_qp
 from .fit_config import FitConfig
 from .head_pose import HeadPose
 from .normal_equations import gram_blocks, hessians, weighted_rhs
-from .residual_rows import ResidualRows, residual_rows
+from .residual_rows import ResidualRows, inner_lip_pairs, residual_rows
 
 __all__ = ["depth_from_face", "fit_frames", "pose_weights", "prior_scale"]
 
 BLINKS = ("EyeBlink_L", "EyeBlink_R")
 GAZE_SHAPES = ("EyeDown", "EyeIn", "EyeOut", "EyeUp")
+LIPS_TOGETHER_SHAPES = ("ChinUpperRaise",)  # a shape of closed lips: dear as the lips part
 
 
 def pose_weights(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> np.ndarray:
@@ -68,6 +69,11 @@ def _solve_expression(
         for side, tag in enumerate("LR"):
             gaze = [model.expression_names.index(f"{g}_{tag}") for g in GAZE_SHAPES]
             prior[:, gaze] *= 1.0 + cfg.closed_eye_gaze_prior_scale * p[:, side : side + 1]
+    lips = rows.of_pairs(inner_lip_pairs(model))
+    if cfg.open_mouth_shrug_prior_scale > 0 and lips.any():  # how far apart the lips are beyond the actor's rest
+        opening = np.clip((y[:, lips, 1] - base_rows[None, lips, 1]).mean(axis=1), 0.0, None)  # (T,) cm
+        shrug = [model.expression_names.index(n) for n in LIPS_TOGETHER_SHAPES]
+        prior[:, shrug] *= 1.0 + cfg.open_mouth_shrug_prior_scale * opening[:, None]
     h = hessians(blocks, view_dirs, cfg.depth_weight) + cfg.expression_prior * prior[:, :, None] * np.eye(
         prior.shape[1]
     )

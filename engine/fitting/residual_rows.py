@@ -31,7 +31,7 @@ from ..face_model.regions import (
 )
 from .fit_config import FitConfig
 
-__all__ = ["ResidualRows", "brow_pairs", "emphasized_points", "residual_rows"]
+__all__ = ["ResidualRows", "brow_pairs", "emphasized_points", "inner_lip_pairs", "residual_rows"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +60,11 @@ class ResidualRows:
         b = obs[:, np.maximum(self.obs_b, 0)] * (self.obs_b >= 0)[None, :, None]
         return a - b
 
+    def of_pairs(self, pairs: list[tuple[int, int]]) -> np.ndarray:
+        """``(R,)`` bool: the rows that are one of the ``(model_a, model_b)`` pairs."""
+        wanted = set(pairs)
+        return np.array([(a, b) in wanted for a, b in zip(self.model_a.tolist(), self.model_b.tolist(), strict=True)])
+
     def select(self, keep: np.ndarray) -> ResidualRows:
         """The rows where the ``(R,)`` bool mask ``keep`` holds."""
         return ResidualRows(
@@ -76,6 +81,11 @@ def emphasized_points(model: FaceModel) -> set[int]:
         points |= {EYE_INNER_CORNER[side], EYE_OUTER_CORNER[side], MOUTH_CORNER_INNER[side], MOUTH_CORNER_OUTER[side]}
     points |= set(np.r_[r.lip_upper_outer, r.lip_lower_outer, r.lip_upper_inner, r.lip_lower_inner].tolist())
     return points
+
+
+def inner_lip_pairs(model: FaceModel) -> list[tuple[int, int]]:
+    """``(upper, lower)`` inner-lip contour points facing each other, corner to corner (rows: upper minus lower)."""
+    return list(zip(model.regions.lip_upper_inner.tolist(), model.regions.lip_lower_inner.tolist(), strict=True))
 
 
 def brow_pairs(model: FaceModel) -> list[tuple[int, int]]:
@@ -99,7 +109,7 @@ def residual_rows(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> Re
             rows.append((a, b, obs_of_model[a], obs_of_model[b], w))
 
     pairs = [(r.eye_upper[s], r.eye_lower[s]) for s in ("left", "right")]
-    pairs += [(r.lip_upper_inner, r.lip_lower_inner), (r.lip_upper_outer, r.lip_lower_outer)]
+    pairs += [(r.lip_upper_inner, r.lip_lower_inner), (r.lip_upper_outer, r.lip_lower_outer)]  # see inner_lip_pairs
     for upper, lower in pairs:
         for u, lo in zip(upper.tolist(), lower.tolist(), strict=True):
             add_pair(u, lo, cfg.local_dynamic_weight)

@@ -226,6 +226,39 @@ class TestBrowReadout:
         np.testing.assert_array_equal(out, w)
 
 
+def posed_expressions(model, rows_of_weights):
+    """``(T, 478, 3)`` VIEW points of the generic face (identity 0) at the given weight rows, frontal, 12 px/cm."""
+    detected = shapes_as_detected(model, FitConfig())
+    actor = actor_model(detected, detected.points(np.zeros(model.num_identity)))
+    weights = np.zeros((len(rows_of_weights), 46))
+    for t, row in enumerate(rows_of_weights):
+        for name, w in row.items():
+            weights[t, model.expression_names.index(name)] = w
+    pts = actor.points(None, weights)
+    return 12.0 * pts * np.array([1.0, -1.0, -1.0]) + np.array([250.0, 250.0, 0.0])
+
+
+class TestOpenMouthShrug:
+    """ChinUpperRaise (a mouth shrug: lips together) gets dear as the lips part; an open mouth's lip rise is
+    LipsUpperUp's.
+    """
+
+    def read(self, model, frames, scale):
+        cfg = FitConfig(open_mouth_shrug_prior_scale=scale)
+        return fit_known_actor(posed_expressions(model, frames), model, np.zeros(model.num_identity), cfg)
+
+    def test_feature_an_open_mouths_upper_lip_rise_goes_to_lips_upper_up(self, model):
+        scream = {"JawOpen": 0.9, "LipsUpperUp": 0.7, "ChinUpperRaise": 0.5}  # the lip's centre rises past LUU's
+        on, off = (self.read(model, [{}, scream], s).expression[1] for s in (1.0, 0.0))
+        cur, luu = (model.expression_names.index(n) for n in ("ChinUpperRaise", "LipsUpperUp"))
+        assert on[cur] < off[cur] - 0.15 and on[luu] > off[luu]
+
+    def test_convention_a_shrug_with_the_lips_together_reads_as_before(self, model):
+        shrug = {"ChinUpperRaise": 0.6, "ChinLowerRaise": 0.6}
+        on, off = (self.read(model, [{}, shrug], s).expression[1] for s in (1.0, 0.0))
+        np.testing.assert_allclose(on, off, atol=0.05)
+
+
 class TestBoxQP:
     def test_feature_matches_scipy_bounded_least_squares(self):
         rng = np.random.default_rng(1)
