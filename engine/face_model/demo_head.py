@@ -22,7 +22,7 @@ from .head_render import (
 )
 from .ict_facekit import ICT_PARTS, IctFaceKit
 
-__all__ = ["head_from_ict", "lash_roots", "lid_edge", "polygon_sides"]
+__all__ = ["head_from_ict", "lash_roots", "lid_edge", "polygon_sides", "polygons_within"]
 
 SKIN_RGB = (0.8, 0.62, 0.52)
 LIP_RGB = (0.68, 0.38, 0.38)
@@ -49,6 +49,12 @@ def polygon_sides(sizes: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return np.c_[corners, corners[following]]
 
 
+def polygons_within(sizes: np.ndarray, corners: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """``(P,)`` bool: the polygons whose every corner is one of ``vertices`` (``(V,)`` bool)."""
+    owner = np.repeat(np.arange(len(sizes)), sizes)
+    return np.bincount(owner, weights=vertices[corners], minlength=len(sizes)) == sizes
+
+
 def lid_edge(
     sizes: np.ndarray, corners: np.ndarray, is_face: np.ndarray, points: np.ndarray, eye_centers: np.ndarray
 ) -> np.ndarray:
@@ -58,9 +64,8 @@ def lid_edge(
         sizes, corners: the mesh's polygons (sizes + flat vertex list).
         is_face: ``(V,)`` bool, the face part's vertices. points: ``(V, 3)`` cm. eye_centers: ``(2, 3)`` cm.
     """
-    owner = np.repeat(np.arange(len(sizes)), sizes)
-    in_face = np.bincount(owner, weights=is_face[corners], minlength=len(sizes)) == sizes
-    sides = np.sort(polygon_sides(sizes, corners)[in_face[owner]], axis=1)
+    in_face = np.repeat(polygons_within(sizes, corners, is_face), sizes)
+    sides = np.sort(polygon_sides(sizes, corners)[in_face], axis=1)
     unique, count = np.unique(sides, axis=0, return_counts=True)
     border = np.unique(unique[count == 1])
     near_eye = np.linalg.norm(points[border][:, None] - eye_centers[None], axis=2).min(axis=1) < EYE_OPENING_RADIUS_CM
@@ -119,17 +124,16 @@ def head_from_ict(
     sizes = ict.polygon_sizes.astype(np.int64)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     owner = np.repeat(np.arange(len(sizes)), sizes)
-    corner_ok = keep[ict.polygon_vertices]
-    poly_ok = np.bincount(owner, weights=corner_ok, minlength=len(sizes)) == sizes
+    poly_ok = polygons_within(sizes, ict.polygon_vertices, keep)
     sclera = np.isin(part, [all_parts.index("sclera_left"), all_parts.index("sclera_right")])
     poly_angle = np.bincount(
         owner, weights=np.nan_to_num(angles[ict.polygon_vertices], nan=180.0), minlength=len(sizes)
     )
-    in_sclera = np.bincount(owner, weights=sclera[ict.polygon_vertices], minlength=len(sizes)) == sizes
+    in_sclera = polygons_within(sizes, ict.polygon_vertices, sclera)
     poly_ok &= ~(in_sclera & (poly_angle / sizes < CORNEA_HALF_ANGLE_DEG))
     # Lower lashes: opaque cards under the eye read as a dark smudge; the upper lashes carry the look.
     lash = np.isin(part, [all_parts.index("eyelashes_left"), all_parts.index("eyelashes_right")])
-    in_lash = np.bincount(owner, weights=lash[ict.polygon_vertices], minlength=len(sizes)) == sizes
+    in_lash = polygons_within(sizes, ict.polygon_vertices, lash)
     mean_y = np.bincount(owner, weights=ict.neutral[ict.polygon_vertices, 1], minlength=len(sizes)) / sizes
     poly_ok &= ~(in_lash & (mean_y < rig.centers[:, 1].mean() - LOWER_LASH_BELOW_CENTER_CM))
     new_index = np.cumsum(keep) - 1

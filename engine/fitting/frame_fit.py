@@ -49,13 +49,15 @@ def _solve_expression(
     view_obs: np.ndarray,
     pose: HeadPose,
     cfg: FitConfig,
+    lip_rows: np.ndarray,
     x0: np.ndarray | None = None,
     eye_closed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Expression weights ``(T, 46)`` for frames with known pose.
 
-    ``expr_rows`` is ``rows.of_model`` of the expression basis, ``(R, 3, 46)``, computed once by the caller;
-    ``eye_closed`` is ``(T, 2)`` P(closed) or None.
+    ``expr_rows`` is ``rows.of_model`` of the expression basis, ``(R, 3, 46)``, and ``lip_rows`` the ``(R,)`` bool
+    mask of the inner-lip pair rows, both computed once by the caller; ``eye_closed`` is ``(T, 2)`` P(closed) or
+    None.
     """
     y = rows.of_observed(pose.view_to_model(view_obs))  # (T, R, 3)
     view_dirs = pose.view_directions
@@ -69,9 +71,8 @@ def _solve_expression(
         for side, tag in enumerate("LR"):
             gaze = [model.expression_names.index(f"{g}_{tag}") for g in GAZE_SHAPES]
             prior[:, gaze] *= 1.0 + cfg.closed_eye_gaze_prior_scale * p[:, side : side + 1]
-    lips = rows.of_pairs(inner_lip_pairs(model))
-    if cfg.open_mouth_shrug_prior_scale > 0 and lips.any():  # how far apart the lips are beyond the actor's rest
-        opening = np.clip((y[:, lips, 1] - base_rows[None, lips, 1]).mean(axis=1), 0.0, None)  # (T,) cm
+    if cfg.open_mouth_shrug_prior_scale > 0 and lip_rows.any():  # how far apart the lips are beyond the rest
+        opening = np.clip((y[:, lip_rows, 1] - base_rows[None, lip_rows, 1]).mean(axis=1), 0.0, None)  # (T,) cm
         shrug = [model.expression_names.index(n) for n in LIPS_TOGETHER_SHAPES]
         prior[:, shrug] *= 1.0 + cfg.open_mouth_shrug_prior_scale * opening[:, None]
     h = hessians(blocks, view_dirs, cfg.depth_weight) + cfg.expression_prior * prior[:, :, None] * np.eye(
@@ -106,6 +107,7 @@ def fit_frames(
     base_rows = rows.of_model(base)
     expr_rows = rows.of_model(model.expression_basis.transpose(1, 2, 0))
     blocks = gram_blocks(expr_rows, rows.weight)
+    lip_rows = rows.of_pairs(inner_lip_pairs(model))
     pose_w = pose_weights(model, point_ids, cfg)
     used = point_ids >= 0
     t = len(view_obs)
@@ -122,7 +124,7 @@ def fit_frames(
             if not cfg.use_depth:  # complete the unobserved depth from the model under the current pose
                 obs = depth_from_face(obs, point_ids, chunk_pose, src)
             closed = None if eye_closed is None else eye_closed[sl]
-            w = _solve_expression(model, rows, expr_rows, blocks, base_rows, obs, chunk_pose, cfg, w, closed)
+            w = _solve_expression(model, rows, expr_rows, blocks, base_rows, obs, chunk_pose, cfg, lip_rows, w, closed)
         # Final pose with the fitted expression (cheap; the weights barely move the rigid points).
         src = base[None] + np.tensordot(w, model.expression_basis, 1)
         pose.assign(sl, HeadPose.align(src[:, point_ids[used]], obs[:, used], pose_w[used]))

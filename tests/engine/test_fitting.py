@@ -107,6 +107,20 @@ class TestJawDepth:
         assert jaw_depth_as_detected(model, 1.0) is model
 
 
+def generic_face_points(model, weights):
+    """``(T, 478, 3)`` model-frame points of the generic face (identity 0) at ``(T, 46)`` weights, with the shapes
+    as the detector sees them and the blinks fitted to the face: what the fit expects of a known generic actor.
+    """
+    detected = shapes_as_detected(model, FitConfig())
+    actor = actor_model(detected, detected.points(np.zeros(model.num_identity, np.float32)))
+    return actor.points(None, weights).astype(np.float64)
+
+
+def frontal_view(points):
+    """Model-frame points seen frontally at 14 px/cm: VIEW points."""
+    return 14.0 * points + np.array([256.0, -256.0, 0.0])
+
+
 def raised_brows_as_detected(model, weight=0.7, ring_gain=0.5, forehead_gain=0.8):
     """VIEW points of a rest frame and a brow raise, moved as MediaPipe moves them on real raises.
 
@@ -115,11 +129,10 @@ def raised_brows_as_detected(model, weight=0.7, ring_gain=0.5, forehead_gain=0.8
     Returns ``(view (2, 478, 3), identity, up channel indices)``.
     """
     up = [model.expression_names.index(n) for n in ("BrowsU_C", "BrowsU_L", "BrowsU_R")]
-    detected = shapes_as_detected(model, FitConfig())
     identity = np.zeros(model.num_identity, np.float32)
     weights = np.zeros((2, 46))
     weights[1, up] = weight
-    pts = actor_model(detected, detected.points(identity)).points(None, weights).astype(np.float64)
+    pts = generic_face_points(model, weights)
     brow = np.concatenate([model.regions.brow["left"], model.regions.brow["right"]])
     lids = np.concatenate([model.regions.eye_upper[s] for s in ("left", "right")])
     neutral = model.neutral.astype(np.float64)
@@ -129,7 +142,7 @@ def raised_brows_as_detected(model, weight=0.7, ring_gain=0.5, forehead_gain=0.8
     pts[1, ring] = pts[0, ring] + ring_gain * (pts[1, ring] - pts[0, ring])
     forehead = np.flatnonzero(neutral[:, 1] > 3.2)
     pts[1, forehead, 1] += forehead_gain * (pts[1, brow, 1] - pts[0, brow, 1]).mean()
-    return 14.0 * pts + np.array([256.0, -256.0, 0.0]), identity, up  # frontal, 14 px/cm
+    return frontal_view(pts), identity, up
 
 
 class TestBrowPairs:
@@ -227,15 +240,12 @@ class TestBrowReadout:
 
 
 def posed_expressions(model, rows_of_weights):
-    """``(T, 478, 3)`` VIEW points of the generic face (identity 0) at the given weight rows, frontal, 12 px/cm."""
-    detected = shapes_as_detected(model, FitConfig())
-    actor = actor_model(detected, detected.points(np.zeros(model.num_identity)))
+    """``(T, 478, 3)`` frontal VIEW points of the generic face at rows of ``{name: weight}``."""
     weights = np.zeros((len(rows_of_weights), 46))
     for t, row in enumerate(rows_of_weights):
         for name, w in row.items():
             weights[t, model.expression_names.index(name)] = w
-    pts = actor.points(None, weights)
-    return 12.0 * pts * np.array([1.0, -1.0, -1.0]) + np.array([250.0, 250.0, 0.0])
+    return frontal_view(generic_face_points(model, weights))
 
 
 class TestOpenMouthShrug:
