@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import tokenize
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -133,7 +134,16 @@ class NpzArchive:
                 )
                 shape, fortran, dtype = reader(f, max_header_size=10_000)
                 header_bytes = f.tell()
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as err:
+        except (
+            ValueError,
+            OSError,
+            EOFError,
+            zipfile.BadZipFile,
+            NotImplementedError,
+            RuntimeError,
+            SyntaxError,
+            tokenize.TokenError,  # numpy 1.x re-reads an unparsable header dict with tokenize (unbalanced brackets)
+        ) as err:
             raise self._fail(f"member {info.filename!r} is not a readable .npy array ({err})") from None
         if dtype.hasobject:
             raise self._fail(f"member {info.filename!r} holds Python objects (a pickle); takes hold only arrays")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import textwrap
@@ -221,6 +222,10 @@ class TestUntrustedTakes:
         nan_identity = dict(members)
         nan_identity["identity.npy"] = npy_bytes(np.full(1460, np.nan, np.float32))
         out["nan_identity"] = write_archive(d / "nan_identity.npz", nan_identity)
+        unbalanced = dict(members)  # a header dict whose brackets do not close (found by the take reader's fuzzer)
+        header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (5, 46}".ljust(118) + b"\n"
+        unbalanced["expression.npy"] = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + bytes(920)
+        out["unbalanced_header"] = write_archive(d / "unbalanced.npz", unbalanced)
         zero = {k: v for k, v in members.items()}
         zero["time.npy"] = npy_bytes(time[:0])
         out["zero_frames"] = write_archive(d / "zero.npz", zero)
@@ -233,6 +238,7 @@ class TestUntrustedTakes:
             ("method", "compression method 99"),
             ("encrypted", "encrypted"),
             ("zero_frames", "'time'"),
+            ("unbalanced_header", "not a readable .npy array"),
         ],
     )
     def test_exception_info_refuses_in_one_line(self, crafted, name, needle):
