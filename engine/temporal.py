@@ -21,7 +21,7 @@ from .contract.frames import FRONTAL_ROTATION
 from .contract.gap_bridging import bridge_gaps
 from .contract.one_euro import FilterConfig, one_euro
 from .contract.quaternion import quaternion_continuity
-from .contract.take import Take
+from .contract.take import BLINK_CHANNELS, Take
 
 __all__ = ["StreamFilterConfig", "filter_quaternions", "filter_take_streams"]
 
@@ -38,8 +38,9 @@ class StreamFilterConfig:
         rotation: head quaternion components (unit: ~half a radian). Head turns are slow: 1 Hz at rest, beta 2.
         translation: head position in centimetres. Depth from a monocular fit is the noisiest stream: 0.8 Hz at
             rest, beta 0.1 per cm/s (a 30 cm/s move opens it to ~4 Hz).
-        blink: eye closure (0..1). Blinks last 100-150 ms (~3-5 frames at 30 fps), so the filter must open
-            quickly: 2 Hz at rest, beta 8.
+        blink: eye closure (0..1), both ``eye_blink`` and the expression's ``BLINK_CHANNELS`` (what a rig's
+            EyeBlink keys get). Blinks last 100-150 ms (~3-5 frames at 30 fps), so the filter must open quickly:
+            2 Hz at rest, beta 8 (the expression's settings cut short blinks' peaks: ``bench_blink.py``).
         gaze: eye yaw / pitch in radians. Saccades reach 5+ rad/s; 1.5 Hz at rest, beta 3.
     """
 
@@ -88,8 +89,9 @@ def filter_quaternions(q: np.ndarray, time: np.ndarray, cfg: FilterConfig) -> np
 def filter_take_streams(take: Take, cfg: StreamFilterConfig) -> Take:
     """Recompute a take's filtered streams from its ``*_raw`` streams.
 
-    Frames with ``confidence == 0`` are bridged (:func:`bridge_gaps`, over time) before filtering. Weights and
-    blink are clipped to [0, 1] after filtering; ``meta["filter"]`` records ``cfg``.
+    Frames with ``confidence == 0`` are bridged (:func:`bridge_gaps`, over time) before filtering. The expression's
+    blink channels are filtered with the blink settings, like ``eye_blink``, so a rig's blink closes as far as the
+    take's lid estimate. Weights and blink are clipped to [0, 1] after filtering; ``meta["filter"]`` records ``cfg``.
 
     Args:
         take: the take.
@@ -115,9 +117,12 @@ def filter_take_streams(take: Take, cfg: StreamFilterConfig) -> Take:
         rotation = filter_quaternions(rotation, time, cfg.rotation)
     else:
         rotation = (rotation / np.linalg.norm(rotation, axis=1, keepdims=True)).astype(np.float32)
+    expression = run(take.expression_raw, cfg.expression)
+    lids = [take.channel_names.index(name) for name in BLINK_CHANNELS if name in take.channel_names]
+    expression[:, lids] = run(take.expression_raw[:, lids], cfg.blink)
     return dataclasses.replace(
         take,
-        expression=np.clip(run(take.expression_raw, cfg.expression), 0.0, 1.0),
+        expression=np.clip(expression, 0.0, 1.0),
         head_rotation=rotation,
         head_translation=run(take.head_translation_raw, cfg.translation),
         eye_blink=np.clip(run(take.eye_blink_raw, cfg.blink), 0.0, 1.0),

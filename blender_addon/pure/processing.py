@@ -53,7 +53,8 @@ class ProcessSettings:
     """How a take becomes curves. Defaults bake the engine's own filtered weights unchanged.
 
     Attributes:
-        refilter: re-filter ``expression_raw`` with a One Euro filter instead of using ``expression``.
+        refilter: re-filter ``expression_raw`` with a One Euro filter instead of using ``expression``; the blink
+            channels (``take.BLINK_CHANNELS``) keep the engine's blink filtering, which lets a short blink close.
         filter_strength: 0 (none) .. 1 (heavy); used when ``refilter``.
         gain: global multiplier on every weight.
         channel_gains: per-channel multiplier by source channel name (missing names: 1.0).
@@ -123,7 +124,9 @@ def process_take(take: take_schema.Take, settings: ProcessSettings) -> Processed
             min_cutoff=strength_to_min_cutoff(strength), beta=ONE_EURO_BETA, d_cutoff=ONE_EURO_D_CUTOFF_HZ
         )
         raw = _bridged(take.expression_raw, take)
-        w = raw if strength <= 0 else one_euro.one_euro(raw, take.time, cfg)
+        w = np.array(raw if strength <= 0 else one_euro.one_euro(raw, take.time, cfg), dtype=np.float32)
+        lids = [names.index(name) for name in take_schema.BLINK_CHANNELS if name in names]
+        w[:, lids] = take.expression[:, lids]
     else:
         w = take.expression
     w = np.array(w, dtype=np.float32, copy=True)

@@ -217,7 +217,9 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     neutral_end: bpy.props.IntProperty(name="To", default=0, min=0, description="Last take frame (0-based)")
     neutral_head: bpy.props.BoolProperty(name="Head and Gaze Too", default=True)
     refilter: bpy.props.BoolProperty(
-        name="Re-filter", default=False, description="Smooth the unfiltered weights again (One Euro filter)"
+        name="Re-filter",
+        default=False,
+        description="Smooth the unfiltered weights again (One Euro filter); blinks keep the take's own filtering",
     )
     filter_strength: bpy.props.FloatProperty(name="Strength", default=0.5, min=0.0, max=1.0, subtype="FACTOR")
     gain: bpy.props.FloatProperty(name="Gain", default=1.0, min=0.0, soft_max=3.0)

@@ -12,7 +12,8 @@ expression_names      unicode (46,)       ``rigs.load_names("facewarehouse46")``
 identity              float32 (K,)        identity coefficients of the fitted face model (K may be 0)
 head_rotation         float32 (T, 4)      unit quaternion (w, x, y, z): MODEL frame -> CAMERA frame
 head_translation      float32 (T, 3)      model origin in the CAMERA frame, centimetres
-eye_blink             float32 (T, 2)      [left, right] lid closure in [0, 1] (0 open, 1 closed)
+eye_blink             float32 (T, 2)      [left, right] lid closure in [0, 1] (0 open, 1 closed): the lid estimate
+                                          that the ``BLINK_CHANNELS`` of ``expression`` also hold, filtered alike
 eye_gaze              float32 (T, 2, 2)   [left, right] x [yaw, pitch], radians, in the MODEL frame
 time                  float64 (T,)        seconds from the first frame; starts at 0, non-decreasing
 confidence            float32 (T,)        tracking confidence in [0, 1]; 0 = no face in this frame
@@ -52,6 +53,7 @@ from .version import project_version
 __all__ = [
     "ARRAY_KEYS",
     "ARRAY_SPECS",
+    "BLINK_CHANNELS",
     "EXPRESSION_COUNT",
     "IBUG68_POINT_COUNT",
     "LANDMARK_COUNTS",
@@ -75,6 +77,7 @@ SCHEMA_VERSION = 1
 """Version of the take layout. Bump on any incompatible change; :func:`.take_io.load_take` rejects other versions."""
 
 EXPRESSION_COUNT = 46  # FaceWarehouse expression blendshapes (Cao et al., TVCG 2014), rigs/names/facewarehouse46.toml
+BLINK_CHANNELS = ("EyeBlink_L", "EyeBlink_R")  # the expression channels of eye_blink's [left, right] lids
 MEDIAPIPE_MESH_POINT_COUNT = 468  # MediaPipe Face Mesh vertices (canonical topology), 0..467
 MEDIAPIPE_POINT_COUNT = 478  # ... + 10 iris points with refine_landmarks=True (468..472 subject's right, 473..477 left)
 IBUG68_POINT_COUNT = 68  # iBUG-300W 68-point markup (the FAN backend)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..contract.gaze import EYE_LOOK_FULL_PITCH_RAD as GAZE_PITCH_RAD
 from ..contract.gaze import EYE_LOOK_FULL_YAW_RAD as GAZE_YAW_RAD
+from ..contract.take import BLINK_CHANNELS
 
 __all__ = ["blink_as_closure", "blink_from_expression", "gaze_from_expression"]
 
@@ -42,9 +43,8 @@ def gaze_from_expression(expression: np.ndarray, names: tuple[str, ...]) -> np.n
 
 
 def blink_from_expression(expression: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    """``(T, 2)`` float32 [left, right] blink = the fitted EyeBlink weights."""
-    col = {n: i for i, n in enumerate(names)}
-    return np.asarray(expression, dtype=np.float32)[:, [col["EyeBlink_L"], col["EyeBlink_R"]]].copy()
+    """``(T, 2)`` float32 [left, right] blink = the fitted weights of the ``BLINK_CHANNELS``."""
+    return np.asarray(expression, dtype=np.float32)[:, [names.index(n) for n in BLINK_CHANNELS]].copy()
 
 
 def blink_as_closure(expression: np.ndarray, model) -> np.ndarray:

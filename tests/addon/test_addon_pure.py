@@ -14,6 +14,7 @@ from engine.contract.frames import FRONTAL_ROTATION, ypr_to_head_rotation
 from engine.contract.livelink_csv import LiveLinkRecording, write_livelink_csv
 from engine.contract.one_euro import FilterConfig, one_euro
 from engine.contract.quaternion import axis_angle_to_quaternion_wxyz, quaternion_multiply, quaternion_wxyz_to_matrix
+from engine.contract.take import BLINK_CHANNELS
 
 FRONTAL = np.asarray(FRONTAL_ROTATION)
 
@@ -180,8 +181,25 @@ class TestProcessing:
             beta=processing.ONE_EURO_BETA,
             d_cutoff=processing.ONE_EURO_D_CUTOFF_HZ,
         )
-        np.testing.assert_array_equal(p.weights, np.clip(one_euro(take.expression_raw, time, cfg), 0, 1))
-        np.testing.assert_array_equal(p.weights[40], p.weights[39])
+        expected = np.clip(one_euro(take.expression_raw, time, cfg), 0, 1)
+        lids = [take.channel_names.index(name) for name in BLINK_CHANNELS]
+        expected[:, lids] = take.expression[:, lids]  # blinks keep the engine's blink filtering
+        np.testing.assert_array_equal(p.weights, expected)
+        others = [c for c in range(46) if c not in lids]
+        np.testing.assert_array_equal(p.weights[40, others], p.weights[39, others])
+
+    def test_feature_refilter_leaves_blinks_closing(self):
+        """Re-filtering smooths the weights the user asked for, not the lids: a short blink still closes."""
+        take = self._take(60)
+        lids = [take.channel_names.index(name) for name in BLINK_CHANNELS]
+        raw, filtered = take.expression_raw.copy(), take.expression.copy()
+        raw[:, lids], filtered[:, lids] = 0.0, 0.0
+        raw[30:33, lids] = filtered[30:33, lids] = np.array([0.5, 1.0, 0.5])[:, None]
+        take = dataclasses.replace(take, expression_raw=raw, expression=filtered)
+        p = processing.process_take(take, processing.ProcessSettings(refilter=True, filter_strength=0.8))
+        assert p.weights[:, lids].max() == 1.0
+        others = [c for c in range(46) if c not in lids]
+        assert np.abs(np.diff(p.weights[:, others], axis=0)).mean() < np.abs(np.diff(raw[:, others], axis=0)).mean()
 
     def test_feature_refilter_bridges_frames_without_a_face(self):
         """Raw streams may be NaN where confidence is 0 (a valid take): re-filtering bridges them first."""

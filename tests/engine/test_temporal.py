@@ -11,7 +11,7 @@ from engine.contract.frames import ypr_to_head_rotation
 from engine.contract.gap_bridging import bridge_gaps
 from engine.contract.one_euro import FilterConfig, one_euro
 from engine.contract.quaternion import quaternion_continuity
-from engine.contract.take import make_meta, neutral_take, take_to_arrays
+from engine.contract.take import BLINK_CHANNELS, make_meta, neutral_take, take_to_arrays
 from engine.contract.take_validation import validate_take_arrays
 from engine.temporal import StreamFilterConfig, filter_quaternions, filter_take_streams
 
@@ -222,6 +222,22 @@ class TestFilterTakeStreams:
         assert _jitter(take.head_translation_raw[:50]) / _jitter(out.head_translation[10:50]) > 3.0
         assert np.isfinite(out.expression).all() and np.isfinite(out.head_rotation).all()
         np.testing.assert_array_equal(out.expression_raw[ok], take.expression_raw[ok])  # raw untouched
+
+    def test_feature_a_rig_blink_closes_as_far_as_the_lid_estimate(self):
+        """A blink whose lid is shut for one frame: the expression's blink channels (what a rig's EyeBlink keys get)
+        are filtered like ``eye_blink``; the other weights' slower settings would cut the peak short.
+        """
+        take = self._noisy_take()
+        closure = np.zeros(len(take.time), np.float32)
+        closure[30:33] = (0.5, 1.0, 0.5)
+        lids = [take.channel_names.index(name) for name in BLINK_CHANNELS]
+        expression_raw = take.expression_raw.copy()
+        expression_raw[:, lids] = closure[:, None]
+        take = dataclasses.replace(take, expression_raw=expression_raw, eye_blink_raw=np.stack([closure] * 2, 1))
+        out = filter_take_streams(take, DEFAULTS)
+        np.testing.assert_allclose(out.expression[:, lids], out.eye_blink, atol=1e-6)
+        assert out.expression[:, lids].max() >= 0.93
+        assert one_euro(closure[:, None], take.time, DEFAULTS.expression).max() <= 0.9  # the weights' settings
 
     def test_feature_disabled_only_bridges(self):
         take = self._noisy_take()
