@@ -1,13 +1,16 @@
 """Benchmark: do closed eyes read closed and open eyes open in the TAKE (the whole track, per eye)?
 
-Tracks every labelled clip of ../shared/data/clips with the full engine and scores the take's ``eye_blink``
-stream on the hand-labelled frames of tests/data/eye_state_labels.toml (open = positive, as in the paper):
+Tracks every labelled clip of ../shared/data/clips with the full engine and scores the take's blink on the
+hand-labelled frames of tests/data/eye_state_labels.toml (open = positive, as in the paper): by default the
+expression's ``BLINK_CHANNELS``, the curves a rig's EyeBlink keys are baked from (``--stream eye_blink``: the take's
+lid stream, filtered alike; ``--stream raw``: before temporal filtering):
 
-    .venv/bin/python tests/benchmarks/bench_blink.py [--no-elam]
+    .venv/bin/python tests/benchmarks/bench_blink.py [--no-elam] [--stream rig|eye_blink|raw]
 
 Prints accuracy and F1 at blink < 0.5 = open, the share of closed eyes with blink >= 0.8 (fully closed on a rig),
 and the share of open eyes with blink < 0.3, per clip, for the tuning clips (``tune_clips`` in the labels file:
-looked at while choosing thresholds) and the held-out ones apart, and overall.
+looked at while choosing thresholds), the held-out ones labelled earlier, and the blind set (``blind_clips``:
+labelled before any of their readings were seen) apart, and overall.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from engine.contract.take import BLINK_CHANNELS  # noqa: E402
 from engine.track import TrackConfig, track  # noqa: E402
 
 CLIPS = REPO.parent / "shared" / "data" / "clips"
@@ -62,27 +66,32 @@ def print_row(name: str, s: dict[str, float]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-elam", action="store_true", help="ablation: no Eye Landmark Adjustment Module")
-    parser.add_argument("--raw", action="store_true", help="score eye_blink_raw (before temporal filtering)")
+    parser.add_argument(
+        "--stream", choices=("rig", "eye_blink", "raw"), default="rig", help="which blink stream to score"
+    )
     args = parser.parse_args()
     if not CLIPS.is_dir():
         print(f"no clips at {CLIPS}; nothing to measure")
         return 1
     cfg = TrackConfig(use_elam=not args.no_elam)
     with LABELS.open("rb") as f:
-        tune_clips = set(tomllib.load(f)["tune_clips"])
+        labels = tomllib.load(f)
+    group = {clip: "tune" for clip in labels["tune_clips"]} | {clip: "blind" for clip in labels["blind_clips"]}
     all_truth, all_blink = [], []
-    split = {"tune": ([], []), "held_out": ([], [])}
+    split = {"tune": ([], []), "held_out": ([], []), "blind": ([], [])}
     print(f"{'clip':26s} {'eyes':>5s} {'accuracy':>9s} {'F1(open)':>9s} {'closed>=0.8':>12s} {'open<0.3':>9s}")
     for clip, rows in sorted(load_labels().items()):
         take = track(CLIPS / f"{clip}.mp4", None, cfg)
+        lids = [take.channel_names.index(name) for name in BLINK_CHANNELS]
+        stream = {"rig": take.expression[:, lids], "eye_blink": take.eye_blink, "raw": take.eye_blink_raw}[args.stream]
         truth, blink = [], []
         for row in rows:
             for e, eye in enumerate(EYES):
                 truth.append(row[eye] == "closed")
-                blink.append((take.eye_blink_raw if args.raw else take.eye_blink)[row["frame"], e])
+                blink.append(stream[row["frame"], e])
         truth, blink = np.array(truth), np.array(blink)
         all_truth.append(truth), all_blink.append(blink)
-        part = split["tune" if clip in tune_clips else "held_out"]
+        part = split[group.get(clip, "held_out")]
         part[0].append(truth), part[1].append(blink)
         print_row(clip, score(truth, blink))
     for name, (truth, blink) in split.items():
