@@ -28,6 +28,7 @@ from .eyes.elam import ElamConfig, adjust_eyelid_landmarks
 from .eyes.eye_state import EyeStateConfig, eye_closed_probability
 from .face_model.model import FaceModel, load_face_model
 from .face_model.topology import NUM_MESH_VERTICES
+from .fitting.actor import HELD_EXPRESSIONS
 from .fitting.clip_fit import ClipFit, FitConfig, fit_clip
 from .fitting.eye_readout import blink_from_expression, gaze_from_expression
 from .identity_file import identity_to_vector
@@ -92,16 +93,12 @@ class TrackConfig:
 
 
 TRUNCATED_SHARE = 0.95  # a video that yields fewer than this share of the frames it declares gets a notice
-# A clip whose calmest frames still read one of these channels at HELD_AT_REST or more probably never relaxes: its
-# estimated rest holds that expression, which the take then reads as 0 (a frown held through a furious talk reads
-# 0 to +0.28), and the take says so. A third of a full expression; the rests of the tuning clips (d0, d3, d10, d18)
-# read at most 0.13 on these channels, the held-out furious talkers' 0.31-0.68; set after seeing both (README,
-# "Measured": tests/benchmarks/bench_saturation.py lists the clips whose takes say so).
+# A clip whose calmest frames still read one of the held expressions (brows, smiles, frowns) at HELD_AT_REST or more
+# probably never relaxes: its estimated rest holds that expression, of which the take reads only the part above
+# FitConfig.held_rest_cap, and the take says so. A third of a full expression; the rests of the tuning clips (d0, d3,
+# d10, d18) read at most 0.13 on these channels, the held-out furious talkers' 0.31-0.68; set after seeing both
+# (README, "Measured": tests/benchmarks/bench_saturation.py lists the clips whose takes say so).
 HELD_AT_REST = 0.3
-HELD_CHANNELS = (
-    "BrowsD_L", "BrowsD_R", "BrowsU_C", "BrowsU_L", "BrowsU_R", "MouthSmile_L", "MouthSmile_R", "MouthFrown_L",
-    "MouthFrown_R",
-)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -339,14 +336,14 @@ def fit_notices(fit: ClipFit, cfg: TrackConfig) -> list[str]:
     if fit.rest_expression is None:
         return []
     names = fit.actor.expression_names
-    held = [(n, float(fit.rest_expression[names.index(n)])) for n in HELD_CHANNELS]
+    held = [(n, float(fit.rest_expression[names.index(n)])) for n in HELD_EXPRESSIONS]
     held = [f"{n} {w:.2f}" for n, w in held if w >= HELD_AT_REST]
     if not held:
         return []
     return [
         f"the clip's calmest frames still read {', '.join(held)}: the actor's rest was estimated from them, so "
-        "an expression held through the whole clip reads as 0; if the actor never relaxes, give a moment or a photo "
-        "of them at rest (--neutral SECONDS|PHOTO; the panel's Neutral)"
+        f"an expression held through the whole clip reads only its part above {cfg.fit.held_rest_cap:.2f}; if the "
+        "actor never relaxes, give a moment or a photo of them at rest (--neutral SECONDS|PHOTO; the panel's Neutral)"
     ]
 
 

@@ -23,9 +23,22 @@ from .fit_config import FitConfig
 from .frame_fit import fit_frames, pose_weights
 from .head_pose import HeadPose
 
-__all__ = ["actor_model", "expression_baseline", "fit_landmark_bias", "neutral_offsets"]
+__all__ = [
+    "HELD_EXPRESSIONS",
+    "actor_model",
+    "expression_baseline",
+    "fit_landmark_bias",
+    "neutral_offsets",
+    "rest_absorbed",
+]
 
 BLINK_SCALE_RANGE = (0.6, 1.8)  # how far an actor's blink may be rescaled to close their own eye opening
+# Expressions people hold through a whole clip (a furious talk's frown, a presenter's smile), unlike the channels an
+# actor's face shape or the detector's placement reads at rest (narrow eyes, a lip that rests rolled in, a jaw).
+HELD_EXPRESSIONS = (
+    "BrowsD_L", "BrowsD_R", "BrowsU_C", "BrowsU_L", "BrowsU_R", "MouthSmile_L", "MouthSmile_R", "MouthFrown_L",
+    "MouthFrown_R",
+)  # fmt: skip
 
 
 def fit_landmark_bias(
@@ -105,3 +118,19 @@ def expression_baseline(expression: np.ndarray, cfg: FitConfig) -> np.ndarray:
     count = max(3, int(round(cfg.baseline_calm_share * len(expression))))
     calm = np.argsort(total)[:count]
     return np.median(expression[calm], axis=0)
+
+
+def rest_absorbed(rest: np.ndarray, names: tuple[str, ...], cfg: FitConfig) -> np.ndarray:
+    """``(46,)`` the part of an estimated rest expression folded into the actor's rest face.
+
+    All of it, but on the :data:`HELD_EXPRESSIONS` at most ``cfg.held_rest_cap``: beyond what actors' rests differ
+    from their identity, a clip that never relaxes holds a frown or a smile, and the take should read it.
+
+    Example:
+        >>> names = ("JawFwd", "MouthSmile_L")
+        >>> rest_absorbed(np.array([0.4, 0.6]), names, FitConfig(held_rest_cap=0.15)).tolist()
+        [0.4, 0.15]
+    """
+    cap = np.full(len(names), np.inf)
+    cap[[i for i, n in enumerate(names) if n in HELD_EXPRESSIONS]] = cfg.held_rest_cap
+    return np.minimum(rest, cap)

@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 
 from ..face_model.model import FaceModel
-from .actor import actor_model, expression_baseline, fit_landmark_bias, neutral_offsets
+from .actor import actor_model, expression_baseline, fit_landmark_bias, neutral_offsets, rest_absorbed
 from .brow_readout import brows_from_pairs
 from .detected_shapes import shapes_as_detected
 from .eye_readout import blink_as_closure
@@ -44,8 +44,10 @@ class ClipFit:
         rest_known: False for a still or a very short clip given no neutral frame and no known actor: its weights
             are measured from the identity's generic neutral, and the brow pairs were off.
         rest_expression: ``(46,)`` float32, when the actor's rest was estimated from the clip: the weights its
-            calmest frames read (:func:`~.actor.expression_baseline`), folded into that rest, so the take reads them
-            as 0. None when the rest was given (a neutral frame or photo, a known actor) or there is none (a still).
+            calmest frames read (:func:`~.actor.expression_baseline`), folded into that rest (the held brow, smile
+            and frown channels only up to ``cfg.held_rest_cap``: :func:`~.actor.rest_absorbed`), so the take reads
+            what was folded in as 0. None when the rest was given (a neutral frame or photo, a known actor) or
+            there is none (a still).
     """
 
     identity: np.ndarray
@@ -128,7 +130,8 @@ def fit_clip(
         rest_frames = view_obs[_keyframes(valid, cfg.baseline_keyframes)]
         w, _ = fit_frames(rest_frames, point_ids, model, model.points(identity) + landmark_bias, cfg)
         rest = expression_baseline(w, cfg)
-        landmark_bias = (landmark_bias + np.tensordot(rest, model.expression_basis, 1)).astype(np.float32)
+        absorbed = rest_absorbed(rest, model.expression_names, cfg)
+        landmark_bias = (landmark_bias + np.tensordot(absorbed, model.expression_basis, 1)).astype(np.float32)
         rest_expression = rest.astype(np.float32)
     base = model.points(identity) + landmark_bias
     actor = actor_model(model, base)

@@ -63,6 +63,10 @@ class FitConfig:
         baseline_calm_share: share of the clip's calmest frames whose median is the actor's rest
             (:func:`~.actor.expression_baseline`).
         baseline_keyframes: frames spread over the clip used to find the rest levels.
+        held_rest_cap: how much of a brow, smile or frown channel (:data:`~.actor.HELD_EXPRESSIONS`) an estimated
+            rest may fold in. Actors' rests differ from their fitted identity by at most 0.13 on these channels in
+            the tuning clips (d0, d3, d10, d18), so a rest reading more is taken as an expression held through the
+            clip, not a face's shape, and the take reads the excess (:func:`~.actor.rest_absorbed`).
         baseline_min_frames: clips shorter than this (and stills) get no landmark bias and no rest estimate: their
             weights are measured from the identity's neutral.
         pose_iterations: pose / expression alternations per frame (a final pose update always follows).
@@ -102,6 +106,7 @@ class FitConfig:
     bias_iterations: int = 3
     baseline_calm_share: float = 0.1
     baseline_keyframes: int = 64
+    held_rest_cap: float = 0.15
     baseline_min_frames: int = 30
     pose_iterations: int = 1
     rigid_weight: float = 1.0

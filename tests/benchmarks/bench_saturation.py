@@ -1,6 +1,8 @@
 """Saturation: no channel should pin at 1 on ordinary talking. Prints, per group of real clips, the share of frames
 where any expression weight (blinks aside) reads >= 0.95, and which channels do; and which clips' takes say that
-their estimated rest holds an expression (the clip probably never relaxes: ``engine.track.fit_notices``).
+their estimated rest holds an expression (the clip probably never relaxes: ``engine.track.fit_notices``), with the
+median of each held brow, smile or frown channel reading 0.1 or more over such a take (the part of the held
+expression its curves show).
 
     .venv/bin/python tests/benchmarks/bench_saturation.py            # every group found in ../shared/data/clips
     .venv/bin/python tests/benchmarks/bench_saturation.py --quick    # two clips per group
@@ -43,7 +45,10 @@ def main() -> int:
         print(f"no clips: {CLIPS} is missing")
         return 1
 
+    import numpy as np
+
     from engine.face_model.model import load_face_model
+    from engine.fitting.actor import HELD_EXPRESSIONS
     from engine.track import track
 
     model = load_face_model()
@@ -56,9 +61,13 @@ def main() -> int:
         worst, held = [], []
         for clip in clips:
             take = track(clip, None, model=model)
-            if any("calmest frames still read" in n for n in take.meta.get("notices", [])):
-                held.append(str(clip.relative_to(CLIPS)))
             names = [str(n) for n in take.expression_names]
+            if any("calmest frames still read" in n for n in take.meta.get("notices", [])):
+                medians = {
+                    n: float(np.median(take.expression[take.confidence > 0, names.index(n)])) for n in HELD_EXPRESSIONS
+                }
+                shown = ", ".join(f"{n} {v:.2f}" for n, v in medians.items() if v >= 0.1) or "none >= 0.1"
+                held.append(f"{clip.relative_to(CLIPS)} ({shown})")
             keep = [i for i, n in enumerate(names) if not n.startswith("EyeBlink")]
             face = take.confidence > 0
             hit = take.expression[face][:, keep] >= SATURATED

@@ -156,16 +156,20 @@ class TestTrack:
 
     @pytest.mark.parametrize("pieces", [False, True])
     def test_feature_a_clip_that_never_relaxes_says_so(self, tmp_path, moving_clip, pieces):
-        """The portrait smiles in every frame, so its estimated rest holds the smile, which the take reads as 0:
-        the take and the command line say so and what helps, whole or tracked in pieces; ``--neutral`` is quiet.
+        """The portrait smiles in every frame, so its estimated rest holds the smile: the take reads the part above
+        ``held_rest_cap``, and the take and the command line say so and what helps, whole or tracked in pieces;
+        ``--neutral`` is quiet.
         """
         out = tmp_path / "held.npz"
         split = ("--chunk-frames", "20", "--identity-frames", "40") if pieces else ()
         run = run_engine("track", moving_clip, "-o", out, "--progress", "none", *split)
         assert run.returncode == 0, run.stderr
-        (notice,) = load_take(out).meta["notices"]
+        take = load_take(out)
+        (notice,) = take.meta["notices"]
         assert "calmest frames still read MouthSmile_L" in notice and "--neutral SECONDS|PHOTO" in notice
         assert f"notice: {notice}" in run.stderr
+        smile = take.expression[:, list(take.channel_names).index("MouthSmile_L")]
+        assert np.median(smile) >= 0.5  # the held smile shows (0.05 when the rest took it all)
         quiet = run_engine("track", moving_clip, "-o", tmp_path / "q.npz", "--neutral", "1.0", "--progress", "none")
         assert quiet.returncode == 0 and "notices" not in load_take(tmp_path / "q.npz").meta
 
