@@ -130,10 +130,13 @@ class OrientationConfig:
 def orientation_detector(cfg: OrientationConfig = OrientationConfig()):
     """MediaPipe's short-range face detector as the orientation check uses it (close it when done)."""
     from .landmarks.mediapipe_import import import_mediapipe  # without MediaPipe's drawing helpers (matplotlib)
+    from .landmarks.native_log import QuietStartGraph
 
     mp = import_mediapipe()
-    return mp.solutions.face_detection.FaceDetection(
-        model_selection=0, min_detection_confidence=cfg.min_detection_score
+    return QuietStartGraph(
+        lambda: mp.solutions.face_detection.FaceDetection(
+            model_selection=0, min_detection_confidence=cfg.min_detection_score
+        )
     )
 
 

@@ -27,6 +27,7 @@ from engine.errors import MissingDependency, MissingModelFile
 from engine.landmarks.base import LandmarkResult
 from engine.landmarks.ibug68 import IBUG68_NAMES, NUM_IBUG68_POINTS, mediapipe_to_ibug68_indices
 from engine.landmarks.mediapipe_import import import_mediapipe
+from engine.landmarks.native_log import QuietStartGraph
 
 __all__ = [
     "FAN_PIP_INSTALL",
@@ -304,8 +305,10 @@ class _MediaPipeFaceDetector:
                 "the 'fan' backend's mediapipe face detector needs mediapipe (see the project set-up), "
                 "or use FanConfig(face_detector='haar')"
             ) from err
-        self._det = mp.solutions.face_detection.FaceDetection(
-            model_selection=_MEDIAPIPE_FULL_RANGE_MODEL, min_detection_confidence=min_detection_confidence
+        self._det = QuietStartGraph(
+            lambda: mp.solutions.face_detection.FaceDetection(
+                model_selection=_MEDIAPIPE_FULL_RANGE_MODEL, min_detection_confidence=min_detection_confidence
+            )
         )
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray | None:

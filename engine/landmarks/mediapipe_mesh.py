@@ -16,6 +16,7 @@ from ..contract.take import MEDIAPIPE_MESH_POINT_COUNT, MEDIAPIPE_POINT_COUNT
 from ..errors import MissingDependency
 from .base import LandmarkResult
 from .mediapipe_import import import_mediapipe
+from .native_log import QuietStartGraph
 
 __all__ = ["MediaPipeConfig", "MediaPipeFaceMesh", "landmark_list_to_array"]
 
@@ -63,7 +64,9 @@ class MediaPipeFaceMesh:
             min_tracking_confidence=cfg.min_tracking_confidence,
         )
         self._mp = mp
-        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=cfg.static_image_mode, **kwargs)
+        self._mesh = QuietStartGraph(
+            lambda: mp.solutions.face_mesh.FaceMesh(static_image_mode=cfg.static_image_mode, **kwargs)
+        )
         self._crop_kwargs = kwargs
         self._crop_mesh = None  # made on first need
         self._detector = None
@@ -110,7 +113,9 @@ class MediaPipeFaceMesh:
         if self._crop_mesh is None:
             # Static mode: the crop moves and rescales with the face every frame, which the mesh's own tracking
             # (it reuses the previous frame's landmarks in crop coordinates as its region) does not expect.
-            self._crop_mesh = self._mp.solutions.face_mesh.FaceMesh(static_image_mode=True, **self._crop_kwargs)
+            self._crop_mesh = QuietStartGraph(
+                lambda: self._mp.solutions.face_mesh.FaceMesh(static_image_mode=True, **self._crop_kwargs)
+            )
         result = self._mesh_points(self._crop_mesh, crop, self.cfg.crop_size_px, self.cfg.crop_size_px)
         if result is None:
             return None
@@ -133,8 +138,10 @@ class MediaPipeFaceMesh:
         that is only a few pixels at the detector's 192 px input size is seen at twice or more the scale.
         """
         if self._detector is None:
-            self._detector = self._mp.solutions.face_detection.FaceDetection(
-                model_selection=1, min_detection_confidence=self.cfg.min_detection_confidence
+            self._detector = QuietStartGraph(
+                lambda: self._mp.solutions.face_detection.FaceDetection(
+                    model_selection=1, min_detection_confidence=self.cfg.min_detection_confidence
+                )
             )
         regions = [(0, 0, w, h)]
         if tiles:

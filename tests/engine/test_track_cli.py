@@ -173,6 +173,13 @@ class TestTrack:
         quiet = run_engine("track", moving_clip, "-o", tmp_path / "q.npz", "--neutral", "1.0", "--progress", "none")
         assert quiet.returncode == 0 and "notices" not in load_take(tmp_path / "q.npz").meta
 
+    def test_feature_stderr_holds_no_mediapipe_start_up_lines(self, tmp_path, moving_clip):
+        """MediaPipe's start-up log lines (TensorFlow Lite, absl: nothing a user can act on) stay off stderr."""
+        run = run_engine("track", moving_clip, "-o", tmp_path / "t.npz", "--progress", "none")
+        assert run.returncode == 0, run.stderr
+        assert "TensorFlow Lite" not in run.stderr and "W0000" not in run.stderr and "absl" not in run.stderr
+        assert run.stderr.startswith("notice: the clip's calmest frames")  # the engine's own lines are kept
+
     def test_feature_neutral_photo(self, tmp_path):
         """``--neutral PHOTO``: a still tracked with itself as the neutral photo reads no expression."""
         photo = tmp_path / "portrait.png"
