@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..contract.take import BLINK_CHANNELS
 from ..face_model.model import FaceModel
 from .box_qp import solve_box_qp
 from .fit_config import FitConfig
@@ -21,7 +22,6 @@ from .residual_rows import ResidualRows, inner_lip_pairs, residual_rows
 
 __all__ = ["depth_from_face", "fit_frames", "pose_weights", "prior_scale"]
 
-BLINKS = ("EyeBlink_L", "EyeBlink_R")
 GAZE_SHAPES = ("EyeDown", "EyeIn", "EyeOut", "EyeUp")
 LIPS_TOGETHER_SHAPES = ("ChinUpperRaise",)  # a shape of closed lips: dear as the lips part
 
@@ -63,7 +63,7 @@ def _solve_expression(
     view_dirs = pose.view_directions
     prior = np.broadcast_to(prior_scale(model, cfg), (len(y), len(model.expression_names))).copy()
     if eye_closed is not None:  # the image's eye state sets how cheap a blink is, frame by frame
-        blinks = [model.expression_names.index(n) for n in BLINKS]
+        blinks = [model.expression_names.index(n) for n in BLINK_CHANNELS]
         p = np.clip(eye_closed, 0.0, 1.0)
         prior[:, blinks] = cfg.open_eye_blink_prior_scale + p * (prior[:, blinks] - cfg.open_eye_blink_prior_scale)
         # Behind a closed lid the detector's iris points are guesses: the eye's gaze shapes (whose lids would take

@@ -5,7 +5,9 @@ hand-labelled frames of tests/data/eye_state_labels.toml (open = positive, as in
 expression's ``BLINK_CHANNELS``, the curves a rig's EyeBlink keys are baked from (``--stream eye_blink``: the take's
 lid stream, filtered alike; ``--stream raw``: before temporal filtering):
 
-    .venv/bin/python tests/benchmarks/bench_blink.py [--no-elam] [--stream rig|eye_blink|raw]
+    .venv/bin/python tests/benchmarks/bench_blink.py [--no-elam] [--stream rig|eye_blink|raw] [--stills]
+
+``--stills`` tracks each labelled frame alone, as a photo (no clip, no rest, no temporal filter).
 
 Prints accuracy and F1 at blink < 0.5 = open, the share of closed eyes with blink >= 0.8 (fully closed on a rig),
 and the share of open eyes with blink < 0.3, per clip, for the tuning clips (``tune_clips`` in the labels file:
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import tomllib
 from collections import defaultdict
 from pathlib import Path
@@ -27,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from engine.contract.take import BLINK_CHANNELS  # noqa: E402
+from engine.errors import NoFaceFound  # noqa: E402
 from engine.track import TrackConfig, track  # noqa: E402
 
 CLIPS = REPO.parent / "shared" / "data" / "clips"
@@ -63,12 +67,45 @@ def print_row(name: str, s: dict[str, float]) -> None:
     )
 
 
+def _stills_blink(clip: Path, frames: list[int], cfg: TrackConfig) -> dict[int, np.ndarray]:
+    """Frame -> ``(2,)`` the blink channels of that frame tracked alone as a PNG photo.
+
+    NaN where no face is found: it reads neither closed >= 0.8 nor open < 0.3.
+    """
+    import cv2
+
+    wanted, images = set(frames), {}
+    capture = cv2.VideoCapture(str(clip))
+    index = 0
+    while len(images) < len(wanted):
+        ok, image = capture.read()
+        if not ok:
+            break
+        if index in wanted:
+            images[index] = image
+        index += 1
+    capture.release()
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for frame, image in images.items():
+            path = Path(tmp) / f"frame_{frame}.png"
+            cv2.imwrite(str(path), image)
+            try:
+                take = track(path, None, cfg)
+            except NoFaceFound:  # scored as a miss
+                out[frame] = np.full(2, np.nan)
+                continue
+            out[frame] = take.expression[0, [take.channel_names.index(name) for name in BLINK_CHANNELS]]
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-elam", action="store_true", help="ablation: no Eye Landmark Adjustment Module")
     parser.add_argument(
         "--stream", choices=("rig", "eye_blink", "raw"), default="rig", help="which blink stream to score"
     )
+    parser.add_argument("--stills", action="store_true", help="track each labelled frame alone, as a photo")
     args = parser.parse_args()
     if not CLIPS.is_dir():
         print(f"no clips at {CLIPS}; nothing to measure")
@@ -81,14 +118,18 @@ def main() -> int:
     split = {"tune": ([], []), "held_out": ([], []), "blind": ([], [])}
     print(f"{'clip':26s} {'eyes':>5s} {'accuracy':>9s} {'F1(open)':>9s} {'closed>=0.8':>12s} {'open<0.3':>9s}")
     for clip, rows in sorted(load_labels().items()):
-        take = track(CLIPS / f"{clip}.mp4", None, cfg)
-        lids = [take.channel_names.index(name) for name in BLINK_CHANNELS]
-        stream = {"rig": take.expression[:, lids], "eye_blink": take.eye_blink, "raw": take.eye_blink_raw}[args.stream]
+        if args.stills:
+            stream = _stills_blink(CLIPS / f"{clip}.mp4", sorted({row["frame"] for row in rows}), cfg)
+        else:
+            take = track(CLIPS / f"{clip}.mp4", None, cfg)
+            lids = [take.channel_names.index(name) for name in BLINK_CHANNELS]
+            streams = {"rig": take.expression[:, lids], "eye_blink": take.eye_blink, "raw": take.eye_blink_raw}
+            stream = streams[args.stream]
         truth, blink = [], []
         for row in rows:
             for e, eye in enumerate(EYES):
                 truth.append(row[eye] == "closed")
-                blink.append(stream[row["frame"], e])
+                blink.append(stream[row["frame"]][e])
         truth, blink = np.array(truth), np.array(blink)
         all_truth.append(truth), all_blink.append(blink)
         part = split[group.get(clip, "held_out")]
