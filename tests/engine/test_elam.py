@@ -119,9 +119,20 @@ class TestAdjustEyelidLandmarks:
         np.testing.assert_array_equal(adjust_eyelid_landmarks(lm, np.zeros(2)), lm)
 
     def test_feature_agreeing_eyes_untouched(self):
-        # left: landmarks closed and image closed; right: landmarks open and image open
+        # left: landmarks closed and image closed; right: landmarks open and image open (the paper's rule)
         lm = synthetic_landmarks((0.5, 6.0))
-        np.testing.assert_array_equal(adjust_eyelid_landmarks(lm, np.array([0.95, 0.05])), lm)
+        paper = ElamConfig(close_agreeing=False)
+        np.testing.assert_array_equal(adjust_eyelid_landmarks(lm, np.array([0.95, 0.05]), paper), lm)
+
+    def test_feature_a_shut_eyes_last_gap_is_closed_and_an_open_eye_left(self):
+        """Both call the left eye closed: its lids' last gap (MediaPipe keeps a shut eye's lids apart) closes by p;
+        both call the right eye open: it is untouched.
+        """
+        lm = synthetic_landmarks((0.5, 6.0))
+        out = adjust_eyelid_landmarks(lm, np.array([0.95, 0.05]))
+        assert landmark_openness(out)[0] == pytest.approx(0.05 * landmark_openness(lm)[0], abs=1e-5)
+        right = np.r_[eye_topology("right").pairs.ravel()]
+        np.testing.assert_array_equal(out[right], lm[right])
 
     def test_feature_only_disagreeing_eye_moves(self):
         lm = synthetic_landmarks()
