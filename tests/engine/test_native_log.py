@@ -1,4 +1,4 @@
-"""MediaPipe's start-up log lines are kept off stderr; every other line, native or Python, still gets there."""
+"""MediaPipe's start-up log lines are kept off stderr; every other line still gets there, in order."""
 
 from __future__ import annotations
 
