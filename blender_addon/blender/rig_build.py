@@ -92,9 +92,7 @@ def _sub_mesh(
     keep = np.isin(head.vertex_part, [head.part_names.index(p) for p in parts])
     ids = np.flatnonzero(keep)
     new_index = np.cumsum(keep) - 1
-    owner = np.repeat(np.arange(len(head.polygon_sizes)), head.polygon_sizes)
-    poly_keep = np.bincount(owner, weights=keep[head.polygon_vertices], minlength=len(head.polygon_sizes))
-    poly_keep = poly_keep == head.polygon_sizes
+    poly_keep = face_head.polygons_within(head.polygon_sizes, head.polygon_vertices, keep)
     loops = new_index[head.polygon_vertices[np.repeat(poly_keep, head.polygon_sizes)]]
     return ids, head.polygon_sizes[poly_keep], loops.astype(np.int32), head.polygon_material[poly_keep]
 

@@ -40,6 +40,7 @@ __all__ = [
     "HeadData",
     "default_head_path",
     "load_head",
+    "polygons_within",
     "save_head",
 ]
 
@@ -98,6 +99,19 @@ class HeadData:
     def part_vertices(self, name: str) -> np.ndarray:
         """``(n,)`` int indices of the vertices of one part."""
         return np.flatnonzero(self.vertex_part == self.part_names.index(name))
+
+
+def polygons_within(sizes: np.ndarray, corners: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """``(P,)`` bool: the polygons whose every corner is one of ``vertices`` (``(V,)`` bool).
+
+    ``sizes`` ``(P,)`` and ``corners`` (the flat vertex list) are the polygons as :class:`HeadData` holds them.
+
+    Example:
+        >>> polygons_within(np.array([3, 4]), np.array([0, 1, 2, 1, 2, 3, 4]), np.array([1, 1, 1, 1, 0], bool))
+        array([ True, False])
+    """
+    owner = np.repeat(np.arange(len(sizes)), sizes)
+    return np.bincount(owner, weights=vertices[corners], minlength=len(sizes)) == sizes
 
 
 def save_head(path: str | Path, head: HeadData) -> None:

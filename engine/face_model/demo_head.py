@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..contract.face_head import HEAD_PARTS, MATERIALS, PART_MATERIAL, SPARSE_TOLERANCE_CM, HeadData
+from ..contract.face_head import HEAD_PARTS, MATERIALS, PART_MATERIAL, SPARSE_TOLERANCE_CM, HeadData, polygons_within
 from .eyeballs import EyeballRig
 from .head_render import (
     CORNEA_HALF_ANGLE_DEG,
@@ -22,7 +22,7 @@ from .head_render import (
 )
 from .ict_facekit import ICT_PARTS, IctFaceKit
 
-__all__ = ["head_from_ict", "lash_roots", "lid_edge", "polygon_sides", "polygons_within"]
+__all__ = ["head_from_ict", "lash_roots", "lid_edge", "polygon_sides"]
 
 SKIN_RGB = (0.8, 0.62, 0.52)
 LIP_RGB = (0.68, 0.38, 0.38)
@@ -47,12 +47,6 @@ def polygon_sides(sizes: np.ndarray, corners: np.ndarray) -> np.ndarray:
     following = np.arange(len(corners)) + 1
     following[starts + sizes - 1] = starts
     return np.c_[corners, corners[following]]
-
-
-def polygons_within(sizes: np.ndarray, corners: np.ndarray, vertices: np.ndarray) -> np.ndarray:
-    """``(P,)`` bool: the polygons whose every corner is one of ``vertices`` (``(V,)`` bool)."""
-    owner = np.repeat(np.arange(len(sizes)), sizes)
-    return np.bincount(owner, weights=vertices[corners], minlength=len(sizes)) == sizes
 
 
 def lid_edge(
