@@ -127,8 +127,8 @@ class OrientationConfig:
     recheck_frames: int = 30
     min_score_gain: float = 0.15
     probe_side_px: int = 256
-    min_turn_score: float = 0.75
     min_detection_score: float = 0.3
+    min_turn_score: float = 0.75
 
 
 def orientation_detector(cfg: OrientationConfig = OrientationConfig()):
