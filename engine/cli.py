@@ -52,6 +52,14 @@ def _track_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="frames the actor is fitted on, spread over a long clip (more: a steadier actor, more memory)",
     )
+    p.add_argument(
+        "--parts",
+        type=int,
+        default=2,
+        metavar="N",
+        help="landmark graphs run at once, each on a consecutive part of a long clip (1 where a farm runs one take "
+        "per core)",
+    )
     _overwrite_option(p)
 
 
@@ -122,10 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _track_config(args: argparse.Namespace):
+    from .landmark_parts import LandmarkPartsConfig
     from .temporal import StreamFilterConfig
     from .track import TrackConfig
 
-    cfg = TrackConfig(backend=args.backend, start=args.start, end=args.end)
+    if args.parts < 1:
+        raise InputError("--parts must be at least 1")
+    cfg = TrackConfig(backend=args.backend, start=args.start, end=args.end, parts=LandmarkPartsConfig(parts=args.parts))
     if args.no_filter:
         cfg = dataclasses.replace(cfg, filter=StreamFilterConfig(enabled=False))
     return cfg

@@ -1,6 +1,7 @@
 """The tracking pipeline: frames -> landmarks + eye state -> fitted model -> filtered take.
 
-Pass 1 streams frames (one in memory at a time): landmarks and the image-based eye state P(closed). Pass 2
+Pass 1 streams frames (a few in memory at a time): landmarks and the image-based eye state P(closed); a long clip
+is read in concurrent parts, each with its own landmark graph (:mod:`engine.landmark_parts`). Pass 2
 makes the fit's targets (landmarks de-jittered over time, then eyelids corrected frame by frame by the Eye
 Landmark Adjustment Module, so a blink is never smoothed away), fits the clip (identity once, then pose and
 expression per frame; :mod:`engine.fitting.clip_fit`), derives blink and gaze, filters (:mod:`engine.temporal`)
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import math
 import time as wallclock
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -32,6 +35,7 @@ from .fitting.actor import HELD_EXPRESSIONS
 from .fitting.clip_fit import ClipFit, FitConfig, fit_clip
 from .fitting.eye_readout import blink_from_expression, gaze_from_expression
 from .identity_file import identity_to_vector
+from .landmark_parts import LandmarkPartsConfig, PartProgress, run_parts
 from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
 from .landmarks.backend_pool import LandmarkBackends
 from .landmarks.base import LandmarkBackend, LandmarkResult
@@ -60,6 +64,9 @@ __all__ = [
 ]
 
 BACKENDS = ("mediapipe", "fan")
+# Backends whose graph runs on one core, so a clip read in concurrent parts takes less time (FAN's network already
+# spreads over every core PyTorch is given).
+PARTED_BACKENDS = ("mediapipe",)
 EYE_STATE_JOBS_IN_FLIGHT = 3  # frames whose eye state is computed beside the detector at most
 NEUTRAL_TIME_TOLERANCE_S = 1.0  # --neutral TIME must lie within this of a tracked frame
 
@@ -76,6 +83,7 @@ class TrackConfig:
         landmark_filter: de-jittering of the fit's landmark targets (:mod:`engine.landmark_smoothing`);
             ``enabled=False`` fits every frame's raw landmarks.
         start, end: the time range to track, seconds (None = from the start / to the end).
+        parts: how pass 1 reads a long clip in concurrent parts (:mod:`engine.landmark_parts`).
     """
 
     backend: str = "mediapipe"
@@ -90,8 +98,10 @@ class TrackConfig:
     orientation: OrientationConfig = OrientationConfig()
     start: float | None = None
     end: float | None = None
+    parts: LandmarkPartsConfig = LandmarkPartsConfig()
 
 
+TIME_ORDER_EPSILON_S = 1e-6  # source times closer than this are one frame's
 TRUNCATED_SHARE = 0.95  # a video that yields fewer than this share of the frames it declares gets a notice
 # A clip whose calmest frames still read one of the held expressions (brows, smiles, frowns) at HELD_AT_REST or more
 # probably never relaxes: its estimated rest holds that expression, of which the take reads only the part above
@@ -168,6 +178,18 @@ class LandmarkSink(Protocol):
         ...
 
 
+class PartSink(Protocol):
+    """Holds a later part's rows of a clip read in parts (:func:`detect_landmarks`) until they are replayed."""
+
+    def add(self, source_time: float, points: np.ndarray, depth: np.ndarray, p_closed: np.ndarray, score: float):
+        """One frame, as :meth:`LandmarkSink.add`."""
+        ...
+
+    def replay(self, sink: LandmarkSink, *, after: float) -> int:
+        """Hand the rows later than source time ``after`` to ``sink`` in order, drop them here; how many."""
+        ...
+
+
 def detect_landmarks(
     input_path: str | Path,
     cfg: TrackConfig,
@@ -177,77 +199,124 @@ def detect_landmarks(
     start: float | None = None,
     first_index: int = 0,
     backends: LandmarkBackends | None = None,
+    part_sink: Callable[[int], PartSink] | None = None,
 ) -> SourceInfo:
     """Pass 1: stream the input and hand every frame's landmarks and eye state to ``sink``, in order.
+
+    A long clip is read in concurrent parts (``cfg.parts``, :mod:`engine.landmark_parts`): the first part's rows
+    go to ``sink`` as they come, each later part's to a sink of its own, replayed into ``sink`` in order.
 
     Args:
         start: source time to start at (default ``cfg.start``); ``first_index`` is the index of that frame in the
             whole take (when resuming), for progress.
         backends: a warm engine's open backends (borrowed, reset, left open), or None to make one for this clip.
+        part_sink: makes the sink of part ``i`` >= 1 (default: rows in memory); the on-disk spool of long clips
+            gives one that keeps them on disk.
+    """
+    range_start = cfg.start if start is None else start
+    with open_source(input_path, start=range_start, end=cfg.end) as source:
+        still = source.kind == "image"
+        fps, size, name, expected = source.fps, source.size, source.name, source.frame_count
+        splits_well = not still and cfg.backend in PARTED_BACKENDS
+        bounds = cfg.parts.bounds(range_start or 0.0, fps, expected) if splits_well else [range_start]
+    sink.opened(fps, size, name)
+    reporter.start(None if expected is None else expected + first_index)
+    ends = [*bounds[1:], cfg.end]
+    sinks = [sink, *((part_sink or (lambda _: _InMemoryRows()))(i) for i in range(1, len(bounds)))]
+    backend_slots = [_upright_backend(cfg, still, backends, slot) for slot in range(len(bounds))]
+
+    def part(i: int) -> Callable[[PartProgress], tuple[int, bool, float]]:
+        def run(progress: PartProgress) -> tuple[int, bool, float]:
+            try:
+                if i == 0:
+                    part_source = open_source(input_path, start=range_start, end=ends[0])
+                else:
+                    read_from = max(bounds[0] or 0.0, bounds[i] - cfg.parts.warmup_frames / fps)
+                    try:
+                        part_source = open_source(input_path, start=read_from, end=ends[i])
+                    except InputError:  # the clip ended before this part's start (it declared more frames)
+                        return 0, True, -math.inf
+                with part_source:
+                    return _detect_part(part_source, backend_slots[i], cfg, sinks[i], progress, keep_from=bounds[i])
+            finally:
+                backend_slots[i].close()
+
+        return run
+
+    results = run_parts([part(i) for i in range(len(bounds))], lambda n: reporter.update(first_index + n))
+    frames, has_depth, last_time = results[0]
+    for i in range(1, len(bounds)):  # a later part's rows, in order, after everything before it
+        frames += sinks[i].replay(sink, after=last_time)
+        has_depth = has_depth and results[i][1]
+        last_time = max(last_time, results[i][2])
+    notices = []
+    if not still and expected and first_index == 0 and frames < TRUNCATED_SHARE * expected:
+        notices.append(
+            f"{name}: the video ended after {frames} of the {expected} frames it declares "
+            "(a truncated or damaged file?); the take has the frames that could be read"
+        )
+    return SourceInfo(np.asarray(backend_slots[0].model_vertices), has_depth, fps, size, name, frames, tuple(notices))
+
+
+def _upright_backend(cfg: TrackConfig, still: bool, backends: LandmarkBackends | None, slot: int) -> UprightFaceBackend:
+    """The landmark backend of one part of a clip: a new one, or a warm engine's ``slot`` (borrowed)."""
+    if backends is None:
+        return UprightFaceBackend(lambda: make_backend(cfg.backend, still_images=still), cfg.orientation)
+    return UprightFaceBackend(
+        lambda: _Borrowed(backends.get(cfg.backend, still_images=still, slot=slot)),
+        cfg.orientation,
+        shared_detector=lambda: backends.detector(slot),
+    )
+
+
+def _detect_part(
+    source,
+    backend: UprightFaceBackend,
+    cfg: TrackConfig,
+    sink: LandmarkSink,
+    progress: PartProgress,
+    *,
+    keep_from: float | None,
+) -> tuple[int, bool, float]:
+    """One part's frames into ``sink``, in order; ``(frames, every frame had depth, last source time)``.
+
+    Frames before source time ``keep_from`` only warm the tracker up: detected, not kept, not counted.
     """
     import cv2
 
-    with open_source(input_path, start=cfg.start if start is None else start, end=cfg.end) as source:
-        still = source.kind == "image"
-        if backends is None:
-            backend = UprightFaceBackend(lambda: make_backend(cfg.backend, still_images=still), cfg.orientation)
-        else:
-            backend = UprightFaceBackend(
-                lambda: _Borrowed(backends.get(cfg.backend, still_images=still)),
-                cfg.orientation,
-                shared_detector=backends.detector,
-            )
-        try:
-            sink.opened(source.fps, source.size, source.name)
-            total = None if source.frame_count is None else source.frame_count + first_index
-            reporter.start(total)
-            has_depth, frames = True, 0
-            nan_points = np.full((backend.num_points, 2), np.nan, np.float32)
-            no_eyes = np.zeros(2, np.float32)
-            pending: collections.deque = collections.deque()  # frames waiting for their eye state, in order
+    has_depth, frames, last_time = True, 0, -math.inf
+    nan_points = np.full((backend.num_points, 2), np.nan, np.float32)
+    no_eyes = np.zeros(2, np.float32)
+    pending: collections.deque = collections.deque()  # frames waiting for their eye state, in order
 
-            def eye_state(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-                return eye_closed_probability(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), landmarks, cfg.eye_state)
+    def eye_state(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        return eye_closed_probability(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), landmarks, cfg.eye_state)
 
-            def flush(keep: int) -> None:
-                while len(pending) > keep:
-                    t, pts, d, job, score = pending.popleft()
-                    sink.add(t, pts, d, no_eyes if job is None else job.result(), score)
+    def flush(keep: int) -> None:
+        while len(pending) > keep:
+            t, pts, d, job, score = pending.popleft()
+            sink.add(t, pts, d, no_eyes if job is None else job.result(), score)
 
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eye-state") as eyes:
-                for frame in prefetch(source):  # decoding overlaps detection (bounded: a few frames ahead)
-                    result = backend.detect(frame.image)
-                    frames += 1
-                    if result is None:
-                        pending.append((frame.source_time, nan_points, nan_points[:, 0], None, 0.0))
-                    else:
-                        job = None
-                        if result.points.shape[0] == MEDIAPIPE_POINT_COUNT:  # eye state reads MediaPipe's topology
-                            job = eyes.submit(eye_state, frame.image, result.points)
-                        has_depth = has_depth and result.depth is not None
-                        d = result.depth if result.depth is not None else np.zeros(len(result.points), np.float32)
-                        pending.append((frame.source_time, result.points, d.astype(np.float32), job, result.score))
-                    flush(keep=EYE_STATE_JOBS_IN_FLIGHT)  # bounded: a few frames' images held
-                    reporter.update(first_index + frame.index + 1)
-                flush(keep=0)
-            notices = []
-            expected = source.frame_count
-            if source.kind == "video" and expected and first_index == 0 and frames < TRUNCATED_SHARE * expected:
-                notices.append(
-                    f"{source.name}: the video ended after {frames} of the {expected} frames it declares "
-                    "(a truncated or damaged file?); the take has the frames that could be read"
-                )
-            return SourceInfo(
-                np.asarray(backend.model_vertices),
-                has_depth,
-                source.fps,
-                source.size,
-                source.name,
-                frames,
-                tuple(notices),
-            )
-        finally:
-            backend.close()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eye-state") as eyes:
+        for frame in prefetch(source):  # decoding overlaps detection (bounded: a few frames ahead)
+            result = backend.detect(frame.image)
+            if keep_from is not None and frame.source_time < keep_from - TIME_ORDER_EPSILON_S:
+                continue
+            frames += 1
+            last_time = frame.source_time
+            if result is None:
+                pending.append((frame.source_time, nan_points, nan_points[:, 0], None, 0.0))
+            else:
+                job = None
+                if result.points.shape[0] == MEDIAPIPE_POINT_COUNT:  # eye state reads MediaPipe's topology
+                    job = eyes.submit(eye_state, frame.image, result.points)
+                has_depth = has_depth and result.depth is not None
+                d = result.depth if result.depth is not None else np.zeros(len(result.points), np.float32)
+                pending.append((frame.source_time, result.points, d.astype(np.float32), job, result.score))
+            flush(keep=EYE_STATE_JOBS_IN_FLIGHT)  # bounded: a few frames' images held
+            progress.frame()
+        flush(keep=0)
+    return frames, has_depth, last_time
 
 
 class _Borrowed:
@@ -277,6 +346,18 @@ class _InMemoryRows:
     def add(self, source_time, points, depth, p_closed, score) -> None:
         self.times.append(source_time), self.points.append(points), self.depth.append(depth)
         self.p_closed.append(p_closed), self.scores.append(score)
+
+    def replay(self, sink: LandmarkSink, *, after: float) -> int:
+        """A later part's rows into ``sink`` (:class:`PartSink`)."""
+        rows = zip(self.times, self.points, self.depth, self.p_closed, self.scores, strict=True)
+        count = 0
+        for row in rows:
+            if row[0] > after + TIME_ORDER_EPSILON_S:  # a frame two parts both read is kept from the first
+                sink.add(*row)
+                count += 1
+        for per_frame in (self.points, self.depth, self.p_closed, self.times, self.scores):
+            per_frame.clear()
+        return count
 
 
 def collect_landmarks(

@@ -37,11 +37,21 @@ from .identity_file import identity_from_vector
 from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
-from .track import Landmarks, TrackConfig, detect_landmarks, fit_and_filter, fit_notices, neutral_targets
+from .track import (
+    TIME_ORDER_EPSILON_S,
+    Landmarks,
+    TrackConfig,
+    detect_landmarks,
+    fit_and_filter,
+    fit_notices,
+    neutral_targets,
+)
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
 
 _SPOOL = "landmarks"  # the partial take's section holding pass 1's rows
+_SPOOL_KEYS = ("source_time", "points", "depth", "p_closed", "score")
+_SPOOL_PART = "landmarks_part"  # + i: the rows of part i >= 1 of a clip read in parts, until replayed into _SPOOL
 _TAKE = "take"
 NEUTRAL_CONTEXT_FRAMES = 45  # frames read on each side of a --neutral time (the landmark smoothing's context)
 
@@ -82,10 +92,11 @@ class TrackSummary:
 
 
 class _SpoolRows:
-    """Pass 1's rows, appended to the partial take's landmark section in committed blocks."""
+    """Pass 1's rows, appended to a section of the partial take (the landmarks, or a later part's) in blocks."""
 
-    def __init__(self, partial: PartialTake, block: int, job: dict) -> None:
-        self.partial, self.block, self.job = partial, block, job
+    def __init__(self, partial: PartialTake, block: int, job: dict | None, section: str = _SPOOL) -> None:
+        """``job``: the job state committed with every block (the landmarks' sink), None for a part's."""
+        self.partial, self.block, self.job, self.section = partial, block, job, section
         self.rows: list[tuple] = []
 
     def opened(self, fps: float, size: tuple[int, int], name: str) -> None:
@@ -105,8 +116,8 @@ class _SpoolRows:
         t, p, d, c, s = zip(*self.rows, strict=True)
         self.rows.clear()
         self.partial.append(
-            _SPOOL,
-            {
+            self.section,
+            {  # _SPOOL_KEYS
                 "source_time": np.asarray(t, np.float64),
                 "points": np.stack(p).astype(np.float32),
                 "depth": np.stack(d).astype(np.float32),
@@ -115,6 +126,25 @@ class _SpoolRows:
             },
             job=self.job,
         )
+
+    def replay(self, sink: _SpoolRows, *, after: float) -> int:
+        """A later part's rows into ``sink``'s section, block by block, then this section dropped (:class:`PartSink`).
+
+        Killed half way, the landmarks hold some of this part and this section all of it: a resumed run drops the
+        section and reads on from the last landmark row.
+        """
+        self.flush()
+        sink.flush()
+        count = 0
+        for start in range(0, self.partial.rows(self.section), self.block):
+            stop = start + self.block
+            block = {key: self.partial.read(self.section, key, start, stop) for key in _SPOOL_KEYS}
+            keep = block["source_time"] > after + TIME_ORDER_EPSILON_S  # a frame two parts both read: the first's
+            if keep.any():
+                sink.partial.append(sink.section, {key: value[keep] for key, value in block.items()}, job=sink.job)
+                count += int(keep.sum())
+        self.partial.drop(self.section)
+        return count
 
 
 def _job_key(input_path: str | Path, cfg: TrackConfig, streaming: StreamingConfig, identity, neutral) -> dict:
@@ -217,14 +247,23 @@ def track_to_file(
     job = dict(partial.job)
 
     if not job.get("pass1_done"):
+        for section in [name for name in partial.manifest["sections"] if name.startswith(_SPOOL_PART)]:
+            partial.drop(section)  # a later part's rows from a run cut short: read again after the landmarks
         done = partial.rows(_SPOOL)
         start = None
         if done:  # resume: the frame after the last committed one
             last = float(partial.read(_SPOOL, "source_time", done - 1, done)[0])
             start = last + 0.5 / float(job["source"]["fps"])
         spool = _SpoolRows(partial, streaming.spool_block_frames, job)
+
+        def part_spool(i: int) -> _SpoolRows:
+            return _SpoolRows(partial, streaming.spool_block_frames, None, section=f"{_SPOOL_PART}{i}")
+
         try:
-            info = detect_landmarks(input_path, cfg, reporter, spool, start=start, first_index=done, backends=backends)
+            info = detect_landmarks(
+                input_path, cfg, reporter, spool, start=start, first_index=done, backends=backends,
+                part_sink=part_spool,
+            )  # fmt: skip
         except InputError:
             if not done:
                 raise

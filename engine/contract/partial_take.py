@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import shutil
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -54,11 +55,16 @@ def partial_folder(take_path: str | Path) -> Path:
 
 
 class PartialTake:
-    """A partial-take folder, open for appending. Create with :meth:`create` or :meth:`reopen`."""
+    """A partial-take folder, open for appending. Create with :meth:`create` or :meth:`reopen`.
+
+    Threads may append to different sections at once (a clip read in concurrent parts spools each part apart):
+    every change and commit of the manifest holds one lock.
+    """
 
     def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
         self.folder = folder
         self.manifest = manifest
+        self._lock = threading.RLock()
 
     @classmethod
     def create(cls, folder: str | Path, *, meta: dict[str, Any], job: dict[str, Any]) -> PartialTake:
@@ -124,27 +130,28 @@ class PartialTake:
         Raises:
             InputError: the write failed (a full disk); the committed rows are unchanged.
         """
-        spec = self.manifest["sections"].setdefault(section, {"rows": 0, "columns": {}})
-        counts = {len(v) for v in columns.values()}
-        if len(counts) != 1:
-            raise ValueError(f"append: columns of {section} have different row counts {sorted(counts)}")
-        try:
-            for key, value in columns.items():
-                value = np.ascontiguousarray(value)
-                want = [value.dtype.newbyteorder("<").str, list(value.shape[1:])]
-                have = spec["columns"].setdefault(key, want)
-                if have != want:
-                    raise ValueError(f"append: {section}.{key} rows are {want}, earlier rows {have}")
-                with open(self._column_path(section, key), "ab") as f:
-                    f.seek(spec["rows"] * self._row_bytes(section, key))
-                    f.truncate()
-                    f.write(value.astype(np.dtype(want[0]), copy=False).tobytes())
-        except OSError as err:
-            raise InputError(f"cannot write the partial take in {self.folder}: {err.strerror or err}") from None
-        spec["rows"] += counts.pop()
-        if job is not None:
-            self.manifest["job"] = job
-        self._commit()
+        with self._lock:
+            spec = self.manifest["sections"].setdefault(section, {"rows": 0, "columns": {}})
+            counts = {len(v) for v in columns.values()}
+            if len(counts) != 1:
+                raise ValueError(f"append: columns of {section} have different row counts {sorted(counts)}")
+            try:
+                for key, value in columns.items():
+                    value = np.ascontiguousarray(value)
+                    want = [value.dtype.newbyteorder("<").str, list(value.shape[1:])]
+                    have = spec["columns"].setdefault(key, want)
+                    if have != want:
+                        raise ValueError(f"append: {section}.{key} rows are {want}, earlier rows {have}")
+                    with open(self._column_path(section, key), "ab") as f:
+                        f.seek(spec["rows"] * self._row_bytes(section, key))
+                        f.truncate()
+                        f.write(value.astype(np.dtype(want[0]), copy=False).tobytes())
+            except OSError as err:
+                raise InputError(f"cannot write the partial take in {self.folder}: {err.strerror or err}") from None
+            spec["rows"] += counts.pop()
+            if job is not None:
+                self.manifest["job"] = job
+            self._commit()
 
     def read(self, section: str, key: str, start: int, stop: int) -> np.ndarray:
         """Rows ``[start, stop)`` of one column (read from disk; nothing else is held)."""
@@ -156,19 +163,31 @@ class PartialTake:
             data = np.fromfile(f, dtype=np.dtype(dtype), count=count)
         return data.reshape(-1, *shape)
 
+    def drop(self, section: str) -> None:
+        """Remove ``section`` and its rows (a no-op if it has none), then commit."""
+        with self._lock:
+            spec = self.manifest["sections"].pop(section, None)
+            if spec is None:
+                return
+            self._commit()  # the manifest stops naming the files before they go
+        for key in spec["columns"]:
+            self._column_path(section, key).unlink(missing_ok=True)
+
     def set_job(self, job: dict[str, Any]) -> None:
         """Replace the stored job state (what the writer needs to resume) and commit."""
-        self.manifest["job"] = job
-        self._commit()
+        with self._lock:
+            self.manifest["job"] = job
+            self._commit()
 
     def set_fixed(self, arrays: dict[str, np.ndarray], *, meta: dict[str, Any] | None = None) -> None:
         """Store the take's arrays that are not per frame (small: names, identity), and optionally new meta."""
-        for key, value in arrays.items():
-            value = np.asarray(value)
-            self.manifest["fixed"][key] = [value.dtype.str, list(value.shape), value.tolist()]
-        if meta is not None:
-            self.manifest["meta"] = meta
-        self._commit()
+        with self._lock:
+            for key, value in arrays.items():
+                value = np.asarray(value)
+                self.manifest["fixed"][key] = [value.dtype.str, list(value.shape), value.tolist()]
+            if meta is not None:
+                self.manifest["meta"] = meta
+            self._commit()
 
     def _commit(self) -> None:
         with atomic_write(self.folder / _MANIFEST, remember=False) as tmp:

@@ -44,6 +44,13 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-filter", action="store_true", help="store unfiltered streams as the filtered ones too")
     p.add_argument("--identity", metavar="TAKE.npz", help="reuse the actor identity of this take for every clip")
     p.add_argument(
+        "--parts",
+        type=int,
+        metavar="N",
+        help="landmark graphs each track runs at once on a long clip (default: the engine's 2; 1 on `farm run`'s "
+        "local cluster, which runs a task per core)",
+    )
+    p.add_argument(
         "--engine-python", default=str(default_engine_python()), help="Python that runs tracks (default: %(default)s)"
     )
     p.add_argument(
@@ -93,6 +100,16 @@ def add_farm_parser(sub) -> None:
     p.add_argument("--check", action="store_true", help="let the Manager compile the job without storing it")
 
 
+def _track_parts(args: argparse.Namespace) -> int | None:
+    """``--parts``, else 1 for a local Dask cluster (one task per core already keeps every core busy)."""
+    if args.parts is not None:
+        if args.parts < 1:
+            raise InputError("--parts must be at least 1")
+        return args.parts
+    local_cluster = args.farm_command == "run" and args.scheduler is None
+    return 1 if local_cluster else None
+
+
 def _config(args: argparse.Namespace) -> PlanConfig:
     bake = None
     if args.rig or args.demo_rig:
@@ -100,7 +117,10 @@ def _config(args: argparse.Namespace) -> PlanConfig:
     return PlanConfig(
         takes_dir=Path(args.takes),
         track=TrackOptions(
-            backend=args.backend, filter=not args.no_filter, identity=Path(args.identity) if args.identity else None
+            backend=args.backend,
+            filter=not args.no_filter,
+            identity=Path(args.identity) if args.identity else None,
+            parts=_track_parts(args),
         ),
         bake=bake,
         blends_dir=Path(args.blends) if args.blends else None,

@@ -71,6 +71,8 @@ class TrackOptions:
     """Temporal filtering on (``False`` adds ``--no-filter``)."""
     identity: Path | None = None
     """A take whose actor identity every clip reuses (``--identity``); None: each clip fits its own."""
+    parts: int | None = None
+    """Landmark graphs a track runs at once on a long clip (``--parts``); None: the engine's default (2)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,6 +156,8 @@ def track_argv(paths: CommandPaths, options: TrackOptions, clip: str, take: str)
     argv += ["--backend", options.backend]
     if not options.filter:
         argv.append("--no-filter")
+    if options.parts is not None:
+        argv += ["--parts", str(options.parts)]
     if paths.identity:
         argv += ["--identity", paths.identity]
     return tuple(argv)

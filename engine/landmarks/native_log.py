@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,33 +36,71 @@ MEDIAPIPE_START_UP_LINES = (
 own warnings about its graph configuration; they change nothing in the landmarks)."""
 
 
-@contextlib.contextmanager
-def start_up_lines_filtered() -> Iterator[None]:
-    """Run a block with file descriptor 2 captured; afterwards write back all but MediaPipe's start-up lines.
+class _Descriptor2Capture:
+    """File descriptor 2 pointed at one temporary file while any thread is inside :func:`start_up_lines_filtered`.
 
-    Example:
-        >>> with start_up_lines_filtered():
-        ...     _ = os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")
+    Descriptor 2 is one per process, and a clip read in parts starts a graph in each of its threads: a capture per
+    block would save one block's temporary file as the other's "stderr" and leave descriptor 2 pointing at it. So
+    blocks share one capture: the first to enter points descriptor 2 at the file, the last to leave points it back
+    and writes back what was captured, filtered. (Whatever another thread writes to stderr meanwhile, such as a
+    progress bar, is held and written back with it.)
     """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        finally:
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: int | None = None
+        self._file = None
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                sys.stderr.flush()
+                self._saved = os.dup(2)
+                self._file = tempfile.TemporaryFile()
+                os.dup2(self._file.fileno(), 2)
+            self._depth += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth:
+                return
             sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+            captured, self._file, self._saved = self._file, None, None
+        with captured:
             captured.seek(0)
             kept = [
                 line
                 for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True)
                 if not any(pattern.match(line.rstrip("\r\n")) for pattern in MEDIAPIPE_START_UP_LINES)
             ]
-            if kept:
-                sys.stderr.write("".join(kept))
-                sys.stderr.flush()
+        if kept:
+            sys.stderr.write("".join(kept))
+            sys.stderr.flush()
+
+
+_CAPTURE = _Descriptor2Capture()  # process-wide, as descriptor 2 is
+
+
+@contextlib.contextmanager
+def start_up_lines_filtered() -> Iterator[None]:
+    """Run a block with file descriptor 2 captured; afterwards write back all but MediaPipe's start-up lines.
+
+    Thread-safe: blocks running at once in several threads share one capture (:class:`_Descriptor2Capture`),
+    written back when the last of them ends.
+
+    Example:
+        >>> with start_up_lines_filtered():
+        ...     _ = os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")
+    """
+    _CAPTURE.enter()
+    try:
+        yield
+    finally:
+        _CAPTURE.leave()
 
 
 class QuietStartGraph:

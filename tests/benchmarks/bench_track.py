@@ -3,7 +3,8 @@
     .venv/bin/python tests/benchmarks/bench_track.py            # ../shared/data/clips/d10.mp4 if present
     .venv/bin/python tests/benchmarks/bench_track.py CLIP.mp4
 
-Reports: whole `track` (decode, landmarks, eye state, fit, filter, write) frames/s; MediaPipe Face Mesh alone on
+Reports: whole `track` (decode, landmarks, eye state, fit, filter, write) frames/s, read in two parts at once (the
+default) and in one piece, and how far the two takes' weights differ; MediaPipe Face Mesh alone on
 the same frames; fitting alone (identity + pose + expression, ms/frame, and the brow readout's share); and peak
 memory of `track` on the clip looped 1x and 4x (flat memory: frames are streamed, never kept).
 """
@@ -86,6 +87,7 @@ def main() -> int:
     from engine.fitting.brow_readout import brows_from_pairs
     from engine.fitting.clip_fit import fit_clip
     from engine.fitting.frame_fit import fit_frames
+    from engine.landmark_parts import LandmarkPartsConfig
     from engine.landmarks.mediapipe_mesh import MediaPipeFaceMesh
     from engine.progress import make_reporter
     from engine.track import TrackConfig, collect_landmarks, fit_targets, track
@@ -106,6 +108,20 @@ def main() -> int:
             f"whole track (decode, landmarks, eye state, fit, filter, write), {label}: "
             f"{len(frames) / total:7.1f} frames/s ({1000 * total / len(frames):.2f} ms/frame)"
         )
+
+    one_piece = TrackConfig(parts=LandmarkPartsConfig(parts=1))
+    t0 = time.perf_counter()
+    whole = track(clip, None, one_piece)
+    total = time.perf_counter() - t0
+    print(
+        f"whole track read in one piece (--parts 1; the default reads a clip of 120+ frames in 2 parts at once): "
+        f"{len(frames) / total:7.1f} frames/s ({1000 * total / len(frames):.2f} ms/frame)"
+    )
+    gap = np.abs(take.expression - whole.expression)
+    print(
+        f"  in parts vs in one piece: largest weight difference {gap.max():.3f} (frame {gap.max(axis=1).argmax()}), "
+        f"mean {gap.mean():.4f}; eye_blink {np.abs(take.eye_blink - whole.eye_blink).max():.3f}"
+    )
 
     mesh = MediaPipeFaceMesh()
     t0 = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -36,6 +37,32 @@ class TestStartUpLinesFiltered:
             pass
         os.write(2, b"after\n")
         assert capfd.readouterr().err == "kept before the error\nafter\n"
+
+    def test_feature_blocks_overlapping_in_two_threads_leave_stderr_restored(self, capfd):
+        """Two parts of a clip start their graphs at once: the blocks overlap, neither nested in the other."""
+        first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+        def first() -> None:
+            with start_up_lines_filtered():
+                first_in.set()
+                second_in.wait(10)
+                os.write(2, START_UP.splitlines(keepends=True)[0] + b"first\n")
+            first_out.set()
+
+        def second() -> None:
+            first_in.wait(10)
+            with start_up_lines_filtered():
+                second_in.set()
+                first_out.wait(10)
+                os.write(2, START_UP.splitlines(keepends=True)[1] + b"second\n")
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        os.write(2, b"after\n")
+        assert capfd.readouterr().err == "first\nsecond\nafter\n"
 
 
 class TestQuietStartGraph:

@@ -234,6 +234,7 @@ class TestErrors:
         [
             (("track", "missing.mp4"), "not found"),
             (("info", "missing.npz"), "not found"),
+            (("track", "--sample", "--parts", "0"), "--parts must be at least 1"),
         ],
     )
     def test_exception_one_clear_line(self, tmp_path, args, message):

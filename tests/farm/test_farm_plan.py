@@ -102,7 +102,7 @@ class TestMakePlan:
         cfg = PlanConfig(
             takes_dir=tmp_path / "takes",
             blends_dir=tmp_path / "blends",
-            track=TrackOptions(backend="fan", filter=False, identity=identity),
+            track=TrackOptions(backend="fan", filter=False, identity=identity, parts=1),
             bake=BakeSettings(rig=rig, mapping="facewarehouse46_to_arkit52"),
         )
         plan = make_plan([shots / "b.mp4"], cfg)
@@ -110,7 +110,7 @@ class TestMakePlan:
         take, blend = str(tmp_path / "takes" / "b.npz"), str(tmp_path / "blends" / "b.blend")
         assert track.argv == (
             str(default_engine_python()), str(LAUNCHER), "engine", "track", str(shots / "b.mp4"), "-o", take,
-            "--progress", "none", "--backend", "fan", "--no-filter", "--identity", str(identity),
+            "--progress", "none", "--backend", "fan", "--no-filter", "--parts", "1", "--identity", str(identity),
         )  # fmt: skip
         assert bake.argv == (
             str(default_bake_python()), str(LAUNCHER), "blender_addon.batch", "--rig", str(rig), "--takes", take,
@@ -184,6 +184,15 @@ class TestFarmPlanCommand:
         assert lines[0].startswith("plan: 1 track and 1 bake tasks")
         assert shlex.split(lines[2])[2:4] == ["engine", "track"]
         assert not (tmp_path / "takes").exists()  # planning writes nothing
+
+    def test_feature_parts_are_passed_on_to_every_track(self, shots, tmp_path):
+        run = run_engine("farm", "plan", shots / "a.mov", "--takes", tmp_path / "takes", "--parts", "3")
+        assert run.returncode == 0, run.stderr
+        assert shlex.split(run.stdout.splitlines()[2])[-2:] == ["--parts", "3"]
+        run = run_engine("farm", "plan", shots / "a.mov", "--takes", tmp_path / "takes")  # the engine's default
+        assert "--parts" not in run.stdout
+        run = run_engine("farm", "plan", shots / "a.mov", "--takes", tmp_path / "takes", "--parts", "0")
+        assert run.returncode == 1 and run.stderr.strip() == "error: --parts must be at least 1"
 
     def test_exception_one_line_errors(self, shots, tmp_path):
         run = run_engine("farm", "plan", shots / "nope.mp4", "--takes", tmp_path)

@@ -1,0 +1,179 @@
+"""A long clip read in concurrent parts (:mod:`engine.landmark_parts`).
+
+The parts' plumbing runs with real threads; the tracks are real (real MediaPipe, a clip the project makes from the
+public-domain portrait, and d10 from ../shared when present), read in parts and in one piece and compared.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+
+from engine.contract.partial_take import PartialTake, partial_folder
+from engine.contract.take_io import load_take
+from engine.landmark_parts import LandmarkPartsConfig, PartsStopped, run_parts
+from engine.progress import make_reporter
+from engine.track import TrackConfig, collect_landmarks, track
+from engine.track_job import StreamingConfig, track_to_file
+
+REPO = Path(__file__).resolve().parents[2]
+CLIPS = REPO.parent / "shared" / "data" / "clips"
+ONE_PIECE = TrackConfig(parts=LandmarkPartsConfig(parts=1))
+TWO_PARTS = TrackConfig(parts=LandmarkPartsConfig(parts=2))
+
+
+def _counting_part(value: int, frames: int):
+    def run(progress):
+        for _ in range(frames):
+            time.sleep(0.001)
+            progress.frame()
+        return value
+
+    return run
+
+
+class TestRunParts:
+    def test_feature_results_in_order_and_progress_counts_every_part(self):
+        reports: list[int] = []
+        assert run_parts([_counting_part(0, 5), _counting_part(1, 30)], reports.append) == [0, 1]
+        assert reports == sorted(reports) and reports[-1] == 35  # reported while waiting for the slower part
+
+    def test_exception_a_failing_part_stops_the_first_and_its_error_is_raised(self):
+        frames_after_failure: list[int] = []
+        failed = threading.Event()
+
+        def first(progress):
+            for _ in range(20_000):  # 20 s unless stopped
+                time.sleep(0.001)
+                if failed.is_set():
+                    frames_after_failure.append(1)
+                progress.frame()
+
+        def failing(progress):
+            progress.frame()
+            failed.set()
+            raise OSError("disk full")
+
+        with pytest.raises(OSError, match="disk full"):
+            run_parts([first, failing], lambda n: None)
+        assert len(frames_after_failure) <= 2
+
+    def test_exception_a_cancel_raised_by_the_report_stops_the_other_parts(self):
+        class Cancelled(Exception):
+            pass
+
+        stopped = threading.Event()
+
+        def worker(progress):
+            try:
+                for _ in range(20_000):
+                    time.sleep(0.001)
+                    progress.frame()
+            except PartsStopped:
+                stopped.set()
+                raise
+
+        def report(frames: int) -> None:
+            if frames >= 10:
+                raise Cancelled
+
+        with pytest.raises(Cancelled):
+            run_parts([_counting_part(0, 20_000), worker], report)
+        assert stopped.is_set()
+
+    @pytest.mark.parametrize("frames", [1, 59, 119, 120, 121, 1000, 1001])
+    def test_feature_bounds_split_a_range_into_parts_of_at_least_min_frames(self, frames):
+        cfg = LandmarkPartsConfig(parts=3, min_part_frames=60)
+        bounds = cfg.bounds(2.0, 30.0, frames)
+        edges = [round((b - 2.0) * 30.0) for b in bounds] + [frames]
+        assert edges[0] == 0 and len(bounds) == max(1, min(3, frames // 60))
+        assert all(b - a >= 60 for a, b in zip(edges, edges[1:], strict=False)) or len(bounds) == 1
+        assert LandmarkPartsConfig().bounds(0.0, 30.0, None) == [0.0]
+
+
+def _portrait_clip(path: Path, frames: int) -> Path:
+    """The public-domain portrait drifting and turning slightly, 30 fps."""
+    img = np.ascontiguousarray(skimage.data.astronaut()[:, :, ::-1])
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (512, 512))
+    for t in range(frames):
+        m = cv2.getRotationMatrix2D((256, 200), 4.0 * np.sin(t / 9.0), 1.0)
+        m[:, 2] += (5.0 * np.sin(t / 7.0), 3.0 * np.cos(t / 11.0))
+        writer.write(cv2.warpAffine(img, m, (512, 512), borderMode=cv2.BORDER_REFLECT))
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory) -> Path:
+    return _portrait_clip(tmp_path_factory.mktemp("clips") / "portrait_240.mp4", 240)
+
+
+class _StopAt:
+    """A progress reporter that interrupts the take at a frame, as Ctrl-C would."""
+
+    def __init__(self, frame: int) -> None:
+        self.frame = frame
+
+    def start(self, total):
+        pass
+
+    def update(self, frame):
+        if frame >= self.frame:
+            raise KeyboardInterrupt
+
+    def done(self, output, frames):
+        pass
+
+    def error(self, message):
+        pass
+
+
+@pytest.mark.slow
+class TestTrackedInParts:
+    def test_feature_parts_hold_every_frame_once_in_order(self, long_clip):
+        whole = collect_landmarks(long_clip, ONE_PIECE, make_reporter("none"))
+        parted = collect_landmarks(long_clip, TWO_PARTS, make_reporter("none"))
+        np.testing.assert_array_equal(parted.time, whole.time)
+        assert len(whole.time) == 240
+        # The second part's tracker was warmed up before its range: no start-of-clip jump at the boundary.
+        gap = np.linalg.norm(parted.points - whole.points, axis=-1).max(axis=1)
+        assert gap.max() < 1.0, f"frame {gap.argmax()}: {gap.max():.2f} px"
+
+    def test_feature_a_take_on_disk_is_the_take_in_memory(self, tmp_path, long_clip):
+        out = tmp_path / "parts.npz"
+        track_to_file(long_clip, out, TWO_PARTS, streaming=StreamingConfig(spool_block_frames=16))
+        on_disk, in_memory = load_take(out), track(long_clip, None, TWO_PARTS)
+        np.testing.assert_array_equal(on_disk.time, in_memory.time)
+        np.testing.assert_allclose(on_disk.landmarks, in_memory.landmarks, atol=1e-4)
+        np.testing.assert_allclose(on_disk.expression, in_memory.expression, atol=1e-4)
+
+    def test_feature_an_interrupted_take_in_parts_resumes(self, tmp_path, long_clip):
+        out = tmp_path / "cut.npz"
+        streaming = StreamingConfig(spool_block_frames=16)
+        with pytest.raises(KeyboardInterrupt):
+            track_to_file(long_clip, out, TWO_PARTS, streaming=streaming, reporter=_StopAt(150))
+        sections = PartialTake.inspect(partial_folder(out)).manifest["sections"]
+        assert sections["landmarks"]["rows"] > 0 and sections["landmarks_part1"]["rows"] > 0  # both parts begun
+        track_to_file(long_clip, out, TWO_PARTS, streaming=streaming, resume=True)
+        take = load_take(out)
+        whole = collect_landmarks(long_clip, ONE_PIECE, make_reporter("none"))
+        np.testing.assert_allclose(take.time, whole.time - whole.time[0], atol=1e-9)
+        assert (take.confidence > 0).all() and not partial_folder(out).exists()
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_feature_a_real_take_in_parts_reads_as_in_one_piece():
+    """d10 (448 frames, an expressive talker): its curves in two parts and in one piece agree on every frame."""
+    if not CLIPS.is_dir():
+        pytest.skip("../shared/data/clips is absent")
+    whole, parted = track(CLIPS / "d10.mp4", None, ONE_PIECE), track(CLIPS / "d10.mp4", None, TWO_PARTS)
+    np.testing.assert_array_equal(parted.time, whole.time)
+    assert np.abs(parted.expression - whole.expression).max() < 0.05
+    assert np.abs(parted.eye_blink - whole.eye_blink).max() < 0.05
