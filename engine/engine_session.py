@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from .face_model.model import DEFAULT_MODEL_PATH, FaceModel, load_face_model
+from .landmark_parts import LandmarkPartsConfig
 from .landmarks.backend_pool import LandmarkBackends
 from .orientation import orientation_detector
 from .track import make_backend
@@ -52,14 +53,17 @@ class EngineSession:
             self._model_stamp = stamp
         return self._model
 
-    def warm_up(self, backend: str = "mediapipe") -> None:
+    def warm_up(self, backend: str = "mediapipe", parts: int = LandmarkPartsConfig().parts) -> None:
         """Load the model and start the video backend's graphs now, ahead of the first take.
+
+        ``parts``: graphs to start, one per part a long clip is read in at once (:mod:`engine.landmark_parts`).
 
         Raises:
             UserError: the model file or the backend's dependency is missing (a take would fail the same way).
         """
         self.model()
-        self.backends.get(backend, still_images=False)
+        for slot in range(parts):
+            self.backends.get(backend, still_images=False, slot=slot)
         self.backends.refresh()  # reset and primed: the first take's first frame starts at once
 
     def close(self) -> None:

@@ -13,6 +13,9 @@ The engine's own start: a 1-frame ``track`` against a 1-frame pass that imports 
 (``mediapipe_pass.py --engine-import``, without its drawing helpers and Tasks API), so only the engine's own
 work (its imports, the face model, the fit, the take) is left in the difference.
 
+On the longest clip the engine also runs against itself reading the clip in one piece (``--parts 1``): what
+reading it in two parts at once (the default, :mod:`engine.landmark_parts`) saves.
+
 Time to first frame is from starting the process to its first frame's progress line; whole is to its exit.
 Medians over the runs, and the median of the per-pair ratios A / B.
 
@@ -89,13 +92,21 @@ def timed_run(command: list[str]) -> tuple[float, float]:
     return first, whole
 
 
+def engine_command(clip: Path, out: Path, *options: str) -> list[str]:
+    return [sys.executable, "-m", "engine", "track", str(clip), "-o", str(out), "--progress", "jsonl", *options]
+
+
 def one_process_figures(clip: Path, out: Path, runs: int, *, engine_import: bool = False) -> dict[str, list[float]]:
-    engine = [sys.executable, "-m", "engine", "track", str(clip), "-o", str(out), "--progress", "jsonl"]
     bare = [sys.executable, str(MEDIAPIPE_PASS), str(clip)] + (["--engine-import"] if engine_import else [])
-    timed_run(engine), timed_run(bare)  # warm-up: the disk cache, not counted
+    return paired_figures(engine_command(clip, out), bare, runs)
+
+
+def paired_figures(a: list[str], b: list[str], runs: int) -> dict[str, list[float]]:
+    """Time to first frame and whole time of commands ``a`` and ``b``, run in turn ``runs`` times each."""
+    timed_run(a), timed_run(b)  # warm-up: the disk cache, not counted
     figures: dict[str, list[float]] = {k: [] for k in ("a_first", "a_whole", "b_first", "b_whole")}
     for _ in range(runs):
-        for key, command in (("a", engine), ("b", bare)):
+        for key, command in (("a", a), ("b", b)):
             first, whole = timed_run(command)
             figures[f"{key}_first"].append(first)
             figures[f"{key}_whole"].append(whole)
@@ -154,6 +165,15 @@ def main() -> int:
             f"({ratio_first:.2f}x), whole {median(f['a_whole']):.3f} s vs {median(f['b_whole']):.3f} s "
             f"({ratio_whole:.2f}x)   [engine track vs bare MediaPipe pass]"
         )
+    longest = max(CLIP_FRAMES)
+    out = tmp / f"take{longest}.npz"
+    in_parts, in_one_piece = engine_command(clips[longest], out), engine_command(clips[longest], out, "--parts", "1")
+    f = paired_figures(in_parts, in_one_piece, args.runs)
+    print(
+        f"{longest:4d} frames: whole {median(f['a_whole']):.3f} s vs {median(f['b_whole']):.3f} s "
+        f"({median([a / b for a, b in zip(f['a_whole'], f['b_whole'], strict=True)]):.2f}x)   "
+        "[engine track, in two parts at once (the default) vs in one piece (--parts 1)]"
+    )
     own = one_process_figures(clips[1], tmp / "take1.npz", args.runs, engine_import=True)
     extra = [a - b for a, b in zip(own["a_whole"], own["b_whole"], strict=True)]
     print(

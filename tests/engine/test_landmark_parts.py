@@ -10,10 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-import skimage.data
+from crafted_inputs import write_clip
 
 from engine.contract.partial_take import PartialTake, partial_folder
 from engine.contract.take_io import load_take
@@ -97,21 +96,9 @@ class TestRunParts:
         assert LandmarkPartsConfig().bounds(0.0, 30.0, None) == [0.0]
 
 
-def _portrait_clip(path: Path, frames: int) -> Path:
-    """The public-domain portrait drifting and turning slightly, 30 fps."""
-    img = np.ascontiguousarray(skimage.data.astronaut()[:, :, ::-1])
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (512, 512))
-    for t in range(frames):
-        m = cv2.getRotationMatrix2D((256, 200), 4.0 * np.sin(t / 9.0), 1.0)
-        m[:, 2] += (5.0 * np.sin(t / 7.0), 3.0 * np.cos(t / 11.0))
-        writer.write(cv2.warpAffine(img, m, (512, 512), borderMode=cv2.BORDER_REFLECT))
-    writer.release()
-    return path
-
-
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory) -> Path:
-    return _portrait_clip(tmp_path_factory.mktemp("clips") / "portrait_240.mp4", 240)
+    return write_clip(tmp_path_factory.mktemp("clips") / "portrait_240.mp4", 240, size=512)
 
 
 class _StopAt:
