@@ -6,13 +6,15 @@ public-domain portrait, and d10 from ../shared when present), read in parts and 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-from crafted_inputs import write_clip
+from crafted_inputs import portrait_bgr, set_mp4_rotation, write_clip
 
 from engine.contract.partial_take import PartialTake, partial_folder
 from engine.contract.take_io import load_take
@@ -152,6 +154,54 @@ class TestTrackedInParts:
         whole = collect_landmarks(long_clip, ONE_PIECE, make_reporter("none"))
         np.testing.assert_allclose(take.time, whole.time - whole.time[0], atol=1e-9)
         assert (take.confidence > 0).all() and not partial_folder(out).exists()
+
+
+def _times_in_parts_and_in_one_piece(source: Path, **range_s) -> tuple[np.ndarray, np.ndarray]:
+    parted = collect_landmarks(source, dataclasses.replace(TWO_PARTS, **range_s), make_reporter("none"))
+    whole = collect_landmarks(source, dataclasses.replace(ONE_PIECE, **range_s), make_reporter("none"))
+    return parted.time, whole.time
+
+
+@pytest.mark.slow
+class TestEdgesOfParts:
+    def test_feature_a_time_range_is_split_within_itself(self, long_clip):
+        parted, whole = _times_in_parts_and_in_one_piece(long_clip, start=1.5, end=7.0)
+        np.testing.assert_array_equal(parted, whole)
+        assert len(whole) == 165 and whole[0] >= 1.5 - 1e-6 and whole[-1] < 7.0
+
+    def test_feature_an_image_sequence_is_read_in_parts(self, tmp_path):
+        folder = tmp_path / "seq"
+        folder.mkdir()
+        image = portrait_bgr(256)
+        for i in range(130):
+            cv2.imwrite(str(folder / f"f{i}.png"), np.roll(image, i % 7, axis=1))
+        parted, whole = _times_in_parts_and_in_one_piece(folder)
+        np.testing.assert_array_equal(parted, whole)
+        assert len(whole) == 130
+
+    def test_feature_a_phone_clip_turned_by_its_metadata_is_read_in_parts(self, tmp_path):
+        path = write_clip(tmp_path / "phone.mp4", 150, turns=3)  # stored sideways ...
+        set_mp4_rotation(path, 90)  # ... and tagged to be shown turned back upright
+        parted, whole = _times_in_parts_and_in_one_piece(path)
+        np.testing.assert_array_equal(parted, whole)
+        assert len(whole) == 150
+
+    @pytest.mark.parametrize(("kept", "frames_left"), [(0.4, (1, 150)), (0.7, (151, 299))])
+    def test_feature_a_truncated_video_in_parts_gives_each_frame_it_has_once(self, tmp_path, kept, frames_left):
+        """The second part starts where the file declares its middle (frame 150 of 300): past what is left of
+        it, or inside it, in a file whose index is gone.
+        """
+        path = tmp_path / "cut.avi"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (256, 256))
+        for t in range(300):
+            writer.write(np.roll(portrait_bgr(), t % 5, axis=0))
+        writer.release()
+        path.write_bytes(path.read_bytes()[: int(path.stat().st_size * kept)])
+        parted = collect_landmarks(path, TWO_PARTS, make_reporter("none"))
+        whole = collect_landmarks(path, ONE_PIECE, make_reporter("none"))
+        np.testing.assert_array_equal(parted.time, whole.time)
+        assert frames_left[0] <= len(whole.time) <= frames_left[1], len(whole.time)
+        assert any("ended after" in n for n in parted.notices)
 
 
 @pytest.mark.shared
