@@ -16,9 +16,9 @@ from pathlib import Path
 
 from .face_model.model import DEFAULT_MODEL_PATH, FaceModel, load_face_model
 from .landmark_parts import LandmarkPartsConfig
+from .landmark_pass import make_backend
 from .landmarks.backend_pool import LandmarkBackends
 from .orientation import orientation_detector
-from .track import make_backend
 
 __all__ = ["EngineSession"]
 

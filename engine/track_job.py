@@ -34,18 +34,11 @@ from .contract.take import PER_FRAME_KEYS, Take
 from .errors import InputError, NoFaceFound
 from .face_model.model import FaceModel, load_face_model
 from .identity_file import identity_from_vector
+from .landmark_pass import TIME_ORDER_EPSILON_S, Landmarks, detect_landmarks
 from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
-from .track import (
-    TIME_ORDER_EPSILON_S,
-    Landmarks,
-    TrackConfig,
-    detect_landmarks,
-    fit_and_filter,
-    fit_notices,
-    neutral_targets,
-)
+from .track import TrackConfig, fit_and_filter, fit_notices, neutral_targets
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
 
@@ -128,7 +121,9 @@ class _SpoolRows:
         )
 
     def replay(self, sink: _SpoolRows, *, after: float) -> int:
-        """A later part's rows into ``sink``'s section, block by block, then this section dropped (:class:`PartSink`).
+        """A later part's rows into ``sink``'s section, block by block, then this section dropped.
+
+        (:class:`~.landmark_pass.PartSink`.)
 
         Killed half way, the landmarks hold some of this part and this section all of it: a resumed run drops the
         section and reads on from the last landmark row.

@@ -9,7 +9,7 @@ backend and one face detector per part: ``slot`` 0, 1, ...
 
 Example:
     >>> from engine.orientation import orientation_detector
-    >>> from engine.track import make_backend
+    >>> from engine.landmark_pass import make_backend
     >>> with LandmarkBackends(make_backend, orientation_detector) as backends:  # doctest: +SKIP
     ...     a = backends.get("mediapipe", still_images=False)      # created
     ...     b = backends.get("mediapipe", still_images=False)      # the same one, reset
@@ -25,7 +25,7 @@ from .base import LandmarkBackend
 __all__ = ["BackendFactory", "LandmarkBackends"]
 
 BackendFactory = Callable[..., LandmarkBackend]
-"""``factory(name, *, still_images=bool) -> LandmarkBackend`` (:func:`engine.track.make_backend`)."""
+"""``factory(name, *, still_images=bool) -> LandmarkBackend`` (:func:`engine.landmark_pass.make_backend`)."""
 
 
 class LandmarkBackends:

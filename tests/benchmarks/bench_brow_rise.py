@@ -118,8 +118,9 @@ def main() -> int:
         return 1
     from engine.face_model.model import load_face_model
     from engine.fitting.clip_fit import fit_clip
+    from engine.landmark_pass import collect_landmarks
     from engine.progress import make_reporter
-    from engine.track import TrackConfig, collect_landmarks, fit_targets
+    from engine.track import TrackConfig, fit_targets
 
     model = load_face_model()
     names = list(model.expression_names)

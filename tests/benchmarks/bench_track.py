@@ -88,9 +88,10 @@ def main() -> int:
     from engine.fitting.clip_fit import fit_clip
     from engine.fitting.frame_fit import fit_frames
     from engine.landmark_parts import LandmarkPartsConfig
+    from engine.landmark_pass import collect_landmarks
     from engine.landmarks.mediapipe_mesh import MediaPipeFaceMesh
     from engine.progress import make_reporter
-    from engine.track import TrackConfig, collect_landmarks, fit_targets, track
+    from engine.track import TrackConfig, fit_targets, track
 
     tmp = Path(tempfile.mkdtemp())
     clip = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CLIP

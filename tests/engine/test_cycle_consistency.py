@@ -16,8 +16,9 @@ from scipy.spatial.transform import Rotation
 from engine.contract.frames import image_to_view_points, view_to_image_points
 from engine.face_model.model import load_face_model
 from engine.fitting.clip_fit import fit_clip
+from engine.landmark_pass import collect_landmarks
 from engine.progress import make_reporter
-from engine.track import TrackConfig, collect_landmarks, fit_targets
+from engine.track import TrackConfig, fit_targets
 
 CLIPS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "clips"
 pytestmark = [pytest.mark.shared, pytest.mark.slow]

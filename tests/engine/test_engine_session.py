@@ -16,9 +16,9 @@ import skimage.data
 from engine.engine_session import EngineSession
 from engine.errors import MissingModelFile
 from engine.face_model.model import DEFAULT_MODEL_PATH
+from engine.landmark_pass import make_backend
 from engine.landmarks.backend_pool import LandmarkBackends
 from engine.orientation import orientation_detector
-from engine.track import make_backend
 
 
 def _frames(scale: float, shift: tuple[float, float], count: int = 6) -> list[np.ndarray]:

@@ -19,8 +19,9 @@ from crafted_inputs import portrait_bgr, set_mp4_rotation, write_clip
 from engine.contract.partial_take import PartialTake, partial_folder
 from engine.contract.take_io import load_take
 from engine.landmark_parts import LandmarkPartsConfig, PartsStopped, run_parts
+from engine.landmark_pass import collect_landmarks
 from engine.progress import make_reporter
-from engine.track import TrackConfig, collect_landmarks, track
+from engine.track import TrackConfig, track
 from engine.track_job import StreamingConfig, track_to_file
 
 REPO = Path(__file__).resolve().parents[2]

@@ -55,7 +55,7 @@ class TestMediaPipeFaceMesh:
 
 def test_exception_unknown_backend():
     from engine.errors import InputError
-    from engine.track import make_backend
+    from engine.landmark_pass import make_backend
 
     with pytest.raises(InputError, match="unknown backend"):
         make_backend("nope", still_images=False)
