@@ -55,10 +55,9 @@ def _track_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--parts",
         type=int,
-        default=2,
         metavar="N",
-        help="landmark graphs run at once, each on a consecutive part of a long clip (1 where a farm runs one take "
-        "per core)",
+        help="landmark graphs run at once, each on a consecutive part of a long clip (default: one per core, at most "
+        "4; 1 where a farm runs one take per core)",
     )
     _overwrite_option(p)
 
@@ -134,7 +133,7 @@ def _track_config(args: argparse.Namespace):
     from .temporal import StreamFilterConfig
     from .track import TrackConfig
 
-    if args.parts < 1:
+    if args.parts is not None and args.parts < 1:
         raise InputError("--parts must be at least 1")
     cfg = TrackConfig(backend=args.backend, start=args.start, end=args.end, parts=LandmarkPartsConfig(parts=args.parts))
     if args.no_filter:

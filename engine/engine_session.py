@@ -53,16 +53,17 @@ class EngineSession:
             self._model_stamp = stamp
         return self._model
 
-    def warm_up(self, backend: str = "mediapipe", parts: int = LandmarkPartsConfig().parts) -> None:
+    def warm_up(self, backend: str = "mediapipe", parts: LandmarkPartsConfig = LandmarkPartsConfig()) -> None:
         """Load the model and start the video backend's graphs now, ahead of the first take.
 
-        ``parts``: graphs to start, one per part a long clip is read in at once (:mod:`engine.landmark_parts`).
+        ``parts``: how takes read a long clip in parts at once; a graph is started for each
+        (:mod:`engine.landmark_parts`).
 
         Raises:
             UserError: the model file or the backend's dependency is missing (a take would fail the same way).
         """
         self.model()
-        for slot in range(parts):
+        for slot in range(parts.graphs()):
             self.backends.get(backend, still_images=False, slot=slot)
         self.backends.refresh()  # reset and primed: the first take's first frame starts at once
 

@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-__all__ = ["LandmarkPartsConfig", "PartProgress", "PartsStopped", "run_parts"]
+__all__ = ["MAX_AUTO_PARTS", "LandmarkPartsConfig", "PartProgress", "PartsStopped", "run_parts"]
 
 R = TypeVar("R")
 WAIT_POLL_S = 0.05  # how often the calling thread reports progress while it waits for the other parts
+# Parts by default on a machine with many cores: each graph and face detector holds about 25 MB, and a part's start
+# (its graphs, the seek to its first frame) pays off only over a few hundred frames. Measured on 2 cores only.
+MAX_AUTO_PARTS = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,20 +40,31 @@ class LandmarkPartsConfig:
     """How a clip's pass 1 is split into concurrent parts.
 
     Attributes:
-        parts: landmark graphs run at once, each on a consecutive part of the clip (1: one graph, one piece). Two
-            suit a machine with two or more free cores; a farm that runs one take per core wants 1.
+        parts: landmark graphs run at once, each on a consecutive part of the clip (1: one graph, one piece); None:
+            one per core this process may run on, at most :data:`MAX_AUTO_PARTS` (:meth:`graphs`). A farm that
+            already runs one take per core wants 1.
         min_part_frames: a clip is split only into parts of at least this many frames: a part's graph costs
             about as much to start as Face Mesh takes for a few dozen frames.
         warmup_frames: frames a later part reads (and drops) before its range, so its tracker has converged.
     """
 
-    parts: int = 2
+    parts: int | None = None
     min_part_frames: int = 60
     warmup_frames: int = 10
 
     def __post_init__(self) -> None:
-        if self.parts < 1 or self.min_part_frames < 1 or self.warmup_frames < 0:
+        if (self.parts is not None and self.parts < 1) or self.min_part_frames < 1 or self.warmup_frames < 0:
             raise ValueError(f"LandmarkPartsConfig: parts and min_part_frames must be >= 1, warmup_frames >= 0: {self}")
+
+    def graphs(self) -> int:
+        """How many parts at most: ``parts``, or one per core this process may run on (at most 4)."""
+        if self.parts is not None:
+            return self.parts
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+        return max(1, min(MAX_AUTO_PARTS, cores))
 
     def bounds(self, start: float, fps: float, frame_count: int | None) -> list[float]:
         """Start times (seconds of the source) of the parts of a range that starts at ``start``.
@@ -64,7 +79,7 @@ class LandmarkPartsConfig:
         """
         if frame_count is None or not fps > 0:
             return [start]
-        count = max(1, min(self.parts, frame_count // self.min_part_frames))
+        count = max(1, min(self.graphs(), frame_count // self.min_part_frames))
         return [start + math.floor(i * frame_count / count) / fps for i in range(count)]
 
 

@@ -47,8 +47,8 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
         "--parts",
         type=int,
         metavar="N",
-        help="landmark graphs each track runs at once on a long clip (default: the engine's 2; 1 on `farm run`'s "
-        "local cluster, which runs a task per core)",
+        help="landmark graphs each track runs at once on a long clip (default: the engine's, one per core; 1 on "
+        "`farm run`'s local cluster, which runs a task per core)",
     )
     p.add_argument(
         "--engine-python", default=str(default_engine_python()), help="Python that runs tracks (default: %(default)s)"

@@ -72,7 +72,8 @@ class TrackOptions:
     identity: Path | None = None
     """A take whose actor identity every clip reuses (``--identity``); None: each clip fits its own."""
     parts: int | None = None
-    """Landmark graphs a track runs at once on a long clip (``--parts``); None: the engine's default (2)."""
+    """Landmark graphs a track runs at once on a long clip (``--parts``); None: the engine's default (one per core,
+    at most 4)."""
 
 
 @dataclasses.dataclass(frozen=True)

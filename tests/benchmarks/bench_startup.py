@@ -14,7 +14,7 @@ The engine's own start: a 1-frame ``track`` against a 1-frame pass that imports 
 work (its imports, the face model, the fit, the take) is left in the difference.
 
 On the longest clip the engine also runs against itself reading the clip in one piece (``--parts 1``): what
-reading it in two parts at once (the default, :mod:`engine.landmark_parts`) saves.
+reading it in parts at once (the default: one per core, :mod:`engine.landmark_parts`) saves.
 
 Time to first frame is from starting the process to its first frame's progress line; whole is to its exit.
 Medians over the runs, and the median of the per-pair ratios A / B.
@@ -172,7 +172,7 @@ def main() -> int:
     print(
         f"{longest:4d} frames: whole {median(f['a_whole']):.3f} s vs {median(f['b_whole']):.3f} s "
         f"({median([a / b for a, b in zip(f['a_whole'], f['b_whole'], strict=True)]):.2f}x)   "
-        "[engine track, in two parts at once (the default) vs in one piece (--parts 1)]"
+        "[engine track, in parts at once (the default: one per core) vs in one piece (--parts 1)]"
     )
     own = one_process_figures(clips[1], tmp / "take1.npz", args.runs, engine_import=True)
     extra = [a - b for a, b in zip(own["a_whole"], own["b_whole"], strict=True)]

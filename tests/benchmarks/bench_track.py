@@ -3,8 +3,8 @@
     .venv/bin/python tests/benchmarks/bench_track.py            # ../shared/data/clips/d10.mp4 if present
     .venv/bin/python tests/benchmarks/bench_track.py CLIP.mp4
 
-Reports: whole `track` (decode, landmarks, eye state, fit, filter, write) frames/s, read in two parts at once (the
-default) and in one piece, and how far the two takes' weights differ; MediaPipe Face Mesh alone on
+Reports: whole `track` (decode, landmarks, eye state, fit, filter, write) frames/s, read in parts at once (the
+default: one part per core) and in one piece, and how far the two takes' weights differ; MediaPipe Face Mesh alone on
 the same frames; fitting alone (identity + pose + expression, ms/frame, and the brow readout's share); and peak
 memory of `track` on the clip looped 1x and 4x (flat memory: frames are streamed, never kept).
 """
@@ -115,7 +115,7 @@ def main() -> int:
     whole = track(clip, None, one_piece)
     total = time.perf_counter() - t0
     print(
-        f"whole track read in one piece (--parts 1; the default reads a clip of 120+ frames in 2 parts at once): "
+        f"whole track read in one piece (--parts 1; the default reads a clip of 120+ frames in parts, one per core): "
         f"{len(frames) / total:7.1f} frames/s ({1000 * total / len(frames):.2f} ms/frame)"
     )
     gap = np.abs(take.expression - whole.expression)

@@ -7,6 +7,9 @@ public-domain portrait, and d10 from ../shared when present), read in parts and 
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +21,7 @@ from crafted_inputs import portrait_bgr, set_mp4_rotation, write_clip
 
 from engine.contract.partial_take import PartialTake, partial_folder
 from engine.contract.take_io import load_take
-from engine.landmark_parts import LandmarkPartsConfig, PartsStopped, run_parts
+from engine.landmark_parts import MAX_AUTO_PARTS, LandmarkPartsConfig, PartsStopped, run_parts
 from engine.landmark_pass import collect_landmarks
 from engine.progress import make_reporter
 from engine.track import TrackConfig, track
@@ -88,6 +91,16 @@ class TestRunParts:
         with pytest.raises(Cancelled):
             run_parts([_counting_part(0, 20_000), worker], report)
         assert stopped.is_set()
+
+    def test_feature_by_default_one_part_per_core_the_process_may_use(self):
+        assert LandmarkPartsConfig(parts=3).graphs() == 3
+        code = (
+            "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "from engine.landmark_parts import LandmarkPartsConfig; print(LandmarkPartsConfig().graphs())"
+        )
+        one_core = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+        assert one_core.stdout.strip() == "1"  # a process pinned to one core reads a clip in one piece
+        assert LandmarkPartsConfig().graphs() == min(MAX_AUTO_PARTS, len(os.sched_getaffinity(0)))
 
     @pytest.mark.parametrize("frames", [1, 59, 119, 120, 121, 1000, 1001])
     def test_feature_bounds_split_a_range_into_parts_of_at_least_min_frames(self, frames):
