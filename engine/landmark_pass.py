@@ -166,10 +166,13 @@ def detect_landmarks(
     reporter.start(None if expected is None else expected + first_index)
     ends = [*bounds[1:], cfg.end]
     sinks = [sink, *((part_sink or (lambda _: _InMemoryRows()))(i) for i in range(1, len(bounds)))]
-    backend_slots = [_upright_backend(cfg, still, backends, slot) for slot in range(len(bounds))]
+    model_vertices: list[np.ndarray] = []  # the first part's backend's
 
     def part(i: int) -> Callable[[PartProgress], tuple[int, bool, float]]:
         def run(progress: PartProgress) -> tuple[int, bool, float]:
+            backend = _upright_backend(cfg, still, backends, slot=i)  # made, used and closed in the part's thread
+            if i == 0:
+                model_vertices.append(np.asarray(backend.model_vertices))
             try:
                 if i == 0:
                     part_source = open_source(input_path, start=range_start, end=ends[0])
@@ -180,9 +183,9 @@ def detect_landmarks(
                     except InputError:  # the clip ended before this part's start (it declared more frames)
                         return 0, True, -math.inf
                 with part_source:
-                    return _detect_part(part_source, backend_slots[i], cfg, sinks[i], progress, keep_from=bounds[i])
+                    return _detect_part(part_source, backend, cfg, sinks[i], progress, keep_from=bounds[i])
             finally:
-                backend_slots[i].close()
+                backend.close()
 
         return run
 
@@ -198,10 +201,12 @@ def detect_landmarks(
             f"{name}: the video ended after {frames} of the {expected} frames it declares "
             "(a truncated or damaged file?); the take has the frames that could be read"
         )
-    return SourceInfo(np.asarray(backend_slots[0].model_vertices), has_depth, fps, size, name, frames, tuple(notices))
+    return SourceInfo(model_vertices[0], has_depth, fps, size, name, frames, tuple(notices))
 
 
-def _upright_backend(cfg: TrackConfig, still: bool, backends: LandmarkBackends | None, slot: int) -> UprightFaceBackend:
+def _upright_backend(
+    cfg: TrackConfig, still: bool, backends: LandmarkBackends | None, *, slot: int
+) -> UprightFaceBackend:
     """The landmark backend of one part of a clip: a new one, or a warm engine's ``slot`` (borrowed)."""
     if backends is None:
         return UprightFaceBackend(lambda: make_backend(cfg.backend, still_images=still), cfg.orientation)
