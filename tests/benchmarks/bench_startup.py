@@ -13,8 +13,9 @@ The engine's own start: a 1-frame ``track`` against a 1-frame pass that imports 
 (``mediapipe_pass.py --engine-import``, without its drawing helpers and Tasks API), so only the engine's own
 work (its imports, the face model, the fit, the take) is left in the difference.
 
-On the longest clip the engine also runs against itself reading the clip in one piece (``--parts 1``): what
-reading it in parts at once (the default: one per core, :mod:`engine.landmark_parts`) saves.
+On clips of 150, 300 and 900 frames the engine also runs against itself reading the clip in one piece
+(``--parts 1``): what reading it in parts at once (the default: one per core, :mod:`engine.landmark_parts`; a clip
+of 120 frames or more) saves.
 
 Time to first frame is from starting the process to its first frame's progress line; whole is to its exit.
 Medians over the runs, and the median of the per-pair ratios A / B.
@@ -42,6 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 DEFAULT_CLIP = REPO.parent / "shared" / "data" / "clips" / "d10.mp4"
 CLIP_FRAMES = (1, 90, 900)
+PARTS_CLIP_FRAMES = (150, 300, 900)  # read in parts against one piece
 MEDIAPIPE_PASS = Path(__file__).resolve().parent / "mediapipe_pass.py"
 
 
@@ -165,15 +167,15 @@ def main() -> int:
             f"({ratio_first:.2f}x), whole {median(f['a_whole']):.3f} s vs {median(f['b_whole']):.3f} s "
             f"({ratio_whole:.2f}x)   [engine track vs bare MediaPipe pass]"
         )
-    longest = max(CLIP_FRAMES)
-    out = tmp / f"take{longest}.npz"
-    in_parts, in_one_piece = engine_command(clips[longest], out), engine_command(clips[longest], out, "--parts", "1")
-    f = paired_figures(in_parts, in_one_piece, args.runs)
-    print(
-        f"{longest:4d} frames: whole {median(f['a_whole']):.3f} s vs {median(f['b_whole']):.3f} s "
-        f"({median([a / b for a, b in zip(f['a_whole'], f['b_whole'], strict=True)]):.2f}x)   "
-        "[engine track, in parts at once (the default: one per core) vs in one piece (--parts 1)]"
-    )
+    for frames in PARTS_CLIP_FRAMES:
+        clip = clips.get(frames) or cut_clip(args.clip, tmp / f"clip{frames}.mp4", frames)
+        out = tmp / f"take{frames}.npz"
+        f = paired_figures(engine_command(clip, out), engine_command(clip, out, "--parts", "1"), args.runs)
+        print(
+            f"{frames:4d} frames: whole {median(f['a_whole']):.3f} s vs {median(f['b_whole']):.3f} s "
+            f"({median([a / b for a, b in zip(f['a_whole'], f['b_whole'], strict=True)]):.2f}x)   "
+            "[engine track, in parts at once (the default: one per core) vs in one piece (--parts 1)]"
+        )
     own = one_process_figures(clips[1], tmp / "take1.npz", args.runs, engine_import=True)
     extra = [a - b for a, b in zip(own["a_whole"], own["b_whole"], strict=True)]
     print(
