@@ -18,6 +18,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
+import threading
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -52,18 +53,26 @@ class _DeferringFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
+_IMPORT_LOCK = threading.Lock()  # the import system is process-wide: so is this lock
+
+
 def import_mediapipe() -> ModuleType:
     """The ``mediapipe`` package, imported without executing its drawing helpers, other solutions or Tasks API.
+
+    Thread-safe: the parts of a clip start their graphs in their own threads (:mod:`engine.landmark_parts`), and
+    ``mediapipe`` stands in ``sys.modules`` from the moment its import begins, so a second thread that found it
+    there would get a half-initialised package; the check and the import hold one lock.
 
     Raises:
         ImportError: mediapipe is not installed (the caller turns it into a message naming the set-up).
     """
-    if "mediapipe" in sys.modules:
-        return sys.modules["mediapipe"]
-    finder = _DeferringFinder()
-    sys.meta_path.insert(0, finder)
-    try:
-        import mediapipe
-    finally:
-        sys.meta_path.remove(finder)
-    return mediapipe
+    with _IMPORT_LOCK:
+        if "mediapipe" in sys.modules:
+            return sys.modules["mediapipe"]
+        finder = _DeferringFinder()
+        sys.meta_path.insert(0, finder)
+        try:
+            import mediapipe
+        finally:
+            sys.meta_path.remove(finder)
+        return mediapipe

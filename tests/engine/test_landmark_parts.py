@@ -148,6 +148,16 @@ class TestTrackedInParts:
         gap = np.linalg.norm(parted.points - whole.points, axis=-1).max(axis=1)
         assert gap.max() < 1.0, f"frame {gap.argmax()}: {gap.max():.2f} px"
 
+    def test_feature_a_script_tracks_a_long_clip_in_parts_in_a_new_process(self, long_clip):
+        """Without a warm engine each part makes its own backend in its own thread, importing MediaPipe at once."""
+        code = (
+            "import sys; from engine.track import TrackConfig, track; "
+            "from engine.landmark_parts import LandmarkPartsConfig; "
+            "print(track(sys.argv[1], None, TrackConfig(parts=LandmarkPartsConfig(parts=2))).num_frames)"
+        )
+        run = subprocess.run([sys.executable, "-c", code, str(long_clip)], cwd=REPO, capture_output=True, text=True)
+        assert run.returncode == 0 and run.stdout.split()[-1] == "240", run.stderr[-2000:]
+
     def test_feature_a_take_on_disk_is_the_take_in_memory(self, tmp_path, long_clip):
         out = tmp_path / "parts.npz"
         track_to_file(long_clip, out, TWO_PARTS, streaming=StreamingConfig(spool_block_frames=16))

@@ -64,3 +64,20 @@ def test_convention_deferred_modules_exist_in_the_pinned_mediapipe():
     for name in sorted(DEFERRED_MODULES):
         assert importlib.util.find_spec(name) is not None, f"{name} is not in this mediapipe"
     assert "mediapipe.python.solutions.face_mesh" not in DEFERRED_MODULES
+
+
+@pytest.mark.slow
+def test_feature_two_threads_importing_at_once_both_get_the_whole_package():
+    """The parts of a clip start their graphs in their own threads: neither may see a half-imported package."""
+    out = _run(
+        "import threading\n"
+        "from engine.landmarks.mediapipe_import import import_mediapipe\n"
+        "start, found = threading.Barrier(2), []\n"
+        "def run():\n"
+        "    start.wait()\n"
+        "    found.append(hasattr(import_mediapipe().solutions, 'face_mesh'))\n"
+        "threads = [threading.Thread(target=run) for _ in range(2)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(found)\n"
+    )
+    assert out.splitlines()[-1] == "[True, True]"
