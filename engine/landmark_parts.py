@@ -2,14 +2,15 @@
 
 MediaPipe's Face Mesh graph runs on one core and releases the GIL while it works, so two graphs in two threads,
 each on its own half of a clip, take about half the time of one graph on the whole clip (d10, 448 frames on this
-project's 2-core machine: 0.53x). Each part opens the source at its own start time (:func:`engine.video_source.
-open_source` seeks and decodes forward to it), so parts never share a frame and together hold every frame of the
-range: ``[start, t1)``, ``[t1, t2)``, ..., ``[t_n, end)`` in source time. A part's tracker starts fresh, and Face
-Mesh's first frames after a detection are off (on d10, 23 px on the first frame, 8 px on the second, 0.5 px by the
-fourth, where one piece's tracking has converged), so every part after the first starts reading
-``warmup_frames`` before its range and keeps none of them. Tracked in parts, a take then differs from one tracked
-in one piece as two trackers differ (d10: a median 0.2 px after the boundary, as tracking's path depends on its
-past).
+project's 2-core machine: 0.53x; with decoding, eye state and the fit, a whole 900-frame take 0.88-0.90x).
+
+Each part opens the source at its own start time (:func:`engine.video_source.open_source` seeks and decodes
+forward to it), so parts never share a frame and together hold every frame of the range: ``[start, t1)``,
+``[t1, t2)``, ..., ``[t_n, end)`` in source time. A part's tracker starts fresh, and Face Mesh's first frames after
+a detection are off (on d10, 23 px on the first frame, 8 px on the second, 0.5 px by the fourth, where one piece's
+tracking has converged), so every part after the first starts reading ``warmup_frames`` before its range and
+keeps none of them. Tracked in parts, a take then differs from one tracked in one piece as two trackers differ
+(d10: a median 0.2 px after the boundary, as tracking's path depends on its past).
 
 The first part runs in the calling thread and writes straight to the caller's sink; the other parts run in worker
 threads into sinks of their own, replayed in order once the first is done. Progress is reported from the calling
