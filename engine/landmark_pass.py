@@ -162,46 +162,53 @@ def detect_landmarks(
         fps, size, name, expected = source.fps, source.size, source.name, source.frame_count
         splits_well = not still and cfg.backend in PARTED_BACKENDS
         bounds = cfg.parts.bounds(range_start or 0.0, fps, expected) if splits_well else [range_start]
-    sink.opened(fps, size, name)
-    reporter.start(None if expected is None else expected + first_index)
-    ends = [*bounds[1:], cfg.end]
-    sinks = [sink, *((part_sink or (lambda _: _InMemoryRows()))(i) for i in range(1, len(bounds)))]
-    model_vertices: list[np.ndarray] = []  # the first part's backend's
+        sink.opened(fps, size, name)
+        reporter.start(None if expected is None else expected + first_index)
+        ends = [*bounds[1:], cfg.end]
+        sinks = [sink, *((part_sink or (lambda _: _InMemoryRows()))(i) for i in range(1, len(bounds)))]
+        model_vertices: list[np.ndarray] = []  # the first part's backend's
 
-    def part(i: int) -> Callable[[PartProgress], tuple[int, bool, float]]:
-        def run(progress: PartProgress) -> tuple[int, bool, float]:
-            backend = _upright_backend(cfg, still, backends, slot=i)  # made, used and closed in the part's thread
+        def open_part(i: int):
+            """Part ``i``'s frames (a later part's from ``warmup_frames`` before its range); None past the end."""
+            if len(bounds) == 1:
+                return source  # the whole range, already open
             if i == 0:
-                model_vertices.append(np.asarray(backend.model_vertices))
+                return open_source(input_path, start=bounds[0], end=ends[0])
             try:
-                if i == 0:
-                    part_source = open_source(input_path, start=range_start, end=ends[0])
-                else:
-                    read_from = max(bounds[0] or 0.0, bounds[i] - cfg.parts.warmup_frames / fps)
-                    try:
-                        part_source = open_source(input_path, start=read_from, end=ends[i])
-                    except InputError:  # the clip ended before this part's start (it declared more frames)
+                return open_source(input_path, start=max(bounds[0], bounds[i] - cfg.parts.warmup_frames / fps),
+                                   end=ends[i])  # fmt: skip
+            except InputError:  # the clip ended before this part's start (it declared more frames)
+                return None
+
+        def part(i: int) -> Callable[[PartProgress], tuple[int, bool, float]]:
+            def run(progress: PartProgress) -> tuple[int, bool, float]:
+                backend = _upright_backend(cfg, still, backends, slot=i)  # made, used and closed in the part's thread
+                try:
+                    if i == 0:
+                        model_vertices.append(np.asarray(backend.model_vertices))
+                    part_source = open_part(i)
+                    if part_source is None:
                         return 0, True, -math.inf
-                with part_source:
-                    return _detect_part(part_source, backend, cfg, sinks[i], progress, keep_from=bounds[i])
-            finally:
-                backend.close()
+                    with part_source:
+                        return _detect_part(part_source, backend, cfg, sinks[i], progress, keep_from=bounds[i])
+                finally:
+                    backend.close()
 
-        return run
+            return run
 
-    results = run_parts([part(i) for i in range(len(bounds))], lambda n: reporter.update(first_index + n))
-    frames, has_depth, last_time = results[0]
-    for i in range(1, len(bounds)):  # a later part's rows, in order, after everything before it
-        frames += sinks[i].replay(sink, after=last_time)
-        has_depth = has_depth and results[i][1]
-        last_time = max(last_time, results[i][2])
-    notices = []
-    if not still and expected and first_index == 0 and frames < TRUNCATED_SHARE * expected:
-        notices.append(
-            f"{name}: the video ended after {frames} of the {expected} frames it declares "
-            "(a truncated or damaged file?); the take has the frames that could be read"
-        )
-    return SourceInfo(model_vertices[0], has_depth, fps, size, name, frames, tuple(notices))
+        results = run_parts([part(i) for i in range(len(bounds))], lambda n: reporter.update(first_index + n))
+        frames, has_depth, last_time = results[0]
+        for i in range(1, len(bounds)):  # a later part's rows, in order, after everything before it
+            frames += sinks[i].replay(sink, after=last_time)
+            has_depth = has_depth and results[i][1]
+            last_time = max(last_time, results[i][2])
+        notices = []
+        if not still and expected and first_index == 0 and frames < TRUNCATED_SHARE * expected:
+            notices.append(
+                f"{name}: the video ended after {frames} of the {expected} frames it declares "
+                "(a truncated or damaged file?); the take has the frames that could be read"
+            )
+        return SourceInfo(model_vertices[0], has_depth, fps, size, name, frames, tuple(notices))
 
 
 def _upright_backend(
@@ -303,9 +310,13 @@ class _InMemoryRows:
             if row[0] > after + TIME_ORDER_EPSILON_S:  # a frame two parts both read is kept from the first
                 sink.add(*row)
                 count += 1
+        self.clear()
+        return count
+
+    def clear(self) -> None:
+        """Drop every row."""
         for per_frame in (self.points, self.depth, self.p_closed, self.times, self.scores):
             per_frame.clear()
-        return count
 
 
 def collect_landmarks(
@@ -335,6 +346,5 @@ def collect_landmarks(
     )
     # Drop the per-frame lists now: a library may keep this frame alive through a stored traceback
     # (seen with MediaPipe's start-up), which would otherwise hold every frame's arrays twice.
-    for per_frame in (rows.points, rows.depth, rows.p_closed, rows.times, rows.scores):
-        per_frame.clear()
+    rows.clear()
     return landmarks
