@@ -232,6 +232,8 @@ def open_source(
         if not files:
             raise InputError(f"folder {text} has no images (readable suffixes: {', '.join(IMAGE_SUFFIXES)})")
         return _image_source(text, p.name, files, start_s, end, fps)
+    if p.stat().st_size == 0:  # before OpenCV, whose FFmpeg would print "moov atom not found" and say no more
+        raise InputError(f"{text} is empty (0 bytes): a copy or download that did not finish?")
     kind = sniff_media(p)
     if kind == "image" or (kind is None and p.suffix.lower() in IMAGE_SUFFIXES):
         return _image_source(text, p.stem, (p,), start_s, end, fps)

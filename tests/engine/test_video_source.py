@@ -157,6 +157,12 @@ class TestVideo:
         with pytest.raises(InputError, match="broken.mp4"):
             open_source(bad)
 
+    def test_exception_empty_file(self, tmp_path):
+        for name in ("take01.mp4", "portrait.png"):
+            (tmp_path / name).write_bytes(b"")
+            with pytest.raises(InputError, match=rf"{name} is empty \(0 bytes\)"):
+                open_source(tmp_path / name)
+
     def test_exception_unsupported_file(self, tmp_path):
         note = tmp_path / "notes.txt"
         note.write_text("not a video")
