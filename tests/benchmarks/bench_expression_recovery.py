@@ -4,7 +4,8 @@ Each render shows an identity drawn at random (a seed the model build never used
 with one to three FaceWarehouse expressions at known weights (the shipped full-head shapes, ``face_head.npz``, so
 the truth is in the take's own channel space). Every render is tracked by the real engine as a single image
 (landmarks, ELAM, identity and expression fit). Printed: per channel the mean absolute error where the channel is
-active (truth > 0) and where it is not, and both averaged over channels (balanced: every channel counts once).
+active (truth > 0) and where it is not, and both averaged over channels (balanced: every channel counts once), and
+how many channels read low where active (the sign of their mean error).
 
 Two more columns tell where the error comes from: ``exact`` fits the render's exact landmarks (the surface points
 projected through the render's camera, with their true depth) instead of MediaPipe's, so it is the fit's own error
@@ -169,6 +170,12 @@ def main() -> int:
             f"{key}: balanced MAE where active {np.nanmean(on):.3f}, where inactive {np.nanmean(off):.3f}, "
             f"both averaged {0.5 * (np.nanmean(on) + np.nanmean(off)):.3f}"
         )
+    # Which way the active error goes: a channel read short of its truth on average, or past it.
+    for key, values in (("mediapipe", fitted), ("exact", exact)):
+        signed = [(values - truth)[active[:, c], c].mean() for c in range(len(names)) if active[:, c].any()]
+        low = sum(s < 0 for s in signed)
+        print(f"{key}: where active, {low} of {len(signed)} channels read low on average (mean signed error "
+              f"{np.mean(signed):+.3f})")  # fmt: skip
     if args.floor:
         print("the exact-landmark error taken apart (balanced MAE where active / inactive):")
         for name, values in floor.items():
