@@ -27,12 +27,11 @@ import dataclasses
 import numpy as np
 
 from ..face_model.model import FaceModel
-from .box_qp import solve_box_qp
+from .channel_readout import readout_channels
 from .detected_shapes import BROW_SHAPES
 from .fit_config import FitConfig
-from .frame_fit import depth_from_face, prior_scale
+from .frame_fit import prior_scale
 from .head_pose import HeadPose
-from .normal_equations import gram_blocks, hessians, weighted_rhs
 from .residual_rows import brow_pairs, residual_rows
 
 __all__ = ["brows_from_pairs"]
@@ -59,30 +58,10 @@ def brows_from_pairs(
     Returns:
         ``(T, 46)`` float64 copy: BrowsD_L/_R and BrowsU_C/_L/_R re-solved in [0, 1]; every other channel as given.
     """
-    out = np.array(expression, dtype=np.float64, copy=True)
     rows = residual_rows(actor, point_ids, cfg)
     rows = rows.select(rows.of_pairs(brow_pairs(actor)))
-    if not len(rows.weight):  # no brow observed
-        return out
     rows = dataclasses.replace(rows, weight=np.full(len(rows.weight), cfg.brow_readout_weight))
     brow = [actor.expression_names.index(n) for n in BROW_SHAPES]
-    others = np.setdiff1d(np.arange(len(actor.expression_names)), brow)
-    basis = rows.of_model(actor.expression_basis.transpose(1, 2, 0))  # (R, 3, 46) cm per unit weight
-    brow_basis, other_basis = basis[:, :, brow], basis[:, :, others]
-    blocks = gram_blocks(brow_basis, rows.weight)
-    rest = rows.of_model(actor.neutral.astype(np.float64))  # (R, 3)
-    scale = prior_scale(actor, cfg)[brow]
-    for start in range(0, len(out), cfg.chunk_frames):
-        sl = slice(start, start + cfg.chunk_frames)
-        frame_pose = pose[sl]
-        obs = np.asarray(view_obs[sl], dtype=np.float64)
-        if not cfg.use_depth:  # a 2D detector: depth completed from the fitted face, as the joint fit does
-            fitted = actor.neutral[None] + np.tensordot(out[sl], actor.expression_basis, 1)
-            obs = depth_from_face(obs, point_ids, frame_pose, fitted)
-        observed = rows.of_observed(frame_pose.view_to_model(obs))  # (t, R, 3)
-        fixed = rest[None] + np.einsum("rce,te->trc", other_basis, out[sl][:, others])
-        view_dirs = frame_pose.view_directions
-        h = hessians(blocks, view_dirs, cfg.depth_weight) + cfg.expression_prior * np.diag(scale)
-        g = weighted_rhs(observed - fixed, brow_basis, rows.weight, view_dirs, cfg.depth_weight)
-        out[sl, brow] = solve_box_qp(h, g - cfg.expression_sparsity * scale, 0.0, 1.0, out[sl][:, brow])
-    return out
+    return readout_channels(
+        expression, view_obs, point_ids, actor, pose, cfg, rows=rows, channels=brow, prior=prior_scale(actor, cfg)[brow]
+    )

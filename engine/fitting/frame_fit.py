@@ -20,7 +20,7 @@ from .head_pose import HeadPose
 from .normal_equations import gram_blocks, hessians, weighted_rhs
 from .residual_rows import ResidualRows, inner_lip_pairs, residual_rows
 
-__all__ = ["depth_from_face", "fit_frames", "pose_weights", "prior_scale"]
+__all__ = ["GAZE_SHAPES", "depth_from_face", "fit_frames", "frame_prior_scale", "pose_weights", "prior_scale"]
 
 GAZE_SHAPES = ("EyeDown", "EyeIn", "EyeOut", "EyeUp")
 LIPS_TOGETHER_SHAPES = ("ChinUpperRaise",)  # a shape of closed lips: dear as the lips part
@@ -38,6 +38,26 @@ def prior_scale(model: FaceModel, cfg: FitConfig) -> np.ndarray:
     for name, factor in cfg.prior_scale:
         scale[model.expression_names.index(name)] = factor
     return scale
+
+
+def frame_prior_scale(model: FaceModel, cfg: FitConfig, frames: int, eye_closed: np.ndarray | None) -> np.ndarray:
+    """``(T, 46)`` per-frame multipliers of the expression priors: :func:`prior_scale`, set by the image's eye state.
+
+    Where the image says an eye is open a blink costs ``cfg.open_eye_blink_prior_scale``, falling linearly to its
+    ``prior_scale`` value at P(closed) = 1; an eye's gaze shapes cost ``1 + cfg.closed_eye_gaze_prior_scale x
+    P(closed)`` times their prior. ``eye_closed`` is ``(T, 2)`` [left, right] P(closed), or None (no eye state).
+    """
+    prior = np.broadcast_to(prior_scale(model, cfg), (frames, len(model.expression_names))).copy()
+    if eye_closed is not None:  # the image's eye state sets how cheap a blink is, frame by frame
+        blinks = [model.expression_names.index(n) for n in BLINK_CHANNELS]
+        p = np.clip(eye_closed, 0.0, 1.0)
+        prior[:, blinks] = cfg.open_eye_blink_prior_scale + p * (prior[:, blinks] - cfg.open_eye_blink_prior_scale)
+        # Behind a closed lid the detector's iris points are guesses: the eye's gaze shapes (whose lids would take
+        # part of the closing from the blink) get dear as the eye closes.
+        for side, tag in enumerate("LR"):
+            gaze = [model.expression_names.index(f"{g}_{tag}") for g in GAZE_SHAPES]
+            prior[:, gaze] *= 1.0 + cfg.closed_eye_gaze_prior_scale * p[:, side : side + 1]
+    return prior
 
 
 def _solve_expression(
@@ -61,16 +81,7 @@ def _solve_expression(
     """
     y = rows.of_observed(pose.view_to_model(view_obs))  # (T, R, 3)
     view_dirs = pose.view_directions
-    prior = np.broadcast_to(prior_scale(model, cfg), (len(y), len(model.expression_names))).copy()
-    if eye_closed is not None:  # the image's eye state sets how cheap a blink is, frame by frame
-        blinks = [model.expression_names.index(n) for n in BLINK_CHANNELS]
-        p = np.clip(eye_closed, 0.0, 1.0)
-        prior[:, blinks] = cfg.open_eye_blink_prior_scale + p * (prior[:, blinks] - cfg.open_eye_blink_prior_scale)
-        # Behind a closed lid the detector's iris points are guesses: the eye's gaze shapes (whose lids would take
-        # part of the closing from the blink) get dear as the eye closes.
-        for side, tag in enumerate("LR"):
-            gaze = [model.expression_names.index(f"{g}_{tag}") for g in GAZE_SHAPES]
-            prior[:, gaze] *= 1.0 + cfg.closed_eye_gaze_prior_scale * p[:, side : side + 1]
+    prior = frame_prior_scale(model, cfg, len(y), eye_closed)
     if cfg.open_mouth_shrug_prior_scale > 0 and lip_rows.any():  # how far apart the lips are beyond the rest
         opening = np.clip((y[:, lip_rows, 1] - base_rows[None, lip_rows, 1]).mean(axis=1), 0.0, None)  # (T,) cm
         shrug = [model.expression_names.index(n) for n in LIPS_TOGETHER_SHAPES]
