@@ -7,7 +7,8 @@ The steps, each in its own module (the shapes fitted as the detector sees them, 
    enough clip, else none (stills);
 3. per frame (:mod:`.frame_fit`): head pose from rigid points, then the 46 weights by bounded least squares with
    the Local Dynamic Loss (:mod:`.residual_rows`) and ELAM's eye state setting how cheap a blink is;
-4. in video, the brows read again against the eyes, pose-free (:func:`~.brow_readout.brows_from_pairs`);
+4. in video, the brows read again against the eyes, pose-free (:func:`~.brow_readout.brows_from_pairs`), and gaze
+   again from the iris in the image plane (:func:`~.gaze_readout.gaze_from_iris`);
 5. blinks read as the share of the current eye opening closed (:func:`~.eye_readout.blink_as_closure`).
 """
 
@@ -24,6 +25,7 @@ from .detected_shapes import shapes_as_detected
 from .eye_readout import blink_as_closure
 from .fit_config import FitConfig
 from .frame_fit import fit_frames
+from .gaze_readout import gaze_from_iris
 from .head_pose import HeadPose
 from .identity_fit import fit_identity
 
@@ -143,6 +145,8 @@ def fit_clip(
         w, frame_pose = fit_frames(frames, point_ids, actor, base, cfg, closed)
         if cfg.brow_readout_weight > 0 and cfg.brow_pair_weight > 0:
             w = brows_from_pairs(w, frames, point_ids, actor, frame_pose, cfg)
+        if cfg.gaze_readout_weight > 0 and not no_rest:  # a still's identity places its eyeballs: see gaze_readout
+            w = gaze_from_iris(w, frames, point_ids, actor, frame_pose, cfg, closed)
         expression[valid] = blink_as_closure(w, actor)
         pose.assign(valid, frame_pose)
     return ClipFit(

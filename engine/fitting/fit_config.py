@@ -28,6 +28,12 @@ class FitConfig:
         brow_readout_weight: weight of each brow pair row when the five brow channels are re-solved from the
             pairs alone after the joint fit (:mod:`.brow_readout`), against the joint fit's priors; 0 turns the
             readout off. Video only, like the pairs (off where ``brow_pair_weight`` is 0).
+        gaze_readout_weight: weight of each iris point when the eight eye-look channels are re-solved from the
+            iris points' model-frame x, y after the joint fit (:mod:`.gaze_readout`); 0 turns the readout off.
+            Four times the joint fit's iris weight (``eye_mouth_weight``), chosen on a synthetic glance and the
+            tuning clips: ten iris rows weigh little against the priors, so at 1.5 a 9 deg glance read 2 deg; at 6 it
+            reads 7, and on clips without side glances gaze moves frame to frame about as much as in the joint fit.
+            Video only, like the brows' readout (a clip with a rest: see :func:`~.clip_fit.fit_clip`).
         expression_prior: L2 penalty per unit weight squared, in the data term's units (cm^2 x landmark weight).
         expression_sparsity: L1 penalty per unit weight (weights are >= 0, so a linear term): prefers few
             active shapes, each meaning what its name says, over cancelling combinations.
@@ -83,6 +89,7 @@ class FitConfig:
     local_dynamic_weight: float = 4.0
     brow_pair_weight: float = 1.0
     brow_readout_weight: float = 1.0
+    gaze_readout_weight: float = 6.0
     expression_prior: float = 0.3
     expression_sparsity: float = 1.0
     prior_scale: tuple[tuple[str, float], ...] = (

@@ -87,6 +87,7 @@ def main() -> int:
     from engine.fitting.brow_readout import brows_from_pairs
     from engine.fitting.clip_fit import fit_clip
     from engine.fitting.frame_fit import fit_frames
+    from engine.fitting.gaze_readout import gaze_from_iris
     from engine.landmark_parts import LandmarkPartsConfig
     from engine.landmark_pass import collect_landmarks
     from engine.landmarks.mediapipe_mesh import MediaPipeFaceMesh
@@ -150,9 +151,13 @@ def main() -> int:
     t0 = time.perf_counter()
     brows_from_pairs(weights, view[valid], lm.point_ids, fit.actor, pose, TrackConfig().fit)
     brows_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    gaze_from_iris(weights, view[valid], lm.point_ids, fit.actor, pose, TrackConfig().fit)
+    gaze_s = time.perf_counter() - t0
     print(f"fitting, whole clip (identity + rest + pose + 46 weights):    {1000 * fit_s / len(frames):.3f} ms/frame")
     print(f"fitting, per-frame pose + 46 weights only:                    {1000 * frames_s / valid.sum():.3f} ms/frame")
     print(f"fitting, the brows read again from their pairs (video):       {1000 * brows_s / valid.sum():.3f} ms/frame")
+    print(f"fitting, gaze read again from the irises (video):             {1000 * gaze_s / valid.sum():.3f} ms/frame")
 
     one = peak_rss_mb(clip, tmp / "a.npz")
     looped = loop_clip(clip, tmp / "looped.mp4", 4)
