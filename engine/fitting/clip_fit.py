@@ -108,8 +108,8 @@ def fit_clip(
     if no_rest:
         # No rest tells a face's low- or high-set brows from a frown or a raise, and the brow pairs
         # (.residual_rows, .brow_readout) would read the one as the other (neutral photos read brows down 0.4-0.5
-        # with them).
-        cfg = dataclasses.replace(cfg, brow_pair_weight=0.0)
+        # with them); nor wide-set eyes from eyes opened wide (FitConfig.lid_shape_prior_scale).
+        cfg = dataclasses.replace(cfg, brow_pair_weight=0.0, lid_shape_prior_scale=1.0)
     keyframes = view_obs[_keyframes(valid, cfg.identity_keyframes)]
     if neutral_obs is not None:
         neutral_obs = neutral_obs[_finite_frames(neutral_obs, point_ids)]

@@ -42,6 +42,14 @@ class FitConfig:
             The brows move about 20 landmarks by a few millimetres, so at the full prior a brow raise the
             detector shows is held at zero by the sparsity term; at half it reads (chosen on the tuning
             people's surprises, frowns and rest frames: tests/data/expression_labels.toml).
+        lid_shape_prior_scale: multiplier of both priors of the lid shapes (:data:`~.frame_fit.LID_SHAPES`: EyeSquint
+            and EyeOpen), in video only. They move only the lids, by a few millimetres, so at the full prior they
+            read 0.56 and 0.43 short of their truth on exact synthetic clips of the engine's own face (the sparsity
+            term's dead zone); at 0.3, 0.20 and 0.16 (chosen there: 0.5 leaves 0.3, 0.2 starts reading them where
+            they are not). On real clips a surprise's wide eyes then read EyeOpen (d3 0.87) and a frown's narrowed
+            eyes part squint. A still has no rest to tell wide-set eyes from eyes opened wide (as with the brows),
+            and at 0.3 neutral photos read EyeOpen up to 1 (d10; 0.43 at most at the full prior), so
+            :func:`~.clip_fit.fit_clip` sets it to 1 there.
         brow_falloff_cm: width of the fade of the brow shapes away from the brow points
             (:mod:`.detected_shapes`). 1.5 cm matches what the detector does on real faces: on the tuning people's
             brow raises (d3, d10) the points 0.5-1.5 cm from the brows move 0.31-0.52 (mean 0.43) of the brow
@@ -101,6 +109,7 @@ class FitConfig:
         ("BrowsU_L", 0.5),
         ("BrowsU_R", 0.5),
     )
+    lid_shape_prior_scale: float = 0.3
     brow_falloff_cm: float = 1.5
     jaw_depth_gain: float = 0.45
     open_eye_blink_prior_scale: float = 3.0

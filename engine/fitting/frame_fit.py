@@ -20,9 +20,18 @@ from .head_pose import HeadPose
 from .normal_equations import gram_blocks, hessians, weighted_rhs
 from .residual_rows import ResidualRows, inner_lip_pairs, residual_rows
 
-__all__ = ["GAZE_SHAPES", "depth_from_face", "fit_frames", "frame_prior_scale", "pose_weights", "prior_scale"]
+__all__ = [
+    "GAZE_SHAPES",
+    "LID_SHAPES",
+    "depth_from_face",
+    "fit_frames",
+    "frame_prior_scale",
+    "pose_weights",
+    "prior_scale",
+]
 
 GAZE_SHAPES = ("EyeDown", "EyeIn", "EyeOut", "EyeUp")
+LID_SHAPES = ("EyeSquint_L", "EyeSquint_R", "EyeOpen_L", "EyeOpen_R")  # the lids alone: FitConfig.lid_shape_prior_scale
 LIPS_TOGETHER_SHAPES = ("ChinUpperRaise",)  # a shape of closed lips: dear as the lips part
 
 
@@ -33,10 +42,13 @@ def pose_weights(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> np.
 
 
 def prior_scale(model: FaceModel, cfg: FitConfig) -> np.ndarray:
-    """``(46,)`` per-channel multipliers of the expression priors (1 unless ``cfg.prior_scale`` names it)."""
+    """``(46,)`` per-channel multipliers of the expression priors: 1, or what ``cfg.prior_scale`` names, the
+    :data:`LID_SHAPES` times ``cfg.lid_shape_prior_scale``.
+    """
     scale = np.ones(len(model.expression_names))
     for name, factor in cfg.prior_scale:
         scale[model.expression_names.index(name)] = factor
+    scale[[model.expression_names.index(n) for n in LID_SHAPES]] *= cfg.lid_shape_prior_scale
     return scale
 
 
