@@ -22,8 +22,6 @@ from .errors import InputError, UserError
 __all__ = ["build_parser", "main", "run_track"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def _track_options(p: argparse.ArgumentParser) -> None:
@@ -131,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _track_config(args: argparse.Namespace):
     from .landmark_parts import LandmarkPartsConfig
     from .temporal import StreamFilterConfig
-    from .track import TrackConfig
+    from .track_config import TrackConfig
 
     if args.parts is not None and args.parts < 1:
         raise InputError("--parts must be at least 1")
@@ -178,6 +176,7 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
 
     The served engine runs its track requests through this too (:mod:`engine.serve`).
     """
+    from .clip_files import check_take_output
     from .contract.partial_take import partial_folder
     from .contract.take_io import load_take
     from .preview import check_preview_output, write_preview
@@ -225,17 +224,6 @@ def _print_notices(meta: dict) -> None:
         print(f"notice: {notice}", file=sys.stderr)
 
 
-def check_take_output(path: Path, *, overwrite: bool = False) -> Path:
-    """Check a take's output path before any work (an artist's file is never overwritten); returns it resolved.
-
-    An existing take (re-tracking) may be replaced; any other existing file only with ``overwrite``.
-    """
-    from .contract.output_guard import check_output
-    from .contract.take_io import TAKE_SUFFIX, is_take_file
-
-    return check_output(path, overwrite=overwrite, is_own=is_take_file, what="take", suffixes=(TAKE_SUFFIX,))
-
-
 def _write_sample(folder: Path) -> str:
     """The built-in sample: scikit-image's public-domain astronaut portrait (NASA), as a PNG."""
     import cv2
@@ -246,70 +234,6 @@ def _write_sample(folder: Path) -> str:
     return str(path)
 
 
-def batch_clips(inputs: list[str]) -> tuple[list[Path], list[Path]]:
-    """The clips of a batch, and the files skipped: each input a clip (video, image) or a folder of them
-    (:func:`clips_in_folder`).
-    """
-    clips, skipped = [], []
-    for name in inputs:
-        path = Path(name)
-        if path.is_dir():
-            found, passed = clips_in_folder(path)
-            clips += found
-            skipped += passed
-        elif path.is_file():
-            clips.append(path)
-        else:
-            raise InputError(f"batch: no such clip or folder: {path}")
-    return clips, skipped
-
-
-def clips_in_folder(folder: Path) -> tuple[list[Path], list[Path]]:
-    """The clips of a batch folder, and the files that are not clips.
-
-    Clips are video files, images (by suffix or by content, so a misnamed file is not skipped) and subfolders
-    holding images (sequences). Hidden files are ignored.
-    """
-    from .media_sniff import sniff_media
-
-    if not folder.is_dir():
-        raise InputError(f"batch: not a folder: {folder}")
-    clips, skipped = [], []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
-            continue
-        if path.is_file():
-            known = path.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES
-            (clips if known or sniff_media(path) is not None else skipped).append(path)
-        elif path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
-            clips.append(path)
-    if not clips:
-        raise InputError(f"batch: no videos, images or image folders in {folder}")
-    return clips, skipped
-
-
-def take_names(clips: list[Path]) -> dict[Path, str]:
-    """The take file name of each clip: ``<stem>.npz``, or ``<stem>_<suffix>.npz`` where stems collide.
-
-    Example:
-        >>> take_names([Path("a.mp4"), Path("a.png"), Path("b.mov")])
-        {PosixPath('a.mp4'): 'a_mp4.npz', PosixPath('a.png'): 'a_png.npz', PosixPath('b.mov'): 'b.npz'}
-    """
-    stems: dict[str, int] = {}
-    for clip in clips:
-        stems[clip.stem.lower()] = stems.get(clip.stem.lower(), 0) + 1
-    names = {}
-    for clip in clips:
-        unique = stems[clip.stem.lower()] == 1
-        names[clip] = f"{clip.stem}.npz" if unique else f"{clip.stem}_{clip.suffix.lstrip('.').lower() or 'folder'}.npz"
-    seen: dict[str, Path] = {}
-    for clip, name in names.items():
-        if name.lower() in seen:
-            raise InputError(f"batch: {seen[name.lower()]} and {clip} would both be tracked into {name}; rename one")
-        seen[name.lower()] = clip
-    return names
-
-
 def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
     from .engine_session import EngineSession
 
@@ -318,6 +242,7 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
 
 
 def _batch(args: argparse.Namespace, make_reporter, session) -> int:
+    from .clip_files import batch_clips, check_take_output, take_names
     from .track_job import track_to_file
 
     clips, skipped = batch_clips(args.inputs)
@@ -413,6 +338,7 @@ def _cmd_export_csv(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_csv(args: argparse.Namespace) -> int:
+    from .clip_files import check_take_output
     from .contract.livelink_csv import livelink_csv_to_take
     from .contract.take_io import save_take
 

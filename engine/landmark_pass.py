@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -28,10 +28,8 @@ from .landmarks.base import LandmarkBackend, LandmarkResult
 from .orientation import UprightFaceBackend
 from .prefetch import prefetch
 from .progress import ProgressReporter
+from .track_config import TrackConfig
 from .video_source import open_source
-
-if TYPE_CHECKING:  # the pipeline's settings; engine.track imports this module
-    from .track import TrackConfig
 
 __all__ = [
     "BACKENDS",

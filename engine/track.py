@@ -17,30 +17,26 @@ from pathlib import Path
 import numpy as np
 
 from .contract.frames import FRONTAL_ROTATION, image_to_view_points, view_pose_to_camera_pose, view_to_image_points
-from .contract.one_euro import FilterConfig
 from .contract.quaternion import matrix_to_quaternion_wxyz
 from .contract.take import MEDIAPIPE_POINT_COUNT, Take, make_meta
 from .contract.take_io import save_take
 from .errors import InputError, NoFaceFound
-from .eyes.elam import ElamConfig, adjust_eyelid_landmarks
-from .eyes.eye_state import EyeStateConfig
+from .eyes.elam import adjust_eyelid_landmarks
 from .face_model.model import FaceModel, load_face_model
 from .face_model.topology import NUM_MESH_VERTICES
 from .fitting.actor import HELD_EXPRESSIONS
-from .fitting.clip_fit import ClipFit, FitConfig, fit_clip
+from .fitting.clip_fit import ClipFit, fit_clip
 from .fitting.eye_readout import blink_from_expression, gaze_from_expression
 from .identity_file import identity_to_vector
-from .landmark_parts import LandmarkPartsConfig
 from .landmark_pass import Landmarks, collect_landmarks
-from .landmark_smoothing import DEFAULT_LANDMARK_FILTER, smooth_landmarks
+from .landmark_smoothing import smooth_landmarks
 from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
-from .orientation import OrientationConfig
 from .progress import ProgressReporter, make_reporter
-from .temporal import StreamFilterConfig, filter_take_streams
+from .temporal import filter_take_streams
+from .track_config import TrackConfig
 
 __all__ = [
-    "TrackConfig",
     "fit_and_filter",
     "fit_notices",
     "fit_targets",
@@ -50,36 +46,6 @@ __all__ = [
 ]
 
 NEUTRAL_TIME_TOLERANCE_S = 1.0  # --neutral TIME must lie within this of a tracked frame
-
-
-@dataclasses.dataclass(frozen=True)
-class TrackConfig:
-    """Everything that decides a take, passed explicitly (the CLI and the add-on build one).
-
-    Attributes:
-        backend: landmark backend, one of :data:`engine.landmark_pass.BACKENDS`.
-        fit: fitting settings. filter: temporal filter settings (``filter.enabled=False`` for ``--no-filter``).
-        eye_state: the appearance eye-state estimator's settings. elam: when ELAM adjusts eyelids.
-        use_elam: apply the Eye Landmark Adjustment Module (off only for ablations).
-        landmark_filter: de-jittering of the fit's landmark targets (:mod:`engine.landmark_smoothing`);
-            ``enabled=False`` fits every frame's raw landmarks.
-        start, end: the time range to track, seconds (None = from the start / to the end).
-        parts: how pass 1 reads a long clip in concurrent parts (:mod:`engine.landmark_parts`).
-    """
-
-    backend: str = "mediapipe"
-    fit: FitConfig = FitConfig()
-    filter: StreamFilterConfig = StreamFilterConfig()
-    eye_state: EyeStateConfig = EyeStateConfig()
-    # ELAM acts wherever the image says "closed" but the lids still show a gap (EAR above 0.05, i.e. not shut):
-    # MediaPipe's closed-eye lids typically stay 0.05-0.15 apart, which would read as a partial blink.
-    elam: ElamConfig = ElamConfig(closed_openness=0.05)
-    use_elam: bool = True
-    landmark_filter: FilterConfig = DEFAULT_LANDMARK_FILTER
-    orientation: OrientationConfig = OrientationConfig()
-    start: float | None = None
-    end: float | None = None
-    parts: LandmarkPartsConfig = LandmarkPartsConfig()
 
 
 # A clip whose calmest frames still read one of the held expressions (brows, smiles, frowns) at HELD_AT_REST or more

@@ -38,7 +38,8 @@ from .landmark_pass import TIME_ORDER_EPSILON_S, Landmarks, detect_landmarks
 from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
-from .track import TrackConfig, fit_and_filter, fit_notices, neutral_targets
+from .track import fit_and_filter, fit_notices, neutral_targets
+from .track_config import TrackConfig
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
 

@@ -6,8 +6,9 @@ import glob
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..cli import IMAGE_SUFFIXES, VIDEO_SUFFIXES, clips_in_folder
+from ..clip_files import VIDEO_SUFFIXES, clips_in_folder
 from ..errors import InputError
+from ..video_source import IMAGE_SUFFIXES
 
 __all__ = ["clip_take_name", "collect_clips"]
 

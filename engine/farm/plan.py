@@ -22,7 +22,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..cli import check_take_output
+from ..clip_files import check_take_output
 from ..errors import InputError, UserError
 from .clips import clip_take_name, collect_clips
 from .paths import PathMap, farm_join

@@ -31,7 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from engine.contract.take import BLINK_CHANNELS  # noqa: E402
 from engine.errors import NoFaceFound  # noqa: E402
-from engine.track import TrackConfig, track  # noqa: E402
+from engine.track import track  # noqa: E402
+from engine.track_config import TrackConfig  # noqa: E402
 
 CLIPS = REPO.parent / "shared" / "data" / "clips"
 LABELS = REPO / "tests" / "data" / "eye_state_labels.toml"

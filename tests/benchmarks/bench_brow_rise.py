@@ -120,7 +120,8 @@ def main() -> int:
     from engine.fitting.clip_fit import fit_clip
     from engine.landmark_pass import collect_landmarks
     from engine.progress import make_reporter
-    from engine.track import TrackConfig, fit_targets
+    from engine.track import fit_targets
+    from engine.track_config import TrackConfig
 
     model = load_face_model()
     names = list(model.expression_names)

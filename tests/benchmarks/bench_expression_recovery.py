@@ -74,7 +74,8 @@ def main() -> int:
     from engine.face_model.model import DEFAULT_MODEL_PATH, load_face_model
     from engine.face_model.surface_points import SurfacePoints
     from engine.fitting.clip_fit import fit_clip
-    from engine.track import TrackConfig, track
+    from engine.track import track
+    from engine.track_config import TrackConfig
 
     ict, _ = recentred(load_ict_facekit(ICT_DIR))
     albedo = head_albedo(ict)

@@ -78,7 +78,8 @@ def main() -> int:
 
     from engine.face_model.model import load_face_model
     from engine.neutral_frame import NeutralFrame
-    from engine.track import TrackConfig, track
+    from engine.track import track
+    from engine.track_config import TrackConfig
 
     model = load_face_model()
     names = list(model.expression_names)

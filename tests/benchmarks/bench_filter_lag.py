@@ -32,7 +32,8 @@ def best_lag(raw: np.ndarray, filtered: np.ndarray) -> int:
 def main() -> int:
     from engine.contract.one_euro import FilterConfig
     from engine.temporal import StreamFilterConfig
-    from engine.track import TrackConfig, track
+    from engine.track import track
+    from engine.track_config import TrackConfig
 
     clip = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CLIP
     if not clip.is_file():

@@ -57,7 +57,8 @@ def main() -> int:
         print(f"no clips: {CLIPS} is missing")
         return 1
     from engine.face_model.model import load_face_model
-    from engine.track import TrackConfig, track
+    from engine.track import track
+    from engine.track_config import TrackConfig
 
     model = load_face_model()
     on = TrackConfig()

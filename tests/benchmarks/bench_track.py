@@ -92,7 +92,8 @@ def main() -> int:
     from engine.landmark_pass import collect_landmarks
     from engine.landmarks.mediapipe_mesh import MediaPipeFaceMesh
     from engine.progress import make_reporter
-    from engine.track import TrackConfig, fit_targets, track
+    from engine.track import fit_targets, track
+    from engine.track_config import TrackConfig
 
     tmp = Path(tempfile.mkdtemp())
     clip = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CLIP

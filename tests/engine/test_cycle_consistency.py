@@ -18,7 +18,8 @@ from engine.face_model.model import load_face_model
 from engine.fitting.clip_fit import fit_clip
 from engine.landmark_pass import collect_landmarks
 from engine.progress import make_reporter
-from engine.track import TrackConfig, fit_targets
+from engine.track import fit_targets
+from engine.track_config import TrackConfig
 
 CLIPS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "clips"
 pytestmark = [pytest.mark.shared, pytest.mark.slow]

@@ -24,7 +24,8 @@ from engine.contract.take_io import load_take
 from engine.landmark_parts import MAX_AUTO_PARTS, LandmarkPartsConfig, PartsStopped, run_parts
 from engine.landmark_pass import collect_landmarks
 from engine.progress import make_reporter
-from engine.track import TrackConfig, track
+from engine.track import track
+from engine.track_config import TrackConfig
 from engine.track_job import StreamingConfig, track_to_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,7 +152,7 @@ class TestTrackedInParts:
     def test_feature_a_script_tracks_a_long_clip_in_parts_in_a_new_process(self, long_clip):
         """Without a warm engine each part makes its own backend in its own thread, importing MediaPipe at once."""
         code = (
-            "import sys; from engine.track import TrackConfig, track; "
+            "import sys; from engine.track import track; from engine.track_config import TrackConfig; "
             "from engine.landmark_parts import LandmarkPartsConfig; "
             "print(track(sys.argv[1], None, TrackConfig(parts=LandmarkPartsConfig(parts=2))).num_frames)"
         )
