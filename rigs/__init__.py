@@ -15,9 +15,10 @@ from __future__ import annotations
 from .face_bones import FaceBones, find_face_bones, jaw_channels
 from .mapping import Link, Mapping, load_mapping, make_mapping, mapping_presets
 from .mapping_write import mapping_to_toml
-from .matching import MatchReport, match_shape_keys, normalize_shape_name, set_prefix
+from .matching import MatchReport, match_shape_keys
 from .names import RigDataError, load_names, name_list_of, name_lists
 from .schemes import NamingScheme, load_scheme, load_schemes
+from .shape_names import normalize_shape_name, set_prefix
 
 __all__ = [
     "FaceBones",

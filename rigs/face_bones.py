@@ -12,8 +12,8 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from .matching import name_readings, normalize_shape_name
 from .names import RigDataError, load_names
+from .shape_names import name_readings, normalize_shape_name
 
 __all__ = ["FACE_BONES_FILE", "ROLES", "FaceBones", "find_face_bones", "jaw_channels"]
 

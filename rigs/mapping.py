@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .names import RigDataError, load_names
+from .shape_names import swap_side
 
 __all__ = ["MAPPINGS_DIR", "Link", "Mapping", "load_mapping", "make_mapping", "mapping_presets"]
 
@@ -109,8 +110,6 @@ class Mapping:
 
     def swapped_left_right(self) -> Mapping:
         """The same mapping for a mirrored rig: every target's Left/Right side is exchanged."""
-        from .matching import swap_side  # local: matching imports nothing from here
-
         valid = set(self.target_names)
         links = tuple(
             dataclasses.replace(k, target=swap_side(k.target) if swap_side(k.target) in valid else k.target)

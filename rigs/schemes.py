@@ -22,8 +22,8 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from .matching import normalize_shape_name
 from .names import RigDataError, load_names
+from .shape_names import normalize_shape_name
 
 __all__ = ["SCHEMES_DIR", "NamingScheme", "alias_table", "load_scheme", "load_schemes"]
 

@@ -16,7 +16,7 @@ from rigsgen import naming_cases, numbered_multiset_keys  # noqa: E402
 from rigsgen import pascal as _pascal  # noqa: E402
 
 import rigs  # noqa: E402
-from rigs.matching import name_readings, set_prefix  # noqa: E402
+from rigs.shape_names import name_readings, set_prefix  # noqa: E402
 
 ARKIT = rigs.load_names("arkit52")
 
