@@ -2,11 +2,11 @@
 
 In the joint fit (:mod:`.frame_fit`) a sideways glance read about half as far for the eye turning outward as for
 the eye turning inward on the LivePortrait clips: d0 22 deg in / 11 deg out, d3 11 / 7, d12 (held out) 15 / 10,
-where the image shows both irises moving nearly alike (d12 frame 166: 0.35 and 0.38 of the eye's width; in the model
-frame 1.0 and 0.82 cm, read as EyeIn_R 0.96 and EyeOut_L 0.42). What held
-the outward eye back was depth: a turning eyeball takes its iris back, 0.3 cm for ICT's EyeOut at weight 1, while
-MediaPipe brings the iris forward (+0.26 cm there) and the lids and outer eye corner, which ICT's eye-look shapes
-also move back, stay in front.
+where the image shows both irises moving nearly alike (d12 frame 166: 0.35 and 0.38 of the eye's width; in the
+model frame 1.0 and 0.82 cm, read as EyeIn_R 0.96 and EyeOut_L 0.42). What held the outward eye back was depth: a
+turning eyeball takes its iris back, 0.3 cm for ICT's EyeOut at weight 1, while MediaPipe brings the iris forward
+(+0.26 cm there) and the lids and outer eye corner, which ICT's eye-look shapes also move back, stay in front; and
+ten iris rows weigh little against the priors.
 
 So, like the brows (:mod:`.brow_readout`), gaze is read once more from its own evidence: with every other channel
 fixed at its fitted weight, EyeDown / EyeIn / EyeOut / EyeUp of both eyes are solved from the ten iris points alone,
