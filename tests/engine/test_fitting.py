@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import lsq_linear
 from scipy.spatial.transform import Rotation
+from synthetic_faces import fit_known_actor, synthetic_clip
 
 from engine.face_model.model import load_face_model
 from engine.face_model.regions import EYE_INNER_CORNER, EYE_OUTER_CORNER, IRIS_POINTS
@@ -14,7 +15,7 @@ from engine.fitting.box_qp import solve_box_qp
 from engine.fitting.brow_readout import brows_from_pairs
 from engine.fitting.clip_fit import FitConfig, fit_clip
 from engine.fitting.detected_shapes import BROW_SHAPES, brows_at_brow_points, jaw_depth_as_detected, shapes_as_detected
-from engine.fitting.eye_readout import blink_as_closure, gaze_from_expression
+from engine.fitting.eye_readout import gaze_from_expression
 from engine.fitting.gaze_readout import gaze_channels, gaze_from_iris
 from engine.fitting.residual_rows import residual_rows
 from engine.fitting.similarity import align_similarity
@@ -23,39 +24,6 @@ from engine.fitting.similarity import align_similarity
 @pytest.fixture(scope="module")
 def model():
     return load_face_model()
-
-
-def synthetic_clip(model, frames=120, seed=0, active=3, noise_px=0.3, identity_scale=0.5):
-    """Posed, projected landmarks (VIEW frame) of random identity/expressions, with pixel noise.
-
-    Face sizes of 10-18 px/cm (a face ~150-270 px wide), head turns up to 30 deg yaw / 20 deg pitch.
-    """
-    rng = np.random.default_rng(seed)
-    identity = rng.normal(size=model.num_identity) * identity_scale
-    weights = np.zeros((frames, 46))
-    for t in range(frames):
-        if t % 3:  # every third frame at rest, as real clips have
-            k = rng.choice(46, active, replace=False)
-            weights[t, k] = rng.uniform(0.3, 1.0, active)
-    rot = Rotation.from_euler("yxz", rng.uniform(-1, 1, (frames, 3)) * [30, 20, 10], degrees=True).as_matrix()
-    scale = rng.uniform(10, 18, frames)
-    trans = np.c_[rng.uniform(150, 350, (frames, 2)) * [1, -1], np.zeros(frames)]
-    # The engine's shapes for this face: blinks fitted to it, the shapes as the detector sees them.
-    detected = shapes_as_detected(model, FitConfig())
-    actor = actor_model(detected, detected.points(identity))
-    pts = actor.points(None, weights)
-    view = scale[:, None, None] * np.einsum("tij,tpj->tpi", rot, pts) + trans[:, None]
-    view[..., :2] += rng.normal(size=view[..., :2].shape) * noise_px
-    view[..., 2] += rng.normal(size=view[..., 2].shape) * noise_px * 2  # detector depth is coarser than x, y
-    # The take reads a blink as the share of the current eye opening closed (eye_readout.blink_as_closure).
-    return view, identity, blink_as_closure(weights, actor), rot
-
-
-def fit_known_actor(view, model, identity, cfg, point_ids=None):
-    """Fit with the true identity and no landmark bias (what synthetic_clip generated)."""
-    ids = np.arange(478) if point_ids is None else point_ids
-    no_bias = np.zeros((478, 3), np.float32)
-    return fit_clip(view, ids, model, cfg, identity=identity.astype(np.float32), landmark_bias=no_bias)
 
 
 def rotation_error_deg(a, b):
