@@ -62,6 +62,8 @@ def brows_from_pairs(
     rows = rows.select(rows.of_pairs(brow_pairs(actor)))
     rows = dataclasses.replace(rows, weight=np.full(len(rows.weight), cfg.brow_readout_weight))
     brow = [actor.expression_names.index(n) for n in BROW_SHAPES]
+    prior = prior_scale(actor, cfg)[brow]
     return readout_channels(
-        expression, view_obs, point_ids, actor, pose, cfg, rows=rows, channels=brow, prior=prior_scale(actor, cfg)[brow]
-    )
+        expression, view_obs, point_ids, actor, pose, cfg, rows=rows, channels=brow, prior=prior,
+        sparsity_scale=cfg.brow_readout_sparsity_scale,
+    )  # fmt: skip

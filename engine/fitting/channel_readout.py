@@ -36,6 +36,7 @@ def readout_channels(
     channels: list[int],
     prior: np.ndarray,
     axes: tuple[int, ...] = MODEL_AXES,
+    sparsity_scale: float = 1.0,
 ) -> np.ndarray:
     """The weights with ``channels`` re-solved from ``rows`` alone.
 
@@ -52,6 +53,8 @@ def readout_channels(
         axes: the model-frame axes of each row that count. All three keep the readout rotation-equivariant in the
             way the joint fit is; fewer leave out a coordinate the detector does not measure (still equivariant:
             the rows are compared in the model frame, after the pose).
+        sparsity_scale: a further multiplier of the L1 prior alone (the L2 prior keeps ``prior``): the L1 term
+            holds every weight back by the same amount, which few rows turn into a dead zone.
 
     Returns:
         ``(T, 46)`` float64 copy: ``channels`` re-solved in [0, 1], every other channel as given.
@@ -88,5 +91,6 @@ def readout_channels(
             h = np.broadcast_to(data_h, (len(residual), *data_h.shape))
             g = np.einsum("tra,r,ran->tn", residual, rows.weight, own_basis, optimize=True)
         h = h + cfg.expression_prior * scale[:, :, None] * np.eye(len(channels))
-        out[sl, channels] = solve_box_qp(h, g - cfg.expression_sparsity * scale, 0.0, 1.0, out[sl][:, channels])
+        l1 = sparsity_scale * cfg.expression_sparsity * scale
+        out[sl, channels] = solve_box_qp(h, g - l1, 0.0, 1.0, out[sl][:, channels])
     return out

@@ -28,6 +28,12 @@ class FitConfig:
         brow_readout_weight: weight of each brow pair row when the five brow channels are re-solved from the
             pairs alone after the joint fit (:mod:`.brow_readout`), against the joint fit's priors; 0 turns the
             readout off. Video only, like the pairs (off where ``brow_pair_weight`` is 0).
+        brow_readout_sparsity_scale: multiplier of the L1 prior alone in the brow readout (the L2 prior stays).
+            At 1 the brows read 0.19-0.26 short even on exact synthetic clips of the engine's face (20 pair rows
+            against a term that holds every weight back by the same amount); at 0.5, 0.07-0.17
+            (``tests/benchmarks/bench_synthetic_recovery.py``, chosen there). In video held-out d9's raises then read
+            +0.52 to +0.56 (+0.47 to +0.52 at 1) and the furious talkers' frowns +0.09 to +0.29 (+0.05 to +0.19);
+            a held-out pcavs talker's strongly lowered left brow reads 1 on 6.4 % of its frames (looked at: it is).
         gaze_readout_weight: weight of each iris point when the eight eye-look channels are re-solved from the
             iris points' model-frame x, y after the joint fit (:mod:`.gaze_readout`); 0 turns the readout off.
             Four times the joint fit's iris weight (``eye_mouth_weight``), chosen on a synthetic glance and the
@@ -97,6 +103,7 @@ class FitConfig:
     local_dynamic_weight: float = 4.0
     brow_pair_weight: float = 1.0
     brow_readout_weight: float = 1.0
+    brow_readout_sparsity_scale: float = 0.5
     gaze_readout_weight: float = 6.0
     expression_prior: float = 0.3
     expression_sparsity: float = 1.0
