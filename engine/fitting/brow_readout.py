@@ -22,8 +22,6 @@ or a raise (:func:`~.clip_fit.fit_clip` turns the brow pairs, and with them this
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from ..face_model.model import FaceModel
@@ -59,11 +57,9 @@ def brows_from_pairs(
         ``(T, 46)`` float64 copy: BrowsD_L/_R and BrowsU_C/_L/_R re-solved in [0, 1]; every other channel as given.
     """
     rows = residual_rows(actor, point_ids, cfg)
-    rows = rows.select(rows.of_pairs(brow_pairs(actor)))
-    rows = dataclasses.replace(rows, weight=np.full(len(rows.weight), cfg.brow_readout_weight))
     brow = [actor.expression_names.index(n) for n in BROW_SHAPES]
-    prior = prior_scale(actor, cfg)[brow]
     return readout_channels(
-        expression, view_obs, point_ids, actor, pose, cfg, rows=rows, channels=brow, prior=prior,
-        sparsity_scale=cfg.brow_readout_sparsity_scale,
+        expression, view_obs, point_ids, actor, pose, cfg,
+        rows=rows.select(rows.of_pairs(brow_pairs(actor))), row_weight=cfg.brow_readout_weight,
+        channels=brow, prior=prior_scale(actor, cfg)[brow], sparsity_scale=cfg.brow_readout_sparsity_scale,
     )  # fmt: skip

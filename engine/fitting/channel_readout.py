@@ -33,6 +33,7 @@ def readout_channels(
     cfg: FitConfig,
     *,
     rows: ResidualRows,
+    row_weight: float,
     channels: list[int],
     prior: np.ndarray,
     axes: tuple[int, ...] = MODEL_AXES,
@@ -47,7 +48,9 @@ def readout_channels(
         actor: the actor's model (:func:`~.actor.actor_model`: its neutral is the actor's rest).
         pose: the fitted head pose of the T frames.
         cfg: fitting settings (priors, chunking, depth).
-        rows: the cost rows the channels are read from (their weights included); none: the weights as given.
+        rows: the cost rows the channels are read from (:meth:`~.residual_rows.ResidualRows.select`); none: the
+            weights as given.
+        row_weight: the weight of every one of ``rows`` (their own weights are the joint fit's).
         channels: indices of the re-solved channels.
         prior: ``(T, len(channels))`` or ``(len(channels),)`` multipliers of ``cfg``'s expression priors.
         axes: the model-frame axes of each row that count. All three keep the readout rotation-equivariant in the
@@ -62,6 +65,7 @@ def readout_channels(
     out = np.array(expression, dtype=np.float64, copy=True)
     if not len(rows.weight):
         return out
+    weight = np.full(len(rows.weight), float(row_weight))
     axes = list(axes)
     others = np.setdiff1d(np.arange(len(actor.expression_names)), channels)
     basis = rows.of_model(actor.expression_basis.transpose(1, 2, 0))[:, axes]  # (R, A, 46) cm per unit weight
@@ -70,9 +74,9 @@ def readout_channels(
     prior = np.broadcast_to(prior, (len(out), len(channels)))
     isotropic = axes == list(MODEL_AXES)
     if isotropic:
-        blocks = gram_blocks(own_basis, rows.weight)
+        blocks = gram_blocks(own_basis, weight)
     else:  # a readout over some axes: the viewing direction does not enter, one Hessian serves every frame
-        data_h = np.einsum("r,rai,raj->ij", rows.weight, own_basis, own_basis)
+        data_h = np.einsum("r,rai,raj->ij", weight, own_basis, own_basis)
     for start in range(0, len(out), cfg.chunk_frames):
         sl = slice(start, start + cfg.chunk_frames)
         frame_pose = pose[sl]
@@ -86,10 +90,10 @@ def readout_channels(
         if isotropic:
             view_dirs = frame_pose.view_directions
             h = hessians(blocks, view_dirs, cfg.depth_weight)
-            g = weighted_rhs(residual, own_basis, rows.weight, view_dirs, cfg.depth_weight)
+            g = weighted_rhs(residual, own_basis, weight, view_dirs, cfg.depth_weight)
         else:
             h = np.broadcast_to(data_h, (len(residual), *data_h.shape))
-            g = np.einsum("tra,r,ran->tn", residual, rows.weight, own_basis, optimize=True)
+            g = np.einsum("tra,r,ran->tn", residual, weight, own_basis, optimize=True)
         h = h + cfg.expression_prior * scale[:, :, None] * np.eye(len(channels))
         l1 = sparsity_scale * cfg.expression_sparsity * scale
         out[sl, channels] = solve_box_qp(h, g - l1, 0.0, 1.0, out[sl][:, channels])

@@ -108,8 +108,9 @@ def fit_clip(
     if no_rest:
         # No rest tells a face's low- or high-set brows from a frown or a raise, and the brow pairs
         # (.residual_rows, .brow_readout) would read the one as the other (neutral photos read brows down 0.4-0.5
-        # with them); nor wide-set eyes from eyes opened wide (FitConfig.lid_shape_prior_scale).
-        cfg = dataclasses.replace(cfg, brow_pair_weight=0.0, lid_shape_prior_scale=1.0)
+        # with them); nor wide-set eyes from eyes opened wide (FitConfig.lid_shape_prior_scale); and one image's
+        # identity places the eyeballs, which the gaze readout would read as gaze (.gaze_readout).
+        cfg = dataclasses.replace(cfg, brow_pair_weight=0.0, lid_shape_prior_scale=1.0, gaze_readout_weight=0.0)
     keyframes = view_obs[_keyframes(valid, cfg.identity_keyframes)]
     if neutral_obs is not None:
         neutral_obs = neutral_obs[_finite_frames(neutral_obs, point_ids)]
@@ -145,7 +146,7 @@ def fit_clip(
         w, frame_pose = fit_frames(frames, point_ids, actor, base, cfg, closed)
         if cfg.brow_readout_weight > 0 and cfg.brow_pair_weight > 0:
             w = brows_from_pairs(w, frames, point_ids, actor, frame_pose, cfg)
-        if cfg.gaze_readout_weight > 0 and not no_rest:  # a still's identity places its eyeballs: see gaze_readout
+        if cfg.gaze_readout_weight > 0:
             w = gaze_from_iris(w, frames, point_ids, actor, frame_pose, cfg, closed)
         expression[valid] = blink_as_closure(w, actor)
         pose.assign(valid, frame_pose)

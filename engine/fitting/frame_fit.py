@@ -26,6 +26,7 @@ __all__ = [
     "depth_from_face",
     "fit_frames",
     "frame_prior_scale",
+    "gaze_channels",
     "pose_weights",
     "prior_scale",
 ]
@@ -52,6 +53,11 @@ def prior_scale(model: FaceModel, cfg: FitConfig) -> np.ndarray:
     return scale
 
 
+def gaze_channels(names: tuple[str, ...]) -> list[int]:
+    """Indices of the eight eye-look channels, the left eye's four first (:data:`GAZE_SHAPES` order)."""
+    return [names.index(f"{g}_{side}") for side in "LR" for g in GAZE_SHAPES]
+
+
 def frame_prior_scale(model: FaceModel, cfg: FitConfig, frames: int, eye_closed: np.ndarray | None) -> np.ndarray:
     """``(T, 46)`` per-frame multipliers of the expression priors: :func:`prior_scale`, set by the image's eye state.
 
@@ -66,9 +72,10 @@ def frame_prior_scale(model: FaceModel, cfg: FitConfig, frames: int, eye_closed:
         prior[:, blinks] = cfg.open_eye_blink_prior_scale + p * (prior[:, blinks] - cfg.open_eye_blink_prior_scale)
         # Behind a closed lid the detector's iris points are guesses: the eye's gaze shapes (whose lids would take
         # part of the closing from the blink) get dear as the eye closes.
-        for side, tag in enumerate("LR"):
-            gaze = [model.expression_names.index(f"{g}_{tag}") for g in GAZE_SHAPES]
-            prior[:, gaze] *= 1.0 + cfg.closed_eye_gaze_prior_scale * p[:, side : side + 1]
+        gaze = gaze_channels(model.expression_names)
+        for side in (0, 1):
+            eye_gaze = gaze[4 * side : 4 * side + 4]
+            prior[:, eye_gaze] *= 1.0 + cfg.closed_eye_gaze_prior_scale * p[:, side : side + 1]
     return prior
 
 

@@ -23,26 +23,19 @@ leaks into gaze (on renders, a glance of 0.6 with both eyes read 0.32 / 0.80 wit
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from ..face_model.model import FaceModel
 from ..face_model.regions import IRIS_POINTS
 from .channel_readout import readout_channels
 from .fit_config import FitConfig
-from .frame_fit import GAZE_SHAPES, frame_prior_scale
+from .frame_fit import frame_prior_scale, gaze_channels
 from .head_pose import HeadPose
 from .residual_rows import residual_rows
 
-__all__ = ["IMAGE_PLANE_AXES", "gaze_channels", "gaze_from_iris"]
+__all__ = ["IMAGE_PLANE_AXES", "gaze_from_iris"]
 
 IMAGE_PLANE_AXES = (0, 1)  # model-frame x and y: MediaPipe's iris depth does not follow the eyeball's turn
-
-
-def gaze_channels(names: tuple[str, ...]) -> list[int]:
-    """Indices of the eight eye-look channels, the left eye's four first (``GAZE_SHAPES`` order)."""
-    return [names.index(f"{g}_{side}") for side in "LR" for g in GAZE_SHAPES]
 
 
 def gaze_from_iris(
@@ -71,10 +64,10 @@ def gaze_from_iris(
     """
     rows = residual_rows(actor, point_ids, cfg)
     iris = [p for side in ("left", "right") for p in IRIS_POINTS[side]]
-    rows = rows.select(np.isin(rows.model_a, iris) & (rows.model_b < 0))
-    rows = dataclasses.replace(rows, weight=np.full(len(rows.weight), cfg.gaze_readout_weight))
     gaze = gaze_channels(actor.expression_names)
-    prior = frame_prior_scale(actor, cfg, len(expression), eye_closed)[:, gaze]
     return readout_channels(
-        expression, view_obs, point_ids, actor, pose, cfg, rows=rows, channels=gaze, prior=prior, axes=IMAGE_PLANE_AXES
-    )
+        expression, view_obs, point_ids, actor, pose, cfg,
+        rows=rows.select(np.isin(rows.model_a, iris) & (rows.model_b < 0)), row_weight=cfg.gaze_readout_weight,
+        channels=gaze, prior=frame_prior_scale(actor, cfg, len(expression), eye_closed)[:, gaze],
+        axes=IMAGE_PLANE_AXES,
+    )  # fmt: skip

@@ -16,7 +16,8 @@ from engine.fitting.brow_readout import brows_from_pairs
 from engine.fitting.clip_fit import FitConfig, fit_clip
 from engine.fitting.detected_shapes import BROW_SHAPES, brows_at_brow_points, jaw_depth_as_detected, shapes_as_detected
 from engine.fitting.eye_readout import gaze_from_expression
-from engine.fitting.gaze_readout import gaze_channels, gaze_from_iris
+from engine.fitting.frame_fit import gaze_channels
+from engine.fitting.gaze_readout import gaze_from_iris
 from engine.fitting.residual_rows import residual_rows
 from engine.fitting.similarity import align_similarity
 
