@@ -124,10 +124,9 @@ class _SpoolRows:
     def replay(self, sink: _SpoolRows, *, after: float) -> int:
         """A later part's rows into ``sink``'s section, block by block, then this section dropped.
 
-        (:class:`~.landmark_pass.PartSink`.)
-
-        Killed half way, the landmarks hold some of this part and this section all of it: a resumed run drops the
-        section and reads on from the last landmark row.
+        The part wrote them here through a :class:`~.landmark_pass.PartSink`. Killed half way, the landmarks hold
+        some of this part and this section all of it: a resumed run drops the section and reads on from the last
+        landmark row.
         """
         self.flush()
         sink.flush()
