@@ -365,17 +365,17 @@ def _cmd_build_model(args: argparse.Namespace) -> int:
         cfg = dataclasses.replace(cfg, training_renders=args.renders, holdout_renders=max(8, args.renders // 5),
                                   training_identities=min(cfg.training_identities, args.renders // 4))  # fmt: skip
     bar = BarReporter(label="renders")
-    started = False
+    renders = 0
 
     def progress(done: int, total: int) -> None:
-        nonlocal started
-        if not started:
+        nonlocal renders
+        if not renders:
             bar.start(total)
-            started = True
+            renders = total
         bar.update(done)
 
     model = build_face_model(args.ict, out, cfg, progress=progress)
-    bar.done(str(out), cfg.training_renders + cfg.holdout_renders)
+    bar.done(str(out), renders)
     print(f"wrote {out}: {model.num_points} points, {model.num_identity} identity modes, 46 expression shapes; "
           f"the demo head, the correspondence report and ICT-FaceKit's licence beside it")  # fmt: skip
     return EXIT_OK

@@ -27,6 +27,7 @@ from .face_model.topology import NUM_MESH_VERTICES
 from .fitting.actor import HELD_EXPRESSIONS
 from .fitting.clip_fit import ClipFit, fit_clip
 from .fitting.eye_readout import blink_from_expression, gaze_from_expression
+from .fitting.yaw_drift_removal import without_yaw_drift
 from .identity_file import identity_to_vector
 from .landmark_pass import Landmarks, collect_landmarks
 from .landmark_smoothing import smooth_landmarks
@@ -56,18 +57,23 @@ NEUTRAL_TIME_TOLERANCE_S = 1.0  # --neutral TIME must lie within this of a track
 HELD_AT_REST = 0.3
 
 
-def fit_targets(lm: Landmarks, cfg: TrackConfig) -> np.ndarray:
-    """``(T, J, 3)`` float32 the fitter's VIEW-frame targets: landmarks de-jittered, then eyelids corrected by ELAM.
+def fit_targets(lm: Landmarks, cfg: TrackConfig, model: FaceModel) -> np.ndarray:
+    """``(T, J, 3)`` float32 the fitter's VIEW-frame targets: landmarks de-jittered, eyelids corrected by ELAM, and
+    MediaPipe's drift with head yaw taken out (:mod:`engine.fitting.yaw_drift_removal`).
 
     ELAM runs after the temporal smoothing and frame by frame, so the image's eye state closes a lid on exactly
     the frames where the eye is closed.
     """
     smooth = smooth_landmarks(np.concatenate([lm.points, lm.depth[..., None]], axis=2), lm.time, cfg.landmark_filter)
     points = smooth[..., :2]
-    if cfg.use_elam and lm.points.shape[1] == MEDIAPIPE_POINT_COUNT:
+    mediapipe = lm.points.shape[1] == MEDIAPIPE_POINT_COUNT
+    if cfg.use_elam and mediapipe:
         for t in np.flatnonzero(np.isfinite(points).all(axis=(1, 2))):
             points[t] = adjust_eyelid_landmarks(points[t], lm.p_closed[t], cfg.elam)
-    return image_to_view_points(points, smooth[..., 2])  # float32 in, float32 out: per-frame memory
+    view = image_to_view_points(points, smooth[..., 2])  # float32 in, float32 out: per-frame memory
+    if cfg.remove_yaw_drift and mediapipe:  # the drift was measured on MediaPipe's points
+        view = without_yaw_drift(view, lm.point_ids, model, cfg.fit)
+    return view
 
 
 def fit_notices(fit: ClipFit, cfg: TrackConfig) -> list[str]:
@@ -153,6 +159,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
 def neutral_targets(
     neutral: NeutralFrame,
     cfg: TrackConfig,
+    model: FaceModel,
     *,
     clip: Landmarks | None = None,
     backends: LandmarkBackends | None = None,
@@ -173,11 +180,11 @@ def neutral_targets(
                 f"--neutral {neutral.time_s:g} s is outside the tracked frames "
                 f"({clip.time[0]:.2f}-{clip.time[-1]:.2f} s)"
             )
-        targets = fit_targets(clip, cfg)[index : index + 1]
+        targets = fit_targets(clip, cfg, model)[index : index + 1]
     else:
         photo_cfg = dataclasses.replace(cfg, start=None, end=None)
         photo = collect_landmarks(neutral.photo, photo_cfg, make_reporter("none"), backends=backends)
-        targets = fit_targets(photo, photo_cfg)[:1]
+        targets = fit_targets(photo, photo_cfg, model)[:1]
     if not np.isfinite(targets).all():
         raise InputError(f"--neutral: no face found in the neutral frame ({neutral.describe()})")
     return targets
@@ -201,7 +208,7 @@ def fit_and_filter(
     Returns:
         ``(take, fit)``: the filtered take of the T frames and the fit (its actor for the later pieces).
     """
-    view_obs = fit_targets(lm, cfg)
+    view_obs = fit_targets(lm, cfg, model)
     coefficients, rest = identity if identity is not None else (None, None)
     fit_cfg = cfg.fit if lm.has_depth else dataclasses.replace(cfg.fit, use_depth=False)
     eye_closed = lm.p_closed if lm.points.shape[1] == MEDIAPIPE_POINT_COUNT else None
@@ -252,7 +259,7 @@ def track(
     valid = np.isfinite(lm.points).all(axis=(1, 2))
     if not valid.any():
         raise NoFaceFound(f"{input_path}: no face found in any of {len(valid)} frame(s)")
-    neutral_obs = None if neutral is None else neutral_targets(neutral, cfg, clip=lm, backends=backends)
+    neutral_obs = None if neutral is None else neutral_targets(neutral, cfg, model, clip=lm, backends=backends)
     take, _ = fit_and_filter(lm, cfg, model, identity, neutral_obs)
     if neutral is not None:
         take = dataclasses.replace(take, meta={**take.meta, "neutral": neutral.describe()})

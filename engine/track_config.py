@@ -25,6 +25,8 @@ class TrackConfig:
         fit: fitting settings. filter: temporal filter settings (``filter.enabled=False`` for ``--no-filter``).
         eye_state: the appearance eye-state estimator's settings. elam: when ELAM adjusts eyelids.
         use_elam: apply the Eye Landmark Adjustment Module (off only for ablations).
+        remove_yaw_drift: take MediaPipe's drift with head yaw out of its points before the fit
+            (:mod:`engine.fitting.yaw_drift_removal`; off only for ablations).
         landmark_filter: de-jittering of the fit's landmark targets (:mod:`engine.landmark_smoothing`);
             ``enabled=False`` fits every frame's raw landmarks.
         start, end: the time range to track, seconds (None = from the start / to the end).
@@ -39,6 +41,7 @@ class TrackConfig:
     # MediaPipe's closed-eye lids typically stay 0.05-0.15 apart, which would read as a partial blink.
     elam: ElamConfig = ElamConfig(closed_openness=0.05)
     use_elam: bool = True
+    remove_yaw_drift: bool = True
     landmark_filter: FilterConfig = DEFAULT_LANDMARK_FILTER
     orientation: OrientationConfig = OrientationConfig()
     start: float | None = None

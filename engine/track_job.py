@@ -282,7 +282,7 @@ def track_to_file(
         shutil.rmtree(partial.folder, ignore_errors=True)
         raise NoFaceFound(f"{input_path}: no face found in any of {frames} frame(s)")
 
-    neutral_obs = None if neutral is None else _neutral_targets(neutral, cfg, partial, source, frames, backends)
+    neutral_obs = None if neutral is None else _neutral_targets(neutral, cfg, model, partial, source, frames, backends)
     if frames <= streaming.chunk_frames:
         take, _ = fit_and_filter(_landmarks(partial, source, 0, frames), cfg, model, identity, neutral_obs)
         _append_take(partial, take, 0, frames, take_time=None)
@@ -316,18 +316,18 @@ def track_to_file(
 
 
 def _neutral_targets(
-    neutral: NeutralFrame, cfg: TrackConfig, partial: PartialTake, source: dict, frames: int, backends
+    neutral: NeutralFrame, cfg: TrackConfig, model: FaceModel, partial: PartialTake, source: dict, frames: int, backends
 ) -> np.ndarray:
     """The user's neutral frame as fit targets: the spooled frames around its time, or the photo.
 
     The frames around the time are read with it because the landmark smoothing needs its neighbours.
     """
     if neutral.time_s is None:
-        return neutral_targets(neutral, cfg, backends=backends)
+        return neutral_targets(neutral, cfg, model, backends=backends)
     times = partial.read(_SPOOL, "source_time", 0, frames)
     index = int(np.argmin(np.abs(times - neutral.time_s)))
     a, b = max(0, index - NEUTRAL_CONTEXT_FRAMES), min(frames, index + NEUTRAL_CONTEXT_FRAMES + 1)
-    return neutral_targets(neutral, cfg, clip=_landmarks(partial, source, a, b))
+    return neutral_targets(neutral, cfg, model, clip=_landmarks(partial, source, a, b))
 
 
 def _append_take(partial: PartialTake, take: Take, start: int, stop: int, *, take_time: np.ndarray | None) -> None:

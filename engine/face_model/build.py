@@ -9,7 +9,8 @@ Reads ICT-FaceKit's Face Model Light (MIT) from ``DIR`` (``../shared/data/ict-fa
   learned from renders (:mod:`.correspondence`);
 - ``face_head.npz``: the whole ICT head with the 46 expressions, materials and eyes, for the add-on's demo rig
   (:mod:`.demo_head`, :mod:`engine.contract.face_head`);
-- ``face_model_report.json``: the correspondence's held-out residuals (pixels, cm) and the build's settings;
+- ``face_model_report.json``: the correspondence's held-out residuals (pixels, cm), how much of the detector's drift
+  with head yaw the measured drift explains (:mod:`.yaw_drift`), and the build's settings;
 - ``ICT-FaceKit-LICENSE.txt``: ICT-FaceKit's MIT notice and credits, shipped with every file made from it.
 
 The model frame (:mod:`engine.contract.frames`) puts the origin midway between the eyeball centres, so ICT's
@@ -26,6 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from ..contract.face_head import HEAD_FILE, save_head
+from ..fitting.fit_config import FitConfig
+from ..fitting.frame_fit import pose_weights
 from .correspondence import CorrespondenceConfig, build_correspondence, close_inner_lips
 from .demo_head import head_from_ict
 from .expressions_from_ict import build_expressions, load_recipes, lower_lip_mask
@@ -36,6 +39,7 @@ from .model import DEFAULT_MODEL_PATH, FaceModel, save_face_model
 from .regions import regions_from_mediapipe
 from .symmetry import mirror_permutation
 from .topology import NUM_MESH_VERTICES, mediapipe_connections, triangles_from_edges
+from .yaw_drift import YawDriftConfig, measure_yaw_drift
 
 __all__ = ["LICENSE_FILE", "REPORT_FILE", "build_face_model"]
 
@@ -106,15 +110,30 @@ def build_face_model(
     ict_dir: str | Path,
     out_path: str | Path = DEFAULT_MODEL_PATH,
     cfg: CorrespondenceConfig = CorrespondenceConfig(),
+    drift_cfg: YawDriftConfig = YawDriftConfig(),
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> FaceModel:
-    """Build every face-model file from ICT-FaceKit and write them beside ``out_path``; returns the model."""
+    """Build every face-model file from ICT-FaceKit and write them beside ``out_path``; returns the model.
+
+    ``progress`` is called with (done, total) renders: the correspondence's, then the yaw drift's.
+    """
     out_path = Path(out_path)
     ict, rig = recentred(load_ict_facekit(ict_dir))
     detect = _mediapipe_detector()
+    drift_renders = drift_cfg.identities * len(drift_cfg.yaws_deg)
+    renders = cfg.training_renders + cfg.holdout_renders + drift_renders
+
+    def correspondence_progress(done: int, _total: int) -> None:
+        if progress:
+            progress(done, renders)
+
+    def drift_progress(done: int, _total: int) -> None:
+        if progress:
+            progress(renders - drift_renders + done, renders)
+
     topology_regions, mirror = _topology(ict, detect)
-    result = build_correspondence(ict, topology_regions, mirror, detect, cfg, progress=progress)
+    result = build_correspondence(ict, topology_regions, mirror, detect, cfg, progress=correspondence_progress)
     recipes = load_recipes()
     albedo = head_albedo(ict)
     deltas = build_expressions(ict, rig, recipes, {"lower_lip": lower_lip_mask(ict, albedo.lip)})
@@ -138,7 +157,11 @@ def build_face_model(
         identity_stddev=np.ones(len(identity), np.float32),
         landmark_vertices=points.vertices.astype(np.int32),
         landmark_bary=points.bary.astype(np.float32),
+        yaw_drift=np.zeros((2, len(neutral), 3), np.float32),
     )
+    weights = pose_weights(model, np.arange(model.num_points), FitConfig())
+    drift, drift_report = measure_yaw_drift(ict, albedo, points, weights, detect, drift_cfg, progress=drift_progress)
+    model = dataclasses.replace(model, yaw_drift=drift)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     save_face_model(out_path, model)
     save_head(out_path.parent / HEAD_FILE, head_from_ict(ict, rig, albedo, deltas, model.expression_names))
@@ -146,6 +169,8 @@ def build_face_model(
         "source": "ICT-FaceKit Face Model Light",
         "correspondence_config": dataclasses.asdict(cfg),
         **result.report,
+        "yaw_drift_config": dataclasses.asdict(drift_cfg),
+        "yaw_drift": drift_report,
     }
     (out_path.parent / REPORT_FILE).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     (out_path.parent / LICENSE_FILE).write_text(_license_text(ict.source), encoding="utf-8")

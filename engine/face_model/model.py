@@ -17,6 +17,8 @@ is made by ``python -m engine build-model --ict DIR`` (:mod:`engine.face_model.b
 - ``eye_centers`` float32 (2, 3) [left, right] eyeball centres, ``eye_radius`` float32 ()
 - ``region_*`` int32 vertex index lists (:class:`engine.face_model.regions.FaceRegions`)
 - ``landmark_vertices`` int32 (478, 3), ``landmark_bary`` float32 (478, 3): each point's ICT triangle and weights
+- ``yaw_drift`` float32 (2, 478, 3): the detector's drift of each point with head yaw (:mod:`.yaw_drift`); a file
+  without it (made before it was measured) loads with zeros: no drift removed
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class FaceModel:
         identity_stddev: ``(K,)`` float32 prior standard deviation of each identity coefficient.
         landmark_vertices: ``(P, 3)`` int32 the ICT head vertices of each point's triangle.
         landmark_bary: ``(P, 3)`` float32 each point's barycentric weights in that triangle.
+        yaw_drift: ``(2, P, 3)`` float32 how the landmark detector's points drift in the model frame as the head
+            turns, cm per radian of yaw and per radian squared (:mod:`.yaw_drift`).
     """
 
     neutral: np.ndarray
@@ -68,6 +72,7 @@ class FaceModel:
     identity_stddev: np.ndarray
     landmark_vertices: np.ndarray
     landmark_bary: np.ndarray
+    yaw_drift: np.ndarray
 
     @property
     def num_points(self) -> int:
@@ -113,6 +118,7 @@ def save_face_model(path: str | Path, model: FaceModel) -> None:
         identity_stddev=model.identity_stddev,
         landmark_vertices=model.landmark_vertices,
         landmark_bary=model.landmark_bary,
+        yaw_drift=model.yaw_drift,
         **model.regions.as_arrays(),
     )
 
@@ -143,4 +149,7 @@ def load_face_model(path: str | Path | None = None) -> FaceModel:
         identity_stddev=data["identity_stddev"].astype(np.float32),
         landmark_vertices=data["landmark_vertices"].astype(np.int32),
         landmark_bary=data["landmark_bary"].astype(np.float32),
+        yaw_drift=data["yaw_drift"].astype(np.float32)
+        if "yaw_drift" in data
+        else np.zeros((2, len(data["landmark_bary"]), 3), np.float32),
     )

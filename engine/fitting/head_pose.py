@@ -54,6 +54,20 @@ class HeadPose:
         """``(T, 3)`` the camera's depth axis in the model frame, ``rotation' e_z``."""
         return self.rotation[:, 2, :]
 
+    @property
+    def yaw(self) -> np.ndarray:
+        """``(T,)`` radians, the head's turn as the camera sees it: > 0 with the nose toward the subject's left
+        (the ``head_ypr`` convention of :mod:`engine.contract.frames`), whatever the pitch and roll.
+
+        Example:
+            >>> turn = np.radians(20.0)
+            >>> nose_left = np.array([[np.cos(turn), 0, np.sin(turn)], [0, 1, 0], [-np.sin(turn), 0, np.cos(turn)]])
+            >>> round(float(np.degrees(HeadPose(np.ones(1), nose_left[None], np.zeros((1, 3))).yaw[0])), 6)
+            20.0
+        """
+        camera = self.view_directions  # the camera's direction in the model frame: -x when the nose turns to +x
+        return np.arctan2(-camera[:, 0], camera[:, 2])
+
     def view_to_model(self, view: np.ndarray) -> np.ndarray:
         """``(T, J, 3)`` VIEW points -> model frame, cm (the inverse similarity)."""
         return np.matmul(view - self.translation[:, None], self.rotation) / self.scale[:, None, None]

@@ -138,7 +138,7 @@ def main() -> int:
         clip = CLIPS / person["clip"]
         raised = sorted(person.get("surprise", []) + person.get("raise", []))
         lm = collect_landmarks(clip, cfg, make_reporter("none"))
-        targets = fit_targets(lm, cfg)
+        targets = fit_targets(lm, cfg, model)
         fit = fit_clip(targets, lm.point_ids, model, cfg.fit, eye_closed=lm.p_closed)
         model_points = fit.pose.view_to_model(targets)  # (T, 478, 3) cm
         gray = frames_of(clip, set(person["neutral"]) | set(raised))

@@ -34,7 +34,7 @@ def real_view_points():
         pytest.skip("../shared/data/clips is absent")
     cfg = TrackConfig(start=2.5, end=5.5)  # d18: neutral -> pout -> open mouth
     lm = collect_landmarks(CLIPS / "d18.mp4", cfg, make_reporter("none"))
-    return fit_targets(lm, cfg), lm.point_ids
+    return fit_targets(lm, cfg, load_face_model()), lm.point_ids
 
 
 def repose(view: np.ndarray, axis: str, degrees: float) -> np.ndarray:
