@@ -83,9 +83,10 @@ class FitConfig:
         baseline_calm_share: share of the clip's calmest frames whose median is the actor's rest
             (:func:`~.actor.expression_baseline`).
         baseline_keyframes: frames spread over the clip used to find the rest levels. At 64 the calmest share was
-            6 frames, whose median moved by up to 0.1 when one frame's reading changed a little (held-out and tuning
-            clips alike: d10 tracked in one piece and in two parts, once the yaw drift was removed); at 128 or 256
-            the two agree within 0.005.
+            6 frames, whose median moved by up to 0.1 when one frame's reading changed a little (d10 tracked in one
+            piece and in two parts, once the yaw drift was removed: rests 0.10 apart, takes 0.26); at 128 (13 calm
+            frames) the rests agree within 0.004, the takes within 0.034 (256: 0.004 and 0.031, at five times the
+            extra time).
         held_rest_cap: how much of a brow, smile or frown channel (:data:`~.actor.HELD_EXPRESSIONS`) an estimated
             rest may fold in. Actors' rests differ from their fitted identity by at most 0.13 on these channels in
             the tuning clips (d0, d3, d10, d18), so a rest reading more is taken as an expression held through the
@@ -131,7 +132,7 @@ class FitConfig:
     identity_expression_prior_scale: float = 1.0
     bias_iterations: int = 3
     baseline_calm_share: float = 0.1
-    baseline_keyframes: int = 256
+    baseline_keyframes: int = 128
     held_rest_cap: float = 0.15
     baseline_min_frames: int = 30
     pose_iterations: int = 1
