@@ -19,7 +19,7 @@ from pathlib import Path
 from .contract.version import project_version
 from .errors import InputError, UserError
 
-__all__ = ["build_parser", "main", "run_track"]
+__all__ = ["build_parser", "main", "run_track", "run_track_argv"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -171,11 +171,16 @@ def _cmd_track(args: argparse.Namespace, reporter) -> int:
         return run_track(args, reporter, session)
 
 
-def run_track(args: argparse.Namespace, reporter, session) -> int:
-    """The ``track`` command with parsed ``args``, in ``session`` (an :class:`~engine.engine_session.EngineSession`).
-
-    The served engine runs its track requests through this too (:mod:`engine.serve`).
+def run_track_argv(argv: list[str], reporter, session) -> int:
+    """``python -m engine`` ``argv`` (a ``track`` command line) in this process and ``session``, reporting to
+    ``reporter``: how the served engine runs its track requests (:mod:`engine.serve`). SystemExit where the parser
+    refuses the arguments (it says why on stderr).
     """
+    return run_track(build_parser().parse_args(argv), reporter, session)
+
+
+def run_track(args: argparse.Namespace, reporter, session) -> int:
+    """The ``track`` command with parsed ``args``, in ``session`` (an :class:`~engine.engine_session.EngineSession`)."""
     from .clip_files import check_take_output
     from .contract.partial_take import partial_folder
     from .contract.take_io import load_take
@@ -394,7 +399,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve_stdio
 
     with EngineSession() as session:
-        return serve_stdio(session)
+        return serve_stdio(session, run_track_argv)
 
 
 def _error_message(err: BaseException) -> str:

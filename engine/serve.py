@@ -17,9 +17,10 @@ the take in progress (checked at every frame; the take ends with ``{"error": "ca
 and a new take file written just before the cancel was seen is removed; one written over an earlier take cannot be
 undone and is reported done) or drops a waiting request. ``track`` and ``info`` requests
 queue for the main thread, which runs them in order: a track request becomes the command line it stands for
-(:meth:`~engine.contract.engine_requests.TrackTake.argv`), parsed by the command line's own parser and run by its
-own ``track`` command (:func:`engine.cli.run_track`) with this process's :class:`~engine.engine_session.EngineSession`,
-so a served take is the take ``python -m engine track`` writes (``tests/engine/test_serve.py``). While it waits for
+(:meth:`~engine.contract.engine_requests.TrackTake.argv`), which the command line hands this module to run: its own
+parser and ``track`` command (:func:`engine.cli.run_track_argv`), with this process's
+:class:`~engine.engine_session.EngineSession`, so a served take is the take ``python -m engine track`` writes
+(``tests/engine/test_serve.py``). While it waits for
 a request, the engine resets the landmark graphs the last take used.
 
 End of input: the requests already read are still answered, then the engine exits (so a file of requests can be
@@ -45,13 +46,18 @@ from .contract.progress_events import Done, Event, Failed, Ready, encode_event
 from .contract.version import project_version
 from .engine_session import EngineSession
 from .errors import UserError
-from .progress import JsonlReporter
+from .progress import JsonlReporter, ProgressReporter
 
-__all__ = ["TakeCancelled", "serve", "serve_stdio"]
+__all__ = ["TakeCancelled", "TrackCommand", "serve", "serve_stdio"]
 
 log = logging.getLogger(__name__)
 
 CANCELLED_MESSAGE = "cancelled"
+
+
+TrackCommand = Callable[[list[str], ProgressReporter, EngineSession], int]
+"""Runs one command line (``["track", ...]``) in this process, reporting to the reporter; raises SystemExit for
+arguments its parser refuses (having said why on stderr). The command line's :func:`engine.cli.run_track_argv`."""
 
 
 class TakeCancelled(Exception):
@@ -216,21 +222,16 @@ class _ServedReporter:
             raise TakeCancelled
 
 
-def _run_track(job: _Job, writer: _EventWriter, session: EngineSession) -> None:
-    from .cli import build_parser, run_track
-
+def _run_track(job: _Job, writer: _EventWriter, session: EngineSession, track: TrackCommand) -> None:
     request = job.request
     assert isinstance(request, TrackTake)
-    try:
-        args = build_parser().parse_args([*request.argv(), "--progress", "jsonl"])
-    except SystemExit:  # argparse has printed why on stderr
-        writer.event(Failed(f"request {job.id}: not a valid track request: {request}", request=job.id))
-        return
     output = Path(request.output)
     existed = output.exists()
     reporter = _ServedReporter(writer, job, replaces_existing=existed)
     try:
-        run_track(args, reporter, session)
+        track([*request.argv(), "--progress", "jsonl"], reporter, session)
+    except SystemExit:  # the parser has printed why on stderr
+        writer.event(Failed(f"request {job.id}: not a valid track request: {request}", request=job.id))
     except TakeCancelled:
         if not existed:
             output.unlink(missing_ok=True)  # written just before the cancel was seen
@@ -255,8 +256,10 @@ def _run_info(job: _Job, writer: _EventWriter) -> None:
     writer.event(Done(path, take.num_frames, summary=summary, request=job.id))
 
 
-def serve(requests: IO[str], replies: IO[str], session: EngineSession) -> int:
+def serve(requests: IO[str], replies: IO[str], session: EngineSession, track: TrackCommand) -> int:
     """Answer the requests read from ``requests`` on ``replies`` until the input ends; returns the exit status (0).
+
+    Track requests run through ``track``.
 
     The session is warmed up first (model loaded, the video graphs started); a failure there (a missing model
     file or dependency) is logged, and every take that needs it reports it.
@@ -278,14 +281,14 @@ def serve(requests: IO[str], replies: IO[str], session: EngineSession) -> int:
             if isinstance(job.request, TakeInfo):
                 _run_info(job, writer)
             else:
-                _run_track(job, writer, session)
+                _run_track(job, writer, session, track)
         except Exception as err:  # a bug: reported as one (traceback on stderr), the next request still runs
             log.exception("request %d failed", job.id)
             writer.event(Failed(f"engine bug: {type(err).__name__}: {err} (see the engine's log)", request=job.id))
     return 0
 
 
-def serve_stdio(session: EngineSession) -> int:
+def serve_stdio(session: EngineSession, track: TrackCommand) -> int:
     """:func:`serve` on this process's stdin and stdout.
 
     The replies get stdout's file descriptor to themselves: everything else written to stdout (a library's
@@ -295,7 +298,7 @@ def serve_stdio(session: EngineSession) -> int:
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     try:
-        return serve(sys.stdin, replies, session)
+        return serve(sys.stdin, replies, session, track)
     finally:
         try:
             replies.close()
