@@ -44,7 +44,13 @@ from .track_config import TrackConfig
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
 
 _SPOOL = "landmarks"  # the partial take's section holding pass 1's rows
-_SPOOL_KEYS = ("source_time", "points", "depth", "p_closed", "score")
+_SPOOL_COLUMNS = {  # pass 1's rows as stored, in the order _SpoolRows.add takes them: name -> dtype
+    "source_time": np.float64,
+    "points": np.float32,
+    "depth": np.float32,
+    "p_closed": np.float32,
+    "score": np.float32,
+}
 _SPOOL_PART = "landmarks_part"  # + i: the rows of part i >= 1 of a clip read in parts, until replayed into _SPOOL
 _TAKE = "take"
 NEUTRAL_CONTEXT_FRAMES = 45  # frames read on each side of a --neutral time (the landmark smoothing's context)
@@ -107,19 +113,13 @@ class _SpoolRows:
     def flush(self) -> None:
         if not self.rows:
             return
-        t, p, d, c, s = zip(*self.rows, strict=True)
+        columns = zip(*self.rows, strict=True)
         self.rows.clear()
-        self.partial.append(
-            self.section,
-            {  # _SPOOL_KEYS
-                "source_time": np.asarray(t, np.float64),
-                "points": np.stack(p).astype(np.float32),
-                "depth": np.stack(d).astype(np.float32),
-                "p_closed": np.stack(c).astype(np.float32),
-                "score": np.asarray(s, np.float32),
-            },
-            job=self.job,
-        )
+        block = {
+            key: np.stack(values).astype(dtype, copy=False)
+            for (key, dtype), values in zip(_SPOOL_COLUMNS.items(), columns, strict=True)
+        }
+        self.partial.append(self.section, block, job=self.job)
 
     def replay(self, sink: _SpoolRows, *, after: float) -> int:
         """A later part's rows into ``sink``'s section, block by block, then this section dropped.
@@ -133,7 +133,7 @@ class _SpoolRows:
         count = 0
         for start in range(0, self.partial.rows(self.section), self.block):
             stop = start + self.block
-            block = {key: self.partial.read(self.section, key, start, stop) for key in _SPOOL_KEYS}
+            block = {key: self.partial.read(self.section, key, start, stop) for key in _SPOOL_COLUMNS}
             keep = block["source_time"] > after + TIME_ORDER_EPSILON_S  # a frame two parts both read: the first's
             if keep.any():
                 sink.partial.append(sink.section, {key: value[keep] for key, value in block.items()}, job=sink.job)
