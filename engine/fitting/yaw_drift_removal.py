@@ -5,9 +5,9 @@ the model frame as the head turns (the nose tip and chin sideways, the brows in 
 ``FaceModel.yaw_drift``. Left in, it reads as expression that follows the head: on held-out talking clips a brow
 lowering on one side per 10 deg of turn (``tests/benchmarks/bench_pose_leak.py``).
 
-Each frame's yaw comes from a rigid alignment of the model's generic neutral on the observations with the fitter's
-pose weights, and the drift at that yaw is subtracted in the VIEW frame from every point but these, which are left
-as detected:
+Each frame's yaw comes from a rigid alignment of the model's generic neutral on the observed rigid points (the
+fitter's head-pose points, :func:`~.frame_fit.pose_weights`), and the drift at that yaw is subtracted in the VIEW
+frame from every point but these, which are left as detected:
 
 - the rigid points (forehead, temples, nose bridge): the drift was measured relative to the alignment on them as
   detected, so the fitter's pose, aligned on the same points, stays the frame the drift was measured in (taking
