@@ -7,6 +7,7 @@ generic neutral, at the tracking landmarks, by a measurable property that its Fa
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -428,6 +429,26 @@ def test_shipped_model_is_what_the_scans_and_recipes_give(model):
 
 @needs_ict
 @pytest.mark.slow
+def test_shipped_yaw_drift_is_what_the_renders_give(model):
+    """Measured again from renders with the shipped correspondence, the detector's yaw drift is the shipped one."""
+    from engine.face_model.build import _mediapipe_detector, recentred
+    from engine.face_model.head_render import head_albedo
+    from engine.face_model.ict_facekit import load_ict_facekit
+    from engine.face_model.surface_points import SurfacePoints
+    from engine.face_model.yaw_drift import measure_yaw_drift
+    from engine.fitting.fit_config import FitConfig
+    from engine.fitting.frame_fit import pose_weights
+
+    ict, _ = recentred(load_ict_facekit(ICT_DIR))
+    points = SurfacePoints(model.landmark_vertices.astype(np.int64), model.landmark_bary.astype(np.float64))
+    weights = pose_weights(model, np.arange(model.num_points), FitConfig())
+    drift, report = measure_yaw_drift(ict, head_albedo(ict), points, weights, _mediapipe_detector())
+    assert report["renders_without_face"] == 0
+    np.testing.assert_allclose(drift, model.yaw_drift, atol=0.02)  # cm per rad (0.0035 cm per 10 deg)
+
+
+@needs_ict
+@pytest.mark.slow
 def test_build_model_command_end_to_end(tmp_path):
     """``build-model --ict`` with a few renders writes every file (the real correspondence uses 240)."""
     out = tmp_path / "face_model.npz"
@@ -443,6 +464,11 @@ def test_build_model_command_end_to_end(tmp_path):
     assert rebuilt.expression_basis.shape == (46, 478, 3)
     for name in ("face_head.npz", "face_model_report.json", "ICT-FaceKit-LICENSE.txt"):
         assert (tmp_path / name).is_file()
+    # The detector's yaw drift is measured in the build too: MediaPipe's nose tip slides sideways as the head turns.
+    nose_tip_cm_per_10deg = abs(rebuilt.yaw_drift[0, 1, 0]) * np.radians(10.0)
+    assert 0.03 < nose_tip_cm_per_10deg < 0.2, nose_tip_cm_per_10deg
+    report = json.loads((tmp_path / "face_model_report.json").read_text())
+    assert report["yaw_drift"]["renders"] == 45 and report["yaw_drift"]["renders_without_face"] == 0
     assert "MIT" in (tmp_path / "ICT-FaceKit-LICENSE.txt").read_text()
 
 
