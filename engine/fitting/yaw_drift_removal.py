@@ -69,13 +69,13 @@ def without_yaw_drift(view_obs: np.ndarray, point_ids: np.ndarray, model: FaceMo
     moved = np.flatnonzero(drift.any(axis=(0, 2)))  # columns of the used points that get a drift removed
     drift = drift[:, moved]
     columns = np.flatnonzero(used)
-    weights = pose_weights(model, point_ids, cfg)[used]
-    heavy = weights >= cfg.rigid_weight  # the yaw needs only the pose's own points: the rest weigh 1/50 as much
-    rest = model.neutral[ids[heavy]].astype(np.float64)
+    rigid = np.isin(ids, model.regions.rigid)  # the yaw needs only the pose's own points: the rest weigh 1/50 as much
+    weights = pose_weights(model, point_ids, cfg)[used][rigid]
+    rest = model.neutral[ids[rigid]].astype(np.float64)
     found = np.flatnonzero(np.isfinite(view_obs[:, used]).all(axis=(1, 2)))
     for start in range(0, len(found), cfg.chunk_frames):
         frames = found[start : start + cfg.chunk_frames]
-        pose = HeadPose.align(rest, out[frames][:, columns[heavy]].astype(np.float64), weights[heavy])
+        pose = HeadPose.align(rest, out[frames][:, columns[rigid]].astype(np.float64), weights)
         model_drift = np.tensordot(yaw_terms(pose.yaw), drift, 1)  # (t, M, 3) cm, model frame
         view_drift = pose.scale[:, None, None] * np.matmul(model_drift, pose.rotation.transpose(0, 2, 1))
         out[np.ix_(frames, columns[moved])] -= view_drift.astype(out.dtype)
