@@ -80,6 +80,18 @@ class Landmarks:
     name: str
     notices: tuple[str, ...] = ()
 
+    def frames(self, start: int, stop: int) -> Landmarks:
+        """Frames ``[start, stop)`` alone (the per-frame arrays sliced; the rest shared)."""
+        sl = slice(start, stop)
+        return dataclasses.replace(
+            self,
+            points=self.points[sl],
+            depth=self.depth[sl],
+            p_closed=self.p_closed[sl],
+            time=self.time[sl],
+            score=self.score[sl],
+        )
+
 
 def make_backend(name: str, *, still_images: bool) -> LandmarkBackend:
     """Construct a landmark backend by name (heavy imports happen here, not at module import)."""

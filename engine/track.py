@@ -38,6 +38,7 @@ from .temporal import filter_take_streams
 from .track_config import TrackConfig
 
 __all__ = [
+    "NEUTRAL_CONTEXT_FRAMES",
     "fit_and_filter",
     "fit_notices",
     "fit_targets",
@@ -47,6 +48,10 @@ __all__ = [
 ]
 
 NEUTRAL_TIME_TOLERANCE_S = 1.0  # --neutral TIME must lie within this of a tracked frame
+# A --neutral TIME's frame is made into fit targets from the frames this far on each side of it (the landmark
+# smoothing's context), however the clip is held: in memory (track) or spooled (engine.track_job), which reads only
+# these frames, so both make the same targets.
+NEUTRAL_CONTEXT_FRAMES = 45
 
 
 # A clip whose calmest frames still read one of the held expressions (brows, smiles, frowns) at HELD_AT_REST or more
@@ -167,7 +172,8 @@ def neutral_targets(
     """``(1, J, 3)`` the fit targets of the user's neutral frame: a frame of the clip, or a photo.
 
     Args:
-        clip: for a time, the clip's landmarks holding that time (the whole clip, or frames around it).
+        clip: for a time, the clip's landmarks holding that time (the whole clip, or frames around it); the
+            targets are made from the :data:`NEUTRAL_CONTEXT_FRAMES` on each side of it.
         backends: a warm engine's open backends for reading the photo, or None.
 
     Raises:
@@ -180,7 +186,9 @@ def neutral_targets(
                 f"--neutral {neutral.time_s:g} s is outside the tracked frames "
                 f"({clip.time[0]:.2f}-{clip.time[-1]:.2f} s)"
             )
-        targets = fit_targets(clip, cfg, model)[index : index + 1]
+        start = max(0, index - NEUTRAL_CONTEXT_FRAMES)
+        around = clip.frames(start, index + NEUTRAL_CONTEXT_FRAMES + 1)
+        targets = fit_targets(around, cfg, model)[index - start : index - start + 1]
     else:
         photo_cfg = dataclasses.replace(cfg, start=None, end=None)
         photo = collect_landmarks(neutral.photo, photo_cfg, make_reporter("none"), backends=backends)

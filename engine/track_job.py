@@ -38,7 +38,7 @@ from .landmark_pass import TIME_ORDER_EPSILON_S, Landmarks, detect_landmarks
 from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
-from .track import fit_and_filter, fit_notices, neutral_targets
+from .track import NEUTRAL_CONTEXT_FRAMES, fit_and_filter, fit_notices, neutral_targets
 from .track_config import TrackConfig
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
@@ -53,7 +53,6 @@ _SPOOL_COLUMNS = {  # pass 1's rows as stored, in the order _SpoolRows.add takes
 }
 _SPOOL_PART = "landmarks_part"  # + i: the rows of part i >= 1 of a clip read in parts, until replayed into _SPOOL
 _TAKE = "take"
-NEUTRAL_CONTEXT_FRAMES = 45  # frames read on each side of a --neutral time (the landmark smoothing's context)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -320,7 +319,8 @@ def _neutral_targets(
 ) -> np.ndarray:
     """The user's neutral frame as fit targets: the spooled frames around its time, or the photo.
 
-    The frames around the time are read with it because the landmark smoothing needs its neighbours.
+    Only the frames around the time are read (:data:`~engine.track.NEUTRAL_CONTEXT_FRAMES`), as many as
+    :func:`~engine.track.neutral_targets` uses from a clip in memory.
     """
     if neutral.time_s is None:
         return neutral_targets(neutral, cfg, model, backends=backends)

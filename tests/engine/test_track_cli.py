@@ -11,9 +11,14 @@ import cv2
 import numpy as np
 import pytest
 import skimage.data
+from crafted_inputs import write_clip
 
 from engine.contract.frames import head_rotation_to_ypr
 from engine.contract.take_io import load_take
+from engine.neutral_frame import NeutralFrame
+from engine.track import track
+from engine.track_config import TrackConfig
+from engine.track_job import track_to_file
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # every test runs the engine in a subprocess with the real MediaPipe
@@ -153,6 +158,17 @@ class TestTrack:
         take = load_take(out)
         assert take.num_frames == 60 and take.meta["neutral"] == "1 s into the clip"
         assert take.expression[30].max() < 0.05
+
+    def test_feature_a_neutral_time_reads_alike_in_memory_and_on_disk(self, tmp_path):
+        """``--neutral SECONDS`` late in a clip: the take tracked in memory (``track``) and the command line's take
+        (spooled to disk, which reads only the frames around that time) get the same neutral targets: the same take.
+        """
+        clip = write_clip(tmp_path / "long.mp4", 150)
+        cfg, neutral, out = TrackConfig(), NeutralFrame(time_s=4.0), tmp_path / "n.npz"
+        track_to_file(clip, out, cfg, neutral=neutral)
+        on_disk, in_memory = load_take(out), track(clip, None, cfg, neutral=neutral)
+        np.testing.assert_allclose(on_disk.expression, in_memory.expression, atol=1e-4)
+        assert on_disk.meta["neutral"] == in_memory.meta["neutral"] == "4 s into the clip"
 
     @pytest.mark.parametrize("pieces", [False, True])
     def test_feature_a_clip_that_never_relaxes_says_so(self, tmp_path, moving_clip, pieces):
