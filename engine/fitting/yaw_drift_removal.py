@@ -5,9 +5,10 @@ the model frame as the head turns (the nose tip and chin sideways, the brows in 
 ``FaceModel.yaw_drift``. Left in, it reads as expression that follows the head: on held-out talking clips a brow
 lowering on one side per 10 deg of turn (``tests/benchmarks/bench_pose_leak.py``).
 
-Each frame's yaw comes from a rigid alignment of the model's generic neutral on the observed rigid points (the
-fitter's head-pose points, :func:`~.frame_fit.pose_weights`), and the drift at that yaw is subtracted in the VIEW
-frame from every point but these, which are left as detected:
+Each frame's yaw comes from aligning the model's generic neutral on the points as detected, with the fitter's
+head-pose weights (:func:`~.frame_fit.pose_weights`: the rigid points, the others at a fiftieth), the alignment the
+drift was measured in; the drift at that yaw is subtracted in the VIEW frame from every point but these, which are
+left as detected:
 
 - the rigid points (forehead, temples, nose bridge): the drift was measured relative to the alignment on them as
   detected, so the fitter's pose, aligned on the same points, stays the frame the drift was measured in (taking
@@ -69,13 +70,12 @@ def without_yaw_drift(view_obs: np.ndarray, point_ids: np.ndarray, model: FaceMo
     moved = np.flatnonzero(drift.any(axis=(0, 2)))  # columns of the used points that get a drift removed
     drift = drift[:, moved]
     columns = np.flatnonzero(used)
-    rigid = np.isin(ids, model.regions.rigid)  # the yaw needs only the pose's own points: the rest weigh 1/50 as much
-    weights = pose_weights(model, point_ids, cfg)[used][rigid]
-    rest = model.neutral[ids[rigid]].astype(np.float64)
+    weights = pose_weights(model, point_ids, cfg)[used]  # as the drift was measured (engine.face_model.yaw_drift)
+    rest = model.neutral[ids].astype(np.float64)
     found = np.flatnonzero(np.isfinite(view_obs[:, used]).all(axis=(1, 2)))
     for start in range(0, len(found), cfg.chunk_frames):
         frames = found[start : start + cfg.chunk_frames]
-        pose = HeadPose.align(rest, out[frames][:, columns[rigid]].astype(np.float64), weights)
+        pose = HeadPose.align(rest, out[frames][:, columns].astype(np.float64), weights)
         model_drift = np.tensordot(yaw_terms(pose.yaw), drift, 1)  # (t, M, 3) cm, model frame
         view_drift = pose.scale[:, None, None] * np.matmul(model_drift, pose.rotation.transpose(0, 2, 1))
         out[np.ix_(frames, columns[moved])] -= view_drift.astype(out.dtype)
