@@ -40,6 +40,7 @@ GROUPS = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two clips per group")
+    parser.add_argument("--per-clip", action="store_true", help="also each clip's share and its most saturated channel")
     args = parser.parse_args()
     if not CLIPS.is_dir():
         print(f"no clips: {CLIPS} is missing")
@@ -75,6 +76,9 @@ def main() -> int:
             saturated += int(hit.any(axis=1).sum())
             channels.update({names[keep[j]]: int(n) for j, n in enumerate(hit.sum(axis=0)) if n})
             worst.append((hit.any(axis=1).mean() if len(hit) else 0.0, clip.relative_to(CLIPS)))
+            if args.per_clip and len(hit):
+                most = names[keep[int(hit.sum(axis=0).argmax())]] if hit.any() else "-"
+                print(f"    {clip.relative_to(CLIPS)}: {100 * worst[-1][0]:.1f} % (most: {most})")
         if not clips:
             continue
         top = ", ".join(f"{n} {100 * c / frames:.1f} %" for n, c in channels.most_common(4)) or "none"
