@@ -357,9 +357,9 @@ def _cmd_import_csv(args: argparse.Namespace) -> int:
 
 
 def _cmd_build_model(args: argparse.Namespace) -> int:
-    from .face_model.build import build_face_model
     from .face_model.correspondence import CorrespondenceConfig
     from .face_model.model import DEFAULT_MODEL_PATH
+    from .face_model_build.build import build_face_model
     from .progress import BarReporter
 
     out = Path(args.output) if args.output else DEFAULT_MODEL_PATH

@@ -7,7 +7,7 @@ over 478 points: MediaPipe Face Mesh's 468 mesh vertices plus its 10 iris points
 scanned head surface (``landmark_vertices`` + ``landmark_bary``, :mod:`.correspondence`), so the neutral, the 100
 identity modes (N(0, 1) prior) and the 46 FaceWarehouse expressions are ICT's, carried to the landmarks.
 Units are centimetres in the MODEL frame (see :mod:`engine.contract.frames`). The file ``engine/data/face_model.npz``
-is made by ``python -m engine build-model --ict DIR`` (:mod:`engine.face_model.build`); its keys:
+is made by ``python -m engine build-model --ict DIR`` (:mod:`engine.face_model_build.build`); its keys:
 
 - ``neutral`` float32 (468, 3), ``iris_neutral`` float32 (10, 3)
 - ``expression_basis`` float32 (46, 468, 3), ``iris_expression_basis`` float32 (46, 10, 3), ``expression_names`` (46,)
@@ -17,8 +17,9 @@ is made by ``python -m engine build-model --ict DIR`` (:mod:`engine.face_model.b
 - ``eye_centers`` float32 (2, 3) [left, right] eyeball centres, ``eye_radius`` float32 ()
 - ``region_*`` int32 vertex index lists (:class:`engine.face_model.regions.FaceRegions`)
 - ``landmark_vertices`` int32 (478, 3), ``landmark_bary`` float32 (478, 3): each point's ICT triangle and weights
-- ``yaw_drift`` float32 (2, 478, 3): the detector's drift of each point with head yaw (:mod:`.yaw_drift`); a file
-  without it (made before it was measured) loads with zeros: no drift removed
+- ``yaw_drift`` float32 (2, 478, 3): the detector's drift of each point with head yaw, per :func:`yaw_terms`
+  (measured by :mod:`engine.face_model_build.yaw_drift`); a file without it (made before it was measured) loads
+  with zeros: no drift removed
 """
 
 from __future__ import annotations
@@ -32,9 +33,19 @@ from ..errors import MissingModelFile
 from .regions import FaceRegions
 from .topology import NUM_MESH_VERTICES
 
-__all__ = ["DEFAULT_MODEL_PATH", "FaceModel", "load_face_model", "save_face_model"]
+__all__ = ["DEFAULT_MODEL_PATH", "FaceModel", "load_face_model", "save_face_model", "yaw_terms"]
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "face_model.npz"
+
+
+def yaw_terms(yaw: np.ndarray) -> np.ndarray:
+    """``(T, 2)`` the regressors ``FaceModel.yaw_drift`` is per, of ``(T,)`` yaws (radians): yaw and yaw squared.
+
+    Yaw as :attr:`engine.fitting.head_pose.HeadPose.yaw` (the nose turned to the subject's left > 0); the drift at
+    those yaws is ``np.tensordot(yaw_terms(yaw), model.yaw_drift, 1)``, ``(T, P, 3)`` cm in the model frame.
+    """
+    yaw = np.asarray(yaw, dtype=np.float64)
+    return np.stack([yaw, yaw * yaw], axis=-1)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -56,7 +67,7 @@ class FaceModel:
         landmark_vertices: ``(P, 3)`` int32 the ICT head vertices of each point's triangle.
         landmark_bary: ``(P, 3)`` float32 each point's barycentric weights in that triangle.
         yaw_drift: ``(2, P, 3)`` float32 how the landmark detector's points drift in the model frame as the head
-            turns, cm per radian of yaw and per radian squared (:mod:`.yaw_drift`).
+            turns, cm per radian of yaw and per radian squared (:func:`yaw_terms`).
     """
 
     neutral: np.ndarray

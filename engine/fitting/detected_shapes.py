@@ -2,7 +2,7 @@
 
 The full-head shapes that are baked and rendered are ICT's scans; the fit compares shapes with MediaPipe Face
 Mesh's points, which follow some scanned motions only in part. Two of them matter enough to model (measured on
-the tuning people's clips and on renders of the scanned head, :mod:`engine.face_model.detector_response`):
+the tuning people's clips and on renders of the scanned head, :mod:`engine.face_model_build.detector_response`):
 
 **Brows.** ICT's brow shapes are scans of whole muscles: a brow raise (frontalis) also lifts the forehead skin
 and the upper orbit, a brow lowering (corrugator) pulls the skin between and above the brows. MediaPipe Face Mesh

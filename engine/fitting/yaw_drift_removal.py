@@ -1,6 +1,6 @@
 """The landmark detector's drift with head yaw, taken out of its points before the fit.
 
-:mod:`engine.face_model.yaw_drift` measures, on renders of the ICT head, how MediaPipe Face Mesh's points slide in
+:mod:`engine.face_model_build.yaw_drift` measures, on renders of the ICT head, how MediaPipe Face Mesh's points slide in
 the model frame as the head turns (the nose tip and chin sideways, the brows in depth); the model file holds it as
 ``FaceModel.yaw_drift``. Left in, it reads as expression that follows the head: on held-out talking clips a brow
 lowering on one side per 10 deg of turn (``tests/benchmarks/bench_pose_leak.py``).
@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..face_model.model import FaceModel
+from ..face_model.model import FaceModel, yaw_terms
 from ..face_model.regions import IRIS_POINTS
-from ..face_model.yaw_drift import yaw_terms
 from .fit_config import FitConfig
 from .frame_fit import pose_weights
 from .head_pose import HeadPose
@@ -70,7 +69,7 @@ def without_yaw_drift(view_obs: np.ndarray, point_ids: np.ndarray, model: FaceMo
     moved = np.flatnonzero(drift.any(axis=(0, 2)))  # columns of the used points that get a drift removed
     drift = drift[:, moved]
     columns = np.flatnonzero(used)
-    weights = pose_weights(model, point_ids, cfg)[used]  # as the drift was measured (engine.face_model.yaw_drift)
+    weights = pose_weights(model, point_ids, cfg)[used]  # as the drift was measured (engine.face_model_build.yaw_drift)
     rest = model.neutral[ids].astype(np.float64)
     found = np.flatnonzero(np.isfinite(view_obs[:, used]).all(axis=(1, 2)))
     for start in range(0, len(found), cfg.chunk_frames):

@@ -10,7 +10,7 @@ how many channels read low where active (the sign of their mean error).
 Two more columns tell where the error comes from: ``exact`` fits the render's exact landmarks (the surface points
 projected through the render's camera, with their true depth) instead of MediaPipe's, so it is the fit's own error
 (priors, one image for identity and expression, perspective); with ``--gains`` the detector's gain per channel on
-renders (:mod:`engine.face_model.detector_response`, about 2 minutes more) is printed beside it. ``--floor`` takes
+renders (:mod:`engine.face_model_build.detector_response`, about 2 minutes more) is printed beside it. ``--floor`` takes
 the exact-landmark fit apart: it refits the exact landmarks with, one after another, an orthographic camera (the
 fit's own weak perspective, so no perspective error), the render's true identity, the scanned shapes (not as the
 detector sees them: :mod:`engine.fitting.detected_shapes`) and the expression priors at a hundredth, and prints the
@@ -68,11 +68,11 @@ def main() -> int:
 
     from engine.contract.face_head import load_head
     from engine.contract.frames import image_to_view_points
-    from engine.face_model.build import recentred
     from engine.face_model.head_render import RenderSetup, head_albedo, render_head
     from engine.face_model.ict_facekit import ICT_PARTS, load_ict_facekit
     from engine.face_model.model import DEFAULT_MODEL_PATH, load_face_model
     from engine.face_model.surface_points import SurfacePoints
+    from engine.face_model_build.build import recentred
     from engine.fitting.clip_fit import fit_clip
     from engine.track import track
     from engine.track_config import TrackConfig
@@ -144,8 +144,8 @@ def main() -> int:
     print(file=sys.stderr)
     gains = {}
     if args.gains:
-        from engine.face_model.build import _mediapipe_detector
-        from engine.face_model.detector_response import measure_detector_response
+        from engine.face_model_build.build import _mediapipe_detector
+        from engine.face_model_build.detector_response import measure_detector_response
         from engine.fitting.frame_fit import pose_weights
 
         pw = pose_weights(model, np.arange(478), TrackConfig().fit)

@@ -2,8 +2,8 @@
 
 Cycle consistency asks that the same expression read the same under any head pose. The fitter is equivariant by
 construction (``tests/engine/test_cycle_consistency.py``), but the landmark detector is not: MediaPipe's mesh
-drifts as the head turns (:mod:`engine.face_model.yaw_drift`). On real talking clips, where the expression does not
-depend on where the head points, any steady dependence of a channel on yaw or pitch is leak. Per clip, every
+drifts as the head turns (:mod:`engine.face_model_build.yaw_drift`). On real talking clips, where the expression
+does not depend on where the head points, any steady dependence of a channel on yaw or pitch is leak. Per clip, every
 reading below is regressed on the fitted head yaw and pitch together (relative to the clip's own mean), and the
 slopes per 10 deg are averaged over clips, weighted by each clip's range of yaw (or pitch); ``|.|`` averages the
 slopes' magnitudes, so leaks of opposite sign in different clips do not cancel. Asymmetries (left minus right)

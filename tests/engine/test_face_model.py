@@ -391,11 +391,11 @@ class TestDemoHead:
 @needs_ict
 def test_shipped_demo_head_is_what_the_scans_and_recipes_give():
     """The committed demo head is what ``build-model`` writes (rebuild it with that command after a change)."""
-    from engine.face_model.build import recentred
     from engine.face_model.demo_head import head_from_ict
     from engine.face_model.expressions_from_ict import build_expressions, load_recipes, lower_lip_mask
     from engine.face_model.head_render import head_albedo
     from engine.face_model.ict_facekit import load_ict_facekit
+    from engine.face_model_build.build import recentred
 
     ict, rig = recentred(load_ict_facekit(ICT_DIR))
     recipes, albedo = load_recipes(), head_albedo(ict)
@@ -412,12 +412,12 @@ def test_shipped_demo_head_is_what_the_scans_and_recipes_give():
 @needs_ict
 def test_shipped_model_is_what_the_scans_and_recipes_give(model):
     """Rebuilt from ICT-FaceKit with the shipped correspondence, the neutral, identity and expressions match."""
-    from engine.face_model.build import recentred
     from engine.face_model.correspondence import close_inner_lips
     from engine.face_model.expressions_from_ict import build_expressions, load_recipes, lower_lip_mask
     from engine.face_model.head_render import head_albedo
     from engine.face_model.ict_facekit import load_ict_facekit
     from engine.face_model.surface_points import SurfacePoints
+    from engine.face_model_build.build import recentred
 
     ict, rig = recentred(load_ict_facekit(ICT_DIR))
     points = SurfacePoints(model.landmark_vertices.astype(np.int64), model.landmark_bary.astype(np.float64))
@@ -431,11 +431,11 @@ def test_shipped_model_is_what_the_scans_and_recipes_give(model):
 @pytest.mark.slow
 def test_shipped_yaw_drift_is_what_the_renders_give(model):
     """Measured again from renders with the shipped correspondence, the detector's yaw drift is the shipped one."""
-    from engine.face_model.build import _mediapipe_detector, recentred
     from engine.face_model.head_render import head_albedo
     from engine.face_model.ict_facekit import load_ict_facekit
     from engine.face_model.surface_points import SurfacePoints
-    from engine.face_model.yaw_drift import measure_yaw_drift
+    from engine.face_model_build.build import _mediapipe_detector, recentred
+    from engine.face_model_build.yaw_drift import measure_yaw_drift
     from engine.fitting.fit_config import FitConfig
     from engine.fitting.frame_fit import pose_weights
 

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from engine.face_model.model import load_face_model
+from engine.face_model.model import load_face_model, yaw_terms
 from engine.face_model.regions import IRIS_POINTS
-from engine.face_model.yaw_drift import yaw_terms
 from engine.fitting.fit_config import FitConfig
 from engine.fitting.head_pose import HeadPose
 from engine.fitting.yaw_drift_removal import drift_free_points, without_yaw_drift

@@ -18,9 +18,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .head_render import HeadAlbedo, RenderSetup, render_head
-from .ict_facekit import IctFaceKit
-from .surface_points import SurfacePoints
+from ..face_model.head_render import HeadAlbedo, RenderSetup, render_head
+from ..face_model.ict_facekit import IctFaceKit
+from ..face_model.surface_points import SurfacePoints
+from ..fitting.head_pose import HeadPose
 
 __all__ = ["DetectorResponseConfig", "GEOMETRIC_SHAPES", "measure_detector_response"]
 
@@ -46,8 +47,6 @@ class DetectorResponseConfig:
 
 def _to_model_frame(detected: np.ndarray, truth: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """``(478, 3)`` detected VIEW points aligned onto the true model points by weighted similarity."""
-    from ..fitting.head_pose import HeadPose
-
     pose = HeadPose.align(truth, detected[None], weights)
     return pose.view_to_model(detected[None])[0]
 

@@ -27,18 +27,18 @@ from pathlib import Path
 import numpy as np
 
 from ..contract.face_head import HEAD_FILE, save_head
+from ..face_model.correspondence import CorrespondenceConfig, build_correspondence, close_inner_lips
+from ..face_model.demo_head import head_from_ict
+from ..face_model.expressions_from_ict import build_expressions, load_recipes, lower_lip_mask
+from ..face_model.eyeballs import EyeballRig
+from ..face_model.head_render import RenderSetup, head_albedo, render_head
+from ..face_model.ict_facekit import IctFaceKit, load_ict_facekit
+from ..face_model.model import DEFAULT_MODEL_PATH, FaceModel, save_face_model
+from ..face_model.regions import regions_from_mediapipe
+from ..face_model.symmetry import mirror_permutation
+from ..face_model.topology import NUM_MESH_VERTICES, mediapipe_connections, triangles_from_edges
 from ..fitting.fit_config import FitConfig
 from ..fitting.frame_fit import pose_weights
-from .correspondence import CorrespondenceConfig, build_correspondence, close_inner_lips
-from .demo_head import head_from_ict
-from .expressions_from_ict import build_expressions, load_recipes, lower_lip_mask
-from .eyeballs import EyeballRig
-from .head_render import RenderSetup, head_albedo, render_head
-from .ict_facekit import IctFaceKit, load_ict_facekit
-from .model import DEFAULT_MODEL_PATH, FaceModel, save_face_model
-from .regions import regions_from_mediapipe
-from .symmetry import mirror_permutation
-from .topology import NUM_MESH_VERTICES, mediapipe_connections, triangles_from_edges
 from .yaw_drift import YawDriftConfig, measure_yaw_drift
 
 __all__ = ["LICENSE_FILE", "REPORT_FILE", "build_face_model"]

@@ -26,12 +26,13 @@ from collections.abc import Callable
 import numpy as np
 
 from ..contract.frames import image_to_view_points
+from ..face_model.head_render import HeadAlbedo, RenderSetup, render_head
+from ..face_model.ict_facekit import IctFaceKit
+from ..face_model.model import yaw_terms
+from ..face_model.surface_points import SurfacePoints
 from ..fitting.head_pose import HeadPose
-from .head_render import HeadAlbedo, RenderSetup, render_head
-from .ict_facekit import IctFaceKit
-from .surface_points import SurfacePoints
 
-__all__ = ["YawDriftConfig", "measure_yaw_drift", "yaw_terms"]
+__all__ = ["YawDriftConfig", "measure_yaw_drift"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,12 +50,6 @@ class YawDriftConfig:
     yaws_deg: tuple[float, ...] = (-35.0, -26.25, -17.5, -8.75, 0.0, 8.75, 17.5, 26.25, 35.0)
     identity_stddev: float = 0.8
     seed: int = 3000
-
-
-def yaw_terms(yaw: np.ndarray) -> np.ndarray:
-    """``(T, 2)`` the drift's regressors of ``(T,)`` yaws (radians): yaw and yaw squared."""
-    yaw = np.asarray(yaw, dtype=np.float64)
-    return np.stack([yaw, yaw * yaw], axis=-1)
 
 
 def measure_yaw_drift(
@@ -76,9 +71,9 @@ def measure_yaw_drift(
 
     Returns:
         ``(drift, report)``: ``drift`` ``(2, P, 3)`` float32, model-frame cm per radian of yaw and per radian
-        squared (:func:`yaw_terms`; yaw as :attr:`engine.fitting.head_pose.HeadPose.yaw`); the report gives the
-        renders used and how much of the points' motion across yaws the drift explains on identities it was not
-        fitted on (leave one identity out).
+        squared (:func:`engine.face_model.model.yaw_terms`; yaw as :attr:`engine.fitting.head_pose.HeadPose.yaw`);
+        the report gives the renders used and how much of the points' motion across yaws the drift explains on
+        identities it was not fitted on (leave one identity out).
     """
     rng = np.random.default_rng(cfg.seed)
     identities = rng.normal(0.0, cfg.identity_stddev, (cfg.identities, ict.identity_deltas.shape[0]))
