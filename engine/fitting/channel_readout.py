@@ -3,8 +3,9 @@
 The joint fit (:mod:`.frame_fit`) explains every landmark with all 46 shapes at once, so a channel whose own
 evidence is clear can still be held back by rows it shares with other shapes, where the detector moves the face
 unlike the scanned shapes. A readout re-solves just those channels from chosen rows: the brows from the brow pairs
-(:mod:`.brow_readout`), gaze from the iris points (:mod:`.gaze_readout`). The other channels keep their fitted
-weights; the re-solved ones keep the joint fit's priors and [0, 1] bounds.
+(:mod:`.brow_readout`), gaze from the iris points (:mod:`.gaze_readout`), the blinks from the eyelid pairs
+(:mod:`.lid_readout`). The other channels keep their fitted weights; the re-solved ones keep the joint fit's priors
+and [0, 1] bounds.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ The steps, each in its own module (the shapes fitted as the detector sees them, 
 3. per frame (:mod:`.frame_fit`): head pose from rigid points, then the 46 weights by bounded least squares with
    the Local Dynamic Loss (:mod:`.residual_rows`) and ELAM's eye state setting how cheap a blink is;
 4. in video, the brows read again against the eyes, pose-free (:func:`~.brow_readout.brows_from_pairs`), and gaze
-   again from the iris in the image plane (:func:`~.gaze_readout.gaze_from_iris`);
+   again from the iris in the image plane (:func:`~.gaze_readout.gaze_from_iris`); in video and stills, the blinks
+   again from the eyelid pairs in the image plane (:func:`~.lid_readout.blinks_from_lids`);
 5. blinks read as the share of the current eye opening closed (:func:`~.eye_readout.blink_as_closure`).
 """
 
@@ -28,6 +29,7 @@ from .frame_fit import fit_frames
 from .gaze_readout import gaze_from_iris
 from .head_pose import HeadPose
 from .identity_fit import fit_identity
+from .lid_readout import blinks_from_lids
 
 __all__ = ["ClipFit", "FitConfig", "fit_clip"]
 
@@ -148,6 +150,8 @@ def fit_clip(
             w = brows_from_pairs(w, frames, point_ids, actor, frame_pose, cfg)
         if cfg.gaze_readout_weight > 0:
             w = gaze_from_iris(w, frames, point_ids, actor, frame_pose, cfg, closed)
+        if cfg.lid_readout_weight > 0:
+            w = blinks_from_lids(w, frames, point_ids, actor, frame_pose, cfg, closed)
         expression[valid] = blink_as_closure(w, actor)
         pose.assign(valid, frame_pose)
     return ClipFit(

@@ -40,6 +40,11 @@ class FitConfig:
             tuning clips: ten iris rows weigh little against the priors, so at 1.5 a 9 deg glance read 2 deg; at 6 it
             reads 7, and on clips without side glances gaze moves frame to frame about as much as in the joint fit.
             Video only, like the brows' readout (a clip with a rest: see :func:`~.clip_fit.fit_clip`).
+        lid_readout_weight: weight of each eyelid pair row when the two blink channels are re-solved from the
+            pairs' model-frame x, y after the joint fit (:mod:`.lid_readout`); 0 turns the readout off. Stills and
+            video. Chosen on the tuning clips' labelled eyes (d3, d10, d18; closed eyes reading >= 0.8 / open eyes
+            < 0.3, in video and as photos): at 1, 97.1 % / 100 % both ways; at 3, 98.0 % / 100 %; at 4 (the joint
+            fit's pair weight) one open eye of 170 reads 0.3 or more in video; at 10, 99.0 % / 99.4 % in video.
         expression_prior: L2 penalty per unit weight squared, in the data term's units (cm^2 x landmark weight).
         expression_sparsity: L1 penalty per unit weight (weights are >= 0, so a linear term): prefers few
             active shapes, each meaning what its name says, over cancelling combinations.
@@ -109,6 +114,7 @@ class FitConfig:
     brow_readout_weight: float = 1.0
     brow_readout_sparsity_scale: float = 0.5
     gaze_readout_weight: float = 6.0
+    lid_readout_weight: float = 3.0
     expression_prior: float = 0.3
     expression_sparsity: float = 1.0
     prior_scale: tuple[tuple[str, float], ...] = (

@@ -31,7 +31,7 @@ from ..face_model.regions import (
 )
 from .fit_config import FitConfig
 
-__all__ = ["ResidualRows", "brow_pairs", "emphasized_points", "inner_lip_pairs", "residual_rows"]
+__all__ = ["ResidualRows", "brow_pairs", "emphasized_points", "inner_lip_pairs", "lid_pairs", "residual_rows"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +88,13 @@ def inner_lip_pairs(model: FaceModel) -> list[tuple[int, int]]:
     return list(zip(model.regions.lip_upper_inner.tolist(), model.regions.lip_lower_inner.tolist(), strict=True))
 
 
+def lid_pairs(model: FaceModel) -> list[tuple[int, int]]:
+    """``(upper, lower)`` eyelid contour points facing each other, the left eye first (rows: upper minus lower)."""
+    r = model.regions
+    eyes = [(r.eye_upper[side].tolist(), r.eye_lower[side].tolist()) for side in ("left", "right")]
+    return [pair for upper, lower in eyes for pair in zip(upper, lower, strict=True)]
+
+
 def brow_pairs(model: FaceModel) -> list[tuple[int, int]]:
     """``(brow point, that eye's inner corner)`` for every brow point, the left brow first."""
     return [(b, EYE_INNER_CORNER[side]) for side in ("left", "right") for b in model.regions.brow[side].tolist()]
@@ -108,11 +115,10 @@ def residual_rows(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> Re
         if a in obs_of_model and b in obs_of_model:
             rows.append((a, b, obs_of_model[a], obs_of_model[b], w))
 
-    pairs = [(r.eye_upper[s], r.eye_lower[s]) for s in ("left", "right")]
-    pairs += [(r.lip_upper_inner, r.lip_lower_inner), (r.lip_upper_outer, r.lip_lower_outer)]  # see inner_lip_pairs
-    for upper, lower in pairs:
-        for u, lo in zip(upper.tolist(), lower.tolist(), strict=True):
-            add_pair(u, lo, cfg.local_dynamic_weight)
+    lips = [(r.lip_upper_inner, r.lip_lower_inner), (r.lip_upper_outer, r.lip_lower_outer)]  # see inner_lip_pairs
+    pairs = lid_pairs(model) + [pair for up, lo in lips for pair in zip(up.tolist(), lo.tolist(), strict=True)]
+    for u, lo in pairs:
+        add_pair(u, lo, cfg.local_dynamic_weight)
     if cfg.brow_pair_weight > 0:  # brow pairs: each brow point against the same eye's inner corner
         for brow, corner in brow_pairs(model):
             add_pair(brow, corner, cfg.brow_pair_weight)

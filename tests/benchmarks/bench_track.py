@@ -89,6 +89,7 @@ def main() -> int:
     from engine.fitting.clip_fit import fit_clip
     from engine.fitting.frame_fit import fit_frames
     from engine.fitting.gaze_readout import gaze_from_iris
+    from engine.fitting.lid_readout import blinks_from_lids
     from engine.landmark_parts import LandmarkPartsConfig
     from engine.landmark_pass import collect_landmarks
     from engine.landmarks.mediapipe_mesh import MediaPipeFaceMesh
@@ -163,10 +164,14 @@ def main() -> int:
     t0 = time.perf_counter()
     gaze_from_iris(weights, view[valid], lm.point_ids, fit.actor, pose, TrackConfig().fit)
     gaze_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    blinks_from_lids(weights, view[valid], lm.point_ids, fit.actor, pose, TrackConfig().fit)
+    lids_s = time.perf_counter() - t0
     print(f"fitting, whole clip (identity + rest + pose + 46 weights):    {1000 * fit_s / len(frames):.3f} ms/frame")
     print(f"fitting, per-frame pose + 46 weights only:                    {1000 * frames_s / valid.sum():.3f} ms/frame")
     print(f"fitting, the brows read again from their pairs (video):       {1000 * brows_s / valid.sum():.3f} ms/frame")
     print(f"fitting, gaze read again from the irises (video):             {1000 * gaze_s / valid.sum():.3f} ms/frame")
+    print(f"fitting, the blinks read again from the lid pairs:            {1000 * lids_s / valid.sum():.3f} ms/frame")
     print(f"fit targets, the detector's yaw drift taken out:              {1000 * drift_s / len(frames):.3f} ms/frame")
 
     one = peak_rss_mb(clip, tmp / "a.npz")

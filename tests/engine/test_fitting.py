@@ -354,6 +354,45 @@ class TestGazeReadout:
         np.testing.assert_array_equal(gaze_from_iris(w, view, no_iris, fit.actor, fit.pose, FitConfig()), w)
 
 
+def shut_eyes_as_elam_leaves_them(model, frames=40):
+    """VIEW points of a clip at rest, then with both eyes shut as ELAM leaves a detection: each upper-lid point put on
+    the lower-lid point facing it, the lower lid where it rests. Returns ``(view, identity, blink channel indices)``.
+    """
+    blink = [model.expression_names.index(n) for n in ("EyeBlink_L", "EyeBlink_R")]
+    pts = generic_face_points(model, np.zeros((frames, 46)))
+    for side in ("left", "right"):
+        upper, lower = model.regions.eye_upper[side], model.regions.eye_lower[side]
+        pts[frames // 2 :, upper] = pts[frames // 2 :, lower]
+    return frontal_view(pts), np.zeros(model.num_identity, np.float32), blink
+
+
+class TestLidReadout:
+    def test_feature_shut_eyes_read_shut(self, model):
+        """Read from the lid pairs alone, shut lids read closer to 1 than in the joint fit; open eyes stay open."""
+        view, identity, blink = shut_eyes_as_elam_leaves_them(model)
+        joint = fit_known_actor(view, model, identity, FitConfig(lid_readout_weight=0.0)).expression
+        read = fit_known_actor(view, model, identity, FitConfig()).expression
+        assert read[-1, blink].min() > 0.98 and read[-1, blink].min() > joint[-1, blink].max()
+        assert read[0, blink].max() < 0.01
+
+    def test_feature_only_the_blinks_are_read_again(self, model):
+        view, identity, _, _ = synthetic_clip(model, frames=30, seed=21)
+        joint = fit_known_actor(view, model, identity, FitConfig(lid_readout_weight=0.0)).expression
+        read = fit_known_actor(view, model, identity, FitConfig()).expression
+        others = [i for i, n in enumerate(model.expression_names) if not n.startswith("EyeBlink")]
+        np.testing.assert_array_equal(read[:, others], joint[:, others])
+        assert np.abs(read - joint).max() < 0.1  # on exact landmarks the joint fit already reads the lids
+
+    def test_invariance_a_turned_head_reads_the_same_blinks(self, model):
+        """The pairs are compared in the model frame, after the pose: a turned head reads the same."""
+        view, identity, blink = shut_eyes_as_elam_leaves_them(model)
+        centre = np.array([256.0, -256.0, 0.0])
+        turned = (view - centre) @ Rotation.from_euler("yxz", [25, -12, 6], degrees=True).as_matrix().T + centre
+        straight = fit_known_actor(view, model, identity, FitConfig()).expression
+        turned_fit = fit_known_actor(turned, model, identity, FitConfig()).expression
+        np.testing.assert_allclose(turned_fit[:, blink], straight[:, blink], atol=2e-3)
+
+
 def posed_expressions(model, rows_of_weights):
     """``(T, 478, 3)`` frontal VIEW points of the generic face at rows of ``{name: weight}``."""
     weights = np.zeros((len(rows_of_weights), 46))
