@@ -38,11 +38,11 @@ from .temporal import filter_take_streams
 from .track_config import TrackConfig
 
 __all__ = [
-    "NEUTRAL_CONTEXT_FRAMES",
     "fit_and_filter",
     "fit_notices",
     "fit_targets",
     "neutral_targets",
+    "neutral_window",
     "take_from_fit",
     "track",
 ]
@@ -50,7 +50,7 @@ __all__ = [
 NEUTRAL_TIME_TOLERANCE_S = 1.0  # --neutral TIME must lie within this of a tracked frame
 # A --neutral TIME's frame is made into fit targets from the frames this far on each side of it (the landmark
 # smoothing's context), however the clip is held: in memory (track) or spooled (engine.track_job), which reads only
-# these frames, so both make the same targets.
+# these frames, so both make the same targets (:func:`neutral_window`).
 NEUTRAL_CONTEXT_FRAMES = 45
 
 
@@ -161,6 +161,18 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     )
 
 
+def neutral_window(time: np.ndarray, time_s: float) -> tuple[int, int]:
+    """``(start, stop)``: the frames a ``--neutral`` time's targets are made from, of frames at ``(T,)`` ``time``
+    seconds: the frame nearest ``time_s`` and :data:`NEUTRAL_CONTEXT_FRAMES` on each side of it.
+
+    Example:
+        >>> neutral_window(np.arange(300) / 30.0, 1.0)
+        (0, 76)
+    """
+    index = int(np.argmin(np.abs(np.asarray(time) - time_s)))
+    return max(0, index - NEUTRAL_CONTEXT_FRAMES), min(len(time), index + NEUTRAL_CONTEXT_FRAMES + 1)
+
+
 def neutral_targets(
     neutral: NeutralFrame,
     cfg: TrackConfig,
@@ -173,7 +185,7 @@ def neutral_targets(
 
     Args:
         clip: for a time, the clip's landmarks holding that time (the whole clip, or frames around it); the
-            targets are made from the :data:`NEUTRAL_CONTEXT_FRAMES` on each side of it.
+            targets are made from the frames :func:`neutral_window` names.
         backends: a warm engine's open backends for reading the photo, or None.
 
     Raises:
@@ -186,9 +198,8 @@ def neutral_targets(
                 f"--neutral {neutral.time_s:g} s is outside the tracked frames "
                 f"({clip.time[0]:.2f}-{clip.time[-1]:.2f} s)"
             )
-        start = max(0, index - NEUTRAL_CONTEXT_FRAMES)
-        around = clip.frames(start, index + NEUTRAL_CONTEXT_FRAMES + 1)
-        targets = fit_targets(around, cfg, model)[index - start : index - start + 1]
+        start, stop = neutral_window(clip.time, neutral.time_s)
+        targets = fit_targets(clip.frames(start, stop), cfg, model)[index - start : index - start + 1]
     else:
         photo_cfg = dataclasses.replace(cfg, start=None, end=None)
         photo = collect_landmarks(neutral.photo, photo_cfg, make_reporter("none"), backends=backends)

@@ -38,7 +38,7 @@ from .landmark_pass import TIME_ORDER_EPSILON_S, Landmarks, detect_landmarks
 from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
-from .track import NEUTRAL_CONTEXT_FRAMES, fit_and_filter, fit_notices, neutral_targets
+from .track import fit_and_filter, fit_notices, neutral_targets, neutral_window
 from .track_config import TrackConfig
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
@@ -319,15 +319,13 @@ def _neutral_targets(
 ) -> np.ndarray:
     """The user's neutral frame as fit targets: the spooled frames around its time, or the photo.
 
-    Only the frames around the time are read (:data:`~engine.track.NEUTRAL_CONTEXT_FRAMES`), as many as
+    Only the frames :func:`~engine.track.neutral_window` names are read, the ones
     :func:`~engine.track.neutral_targets` uses from a clip in memory.
     """
     if neutral.time_s is None:
         return neutral_targets(neutral, cfg, model, backends=backends)
-    times = partial.read(_SPOOL, "source_time", 0, frames)
-    index = int(np.argmin(np.abs(times - neutral.time_s)))
-    a, b = max(0, index - NEUTRAL_CONTEXT_FRAMES), min(frames, index + NEUTRAL_CONTEXT_FRAMES + 1)
-    return neutral_targets(neutral, cfg, model, clip=_landmarks(partial, source, a, b))
+    start, stop = neutral_window(partial.read(_SPOOL, "source_time", 0, frames), neutral.time_s)
+    return neutral_targets(neutral, cfg, model, clip=_landmarks(partial, source, start, stop))
 
 
 def _append_take(partial: PartialTake, take: Take, start: int, stop: int, *, take_time: np.ndarray | None) -> None:
