@@ -21,7 +21,7 @@ import numpy as np
 from ..face_model.head_render import HeadAlbedo, RenderSetup, render_head
 from ..face_model.ict_facekit import IctFaceKit
 from ..face_model.surface_points import SurfacePoints
-from ..fitting.head_pose import HeadPose
+from .detection_frame import detection_in_model_frame
 
 __all__ = ["DetectorResponseConfig", "GEOMETRIC_SHAPES", "measure_detector_response"]
 
@@ -43,12 +43,6 @@ class DetectorResponseConfig:
     yaws_deg: tuple[float, ...] = (-15.0, 15.0)
     identity_stddev: float = 0.8
     seed: int = 2000
-
-
-def _to_model_frame(detected: np.ndarray, truth: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``(478, 3)`` detected VIEW points aligned onto the true model points by weighted similarity."""
-    pose = HeadPose.align(truth, detected[None], weights)
-    return pose.view_to_model(detected[None])[0]
 
 
 def measure_detector_response(
@@ -75,8 +69,6 @@ def measure_detector_response(
         ``(basis (46, 478, 3) float32 cm, report)``: the report gives, per expression, the detector's gain along
         the geometric delta (1 = it follows the skin fully).
     """
-    from ..contract.frames import image_to_view_points
-
     rng = np.random.default_rng(cfg.seed)
     identities = rng.normal(0.0, cfg.identity_stddev, (cfg.identities, ict.identity_deltas.shape[0]))
     geometric = points.evaluate(deltas)
@@ -106,9 +98,8 @@ def measure_detector_response(
                 )
                 if rest is None or moved is None:
                     continue
-                views = [image_to_view_points(d[:, :2], d[:, 2]) for d in (rest, moved)]
-                a = _to_model_frame(views[0], truth_rest, pose_weights)
-                b = _to_model_frame(views[1], truth_rest + geometric[e], pose_weights)
+                a, _ = detection_in_model_frame(rest, truth_rest, pose_weights)
+                b, _ = detection_in_model_frame(moved, truth_rest + geometric[e], pose_weights)
                 samples.append(b - a)
         if samples:
             basis[e] = np.mean(samples, axis=0)

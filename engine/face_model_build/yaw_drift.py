@@ -25,12 +25,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..contract.frames import image_to_view_points
 from ..face_model.head_render import HeadAlbedo, RenderSetup, render_head
 from ..face_model.ict_facekit import IctFaceKit
 from ..face_model.model import yaw_terms
 from ..face_model.surface_points import SurfacePoints
-from ..fitting.head_pose import HeadPose
+from .detection_frame import detection_in_model_frame
 
 __all__ = ["YawDriftConfig", "measure_yaw_drift"]
 
@@ -88,9 +87,8 @@ def measure_yaw_drift(
             found = detect(render_head(ict, albedo, RenderSetup(identity=identity, yaw_deg=yaw_deg)).image_bgr)
             if found is None:
                 continue
-            view = image_to_view_points(found[:, :2], found[:, 2])[None]
-            pose = HeadPose.align(truth, view, pose_weights)
-            offsets.append(pose.view_to_model(view)[0] - truth)
+            seen, pose = detection_in_model_frame(found, truth, pose_weights)
+            offsets.append(seen - truth)
             yaws.append(pose.yaw[0])
             owner.append(i)
     offsets, owner = np.array(offsets), np.array(owner)
