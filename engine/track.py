@@ -58,7 +58,10 @@ NEUTRAL_CONTEXT_FRAMES = 45
 # probably never relaxes: its estimated rest holds that expression, of which the take reads only the part above
 # FitConfig.held_rest_cap, and the take says so. A third of a full expression; the rests of the tuning clips (d0, d3,
 # d10, d18) read at most 0.13 on these channels, the held-out furious talkers' 0.31-0.68; set after seeing both
-# (README, "Measured": tests/benchmarks/bench_saturation.py lists the clips whose takes say so).
+# (README, "Measured": tests/benchmarks/bench_saturation.py lists the clips whose takes say so). Since the landmark
+# bias holds no held expression (engine.fitting.actor.fit_landmark_bias) the tuning rests read up to 0.28 (d18's low
+# brows), eight of the nine furious clips' 0.37-0.89, and five of 21 ordinary talkers' 0.30-0.79 (lowered brows;
+# LivePortrait's s29 smiles throughout).
 HELD_AT_REST = 0.3
 
 

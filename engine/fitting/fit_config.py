@@ -94,8 +94,12 @@ class FitConfig:
             extra time).
         held_rest_cap: how much of a brow, smile or frown channel (:data:`~.actor.HELD_EXPRESSIONS`) an estimated
             rest may fold in. Actors' rests differ from their fitted identity by at most 0.13 on these channels in
-            the tuning clips (d0, d3, d10, d18), so a rest reading more is taken as an expression held through the
-            clip, not a face's shape, and the take reads the excess (:func:`~.actor.rest_absorbed`).
+            the tuning clips (d0, d3, d10, d18) when the landmark bias may hold them, so a rest reading more is
+            taken as an expression held through the clip, not a face's shape, and the take reads the excess
+            (:func:`~.actor.rest_absorbed`). Since the bias holds none of them (:func:`~.actor.fit_landmark_bias`)
+            the tuning rests read up to 0.16 (d0's MouthFrown_R, d3's brows 0.14), d18's low, heavy brows BrowsD_L
+            0.28 (its take then reads BrowsD_L 0.06 on average, 0.01 before); kept at 0.15, which a held frown
+            needs more than d18 needs the rest.
         baseline_min_frames: clips shorter than this (and stills) get no landmark bias and no rest estimate: their
             weights are measured from the identity's neutral.
         pose_iterations: pose / expression alternations per frame (a final pose update always follows).

@@ -17,10 +17,11 @@ from engine.fitting.eye_readout import blink_as_closure
 __all__ = ["fit_known_actor", "synthetic_clip"]
 
 
-def synthetic_clip(model, frames=120, seed=0, active=3, noise_px=0.3, identity_scale=0.5):
+def synthetic_clip(model, frames=120, seed=0, active=3, noise_px=0.3, identity_scale=0.5, held=None):
     """Posed, projected landmarks (VIEW frame) of random identity/expressions, with pixel noise.
 
-    Face sizes of 10-18 px/cm (a face ~150-270 px wide), head turns up to 30 deg yaw / 20 deg pitch.
+    Face sizes of 10-18 px/cm (a face ~150-270 px wide), head turns up to 30 deg yaw / 20 deg pitch. ``held``
+    (channel name -> weight) sets those channels on every frame: an expression held through the whole clip.
     """
     rng = np.random.default_rng(seed)
     identity = rng.normal(size=model.num_identity) * identity_scale
@@ -29,6 +30,8 @@ def synthetic_clip(model, frames=120, seed=0, active=3, noise_px=0.3, identity_s
         if t % 3:  # every third frame at rest, as real clips have
             k = rng.choice(46, active, replace=False)
             weights[t, k] = rng.uniform(0.3, 1.0, active)
+    for name, value in (held or {}).items():
+        weights[:, model.expression_names.index(name)] = value
     rot = Rotation.from_euler("yxz", rng.uniform(-1, 1, (frames, 3)) * [30, 20, 10], degrees=True).as_matrix()
     scale = rng.uniform(10, 18, frames)
     trans = np.c_[rng.uniform(150, 350, (frames, 2)) * [1, -1], np.zeros(frames)]
