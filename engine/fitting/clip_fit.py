@@ -9,7 +9,8 @@ The steps, each in its own module (the shapes fitted as the detector sees them, 
    the Local Dynamic Loss (:mod:`.residual_rows`) and ELAM's eye state setting how cheap a blink is;
 4. in video, the brows read again against the eyes, pose-free (:func:`~.brow_readout.brows_from_pairs`), and gaze
    again from the iris in the image plane (:func:`~.gaze_readout.gaze_from_iris`); in video and stills, the blinks
-   again from the eyelid pairs in the image plane (:func:`~.lid_readout.blinks_from_lids`);
+   again from the eyelid pairs in the image plane (:func:`~.lid_readout.blinks_from_lids`), and the frowns no more
+   than the mouth corners show against the lips' middle (:func:`~.corner_readout.frowns_from_corners`);
 5. blinks read as the share of the current eye opening closed (:func:`~.eye_readout.blink_as_closure`).
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 from ..face_model.model import FaceModel
 from .actor import actor_model, expression_baseline, fit_landmark_bias, neutral_offsets, rest_absorbed
 from .brow_readout import brows_from_pairs
+from .corner_readout import frowns_from_corners
 from .detected_shapes import shapes_as_detected
 from .eye_readout import blink_as_closure
 from .fit_config import FitConfig
@@ -152,6 +154,8 @@ def fit_clip(
             w = gaze_from_iris(w, frames, point_ids, actor, frame_pose, cfg, closed)
         if cfg.lid_readout_weight > 0:
             w = blinks_from_lids(w, frames, point_ids, actor, frame_pose, cfg, closed)
+        if cfg.corner_readout_weight > 0:
+            w = frowns_from_corners(w, frames, point_ids, actor, frame_pose, cfg)
         expression[valid] = blink_as_closure(w, actor)
         pose.assign(valid, frame_pose)
     return ClipFit(

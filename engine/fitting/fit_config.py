@@ -45,6 +45,11 @@ class FitConfig:
             video. Chosen on the tuning clips' labelled eyes (d3, d10, d18; closed eyes reading >= 0.8 / open eyes
             < 0.3, in video and as photos): at 1, 97.1 % / 100 % both ways; at 3, 98.0 % / 100 %; at 4 (the joint
             fit's pair weight) one open eye of 170 reads 0.3 or more in video; at 10, 99.0 % / 99.4 % in video.
+        corner_readout_weight: weight of each mouth-corner pair row when the two frowns are solved again from the
+            corners against the lips' middle, model-frame x, y (:mod:`.corner_readout`), a reading that can only
+            lower the joint fit's; 0 turns it off. Stills and video. The Local Dynamic Loss's pair weight, chosen on
+            the tuning clips' frames reading a frown (d10, d18, d3): at 12 the pressed and twisted mouths kept
+            0.06-0.11 more of it, d18's closed pout 0.13-0.14 more.
         expression_prior: L2 penalty per unit weight squared, in the data term's units (cm^2 x landmark weight).
         expression_sparsity: L1 penalty per unit weight (weights are >= 0, so a linear term): prefers few
             active shapes, each meaning what its name says, over cancelling combinations.
@@ -119,6 +124,7 @@ class FitConfig:
     brow_readout_sparsity_scale: float = 0.5
     gaze_readout_weight: float = 6.0
     lid_readout_weight: float = 3.0
+    corner_readout_weight: float = 4.0
     expression_prior: float = 0.3
     expression_sparsity: float = 1.0
     prior_scale: tuple[tuple[str, float], ...] = (

@@ -5,7 +5,7 @@
 
 Reports: whole `track` (decode, landmarks, eye state, fit, filter, write) frames/s, read in parts at once (the
 default: one part per core) and in one piece, and how far the two takes' weights differ; MediaPipe Face Mesh alone on
-the same frames; fitting alone (identity + pose + expression, ms/frame, and the brow readout's share); and peak
+the same frames; fitting alone (identity + pose + expression, ms/frame, and each readout's share); and peak
 memory of `track` on the clip looped 1x and 4x (flat memory: frames are streamed, never kept).
 """
 
@@ -87,6 +87,7 @@ def main() -> int:
     from engine.face_model.model import load_face_model
     from engine.fitting.brow_readout import brows_from_pairs
     from engine.fitting.clip_fit import fit_clip
+    from engine.fitting.corner_readout import frowns_from_corners
     from engine.fitting.frame_fit import fit_frames
     from engine.fitting.gaze_readout import gaze_from_iris
     from engine.fitting.lid_readout import blinks_from_lids
@@ -167,11 +168,15 @@ def main() -> int:
     t0 = time.perf_counter()
     blinks_from_lids(weights, view[valid], lm.point_ids, fit.actor, pose, TrackConfig().fit)
     lids_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    frowns_from_corners(weights, view[valid], lm.point_ids, fit.actor, pose, TrackConfig().fit)
+    frowns_s = time.perf_counter() - t0
     print(f"fitting, whole clip (identity + rest + pose + 46 weights):    {1000 * fit_s / len(frames):.3f} ms/frame")
     print(f"fitting, per-frame pose + 46 weights only:                    {1000 * frames_s / valid.sum():.3f} ms/frame")
     print(f"fitting, the brows read again from their pairs (video):       {1000 * brows_s / valid.sum():.3f} ms/frame")
     print(f"fitting, gaze read again from the irises (video):             {1000 * gaze_s / valid.sum():.3f} ms/frame")
     print(f"fitting, the blinks read again from the lid pairs:            {1000 * lids_s / valid.sum():.3f} ms/frame")
+    print(f"fitting, frowns read again from the mouth corners:            {1000 * frowns_s / valid.sum():.3f} ms/frame")
     print(f"fit targets, the detector's yaw drift taken out:              {1000 * drift_s / len(frames):.3f} ms/frame")
 
     one = peak_rss_mb(clip, tmp / "a.npz")

@@ -14,6 +14,7 @@ from engine.fitting.actor import HELD_EXPRESSIONS, actor_model, fit_landmark_bia
 from engine.fitting.box_qp import solve_box_qp
 from engine.fitting.brow_readout import brows_from_pairs
 from engine.fitting.clip_fit import FitConfig, fit_clip
+from engine.fitting.corner_readout import FROWN_SHAPES
 from engine.fitting.detected_shapes import BROW_SHAPES, brows_at_brow_points, jaw_depth_as_detected, shapes_as_detected
 from engine.fitting.eye_readout import gaze_from_expression
 from engine.fitting.frame_fit import gaze_channels
@@ -391,6 +392,52 @@ class TestLidReadout:
         straight = fit_known_actor(view, model, identity, FitConfig()).expression
         turned_fit = fit_known_actor(turned, model, identity, FitConfig()).expression
         np.testing.assert_allclose(turned_fit[:, blink], straight[:, blink], atol=2e-3)
+
+
+def mouth_dropped_as_a_whole(model, frames=20, drop_cm=0.6):
+    """VIEW points of a clip at rest, then with everything below the nose base ``drop_cm`` lower (model frame): the
+    lips, corners and chin together, as pressed and rounded mouths drop on real faces. Returns ``(view, identity,
+    frown channel indices)``.
+    """
+    frown = [model.expression_names.index(n) for n in FROWN_SHAPES]
+    pts = generic_face_points(model, np.zeros((frames, 46)))
+    below = pts[0, :, 1] < pts[0, 2, 1] - 0.5  # MediaPipe point 2: the nose base
+    pts[frames // 2 :, below, 1] -= drop_cm
+    return frontal_view(pts), np.zeros(model.num_identity, np.float32), frown
+
+
+class TestCornerReadout:
+    def test_feature_a_mouth_dropped_as_a_whole_reads_no_frown(self, model):
+        """The joint fit takes a whole mouth's drop for a frown; against the lips' middle the corners have not moved."""
+        view, identity, frown = mouth_dropped_as_a_whole(model)
+        joint = fit_known_actor(view, model, identity, FitConfig(corner_readout_weight=0.0)).expression
+        read = fit_known_actor(view, model, identity, FitConfig()).expression
+        assert joint[-1, frown].min() > 0.5 and read[-1, frown].max() < 0.1
+
+    def test_feature_a_frown_reads_as_before(self, model):
+        view = posed_expressions(model, [{}, {"MouthFrown_L": 0.8, "MouthFrown_R": 0.8}])
+        cfgs = FitConfig(corner_readout_weight=0.0), FitConfig()
+        joint, read = (fit_known_actor(view, model, np.zeros(model.num_identity), c).expression for c in cfgs)
+        frown = [model.expression_names.index(n) for n in FROWN_SHAPES]
+        assert joint[1, frown].min() > 0.4 and np.abs(read[1, frown] - joint[1, frown]).max() < 0.05
+
+    def test_convention_only_the_frowns_change_and_only_down(self, model):
+        view, identity, _, _ = synthetic_clip(model, frames=30, seed=23)
+        joint = fit_known_actor(view, model, identity, FitConfig(corner_readout_weight=0.0)).expression
+        read = fit_known_actor(view, model, identity, FitConfig()).expression
+        frown = [model.expression_names.index(n) for n in FROWN_SHAPES]
+        others = np.setdiff1d(np.arange(46), frown)
+        np.testing.assert_array_equal(read[:, others], joint[:, others])
+        assert (read[:, frown] <= joint[:, frown]).all()
+
+    def test_invariance_a_turned_head_reads_the_same_frowns(self, model):
+        """The pairs are compared in the model frame, after the pose: a turned head reads the same."""
+        view, identity, frown = mouth_dropped_as_a_whole(model)
+        centre = np.array([256.0, -256.0, 0.0])
+        turned = (view - centre) @ Rotation.from_euler("yxz", [25, -12, 6], degrees=True).as_matrix().T + centre
+        straight = fit_known_actor(view, model, identity, FitConfig()).expression
+        turned_fit = fit_known_actor(turned, model, identity, FitConfig()).expression
+        np.testing.assert_allclose(turned_fit[:, frown], straight[:, frown], atol=0.02)
 
 
 def posed_expressions(model, rows_of_weights):

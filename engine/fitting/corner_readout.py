@@ -1,0 +1,71 @@
+"""A frown must show at the corners: MouthFrown_L / _R read again from the mouth corners against the lips' middle.
+
+In the joint fit (:mod:`.frame_fit`) a mouth that drops as a whole read MouthFrown near 1: pressed, twisted and
+rounded lips (d10's pressed lips at frames 57 and 91, its twisted ones at 67 and 363: 0.74-1.00), d18's closed
+pout (22-38: 0.96-1.00); the tuning clips' frames reading a frown of 0.5 or more, either way, were looked at as
+mouth crops before their readings. In the model frame, against the actor's rest, their corners, both lips and the
+chin drop together 0.4-1.0 cm while the nose base stays; no FaceWarehouse shape lowers the sealed lips as a whole,
+and MouthFrown, the cheapest shape that lowers the corners (0.44 cm at 1), takes it. A frown (AU15) is the corners
+pulled down against the rest of the mouth.
+
+So, like the brows (:mod:`.brow_readout`) and the blinks (:mod:`.lid_readout`), the two frowns are solved once more
+from their own evidence: with every other channel fixed at its fitted weight, from the pairs of each mouth corner
+(outer and inner) against the four lip midline points (:func:`~.residual_rows.mouth_corner_pairs`), their
+model-frame x and y, under the joint fit's priors. A reading can only lower the joint fit's: corners that sit low
+against the middle of an open mouth, more than ICT's JawOpen has them (MediaPipe drops them 53-58 % of the lower
+lip's drop, ICT's jaw 38 %), read as a frown from these pairs alone (d3's open-mouthed surprise: 0 -> 0.5), so the
+pairs may veto a frown the joint fit read but not add one. Stills and video alike; each pair row weighs
+``FitConfig.corner_readout_weight``. On the tuning frames above the frowns then read 0.09-0.36 in video; d18's
+frowns with the corners turned down (frames 184, 212) 0.44 / 0.47 as before; rounded open mouths still read a frown
+(d10 frames 9, 324, 356: 0.53-0.83), as before. Frames reading a frown of 0.95 or more: d10 6.2 -> 0.4 %, d18
+8.8 -> 0 %.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..face_model.model import FaceModel
+from .channel_readout import readout_channels
+from .fit_config import FitConfig
+from .frame_fit import prior_scale
+from .gaze_readout import IMAGE_PLANE_AXES
+from .head_pose import HeadPose
+from .residual_rows import mouth_corner_pairs, pair_rows
+
+__all__ = ["FROWN_SHAPES", "frowns_from_corners"]
+
+FROWN_SHAPES = ("MouthFrown_L", "MouthFrown_R")
+
+
+def frowns_from_corners(
+    expression: np.ndarray,
+    view_obs: np.ndarray,
+    point_ids: np.ndarray,
+    actor: FaceModel,
+    pose: HeadPose,
+    cfg: FitConfig,
+) -> np.ndarray:
+    """The fitted weights with MouthFrown_L / _R no more than the mouth-corner pairs read.
+
+    Args:
+        expression: ``(T, 46)`` fitted weights (blinks not yet re-expressed).
+        view_obs: ``(T, J, 3)`` VIEW-frame observations of the same frames (all finite).
+        point_ids: ``(J,)`` model point of each observation (-1: unused).
+        actor: the actor's model (:func:`~.actor.actor_model`: its neutral is the actor's rest).
+        pose: the fitted head pose of the T frames.
+        cfg: fitting settings; each pair row weighs ``cfg.corner_readout_weight``.
+
+    Returns:
+        ``(T, 46)`` float64 copy: the two frown channels at the lower of their fitted and re-solved weights; every
+        other channel as given.
+    """
+    frowns = [actor.expression_names.index(n) for n in FROWN_SHAPES]
+    read = readout_channels(
+        expression, view_obs, point_ids, actor, pose, cfg,
+        rows=pair_rows(point_ids, mouth_corner_pairs(), 1.0), row_weight=cfg.corner_readout_weight,
+        channels=frowns, prior=prior_scale(actor, cfg)[frowns], axes=IMAGE_PLANE_AXES,
+    )  # fmt: skip
+    out = np.array(expression, dtype=np.float64, copy=True)
+    out[:, frowns] = np.minimum(out[:, frowns], read[:, frowns])
+    return out
