@@ -19,6 +19,7 @@ EYE_OUTER_CORNER = {"left": 263, "right": 33}
 EYE_INNER_CORNER = {"left": 362, "right": 133}
 MOUTH_CORNER_OUTER = {"left": 291, "right": 61}
 MOUTH_CORNER_INNER = {"left": 308, "right": 78}
+LIP_CENTRE_POINTS = (0, 13, 14, 17)  # the lips' midline: upper outer, upper inner, lower inner, lower outer
 NOSE_TIP = 1
 CHIN = 152
 FOREHEAD = 10

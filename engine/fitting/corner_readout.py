@@ -18,7 +18,10 @@ pairs may veto a frown the joint fit read but not add one. Stills and video alik
 ``FitConfig.corner_readout_weight``. On the tuning frames above the frowns then read 0.09-0.36 in video; d18's
 frowns with the corners turned down (frames 184, 212) 0.44 / 0.47 as before; rounded open mouths still read a frown
 (d10 frames 9, 324, 356: 0.53-0.83), as before. Frames reading a frown of 0.95 or more: d10 6.2 -> 0.4 %, d18
-8.8 -> 0 %.
+8.8 -> 0 %. What it costs: a frown with a smile on the same corners reads less (posed on the engine's own face,
+frown 0.8 and smile 0.3: 0.22 -> 0.16), and so do renders' frowns among other random shapes (exact landmarks:
+MouthFrown's error where active 0.22 / 0.29 -> 0.30 / 0.40); with the jaw open, the lips funnelled or the chin
+raised a frown reads as before (tests).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def frowns_from_corners(
     frowns = [actor.expression_names.index(n) for n in FROWN_SHAPES]
     read = readout_channels(
         expression, view_obs, point_ids, actor, pose, cfg,
-        rows=pair_rows(point_ids, mouth_corner_pairs(), 1.0), row_weight=cfg.corner_readout_weight,
+        rows=pair_rows(point_ids, mouth_corner_pairs()), row_weight=cfg.corner_readout_weight,
         channels=frowns, prior=prior_scale(actor, cfg)[frowns], axes=IMAGE_PLANE_AXES,
     )  # fmt: skip
     out = np.array(expression, dtype=np.float64, copy=True)

@@ -26,13 +26,13 @@ from ..face_model.regions import (
     EYE_INNER_CORNER,
     EYE_OUTER_CORNER,
     IRIS_POINTS,
+    LIP_CENTRE_POINTS,
     MOUTH_CORNER_INNER,
     MOUTH_CORNER_OUTER,
 )
 from .fit_config import FitConfig
 
 __all__ = [
-    "LIP_CENTRE_POINTS",
     "ResidualRows",
     "brow_pairs",
     "emphasized_points",
@@ -42,8 +42,6 @@ __all__ = [
     "pair_rows",
     "residual_rows",
 ]
-
-LIP_CENTRE_POINTS = (0, 13, 14, 17)  # MediaPipe's lip midline: upper outer, upper inner, lower inner, lower outer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,19 +112,20 @@ def brow_pairs(model: FaceModel) -> list[tuple[int, int]]:
 
 def mouth_corner_pairs() -> list[tuple[int, int]]:
     """``(mouth corner, lip midline point)`` for the outer and inner corner of each side against each of the
-    :data:`LIP_CENTRE_POINTS`, the left side first: where the corners sit against the lips' middle.
+    :data:`~engine.face_model.regions.LIP_CENTRE_POINTS`, the left side first: where the corners sit against the
+    lips' middle.
     """
     corners = [(MOUTH_CORNER_OUTER[side], MOUTH_CORNER_INNER[side]) for side in ("left", "right")]
     return [(c, m) for pair in corners for c in pair for m in LIP_CENTRE_POINTS]
 
 
-def pair_rows(point_ids: np.ndarray, pairs: list[tuple[int, int]], weight: float) -> ResidualRows:
-    """Rows of just ``pairs`` (both points observed), each weighing ``weight``, for a readout of its own rows."""
+def pair_rows(point_ids: np.ndarray, pairs: list[tuple[int, int]]) -> ResidualRows:
+    """Rows of just ``pairs`` whose two points are observed, weight 1 (a readout of its own rows sets theirs)."""
     obs_of_model = {int(m): j for j, m in enumerate(point_ids) if m >= 0}
     rows = [(a, b, obs_of_model[a], obs_of_model[b]) for a, b in pairs if a in obs_of_model and b in obs_of_model]
     model_a, model_b, obs_a, obs_b = zip(*rows, strict=True) if rows else ((),) * 4
     as_int = [np.asarray(v, dtype=np.int64) for v in (model_a, model_b, obs_a, obs_b)]
-    return ResidualRows(*as_int, np.full(len(rows), float(weight)))
+    return ResidualRows(*as_int, np.ones(len(rows)))
 
 
 def residual_rows(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> ResidualRows:
