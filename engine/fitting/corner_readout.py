@@ -64,11 +64,10 @@ def frowns_from_corners(
         other channel as given.
     """
     frowns = [actor.expression_names.index(n) for n in FROWN_SHAPES]
-    read = readout_channels(
+    out = readout_channels(
         expression, view_obs, point_ids, actor, pose, cfg,
         rows=pair_rows(point_ids, mouth_corner_pairs()), row_weight=cfg.corner_readout_weight,
         channels=frowns, prior=prior_scale(actor, cfg)[frowns], axes=IMAGE_PLANE_AXES,
     )  # fmt: skip
-    out = np.array(expression, dtype=np.float64, copy=True)
-    out[:, frowns] = np.minimum(out[:, frowns], read[:, frowns])
+    out[:, frowns] = np.minimum(out[:, frowns], expression[:, frowns])
     return out
