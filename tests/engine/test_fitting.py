@@ -87,9 +87,18 @@ def generic_face_points(model, weights):
     return actor.points(None, weights).astype(np.float64)
 
 
+FRONTAL_CENTRE = np.array([256.0, -256.0, 0.0])  # where frontal_view puts the model frame's origin, VIEW px
+
+
 def frontal_view(points):
     """Model-frame points seen frontally at 14 px/cm: VIEW points."""
-    return 14.0 * points + np.array([256.0, -256.0, 0.0])
+    return 14.0 * points + FRONTAL_CENTRE
+
+
+def turned_view(view, yaw_pitch_roll_deg=(25, -12, 6)):
+    """``view`` (VIEW points of :func:`frontal_view`) with the head turned about the model frame's origin."""
+    turn = Rotation.from_euler("yxz", yaw_pitch_roll_deg, degrees=True).as_matrix()
+    return (view - FRONTAL_CENTRE) @ turn.T + FRONTAL_CENTRE
 
 
 def raised_brows_as_detected(model, weight=0.7, ring_gain=0.5, forehead_gain=0.8):
@@ -196,9 +205,7 @@ class TestBrowReadout:
     def test_convention_a_turned_head_reads_the_same_brows(self, model):
         """All three axes of each pair, so the readout is as rotation-equivariant as the fit."""
         view, identity, up = raised_brows_as_detected(model, weight=0.6)
-        centre = np.array([256.0, -256.0, 0.0])
-        turn = Rotation.from_euler("yxz", [25, -12, 6], degrees=True).as_matrix()
-        turned = (view - centre) @ turn.T + centre
+        turned = turned_view(view)
         straight = fit_known_actor(view, model, identity, FitConfig()).expression
         turned_fit = fit_known_actor(turned, model, identity, FitConfig())
         np.testing.assert_allclose(turned_fit.expression, straight, atol=2e-3)
@@ -206,8 +213,7 @@ class TestBrowReadout:
     def test_feature_a_2d_detector_reads_the_same_brows(self, model):
         """Without depth the readout completes it from the fitted face, as the joint fit does."""
         view, identity, up = raised_brows_as_detected(model, weight=0.7)
-        centre = np.array([256.0, -256.0, 0.0])
-        turned = (view - centre) @ Rotation.from_euler("yxz", [25, -12, 6], degrees=True).as_matrix().T + centre
+        turned = turned_view(view)
         with_depth = fit_known_actor(turned, model, identity, FitConfig()).expression[:, up].mean(axis=1)
         turned[..., 2] = 0.0
         flat = fit_known_actor(turned, model, identity, FitConfig(use_depth=False)).expression[:, up].mean(axis=1)
@@ -332,8 +338,7 @@ class TestGazeReadout:
     def test_convention_a_turned_head_reads_the_same_gaze(self, model):
         """The iris rows are compared in the model frame, after the pose: turning the head changes nothing."""
         view, identity, glance = glance_as_detected(model, weight=0.6, iris_forward_cm=0.0)
-        centre = np.array([256.0, -256.0, 0.0])
-        turned = (view - centre) @ Rotation.from_euler("yxz", [25, -12, 6], degrees=True).as_matrix().T + centre
+        turned = turned_view(view)
         straight = fit_known_actor(view, model, identity, FitConfig()).expression
         turned_fit = fit_known_actor(turned, model, identity, FitConfig()).expression
         np.testing.assert_allclose(turned_fit, straight, atol=2e-3)
@@ -387,8 +392,7 @@ class TestLidReadout:
     def test_invariance_a_turned_head_reads_the_same_blinks(self, model):
         """The pairs are compared in the model frame, after the pose: a turned head reads the same."""
         view, identity, blink = shut_eyes_as_elam_leaves_them(model)
-        centre = np.array([256.0, -256.0, 0.0])
-        turned = (view - centre) @ Rotation.from_euler("yxz", [25, -12, 6], degrees=True).as_matrix().T + centre
+        turned = turned_view(view)
         straight = fit_known_actor(view, model, identity, FitConfig()).expression
         turned_fit = fit_known_actor(turned, model, identity, FitConfig()).expression
         np.testing.assert_allclose(turned_fit[:, blink], straight[:, blink], atol=2e-3)
@@ -418,8 +422,7 @@ class TestCornerReadout:
     def test_feature_a_frown_reads_as_before(self, model, with_it):
         """A frown, alone or with the jaw open, the lips funnelled or the chin raised, on a turned head."""
         view = posed_expressions(model, [{}, {"MouthFrown_L": 0.8, "MouthFrown_R": 0.8, **with_it}])
-        centre = np.array([256.0, -256.0, 0.0])
-        view = (view - centre) @ Rotation.from_euler("yxz", [20, -10, 5], degrees=True).as_matrix().T + centre
+        view = turned_view(view, (20, -10, 5))
         cfgs = FitConfig(corner_readout_weight=0.0), FitConfig()
         joint, read = (fit_known_actor(view, model, np.zeros(model.num_identity), c).expression for c in cfgs)
         frown = [model.expression_names.index(n) for n in FROWN_SHAPES]
@@ -437,8 +440,7 @@ class TestCornerReadout:
     def test_invariance_a_turned_head_reads_the_same_frowns(self, model):
         """The pairs are compared in the model frame, after the pose: a turned head reads the same."""
         view, identity, frown = mouth_dropped_as_a_whole(model)
-        centre = np.array([256.0, -256.0, 0.0])
-        turned = (view - centre) @ Rotation.from_euler("yxz", [25, -12, 6], degrees=True).as_matrix().T + centre
+        turned = turned_view(view)
         straight = fit_known_actor(view, model, identity, FitConfig()).expression
         turned_fit = fit_known_actor(turned, model, identity, FitConfig()).expression
         np.testing.assert_allclose(turned_fit[:, frown], straight[:, frown], atol=0.02)
