@@ -22,6 +22,14 @@ frowns with the corners turned down (frames 184, 212) 0.44 / 0.47 as before; rou
 frown 0.8 and smile 0.3: 0.22 -> 0.16), and so do renders' frowns among other random shapes (exact landmarks:
 MouthFrown's error where active 0.22 / 0.29 -> 0.30 / 0.40); with the jaw open, the lips funnelled or the chin
 raised a frown reads as before (tests).
+
+Tried, not kept: the smiles vetoed the same way (MouthSmile_L / _R solved with the frowns from these pairs, the take
+keeping the lower). On pyfeat's crying woman, lips pressed and the whole mouth pushed up by the chin, the joint fit
+reads MouthSmile 0.55-0.68; the veto brought that to 0.18-0.47, d9's pout 0.26 -> 0.04, neutral photos' smile lower
+(d19 0.21 -> 0.09). But real toothy smiles lost most of theirs (LivePortrait's s29 0.82 -> 0.43, a happy styletalk
+talker 0.35 -> 0.01), also where only closed lips (within 0.3 cm of the rest) were vetoed: on real smiles MediaPipe's
+corners rise less against the lips' middle than ICT's smile has them, and the joint fit reads a smile from the
+cheeks too.
 """
 
 from __future__ import annotations

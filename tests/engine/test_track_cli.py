@@ -189,6 +189,25 @@ class TestTrack:
         quiet = run_engine("track", moving_clip, "-o", tmp_path / "q.npz", "--neutral", "1.0", "--progress", "none")
         assert quiet.returncode == 0 and "notices" not in load_take(tmp_path / "q.npz").meta
 
+    @pytest.mark.shared
+    def test_feature_a_short_take_mostly_grinning_says_so(self, tmp_path):
+        """Pyfeat's ``single_face.mp4``: 0.6 s at rest, then 1.8 s of a broad grin. The clip's actor face takes the
+        majority state (its rest frames read MouthFrown 0.5-0.8, the grin 0.6: README "Known limits"), and the take
+        says so; the rest given as a time reads rest as rest (0.10 at most) and the grin in full (0.96).
+        """
+        clip = REPO.parent / "shared" / "data" / "clips" / "pyfeat" / "single_face.mp4"
+        if not clip.is_file():
+            pytest.skip("../shared/data/clips is absent")
+        run = run_engine("track", clip, "-o", tmp_path / "a.npz", "--progress", "none")
+        assert run.returncode == 0, run.stderr
+        assert "calmest frames still read MouthSmile" in run.stderr and "--neutral SECONDS|PHOTO" in run.stderr
+        out = tmp_path / "n.npz"
+        run = run_engine("track", clip, "-o", out, "--neutral", "0.2", "--progress", "none")
+        assert run.returncode == 0 and "notice:" not in run.stderr, run.stderr
+        take = load_take(out)
+        smile = [list(take.channel_names).index(n) for n in ("MouthSmile_L", "MouthSmile_R")]
+        assert take.expression[2:16].max() < 0.2 and take.expression[30:, smile].mean() > 0.85
+
     def test_feature_stderr_holds_no_mediapipe_start_up_lines(self, tmp_path, moving_clip):
         """MediaPipe's start-up log lines (TensorFlow Lite, absl: nothing a user can act on) stay off stderr."""
         run = run_engine("track", moving_clip, "-o", tmp_path / "t.npz", "--progress", "none")
