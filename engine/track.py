@@ -101,8 +101,9 @@ def fit_notices(fit: ClipFit, cfg: TrackConfig) -> list[str]:
         return []
     return [
         f"the clip's calmest frames still read {', '.join(held)}: the actor's rest was estimated from them, so "
-        f"an expression held through the whole clip reads only its part above {cfg.fit.held_rest_cap:.2f}; if the "
-        "actor never relaxes, give a moment or a photo of them at rest (--neutral SECONDS|PHOTO; the panel's Neutral)"
+        f"an expression held through the whole clip reads only its part above {cfg.fit.held_rest_cap:.2f}, and one "
+        "held through most of it can make the moments at rest read its opposite; if the actor never relaxes, or "
+        "only briefly, give a moment or a photo of them at rest (--neutral SECONDS|PHOTO; the panel's Neutral)"
     ]
 
 
