@@ -12,18 +12,18 @@ of preference:
    smile or frown is folded in only up to a cap (:func:`rest_absorbed`);
 3. a still or a very short clip: nothing (expressions are measured from the identity's neutral).
 
-A clip that is mostly one expression passes it to the actor's face: the identity is fitted on keyframes spread
-over the clip and the offsets are their mean residual, so on pyfeat's ``single_face.mp4`` (0.6 s at rest, then 1.8 s
-of a broad grin) the rest frames read MouthFrown 0.52-0.77 and the grin 0.59 (as photos: no frown, 0.82-0.92); the
-take's notice asks for ``--neutral``, which mends it. Tried, not kept: the identity and offsets fitted on the
-clip's calmest frames (the tenth or quarter of 128 with the least total weight, read without offsets) and chosen
-again as the identity improved, up to four rounds. That clip then read its rest as rest (frown 0.06) and the grin
-0.92, and the held-out furious frowns read more (median +0.51 -> +0.58), but the rounds settle on whatever state
-they start nearest to: a furious talker's heavy squint became his rest (his squints then read EyeOpen_R 1), d3's
-EyeOpen_R reached 1 on 42 % of its frames, and saturation rose (styled talking 4.7 -> 12.8 %, dev clips 12.8 ->
-21.3 %; some of it right: d3's wink and deep frowns then read BrowsD_R 1). Choosing the calm frames once, on the
-generic face, by all weights or by the brow, smile and frown weights alone, was as fragile (d3's ChinLowerRaise at
-1 on 85 % of its frames): a face fitted to a few chosen frames follows their momentary shape.
+A clip that is mostly one expression passes it to the actor's face: the identity is fitted on keyframes spread over
+the clip and the offsets are their mean residual, so on pyfeat's ``single_face.mp4`` (0.6 s at rest, then 1.8 s of a
+broad grin) the rest frames read MouthFrown 0.52-0.77 and the grin 0.59 (a rest and a grin frame as photos: no
+frown; 0.82 / 0.92); the take's notice asks for ``--neutral``, which mends it. Tried, not kept: the identity and
+offsets fitted on the clip's calmest frames (the tenth or quarter of 128 with the least total weight, read without
+offsets) and chosen again as the identity improved, up to four rounds. That clip then read its rest as rest (frown
+0.06) and the grin 0.92, and the held-out furious frowns read more (median +0.51 -> +0.58), but the rounds settle on
+whatever state they start nearest to: a furious talker's heavy squint became his rest (his squints then read
+EyeOpen_R 1), d3's EyeOpen_R reached 1 on 42 % of its frames, and saturation rose (styled talking 4.7 -> 12.8 %, dev
+clips 12.8 -> 21.3 %; some of it right: d3's wink and deep frowns then read BrowsD_R 1). Choosing the calm frames
+once, on the generic face, by all weights or by the brow, smile and frown weights alone, was as fragile (d3's
+ChinLowerRaise at 1 on 85 % of its frames): a face fitted to a few chosen frames follows their momentary shape.
 """
 
 from __future__ import annotations
