@@ -20,9 +20,12 @@ from .head_pose import HeadPose
 from .normal_equations import gram_blocks, hessians, weighted_rhs
 from .residual_rows import ResidualRows
 
-__all__ = ["MODEL_AXES", "readout_channels"]
+__all__ = ["IMAGE_PLANE_AXES", "MODEL_AXES", "readout_channels"]
 
 MODEL_AXES = (0, 1, 2)  # x, y, z of the model frame: a readout over all three is as isotropic as the joint fit
+# Model-frame x and y alone: the iris points (MediaPipe's iris depth does not follow the eyeball's turn), and the lid
+# and mouth-corner pairs (read in the image plane, where ELAM moves the lids).
+IMAGE_PLANE_AXES = (0, 1)
 
 
 def readout_channels(

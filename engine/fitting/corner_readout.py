@@ -37,10 +37,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..face_model.model import FaceModel
-from .channel_readout import readout_channels
+from .channel_readout import IMAGE_PLANE_AXES, readout_channels
 from .fit_config import FitConfig
 from .frame_fit import prior_scale
-from .gaze_readout import IMAGE_PLANE_AXES
 from .head_pose import HeadPose
 from .residual_rows import mouth_corner_pairs, pair_rows
 

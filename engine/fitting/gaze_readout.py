@@ -27,15 +27,13 @@ import numpy as np
 
 from ..face_model.model import FaceModel
 from ..face_model.regions import IRIS_POINTS
-from .channel_readout import readout_channels
+from .channel_readout import IMAGE_PLANE_AXES, readout_channels
 from .fit_config import FitConfig
 from .frame_fit import frame_prior_scale, gaze_channels
 from .head_pose import HeadPose
 from .residual_rows import residual_rows
 
-__all__ = ["IMAGE_PLANE_AXES", "gaze_from_iris"]
-
-IMAGE_PLANE_AXES = (0, 1)  # model-frame x and y: MediaPipe's iris depth does not follow the eyeball's turn
+__all__ = ["gaze_from_iris"]
 
 
 def gaze_from_iris(

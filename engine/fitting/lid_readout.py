@@ -24,10 +24,9 @@ import numpy as np
 
 from ..contract.take import BLINK_CHANNELS
 from ..face_model.model import FaceModel
-from .channel_readout import readout_channels
+from .channel_readout import IMAGE_PLANE_AXES, readout_channels
 from .fit_config import FitConfig
 from .frame_fit import frame_prior_scale
-from .gaze_readout import IMAGE_PLANE_AXES
 from .head_pose import HeadPose
 from .residual_rows import lid_pairs, residual_rows
 
