@@ -50,7 +50,7 @@ from .detected_shapes import BROW_SHAPES
 from .fit_config import FitConfig
 from .frame_fit import prior_scale
 from .head_pose import HeadPose
-from .residual_rows import brow_pairs, residual_rows
+from .residual_rows import brow_pairs, pair_rows
 
 __all__ = ["brows_from_pairs"]
 
@@ -76,10 +76,9 @@ def brows_from_pairs(
     Returns:
         ``(T, 46)`` float64 copy: BrowsD_L/_R and BrowsU_C/_L/_R re-solved in [0, 1]; every other channel as given.
     """
-    rows = residual_rows(actor, point_ids, cfg)
     brow = [actor.expression_names.index(n) for n in BROW_SHAPES]
     return readout_channels(
         expression, view_obs, point_ids, actor, pose, cfg,
-        rows=rows.select(rows.of_pairs(brow_pairs(actor))), row_weight=cfg.brow_readout_weight,
+        rows=pair_rows(point_ids, brow_pairs(actor)), row_weight=cfg.brow_readout_weight,
         channels=brow, prior=prior_scale(actor, cfg)[brow], sparsity_scale=cfg.brow_readout_sparsity_scale,
     )  # fmt: skip

@@ -28,7 +28,7 @@ from .channel_readout import IMAGE_PLANE_AXES, readout_channels
 from .fit_config import FitConfig
 from .frame_fit import frame_prior_scale
 from .head_pose import HeadPose
-from .residual_rows import lid_pairs, residual_rows
+from .residual_rows import lid_pairs, pair_rows
 
 __all__ = ["blinks_from_lids"]
 
@@ -57,11 +57,10 @@ def blinks_from_lids(
     Returns:
         ``(T, 46)`` float64 copy: the two blink channels re-solved in [0, 1]; every other channel as given.
     """
-    rows = residual_rows(actor, point_ids, cfg)
     blinks = [actor.expression_names.index(n) for n in BLINK_CHANNELS]
     return readout_channels(
         expression, view_obs, point_ids, actor, pose, cfg,
-        rows=rows.select(rows.of_pairs(lid_pairs(actor))), row_weight=cfg.lid_readout_weight,
+        rows=pair_rows(point_ids, lid_pairs(actor)), row_weight=cfg.lid_readout_weight,
         channels=blinks, prior=frame_prior_scale(actor, cfg, len(expression), eye_closed)[:, blinks],
         axes=IMAGE_PLANE_AXES,
     )  # fmt: skip
