@@ -8,20 +8,21 @@ chin drop together 0.4-1.0 cm while the nose base stays; no FaceWarehouse shape 
 and MouthFrown, the cheapest shape that lowers the corners (0.44 cm at 1), takes it. A frown (AU15) is the corners
 pulled down against the rest of the mouth.
 
-So, like the brows (:mod:`.brow_readout`) and the blinks (:mod:`.lid_readout`), the two frowns are solved once more
-from their own evidence: with every other channel fixed at its fitted weight, from the pairs of each mouth corner
-(outer and inner) against the four lip midline points (:func:`~.residual_rows.mouth_corner_pairs`), their
-model-frame x and y, under the joint fit's priors. A reading can only lower the joint fit's: where an open mouth's
-corners sit lower in the opening than ICT's JawOpen puts them (from the upper lip to the lower, model frame: d10's
-O's 0.46-0.67, d3's 0.18-0.44, ICT's JawOpen 0.33), these pairs alone read a frown (d3's open-mouthed surprise:
-0 -> 0.5), so the pairs may veto a frown the joint fit read but not add one. Stills and video alike; each pair row
-weighs ``FitConfig.corner_readout_weight``. On the tuning frames above the frowns then read 0.09-0.36 in video; d18's
-frowns with the corners turned down (frames 184, 212) 0.44 / 0.47 as before; rounded open mouths still read a frown
-(d10 frames 9, 324, 356: 0.53-0.83), as before. Frames reading a frown of 0.95 or more: d10 6.2 -> 0.4 %, d18
-8.8 -> 0 %. What it costs: a frown with a smile on the same corners reads less (posed on the engine's own face,
-frown 0.8 and smile 0.3: 0.22 -> 0.16), and so do renders' frowns among other random shapes (exact landmarks:
-MouthFrown's error where active 0.22 / 0.29 -> 0.30 / 0.40); with the jaw open, the lips funnelled or the chin
-raised a frown reads as before (tests).
+So, like the brows (:mod:`.brow_readout`) and the blinks (:mod:`.lid_readout`), the two frowns are solved once more from
+their own evidence: with every other channel fixed at its fitted weight, from the pairs of each mouth corner (outer and
+inner) against the four lip midline points (:func:`~.residual_rows.mouth_corner_pairs`), their model-frame x and y,
+under the joint fit's priors. A reading can only lower the joint fit's: where an open mouth's corners sit lower in the
+opening than ICT's JawOpen puts them (from the upper lip to the lower, model frame: d10's O's 0.46-0.67, d3's 0.18-0.44,
+ICT's JawOpen 0.33), these pairs alone read a frown (d3's open-mouthed surprise: 0 -> 0.5), so the pairs may veto a
+frown the joint fit read but not add one. Stills and video alike; each pair row weighs
+``FitConfig.corner_readout_weight``. On the tuning frames above the frowns then read 0.09-0.36 in video; d18's frowns
+with the corners turned down (frames 184, 212) 0.44 / 0.47 as before; rounded open mouths still read a frown (d10 frames
+9, 324, 356: 0.53-0.83), as before; part of that was MouthLeft and MouthRight read together, which the joint fit no
+longer does (``FitConfig.opposed_pair_penalty``: the larger side 0.30-0.84 now). Frames reading a frown of 0.95 or more:
+d10 6.2 -> 0.4 %, d18 8.8 -> 0 %. What it costs: a frown with a smile on the same corners reads less (posed on the
+engine's own face, frown 0.8 and smile 0.3: 0.22 -> 0.16), and so do renders' frowns among other random shapes (exact
+landmarks: MouthFrown's error where active 0.22 / 0.29 -> 0.30 / 0.40); with the jaw open, the lips funnelled or the
+chin raised a frown reads as before (tests).
 
 Tried, not kept: the smiles vetoed the same way (MouthSmile_L / _R solved with the frowns from these pairs, the take
 keeping the lower). On pyfeat's crying woman, lips pressed and the whole mouth pushed up by the chin, the joint fit

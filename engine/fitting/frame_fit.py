@@ -23,6 +23,7 @@ from .residual_rows import ResidualRows, inner_lip_pairs, residual_rows
 __all__ = [
     "GAZE_SHAPES",
     "LID_SHAPES",
+    "OPPOSED_SHAPES",
     "depth_from_face",
     "fit_frames",
     "frame_prior_scale",
@@ -34,6 +35,9 @@ __all__ = [
 GAZE_SHAPES = ("EyeDown", "EyeIn", "EyeOut", "EyeUp")
 LID_SHAPES = ("EyeSquint_L", "EyeSquint_R", "EyeOpen_L", "EyeOpen_R")  # the lids alone: FitConfig.lid_shape_prior_scale
 LIPS_TOGETHER_SHAPES = ("ChinUpperRaise",)  # a shape of closed lips: dear as the lips part
+# A motion's two directions: a face does one or the other, so together they are dear (FitConfig.opposed_pair_penalty).
+# JawLeft and JawRight need no pair: together they cancel, and the L1 prior keeps a cancelling pair at zero.
+OPPOSED_SHAPES = (("MouthLeft", "MouthRight"),)
 
 
 def pose_weights(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> np.ndarray:
@@ -108,6 +112,11 @@ def _solve_expression(
     h = hessians(blocks, view_dirs, cfg.depth_weight) + cfg.expression_prior * prior[:, :, None] * np.eye(
         prior.shape[1]
     )
+    if cfg.opposed_pair_penalty > 0:  # w_a w_b costs penalty x sqrt(H_aa H_bb): one or the other, not both
+        for a, b in ([model.expression_names.index(n) for n in pair] for pair in OPPOSED_SHAPES):
+            coupling = cfg.opposed_pair_penalty * np.sqrt(h[:, a, a] * h[:, b, b])
+            h[:, a, b] += coupling
+            h[:, b, a] += coupling
     g = weighted_rhs(y - base_rows[None], expr_rows, rows.weight, view_dirs, cfg.depth_weight)
     return solve_box_qp(h, g - cfg.expression_sparsity * prior, 0.0, 1.0, x0)
 

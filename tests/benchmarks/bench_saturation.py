@@ -1,8 +1,9 @@
 """Saturation: no channel should pin at 1 on ordinary talking. Prints, per group of real clips, the share of frames
-where any expression weight (blinks aside) reads >= 0.95, and which channels do; and which clips' takes say that
-their estimated rest holds an expression (the clip probably never relaxes: ``engine.track.fit_notices``), with the
-median of each held brow, smile or frown channel reading 0.1 or more over such a take (the part of the held
-expression its curves show).
+where any expression weight (blinks aside) reads >= 0.95, and which channels do; the share reading a frown of 0.5
+or more, and the mouth moved left and right at once (a cancelling pair: see ``FitConfig.opposed_pair_penalty``);
+and which clips' takes say that their estimated rest holds an expression (the clip probably never relaxes:
+``engine.track.fit_notices``), with the median of each held brow, smile or frown channel reading 0.1 or more over
+such a take (the part of the held expression its curves show).
 
     .venv/bin/python tests/benchmarks/bench_saturation.py            # every group found in ../shared/data/clips
     .venv/bin/python tests/benchmarks/bench_saturation.py --quick    # two clips per group
@@ -24,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 CLIPS = REPO.parent / "shared" / "data" / "clips"
 SATURATED = 0.95
+FROWN_SHOWN = 0.5  # a frown's reading an artist would see on the rig: where no one frowns, a misreading
 GROUPS = {
     "talking (held out)": [
         "styletalk/talk_*.mp4",
@@ -57,7 +59,7 @@ def main() -> int:
     for group, patterns in GROUPS.items():
         clips = sorted({p for pattern in patterns for p in CLIPS.glob(pattern)})
         clips = clips[:2] if args.quick else clips
-        frames = saturated = 0
+        frames = saturated = frowning = both_ways = 0
         channels: Counter[str] = Counter()
         worst, held = [], []
         for clip in clips:
@@ -76,15 +78,22 @@ def main() -> int:
             saturated += int(hit.any(axis=1).sum())
             channels.update({names[keep[j]]: int(n) for j, n in enumerate(hit.sum(axis=0)) if n})
             worst.append((hit.any(axis=1).mean() if len(hit) else 0.0, clip.relative_to(CLIPS)))
+            frown = take.expression[face][:, [names.index("MouthFrown_L"), names.index("MouthFrown_R")]].max(axis=1)
+            sideways = take.expression[face][:, [names.index("MouthLeft"), names.index("MouthRight")]].min(axis=1)
+            frowning += int((frown >= FROWN_SHOWN).sum())
+            both_ways += int((sideways >= 0.2).sum())
             if args.per_clip and len(hit):
                 most = names[keep[int(hit.sum(axis=0).argmax())]] if hit.any() else "-"
-                print(f"    {clip.relative_to(CLIPS)}: {100 * worst[-1][0]:.1f} % (most: {most})")
+                print(f"    {clip.relative_to(CLIPS)}: {100 * worst[-1][0]:.1f} % (most: {most}); "
+                      f"MouthFrown >= {FROWN_SHOWN}: {100 * (frown >= FROWN_SHOWN).mean():.1f} %")  # fmt: skip
         if not clips:
             continue
         top = ", ".join(f"{n} {100 * c / frames:.1f} %" for n, c in channels.most_common(4)) or "none"
         share, name = max(worst)
         print(f"  {group}: {len(clips)} clips, {frames} frames: {100 * saturated / frames:.1f} %  (channels: {top};")
         print(f"      worst clip {name}: {100 * share:.1f} %)")
+        print(f"      MouthFrown_L or _R >= {FROWN_SHOWN}: {100 * frowning / frames:.1f} % of frames; MouthLeft and "
+              f"MouthRight together >= 0.2: {100 * both_ways / frames:.1f} %")  # fmt: skip
         print(f"      rest holds an expression (take notice): {len(held)} of {len(clips)} clips {' '.join(held)}")
     return 0
 

@@ -17,7 +17,7 @@ from engine.fitting.clip_fit import FitConfig, fit_clip
 from engine.fitting.corner_readout import FROWN_SHAPES
 from engine.fitting.detected_shapes import BROW_SHAPES, brows_at_brow_points, jaw_depth_as_detected, shapes_as_detected
 from engine.fitting.eye_readout import gaze_from_expression
-from engine.fitting.frame_fit import gaze_channels
+from engine.fitting.frame_fit import OPPOSED_SHAPES, gaze_channels
 from engine.fitting.gaze_readout import gaze_from_iris
 from engine.fitting.residual_rows import residual_rows
 from engine.fitting.similarity import align_similarity
@@ -474,6 +474,35 @@ class TestOpenMouthShrug:
         shrug = {"ChinUpperRaise": 0.6, "ChinLowerRaise": 0.6}
         on, off = (self.read(model, [{}, shrug], s).expression[1] for s in (1.0, 0.0))
         np.testing.assert_allclose(on, off, atol=0.05)
+
+
+class TestOpposedShapes:
+    """A motion's two directions (MouthLeft / MouthRight) are not read together."""
+
+    def read(self, model, frames, penalty):
+        cfg = FitConfig(opposed_pair_penalty=penalty)
+        return fit_known_actor(posed_expressions(model, frames), model, np.zeros(model.num_identity), cfg).expression
+
+    @pytest.mark.parametrize("pair", OPPOSED_SHAPES)
+    def test_feature_both_directions_at_once_read_little(self, model, pair):
+        """Both at 0.4 move the face as nothing else does (MouthLeft + MouthRight: the corners lift and draw in);
+        free to combine the fit reads both, as it did with a frown under real "oo"s; dear together, a quarter.
+        """
+        a, b = (model.expression_names.index(n) for n in pair)
+        both = {pair[0]: 0.4, pair[1]: 0.4}
+        free, dear = (self.read(model, [{}, both], p)[1] for p in (0.0, FitConfig().opposed_pair_penalty))
+        assert min(free[a], free[b]) > 0.25 and min(dear[a], dear[b]) < 0.25 * min(free[a], free[b])
+
+    @pytest.mark.parametrize("name", [n for pair in OPPOSED_SHAPES for n in pair])
+    def test_convention_one_direction_reads_as_before(self, model, name):
+        """Alone, or with the jaw open (where the free fit reads a little of the other direction too)."""
+        frames = [{}, {name: 0.6}, {name: 0.6, "JawOpen": 0.3}]
+        free, dear = (self.read(model, frames, p) for p in (0.0, FitConfig().opposed_pair_penalty))
+        (other,) = {n for pair in OPPOSED_SHAPES if name in pair for n in pair} - {name}
+        np.testing.assert_allclose(dear[1], free[1], atol=0.005)
+        np.testing.assert_allclose(np.delete(dear[2], model.expression_names.index(other)),
+                                   np.delete(free[2], model.expression_names.index(other)), atol=0.03)  # fmt: skip
+        assert dear[2, model.expression_names.index(other)] <= free[2, model.expression_names.index(other)]
 
 
 class TestBoxQP:
