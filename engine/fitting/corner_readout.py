@@ -18,7 +18,7 @@ frown the joint fit read but not add one. Stills and video alike; each pair row 
 ``FitConfig.corner_readout_weight``. On the tuning frames above the frowns then read 0.09-0.36 in video; d18's frowns
 with the corners turned down (frames 184, 212) 0.44 / 0.47 as before; rounded open mouths still read a frown (d10 frames
 9, 324, 356: 0.53-0.83), as before; part of that was MouthLeft and MouthRight read together, which the joint fit no
-longer does (``FitConfig.opposed_pair_penalty``: the larger side 0.30-0.84 now). Frames reading a frown of 0.95 or more:
+longer does (``FitConfig.opposed_pair_penalty``: the larger side 0.28-0.84 now). Frames reading a frown of 0.95 or more:
 d10 6.2 -> 0.4 %, d18 8.8 -> 0 %. What it costs: a frown with a smile on the same corners reads less (posed on the
 engine's own face, frown 0.8 and smile 0.3: 0.22 -> 0.16), and so do renders' frowns among other random shapes (exact
 landmarks: MouthFrown's error where active 0.22 / 0.29 -> 0.30 / 0.40); with the jaw open, the lips funnelled or the

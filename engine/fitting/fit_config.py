@@ -51,11 +51,12 @@ class FitConfig:
             the tuning clips' frames reading a frown (d10, d18, d3): at 12 the pressed and twisted mouths kept
             0.06-0.11 more of it, d18's closed pout 0.13-0.14 more.
         opposed_pair_penalty: how dear two opposed shapes are together (:data:`~.frame_fit.OPPOSED_SHAPES`, a
-            motion's two directions, e.g. MouthLeft and MouthRight): the joint fit pays this x sqrt(H_aa H_bb) x
-            w_a x w_b, H its data Hessian, so read together they cost like one. 0: free to combine. Both at once
-            lift the corners 0.6 cm and narrow the mouth 1.9 cm, which with MouthFrown pushing the corners back
-            down made the fit's "oo" (d10, d12: the pair 0.3 each on 5-13 % of frames, frowns 0.5-1.0 there).
-            0.5 and 1 read the tuning clips alike (chosen on d10 and d18; 0.1 left half the effect).
+            motion's two directions): the joint fit pays this x sqrt(H_aa H_bb) x w_a x w_b, H its data Hessian.
+            0: free to combine. MouthLeft and MouthRight at once lift the corners 0.6 cm and narrow the mouth
+            1.9 cm, which with MouthFrown pushing the corners back down made the fit's "oo" (d10, d12: the pair
+            0.3 each on 5-13 % of frames, frowns 0.5-1.0 there); d18's screams read the lower lip rolled in, pulled
+            down and rolled out at once (LipsLowerClose 0.56, LipsLowerDown 0.63, LipsLowerOpen 0.96). 0.5 and 1
+            read the tuning clips alike (chosen on d10 and d18; 0.1 left half the effect).
         expression_prior: L2 penalty per unit weight squared, in the data term's units (cm^2 x landmark weight).
         expression_sparsity: L1 penalty per unit weight (weights are >= 0, so a linear term): prefers few
             active shapes, each meaning what its name says, over cancelling combinations.

@@ -37,7 +37,11 @@ LID_SHAPES = ("EyeSquint_L", "EyeSquint_R", "EyeOpen_L", "EyeOpen_R")  # the lid
 LIPS_TOGETHER_SHAPES = ("ChinUpperRaise",)  # a shape of closed lips: dear as the lips part
 # A motion's two directions: a face does one or the other, so together they are dear (FitConfig.opposed_pair_penalty).
 # JawLeft and JawRight need no pair: together they cancel, and the L1 prior keeps a cancelling pair at zero.
-OPPOSED_SHAPES = (("MouthLeft", "MouthRight"),)
+OPPOSED_SHAPES = (
+    ("MouthLeft", "MouthRight"),
+    ("LipsLowerClose", "LipsLowerDown"),  # the lower lip rolled in over the teeth, or pulled down off them
+    ("LipsLowerClose", "LipsLowerOpen"),  # ... or pulled down and rolled out
+)
 
 
 def pose_weights(model: FaceModel, point_ids: np.ndarray, cfg: FitConfig) -> np.ndarray:

@@ -477,7 +477,9 @@ class TestOpenMouthShrug:
 
 
 class TestOpposedShapes:
-    """A motion's two directions (MouthLeft / MouthRight) are not read together."""
+    """A motion's two directions (MouthLeft / MouthRight; the lower lip rolled in / pulled down) are not read
+    together.
+    """
 
     def read(self, model, frames, penalty):
         cfg = FitConfig(opposed_pair_penalty=penalty)
@@ -485,24 +487,24 @@ class TestOpposedShapes:
 
     @pytest.mark.parametrize("pair", OPPOSED_SHAPES)
     def test_feature_both_directions_at_once_read_little(self, model, pair):
-        """Both at 0.4 move the face as nothing else does (MouthLeft + MouthRight: the corners lift and draw in);
-        free to combine the fit reads both, as it did with a frown under real "oo"s; dear together, a quarter.
+        """Both at 0.4: free to combine, the fit reads some of each (MouthLeft + MouthRight lift the corners and
+        draw them in, as nothing else does: 0.35 each); dear together, under a third of that.
         """
         a, b = (model.expression_names.index(n) for n in pair)
         both = {pair[0]: 0.4, pair[1]: 0.4}
         free, dear = (self.read(model, [{}, both], p)[1] for p in (0.0, FitConfig().opposed_pair_penalty))
-        assert min(free[a], free[b]) > 0.25 and min(dear[a], dear[b]) < 0.25 * min(free[a], free[b])
+        assert min(free[a], free[b]) > 0.05 and min(dear[a], dear[b]) < 0.3 * min(free[a], free[b])
 
-    @pytest.mark.parametrize("name", [n for pair in OPPOSED_SHAPES for n in pair])
+    @pytest.mark.parametrize("name", sorted({n for pair in OPPOSED_SHAPES for n in pair}))
     def test_convention_one_direction_reads_as_before(self, model, name):
-        """Alone, or with the jaw open (where the free fit reads a little of the other direction too)."""
+        """Alone, or with the jaw open (where the free fit may read a little of an opposed direction too)."""
         frames = [{}, {name: 0.6}, {name: 0.6, "JawOpen": 0.3}]
         free, dear = (self.read(model, frames, p) for p in (0.0, FitConfig().opposed_pair_penalty))
-        (other,) = {n for pair in OPPOSED_SHAPES if name in pair for n in pair} - {name}
+        opposed_names = {n for pair in OPPOSED_SHAPES if name in pair for n in pair} - {name}
+        opposed = [model.expression_names.index(n) for n in sorted(opposed_names)]
         np.testing.assert_allclose(dear[1], free[1], atol=0.005)
-        np.testing.assert_allclose(np.delete(dear[2], model.expression_names.index(other)),
-                                   np.delete(free[2], model.expression_names.index(other)), atol=0.03)  # fmt: skip
-        assert dear[2, model.expression_names.index(other)] <= free[2, model.expression_names.index(other)]
+        np.testing.assert_allclose(np.delete(dear[2], opposed), np.delete(free[2], opposed), atol=0.03)
+        assert (dear[2, opposed] <= free[2, opposed] + 1e-6).all()
 
 
 class TestBoxQP:
