@@ -56,7 +56,9 @@ class FitConfig:
             1.9 cm, which with MouthFrown pushing the corners back down made the fit's "oo" (d10, d12: the pair
             0.3 each on 5-13 % of frames, frowns 0.5-1.0 there); d18's screams read the lower lip rolled in, pulled
             down and rolled out at once (LipsLowerClose 0.56, LipsLowerDown 0.63, LipsLowerOpen 0.96). 0.5 and 1
-            read the tuning clips alike (chosen on d10 and d18; 0.1 left half the effect).
+            read the tuning clips alike (chosen on d10 and d18; 0.1 left half the effect). Tried, not kept: the
+            same in the identity fit's keyframe expressions (d18 and edtalk's Obama then got the held-rest notice,
+            frames reading a frown >= 0.5 in styled talking 2.6 -> 3.0 %).
         expression_prior: L2 penalty per unit weight squared, in the data term's units (cm^2 x landmark weight).
         expression_sparsity: L1 penalty per unit weight (weights are >= 0, so a linear term): prefers few
             active shapes, each meaning what its name says, over cancelling combinations.

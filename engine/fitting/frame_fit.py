@@ -5,7 +5,8 @@
    carry almost no weight, so expression does not leak into pose (cycle consistency, Yang et al. 2023: a re-posed
    face must refit to the same expression; tests/engine/test_cycle_consistency.py).
 2. Expression: bounded least squares, weights in [0, 1], with L2 and L1 priors (:func:`~.box_qp.solve_box_qp`)
-   on the cost of :mod:`.normal_equations` over the rows of :mod:`.residual_rows`.
+   on the cost of :mod:`.normal_equations` over the rows of :mod:`.residual_rows`; a motion's two directions
+   (:data:`OPPOSED_SHAPES`) are dear together.
 """
 
 from __future__ import annotations
