@@ -38,6 +38,7 @@ from .landmark_pass import TIME_ORDER_EPSILON_S, Landmarks, detect_landmarks
 from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
+from .take_writer_lock import WRITER_WAIT_S, take_writer_lock
 from .track import fit_and_filter, fit_notices, neutral_targets, neutral_window
 from .track_config import TrackConfig
 
@@ -235,6 +236,23 @@ def track_to_file(
     reporter = reporter or make_reporter("none")
     model = model or load_face_model()
     output = Path(output_path).resolve()
+    with take_writer_lock(output, WRITER_WAIT_S):
+        return _track_locked(input_path, output, cfg, streaming, reporter, identity, neutral, model, backends, resume)
+
+
+def _track_locked(
+    input_path: str | Path,
+    output: Path,
+    cfg: TrackConfig,
+    streaming: StreamingConfig,
+    reporter: ProgressReporter,
+    identity: tuple[np.ndarray, np.ndarray] | None,
+    neutral: NeutralFrame | None,
+    model: FaceModel,
+    backends: LandmarkBackends | None,
+    resume: bool,
+) -> TrackSummary:
+    """:func:`track_to_file`'s work, under the take's writer lock."""
     t0 = wallclock.perf_counter()
     key = _job_key(input_path, cfg, streaming, identity, neutral)
     partial = _open_partial(output, key, resume)

@@ -1,0 +1,93 @@
+"""One engine process writes a take at a time: an exclusive lock file beside the take while it is tracked.
+
+A farm retries the task of a worker that died, on another worker, at once; the dead worker's engine process may
+run on for a moment (:mod:`engine.farm.launch` stops it within about a second of its parent's death, or kills it
+after ``TERMINATE_GRACE_S``). Both would write ``OUT.npz.partial``: the retry removes and re-creates the folder
+while the old process still appends blocks and rewrites its manifest there, and the retry fails on a partial take
+it no longer recognises (seen under load in ``tests/farm/test_farm_dask.py``'s killed-worker test). So a writer
+holds ``OUT.npz.lock`` (an advisory ``flock``, released by the kernel when its process ends, however it ends) from
+before the partial take is opened until the take is written; a second writer waits for it, up to a limit, and then
+says who holds it.
+
+POSIX only (``fcntl``): on Windows no lock is taken, and two engines tracking into the same take there still race.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import InputError
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
+__all__ = ["LOCK_SUFFIX", "WRITER_WAIT_S", "take_writer_lock", "writer_lock_path"]
+
+LOCK_SUFFIX = ".lock"
+WRITER_WAIT_S = 30.0
+"""How long a track waits for another process still writing its take: a killed farm worker's engine stops within
+about a second of its parent's death, or is killed 10 s later (:mod:`engine.farm.launch`)."""
+_POLL_S = 0.1
+
+
+def writer_lock_path(take_path: str | Path) -> Path:
+    """The lock file of a take: ``clip.npz`` -> ``clip.npz.lock``."""
+    p = Path(take_path)
+    return p.with_name(p.name + LOCK_SUFFIX)
+
+
+@contextlib.contextmanager
+def take_writer_lock(take_path: str | Path, wait_s: float) -> Iterator[None]:
+    """Hold the take's writer lock for the ``with`` block, waiting up to ``wait_s`` seconds for another writer.
+
+    Raises:
+        InputError: another process still holds the lock after ``wait_s`` seconds, or the lock file cannot be made.
+    """
+    if fcntl is None:
+        yield
+        return
+    path = writer_lock_path(take_path)
+    fd = _acquire(path, time.monotonic() + wait_s, wait_s)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # while still held: a waiter that opened this file finds it gone and opens a new one
+        os.close(fd)
+
+
+def _acquire(path: Path, deadline: float, wait_s: float) -> int:
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise InputError(f"cannot make the lock file {path}: {err.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise InputError(
+                    f"another engine process is writing {path.name[: -len(LOCK_SUFFIX)]} (it holds {path.name}; "
+                    f"waited {wait_s:g} s): wait for it to finish or stop it, then track again"
+                ) from None
+            time.sleep(_POLL_S)
+            continue
+        if _still_at(path, fd):
+            os.truncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())  # for a person looking: which process writes the take
+            return fd
+        os.close(fd)  # the holder finished and removed the file we had opened: try the new one
+
+
+def _still_at(path: Path, fd: int) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False

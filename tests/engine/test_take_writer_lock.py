@@ -1,0 +1,77 @@
+"""One engine process writes a take at a time (engine/take_writer_lock.py): real processes, real locks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from crafted_inputs import write_clip
+
+from engine.contract.take_io import load_take
+from engine.errors import InputError
+from engine.take_writer_lock import take_writer_lock, writer_lock_path
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="the writer lock is POSIX only (fcntl)")
+
+HOLD = """import sys, time
+from engine.take_writer_lock import take_writer_lock
+with take_writer_lock(sys.argv[1], 5):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def held_in_another_process(take: Path) -> subprocess.Popen:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(take)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_exception_a_second_writer_waits_then_says_the_take_is_being_written(tmp_path):
+    take = tmp_path / "clip.npz"
+    holder = held_in_another_process(take)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(InputError, match=r"another engine process is writing clip\.npz \(it holds clip\.npz\.lock"):
+            with take_writer_lock(take, 0.5):
+                pass
+        assert time.monotonic() - t0 >= 0.5
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_feature_a_killed_writer_frees_the_take(tmp_path):
+    """SIGKILL (a farm worker's engine killed): the kernel drops its lock and the waiting writer goes on."""
+    take = tmp_path / "clip.npz"
+    holder = held_in_another_process(take)
+    threading.Timer(0.5, os.kill, (holder.pid, signal.SIGKILL)).start()
+    t0 = time.monotonic()
+    with take_writer_lock(take, 10):
+        waited = time.monotonic() - t0
+        assert writer_lock_path(take).read_text().strip() == str(os.getpid())
+    holder.wait()
+    assert 0.4 < waited < 5
+    assert not writer_lock_path(take).exists()  # nothing is left beside the take
+
+
+def test_feature_two_tracks_into_one_take_at_once_both_finish(tmp_path):
+    """Without the lock the second removed the first's partial take while the first still wrote into it."""
+    clip = write_clip(tmp_path / "clip.mp4", 60)
+    take = tmp_path / "take.npz"
+    args = [sys.executable, "-m", "engine", "track", str(clip), "-o", str(take), "--progress", "none", "--overwrite"]
+    first = subprocess.Popen(args, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)  # the first is reading its landmarks when the second starts
+    second = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
+    first_err = first.communicate(timeout=300)[1]
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second.stderr
+    assert load_take(take).num_frames == 60
+    assert not writer_lock_path(take).exists()
