@@ -9,12 +9,14 @@ holds ``OUT.npz.lock`` (an advisory ``flock``, released by the kernel when its p
 before the partial take is opened until the take is written; a second writer waits for it, up to a limit, and then
 says who holds it.
 
-POSIX only (``fcntl``): on Windows no lock is taken, and two engines tracking into the same take there still race.
+POSIX only (``fcntl``): on Windows, and on a file system that has no locks (some network shares), no lock is taken,
+and two engines tracking into the same take there still race.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 from collections.abc import Iterator
@@ -34,6 +36,7 @@ WRITER_WAIT_S = 30.0
 """How long a track waits for another process still writing its take: a killed farm worker's engine stops within
 about a second of its parent's death, or is killed 10 s later (:mod:`engine.farm.launch`)."""
 _POLL_S = 0.1
+_NO_LOCKS_HERE = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL)  # a file system without flock
 
 
 def writer_lock_path(take_path: str | Path) -> Path:
@@ -54,6 +57,9 @@ def take_writer_lock(take_path: str | Path, wait_s: float) -> Iterator[None]:
         return
     path = writer_lock_path(take_path)
     fd = _acquire(path, time.monotonic() + wait_s, wait_s)
+    if fd is None:  # a file system without locks (some network shares): tracked unlocked, as before the lock
+        yield
+        return
     try:
         yield
     finally:
@@ -62,7 +68,7 @@ def take_writer_lock(take_path: str | Path, wait_s: float) -> Iterator[None]:
         os.close(fd)
 
 
-def _acquire(path: Path, deadline: float, wait_s: float) -> int:
+def _acquire(path: Path, deadline: float, wait_s: float) -> int | None:
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -79,6 +85,13 @@ def _acquire(path: Path, deadline: float, wait_s: float) -> int:
                 ) from None
             time.sleep(_POLL_S)
             continue
+        except OSError as err:
+            if err.errno not in _NO_LOCKS_HERE:
+                raise
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
         if _still_at(path, fd):
             os.truncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())  # for a person looking: which process writes the take
