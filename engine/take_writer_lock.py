@@ -56,7 +56,7 @@ def take_writer_lock(take_path: str | Path, wait_s: float) -> Iterator[None]:
         yield
         return
     path = writer_lock_path(take_path)
-    fd = _acquire(path, time.monotonic() + wait_s, wait_s)
+    fd = _acquire(path, wait_s)
     if fd is None:  # a file system without locks (some network shares): tracked unlocked, as before the lock
         yield
         return
@@ -68,7 +68,8 @@ def take_writer_lock(take_path: str | Path, wait_s: float) -> Iterator[None]:
         os.close(fd)
 
 
-def _acquire(path: Path, deadline: float, wait_s: float) -> int | None:
+def _acquire(path: Path, wait_s: float) -> int | None:
+    deadline = time.monotonic() + wait_s
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
