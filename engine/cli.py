@@ -114,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--renders", type=int, help="renders the landmark correspondence is learned from (default 240)")
 
     p = sub.add_parser("contact-sheet", help="render the 46 expressions on the scanned demo head into one PNG")
-    p.add_argument("output")
+    p.add_argument("output", metavar="OUT.png|OUT.jpg")
     p.add_argument("--motion", action="store_true", help="tint the skin by how far each expression moves it")
+    _overwrite_option(p)
 
     sub.add_parser(
         "serve",
@@ -191,6 +192,8 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
         raise InputError("track needs an INPUT (a video, image folder, glob or image) or --sample")
     output = check_take_output(Path(args.output), overwrite=args.overwrite)
     preview = check_preview_output(args.preview, overwrite=args.overwrite) if args.preview else None
+    if preview is not None and not args.sample and Path(args.input).resolve() == preview:
+        raise InputError("--preview would replace the input it is made from; choose another name")
     streaming = _streaming_config(args)
     model = session.model()
     identity, neutral = _load_identity(args, model), _neutral(args)
@@ -388,9 +391,12 @@ def _cmd_build_model(args: argparse.Namespace) -> int:
 
 def _cmd_contact_sheet(args: argparse.Namespace) -> int:
     from .contract.face_head import load_head
-    from .face_model.contact_sheet import contact_sheet
+    from .contract.output_guard import check_output
+    from .face_model.contact_sheet import SHEET_SUFFIXES, contact_sheet
 
-    print(f"wrote {contact_sheet(load_head(), args.output, motion=args.motion)}")
+    out = check_output(Path(args.output), overwrite=args.overwrite, what="contact sheet", suffixes=SHEET_SUFFIXES)
+    contact_sheet(load_head(), out, motion=args.motion)
+    print(f"wrote {args.output}")
     return EXIT_OK
 
 

@@ -1,8 +1,8 @@
 """Output paths checked before any work: nothing the tool did not make is ever overwritten.
 
-Every command that writes a file (the engine's ``track``, ``batch``, ``export-csv``, ``import-csv`` and
-``--preview``; the add-on's CSV export and headless batch ``-o``) calls :func:`check_output` before it starts
-and :func:`remember_output` once the file is written. An existing file may be replaced only when
+Every command that writes a file (the engine's ``track``, ``batch``, ``export-csv``, ``import-csv``,
+``contact-sheet`` and ``--preview``; the add-on's CSV export and headless batch ``-o``) calls :func:`check_output`
+before it starts and :func:`remember_output` once the file is written. An existing file may be replaced only when
 
 - the user asked for it (``overwrite=True``, the command line's ``--overwrite``), or
 - it is the tool's own output: a file the caller's ``is_own`` recognises by its content (a take archive), or a

@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.atomic_write import atomic_write
 from ..contract.face_head import HeadData
 from .head_render import RenderSetup, pose_matrix, shade_mesh
 from .ict_facekit import fan_triangulate
 
-__all__ = ["MOTION_FULL_CM", "contact_sheet", "motion_tint"]
+__all__ = ["MOTION_FULL_CM", "SHEET_SUFFIXES", "contact_sheet", "motion_tint"]
 
+SHEET_SUFFIXES = (".png", ".jpg", ".jpeg")  # what the sheet may be written as (the shipped one is a JPEG)
 TILE_YAW_DEG = 18.0  # a three-quarter turn shows depth (pucker, jaw thrust) without hiding the far side
 TILE_PITCH_DEG = 4.0
 MOTION_FULL_CM = 0.5  # with motion=True: vertices moved this far or more get the full tint
@@ -58,7 +60,10 @@ def _motion_key(tile: int) -> np.ndarray:
 def contact_sheet(
     head: HeadData, out_path: str | Path, *, tile: int = 240, columns: int = 8, motion: bool = False
 ) -> Path:
-    """Render the neutral and each expression at weight 1, labelled, into one PNG; returns the path.
+    """Render the neutral and each expression at weight 1, labelled, into one image; returns the path.
+
+    The file (a :data:`SHEET_SUFFIXES` suffix) is written atomically; the command line checks it before rendering
+    (``engine.cli``: an existing file the tool did not write needs ``--overwrite``).
 
     Args:
         motion: tint the skin by how far each expression moves it (:func:`motion_tint`) and add a colour key.
@@ -98,6 +103,12 @@ def contact_sheet(
         r, c = divmod(len(names), columns)
         sheet[r * tile : (r + 1) * tile, c * tile : (c + 1) * tile] = _motion_key(tile)
     out_path = Path(out_path)
-    if not cv2.imwrite(str(out_path), sheet):
-        raise OSError(f"could not write the contact sheet to {out_path}")
+    suffix = out_path.suffix.lower()
+    if suffix not in SHEET_SUFFIXES:
+        raise ValueError(f"a contact sheet is written as {' or '.join(SHEET_SUFFIXES)}, not {out_path.name}")
+    ok, encoded = cv2.imencode(suffix, sheet, [cv2.IMWRITE_JPEG_QUALITY, 92] if suffix != ".png" else [])
+    if not ok:
+        raise ValueError(f"OpenCV could not encode the contact sheet as {suffix}")
+    with atomic_write(out_path) as tmp:  # a reader never sees half a sheet; an error names the file and the reason
+        tmp.write_bytes(encoded.tobytes())
     return out_path

@@ -122,6 +122,25 @@ class TestNothingIsOverwritten:
         assert load_take(tmp_path / "out" / "moving.npz").num_frames == 4
         assert "skipped notes.txt" in run.stderr and "a_mp4.npz" in run.stderr
 
+    def test_contact_sheet_leaves_an_artists_file_alone_and_checks_first(self, tmp_path):
+        art = tmp_path / "artwork.png"
+        art.write_bytes(b"an artist's picture")
+        one_line_failure(engine("contact-sheet", art, timeout=60), "not written by this tool", "--overwrite")
+        assert art.read_bytes() == b"an artist's picture"
+        one_line_failure(engine("contact-sheet", tmp_path / "sheet.txt", timeout=60), "must end in .png or .jpg")
+        one_line_failure(engine("contact-sheet", tmp_path / "missing" / "s.png", timeout=60), "does not exist")
+        assert engine("contact-sheet", art, "--overwrite").returncode == 0
+        assert cv2.imread(str(art)) is not None  # replaced, whole, on request
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+    def test_preview_never_replaces_the_clip_it_is_drawn_over(self, tmp_path, clip):
+        source = tmp_path / "source.mp4"
+        source.write_bytes(clip.read_bytes())
+        run = engine("track", source, "-o", tmp_path / "t.npz", "--preview", source, "--overwrite")
+        one_line_failure(run, "--preview would replace the input")
+        assert source.read_bytes() == clip.read_bytes()
+        assert not (tmp_path / "t.npz").exists()
+
     def test_stale_temporaries_of_a_killed_run_are_cleaned(self, tmp_path, take):
         dead = subprocess.Popen([sys.executable, "-c", "pass"])
         dead.wait()
