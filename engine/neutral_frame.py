@@ -9,6 +9,7 @@ reads expression 0 exactly, and every other frame is measured from it (:func:`en
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 from .contract.errors import InputError
@@ -45,8 +46,8 @@ class NeutralFrame:
             if not path.is_file():
                 raise InputError(f"--neutral: {spec} is neither a time in seconds nor an existing photo") from None
             return cls(photo=path)
-        if not seconds >= 0.0:
-            raise InputError(f"--neutral: the time must be >= 0 seconds, got {spec}")
+        if not 0.0 <= seconds < math.inf:
+            raise InputError(f"--neutral: the time must be a number of seconds >= 0, got {spec}")
         return cls(time_s=seconds)
 
     def describe(self) -> str:

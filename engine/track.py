@@ -38,6 +38,7 @@ from .temporal import filter_take_streams
 from .track_config import TrackConfig
 
 __all__ = [
+    "check_neutral_time",
     "fit_and_filter",
     "fit_notices",
     "fit_targets",
@@ -177,6 +178,15 @@ def neutral_window(time: np.ndarray, time_s: float) -> tuple[int, int]:
     return max(0, index - NEUTRAL_CONTEXT_FRAMES), min(len(time), index + NEUTRAL_CONTEXT_FRAMES + 1)
 
 
+def check_neutral_time(time: np.ndarray, time_s: float) -> None:
+    """Raise InputError if ``time_s`` (``--neutral`` seconds) is farther than :data:`NEUTRAL_TIME_TOLERANCE_S` from
+    every tracked frame at ``(T,)`` ``time`` (the whole clip's source times, so the message gives its true range).
+    """
+    index = int(np.argmin(np.abs(time - time_s)))
+    if abs(time[index] - time_s) > NEUTRAL_TIME_TOLERANCE_S:
+        raise InputError(f"--neutral {time_s:g} s is outside the tracked frames ({time[0]:.2f}-{time[-1]:.2f} s)")
+
+
 def neutral_targets(
     neutral: NeutralFrame,
     cfg: TrackConfig,
@@ -196,17 +206,16 @@ def neutral_targets(
         InputError: the time is outside the tracked range, or that frame / photo shows no face.
     """
     if neutral.time_s is not None:
+        check_neutral_time(clip.time, neutral.time_s)
         index = int(np.argmin(np.abs(clip.time - neutral.time_s)))
-        if abs(clip.time[index] - neutral.time_s) > NEUTRAL_TIME_TOLERANCE_S:
-            raise InputError(
-                f"--neutral {neutral.time_s:g} s is outside the tracked frames "
-                f"({clip.time[0]:.2f}-{clip.time[-1]:.2f} s)"
-            )
         start, stop = neutral_window(clip.time, neutral.time_s)
         targets = fit_targets(clip.frames(start, stop), cfg, model)[index - start : index - start + 1]
     else:
         photo_cfg = dataclasses.replace(cfg, start=None, end=None)
-        photo = collect_landmarks(neutral.photo, photo_cfg, make_reporter("none"), backends=backends)
+        try:
+            photo = collect_landmarks(neutral.photo, photo_cfg, make_reporter("none"), backends=backends)
+        except InputError as err:  # said of the photo, not of the clip being tracked
+            raise InputError(f"--neutral: {err}") from None
         targets = fit_targets(photo, photo_cfg, model)[:1]
     if not np.isfinite(targets).all():
         raise InputError(f"--neutral: no face found in the neutral frame ({neutral.describe()})")

@@ -39,7 +39,7 @@ from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
 from .take_writer_lock import WRITER_WAIT_S, take_writer_lock
-from .track import fit_and_filter, fit_notices, neutral_targets, neutral_window
+from .track import check_neutral_time, fit_and_filter, fit_notices, neutral_targets, neutral_window
 from .track_config import TrackConfig
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
@@ -252,10 +252,48 @@ def _track_locked(
     backends: LandmarkBackends | None,
     resume: bool,
 ) -> TrackSummary:
-    """:func:`track_to_file`'s work, under the take's writer lock."""
+    """:func:`track_to_file`'s work, under the take's writer lock.
+
+    The partial take outlives a failure only when a resume can use it: it holds detected frames, and the failure is
+    not one every resume would repeat. A bad input or range (nothing detected yet) and a ``--neutral`` time outside
+    the clip leave nothing behind; a full disk mid-way keeps the frames for ``--resume``. A neutral photo is read
+    before any work, so a photo without a face fails at once.
+    """
     t0 = wallclock.perf_counter()
     key = _job_key(input_path, cfg, streaming, identity, neutral)
+    photo = neutral is not None and neutral.photo is not None
+    photo_obs = neutral_targets(neutral, cfg, model, backends=backends) if photo else None
     partial = _open_partial(output, key, resume)
+    try:
+        return _track_into(partial, input_path, output, cfg, streaming, reporter, identity, neutral, photo_obs, model,
+                           backends, t0)  # fmt: skip
+    except InputError as err:
+        if not partial.folder.is_dir():
+            raise
+        if not partial.rows(_SPOOL):
+            shutil.rmtree(partial.folder, ignore_errors=True)
+            raise
+        raise InputError(
+            f"{err}; the frames tracked so far are kept in {partial.folder.name}: "
+            f"'track --resume -o {output.name}' continues once that is mended"
+        ) from None
+
+
+def _track_into(
+    partial: PartialTake,
+    input_path: str | Path,
+    output: Path,
+    cfg: TrackConfig,
+    streaming: StreamingConfig,
+    reporter: ProgressReporter,
+    identity: tuple[np.ndarray, np.ndarray] | None,
+    neutral: NeutralFrame | None,
+    photo_obs: np.ndarray | None,
+    model: FaceModel,
+    backends: LandmarkBackends | None,
+    t0: float,
+) -> TrackSummary:
+    """Pass 1 into ``partial`` (or the rest of it), pass 2 in pieces, then the take written to ``output``."""
     job = dict(partial.job)
 
     if not job.get("pass1_done"):
@@ -299,7 +337,13 @@ def _track_locked(
         shutil.rmtree(partial.folder, ignore_errors=True)
         raise NoFaceFound(f"{input_path}: no face found in any of {frames} frame(s)")
 
-    neutral_obs = None if neutral is None else _neutral_targets(neutral, cfg, model, partial, source, frames, backends)
+    neutral_obs = photo_obs
+    if neutral is not None and neutral.time_s is not None:
+        try:
+            neutral_obs = _neutral_targets(neutral.time_s, cfg, model, partial, source, frames)
+        except InputError:
+            shutil.rmtree(partial.folder, ignore_errors=True)  # every resume with this --neutral would fail alike
+            raise
     if frames <= streaming.chunk_frames:
         take, _ = fit_and_filter(_landmarks(partial, source, 0, frames), cfg, model, identity, neutral_obs)
         _append_take(partial, take, 0, frames, take_time=None)
@@ -333,17 +377,17 @@ def _track_locked(
 
 
 def _neutral_targets(
-    neutral: NeutralFrame, cfg: TrackConfig, model: FaceModel, partial: PartialTake, source: dict, frames: int, backends
+    time_s: float, cfg: TrackConfig, model: FaceModel, partial: PartialTake, source: dict, frames: int
 ) -> np.ndarray:
-    """The user's neutral frame as fit targets: the spooled frames around its time, or the photo.
+    """A ``--neutral`` time's fit targets, from the spooled frames around it.
 
-    Only the frames :func:`~engine.track.neutral_window` names are read, the ones
-    :func:`~engine.track.neutral_targets` uses from a clip in memory.
+    The time is checked against the whole clip's range; then only the frames :func:`~engine.track.neutral_window`
+    names are read, the ones :func:`~engine.track.neutral_targets` uses from a clip in memory.
     """
-    if neutral.time_s is None:
-        return neutral_targets(neutral, cfg, model, backends=backends)
-    start, stop = neutral_window(partial.read(_SPOOL, "source_time", 0, frames), neutral.time_s)
-    return neutral_targets(neutral, cfg, model, clip=_landmarks(partial, source, start, stop))
+    times = partial.read(_SPOOL, "source_time", 0, frames)
+    check_neutral_time(times, time_s)
+    start, stop = neutral_window(times, time_s)
+    return neutral_targets(NeutralFrame(time_s=time_s), cfg, model, clip=_landmarks(partial, source, start, stop))
 
 
 def _append_take(partial: PartialTake, take: Take, start: int, stop: int, *, take_time: np.ndarray | None) -> None:

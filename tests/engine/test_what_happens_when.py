@@ -168,11 +168,34 @@ class TestOutputsCheckedFirst:
         assert not any("frame" in e for e in events)  # reported before tracking started
 
 
+class TestNothingLeftBehind:
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ("{tmp}/missing.mp4",),
+            ("{clip}", "--start", "99"),
+            ("{tmp}/notes.mp4",),
+            ("{tmp}/empty_folder",),
+            ("{clip}", "--neutral", "99"),
+        ],
+    )
+    def test_exception_a_failed_start_leaves_no_partial_take(self, tmp_path, clip, args):
+        (tmp_path / "notes.mp4").write_text("not a video")
+        (tmp_path / "empty_folder").mkdir()
+        out = tmp_path / "t.npz"
+        one_line_failure(engine("track", *[a.format(tmp=tmp_path, clip=clip) for a in args], "-o", out))
+        assert not (tmp_path / "t.npz.partial").exists()  # nothing to resume: `info` offers no resume
+        one_line_failure(engine("info", out), "not found")
+
+
 class TestFullDisk:
     def test_track_export_batch_and_preview_fail_in_one_line(self, tmp_path, clip, take):
         run = engine("track", clip, "-o", tmp_path / "t.npz", "--progress", "jsonl", limit_bytes=30_000)
         assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr[-2000:]
-        assert "File too large" in jsonl_events(run)[-1]["error"]
+        error = jsonl_events(run)[-1]["error"]
+        assert "File too large" in error
+        # the frames detected before the disk filled are kept for --resume only if the message says so
+        assert (tmp_path / "t.npz.partial").exists() == ("'track --resume -o t.npz' continues" in error), error
         one_line_failure(engine("export-csv", take, tmp_path / "t.csv", limit_bytes=2_000), "File too large")
         run = engine("batch", clip.parent, "-o", tmp_path / "b", "--progress", "jsonl", limit_bytes=30_000)
         assert run.returncode == 1 and "Traceback" not in run.stderr and "error" in jsonl_events(run)[-1]
