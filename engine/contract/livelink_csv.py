@@ -20,7 +20,8 @@ Layout (one header line, then one line per frame)::
   no sub-frame (``HH:MM:SS:FF``), any number of sub-frame digits (read as a decimal fraction of a frame),
   ``HH:MM:SS.sss`` (decimal seconds, no frame field), surrounding spaces, and midnight roll-over.
   The timecode rate is ``fps=`` if given, else the smallest of :data:`TIMECODE_RATES` above every ``FF`` seen
-  (a recording shorter than a second may need ``fps=``).
+  (a recording shorter than a second may need ``fps=``). A take is written at :func:`timecode_rate_for` its frame
+  rate, a standard rate (a phone's 26.4 fps -> 30), so this guess, and any reader's, reads its times back.
 - Every column of the header is required (a missing one is an error that names it); extra columns are ignored.
   The file is written atomically, with the user's default permissions (:mod:`.atomic_write`).
 """
@@ -57,6 +58,7 @@ __all__ = [
     "read_livelink_csv",
     "take_to_livelink",
     "take_to_livelink_csv",
+    "timecode_rate_for",
     "write_livelink_csv",
 ]
 
@@ -119,6 +121,20 @@ class LiveLinkRecording:
         steps = np.diff(self.time)
         positive = steps[steps > 0]
         return 1.0 / float(np.median(positive)) if positive.size else float(self.timecode_rate)
+
+
+def timecode_rate_for(fps: float) -> float:
+    """The timecode rate a take at ``fps`` frames per second is written with: the smallest of
+    :data:`TIMECODE_RATES` at or above it (29.97 -> 30), else ``ceil(fps)``. The sub-frame field keeps each time
+    exact whatever the rate; a standard rate lets a reader that guesses it from the ``FF`` field get it right.
+
+        >>> timecode_rate_for(23.976), timecode_rate_for(25.0), timecode_rate_for(26.4), timecode_rate_for(240.0)
+        (24.0, 25.0, 30.0, 240.0)
+    """
+    for rate in TIMECODE_RATES:
+        if fps <= rate + 0.01:
+            return rate
+    return float(math.ceil(fps - 0.01))
 
 
 def livelink_csv_header() -> list[str]:
@@ -219,11 +235,13 @@ def read_livelink_csv(
         The recording; ``time`` is relative to the first row.
 
     Raises:
-        InputError: the file does not exist.
+        InputError: the file does not exist, or ``fps`` is not a positive finite number.
         TakeFormatError: too large, missing column, bad number or timecode, wrong field count, no rows, time going
             back; the message names the file, line and column.
     """
     path = Path(path)
+    if fps is not None and not 0.0 < fps < math.inf:
+        raise InputError(f"the timecode rate (--fps) must be a positive number of frames per second, not {fps:g}")
     if not path.is_file():
         raise InputError(f"Live Link Face CSV not found: {path}")
     size = path.stat().st_size
@@ -352,7 +370,7 @@ def take_to_livelink(
         take: the take.
         blink_source: what fills ``EyeBlinkLeft/Right``: ``"eye_blink"`` (the take's dedicated lid estimate,
             default) or ``"expression"`` (the mapped ``EyeBlink_L/R`` weights).
-        timecode_rate: the timecode rate; default the take's ``meta["fps"]``.
+        timecode_rate: the timecode rate; default :func:`timecode_rate_for` the take's ``meta["fps"]``.
 
     Returns:
         The recording; timecodes start at ``00:00:00:00.000``.
@@ -369,7 +387,7 @@ def take_to_livelink(
         weights=weights.astype(np.float32),
         head_ypr=head_rotation_to_ypr(take.head_rotation),
         eye_gaze=np.asarray(take.eye_gaze, dtype=np.float64),
-        timecode_rate=float(timecode_rate or take.meta.get("fps") or 30.0),
+        timecode_rate=float(timecode_rate or timecode_rate_for(float(take.meta.get("fps") or 30.0))),
     )
 
 

@@ -181,6 +181,24 @@ class TestRoundTrip:
         dots = np.abs(np.sum(back.head_rotation.astype(np.float64) * take.head_rotation, axis=1))
         assert np.all(2 * np.arccos(np.clip(dots, -1, 1)) < 1e-3)
 
+    @pytest.mark.parametrize("fps", [26.3979, 23.976, 29.97, 59.94, 31.0, 240.0])
+    def test_feature_times_survive_at_a_phones_odd_frame_rate(self, tmp_path, fps):
+        """Written at a standard timecode rate, the times read back without ``fps=`` (a phone's 26.4 fps clip was
+        read at a guessed 29.97 and drifted 0.12 s).
+        """
+        frames = max(169, int(1.5 * fps))  # over a second: a shorter recording may need fps= (module docstring)
+        take = _take(frames=frames, fps=fps)
+        jitter = 0.2 / fps * np.sin(np.arange(frames))  # a little irregular, still increasing
+        take = dataclasses.replace(take, time=take.time + jitter - jitter[0])
+        back = livelink_csv_to_take(take_to_livelink_csv(take, tmp_path / "phone.csv"))
+        np.testing.assert_allclose(back.time, take.time, atol=0.5 / 1000 / 24)  # half a thousandth of a frame
+
+    @pytest.mark.parametrize("fps", [0.0, -30.0, float("nan"), float("inf")])
+    def test_exception_impossible_timecode_rate(self, tmp_path, fps):
+        path = take_to_livelink_csv(_take(frames=5), tmp_path / "p.csv")
+        with pytest.raises(InputError, match="positive number of frames per second"):
+            livelink_csv_to_take(path, fps=fps)
+
     def test_feature_blink_from_expression_round_trips_expression(self, tmp_path):
         take = _take(frames=40)
         back = livelink_csv_to_take(take_to_livelink_csv(take, tmp_path / "p.csv", blink_source="expression"))
