@@ -49,7 +49,8 @@ BACKENDS = ("mediapipe", "fan")
 PARTED_BACKENDS = ("mediapipe",)
 EYE_STATE_JOBS_IN_FLIGHT = 3  # frames whose eye state is computed beside the detector at most
 TIME_ORDER_EPSILON_S = 1e-6  # source times closer than this are one frame's
-TRUNCATED_SHARE = 0.95  # a video that yields fewer than this share of the frames it declares gets a notice
+TRUNCATED_SHARE = 0.95  # a video that yields fewer than this share of the frames it declares gets a notice ...
+TRUNCATED_SLACK_FRAMES = 1  # ... and more than this many fewer (container times need not fall on k / fps exactly)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,7 +214,8 @@ def detect_landmarks(
             has_depth = has_depth and results[i][1]
             last_time = max(last_time, results[i][2])
         notices = []
-        if not still and expected and first_index == 0 and frames < TRUNCATED_SHARE * expected:
+        short = frames < TRUNCATED_SHARE * expected and frames < expected - TRUNCATED_SLACK_FRAMES
+        if not still and expected and first_index == 0 and short:
             notices.append(
                 f"{name}: the video ended after {frames} of the {expected} frames it declares "
                 "(a truncated or damaged file?); the take has the frames that could be read"

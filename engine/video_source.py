@@ -292,7 +292,8 @@ def _video_source(p: Path, start: float, end: float | None, fps: float | None) -
     if count > 0:
         duration = count / rate
         stop = duration if end is None else min(end, duration)
-        frame_count = max(0, round((stop - start) * rate))
+        # frames k / rate in [start, stop) (a range's ends need not fall on frames: round() counted one too many)
+        frame_count = max(0, math.ceil(stop * rate - 1e-6) - math.ceil(start * rate - 1e-6))
         if start >= duration:
             raise InputError(f"start ({start} s) is past the end of {p.name} ({duration:.3f} s)")
     return FrameSource(

@@ -340,6 +340,12 @@ class TestInputsReadByContent:
         frames = load_take(out).num_frames
         assert 0 < frames < 60 and "notice:" in run.stderr and "ended after" in run.stderr
 
+    @pytest.mark.parametrize("window", [("--start", "0.75"), ("--start", "0.7", "--end", "0.75")])
+    def test_feature_a_short_range_of_an_intact_clip_is_not_called_truncated(self, tmp_path, clip, window):
+        run = engine("track", clip, "-o", tmp_path / "t.npz", *window, "--progress", "none")  # 24 frames at 30 fps
+        assert run.returncode == 0 and "ended after" not in run.stderr, run.stderr[-2000:]
+        assert load_take(tmp_path / "t.npz").num_frames in (1, 2)
+
 
 class TestPartialTakes:
     def test_feature_sigkill_keeps_a_partial_take_that_resumes(self, tmp_path):
