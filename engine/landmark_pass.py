@@ -179,8 +179,16 @@ def detect_landmarks(
         sinks = [sink, *((part_sink or (lambda _: _InMemoryRows()))(i) for i in range(1, len(bounds)))]
         model_vertices: list[np.ndarray] = []  # the first part's backend's
 
+        # A resumed run (first_index > 0) starts its tracker on the frames before the resume point, dropped, like a
+        # later part: a tracker's first frames differ from a converged one's (up to 13 px on d10).
+        warmup_s = cfg.parts.warmup_frames / fps if first_index > 0 and not still else 0.0
+
         def open_part(i: int):
-            """Part ``i``'s frames (a later part's from ``warmup_frames`` before its range); None past the end."""
+            """Part ``i``'s frames (a later part's, or a resumed run's, from ``warmup_frames`` before its range);
+            None past the end.
+            """
+            if i == 0 and warmup_s > 0:
+                return open_source(input_path, start=max(cfg.start or 0.0, range_start - warmup_s), end=ends[0])
             if len(bounds) == 1:
                 return source  # the whole range, already open
             if i == 0:
