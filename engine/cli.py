@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import signal
 import sys
 import tempfile
@@ -190,6 +191,8 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
 
     if not args.sample and not args.input:
         raise InputError("track needs an INPUT (a video, image folder, glob or image) or --sample")
+    if args.sample and args.input:
+        raise InputError(f"track takes an INPUT or --sample, not both (got {args.input} and --sample)")
     output = check_take_output(Path(args.output), overwrite=args.overwrite)
     preview = check_preview_output(args.preview, overwrite=args.overwrite) if args.preview else None
     if preview is not None and not args.sample and Path(args.input).resolve() == preview:
@@ -304,6 +307,15 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
     return EXIT_OK if not failed else EXIT_FAILED
 
 
+def _cmd_info_to_reader(args: argparse.Namespace) -> int:
+    """``info``, quiet when its reader goes away early (``info take.npz | head``)."""
+    try:
+        return _cmd_info(args)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the interpreter's last flush is quiet
+        return EXIT_OK
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from .contract.partial_take import PARTIAL_SUFFIX, PartialTake, load_partial_take, partial_folder
     from .contract.take_io import load_take
@@ -311,6 +323,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
     path = Path(args.take)
     folder = path if path.is_dir() and path.name.endswith(PARTIAL_SUFFIX) else partial_folder(path)
+    if path.is_dir() and folder != path:
+        raise InputError(f"{path} is a folder, not a take (a .npz file, or an unfinished run's .npz.partial folder)")
     if folder.is_dir() and (folder == path or not path.exists()):
         partial = PartialTake.inspect(folder)
         if partial.rows("take") == 0:
@@ -328,6 +342,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
             f"'track --resume -o {path.name.removesuffix(PARTIAL_SUFFIX)}')"
         )
     print(summarize_take(take))
+    if folder != path and folder.is_dir():  # a complete take, and an unfinished run of it beside it
+        print(
+            f"note: an unfinished run is beside it, {folder.name}: 'track --resume -o {path.name}' continues it "
+            "(and replaces this take); a track without --resume starts again"
+        )
     return EXIT_OK
 
 
@@ -448,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_farm_command(args)
         return {
-            "info": _cmd_info,
+            "info": _cmd_info_to_reader,
             "export-csv": _cmd_export_csv,
             "import-csv": _cmd_import_csv,
             "build-model": _cmd_build_model,

@@ -29,7 +29,7 @@ def check_take_output(path: Path, *, overwrite: bool = False) -> Path:
 
 def batch_clips(inputs: list[str]) -> tuple[list[Path], list[Path]]:
     """The clips of a batch, and the files skipped: each input a clip (video, image) or a folder of them
-    (:func:`clips_in_folder`).
+    (:func:`clips_in_folder`). A clip named twice (``batch a.mp4 a.mp4``, or a file and its folder) is tracked once.
     """
     clips, skipped = [], []
     for name in inputs:
@@ -42,7 +42,8 @@ def batch_clips(inputs: list[str]) -> tuple[list[Path], list[Path]]:
             clips.append(path)
         else:
             raise InputError(f"batch: no such clip or folder: {path}")
-    return clips, skipped
+    unique = {clip.resolve(): clip for clip in reversed(clips)}  # the first naming of each file wins
+    return [clip for clip in clips if unique[clip.resolve()] is clip], skipped
 
 
 def clips_in_folder(folder: Path) -> tuple[list[Path], list[Path]]:

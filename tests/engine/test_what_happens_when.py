@@ -188,6 +188,30 @@ class TestNothingLeftBehind:
         one_line_failure(engine("info", out), "not found")
 
 
+class TestCommandLineDetails:
+    def test_exception_info_of_a_folder_and_track_of_two_inputs(self, tmp_path, clip):
+        one_line_failure(engine("info", tmp_path), "is a folder, not a take")
+        one_line_failure(engine("track", clip, "--sample", "-o", tmp_path / "t.npz"), "not both")
+
+    def test_feature_info_into_a_reader_that_stops_early(self, take):
+        proc = subprocess.Popen([sys.executable, "-m", "engine", "info", str(take)], cwd=REPO, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        proc.stdout.close()  # as `| head -0` would
+        assert proc.wait(timeout=60) == 0 and proc.stderr.read() == ""
+
+    def test_feature_info_tells_of_an_unfinished_run_beside_a_take(self, tmp_path, take):
+        out = tmp_path / "t.npz"
+        out.write_bytes(take.read_bytes())
+        (tmp_path / "t.npz.partial").mkdir()
+        run = engine("info", out)
+        assert run.returncode == 0 and "unfinished run is beside it, t.npz.partial" in run.stdout, run.stdout
+
+    def test_feature_batch_tracks_a_clip_named_twice_once(self, tmp_path, clip):
+        run = engine("batch", clip, clip, "-o", tmp_path / "out", "--progress", "none")
+        assert run.returncode == 0 and "1/1 clips tracked" in run.stderr, run.stderr[-2000:]
+        assert [p.name for p in (tmp_path / "out").iterdir()] == ["clip.npz"]
+
+
 class TestFullDisk:
     def test_track_export_batch_and_preview_fail_in_one_line(self, tmp_path, clip, take):
         run = engine("track", clip, "-o", tmp_path / "t.npz", "--progress", "jsonl", limit_bytes=30_000)
