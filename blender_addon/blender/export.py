@@ -84,7 +84,8 @@ def export_livelink(
 ) -> int:
     """Write the mesh's baked shape-key animation (and the take's head and gaze, if given) as Live Link Face CSV.
 
-    Timecodes run at the scene's frame rate (``fps / fps_base``, e.g. 29.97); head and gaze are the take's as baked
+    Timecodes run at the standard rate at or above the scene's frame rate (``fps / fps_base``: 29.97 -> 30, the
+    contract's ``timecode_rate_for``), each time exact in its sub-frame field; head and gaze are the take's as baked
     (after neutral calibration), sampled at the nearest take frame, zero without a take.
 
     Returns:
@@ -98,7 +99,11 @@ def export_livelink(
         head_ypr = frames.head_rotation_to_ypr(coords.blender_to_camera_head_rotations(processed.head_rotation[idx]))
         gaze = processed.gaze[idx]
     recording = livelink_csv.LiveLinkRecording(
-        time=time, weights=weights, head_ypr=head_ypr, eye_gaze=gaze, timecode_rate=scene_fps(scene)
+        time=time,
+        weights=weights,
+        head_ypr=head_ypr,
+        eye_gaze=gaze,
+        timecode_rate=livelink_csv.timecode_rate_for(scene_fps(scene)),
     )
     livelink_csv.write_livelink_csv(path, recording)
     return len(time)

@@ -93,6 +93,29 @@ def test_gaze_drives_eye_look_shape_keys(scene, tmp_path):
     assert kb["EyeLookUpLeft"].value == pytest.approx(float(expected["EyeUp_L"][7]), abs=1e-6)
 
 
+def test_livelink_export_of_a_29_97_scene_reads_back_its_times(scene, tmp_path):
+    """An NTSC scene (30 / 1.001 fps) is written with 30 fps timecodes and exact sub-frames, so a reader that
+    guesses the rate from the frame field (as this one does without fps=) gets every time back.
+    """
+    from engine.contract import livelink_csv
+
+    weights = np.random.default_rng(3).uniform(0, 1, (90, 52)).astype(np.float32)
+    src = tmp_path / "ntsc.csv"
+    still = np.zeros((90, 3)), np.zeros((90, 2, 2))  # head and gaze
+    recording = livelink_csv.LiveLinkRecording(np.arange(90) / 30.0, weights, *still, 30.0)
+    livelink_csv.write_livelink_csv(src, recording)
+    s = scene.facemocap
+    s.target_mesh = _arkit_rig()
+    s.set_scene_timing = True
+    assert bpy.ops.facemocap.import_livelink_csv(filepath=str(src)) == {"FINISHED"}
+    scene.render.fps, scene.render.fps_base = 30, 1.001  # the keys stay on their frames; the frames get slower
+    out = tmp_path / "exported.csv"
+    assert bpy.ops.facemocap.export_livelink_csv(filepath=str(out)) == {"FINISHED"}
+    back = livelink_csv.read_livelink_csv(out)
+    assert back.timecode_rate == 30.0 and len(back.time) == 90
+    np.testing.assert_allclose(back.time, np.arange(90) * 1.001 / 30.0, atol=1e-6)
+
+
 def test_livelink_csv_import_bake_export_round_trip(scene, tmp_path):
     from engine.contract import livelink_csv
 
