@@ -364,6 +364,13 @@ class TestInputsReadByContent:
         frames = load_take(out).num_frames
         assert 0 < frames < 60 and "notice:" in run.stderr and "ended after" in run.stderr
 
+    def test_exception_an_mp4_cut_short_before_its_index(self, tmp_path, clip):
+        data = clip.read_bytes()
+        assert data.find(b"moov") > len(data) // 2  # the writer puts its index at the end, as phones do
+        cut = tmp_path / "cut.mp4"
+        cut.write_bytes(data[: len(data) // 2])
+        one_line_failure(engine("track", cut, "-o", tmp_path / "t.npz"), "cut short before its index")
+
     @pytest.mark.parametrize("window", [("--start", "0.75"), ("--start", "0.7", "--end", "0.75")])
     def test_feature_a_short_range_of_an_intact_clip_is_not_called_truncated(self, tmp_path, clip, window):
         run = engine("track", clip, "-o", tmp_path / "t.npz", *window, "--progress", "none")  # 24 frames at 30 fps
