@@ -10,14 +10,18 @@ Every Blender-version branch of the animation API lives in this module:
 Curves are written in bulk: ``keyframe_points.add(n)`` then ``foreach_set("co", ...)`` and
 ``foreach_set("interpolation", ...)`` then ``fcurve.update()`` (about 100x faster than ``keyframe_insert``).
 
-Ownership: an Action this add-on creates carries the custom property :data:`ACTION_TAG` (the take's name). Only
-such Actions are ever cleared or rewritten; any other Action found on a datablock is pushed, untouched, onto an NLA
-track (as are this add-on's earlier takes), so no animation is lost.
+Ownership: an Action this add-on creates carries the custom property :data:`ACTION_TAG` (the take's name), the
+take file's path (:data:`ACTION_TAKE_PATH`) and a print of every curve it wrote (:data:`ACTION_CURVES`). A re-bake
+of the same take file rewrites that Action in place only while it holds exactly what the bake wrote; one the artist
+has added curves or keys to since (a corrective keyed on the take's Action, a hand fix), like any other Action
+found on a datablock, is pushed, untouched, onto an NLA track (as are this add-on's earlier takes), so no animation
+is lost. Two takes of the same name from different files are two takes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import bpy
 import numpy as np
@@ -25,13 +29,18 @@ import numpy as np
 from .._contract import errors, key_reduction
 
 __all__ = [
+    "ACTION_CURVES",
     "ACTION_TAG",
+    "ACTION_TAKE_PATH",
+    "NlaTweakModeError",
     "NonFiniteCurveError",
     "check_finite_curves",
     "active_fcurves",
     "CurveSpec",
     "TakeChannels",
     "begin_take_action",
+    "check_not_in_tweak_mode",
+    "finish_take_action",
     "has_slotted_actions",
     "is_addon_action",
     "push_action_to_nla",
@@ -39,6 +48,9 @@ __all__ = [
 ]
 
 ACTION_TAG = "facewarehouse_mocap_take"  # custom property on Actions this add-on created: the take's name
+ACTION_TAKE_PATH = "facewarehouse_mocap_take_path"  # ... the take file it was baked from
+ACTION_CURVES = "facewarehouse_mocap_curves"  # ... JSON: "path|index" -> [keys, sum of co, sum of |co|, modifiers]
+_PRINT_RTOL = 1e-5  # a curve whose print differs by more than this (relative) was edited after the bake
 _LINEAR = 1  # enum value of 'LINEAR' in FCurve keyframe interpolation (CONSTANT=0, LINEAR=1, BEZIER=2)
 
 
@@ -71,9 +83,60 @@ def push_action_to_nla(anim_data: bpy.types.AnimData, action: bpy.types.Action) 
     return track
 
 
+class NlaTweakModeError(errors.UserError):
+    """A datablock to bake is in NLA tweak mode (its active Action cannot be changed); nothing was written."""
+
+
+def check_not_in_tweak_mode(id_data: bpy.types.ID) -> None:
+    """Refuse a datablock whose NLA is in tweak mode (call before the first Action is touched)."""
+    anim_data = id_data.animation_data
+    if anim_data is not None and anim_data.use_tweak_mode:
+        owner = getattr(id_data, "user", None) or id_data  # a shape-key Key: name the mesh
+        raise NlaTweakModeError(
+            f"'{owner.name}' is in NLA tweak mode (editing a strip's Action): leave it (Tab in the NLA editor) "
+            "and bake again; nothing was baked"
+        )
+
+
+def _curve_prints(fcurves) -> dict[str, list[float]]:
+    """``"data_path|index"`` -> ``[keys, sum of co, sum of |co|, modifiers]`` of each curve: what a bake wrote,
+    to tell later edits by (any change of a key's frame or value, an added key or modifier).
+    """
+    prints = {}
+    for fc in fcurves:
+        n = len(fc.keyframe_points)
+        co = np.empty(2 * n, dtype=np.float32)
+        fc.keyframe_points.foreach_get("co", co)
+        co64 = co.astype(np.float64)
+        key = f"{fc.data_path}|{fc.array_index}"
+        prints[key] = [n, float(co64.sum()), float(np.abs(co64).sum()), len(fc.modifiers)]
+    return prints
+
+
+def _unedited(action: bpy.types.Action, fcurves) -> bool:
+    """True if ``fcurves`` (the Action's curves for this datablock) are exactly what the bake wrote."""
+    try:
+        written = json.loads(action[ACTION_CURVES])
+    except (KeyError, TypeError, ValueError):
+        return False  # baked before prints were kept, or damaged: cannot tell, so keep it
+    now = _curve_prints(fcurves)
+    if now.keys() != written.keys():
+        return False
+    scale = max(1.0, max((abs(v[2]) for v in written.values()), default=1.0))
+    return all(
+        now[k][0] == written[k][0] and now[k][3] == written[k][3]
+        and all(abs(a - b) <= _PRINT_RTOL * scale for a, b in zip(now[k][1:3], written[k][1:3], strict=True))
+        for k in now
+    )  # fmt: skip
+
+
 class TakeChannels:
     """The F-Curve collection of one (Action, slot) pair, hiding the version differences. Create with
     :func:`begin_take_action`.
+
+    Attributes:
+        kept_edited: the name of this take's earlier Action when it had been edited since its bake and was kept on
+            an NLA track instead of being rewritten; None otherwise.
     """
 
     def __init__(self, action: bpy.types.Action, fcurves, groups=None):
@@ -81,6 +144,12 @@ class TakeChannels:
         self._fcurves = fcurves
         self._groups = groups
         self._group_cache: dict[str, object] = {}
+        self.kept_edited: str | None = None
+
+    @property
+    def fcurves(self) -> list:
+        """The curves now in this (Action, slot)."""
+        return list(self._fcurves)
 
     def clear(self) -> None:
         """Remove every F-Curve (only used on this add-on's own Actions)."""
@@ -156,31 +225,42 @@ def _channelbag(action: bpy.types.Action, slot):
     return strip.channelbag(slot, ensure=True)
 
 
-def begin_take_action(id_data: bpy.types.ID, action_name: str, id_type: str, *, take_name: str) -> TakeChannels:
+def begin_take_action(
+    id_data: bpy.types.ID, action_name: str, id_type: str, *, take_name: str, take_path: str = ""
+) -> TakeChannels:
     """Make ``id_data`` animated by this take's own, empty Action; keep everything that was there.
 
-    - If ``id_data``'s active Action is this add-on's Action for the same take (a re-bake), it is cleared and
-      rewritten in place.
-    - Otherwise any active Action (an earlier take, or one the user made) is pushed onto an NLA track unchanged,
-      and a new Action named ``action_name`` (Blender adds ``.001`` on a clash) with a fake user is assigned.
+    - If ``id_data``'s active Action is this add-on's Action for the same take file (a re-bake) and holds exactly
+      what that bake wrote, it is cleared and rewritten in place.
+    - Otherwise any active Action (an earlier take, this take's Action edited since, or one the user made) is
+      pushed onto an NLA track unchanged, and a new Action named ``action_name`` (Blender adds ``.001`` on a clash)
+      with a fake user is assigned. Call :func:`finish_take_action` once the curves are written.
 
     Args:
         id_data: the animated datablock (a shape-key ``Key``, an ``Object``).
         action_name: the Action's name (the clip's name).
         id_type: the slot's ID type, ``'KEY'`` or ``'OBJECT'`` (used on 4.4+).
         take_name: stored in the Action's :data:`ACTION_TAG` property.
+        take_path: the take file, stored in :data:`ACTION_TAKE_PATH` ("" matches any).
     """
     anim_data = id_data.animation_data or id_data.animation_data_create()
     current = anim_data.action
-    action = None
+    action, kept_edited = None, None
     if current is not None:
-        if is_addon_action(current) and current[ACTION_TAG] == take_name:
+        same_take = (
+            is_addon_action(current)
+            and current[ACTION_TAG] == take_name
+            and current.get(ACTION_TAKE_PATH, "") == take_path
+        )
+        if same_take and _unedited(current, active_fcurves(id_data)):
             action = current
         else:
+            kept_edited = current.name if same_take else None
             push_action_to_nla(anim_data, current)
     if action is None:
         action = bpy.data.actions.new(action_name)
         action[ACTION_TAG] = take_name
+        action[ACTION_TAKE_PATH] = take_path
     action.use_fake_user = True
     if anim_data.action is not action:
         anim_data.action = action
@@ -193,7 +273,13 @@ def begin_take_action(id_data: bpy.types.ID, action_name: str, id_type: str, *, 
             action.id_root = id_type
         channels = TakeChannels(action, action.fcurves, None)
     channels.clear()
+    channels.kept_edited = kept_edited
     return channels
+
+
+def finish_take_action(channels: TakeChannels) -> None:
+    """Record what the bake wrote into its Action (:data:`ACTION_CURVES`), so a later edit is told from it."""
+    channels.action[ACTION_CURVES] = json.dumps(_curve_prints(channels.fcurves))
 
 
 class NonFiniteCurveError(errors.UserError):

@@ -23,7 +23,14 @@ from ..pure.bone_motion import JawSettings
 from ..pure.processing import ProcessedTake, ProcessSettings, process_take
 from ..pure.retarget import AUTO, plan_face
 from ..pure.takes import OpenedTake
-from .anim_write import CurveSpec, begin_take_action, check_finite_curves, write_curves
+from .anim_write import (
+    CurveSpec,
+    begin_take_action,
+    check_finite_curves,
+    check_not_in_tweak_mode,
+    finish_take_action,
+    write_curves,
+)
 
 __all__ = ["BakeError", "BakeOptions", "BakeResult", "BakeTargets", "bake_take", "take_frames"]
 
@@ -147,29 +154,85 @@ def _check_bone(owner: bpy.types.Object, bone: str) -> None:
         raise BakeError(f"'{owner.name}' has no bone '{bone}'")
 
 
-def _rotation_specs(
-    owner: bpy.types.Object, bone: str, q_world: np.ndarray, group: str, location: np.ndarray | None = None
+EULER_ORDERS = ("XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX")
+REST_KEY = "facewarehouse_mocap_rest"  # an object target's pose before its first bake: [w, x, y, z, lx, ly, lz]
+
+
+@dataclasses.dataclass
+class _Pending:
+    """Changes to the artist's objects a bake makes only once nothing can fail any more (never half a bake)."""
+
+    rests: dict[str, list[float]] = dataclasses.field(default_factory=dict)  # object -> REST_KEY value to store
+    quaternion_modes: list[tuple[bpy.types.Object, str]] = dataclasses.field(default_factory=list)  # (owner, bone)
+
+    def apply(self) -> None:
+        for name, rest in self.rests.items():
+            bpy.data.objects[name][REST_KEY] = rest
+        for owner, bone in self.quaternion_modes:
+            (owner.pose.bones[bone] if bone else owner).rotation_mode = "QUATERNION"
+
+
+def _object_rest(owner: bpy.types.Object, pending: _Pending) -> np.ndarray:
+    """An object target's rest pose, ``[w, x, y, z, lx, ly, lz]``: the pose before its first bake, or its current
+    pose when nothing animates it now (the artist cleared the animation and moved it: a new rest).
+    """
+    anim = owner.animation_data
+    if REST_KEY in owner.keys() and anim is not None and (anim.action is not None or len(anim.nla_tracks)):
+        return np.array(owner[REST_KEY], dtype=np.float64)
+    rest = list(owner.matrix_basis.to_quaternion()) + list(owner.location)  # whatever its rotation mode
+    pending.rests[owner.name] = rest
+    return np.array(rest, dtype=np.float64)
+
+
+def _rotation_curves(
+    mode: str, base: str, q: np.ndarray, group: str, what: str, warnings: list, pending: _Pending, key
 ) -> list[CurveSpec]:
-    """Curves for a rotation (and location offset) given in Blender world axes, on an object or a pose bone."""
+    """Rotation curves in the target's own rotation mode: Euler angles for an Euler target (so the artist's rig and
+    their own Euler animation keep working), quaternions otherwise (an axis-angle target is switched to quaternions,
+    once nothing can fail, and the report says so).
+    """
+    if mode in EULER_ORDERS:
+        import mathutils
+
+        eulers, previous = np.empty((len(q), 3)), None
+        for i, wxyz in enumerate(q):
+            rotation = mathutils.Quaternion(wxyz)
+            previous = rotation.to_euler(mode, previous) if previous is not None else rotation.to_euler(mode)
+            eulers[i] = previous  # each as close as possible to the one before: no 360 deg jumps
+        return [CurveSpec(f"{base}rotation_euler", i, eulers[:, i], group) for i in range(3)]
+    if mode != "QUATERNION":
+        pending.quaternion_modes.append(key)
+        warnings.append(f"{what} was in {mode} rotation mode: switched to quaternions to take the head's rotation")
+    return [CurveSpec(f"{base}rotation_quaternion", i, q[:, i], group) for i in range(4)]
+
+
+def _rotation_specs(
+    owner: bpy.types.Object,
+    bone: str,
+    q_world: np.ndarray,
+    group: str,
+    pending: _Pending,
+    warnings: list,
+    location: np.ndarray | None = None,
+) -> list[CurveSpec]:
+    """Curves for a rotation (and location offset) given in Blender world axes, on an object or a pose bone.
+
+    Nothing is changed on the target here (see :class:`_Pending`).
+    """
     if bone:
         _check_bone(owner, bone)
         pb = owner.pose.bones[bone]
-        pb.rotation_mode = "QUATERNION"
         rest = np.array(pb.bone.matrix_local.to_3x3(), dtype=np.float64)
         q = coords.rotations_to_bone_local(q_world, rest)
-        base = pb.path_from_id()
-        rot_path, loc_path = f"{base}.rotation_quaternion", f"{base}.location"
+        base = pb.path_from_id() + "."
+        mode, what, loc_path = pb.rotation_mode, f"bone '{bone}' of '{owner.name}'", f"{base}location"
         loc = None if location is None else location @ rest  # world offset -> bone-local (rest^T @ v)
     else:
-        owner.rotation_mode = "QUATERNION"
-        rest_key = "facewarehouse_mocap_rest"
-        if rest_key not in owner.keys():  # remember the pose before the first bake; later bakes are relative to it
-            owner[rest_key] = list(owner.rotation_quaternion) + list(owner.location)
-        rest = np.array(owner[rest_key], dtype=np.float64)
+        rest = _object_rest(owner, pending)
         q = quaternion.quaternion_continuity(quaternion.quaternion_multiply(q_world, rest[:4]))
-        rot_path, loc_path = "rotation_quaternion", "location"
+        base, mode, what, loc_path = "", owner.rotation_mode, f"'{owner.name}'", "location"
         loc = None if location is None else location + rest[4:7]
-    specs = [CurveSpec(rot_path, i, q[:, i], group) for i in range(4)]
+    specs = _rotation_curves(mode, base, q, group, what, warnings, pending, (owner, bone))
     if loc is not None:
         specs += [CurveSpec(loc_path, i, loc[:, i], group) for i in range(3)]
     return specs
@@ -211,6 +274,7 @@ def bake_take(
     summary = ""
     plan = None
     connections: dict[str, tuple[str, ...]] = {}
+    pending = _Pending()
 
     mesh_names = targets.all_meshes()
     if mesh_names:
@@ -236,17 +300,19 @@ def bake_take(
     by_owner: dict[str, list[CurveSpec]] = {}
     if targets.head_object:
         owner = _object(targets.head_object, "head target")
-        by_owner.setdefault(owner.name, []).extend(_head_specs(owner, targets, processed, report))
+        by_owner.setdefault(owner.name, []).extend(_head_specs(owner, targets, processed, report, pending, warnings))
     if targets.jaw_object:
         owner = _object(targets.jaw_object, "jaw target")
-        by_owner.setdefault(owner.name, []).extend(_jaw_specs(owner, targets, processed, plan, report, warnings))
+        jaw = _jaw_specs(owner, targets, processed, plan, report, warnings, pending)
+        by_owner.setdefault(owner.name, []).extend(jaw)
     if any(targets.eye_objects):
         for eye in (0, 1):
             if not targets.eye_objects[eye]:
                 continue
             owner = _object(targets.eye_objects[eye], "eye target")
             q = coords.gaze_to_blender_eye_rotations(processed.gaze[:, eye, 0], processed.gaze[:, eye, 1])
-            by_owner.setdefault(owner.name, []).extend(_rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES))
+            eye_specs = _rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES, pending, warnings)
+            by_owner.setdefault(owner.name, []).extend(eye_specs)
         eyes = [f"{o}:{b}" if b else o for o, b in zip(targets.eye_objects, targets.eye_bones, strict=True) if o]
         report.append(f"Eyes: {', '.join(eyes)} turned by the gaze")
     for owner_name, specs in by_owner.items():
@@ -254,13 +320,21 @@ def bake_take(
     if not jobs:
         raise BakeError("nothing to bake: pick a target mesh, a head target or eye targets")
 
-    for _, _, _, specs in jobs:
+    for id_data, _, _, specs in jobs:
         check_finite_curves(specs)  # before any Action is touched: never NaN keys, never half a bake
+        check_not_in_tweak_mode(id_data)
+    pending.apply()
     actions, keys = [], 0
     for id_data, action_name, id_type, specs in jobs:
-        channels = begin_take_action(id_data, action_name, id_type, take_name=take.name)
+        channels = begin_take_action(id_data, action_name, id_type, take_name=take.name, take_path=take.path)
         keys += write_curves(channels, frames, specs)
+        finish_take_action(channels)
         actions.append(channels.action.name)
+        if channels.kept_edited is not None:
+            warnings.append(
+                f"the earlier bake '{channels.kept_edited}' had been edited since: kept, untouched, on an NLA track; "
+                f"this bake is '{channels.action.name}'"
+            )
     return BakeResult(tuple(actions), keys, summary, tuple(warnings), tuple(report), connections)
 
 
@@ -296,7 +370,14 @@ def _is_ancestor(owner: bpy.types.Object, ancestor: str, bone: str) -> bool:
     return False
 
 
-def _head_specs(owner: bpy.types.Object, targets: BakeTargets, processed: ProcessedTake, report: list) -> list:
+def _head_specs(
+    owner: bpy.types.Object,
+    targets: BakeTargets,
+    processed: ProcessedTake,
+    report: list,
+    pending: _Pending,
+    warnings: list,
+) -> list:
     """The head's curves; with a neck bone, the neck takes ``neck_share`` of the rotation and the head the rest
     (all of it when the head bone does not inherit the neck's rotation), so the head ends where the take says.
     """
@@ -311,9 +392,9 @@ def _head_specs(owner: bpy.types.Object, targets: BakeTargets, processed: Proces
         q_neck, q_rest = bone_motion.split_rotation(processed.head_rotation, targets.neck_share)
         if _is_ancestor(owner, targets.neck_bone, targets.head_bone):
             q_head = q_rest
-        specs += _rotation_specs(owner, targets.neck_bone, q_neck, GROUP_HEAD)
+        specs += _rotation_specs(owner, targets.neck_bone, q_neck, GROUP_HEAD, pending, warnings)
         where += f" with neck {targets.neck_bone} taking {targets.neck_share:.0%} of the rotation"
-    specs += _rotation_specs(owner, targets.head_bone, q_head, GROUP_HEAD, loc)
+    specs += _rotation_specs(owner, targets.head_bone, q_head, GROUP_HEAD, pending, warnings, loc)
     report.append(f"Head: {where}" + (", with translation" if loc is not None else ""))
     return specs
 
@@ -325,6 +406,7 @@ def _jaw_specs(
     plan,
     report: list,
     warnings: list,
+    pending: _Pending,
 ) -> list:
     """The jaw bone's curves from the take's jaw channels (``rigs/face_bones.toml``)."""
     channels = rigs.jaw_channels(rigs.name_list_of(processed.names))
@@ -347,4 +429,4 @@ def _jaw_specs(
                 f"{channels['open']} drives both the jaw bone and shape key(s) {', '.join(keys)}: if the mouth opens "
                 "twice, clear the jaw bone or the keys' links in the mapping editor"
             )
-    return _rotation_specs(owner, targets.jaw_bone, q, GROUP_JAW, loc)
+    return _rotation_specs(owner, targets.jaw_bone, q, GROUP_JAW, pending, warnings, loc)

@@ -220,7 +220,9 @@ def test_bake_operator_reports_mesh_without_matching_keys(scene, tmp_path):
 
 
 def test_head_object_rotation_and_translation(scene, tmp_path):
-    """An object target (an empty) gets rotation relative to its rest and location offsets in Blender axes."""
+    """An object target (an empty) gets rotation relative to its rest and location offsets in Blender axes, in its
+    own rotation mode (an empty's default XYZ Euler: the artist's rig is left as they set it up).
+    """
     from blender_addon.blender.bake import BakeTargets, bake_take
     from blender_addon.pure import coords
 
@@ -231,9 +233,10 @@ def test_head_object_rotation_and_translation(scene, tmp_path):
     bake_take(scene, take, BakeTargets(head_object="HeadEmpty", head_translation=True))
     expected_q = coords.camera_to_blender_head_rotations(take.take.head_rotation)
     # camera +z (away from the camera) is Blender +Y; the take moves 1 cm * sin(t) along camera z
+    assert head.rotation_mode == "XYZ"
     for i in (0, 10, 29):
         scene.frame_set(1 + i)
-        q = np.array(head.rotation_quaternion)
+        q = np.array(head.matrix_basis.to_quaternion())
         assert abs(abs(q @ expected_q[i]) - 1) < 1e-6
         dz_cm = take.take.head_translation[i, 2] - take.take.head_translation[0, 2]
         np.testing.assert_allclose(np.array(head.location), [0, dz_cm * 0.01, 1.5], atol=1e-6)

@@ -1,0 +1,177 @@
+"""Nothing an artist made is lost to a bake, in real Blender: curves keyed on a take's Action, a second take of the
+same name, a rig's rotation mode and its Euler animation, a failed bake, NLA tweak mode, a moved head object.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+import takegen  # noqa: E402
+from conftest import make_shape_key_mesh  # noqa: E402
+
+
+def _open(path):
+    from blender_addon.pure.takes import open_take
+
+    return open_take(path)
+
+
+def _bake(scene, path, **targets):
+    from blender_addon.blender.bake import BakeTargets, bake_take
+
+    return bake_take(scene, _open(path), BakeTargets(**targets))
+
+
+def _curves(id_data) -> set[str]:
+    from blender_addon.blender.anim_write import active_fcurves
+
+    return {fc.data_path for fc in active_fcurves(id_data)}
+
+
+def _arkit_mesh(extra=()):
+    return make_shape_key_mesh("Char", [*takegen.arkit52_names(), *extra])
+
+
+def test_a_curve_keyed_on_a_takes_action_survives_a_rebake(scene, tmp_path):
+    mesh = _arkit_mesh(["MyCorrective"])
+    key = mesh.data.shape_keys
+    take = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    _bake(scene, take, mesh="Char")
+    baked = key.animation_data.action
+    _bake(scene, take, mesh="Char")  # an untouched re-bake rewrites its Action in place
+    assert key.animation_data.action == baked and len(key.animation_data.nla_tracks) == 0
+
+    corrective = key.key_blocks["MyCorrective"]
+    corrective.value = 0.8
+    corrective.keyframe_insert("value", frame=20)  # lands in the take's Action, the active one
+    assert 'key_blocks["MyCorrective"].value' in _curves(key)
+    result = _bake(scene, take, mesh="Char")  # e.g. a new gain
+    ad = key.animation_data
+    assert ad.action != baked and [t.name for t in ad.nla_tracks] == [baked.name]
+    assert any("had been edited since" in w for w in result.warnings)
+    ad.action = None
+    ad.action = baked  # the edited Action is untouched, the corrective in it
+    if hasattr(ad, "action_slot") and ad.action_slot is None:
+        ad.action_slot = baked.slots[0]
+    assert 'key_blocks["MyCorrective"].value' in _curves(key)
+    scene.frame_set(20)
+    assert corrective.value == pytest.approx(0.8)
+
+
+def test_a_hand_fixed_baked_key_is_kept(scene, tmp_path):
+    from blender_addon.blender.anim_write import active_fcurves
+
+    mesh = _arkit_mesh()
+    key = mesh.data.shape_keys
+    take = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    _bake(scene, take, mesh="Char")
+    baked = key.animation_data.action
+    jaw = next(fc for fc in active_fcurves(key) if "jawOpen" in fc.data_path)
+    jaw.keyframe_points[5].co.y = 0.99  # the artist fixes one frame
+    _bake(scene, take, mesh="Char")
+    assert key.animation_data.action != baked and key.animation_data.nla_tracks[0].strips[0].action == baked
+
+
+def test_two_takes_of_the_same_name_are_two_takes(scene, tmp_path):
+    mesh = _arkit_mesh()
+    (tmp_path / "day1").mkdir()
+    (tmp_path / "day2").mkdir()
+    first = takegen.write_take(tmp_path / "day1" / "shot.npz", frames=30, seed=1)
+    second = takegen.write_take(tmp_path / "day2" / "shot.npz", frames=40, seed=2)
+    _bake(scene, first, mesh="Char")
+    day1 = mesh.data.shape_keys.animation_data.action
+    _bake(scene, second, mesh="Char")
+    ad = mesh.data.shape_keys.animation_data
+    assert ad.action != day1 and ad.nla_tracks[0].strips[0].action == day1  # day 1 kept on NLA, not rewritten
+
+
+def _armature_with_euler_head():
+    arm = bpy.data.armatures.new("Arm")
+    obj = bpy.data.objects.new("Arm", arm)
+    bpy.context.scene.collection.objects.link(obj)
+    bpy.context.view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode="EDIT")
+    for name, y in (("head", 0.0), ("eye.L", 0.1)):
+        bone = arm.edit_bones.new(name)
+        bone.head, bone.tail = (0.0, y, 1.6), (0.0, y, 1.7)
+    bpy.ops.object.mode_set(mode="OBJECT")
+    head = obj.pose.bones["head"]
+    head.rotation_mode = "XYZ"
+    head.rotation_euler = (0.1, 0.2, 0.3)
+    head.keyframe_insert("rotation_euler", frame=1)
+    head.rotation_euler = (0.4, 0.0, 0.0)
+    head.keyframe_insert("rotation_euler", frame=20)
+    return obj
+
+
+def test_a_failed_bake_leaves_the_rig_as_it_was(scene, tmp_path):
+    from blender_addon.blender.bake import BakeError
+
+    rig = _armature_with_euler_head()
+    action = rig.animation_data.action
+    with pytest.raises(BakeError, match="no bone 'eye.LEFT_TYPO'"):
+        _bake(scene, takegen.write_take(tmp_path / "shot.npz", frames=30), head_object="Arm", head_bone="head",
+              eye_objects=("Arm", ""), eye_bones=("eye.LEFT_TYPO", ""))  # fmt: skip
+    assert rig.pose.bones["head"].rotation_mode == "XYZ" and rig.animation_data.action == action
+    scene.frame_set(1)
+    np.testing.assert_allclose(tuple(rig.pose.bones["head"].rotation_euler), (0.1, 0.2, 0.3), atol=1e-6)
+
+
+def test_an_euler_head_bone_is_baked_in_euler(scene, tmp_path):
+    from blender_addon.pure import coords
+
+    rig = _armature_with_euler_head()
+    path = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    _bake(scene, path, head_object="Arm", head_bone="head")
+    head = rig.pose.bones["head"]
+    assert head.rotation_mode == "XYZ"  # the artist's Euler animation, now on NLA, still turns it
+    assert {p.rsplit(".", 1)[-1] for p in _curves(rig)} == {"rotation_euler"}
+    rest = np.array(head.bone.matrix_local.to_3x3())
+    expected = coords.rotations_to_bone_local(
+        coords.camera_to_blender_head_rotations(_open(path).take.head_rotation), rest
+    )
+    for i in (0, 15, 29):
+        scene.frame_set(1 + i)
+        assert abs(abs(np.array(head.rotation_euler.to_quaternion()) @ expected[i]) - 1) < 1e-5
+
+
+def test_nla_tweak_mode_is_refused_and_nothing_changes(scene, tmp_path):
+    from blender_addon.blender.anim_write import NlaTweakModeError, push_action_to_nla
+
+    mesh = _arkit_mesh()
+    key = mesh.data.shape_keys
+    key.key_blocks["jawOpen"].keyframe_insert("value", frame=1)
+    ad = key.animation_data
+    push_action_to_nla(ad, ad.action)
+    ad.nla_tracks[0].strips[0].select = True
+    ad.use_tweak_mode = True
+    tracks = len(ad.nla_tracks)
+    with pytest.raises(NlaTweakModeError, match="'Char' is in NLA tweak mode"):
+        _bake(scene, takegen.write_take(tmp_path / "shot.npz", frames=30), mesh="Char")
+    assert len(ad.nla_tracks) == tracks and ad.use_tweak_mode
+
+
+def test_a_head_object_moved_after_its_animation_was_cleared_bakes_from_where_it_is(scene, tmp_path):
+    head = bpy.data.objects.new("HeadEmpty", None)
+    scene.collection.objects.link(head)
+    head.location = (0.0, 0.0, 1.6)
+    path = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    _bake(scene, path, head_object="HeadEmpty")
+    head.animation_data_clear()
+    head.location = (5.0, 0.0, 1.6)
+    head.rotation_euler = (0.0, 0.0, np.pi / 2)
+    _bake(scene, path, head_object="HeadEmpty", head_translation=True)
+    scene.frame_set(1)
+    take = _open(path).take
+    assert np.array(head.location)[0] == pytest.approx(5.0, abs=0.05)  # not snapped back to the first bake's rest
+    first = np.array(head.matrix_basis.to_quaternion())
+    from blender_addon.pure import coords
+
+    q0 = coords.camera_to_blender_head_rotations(take.head_rotation)[0]
+    turned = np.array([np.cos(np.pi / 4), 0.0, 0.0, np.sin(np.pi / 4)])  # 90 deg about Z, w x y z
+    from engine.contract.quaternion import quaternion_multiply
+
+    assert abs(abs(first @ quaternion_multiply(q0[None], turned[None])[0]) - 1) < 1e-5
