@@ -175,6 +175,23 @@ def _targets(bpy, args, demo) -> object:
     )
 
 
+def _missing_targets(bpy, targets) -> list[str]:
+    """The targets (meshes, head, jaw, eye objects and bones) the open file does not have, as ``kind 'name'``."""
+    missing = [f"mesh '{m}'" for m in targets.all_meshes() if m not in bpy.data.objects]
+    for kind, obj, bone in (
+        ("head", targets.head_object, targets.head_bone),
+        ("jaw", targets.jaw_object, targets.jaw_bone),
+        ("left eye", targets.eye_objects[0], targets.eye_bones[0]),
+        ("right eye", targets.eye_objects[1], targets.eye_bones[1]),
+    ):
+        owner = bpy.data.objects.get(obj) if obj else None
+        if obj and owner is None:
+            missing.append(f"{kind} object '{obj}'")
+        elif bone and (owner.type != "ARMATURE" or bone not in owner.pose.bones):
+            missing.append(f"{kind} bone '{obj}:{bone}'")
+    return missing
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the batch; returns the exit status (see the module docstring)."""
     if argv is None:
@@ -208,7 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(args.rig).is_file():
             err(f"rig file not found: {args.rig}")
             return EXIT_USAGE
-        bpy.ops.wm.open_mainfile(filepath=str(Path(args.rig).resolve()))
+        try:
+            bpy.ops.wm.open_mainfile(filepath=str(Path(args.rig).resolve()))
+        except RuntimeError as exc:  # not a .blend, or one this Blender cannot read
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
+            err(f"cannot open --rig {args.rig}: {reason}")
+            return EXIT_USAGE
     elif args.demo_rig:
         bpy.ops.wm.read_factory_settings(use_empty=True)
     register()  # after loading: scene.facemocap (saved panel settings) becomes readable
@@ -223,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         targets = _targets(bpy, args, demo)
     except ValueError as exc:
         err(str(exc))
+        return EXIT_USAGE
+    missing = _missing_targets(bpy, targets)
+    if missing:  # an argument error: said once, before any take is read
+        err(f"not in {Path(args.rig).name if args.rig else 'the demo rig'}: {', '.join(missing)}")
         return EXIT_USAGE
     options = BakeOptions(
         mapping=args.mapping,

@@ -323,6 +323,7 @@ def bake_take(
     for id_data, _, _, specs in jobs:
         check_finite_curves(specs)  # before any Action is touched: never NaN keys, never half a bake
         check_not_in_tweak_mode(id_data)
+        warnings += _driven_by_drivers(id_data, specs)
     pending.apply()
     actions, keys = [], 0
     for id_data, action_name, id_type, specs in jobs:
@@ -336,6 +337,23 @@ def bake_take(
                 f"this bake is '{channels.action.name}'"
             )
     return BakeResult(tuple(actions), keys, summary, tuple(warnings), tuple(report), connections)
+
+
+def _driven_by_drivers(id_data: bpy.types.ID, specs: list[CurveSpec]) -> list[str]:
+    """A warning for each curve to bake whose property a driver already sets: a driver wins over keys."""
+    anim_data = id_data.animation_data
+    if anim_data is None or not len(anim_data.drivers):
+        return []
+    driven = {(d.data_path, d.array_index) for d in anim_data.drivers}
+    hit = [spec.data_path for spec in specs if (spec.data_path, spec.index) in driven]
+    if not hit:
+        return []
+    owner = getattr(id_data, "user", None) or id_data  # a shape-key Key: name the mesh
+    shown = ", ".join(dict.fromkeys(hit[:6])) + (f" and {len(hit) - 6} more" if len(hit) > 6 else "")
+    return [
+        f"'{owner.name}': {shown} also has a driver, which wins over the baked keys: they will not play until the "
+        "driver is removed (or the mapping's link to it)"
+    ]
 
 
 def _plan_shape_keys(processed: ProcessedTake, mesh_names: tuple[str, ...], options: BakeOptions):

@@ -32,7 +32,7 @@ def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> t
         ``(time (T,) seconds from the first key, weights (T, 52) float32)``.
 
     Raises:
-        ExportError: no shape keys or no shape-key animation.
+        ExportError: no shape keys, no shape-key animation, or none of it on ARKit- or FaceWarehouse-named keys.
     """
     key = getattr(mesh_obj.data, "shape_keys", None)
     if key is None:
@@ -59,6 +59,13 @@ def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> t
     fw = rigs.load_names("facewarehouse46")
     m_ar = rigs.match_shape_keys(arkit, rig_keys)
     m_fw = rigs.match_shape_keys(fw, rig_keys)
+    matched = m_ar.matched if len(m_ar.matched) >= len(m_fw.matched) else m_fw.matched
+    animated = [k for keys in matched.values() for k in keys if key.key_blocks[k].path_from_id("value") in curves]
+    if not animated:  # a rig baked through a custom mapping: its own names say nothing a CSV can hold
+        raise ExportError(
+            f"'{mesh_obj.name}' has no animated shape keys named like ARKit's 52 or FaceWarehouse's 46, which is what "
+            "a Live Link Face CSV holds (keys baked through a custom mapping are not mapped back); nothing was written"
+        )
     if len(m_ar.matched) >= len(m_fw.matched):
         weights = np.zeros((len(frames), len(arkit)), dtype=np.float32)
         for j, name in enumerate(arkit):

@@ -21,6 +21,7 @@ __all__ = [
     "classes",
     "set_match_report",
     "settings_of",
+    "stored_path",
     "target_meshes",
     "to_bake_options",
     "to_bake_targets",
@@ -244,6 +245,18 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     job_running: bpy.props.BoolProperty(default=False)
     job_progress: bpy.props.FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR")
     job_status: bpy.props.StringProperty(default="")
+
+
+def stored_path(path: str) -> str:
+    """``path`` as the panel stores it: relative to the saved .blend (``//takes/shot.npz``), so the project folder can
+    move; absolute while the .blend is unsaved, or on another drive.
+    """
+    if not bpy.data.filepath:
+        return path
+    try:
+        return bpy.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
 
 
 def settings_of(context: bpy.types.Context) -> FACEMOCAP_PG_settings:

@@ -138,6 +138,7 @@ def check_output(
     is_own: Callable[[Path], bool] | None = None,
     what: str = "output",
     suffixes: tuple[str, ...] = (),
+    overwrite_hint: str = "pass --overwrite",
 ) -> Path:
     """Check, before any work, that ``path`` can be written without replacing a file the tool did not make.
 
@@ -147,6 +148,7 @@ def check_output(
         is_own: recognises the tool's own files by content (e.g. "is a take archive"); None: only the ledger.
         what: what the file is, for messages (``"take"``, ``"preview"``, ...).
         suffixes: allowed suffixes (lower case, with the dot); empty = any.
+        overwrite_hint: how the user allows replacing a file, for the message (the add-on: "tick Overwrite").
 
     Returns:
         The path, resolved.
@@ -177,7 +179,7 @@ def check_output(
         return p
     raise InputError(
         f"{p} exists and was not written by this tool; it is left untouched: choose another name, "
-        "or pass --overwrite to replace it"
+        f"or {overwrite_hint} to replace it"
     )
 
 

@@ -175,3 +175,57 @@ def test_a_head_object_moved_after_its_animation_was_cleared_bakes_from_where_it
     from engine.contract.quaternion import quaternion_multiply
 
     assert abs(abs(first @ quaternion_multiply(q0[None], turned[None])[0]) - 1) < 1e-5
+
+
+def test_a_take_file_name_is_never_another_clips(tmp_path):
+    from blender_addon.pure.take_names import INDEX_NAME, remember_take_source, take_file_for
+
+    folder = tmp_path / "takes"
+    day1, day2 = str(tmp_path / "day1" / "shot.mp4"), str(tmp_path / "day2" / "shot.mp4")
+    first = take_file_for(folder, day1)
+    folder.mkdir()
+    first.write_bytes(b"day 1's take")
+    remember_take_source(first, day1)
+    assert (folder / INDEX_NAME).is_file()
+    assert take_file_for(folder, day1) == first  # a re-track of the same clip replaces its own take, as asked
+    second = take_file_for(folder, day2)
+    assert second.name == "shot_2.npz"
+    (folder / "clip.npz").write_bytes(b"copied in by hand")  # a take the index does not know is never replaced
+    assert take_file_for(folder, str(tmp_path / "clip.mp4")).name == "clip_2.npz"
+
+
+def test_the_take_path_is_stored_relative_to_the_saved_blend(scene, tmp_path):
+    from blender_addon.ui.properties import stored_path
+
+    assert stored_path(str(tmp_path / "takes" / "shot.npz")) == str(tmp_path / "takes" / "shot.npz")  # unsaved
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "project.blend"))
+    assert stored_path(str(tmp_path / "takes" / "shot.npz")) == "//takes/shot.npz"  # the project folder may move
+
+
+def test_csv_export_of_keys_with_their_own_names_is_refused(scene, tmp_path):
+    from blender_addon.blender.export import ExportError, export_livelink
+
+    mesh = make_shape_key_mesh("Odd", ["MouthOpenBig", "Smile"])
+    mesh.data.shape_keys.key_blocks["Smile"].keyframe_insert("value", frame=1)
+    with pytest.raises(ExportError, match="no animated shape keys named like ARKit"):
+        export_livelink(scene, mesh, tmp_path / "odd.csv")
+    assert not (tmp_path / "odd.csv").exists()
+
+
+def test_a_baked_key_that_a_driver_sets_is_named_in_the_report(scene, tmp_path):
+    mesh = _arkit_mesh()
+    driver = mesh.data.shape_keys.key_blocks["eyeBlinkLeft"].driver_add("value")
+    driver.driver.expression = "0.11"
+    result = _bake(scene, takegen.write_take(tmp_path / "shot.npz", frames=30), mesh="Char")
+    assert any("eyeBlinkLeft" in w and "driver" in w for w in result.warnings), result.warnings
+
+
+def test_csv_export_onto_a_file_it_did_not_write_says_how_to_allow_it_in_the_panel(scene, tmp_path):
+    mesh = _arkit_mesh()
+    _bake(scene, takegen.write_take(tmp_path / "shot.npz", frames=30), mesh="Char")
+    scene.facemocap.target_mesh = mesh
+    recording = tmp_path / "phone.csv"
+    recording.write_text("an actor's recording")
+    with pytest.raises(RuntimeError, match="tick Overwrite"):
+        bpy.ops.facemocap.export_livelink_csv(filepath=str(recording))
+    assert recording.read_text() == "an actor's recording"

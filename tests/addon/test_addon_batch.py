@@ -133,3 +133,15 @@ def test_batch_demo_rig_alone(tmp_path, head_path):
     )
     assert "KEYS 47 JawOpen" in report
     assert _batch("-o", out).returncode == 2  # neither takes nor a demo rig
+
+
+def test_batch_argument_errors_are_one_line_before_any_take(take_dir, tmp_path, head_path):
+    not_blend = tmp_path / "fake.blend"
+    not_blend.write_text("not a blend file")
+    run = _batch("--rig", not_blend, "--takes", take_dir, "-o", tmp_path / "a.blend")
+    assert run.returncode == 2 and "cannot open --rig" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    rig = tmp_path / "rig.blend"
+    assert _batch("--demo-rig", "--demo-head", head_path, "-o", rig).returncode == 0
+    run = _batch("--rig", rig, "--mesh", "NoSuch", "--takes", take_dir, "-o", tmp_path / "b.blend")
+    assert run.returncode == 2 and "mesh 'NoSuch'" in run.stderr and "skipped" not in run.stderr, run.stderr[-2000:]
+    assert not (tmp_path / "a.blend").exists() and not (tmp_path / "b.blend").exists()

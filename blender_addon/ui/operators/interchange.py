@@ -33,7 +33,7 @@ class FACEMOCAP_OT_import_livelink_csv(ImportHelper, bpy.types.Operator):
         s = properties.settings_of(context)
         opened = open_take(self.filepath)
         s.source_type = "TAKE"
-        s.take_path = self.filepath
+        s.take_path = properties.stored_path(self.filepath)
         fill_channel_gains(s, opened.take.channel_names)
         for w in opened.warnings[:5]:
             self.report({"WARNING"}, w)
@@ -67,7 +67,9 @@ class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
 
     @reports_errors
     def execute(self, context):
-        output_guard.check_output(self.filepath, overwrite=self.overwrite, what="CSV", suffixes=(".csv",))
+        output_guard.check_output(
+            self.filepath, overwrite=self.overwrite, what="CSV", suffixes=(".csv",), overwrite_hint="tick Overwrite"
+        )
         s = properties.settings_of(context)
         take = None
         if s.take_path:

@@ -17,6 +17,7 @@ import bpy
 
 from ..._contract import errors
 from ...pure import bridge, engine_server
+from ...pure.take_names import remember_take_source, take_file_for
 from .. import idnames, properties
 from ..engine_process import engine_service
 from ..preferences import engine_location
@@ -52,8 +53,7 @@ def track_request(s, python: str, root: str) -> bridge.TrackRequest:
         raise NoSourceError("the source is an existing take: nothing to track (use Bake)")
     if not source:
         raise NoSourceError("pick a video or an image folder to track")
-    name = Path(source.rstrip("/\\")).stem or "take"
-    output = _takes_dir(s) / f"{name}.npz"
+    output = take_file_for(_takes_dir(s), str(Path(source).resolve()))  # never another clip's take of this name
     return bridge.TrackRequest(
         python=python,
         root=root,
@@ -174,7 +174,8 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             return {"CANCELLED"}
         s.job_progress = 1.0
         s.job_status = f"Tracked {job.frame} frames -> {Path(job.output).name}"
-        s.take_path = job.output
+        s.take_path = properties.stored_path(job.output)
+        remember_take_source(Path(job.output), str(Path(job.request.source).resolve()))
         from ...pure.takes import open_take
 
         try:
