@@ -67,13 +67,29 @@ def is_addon_action(action: bpy.types.Action | None) -> bool:
 def push_action_to_nla(anim_data: bpy.types.AnimData, action: bpy.types.Action) -> bpy.types.NlaTrack:
     """Move the active ``action`` onto a new NLA track (named after it) and clear the active action.
 
-    The Action itself is not modified; the strip starts at the Action's first frame.
+    The Action itself is not modified, and the strip plays it as it played while active: the strip spans the keys'
+    whole range (not a manual frame range, outside which the active Action still evaluated), starts on the first
+    key's frame even between frames, and repeats a looping Action (a Cycles modifier) up to the scene's end.
     """
+    import math
+
+    curves = active_fcurves(anim_data.id_data)
+    keyed = [fc for fc in curves if len(fc.keyframe_points)]
+    if keyed:
+        first = min(fc.keyframe_points[0].co.x for fc in keyed)
+        last = max(fc.keyframe_points[-1].co.x for fc in keyed)
+    else:
+        first, last = action.frame_range
     track = anim_data.nla_tracks.new()
     track.name = action.name
-    start = int(action.frame_range[0])
-    strip = track.strips.new(action.name, start, action)
+    strip = track.strips.new(action.name, int(math.floor(first)), action)
     strip.name = action.name
+    if last > first:
+        strip.action_frame_start, strip.action_frame_end = first, last
+        strip.frame_start_ui = first  # moves the strip, keeping its length
+        if any(m.type == "CYCLES" for fc in curves for m in fc.modifiers):
+            end = bpy.context.scene.frame_end if bpy.context.scene is not None else last
+            strip.repeat = max(1.0, float(math.ceil((end - first) / (last - first))))
     if has_slotted_actions() and getattr(anim_data, "action_slot", None) is not None:
         try:
             strip.action_slot = anim_data.action_slot

@@ -229,3 +229,34 @@ def test_csv_export_onto_a_file_it_did_not_write_says_how_to_allow_it_in_the_pan
     with pytest.raises(RuntimeError, match="tick Overwrite"):
         bpy.ops.facemocap.export_livelink_csv(filepath=str(recording))
     assert recording.read_text() == "an actor's recording"
+
+
+@pytest.mark.parametrize("kind", ["cycles", "subframes", "manual_range"])
+def test_an_artists_action_plays_on_its_nla_track_as_it_played(scene, tmp_path, kind):
+    from blender_addon.blender.anim_write import active_fcurves
+
+    scene.frame_start, scene.frame_end = 1, 90
+    mesh = _arkit_mesh(["MyCorrective"])
+    corrective = mesh.data.shape_keys.key_blocks["MyCorrective"]
+    offset = 0.5 if kind == "subframes" else 0.0
+    for frame, value in ((1, 0.0), (11, 1.0), (21, 0.0)):
+        corrective.value = value
+        corrective.keyframe_insert("value", frame=frame + offset)
+    action = mesh.data.shape_keys.animation_data.action
+    if kind == "cycles":
+        active_fcurves(mesh.data.shape_keys)[0].modifiers.new("CYCLES")
+    if kind == "manual_range":
+        action.use_frame_range = True
+        action.frame_start, action.frame_end = 10, 20
+
+    def played():
+        out = []
+        for f in (3.0, 6.0, 15.0, 35.0, 45.0, 65.0):
+            scene.frame_set(int(f), subframe=f - int(f))
+            out.append(corrective.value)
+        return np.array(out)
+
+    before = played()
+    _bake(scene, takegen.write_take(tmp_path / "shot.npz", frames=90), mesh="Char")  # pushes it to NLA
+    assert mesh.data.shape_keys.animation_data.nla_tracks[0].strips[0].action == action
+    np.testing.assert_allclose(played(), before, atol=1e-5)
