@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .names import RigDataError, load_names
+from .names import RigDataError, load_names, name_lists
 from .shape_names import swap_side
 
 __all__ = ["MAPPINGS_DIR", "Link", "Mapping", "load_mapping", "make_mapping", "mapping_presets"]
@@ -243,4 +243,9 @@ def _names_of(data: dict, side: str, path: Path) -> tuple[str, ...]:
     list_name = data.get(side)
     if not isinstance(list_name, str):
         raise RigDataError(f"{path}: needs '{side}' (a name list) or '{side}_names'")
+    if list_name not in name_lists():
+        raise RigDataError(
+            f"{path}: {side} = {list_name!r}: unknown name list (known: {', '.join(name_lists())}); for a character's "
+            f"own names list them instead: {side}_names = [\"MouthOpenBig\", \"Smile\", ...]"
+        )
     return load_names(list_name)

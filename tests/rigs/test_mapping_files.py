@@ -116,3 +116,24 @@ class TestWriter:
         bad = rigs.Mapping("bad", FW, ("jaw",), (rigs.Link("JawOpen", "jaw", gain=float("inf")),))
         with pytest.raises(ValueError, match="non-finite"):
             rigs.mapping_to_toml(bad)
+
+
+def test_feature_the_readmes_mapping_for_a_characters_own_names_loads(tmp_path):
+    """README's example file for a character whose keys have their own names loads, and naming them as a list that
+    does not exist says how to write it instead.
+    """
+    import re
+    from pathlib import Path
+
+    from rigs.mapping import load_mapping
+    from rigs.names import RigDataError
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = re.search(r"```toml\n(schema = 1\n.*?target_names.*?)```", readme, re.S).group(1)
+    path = tmp_path / "character.toml"
+    path.write_text(example)
+    mapping = load_mapping(str(path))
+    assert mapping.target_names == ("MouthOpenBig", "Smile", "Blink.L", "Frown") and len(mapping.links) == 5
+    path.write_text(example.replace('target_names = ["MouthOpenBig", "Smile", "Blink.L", "Frown"]', 'target = "hero"'))
+    with pytest.raises(RigDataError, match=r"character.toml: target = 'hero': unknown name list.*target_names"):
+        load_mapping(str(path))
