@@ -375,6 +375,7 @@ def _cmd_import_csv(args: argparse.Namespace) -> int:
     take = livelink_csv_to_take(args.csv, fps=args.fps)
     save_take(out, take)
     print(f"wrote {args.take} ({take.num_frames} frames)")
+    _print_notices(take.meta)
     return EXIT_OK
 
 

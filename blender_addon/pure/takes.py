@@ -49,7 +49,8 @@ def _open_cached(path: str, mtime_ns: int, size: int) -> OpenedTake:
     else:
         opened, channel_list = take_io.load_take(p, landmarks=False), "facewarehouse46"  # baking needs none
     opened, dropped = take.without_repeated_timestamps(opened)
-    warnings = (f"time: {dropped} frames with a repeated timestamp dropped",) if dropped else ()
+    warnings = tuple(str(n) for n in opened.meta.get("notices", []) if p.suffix.lower() == ".csv")  # repairs
+    warnings += (f"time: {dropped} frames with a repeated timestamp dropped",) if dropped else ()
     return OpenedTake(p.stem, str(p), opened, channel_list, warnings)
 
 

@@ -98,6 +98,7 @@ class LiveLinkRecording:
         eye_gaze: ``(T, 2, 2)`` float64 [left, right] x [yaw, pitch] radians.
         timecode_rate: frames per second of the timecode's ``FF`` field.
         timecode_start: the first row's timecode as written (``"00:00:00:00.000"`` for a written take).
+        notices: what the reader repaired (a last row cut off and dropped), for the user.
     """
 
     time: np.ndarray
@@ -106,6 +107,7 @@ class LiveLinkRecording:
     eye_gaze: np.ndarray
     timecode_rate: float
     timecode_start: str = "00:00:00:00.000"
+    notices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         t = len(self.time)
@@ -272,6 +274,7 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
     value_index: list[int] = []
     time_index = 0
     filled = 0
+    cut_off: tuple[int, int] | None = None  # (line, fields) of a short row, until a later row shows it is not the last
     for line_no, row in enumerate(reader, start=1):
         if not any(cell.strip() for cell in row):
             continue
@@ -287,8 +290,11 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
             continue
         if len(row_lines) >= limits.max_frames:
             raise TakeFormatError(f"{path.name}: more than {limits.max_frames} rows; at most that many are read")
+        if cut_off is not None:  # a short row with rows after it: damage, not a recording that was cut off
+            raise TakeFormatError(f"{path.name} line {cut_off[0]}: {cut_off[1]} fields, the header has {len(header)}")
         if len(row) < len(header):
-            raise TakeFormatError(f"{path.name} line {line_no}: {len(row)} fields, the header has {len(header)}")
+            cut_off = (line_no, len(row))  # dropped if it is the last row (a copy or recording cut short)
+            continue
         if any(len(cell) > limits.max_csv_field_chars for cell in row):
             raise TakeFormatError(
                 f"{path.name} line {line_no}: a field longer than {limits.max_csv_field_chars} characters"
@@ -311,7 +317,15 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
     if header is None:
         raise TakeFormatError(f"{path.name}: empty file (expected a Live Link Face header line)")
     if not row_lines:
+        if cut_off is not None:
+            raise TakeFormatError(f"{path.name} line {cut_off[0]}: {cut_off[1]} fields, the header has {len(header)}")
         raise TakeFormatError(f"{path.name}: no data rows after the header")
+    notices = ()
+    if cut_off is not None:
+        notices = (
+            f"{path.name}: its last line ({cut_off[0]}) was cut off ({cut_off[1]} of {len(header)} fields) and is "
+            f"dropped; the take has the {len(row_lines)} rows before it",
+        )
     if blocks:
         blocks[-1] = blocks[-1][:filled]
     values = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
@@ -335,6 +349,7 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
         eye_gaze=np.stack([rotations[:, 3:5], rotations[:, 6:8]], axis=1),
         timecode_rate=rate,
         timecode_start=first_timecode,
+        notices=notices,
     )
 
 
@@ -438,6 +453,8 @@ def livelink_to_take(
         timecode_rate=recording.timecode_rate,
         timecode_start=recording.timecode_start,
     )
+    if recording.notices:
+        meta["notices"] = list(recording.notices)
     return dataclasses.replace(
         neutral_take(recording.time, meta, num_landmarks=NO_LANDMARKS),
         expression=expression,

@@ -142,6 +142,14 @@ class TestOpenTake:
         np.testing.assert_allclose(opened.take.expression, weights, atol=1e-6)
         assert opened.take.fps == pytest.approx(60.0)
 
+    def test_feature_a_csv_cut_off_mid_row_opens_with_a_warning(self, tmp_path):
+        recording = LiveLinkRecording(np.arange(90) / 60.0, np.zeros((90, 52), np.float32), np.zeros((90, 3)),
+                                      np.zeros((90, 2, 2)), 60.0)  # fmt: skip
+        path = write_livelink_csv(tmp_path / "cut.csv", recording)
+        path.write_text(path.read_text()[:-20])  # the copy stopped inside the last row
+        opened = takes.open_take(path)
+        assert opened.take.num_frames == 89 and any("was cut off" in w for w in opened.warnings)
+
 
 class TestProcessing:
     def _take(self, frames=60):

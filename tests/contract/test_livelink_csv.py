@@ -288,3 +288,15 @@ class TestImport:
             livelink_csv_to_take(self._write(tmp_path / "e.csv", rows), fps=30.0)
         with pytest.raises(InputError, match="not found"):
             livelink_csv_to_take(tmp_path / "none.csv")
+        short = ["00:00:00:02", "61", "0"]
+        rows = [self._row("00:00:00:00"), short, self._row("00:00:00:04")]
+        with pytest.raises(TakeFormatError, match="line 3: 3 fields"):  # a short row before others: damage
+            livelink_csv_to_take(self._write(tmp_path / "f.csv", rows))
+
+    def test_feature_a_last_row_cut_off_is_dropped_with_a_notice(self, tmp_path):
+        """A copy or a recording cut short mid-row: the rows before it are read, as a truncated video's frames are."""
+        rows = [self._row(f"00:00:00:{i:02d}") for i in range(5)] + [["00:00:00:05", "61", "0.1", "0."]]
+        take = livelink_csv_to_take(self._write(tmp_path / "cut.csv", rows), fps=30.0)
+        assert take.num_frames == 5
+        (notice,) = take.meta["notices"]
+        assert "last line (7) was cut off (4 of 63 fields)" in notice and "the 5 rows before it" in notice
