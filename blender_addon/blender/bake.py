@@ -179,7 +179,8 @@ def _object_rest(owner: bpy.types.Object, pending: _Pending) -> np.ndarray:
     anim = owner.animation_data
     if REST_KEY in owner.keys() and anim is not None and (anim.action is not None or len(anim.nla_tracks)):
         return np.array(owner[REST_KEY], dtype=np.float64)
-    rest = list(owner.matrix_basis.to_quaternion()) + list(owner.location)  # whatever its rotation mode
+    _, rotation, _ = owner.matrix_basis.decompose()  # whatever its rotation mode, unaffected by its scale
+    rest = list(rotation) + list(owner.location)
     pending.rests[owner.name] = rest
     return np.array(rest, dtype=np.float64)
 
