@@ -24,6 +24,15 @@ d18's scream the lower lip moves back 0.22 of its drop and the chin 0.51, where 
 LipsLowerOpen filled, and pinned them at 1 on wide-open mouths. So JawOpen's depth (model +z) is scaled by
 ``FitConfig.jaw_depth_gain``. The fit stays isotropic: the shape changes, not the cost, so a re-posed face still
 refits to the same expression (cycle consistency).
+
+Tried, not kept: the smile's rise as the detector shows it. ICT's smile lifts the mouth corners 1.46 times as far as
+it draws them out; on the tuning people's smiles MediaPipe's corners, against the actor's rest, rise 0.55-0.86 of
+their outward motion (median 0.63: d0's labelled smiles, and d3's, d10's and d18's frames an emotion classifier
+calls happy), and a real smile's width is fitted as a smile plus LipsStretch (d0, d10: 0.63 / 0.25 beside 0.38 /
+0.36). With the smiles' vertical motion scaled by 0.43 the held-out talkers' happy frames read more smile (median
+0.26 -> 0.35, >= 0.3 on 41 -> 63 %; ``bench_emotion_agreement.py``) but their neutral frames too (>= 0.3 on 1 -> 5
+%), the ranking did not improve (AUC 0.92 both), broad smiles pinned at 1 (ordinary talking 0.1 -> 0.7 % of frames,
+styled 3.9 -> 7.6 %) and the render recovery was unchanged (0.395): a gain, not a better reading.
 """
 
 from __future__ import annotations
