@@ -184,7 +184,6 @@ def run_track_argv(argv: list[str], reporter, session) -> int:
 def run_track(args: argparse.Namespace, reporter, session) -> int:
     """The ``track`` command with parsed ``args``, in ``session`` (an :class:`~engine.engine_session.EngineSession`)."""
     from .clip_files import check_take_output
-    from .contract.partial_take import partial_folder
     from .contract.take_io import load_take
     from .preview import check_preview_output, write_preview
     from .track_job import track_to_file
@@ -200,11 +199,6 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
     streaming = _streaming_config(args)
     model = session.model()
     identity, neutral = _load_identity(args, model), _neutral(args)
-    if partial_folder(output).exists() and not args.resume:
-        print(
-            f"notice: the unfinished take {partial_folder(output).name} is replaced (--resume continues one)",
-            file=sys.stderr,
-        )
     with tempfile.TemporaryDirectory() as tmp:
         source = _write_sample(Path(tmp)) if args.sample else args.input
         cfg = _track_config(args)
@@ -219,6 +213,7 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
             model=model,
             backends=session.backends,
             resume=args.resume,
+            notice=lambda message: print(f"notice: {message}", file=sys.stderr),
         )
         if preview is not None:
             write_preview(source, load_take(output), model, preview, start=cfg.start, end=cfg.end)

@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 import shutil
 import time as wallclock
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -155,7 +156,7 @@ def _job_key(input_path: str | Path, cfg: TrackConfig, streaming: StreamingConfi
     return {"input": str(p), "input_stamp": stamp, "settings": hashlib.sha256(settings.encode()).hexdigest()}
 
 
-def _open_partial(output: Path, key: dict, resume: bool) -> PartialTake:
+def _open_partial(output: Path, key: dict, resume: bool, notice: Callable[[str], None] | None) -> PartialTake:
     folder = partial_folder(output)
     if resume:
         if not folder.is_dir():
@@ -167,6 +168,8 @@ def _open_partial(output: Path, key: dict, resume: bool) -> PartialTake:
                 "run without --resume to start again"
             )
         return partial
+    if folder.is_dir() and notice is not None:  # said under the writer lock: it is no other live run's
+        notice(f"the unfinished take {folder.name} is replaced (--resume continues one)")
     return PartialTake.create(folder, meta={}, job={**key, "pass1_done": False})
 
 
@@ -217,6 +220,7 @@ def track_to_file(
     model: FaceModel | None = None,
     backends: LandmarkBackends | None = None,
     resume: bool = False,
+    notice: Callable[[str], None] | None = None,
 ) -> TrackSummary:
     """Track a clip into ``output_path`` in bounded memory, keeping a resumable partial take until it is done.
 
@@ -225,6 +229,7 @@ def track_to_file(
         neutral: a time in the clip or a photo where the actor is at rest (``--neutral``), or None.
         model: the face model (None: load it). backends: a warm engine's open landmark backends, or None.
         resume: continue the partial take a killed or interrupted run of the same input and settings left.
+        notice: told when an unfinished take (a partial take from an earlier run) is replaced, or None.
 
     Returns:
         What was written.
@@ -237,7 +242,9 @@ def track_to_file(
     model = model or load_face_model()
     output = Path(output_path).resolve()
     with take_writer_lock(output, WRITER_WAIT_S):
-        return _track_locked(input_path, output, cfg, streaming, reporter, identity, neutral, model, backends, resume)
+        return _track_locked(
+            input_path, output, cfg, streaming, reporter, identity, neutral, model, backends, resume, notice
+        )
 
 
 def _track_locked(
@@ -251,6 +258,7 @@ def _track_locked(
     model: FaceModel,
     backends: LandmarkBackends | None,
     resume: bool,
+    notice: Callable[[str], None] | None,
 ) -> TrackSummary:
     """:func:`track_to_file`'s work, under the take's writer lock.
 
@@ -263,7 +271,7 @@ def _track_locked(
     key = _job_key(input_path, cfg, streaming, identity, neutral)
     photo = neutral is not None and neutral.photo is not None
     photo_obs = neutral_targets(neutral, cfg, model, backends=backends) if photo else None
-    partial = _open_partial(output, key, resume)
+    partial = _open_partial(output, key, resume, notice)
     try:
         return _track_into(partial, input_path, output, cfg, streaming, reporter, identity, neutral, photo_obs, model,
                            backends, t0)  # fmt: skip

@@ -73,5 +73,17 @@ def test_feature_two_tracks_into_one_take_at_once_both_finish(tmp_path):
     first_err = first.communicate(timeout=300)[1]
     assert first.returncode == 0, first_err
     assert second.returncode == 0, second.stderr
+    assert "is replaced" not in second.stderr  # the first's partial take was live, not left over: nothing replaced
     assert load_take(take).num_frames == 60
     assert not writer_lock_path(take).exists()
+
+
+def test_feature_a_left_over_partial_take_is_replaced_with_a_notice(tmp_path):
+    from engine.contract.partial_take import PartialTake, partial_folder
+
+    clip = write_clip(tmp_path / "clip.mp4", 12)
+    take = tmp_path / "take.npz"
+    PartialTake.create(partial_folder(take), meta={}, job={"input": "another clip"})  # a killed run's
+    run = subprocess.run([sys.executable, "-m", "engine", "track", str(clip), "-o", str(take), "--progress", "none"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0 and "notice: the unfinished take take.npz.partial is replaced" in run.stderr
