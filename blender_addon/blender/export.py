@@ -42,7 +42,8 @@ def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> t
         raise ExportError(f"'{mesh_obj.name}' has no shape-key animation to export; bake a take first")
     first = min(fc.range()[0] for fc in curves.values())
     last = max(fc.range()[1] for fc in curves.values())
-    frames = np.arange(int(np.floor(first)), int(np.ceil(last)) + 1, dtype=np.float64)
+    # the scene frames within the keys' range (a take keyed at another frame rate ends between frames: none after it)
+    frames = np.arange(int(np.ceil(first - 1e-6)), int(np.floor(last + 1e-6)) + 1, dtype=np.float64)
     rig_keys = [kb.name for kb in key.key_blocks if kb != key.reference_key]
 
     def sample_one(key_name: str) -> np.ndarray:

@@ -260,3 +260,16 @@ def test_an_artists_action_plays_on_its_nla_track_as_it_played(scene, tmp_path, 
     _bake(scene, takegen.write_take(tmp_path / "shot.npz", frames=90), mesh="Char")  # pushes it to NLA
     assert mesh.data.shape_keys.animation_data.nla_tracks[0].strips[0].action == action
     np.testing.assert_allclose(played(), before, atol=1e-5)
+
+
+def test_csv_export_of_a_take_baked_at_another_frame_rate_ends_where_it_ends(scene, tmp_path):
+    from blender_addon.blender.export import export_livelink
+    from engine.contract.livelink_csv import read_livelink_csv
+
+    scene.render.fps, scene.render.fps_base = 24, 1.0
+    mesh = _arkit_mesh()
+    path = takegen.write_take(tmp_path / "shot.npz", frames=60)  # 30 fps: 1.967 s, keyed between 24 fps frames
+    _bake(scene, path, mesh="Char")
+    rows = export_livelink(scene, mesh, tmp_path / "out.csv")
+    back = read_livelink_csv(tmp_path / "out.csv", fps=24.0)
+    assert rows == 48 and back.time[-1] <= _open(path).take.duration + 1e-6  # was 49 rows, to 2.000 s
