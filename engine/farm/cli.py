@@ -205,6 +205,8 @@ def run_farm_command(args: argparse.Namespace) -> int:
     plan = make_plan(args.clips, cfg)
     if args.farm_command != "plan":
         _make_output_dirs(cfg)
+        if not getattr(args, "check", False):  # a Flamenco --check submits nothing
+            plan.write_record()
     return {"plan": _cmd_plan, "run": _cmd_run, "openjd": _cmd_openjd, "flamenco": _cmd_flamenco}[args.farm_command](
         args, plan
     )

@@ -7,7 +7,11 @@
   failure does only the missing takes (``redo`` tracks everything again).
 - With a rig (or the demo rig), one **bake** task per take: ``BAKE_PYTHON launch.py blender_addon.batch --rig RIG
   --takes TAKE -o BLENDS/<name>.blend``, depending on that take's track task. A bake whose ``.blend`` is newer
-  than its take (and whose take is not re-tracked) is skipped too.
+  than its take (and whose take is not re-tracked) and was baked with the same rig and mapping is skipped too.
+- The takes folder's farm record (:mod:`engine.contract.farm_record`) says which clip each take is from and what
+  each .blend was baked with: a take of another clip of the same name stops the plan, a clip delivered again
+  (another size or date) is tracked again, a new rig or mapping is baked again, and a .blend the farm made may be
+  replaced on any machine.
 
 Command lines are built by :func:`track_argv` and :func:`bake_argv` from :class:`CommandPaths`; the OpenJD
 template builds its step scripts with the same two functions and placeholders instead of paths, so the two cannot
@@ -23,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..clip_files import check_take_output
+from ..contract.farm_record import FarmRecord, bake_key, file_stamp
 from ..errors import InputError, UserError
 from .clips import clip_take_name, collect_clips
 from .paths import PathMap, farm_join
@@ -167,6 +172,9 @@ def track_argv(paths: CommandPaths, options: TrackOptions, clip: str, take: str)
 def bake_argv(paths: CommandPaths, take: str, blend: str) -> tuple[str, ...]:
     """The command line that bakes ``take`` onto the rig (``paths.rig``, else the demo rig) and saves ``blend``.
 
+    The bake may replace ``blend`` when the takes folder's farm record holds it (the farm made it:
+    :mod:`engine.contract.farm_record`); an artist's file in its place stays untouched.
+
     Example:
         >>> p = CommandPaths("/py", "/bpy", "/repo/engine/farm/launch.py", rig="/rigs/hero.blend")
         >>> " ".join(bake_argv(p, "/takes/a.npz", "/blends/a.blend"))
@@ -220,7 +228,15 @@ class FarmPlan:
     already_tracked: tuple[Path, ...] = ()
     """Clips (this machine's paths) whose take is already there and valid: no track task."""
     already_baked: tuple[Path, ...] = ()
-    """Takes whose .blend is already there and newer: no bake task."""
+    """Takes whose .blend is already there, newer and baked as now: no bake task."""
+    record: FarmRecord | None = None
+    """The takes folder's farm record with this plan's takes and .blend files entered: written when the plan is run
+    or submitted (:meth:`write_record`), never by planning."""
+
+    def write_record(self) -> None:
+        """Write the farm record (the takes folder must exist)."""
+        if self.record is not None:
+            self.record.write()
 
     def of_kind(self, kind: str) -> tuple[FarmTask, ...]:
         """The tasks of one kind (``track`` or ``bake``), in plan order."""
@@ -276,8 +292,8 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
     Reads the takes folder to resume: nothing is written.
 
     Raises:
-        InputError: a clip, the rig or the identity take is missing; two clips would write the same take; a file
-            that is not a take is in a take's place.
+        InputError: a clip, the rig or the identity take is missing; two clips would write the same take, or the
+            take there is recorded as another clip's; a file that is not a take is in a take's place.
     """
     _check_inputs(cfg)
     clips = collect_clips(clip_items)
@@ -292,25 +308,43 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
     bakes: list[FarmTask] = []
     already_tracked: list[Path] = []
     already_baked: list[Path] = []
+    record = FarmRecord.read(takes_local)
+    key = None if cfg.bake is None else bake_key(cfg.bake.rig, cfg.bake.mapping, mapping_is_file(cfg.bake.mapping))
     for clip in clips:
         name = clip_take_name(clip)
         take_local = takes_local / f"{name}.npz"
         take = farm_join(takes_dir, take_local.name)
-        if take_local.exists():  # an artist's file in a take's place stops the plan, not a task on the farm
-            check_take_output(take_local)
-        retrack = cfg.redo or not _take_is_done(take_local)
+        tracked_from = record.take_clip(take_local.name)
+        if take_local.exists() and tracked_from not in (None, str(clip.resolve())):
+            raise InputError(
+                f"{take_local} is the take of {tracked_from}, not of {clip} (two clips of one name): give this one "
+                "another --takes folder, or rename it"
+            )
+        if take_local.exists() and tracked_from is None:  # an artist's file in a take's place stops the plan
+            try:
+                check_take_output(take_local)
+            except InputError:
+                raise InputError(
+                    f"{take_local} is in a take's place but is not a take this tool made: move it away (the farm "
+                    "never replaces a file it did not make)"
+                ) from None
+        retrack = cfg.redo or not _take_is_done(take_local) or not record.take_is_current(take_local.name, clip)
         if retrack:
             argv = track_argv(paths, cfg.track, to_farm(clip), take)
             inputs = (to_farm(clip),) + ((paths.identity,) if paths.identity else ())
             tracks.append(FarmTask(f"{TRACK} {name}", TRACK, argv, inputs, (take,)))
+            record.takes[take_local.name] = {"clip": str(clip.resolve()), "stamp": file_stamp(clip)}
         else:
             already_tracked.append(clip)
         if cfg.bake is None:
             continue
         blend_local = blends_local / f"{name}.blend"
-        if not retrack and blend_local.is_file() and blend_local.stat().st_mtime >= take_local.stat().st_mtime:
+        newer = not retrack and blend_local.is_file() and blend_local.stat().st_mtime >= take_local.stat().st_mtime
+        if newer and record.blend_is_current(blend_local.name, key):
             already_baked.append(take_local)
             continue
+        if not blend_local.exists() or record.blend_is_ours(blend_local.name):  # never claim an artist's file
+            record.blends[blend_local.name] = {"take": take_local.name, "bake": key}
         blend = farm_join(blends_dir, blend_local.name)
         inputs = (take,) + ((paths.rig,) if paths.rig else ())
         depends = (f"{TRACK} {name}",) if retrack else ()
@@ -323,4 +357,5 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
         blends_dir=blends_dir,
         already_tracked=tuple(already_tracked),
         already_baked=tuple(already_baked),
+        record=record,
     )

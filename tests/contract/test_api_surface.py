@@ -21,6 +21,7 @@ def test_cardinality_the_contract_has_its_modules():
         "engine_requests",
         "errors",
         "face_head",
+        "farm_record",
         "frames",
         "gap_bridging",
         "gaze",

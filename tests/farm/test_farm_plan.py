@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shlex
@@ -165,7 +166,7 @@ class TestMakePlan:
         takes.mkdir()
         (takes / "a.npz").write_text("an artist's file")
         for redo in (False, True):
-            with pytest.raises(InputError, match="was not written by this tool"):
+            with pytest.raises(InputError, match="not a take this tool made: move it away"):
                 make_plan([shots], PlanConfig(takes_dir=takes, redo=redo))
 
     def test_convention_plan_json(self, shots, tmp_path):
@@ -236,3 +237,55 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+class TestFarmRecord:
+    """The takes folder's record (engine/contract/farm_record.py): a re-run knows what it made and from what."""
+
+    def _run(self, clips, cfg):
+        """Plan and pretend the farm ran it: write the record, then a valid take (and a .blend) for every task."""
+        plan = make_plan(clips, cfg)
+        cfg.takes_dir.mkdir(parents=True, exist_ok=True)  # as `farm run` makes it
+        plan.write_record()
+        for task in plan.tasks:
+            out = Path(task.outputs[0])
+            write_valid_take(out) if task.kind == "track" else touch(out)
+        return plan
+
+    def test_exception_a_take_of_another_clip_of_the_same_name_is_not_passed_off_as_done(self, tmp_path):
+        day1, day2 = touch(tmp_path / "day1" / "shot.mp4"), touch(tmp_path / "day2" / "shot.mp4")
+        cfg = PlanConfig(takes_dir=tmp_path / "takes")
+        self._run([day1], cfg)
+        assert make_plan([day1], cfg).already_tracked == (day1,)  # its own take: done
+        with pytest.raises(InputError, match=r"shot.npz is the take of .*day1/shot.mp4, not of .*day2/shot.mp4"):
+            make_plan([day2], cfg)
+
+    def test_feature_a_clip_delivered_again_is_tracked_again(self, tmp_path):
+        clip = touch(tmp_path / "shots" / "shot.mp4")
+        cfg = PlanConfig(takes_dir=tmp_path / "takes")
+        self._run([clip], cfg)
+        clip.write_bytes(b"a new version of the shot")
+        assert [t.name for t in make_plan([clip], cfg).tasks] == ["track shot"]
+
+    def test_feature_a_new_rig_or_mapping_is_baked_again(self, tmp_path):
+        clip = touch(tmp_path / "shots" / "shot.mp4")
+        rig = touch(tmp_path / "hero.blend")
+        cfg = PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(rig=rig))
+        self._run([clip], cfg)
+        assert make_plan([clip], cfg).tasks == ()  # baked as now: nothing to do
+        other_mapping = dataclasses.replace(cfg, bake=BakeSettings(rig=rig, mapping="facewarehouse46_to_arkit52"))
+        assert [t.name for t in make_plan([clip], other_mapping).tasks] == ["bake shot"]
+        rig.write_bytes(b"the rig, rigged again")
+        assert [t.name for t in make_plan([clip], cfg).tasks] == ["bake shot"]
+
+    def test_feature_a_blend_the_farm_made_may_be_baked_again_anywhere_an_artists_never(self, tmp_path):
+        from blender_addon.batch import _farm_made
+        from engine.contract import farm_record
+
+        clip = touch(tmp_path / "shots" / "shot.mp4")
+        artists = touch(tmp_path / "takes" / "other.blend")
+        cfg = PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(demo_rig=True))
+        self._run([clip, touch(tmp_path / "shots" / "other.mp4")], cfg)
+        take = str(tmp_path / "takes" / "shot.npz")
+        assert _farm_made(tmp_path / "takes" / "shot.blend", [take], farm_record)  # whatever the user's ledger says
+        assert not _farm_made(artists, [take], farm_record)  # it was there before the farm: never claimed
