@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         set_scene_timing=False,
     )
     scene = bpy.context.scene
-    baked, failed = [], []
+    baked, failed, reasons = [], [], []  # reasons: one line per failed take, for the last line a farm task shows
     for path in collect_takes(args.takes):
         try:
             take = open_take(path)
@@ -277,10 +277,12 @@ def main(argv: list[str] | None = None) -> int:
         except (errors.UserError, OSError) as exc:
             err(f"skipped {path}: {exc}")
             failed.append(str(path))
+            reasons.append(f"{path.name}: {exc}")
             continue
         except Exception as exc:  # whatever a crafted file holds, one bad take never costs the others
             err(f"skipped {path}: unexpected {type(exc).__name__} while reading or baking it ({exc}); please report it")
             failed.append(str(path))
+            reasons.append(f"{path.name}: unexpected {type(exc).__name__} ({exc})")
             continue
         baked.append(take.name)
         print(
@@ -292,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in result.warnings:
             print(f"batch: warning: {path.name}: {w}", flush=True)
     if not baked and args.takes:
-        err(f"nothing baked ({len(failed)} take(s) failed); {args.output} not written")
+        err(f"nothing baked ({len(failed)} take(s) failed; the first: {reasons[0]}); {args.output} not written")
         return EXIT_NOTHING_BAKED
     try:
         with atomic_write.atomic_write(out) as tmp:

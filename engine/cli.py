@@ -452,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # a cancelled add-on job: unwind and clean up like Ctrl-C
     progress = getattr(args, "progress", "none")
+    if getattr(args, "farm_progress", None) == "jsonl":  # farm run --progress jsonl: its errors as JSON too
+        progress = "jsonl"
     reporter = make_reporter(progress)
     try:
         if args.command == "track":

@@ -91,6 +91,9 @@ def add_farm_parser(sub) -> None:
     _plan_options(p)
     p.add_argument("-o", "--output", required=True, metavar="JOB.yaml", help="template file (.yaml, or .json)")
     p.add_argument("--name", help="job name (default: says what it does)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the template file even if this tool did not write it"
+    )
 
     p = farm_sub.add_parser("flamenco", help="submit the plan to a Flamenco Manager as a facewarehouse-mocap job")
     _plan_options(p)
@@ -132,13 +135,17 @@ def _config(args: argparse.Namespace) -> PlanConfig:
 
 
 def _make_output_dirs(cfg: PlanConfig) -> None:
-    for folder in (cfg.takes_dir, cfg.blends_dir):
+    """Make the takes and .blend folders, and check that files can be written there, before any task starts."""
+    from ..contract.output_guard import check_output_folder
+
+    for folder, what in ((cfg.takes_dir, "takes"), (cfg.blends_dir, ".blend files")):
         if folder is None:
             continue
         try:
             Path(folder).mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise InputError(f"cannot create {folder}: {err.strerror}") from None
+        check_output_folder(folder, what=what)  # a read-only share: one line now, not a failure per task
 
 
 def _plan_line(plan: FarmPlan) -> str:
@@ -181,7 +188,7 @@ def _cmd_run(args: argparse.Namespace, plan: FarmPlan) -> int:
 def _cmd_openjd(args: argparse.Namespace, plan: FarmPlan) -> int:
     from .openjd_template import write_openjd_template
 
-    path = write_openjd_template(plan, args.output, name=args.name)
+    path = write_openjd_template(plan, args.output, name=args.name)  # checked before the plan was acted on
     print(f"{_plan_line(plan)}\nwrote {path}: run it with `openjd run {path}`")
     return EXIT_OK
 
@@ -202,6 +209,10 @@ def _cmd_flamenco(args: argparse.Namespace, plan: FarmPlan) -> int:
 def run_farm_command(args: argparse.Namespace) -> int:
     """Run ``python -m engine farm ...`` (parsed); UserErrors propagate to the engine's ``main``."""
     cfg = _config(args)
+    if args.farm_command == "openjd":  # an artist's file is never replaced by a template
+        from ..contract.output_guard import check_output
+
+        check_output(args.output, overwrite=args.overwrite, what="job template")
     plan = make_plan(args.clips, cfg)
     if args.farm_command != "plan":
         _make_output_dirs(cfg)

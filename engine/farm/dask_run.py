@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import sys
 import uuid
 from collections.abc import Callable
 
@@ -155,6 +156,9 @@ def run_plan_on_dask(
         return []
     client, cluster = _connect(cfg)
     distributed = _import_distributed()
+    if cluster is None and not client.scheduler_info().get("workers"):  # else it would wait without a word
+        print(f"farm: the scheduler at {cfg.scheduler} has no workers yet; the tasks wait for some "
+              f"(`dask worker {cfg.scheduler}` on each farm machine)", file=sys.stderr, flush=True)  # fmt: skip
     shipped = _ShippedByValue(task_process.run_farm_task)
     futures = {}
     tasks_by_key = {}

@@ -78,6 +78,12 @@ def _step(name: str, description: str, tasks: tuple[FarmTask, ...], input_param:
     """A step with one task per plan task: ``input_param`` ranges over ``inputs[0]``, ``output_param`` over
     ``outputs[0]``, taken together; ``argv`` is the command line with their placeholders.
     """
+    braced = [p for t in tasks for p in (t.inputs[0], t.outputs[0]) if "{{" in p]
+    if braced:  # Open Job Description reads "{{ ... }}" in a range value as a placeholder
+        raise InputError(
+            f"{braced[0]}: a path holding '{{{{' cannot go into an Open Job Description template (it reads as a "
+            "placeholder); rename it"
+        )
     if len(tasks) > MAX_TASKS_PER_STEP:
         raise InputError(
             f"{len(tasks)} {name} tasks: an Open Job Description step takes at most {MAX_TASKS_PER_STEP}; "
@@ -127,10 +133,15 @@ def plan_to_openjd_template(plan: FarmPlan, *, name: str | None = None) -> dict:
 
 
 def write_openjd_template(plan: FarmPlan, path: str | Path, *, name: str | None = None) -> Path:
-    """Write :func:`plan_to_openjd_template` as YAML (``.yaml``/``.yml``) or JSON (any other suffix)."""
+    """Write :func:`plan_to_openjd_template` as YAML (``.yaml``/``.yml``) or JSON (any other suffix), atomically.
+
+    The caller checks ``path`` first (``engine.farm.cli``: a file the tool did not write needs ``--overwrite``).
+    """
     import json
 
     import yaml  # PyYAML, pinned in .ci/requirements-engine.txt
+
+    from ..contract.atomic_write import atomic_write
 
     template = plan_to_openjd_template(plan, name=name)
     path = Path(path)
@@ -138,5 +149,6 @@ def write_openjd_template(plan: FarmPlan, path: str | Path, *, name: str | None 
         text = yaml.safe_dump(template, sort_keys=False, allow_unicode=True, width=1000)
     else:
         text = json.dumps(template, indent=2) + "\n"
-    path.write_text(text, encoding="utf-8")
+    with atomic_write(path) as tmp:  # and remembered as the tool's own: a re-run may replace it
+        tmp.write_text(text, encoding="utf-8")
     return path

@@ -136,8 +136,9 @@ class LocalDaskCluster:
         for i in range(workers):
             args = ("worker", self.address, "--nthreads", "1", "--no-nanny", "--name", f"w{i}", *common)
             self.workers.append(self._spawn(*args, log=f"worker{i}.log"))
-        with self.client() as client:
-            client.wait_for_workers(workers, timeout=CLUSTER_START_TIMEOUT_S)
+        if workers:
+            with self.client() as client:
+                client.wait_for_workers(workers, timeout=CLUSTER_START_TIMEOUT_S)
 
     def _scheduler_address(self, deadline: float) -> str:
         while time.monotonic() < deadline:

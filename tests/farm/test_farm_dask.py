@@ -85,6 +85,23 @@ class TestFarmRunOnScheduler:
         assert run.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in run.stderr
         assert "Traceback" not in run.stderr
 
+    def test_feature_a_scheduler_without_workers_is_said_not_waited_on_in_silence(self, portrait_clips, tmp_path):
+        cluster = LocalDaskCluster(tmp_path / "dask", workers=0)
+        log = tmp_path / "farm.err"
+        try:
+            with open(log, "w") as err:
+                args = ["farm", "run", str(portrait_clips[0]), "--takes", str(tmp_path / "takes")]
+                proc = subprocess.Popen([sys.executable, "-m", "engine", *args, "--scheduler", cluster.address],
+                                        cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
+                deadline = time.monotonic() + 60
+                while "has no workers yet" not in log.read_text() and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                proc.kill()
+                proc.wait(timeout=30)
+            assert f"the scheduler at {cluster.address} has no workers yet" in log.read_text()
+        finally:
+            cluster.stop()
+
 
 class TestFarmRunLocalCluster:
     def test_feature_local_cluster_two_workers(self, portrait_clips, tmp_path):

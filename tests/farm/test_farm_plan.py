@@ -202,6 +202,37 @@ class TestFarmPlanCommand:
         assert run.returncode == 1 and "path mapping must be FROM=TO" in run.stderr and "Traceback" not in run.stderr
 
 
+class TestFarmCommandOutputs:
+    def test_exception_a_template_never_replaces_an_artists_file(self, shots, tmp_path):
+        notes = tmp_path / "notes.txt"
+        notes.write_text("artist notes\n")
+        run = run_engine("farm", "openjd", shots / "a.mov", "--takes", tmp_path / "takes", "-o", notes)
+        assert run.returncode == 1 and "not written by this tool" in run.stderr
+        assert notes.read_text() == "artist notes\n"
+        job = tmp_path / "job.yaml"
+        assert run_engine("farm", "openjd", shots / "a.mov", "--takes", tmp_path / "takes", "-o", job).returncode == 0
+        assert run_engine("farm", "openjd", shots / "a.mov", "--takes", tmp_path / "takes", "-o", job).returncode == 0
+        run = run_engine("farm", "openjd", shots / "a.mov", "--takes", tmp_path / "takes", "-o", notes, "--overwrite")
+        assert run.returncode == 0 and "specificationVersion" in notes.read_text()
+
+    def test_exception_an_unwritable_takes_folder_is_one_line_before_any_task(self, shots):
+        run = run_engine("farm", "run", shots / "a.mov", "--takes", "/proc", "--workers", "1", timeout=120)
+        assert run.returncode == 1 and "cannot write the takes into /proc" in run.stderr, run.stderr[-2000:]
+        assert "running on" not in run.stderr  # no cluster was started
+
+    def test_exception_a_path_openjd_would_read_as_a_placeholder(self, tmp_path):
+        clip = touch(tmp_path / "shot{{v2}}.mp4")
+        run = run_engine("farm", "openjd", clip, "--takes", tmp_path / "takes", "-o", tmp_path / "job.yaml")
+        assert run.returncode == 1 and "cannot go into an Open Job Description template" in run.stderr
+        assert not (tmp_path / "job.yaml").exists()
+
+    def test_exception_farm_run_errors_come_as_json_with_progress_jsonl(self, shots, tmp_path):
+        run = run_engine("farm", "run", shots / "a.mov", "--takes", tmp_path / "takes", "--scheduler",
+                         "tcp://127.0.0.1:9", "--connect-timeout", "2", "--progress", "jsonl")  # fmt: skip
+        assert run.returncode == 1, run.stderr
+        assert "cannot reach the Dask scheduler" in json.loads(run.stdout.splitlines()[-1])["error"]
+
+
 class TestLaunch:
     def test_smoke_runs_a_module_from_anywhere(self, tmp_path):
         run = subprocess.run(
