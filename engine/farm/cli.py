@@ -214,6 +214,8 @@ def run_farm_command(args: argparse.Namespace) -> int:
 
         check_output(args.output, overwrite=args.overwrite, what="job template")
     plan = make_plan(args.clips, cfg)
+    for path in plan.skipped:
+        print(f"farm: skipped {path}: not a video, an image or an image folder", file=sys.stderr)
     if args.farm_command != "plan":
         _make_output_dirs(cfg)
         if not getattr(args, "check", False):  # a Flamenco --check submits nothing

@@ -10,7 +10,7 @@ from ..clip_files import VIDEO_SUFFIXES, clips_in_folder
 from ..errors import InputError
 from ..video_source import IMAGE_SUFFIXES
 
-__all__ = ["clip_take_name", "collect_clips"]
+__all__ = ["clip_take_name", "clips_in_folder_or_none", "collect_clips", "take_names_of"]
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -21,38 +21,48 @@ def _is_clip(path: Path) -> bool:
     return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
 
 
-def _folder_clips(folder: Path) -> list[Path]:
+def _folder_clips(folder: Path, skipped: list[Path]) -> list[Path]:
     try:
-        clips, _skipped = clips_in_folder(folder)  # files that are not clips are left out, as batch does
-        return clips
+        clips, passed = clips_in_folder(folder)  # files that are not clips are left out (and listed), as batch does
     except InputError:
         raise InputError(f"no videos, images or image-sequence folders in {folder}") from None
+    skipped += passed
+    return clips
 
 
-def collect_clips(items: Sequence[str | Path]) -> list[Path]:
+def collect_clips(items: Sequence[str | Path], skipped: list[Path] | None = None) -> list[Path]:
     """Expand command-line items into clips, absolute, each once, in the order given.
 
     - a video or image file is one clip;
     - a folder holds clips as ``engine batch`` reads it: its videos and images, and each subfolder of images
       (an image sequence);
     - a glob (``shots/*.mov``, ``day*/``) stands for its matches, sorted; each match that is a video, an image or
-      a folder of images is a clip.
+      a folder of images is a clip, and a matched folder without images holds clips as a folder item does.
+
+    Args:
+        skipped: if given, the files found in folders that are not clips are appended (to be listed, as batch does).
 
     Raises:
         InputError: an item does not exist, is not a clip, or a glob or folder holds no clip.
     """
     clips: list[Path] = []
+    skipped = [] if skipped is None else skipped
     for item in items:
         text = str(item)
         path = Path(text)
         if _GLOB_CHARS & set(text) and not path.exists():
             found = [Path(m) for m in sorted(glob.glob(text))]
-            matched = [m for m in found if _is_clip(m)]
+            matched = []
+            for m in found:
+                if _is_clip(m):
+                    matched.append(m)
+                elif m.is_dir() and clips_in_folder_or_none(m) is not None:
+                    matched += _folder_clips(m, skipped)  # a folder of videos: its clips
             if not matched:
                 raise InputError(f"no videos, images or image folders match {text!r}")
             clips += matched
         elif path.is_dir():
-            clips += _folder_clips(path)
+            clips += _folder_clips(path, skipped)
         elif path.is_file():
             if path.suffix.lower() not in VIDEO_SUFFIXES + IMAGE_SUFFIXES:
                 raise InputError(f"not a video or image (by its suffix): {path}")
@@ -63,6 +73,45 @@ def collect_clips(items: Sequence[str | Path]) -> list[Path]:
     for clip in clips:
         unique.setdefault(clip.absolute(), None)
     return list(unique)
+
+
+def clips_in_folder_or_none(folder: Path) -> list[Path] | None:
+    """The clips of a folder, or None if it holds none."""
+    try:
+        return clips_in_folder(folder)[0] or None
+    except InputError:
+        return None
+
+
+def take_names_of(clips: Sequence[Path]) -> dict[Path, str]:
+    """Each clip's take name: :func:`clip_take_name`, or ``<stem>_<suffix>`` for clips of one folder sharing a stem
+    (``a.mp4`` and ``a.png``: ``a_mp4`` and ``a_png``, as ``engine batch`` names them).
+
+    Raises:
+        InputError: clips in different folders would write the same take (rename one, or plan them separately).
+
+    Example:
+        >>> take_names_of([Path("/s/a.mp4"), Path("/s/a.png"), Path("/s/b.mov")])
+        {PosixPath('/s/a.mp4'): 'a_mp4', PosixPath('/s/a.png'): 'a_png', PosixPath('/s/b.mov'): 'b'}
+    """
+    by_folder: dict[tuple[Path, str], int] = {}
+    for clip in clips:
+        key = (clip.parent, clip_take_name(clip).lower())
+        by_folder[key] = by_folder.get(key, 0) + 1
+    names = {}
+    for clip in clips:
+        name = clip_take_name(clip)
+        if by_folder[(clip.parent, name.lower())] > 1:
+            name = f"{name}_{clip.suffix.lstrip('.').lower() or 'folder'}"
+        names[clip] = name
+    by_name: dict[str, list[Path]] = {}
+    for clip, name in names.items():
+        by_name.setdefault(name.lower(), []).append(clip)
+    clashes = {n: c for n, c in by_name.items() if len(c) > 1}
+    if clashes:
+        lines = "; ".join(f"{n}.npz <- {', '.join(map(str, c))}" for n, c in sorted(clashes.items()))
+        raise InputError(f"clips that would write the same take (rename one, or plan them separately): {lines}")
+    return names
 
 
 def clip_take_name(clip: Path) -> str:

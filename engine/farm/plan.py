@@ -29,7 +29,7 @@ from pathlib import Path
 from ..clip_files import check_take_output
 from ..contract.farm_record import FarmRecord, bake_key, file_stamp
 from ..errors import InputError, UserError
-from .clips import clip_take_name, collect_clips
+from .clips import collect_clips, take_names_of
 from .paths import PathMap, farm_join
 
 __all__ = [
@@ -229,6 +229,8 @@ class FarmPlan:
     """Clips (this machine's paths) whose take is already there and valid: no track task."""
     already_baked: tuple[Path, ...] = ()
     """Takes whose .blend is already there, newer and baked as now: no bake task."""
+    skipped: tuple[Path, ...] = ()
+    """Files found in the clips' folders that are not clips (listed, as ``engine batch`` lists them)."""
     record: FarmRecord | None = None
     """The takes folder's farm record with this plan's takes and .blend files entered: written when the plan is run
     or submitted (:meth:`write_record`), never by planning."""
@@ -264,16 +266,6 @@ def _take_is_done(take: Path) -> bool:
     return True
 
 
-def _check_unique_names(clips: Sequence[Path]) -> None:
-    by_name: dict[str, list[Path]] = {}
-    for clip in clips:
-        by_name.setdefault(clip_take_name(clip), []).append(clip)
-    clashes = {n: c for n, c in by_name.items() if len(c) > 1}
-    if clashes:
-        lines = "; ".join(f"{n}.npz <- {', '.join(map(str, c))}" for n, c in sorted(clashes.items()))
-        raise InputError(f"clips that would write the same take (rename one, or plan them separately): {lines}")
-
-
 def _check_inputs(cfg: PlanConfig) -> None:
     if cfg.track.identity is not None and not Path(cfg.track.identity).is_file():
         raise InputError(f"identity take not found: {cfg.track.identity}")
@@ -296,8 +288,9 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
             take there is recorded as another clip's; a file that is not a take is in a take's place.
     """
     _check_inputs(cfg)
-    clips = collect_clips(clip_items)
-    _check_unique_names(clips)
+    skipped: list[Path] = []
+    clips = collect_clips(clip_items, skipped)
+    names = take_names_of(clips)
     paths = CommandPaths.from_config(cfg)
     to_farm = cfg.path_map.to_farm
     takes_local = Path(cfg.takes_dir).absolute()
@@ -311,7 +304,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
     record = FarmRecord.read(takes_local)
     key = None if cfg.bake is None else bake_key(cfg.bake.rig, cfg.bake.mapping, mapping_is_file(cfg.bake.mapping))
     for clip in clips:
-        name = clip_take_name(clip)
+        name = names[clip]
         take_local = takes_local / f"{name}.npz"
         take = farm_join(takes_dir, take_local.name)
         tracked_from = record.take_clip(take_local.name)
@@ -358,4 +351,5 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
         already_tracked=tuple(already_tracked),
         already_baked=tuple(already_baked),
         record=record,
+        skipped=tuple(skipped),
     )

@@ -68,6 +68,21 @@ class TestCollectClips:
         with pytest.raises(InputError, match="no videos"):
             collect_clips([touch(shots / "empty" / "x.txt").parent])
 
+    def test_feature_a_glob_matching_folders_of_videos_and_of_images_and_what_is_skipped(self, tmp_path):
+        touch(tmp_path / "day1" / "shot.mp4")
+        touch(tmp_path / "day1" / "notes.txt")
+        touch(tmp_path / "day_seq" / "f001.png")
+        skipped: list = []
+        clips = collect_clips([str(tmp_path / "day*")], skipped)
+        assert [c.relative_to(tmp_path).as_posix() for c in clips] == ["day1/shot.mp4", "day_seq"]
+        assert [p.name for p in skipped] == ["notes.txt"]  # said by every farm command, as batch says it
+
+    def test_feature_a_clip_and_a_still_of_one_name_get_two_takes(self, tmp_path):
+        touch(tmp_path / "s" / "a.mp4")
+        touch(tmp_path / "s" / "a.png")
+        plan = make_plan([tmp_path / "s"], PlanConfig(takes_dir=tmp_path / "takes"))
+        assert [t.outputs[0].rsplit("/", 1)[-1] for t in plan.tasks] == ["a_mp4.npz", "a_png.npz"]  # as batch
+
 
 class TestPathMap:
     def test_feature_longest_rule_on_folder_boundaries(self):
