@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
 import sys
 import uuid
 from collections.abc import Callable
@@ -106,14 +107,21 @@ def _connect(cfg: DaskConfig):
             return distributed.Client(cfg.scheduler, timeout=cfg.connect_timeout_s), None
         except (OSError, TimeoutError) as err:
             raise InputError(f"cannot reach the Dask scheduler at {cfg.scheduler}: {err}") from None
-    cluster = distributed.LocalCluster(
-        n_workers=cfg.workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    # The local workers are in the terminal's process group: a Ctrl-C would reach each of them too and print their
+    # tracebacks. Started with SIGINT ignored (a Python started so keeps it ignored), they leave it to this process,
+    # which cancels the tasks and closes the cluster.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        cluster = distributed.LocalCluster(
+            n_workers=cfg.workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return distributed.Client(cluster), cluster
 
 

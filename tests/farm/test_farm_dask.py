@@ -112,6 +112,36 @@ class TestFarmRunLocalCluster:
         for clip in portrait_clips:
             assert load_take(tmp_path / "takes" / f"{clip.stem}.npz").num_frames == 20
 
+    def test_feature_ctrl_c_on_a_local_cluster_is_one_word_and_leaves_no_process(self, tmp_path):
+        """A terminal's Ctrl-C reaches the whole process group: the local workers leave it to the farm command."""
+        import psutil
+
+        clips = [write_portrait_clip(tmp_path / f"long_{i}.mp4", 600, seed=i) for i in range(2)]
+        err = tmp_path / "farm.err"
+        with open(err, "w") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "engine", "farm", "run", *map(str, clips), "--takes", str(tmp_path / "takes"),
+                 "--workers", "2"],
+                cwd=REPO, stdout=subprocess.DEVNULL, stderr=out, start_new_session=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 120
+            while "running on" not in err.read_text() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(3.0)  # the tracks are running
+            children = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+            os.killpg(proc.pid, signal.SIGINT)
+            assert proc.wait(timeout=60) == 130
+        text = err.read_text()
+        assert "interrupted" in text and "Traceback" not in text, text[-3000:]
+
+        def alive() -> list[int]:
+            return [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+
+        deadline = time.monotonic() + 30  # a track's starter stops its engine within about a second of dying
+        while alive() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not alive()
+
 
 class TestKilledWorker:
     def test_feature_killed_workers_task_is_retried(self, tmp_path):
