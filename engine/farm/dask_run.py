@@ -170,11 +170,13 @@ def run_plan_on_dask(
     shipped = _ShippedByValue(task_process.run_farm_task)
     futures = {}
     tasks_by_key = {}
+    cancel_event = f"facewarehouse-mocap-cancel-{uuid.uuid4().hex}"  # set on an interrupt: running tasks stop
     try:
         for task in plan.tasks:
             deps = [futures[d] for d in task.depends_on if d in futures]
             key = f"{task.name}-{uuid.uuid4().hex[:12]}"
-            futures[task.name] = client.submit(shipped, task.to_dict(), *deps, key=key, pure=False, retries=cfg.retries)
+            shipped_task = {**task.to_dict(), "cancel_event": cancel_event}
+            futures[task.name] = client.submit(shipped, shipped_task, *deps, key=key, pure=False, retries=cfg.retries)
             tasks_by_key[key] = task
         outcomes: dict[str, TaskOutcome] = {}
         for future in distributed.as_completed(list(futures.values())):
@@ -185,6 +187,10 @@ def run_plan_on_dask(
                 on_outcome(outcome)
         return [outcomes[t.name] for t in plan.tasks]
     except KeyboardInterrupt:
+        try:  # the tasks already running stop their processes (task_process watches this event)
+            distributed.Event(cancel_event, client=client).set()
+        except Exception:  # the scheduler is gone: nothing more can be told  # noqa: BLE001
+            pass
         client.cancel(list(futures.values()), force=True)
         raise
     except (OSError, TimeoutError) as err:

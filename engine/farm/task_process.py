@@ -8,6 +8,10 @@ take, bad arguments: one message line on stderr): the task is ``failed`` with th
 retried, since the same input fails the same way. Anything else (killed by a signal, out of memory, interrupted)
 raises :class:`TaskCrashed`, which Dask retries (``retries``); a worker that dies while running it is handled by
 the scheduler, which moves the task to another worker.
+
+A task submitted with a ``cancel_event`` (the name of a Dask ``Event``) watches it while its process runs: when the
+submitter is interrupted it sets the event, and the task stops its process (SIGTERM, then SIGKILL after
+:data:`STOP_GRACE_S`) and ends ``failed`` ("cancelled"), so a cancelled job does not go on working on the farm.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ EXPECTED_FAILURE_EXIT_CODES = (1, 2)
 """``engine`` and ``blender_addon.batch``: 1 = the input failed (message on stderr), 2 = bad arguments."""
 LOG_TAIL_LINES = 12
 """Lines of a crashed task's output kept in its error message."""
+CANCEL_POLL_S = 0.5
+"""How often a running task looks at its cancel event."""
+STOP_GRACE_S = 10.0
+"""How long a cancelled task's process has to stop on SIGTERM (the engine keeps its partial take) before SIGKILL."""
 
 
 class TaskCrashed(RuntimeError):
@@ -50,6 +58,25 @@ def _where() -> str:
         return get_worker().address
     except (ImportError, ValueError):
         return socket.gethostname()
+
+
+def _cancel_watch(event_name: str | None):
+    """A function telling whether the submitter cancelled the job (None when there is nothing to watch)."""
+    if not event_name:
+        return None
+    try:
+        from distributed import Event
+    except ImportError:
+        return None
+    event = Event(event_name)
+
+    def cancelled() -> bool:
+        try:
+            return bool(event.is_set())
+        except Exception:  # the scheduler went away: nothing to be told any more  # noqa: BLE001
+            return False
+
+    return cancelled
 
 
 def run_farm_task(task: dict, *dependencies: dict) -> dict:
@@ -85,9 +112,25 @@ def run_farm_task(task: dict, *dependencies: dict) -> dict:
         return outcome("skipped", f"not run: {failed} did not succeed")
     argv = [str(a) for a in task["argv"]]
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace")
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, errors="replace")  # fmt: skip
     except OSError as err:
         return outcome("failed", f"cannot start {argv[0]}: {err.strerror or err}")
+    cancelled = _cancel_watch(task.get("cancel_event"))
+    while True:
+        try:
+            stdout, stderr = proc.communicate(timeout=CANCEL_POLL_S if cancelled else None)
+            break
+        except subprocess.TimeoutExpired:
+            if cancelled():
+                proc.terminate()
+                try:
+                    proc.communicate(timeout=STOP_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.communicate()
+                return outcome("failed", "cancelled: the job was interrupted where it was submitted")
+    proc = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
     if proc.returncode == 0:
         return outcome("ok")
     if proc.returncode in EXPECTED_FAILURE_EXIT_CODES:

@@ -167,6 +167,26 @@ class TestKilledWorker:
             cluster.stop()
 
 
+class TestCancelOnAScheduler:
+    def test_feature_an_interrupted_submitter_stops_the_tasks_running_on_the_farm(self, tmp_path):
+        """SIGINT to `farm run` on an external scheduler: the running tracks stop their engines, no take is written."""
+        psutil = pytest.importorskip("psutil")
+        clips = [write_portrait_clip(tmp_path / f"long_{i}.mp4", 900, seed=i) for i in range(2)]
+        cluster = LocalDaskCluster(tmp_path / "dask")
+        try:
+            with cluster.client() as client:
+                pids = client.run(os.getpid)
+                farm = _start_farm_run(clips, tmp_path / "takes", cluster.address)
+                _, engine = _worker_running_a_track(client, pids, psutil)
+                farm.send_signal(signal.SIGINT)
+                farm.communicate(timeout=60)
+                assert farm.returncode == 130
+                engine.wait(timeout=20)  # stopped (it ran on in the worker before)
+            assert not [c for c in clips if (tmp_path / "takes" / f"{c.stem}.npz").exists()]
+        finally:
+            cluster.stop()
+
+
 def _start_farm_run(clips, takes, address):
     args = ["farm", "run", *map(str, clips), "--takes", str(takes), "--scheduler", address, "--progress", "jsonl"]
     return subprocess.Popen(
