@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -56,14 +57,34 @@ LAUNCHER = Path(__file__).resolve().with_name("launch.py")
 TRACK, BAKE = "track", "bake"
 
 
+def as_named(path: Path) -> Path:
+    """``path`` (a file of this checkout, symlinks resolved) under the name the user reaches the checkout by.
+
+    A studio runs a release through a symlink (``/studio/tools/mocap -> /studio/tools/mocap-1.4``) and maps that
+    name for the farm. Python resolves the working folder, so the checkout's own files come out under the physical
+    name; the shell's ``PWD`` keeps the name as typed. When ``PWD`` is the working folder under another name, the
+    path is given under that name; otherwise it is returned as it is.
+    """
+    logical = os.environ.get("PWD")
+    if not logical:
+        return path
+    try:
+        here = Path.cwd()
+        if Path(logical).resolve() != here or not path.is_relative_to(here):
+            return path
+    except OSError:
+        return path
+    return Path(logical) / path.relative_to(here)
+
+
 def default_engine_python() -> Path:
     """This checkout's engine environment (``bash .ci/setup``): ``<repo>/.venv/bin/python``."""
-    return REPO_ROOT / ".venv" / "bin" / "python"
+    return as_named(REPO_ROOT) / ".venv" / "bin" / "python"
 
 
 def default_bake_python() -> Path:
     """This checkout's Blender 5.0 environment (``bash .ci/setup_blender 5.0.1``)."""
-    return REPO_ROOT / ".venv-bpy-5.0.1" / "bin" / "python"
+    return as_named(REPO_ROOT) / ".venv-bpy-5.0.1" / "bin" / "python"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +154,7 @@ class CommandPaths:
         return cls(
             engine_python=to_farm(cfg.engine_python),
             bake_python=to_farm(cfg.bake_python),
-            launcher=to_farm(LAUNCHER),
+            launcher=to_farm(as_named(LAUNCHER)),
             identity=to_farm(cfg.track.identity) if cfg.track.identity else None,
             rig=to_farm(bake.rig) if bake.rig and not bake.demo_rig else None,
             mapping=to_farm(bake.mapping) if mapping_is_file(bake.mapping) else bake.mapping,

@@ -217,6 +217,20 @@ class TestFarmPlanCommand:
         assert run.returncode == 1 and "path mapping must be FROM=TO" in run.stderr and "Traceback" not in run.stderr
 
 
+class TestRepositoryName:
+    def test_feature_a_checkout_reached_through_a_symlink_keeps_that_name_in_commands(self, shots, tmp_path):
+        """A studio release behind a symlink: the commands name the checkout as the user does, so --path-map maps it."""
+        link = tmp_path / "mocap"
+        link.symlink_to(REPO, target_is_directory=True)
+        env = {**os.environ, "PWD": str(link)}  # as a shell sets it after `cd mocap`
+        run = subprocess.run([sys.executable, "-m", "engine", "farm", "plan", str(shots / "a.mov"), "--takes",
+                              str(tmp_path / "takes"), "--path-map", f"{link}=/studio/mocap"],
+                             cwd=link, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        argv = shlex.split(run.stdout.splitlines()[2])
+        assert argv[0] == "/studio/mocap/.venv/bin/python" and argv[1] == "/studio/mocap/engine/farm/launch.py"
+
+
 class TestFarmCommandOutputs:
     def test_exception_a_template_never_replaces_an_artists_file(self, shots, tmp_path):
         notes = tmp_path / "notes.txt"
