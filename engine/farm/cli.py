@@ -171,9 +171,7 @@ def _cmd_run(args: argparse.Namespace, plan: FarmPlan) -> int:
     from .report import FarmReporter, summarize
 
     cfg = DaskConfig(scheduler=args.scheduler, retries=args.retries, connect_timeout_s=args.connect_timeout)
-    if args.workers is not None:
-        if args.workers < 1:
-            raise InputError("--workers must be at least 1")
+    if args.workers is not None:  # checked to be >= 1 before anything was made (run_farm_command)
         cfg = dataclasses.replace(cfg, workers=args.workers)
     reporter = FarmReporter(args.farm_progress, plan)
     if args.farm_progress == "bar":
@@ -213,6 +211,12 @@ def run_farm_command(args: argparse.Namespace) -> int:
         from ..contract.output_guard import check_output
 
         check_output(args.output, overwrite=args.overwrite, what="job template")
+    if args.farm_command == "flamenco":  # arguments first: nothing is made for a command that cannot run
+        from .flamenco_submit import check_manager_url
+
+        check_manager_url(args.manager)
+    if args.farm_command == "run" and args.workers is not None and args.workers < 1:
+        raise InputError("--workers must be at least 1")
     plan = make_plan(args.clips, cfg)
     for path in plan.skipped:
         print(f"farm: skipped {path}: not a video, an image or an image folder", file=sys.stderr)

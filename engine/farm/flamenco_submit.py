@@ -26,7 +26,7 @@ from ..contract.version import project_version
 from ..errors import InputError
 from .plan import FarmPlan
 
-__all__ = ["JOB_TYPE", "JOB_TYPE_SCRIPT", "flamenco_job_request", "submit_to_flamenco"]
+__all__ = ["JOB_TYPE", "JOB_TYPE_SCRIPT", "check_manager_url", "flamenco_job_request", "submit_to_flamenco"]
 
 JOB_TYPE = "facewarehouse-mocap"
 """Flamenco names a job type after its script's file name (``_`` -> ``-``)."""
@@ -74,6 +74,17 @@ def _error_text(payload: bytes) -> str:
         return payload.decode("utf-8", "replace").strip()
 
 
+def check_manager_url(manager_url: str) -> None:
+    """Refuse a Manager address that is not an http(s) URL (``flamenco`` alone was sent nowhere).
+
+    >>> check_manager_url("http://flamenco:8080")
+    """
+    scheme, _, rest = manager_url.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest:
+        example = f"http://{manager_url or 'flamenco'}:8080"
+        raise InputError(f"--manager must be the Manager's URL, e.g. {example}; got {manager_url!r}")
+
+
 def submit_to_flamenco(
     plan: FarmPlan,
     manager_url: str,
@@ -93,6 +104,7 @@ def submit_to_flamenco(
         InputError: the plan is empty, the Manager cannot be reached or is not Flamenco, the job type is not
             installed, or the Manager refused the job (its message is included).
     """
+    check_manager_url(manager_url)
     if not plan.tasks:
         raise InputError("nothing to do: every take is already there (and baked); use --redo to do them again")
     base = manager_url.rstrip("/")

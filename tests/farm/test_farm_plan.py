@@ -249,6 +249,14 @@ class TestFarmCommandOutputs:
         assert run.returncode == 1 and "cannot write the takes into /proc" in run.stderr, run.stderr[-2000:]
         assert "running on" not in run.stderr  # no cluster was started
 
+    def test_exception_bad_arguments_make_no_folder(self, shots, tmp_path):
+        takes = tmp_path / "takes"
+        run = run_engine("farm", "run", shots / "a.mov", "--takes", takes, "--workers", "0")
+        assert run.returncode == 1 and "--workers must be at least 1" in run.stderr
+        run = run_engine("farm", "flamenco", shots / "a.mov", "--takes", takes, "--manager", "flamenco")
+        assert run.returncode == 1 and "--manager must be the Manager's URL, e.g. http://flamenco:8080" in run.stderr
+        assert not takes.exists()
+
     def test_exception_a_path_openjd_would_read_as_a_placeholder(self, tmp_path):
         clip = touch(tmp_path / "shot{{v2}}.mp4")
         run = run_engine("farm", "openjd", clip, "--takes", tmp_path / "takes", "-o", tmp_path / "job.yaml")
