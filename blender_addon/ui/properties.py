@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 import bpy
 
 from .._rigs import rigs
@@ -21,7 +23,7 @@ __all__ = [
     "classes",
     "set_match_report",
     "settings_of",
-    "stored_path",
+    "take_file",
     "target_meshes",
     "to_bake_options",
     "to_bake_targets",
@@ -247,16 +249,16 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     job_status: bpy.props.StringProperty(default="")
 
 
-def stored_path(path: str) -> str:
-    """``path`` as the panel stores it: relative to the saved .blend (``//takes/shot.npz``), so the project folder can
-    move; absolute while the .blend is unsaved, or on another drive.
+def take_file(s: FACEMOCAP_PG_settings) -> str:
+    """The panel's take file, absolute: ``take_path``, or, where that file is gone, the take of that name in the
+    panel's takes folder beside the open .blend (the project folder moved; a Save As elsewhere keeps the absolute
+    path, which still holds).
     """
-    if not bpy.data.filepath:
+    path = bpy.path.abspath(s.take_path)
+    if not s.take_path or os.path.exists(path) or not bpy.data.filepath:
         return path
-    try:
-        return bpy.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return path
+    moved = os.path.join(bpy.path.abspath(s.takes_dir or "//takes/"), os.path.basename(path))
+    return moved if os.path.isfile(moved) else path
 
 
 def settings_of(context: bpy.types.Context) -> FACEMOCAP_PG_settings:

@@ -194,14 +194,6 @@ def test_a_take_file_name_is_never_another_clips(tmp_path):
     assert take_file_for(folder, str(tmp_path / "clip.mp4")).name == "clip_2.npz"
 
 
-def test_the_take_path_is_stored_relative_to_the_saved_blend(scene, tmp_path):
-    from blender_addon.ui.properties import stored_path
-
-    assert stored_path(str(tmp_path / "takes" / "shot.npz")) == str(tmp_path / "takes" / "shot.npz")  # unsaved
-    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "project.blend"))
-    assert stored_path(str(tmp_path / "takes" / "shot.npz")) == "//takes/shot.npz"  # the project folder may move
-
-
 def test_csv_export_of_keys_with_their_own_names_is_refused(scene, tmp_path):
     from blender_addon.blender.export import ExportError, export_livelink
 

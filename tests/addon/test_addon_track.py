@@ -123,3 +123,63 @@ def test_track_shows_the_takes_notices(scene, tmp_path):
     assert Path(s.take_path).is_file()
     assert s.job_status.startswith("Tracked ") and "2 notices: " in s.job_status and "ended after" in s.job_status
     assert "calmest frames still read MouthSmile" in s.job_status
+
+
+def _portrait_clip(path: Path, frames: int = 30) -> Path:
+    """A clip the project makes itself (the public-domain portrait, still), written by the engine's Python."""
+    import subprocess
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import cv2, numpy as np, skimage.data
+        img = cv2.resize(np.ascontiguousarray(skimage.data.astronaut()[:, :, ::-1]), (256, 256))
+        w = cv2.VideoWriter({str(path)!r}, cv2.VideoWriter_fourcc(*"MJPG"), 30, (256, 256))
+        for _ in range({frames}):
+            w.write(img)
+        w.release()
+    """)
+    subprocess.run([str(ENGINE_PYTHON), "-c", code], check=True, timeout=120)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ENGINE_PYTHON.is_file(), reason=f"{ENGINE_PYTHON} is absent: run the project's set-up")
+def test_a_bake_after_tracking_that_fails_is_reported_as_such_not_as_a_bug(scene, tmp_path):
+    from conftest import make_shape_key_mesh
+
+    s = scene.facemocap
+    s.target_mesh = make_shape_key_mesh("Thing", ["Foo"])  # no key matches any mapping
+    s.source_type, s.video_path, s.takes_dir = "VIDEO", str(_portrait_clip(tmp_path / "p.avi")), str(tmp_path / "t")
+    s.bake_after_track = True
+    with pytest.raises(RuntimeError, match="Tracked, but not baked: none of the rig's") as raised:
+        bpy.ops.facemocap.track()
+    assert "bug" not in str(raised.value)
+    assert Path(s.take_path).is_file() and "not baked: none of the rig's" in s.job_status
+
+
+def test_an_unsaved_file_tracks_into_a_temporary_takes_folder(scene):
+    import tempfile
+
+    from blender_addon.ui.operators.track import _takes_dir
+
+    assert not bpy.data.filepath and scene.facemocap.takes_dir in ("", "//takes/")  # the default: the .blend's
+    assert _takes_dir(scene.facemocap) == Path(tempfile.gettempdir()) / "facemocap_takes"  # not ./takes/
+
+
+def test_a_take_is_found_after_save_as_elsewhere_and_after_the_project_moved(scene, tmp_path):
+    import shutil
+
+    from blender_addon.ui.properties import take_file
+
+    s = scene.facemocap
+    (tmp_path / "a" / "takes").mkdir(parents=True)
+    take = tmp_path / "a" / "takes" / "shot.npz"
+    take.write_bytes(b"a take")
+    s.take_path = str(take)  # as Track and the CSV import store it: absolute
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "a" / "scene.blend"))
+    (tmp_path / "b").mkdir()
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "b" / "scene.blend"))  # a version elsewhere
+    assert take_file(s) == str(take)
+    shutil.move(tmp_path / "a", tmp_path / "moved")  # the project folder moved; its .blend reopened there
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "moved" / "scene.blend"))
+    assert take_file(bpy.context.scene.facemocap) == str(tmp_path / "moved" / "takes" / "shot.npz")

@@ -40,7 +40,7 @@ class FACEMOCAP_OT_bake(bpy.types.Operator):
     @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
-        take = open_take(bpy.path.abspath(s.take_path))
+        take = open_take(properties.take_file(s))
         result = bake_take(
             context.scene,
             take,
@@ -76,7 +76,7 @@ class FACEMOCAP_OT_match_report(bpy.types.Operator):
             for o in properties.target_meshes(s)
         ]
         if s.take_path:
-            names = open_take(bpy.path.abspath(s.take_path)).take.channel_names
+            names = open_take(properties.take_file(s)).take.channel_names
         else:
             names = rigs.load_names("facewarehouse46")
         opts = properties.to_bake_options(s)

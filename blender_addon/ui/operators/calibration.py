@@ -44,7 +44,7 @@ class FACEMOCAP_OT_neutral_from_current_frame(bpy.types.Operator):
     @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
-        take = open_take(bpy.path.abspath(s.take_path)).take
+        take = open_take(properties.take_file(s)).take
         seconds = (context.scene.frame_current - context.scene.frame_start) / scene_fps(context.scene)
         index = int(np.clip(np.searchsorted(take.time, seconds), 0, take.num_frames - 1))
         if self.extend:
@@ -69,7 +69,7 @@ class FACEMOCAP_OT_reset_gains(bpy.types.Operator):
         names = rigs.load_names("facewarehouse46")
         if s.take_path:
             try:
-                names = open_take(bpy.path.abspath(s.take_path)).take.channel_names
+                names = open_take(properties.take_file(s)).take.channel_names
             except EXPECTED_ERRORS:  # no readable take: list the FaceWarehouse-46 channels
                 pass
         s.channel_gains.clear()

@@ -33,7 +33,7 @@ class FACEMOCAP_OT_import_livelink_csv(ImportHelper, bpy.types.Operator):
         s = properties.settings_of(context)
         opened = open_take(self.filepath)
         s.source_type = "TAKE"
-        s.take_path = properties.stored_path(self.filepath)
+        s.take_path = self.filepath
         fill_channel_gains(s, opened.take.channel_names)
         for w in opened.warnings[:5]:
             self.report({"WARNING"}, w)

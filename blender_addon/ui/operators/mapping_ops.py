@@ -31,7 +31,7 @@ def _take_channels(s) -> tuple[str, ...]:
     """The take's channel names, or the FaceWarehouse-46 list without a readable take."""
     if s.take_path:
         try:
-            return open_take(bpy.path.abspath(s.take_path)).take.channel_names
+            return open_take(properties.take_file(s)).take.channel_names
         except EXPECTED_ERRORS:
             pass
     return rigs.load_names("facewarehouse46")

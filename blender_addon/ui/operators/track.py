@@ -9,6 +9,7 @@ event passes through. Esc cancels this take only; the engine stays up for the ne
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -33,8 +34,11 @@ _active: dict[str, engine_server.ServedTrackJob] = {}  # at most one tracking jo
 
 
 def _takes_dir(s) -> Path:
+    """The panel's takes folder, absolute; a temporary folder while a relative one has no saved .blend to be
+    relative to (Blender's ``abspath`` then gives ``takes/``, relative to wherever Blender was started).
+    """
     folder = bpy.path.abspath(s.takes_dir or "//takes/")
-    if folder.startswith("//") or not folder:  # an unsaved .blend has no folder for "//"
+    if not folder or not os.path.isabs(folder):
         return Path(tempfile.gettempdir()) / "facemocap_takes"
     return Path(folder)
 
@@ -106,6 +110,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
     @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
+        s.job_status = ""  # a failure below is reported now, not under an earlier run's status
         python, root = engine_location(context)
         job = engine_service().start_tracking(track_request(s, python, root))
         _active["job"] = job
@@ -174,7 +179,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             return {"CANCELLED"}
         s.job_progress = 1.0
         s.job_status = f"Tracked {job.frame} frames -> {Path(job.output).name}"
-        s.take_path = properties.stored_path(job.output)
+        s.take_path = job.output  # absolute: a Save As elsewhere keeps it (properties.take_file)
         remember_take_source(Path(job.output), str(Path(job.request.source).resolve()))
         from ...pure.takes import open_take
 
@@ -191,7 +196,12 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             s.job_status += f"; {len(notices)} notice{'s' if len(notices) > 1 else ''}: " + "; ".join(notices)
         self.report({"WARNING"} if notices else {"INFO"}, s.job_status)
         if s.bake_after_track and (properties.target_meshes(s) or s.head_target):
-            call_operator(idnames.OP_BAKE)
+            try:
+                call_operator(idnames.OP_BAKE)
+            except RuntimeError as err:  # the bake reported its own error (a rig whose keys match nothing, ...)
+                reason = str(err).strip().splitlines()[-1].removeprefix("Error: ").strip()
+                s.job_status += f"; not baked: {reason}"
+                self.report({"ERROR"}, f"Tracked, but not baked: {reason}")
         return {"FINISHED"}
 
 
