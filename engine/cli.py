@@ -61,6 +61,27 @@ def _track_options(p: argparse.ArgumentParser) -> None:
     _overwrite_option(p)
 
 
+TRACKING_MODULES = ("numpy", "cv2", "mediapipe", "scipy", "skimage")  # what a track imports (the engine's set-up)
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the version, once this Python is found to hold what tracking imports (the add-on's Check
+    Engine runs it: a pass must mean that Track can run), else one line naming what is missing and exit 1.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import importlib.util
+
+        missing = [m for m in TRACKING_MODULES if importlib.util.find_spec(m) is None]
+        if missing:
+            lacking = ", ".join(missing)
+            print(f"error: this Python ({sys.executable}) lacks what tracking needs: {lacking}; set up the "
+                  "engine's environment (bash .ci/setup) and use its .venv/bin/python", file=sys.stderr)  # fmt: skip
+            parser.exit(EXIT_FAILED)
+        print(f"engine {project_version()}")  # on stdout, as argparse's version action prints it
+        parser.exit(0)
+
+
 def _overwrite_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--overwrite", action="store_true", help="replace existing output files even if this tool did not write them"
@@ -70,7 +91,8 @@ def _overwrite_option(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and tests)."""
     parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.split("\n\n")[0].replace("\n", " "))
-    parser.add_argument("--version", action="version", version=f"engine {project_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="print the version (after checking that "
+                        "this Python has what tracking needs) and exit")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("track", help="track a video, image sequence or image into a take (.npz)")

@@ -116,6 +116,7 @@ def check_engine(python: str, root: str | Path = "", *, timeout: float = CHECK_T
     """
     root_path = engine_root_for(python, root)
     validate_engine(python, root_path)
+    _check_python_version(python, timeout)
     try:
         proc = subprocess.run(
             [str(Path(python).expanduser()), "-m", "engine", "--version"],
@@ -135,8 +136,38 @@ def check_engine(python: str, root: str | Path = "", *, timeout: float = CHECK_T
         if "No module named" in last:
             hint = " (install the engine's dependencies into that Python with the project's set-up)"
         raise EngineUnavailable(f"the engine failed to start: {last}{hint}")
-    line = (proc.stdout.strip().splitlines() or ["unknown"])[-1].strip()
+    lines = proc.stdout.strip().splitlines()
+    if not lines:
+        raise EngineUnavailable(f"{python} printed no engine version: is it the engine's Python?")
+    line = lines[-1].strip()
     return line.removeprefix("engine").strip() or line  # "engine 0.1.0" -> "0.1.0"
+
+
+ENGINE_PYTHON_VERSION = (3, 11)  # pyproject.toml's requires-python
+
+
+def _check_python_version(python: str, timeout: float) -> None:
+    """Refuse an interpreter older than the engine needs, or one that is not a Python, in words."""
+    probe = "import sys; sys.stdout.write('%d.%d' % sys.version_info[:2])"  # Python 2 reads this too
+    try:
+        proc = subprocess.run([str(Path(python).expanduser()), "-c", probe], capture_output=True, text=True,
+                              timeout=timeout, env=engine_env())  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise EngineUnavailable(f"{python} did not answer within {timeout:.0f} s") from None
+    except OSError as err:
+        raise EngineUnavailable(f"cannot start {python}: {err.strerror}") from None
+    try:
+        version = tuple(int(x) for x in proc.stdout.strip().split("."))
+    except ValueError:
+        raise EngineUnavailable(f"{python} is not a Python interpreter (it did not report a version)") from None
+    if proc.returncode != 0 or len(version) != 2:
+        raise EngineUnavailable(f"{python} is not a Python interpreter (it did not report a version)")
+    if version < ENGINE_PYTHON_VERSION:
+        need = ".".join(map(str, ENGINE_PYTHON_VERSION))
+        raise EngineUnavailable(
+            f"{python} is Python {version[0]}.{version[1]}; the engine needs Python {need} or newer (the project's "
+            "set-up makes .venv/bin/python)"
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -86,6 +86,10 @@ class FACEMOCAP_OT_check_engine(bpy.types.Operator):
     bl_options = {"REGISTER", "INTERNAL"}
 
     def execute(self, context):
+        settings = getattr(context.scene, "facemocap", None) if context.scene is not None else None
+        if settings is not None and settings.job_running:  # the check restarts the engine: it would end the take
+            self.report({"ERROR"}, "a track is running: check the engine once it has finished (or after Esc)")
+            return {"CANCELLED"}
         python, root = engine_location(context)
         prefs = get_preferences(context)
         stop_engine()  # an engine updated on disk since the session's one started is what the next take runs

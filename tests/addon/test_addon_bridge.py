@@ -200,3 +200,24 @@ def test_neutral_choice_becomes_the_engine_option(tmp_path, neutral, expected):
         assert "--neutral" not in cmd
     else:
         assert cmd[cmd.index("--neutral") + 1] == expected
+
+
+def test_check_engine_refuses_a_python_that_cannot_track(tmp_path):
+    """A pass must mean that Track can run: Blender's own Python (no OpenCV, no MediaPipe), a program that is not a
+    Python, and a Python older than the engine's are each refused in words.
+    """
+    blender_python = REPO / ".venv-bpy-5.0.1" / "bin" / "python"
+    if not ENGINE_PYTHON.is_file() or not blender_python.is_file():
+        pytest.skip("the engine's and Blender's environments are not both set up")
+    with pytest.raises(bridge.EngineUnavailable, match="lacks what tracking needs: cv2, mediapipe"):
+        bridge.check_engine(str(blender_python), REPO)
+    not_python = tmp_path / "true"
+    not_python.write_text("#!/bin/sh\nexit 0\n")
+    not_python.chmod(0o755)
+    with pytest.raises(bridge.EngineUnavailable, match="not a Python interpreter"):
+        bridge.check_engine(str(not_python), REPO)
+    old = tmp_path / "python3.8"
+    old.write_text("#!/bin/sh\nprintf 3.8\n")  # what an old interpreter answers to the version probe
+    old.chmod(0o755)
+    with pytest.raises(bridge.EngineUnavailable, match="is Python 3.8; the engine needs Python 3.11 or newer"):
+        bridge.check_engine(str(old), REPO)

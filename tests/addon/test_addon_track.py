@@ -183,3 +183,12 @@ def test_a_take_is_found_after_save_as_elsewhere_and_after_the_project_moved(sce
     shutil.move(tmp_path / "a", tmp_path / "moved")  # the project folder moved; its .blend reopened there
     bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "moved" / "scene.blend"))
     assert take_file(bpy.context.scene.facemocap) == str(tmp_path / "moved" / "takes" / "shot.npz")
+
+
+def test_check_engine_does_not_end_a_running_track(scene):
+    scene.facemocap.job_running = True  # as the Track operator sets it while its take runs
+    try:
+        with pytest.raises(RuntimeError, match="a track is running"):
+            bpy.ops.facemocap.check_engine()
+    finally:
+        scene.facemocap.job_running = False
