@@ -34,6 +34,11 @@ CUSTOM = "CUSTOM"
 _mapping_items_cache: list[tuple[str, str, str]] = []  # Blender needs Python to keep dynamic enum items alive
 
 
+# A path field may hold "//..." (relative to the .blend): Blender 5.0 says so with this option, and warns without it;
+# Blender 4.2 does not know it (and does not warn).
+BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (5, 0, 0) else {"ANIMATABLE"}
+
+
 def _mapping_items(self, context):
     _mapping_items_cache.clear()
     _mapping_items_cache.append((AUTO, "Automatic", "The preset that matches most of the rig's shape keys"))
@@ -77,16 +82,18 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
         ],
         default="VIDEO",
     )
-    video_path: bpy.props.StringProperty(name="Video", subtype="FILE_PATH")
-    image_dir: bpy.props.StringProperty(name="Images", subtype="DIR_PATH")
+    video_path: bpy.props.StringProperty(name="Video", subtype="FILE_PATH", options=BLEND_RELATIVE)
+    image_dir: bpy.props.StringProperty(name="Images", subtype="DIR_PATH", options=BLEND_RELATIVE)
     take_path: bpy.props.StringProperty(
         name="Take",
         subtype="FILE_PATH",
+        options=BLEND_RELATIVE,
         description="The take to bake (.npz from the engine, or a Live Link Face .csv)",
     )
     takes_dir: bpy.props.StringProperty(
         name="Takes Folder",
         subtype="DIR_PATH",
+        options=BLEND_RELATIVE,
         default="//takes/",
         description="Where tracking writes takes (// = beside the .blend)",
     )
@@ -96,6 +103,7 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     identity_path: bpy.props.StringProperty(
         name="Identity From",
         subtype="FILE_PATH",
+        options=BLEND_RELATIVE,
         description="Optional: an earlier take (.npz) of the same performer whose identity is reused",
     )
     neutral_source: bpy.props.EnumProperty(
@@ -111,7 +119,7 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     neutral_time: bpy.props.FloatProperty(
         name="Neutral At", default=0.0, min=0.0, unit="TIME_ABSOLUTE", description="Seconds into the clip"
     )
-    neutral_photo: bpy.props.StringProperty(name="Neutral Photo", subtype="FILE_PATH")
+    neutral_photo: bpy.props.StringProperty(name="Neutral Photo", subtype="FILE_PATH", options=BLEND_RELATIVE)
     bake_after_track: bpy.props.BoolProperty(name="Bake When Done", default=True)
 
     # Target and mapping
@@ -140,7 +148,7 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     mapping: bpy.props.EnumProperty(
         name="Mapping", items=_mapping_items, description="How take channels map to the rig's shape keys"
     )
-    custom_mapping_path: bpy.props.StringProperty(name="Mapping File", subtype="FILE_PATH")
+    custom_mapping_path: bpy.props.StringProperty(name="Mapping File", subtype="FILE_PATH", options=BLEND_RELATIVE)
     swap_left_right: bpy.props.BoolProperty(
         name="Swap Left/Right", default=False, description="The rig is mirrored: Left channels drive its Right keys"
     )

@@ -192,3 +192,13 @@ def test_check_engine_does_not_end_a_running_track(scene):
             bpy.ops.facemocap.check_engine()
     finally:
         scene.facemocap.job_running = False
+
+
+def test_path_fields_take_blend_relative_paths_without_a_warning(scene):
+    import warnings
+
+    s = scene.facemocap
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s.take_path, s.takes_dir, s.video_path = "//takes/shot.npz", "//takes/", "//shot.mp4"
+    assert not [w for w in caught if "blend relative" in str(w.message)]  # Blender 5.0 warned for each
