@@ -21,11 +21,12 @@ settings, from its last committed block; a folder that does not match is refused
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import shutil
 import time as wallclock
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -272,9 +273,96 @@ def _track_locked(
     photo = neutral is not None and neutral.photo is not None
     photo_obs = neutral_targets(neutral, cfg, model, backends=backends) if photo else None
     partial = _open_partial(output, key, resume, notice)
+    with _kept_only_if_resumable(partial, output):
+        job = dict(partial.job)
+
+        if not job.get("pass1_done"):
+            for section in [name for name in partial.manifest["sections"] if name.startswith(_SPOOL_PART)]:
+                partial.drop(section)  # a later part's rows from a run cut short: read again after the landmarks
+            done = partial.rows(_SPOOL)
+            start = None
+            if done:  # resume: the frame after the last committed one
+                last = float(partial.read(_SPOOL, "source_time", done - 1, done)[0])
+                start = last + 0.5 / float(job["source"]["fps"])
+            spool = _SpoolRows(partial, streaming.spool_block_frames, job)
+
+            def part_spool(i: int) -> _SpoolRows:
+                return _SpoolRows(partial, streaming.spool_block_frames, None, section=f"{_SPOOL_PART}{i}")
+
+            try:
+                info = detect_landmarks(
+                    input_path, cfg, reporter, spool, start=start, first_index=done, backends=backends,
+                    part_sink=part_spool,
+                )  # fmt: skip
+            except InputError:
+                if not done:
+                    raise
+                info = None  # resumed right at the end of the clip: nothing more to read
+            finally:
+                spool.flush()  # interrupted or not, every frame detected so far is kept
+            if info is not None:
+                has_depth = info.has_depth and job["source"].get("has_depth", True)
+                notices = job["source"].get("notices", []) + list(info.notices)
+                job["source"].update(point_ids=info.point_ids.tolist(), has_depth=has_depth, notices=notices)
+            job["pass1_done"] = True
+            partial.set_job(job)
+        frames = partial.rows(_SPOOL)
+        if frames == 0:
+            raise InputError(f"{input_path}: no frames in the requested range")
+        source = job["source"]
+        t1 = wallclock.perf_counter()
+
+        scores = partial.read(_SPOOL, "score", 0, frames)
+        if not (scores > 0).any():
+            shutil.rmtree(partial.folder, ignore_errors=True)
+            raise NoFaceFound(f"{input_path}: no face found in any of {frames} frame(s)")
+
+        neutral_obs = photo_obs
+        if neutral is not None and neutral.time_s is not None:
+            try:
+                neutral_obs = _neutral_targets(neutral.time_s, cfg, model, partial, source, frames)
+            except InputError:
+                shutil.rmtree(partial.folder, ignore_errors=True)  # every resume with this --neutral would fail alike
+                raise
+        if frames <= streaming.chunk_frames:
+            take, _ = fit_and_filter(_landmarks(partial, source, 0, frames), cfg, model, identity, neutral_obs)
+            _append_take(partial, take, 0, frames, take_time=None)
+        else:
+            actor = identity
+            if actor is None and "identity" in partial.manifest["fixed"]:
+                actor = identity_from_vector(np.asarray(partial.manifest["fixed"]["identity"][2], np.float32), model)
+            if actor is None:
+                sample = _concat([_landmarks(partial, source, a, b) for a, b in _sample_windows(frames, streaming)])
+                _, fit = fit_and_filter(sample, cfg, model, None, neutral_obs)
+                actor = (fit.identity, fit.landmark_bias)
+                # The pieces are fitted with this actor, so what the user should know about its rest is said here.
+                source = {**source, "notices": [*source["notices"], *fit_notices(fit, cfg)]}
+                del sample, fit
+            first_time = float(partial.read(_SPOOL, "source_time", 0, 1)[0])
+            for a in range(partial.rows(_TAKE), frames, streaming.chunk_frames):
+                b = min(a + streaming.chunk_frames, frames)
+                wa, wb = max(0, a - streaming.margin_frames), min(frames, b + streaming.margin_frames)
+                lm = _landmarks(partial, source, wa, wb)
+                take, _ = fit_and_filter(lm, cfg, model, actor)
+                _append_take(partial, take, a - wa, b - wa, take_time=lm.time[a - wa : b - wa] - first_time)
+                del lm, take  # before the next window is read: one window in memory at a time
+        t2 = wallclock.perf_counter()
+        meta = dict(partial.manifest["meta"])
+        meta["timing_s"] = {"landmarks": round(t1 - t0, 3), "fit_filter": round(t2 - t1, 3)}
+        if neutral is not None:
+            meta["neutral"] = neutral.describe()
+        partial.set_fixed({}, meta=meta)
+        written = partial.finish(output)
+        return TrackSummary(written, frames, meta)
+
+
+@contextlib.contextmanager
+def _kept_only_if_resumable(partial: PartialTake, output: Path) -> Iterator[None]:
+    """On an InputError, remove ``partial`` if no frame was detected into it (nothing a resume could use); if it holds
+    frames, keep it and say so in the error.
+    """
     try:
-        return _track_into(partial, input_path, output, cfg, streaming, reporter, identity, neutral, photo_obs, model,
-                           backends, t0)  # fmt: skip
+        yield
     except InputError as err:
         if not partial.folder.is_dir():
             raise
@@ -285,103 +373,6 @@ def _track_locked(
             f"{err}; the frames tracked so far are kept in {partial.folder.name}: "
             f"'track --resume -o {output.name}' continues once that is mended"
         ) from None
-
-
-def _track_into(
-    partial: PartialTake,
-    input_path: str | Path,
-    output: Path,
-    cfg: TrackConfig,
-    streaming: StreamingConfig,
-    reporter: ProgressReporter,
-    identity: tuple[np.ndarray, np.ndarray] | None,
-    neutral: NeutralFrame | None,
-    photo_obs: np.ndarray | None,
-    model: FaceModel,
-    backends: LandmarkBackends | None,
-    t0: float,
-) -> TrackSummary:
-    """Pass 1 into ``partial`` (or the rest of it), pass 2 in pieces, then the take written to ``output``."""
-    job = dict(partial.job)
-
-    if not job.get("pass1_done"):
-        for section in [name for name in partial.manifest["sections"] if name.startswith(_SPOOL_PART)]:
-            partial.drop(section)  # a later part's rows from a run cut short: read again after the landmarks
-        done = partial.rows(_SPOOL)
-        start = None
-        if done:  # resume: the frame after the last committed one
-            last = float(partial.read(_SPOOL, "source_time", done - 1, done)[0])
-            start = last + 0.5 / float(job["source"]["fps"])
-        spool = _SpoolRows(partial, streaming.spool_block_frames, job)
-
-        def part_spool(i: int) -> _SpoolRows:
-            return _SpoolRows(partial, streaming.spool_block_frames, None, section=f"{_SPOOL_PART}{i}")
-
-        try:
-            info = detect_landmarks(
-                input_path, cfg, reporter, spool, start=start, first_index=done, backends=backends,
-                part_sink=part_spool,
-            )  # fmt: skip
-        except InputError:
-            if not done:
-                raise
-            info = None  # resumed right at the end of the clip: nothing more to read
-        finally:
-            spool.flush()  # interrupted or not, every frame detected so far is kept
-        if info is not None:
-            has_depth = info.has_depth and job["source"].get("has_depth", True)
-            notices = job["source"].get("notices", []) + list(info.notices)
-            job["source"].update(point_ids=info.point_ids.tolist(), has_depth=has_depth, notices=notices)
-        job["pass1_done"] = True
-        partial.set_job(job)
-    frames = partial.rows(_SPOOL)
-    if frames == 0:
-        raise InputError(f"{input_path}: no frames in the requested range")
-    source = job["source"]
-    t1 = wallclock.perf_counter()
-
-    scores = partial.read(_SPOOL, "score", 0, frames)
-    if not (scores > 0).any():
-        shutil.rmtree(partial.folder, ignore_errors=True)
-        raise NoFaceFound(f"{input_path}: no face found in any of {frames} frame(s)")
-
-    neutral_obs = photo_obs
-    if neutral is not None and neutral.time_s is not None:
-        try:
-            neutral_obs = _neutral_targets(neutral.time_s, cfg, model, partial, source, frames)
-        except InputError:
-            shutil.rmtree(partial.folder, ignore_errors=True)  # every resume with this --neutral would fail alike
-            raise
-    if frames <= streaming.chunk_frames:
-        take, _ = fit_and_filter(_landmarks(partial, source, 0, frames), cfg, model, identity, neutral_obs)
-        _append_take(partial, take, 0, frames, take_time=None)
-    else:
-        actor = identity
-        if actor is None and "identity" in partial.manifest["fixed"]:
-            actor = identity_from_vector(np.asarray(partial.manifest["fixed"]["identity"][2], np.float32), model)
-        if actor is None:
-            sample = _concat([_landmarks(partial, source, a, b) for a, b in _sample_windows(frames, streaming)])
-            _, fit = fit_and_filter(sample, cfg, model, None, neutral_obs)
-            actor = (fit.identity, fit.landmark_bias)
-            # The pieces are fitted with this actor, so what the user should know about its rest is said here.
-            source = {**source, "notices": [*source["notices"], *fit_notices(fit, cfg)]}
-            del sample, fit
-        first_time = float(partial.read(_SPOOL, "source_time", 0, 1)[0])
-        for a in range(partial.rows(_TAKE), frames, streaming.chunk_frames):
-            b = min(a + streaming.chunk_frames, frames)
-            wa, wb = max(0, a - streaming.margin_frames), min(frames, b + streaming.margin_frames)
-            lm = _landmarks(partial, source, wa, wb)
-            take, _ = fit_and_filter(lm, cfg, model, actor)
-            _append_take(partial, take, a - wa, b - wa, take_time=lm.time[a - wa : b - wa] - first_time)
-            del lm, take  # before the next window is read: one window in memory at a time
-    t2 = wallclock.perf_counter()
-    meta = dict(partial.manifest["meta"])
-    meta["timing_s"] = {"landmarks": round(t1 - t0, 3), "fit_filter": round(t2 - t1, 3)}
-    if neutral is not None:
-        meta["neutral"] = neutral.describe()
-    partial.set_fixed({}, meta=meta)
-    written = partial.finish(output)
-    return TrackSummary(written, frames, meta)
 
 
 def _neutral_targets(

@@ -29,19 +29,11 @@ import json
 from pathlib import Path
 
 from .atomic_write import atomic_write
+from .output_guard import file_stamp
 
-__all__ = ["RECORD_NAME", "FarmRecord", "bake_key", "file_stamp"]
+__all__ = ["RECORD_NAME", "FarmRecord", "bake_key"]
 
 RECORD_NAME = ".facemocap_farm.json"
-
-
-def file_stamp(path: Path) -> list[int] | None:
-    """``[size, mtime_ns]`` of a file, or None if it cannot be read."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [int(st.st_size), int(st.st_mtime_ns)]
 
 
 def bake_key(rig: Path | None, mapping: str, mapping_is_file: bool) -> dict:

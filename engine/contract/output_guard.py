@@ -34,6 +34,7 @@ __all__ = [
     "STATE_DIR_ENV",
     "check_output",
     "check_output_folder",
+    "file_stamp",
     "is_remembered_output",
     "ledger_path",
     "remember_output",
@@ -69,7 +70,8 @@ def _read_ledger() -> dict[str, list[int]]:
         return {}
 
 
-def _signature(path: Path) -> list[int] | None:
+def file_stamp(path: Path) -> list[int] | None:
+    """``[size, mtime_ns]`` of a file (tells whether it changed since it was recorded), or None if unreadable."""
     try:
         st = path.stat()
     except OSError:
@@ -80,7 +82,7 @@ def _signature(path: Path) -> list[int] | None:
 def is_remembered_output(path: str | Path) -> bool:
     """True if the tool wrote ``path`` and it has not changed since (same size and modification time)."""
     p = Path(path).resolve()
-    sig = _signature(p)
+    sig = file_stamp(p)
     return sig is not None and _read_ledger().get(str(p)) == sig
 
 
@@ -89,7 +91,7 @@ def remember_output(path: str | Path) -> None:
     later run asks for ``--overwrite`` before replacing this file.
     """
     p = Path(path).resolve()
-    sig = _signature(p)
+    sig = file_stamp(p)
     if sig is None:
         return
     ledger = ledger_path()

@@ -28,7 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..clip_files import check_take_output
-from ..contract.farm_record import FarmRecord, bake_key, file_stamp
+from ..contract.farm_record import FarmRecord, bake_key
+from ..contract.output_guard import file_stamp
 from ..errors import InputError, UserError
 from .clips import collect_clips, take_names_of
 from .paths import PathMap, farm_join

@@ -38,6 +38,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_saturation import GROUPS as SATURATION_GROUPS  # noqa: E402
+
 CLIPS = REPO.parent / "shared" / "data" / "clips"
 JUDGED = 0.5  # the classifier's top probability for a frame to count as that emotion
 SHOWN = 0.3  # a reading an artist sees on a rig
@@ -45,14 +47,8 @@ MIN_FRAMES = 10  # fewer frames of an emotion, or neutral ones, than this: no fi
 GROUPS = {
     "dev clips, tuned on (d0 d3 d10 d18)": ["d0.mp4", "d3.mp4", "d10.mp4", "d18.mp4"],
     "dev clips, held out (d9 d12 d19)": ["d9.mp4", "d12.mp4", "d19.mp4"],
-    "talking (held out)": [
-        "styletalk/talk_*.mp4",
-        "pcavs/Audio_Source_*.mp4",
-        "edtalk/pose_source1.mp4",
-        "edtalk/uncrop_Obama.mp4",
-        "liveportrait-source/*.mp4",
-    ],
-    "styled talking (held out)": ["styletalk/style_*.mp4"],
+    # the saturation benchmark's held-out groups, the same clips
+    **{group: patterns for group, patterns in SATURATION_GROUPS.items() if "held out" in group},
     "other expressive clips (held out)": [
         "edtalk/expression_source.mp4",
         "edtalk/mouth_source.mp4",

@@ -241,26 +241,6 @@ def test_feature_a_real_take_in_parts_reads_as_in_one_piece():
     assert np.abs(parted.eye_blink - whole.eye_blink).max() < 0.05
 
 
-class _StopAfter:
-    """A progress reporter that interrupts the run after ``frames`` frames, as Ctrl-C would."""
-
-    def __init__(self, frames: int) -> None:
-        self.frames = frames
-
-    def start(self, total):
-        pass
-
-    def update(self, frame):
-        if frame >= self.frames:
-            raise KeyboardInterrupt
-
-    def done(self, output, frames):
-        pass
-
-    def error(self, message):
-        pass
-
-
 @pytest.mark.shared
 @pytest.mark.slow
 def test_feature_a_resumed_real_take_reads_as_one_tracked_in_one_go(tmp_path):
@@ -272,7 +252,7 @@ def test_feature_a_resumed_real_take_reads_as_one_tracked_in_one_go(tmp_path):
     streaming = StreamingConfig(chunk_frames=60, spool_block_frames=20)  # the partial keeps frames 0-99
     track_to_file(CLIPS / "d10.mp4", tmp_path / "whole.npz", ONE_PIECE, streaming=streaming)
     with pytest.raises(KeyboardInterrupt):
-        track_to_file(CLIPS / "d10.mp4", tmp_path / "cut.npz", ONE_PIECE, streaming=streaming, reporter=_StopAfter(117))
+        track_to_file(CLIPS / "d10.mp4", tmp_path / "cut.npz", ONE_PIECE, streaming=streaming, reporter=_StopAt(117))
     kept = PartialTake.reopen(partial_folder(tmp_path / "cut.npz")).rows("landmarks")
     assert 0 < kept < 117
     track_to_file(CLIPS / "d10.mp4", tmp_path / "cut.npz", ONE_PIECE, streaming=streaming, resume=True)
