@@ -13,7 +13,6 @@ try:  # the installed extension: the contract is vendored beside this file
         engine_requests,
         errors,
         face_head,
-        farm_record,
         frames,
         gap_bridging,
         gaze,
@@ -26,6 +25,7 @@ try:  # the installed extension: the contract is vendored beside this file
         quaternion,
         take,
         take_io,
+        takes_record,
     )
 except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, use engine/contract
     if err.name != f"{__package__}.contract":
@@ -35,7 +35,6 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
         engine_requests,
         errors,
         face_head,
-        farm_record,
         frames,
         gap_bridging,
         gaze,
@@ -48,6 +47,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
         quaternion,
         take,
         take_io,
+        takes_record,
     )
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
     "engine_requests",
     "errors",
     "face_head",
-    "farm_record",
     "frames",
     "gap_bridging",
     "gaze",
@@ -68,4 +67,5 @@ __all__ = [
     "quaternion",
     "take",
     "take_io",
+    "takes_record",
 ]

@@ -175,10 +175,12 @@ def _targets(bpy, args, demo) -> object:
     )
 
 
-def _farm_made(blend: Path, takes: list[str], farm_record) -> bool:
-    """True if a farm record beside the takes holds this .blend: the farm made it, on whatever machine."""
+def _farm_made(blend: Path, takes: list[str], takes_record) -> bool:
+    """True if the record of a takes folder holding the takes holds this .blend: the farm made it, on whatever
+    machine.
+    """
     folders = {Path(t).resolve().parent for t in takes if Path(t).is_file()}
-    return any(farm_record.FarmRecord.read(folder).blend_is_ours(blend.name) for folder in folders)
+    return any(takes_record.TakesRecord.read(folder).blend_is_ours(blend.name) for folder in folders)
 
 
 def _missing_targets(bpy, targets) -> list[str]:
@@ -213,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     import bpy
 
     from . import register
-    from ._contract import atomic_write, errors, farm_record, output_guard
+    from ._contract import atomic_write, errors, output_guard, takes_record
     from .blender.bake import BakeOptions, bake_take
     from .blender.rig_build import build_demo_rig
     from .pure.takes import open_take
@@ -224,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         Path(args.output).resolve().parent.mkdir(parents=True, exist_ok=True)
         out = output_guard.check_output(
-            args.output, overwrite=args.overwrite, is_own=lambda p: _farm_made(p, args.takes, farm_record),
+            args.output, overwrite=args.overwrite, is_own=lambda p: _farm_made(p, args.takes, takes_record),
             what=".blend", suffixes=(".blend",),
         )  # fmt: skip
     except (errors.UserError, OSError) as exc:

@@ -8,8 +8,9 @@
 - With a rig (or the demo rig), one **bake** task per take: ``BAKE_PYTHON launch.py blender_addon.batch --rig RIG
   --takes TAKE -o BLENDS/<name>.blend``, depending on that take's track task. A bake whose ``.blend`` is newer
   than its take (and whose take is not re-tracked) and was baked with the same rig and mapping is skipped too.
-- The takes folder's farm record (:mod:`engine.contract.farm_record`) says which clip each take is from and what
-  each .blend was baked with: a take of another clip of the same name stops the plan, a clip delivered again
+- The takes folder's record (:mod:`engine.contract.takes_record`, kept by the farm and the add-on's Track button)
+  says which clip each take is from and what each .blend was baked with: a take of another clip of the same name
+  (tracked by the farm or from the panel) stops the plan, a clip delivered again
   (another size or date) is tracked again, a new rig or mapping is baked again, and a .blend the farm made may be
   replaced on any machine.
 
@@ -28,8 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..clip_files import check_take_output
-from ..contract.farm_record import FarmRecord, bake_key
-from ..contract.output_guard import file_stamp
+from ..contract.takes_record import TakesRecord, bake_key
 from ..errors import InputError, UserError
 from .clips import collect_clips, take_names_of
 from .paths import PathMap, farm_join
@@ -194,8 +194,8 @@ def track_argv(paths: CommandPaths, options: TrackOptions, clip: str, take: str)
 def bake_argv(paths: CommandPaths, take: str, blend: str) -> tuple[str, ...]:
     """The command line that bakes ``take`` onto the rig (``paths.rig``, else the demo rig) and saves ``blend``.
 
-    The bake may replace ``blend`` when the takes folder's farm record holds it (the farm made it:
-    :mod:`engine.contract.farm_record`); an artist's file in its place stays untouched.
+    The bake may replace ``blend`` when the takes folder's record holds it (the farm made it:
+    :mod:`engine.contract.takes_record`); an artist's file in its place stays untouched.
 
     Example:
         >>> p = CommandPaths("/py", "/bpy", "/repo/engine/farm/launch.py", rig="/rigs/hero.blend")
@@ -253,12 +253,12 @@ class FarmPlan:
     """Takes whose .blend is already there, newer and baked as now: no bake task."""
     skipped: tuple[Path, ...] = ()
     """Files found in the clips' folders that are not clips (listed, as ``engine batch`` lists them)."""
-    record: FarmRecord | None = None
-    """The takes folder's farm record with this plan's takes and .blend files entered: written when the plan is run
+    record: TakesRecord | None = None
+    """The takes folder's record with this plan's takes and .blend files entered: written when the plan is run
     or submitted (:meth:`write_record`), never by planning."""
 
     def write_record(self) -> None:
-        """Write the farm record (the takes folder must exist)."""
+        """Write the takes folder's record (the folder must exist)."""
         if self.record is not None:
             self.record.write()
 
@@ -323,7 +323,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
     bakes: list[FarmTask] = []
     already_tracked: list[Path] = []
     already_baked: list[Path] = []
-    record = FarmRecord.read(takes_local)
+    record = TakesRecord.read(takes_local)
     key = None if cfg.bake is None else bake_key(cfg.bake.rig, cfg.bake.mapping, mapping_is_file(cfg.bake.mapping))
     for clip in clips:
         name = names[clip]
@@ -348,7 +348,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
             argv = track_argv(paths, cfg.track, to_farm(clip), take)
             inputs = (to_farm(clip),) + ((paths.identity,) if paths.identity else ())
             tracks.append(FarmTask(f"{TRACK} {name}", TRACK, argv, inputs, (take,)))
-            record.takes[take_local.name] = {"clip": str(clip.resolve()), "stamp": file_stamp(clip)}
+            record.enter_take(take_local.name, clip)
         else:
             already_tracked.append(clip)
         if cfg.bake is None:

@@ -4,6 +4,8 @@ same name, a rig's rotation mode and its Euler animation, a failed bake, NLA twe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -177,21 +179,27 @@ def test_a_head_object_moved_after_its_animation_was_cleared_bakes_from_where_it
     assert abs(abs(first @ quaternion_multiply(q0[None], turned[None])[0]) - 1) < 1e-5
 
 
-def test_a_take_file_name_is_never_another_clips(tmp_path):
-    from blender_addon.pure.take_names import INDEX_NAME, remember_take_source, take_file_for
+def test_a_take_file_name_is_never_another_clips(scene, tmp_path):
+    from blender_addon.ui.operators.track import _enter_take, track_request
+    from engine.contract.takes_record import RECORD_NAME
 
-    folder = tmp_path / "takes"
-    day1, day2 = str(tmp_path / "day1" / "shot.mp4"), str(tmp_path / "day2" / "shot.mp4")
-    first = take_file_for(folder, day1)
-    folder.mkdir()
+    s = scene.facemocap
+    s.source_type, s.takes_dir = "VIDEO", str(tmp_path / "takes")
+    day1, day2 = tmp_path / "day1" / "shot.mp4", tmp_path / "day2" / "shot.mp4"
+
+    def take_for(clip: Path) -> Path:
+        s.video_path = str(clip)
+        return Path(track_request(s, "python", "root").output)
+
+    first = take_for(day1)
+    first.parent.mkdir()
     first.write_bytes(b"day 1's take")
-    remember_take_source(first, day1)
-    assert (folder / INDEX_NAME).is_file()
-    assert take_file_for(folder, day1) == first  # a re-track of the same clip replaces its own take, as asked
-    second = take_file_for(folder, day2)
-    assert second.name == "shot_2.npz"
-    (folder / "clip.npz").write_bytes(b"copied in by hand")  # a take the index does not know is never replaced
-    assert take_file_for(folder, str(tmp_path / "clip.mp4")).name == "clip_2.npz"
+    _enter_take(first, day1)  # as the Track button does when the engine has written the take
+    assert (first.parent / RECORD_NAME).is_file()
+    assert take_for(day1) == first  # a re-track of the same clip replaces its own take, as asked
+    assert take_for(day2).name == "shot_2.npz"
+    (first.parent / "clip.npz").write_bytes(b"copied in by hand")  # a take the record does not know is never replaced
+    assert take_for(tmp_path / "clip.mp4").name == "clip_2.npz"
 
 
 def test_csv_export_of_keys_with_their_own_names_is_refused(scene, tmp_path):

@@ -21,7 +21,6 @@ def test_cardinality_the_contract_has_its_modules():
         "engine_requests",
         "errors",
         "face_head",
-        "farm_record",
         "frames",
         "gap_bridging",
         "gaze",
@@ -37,6 +36,7 @@ def test_cardinality_the_contract_has_its_modules():
         "take_io",
         "take_limits",
         "take_validation",
+        "takes_record",
         "version",
     ]
 

@@ -307,8 +307,8 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-class TestFarmRecord:
-    """The takes folder's record (engine/contract/farm_record.py): a re-run knows what it made and from what."""
+class TestTakesRecord:
+    """The takes folder's record (engine/contract/takes_record.py): a re-run knows what it made and from what."""
 
     def _run(self, clips, cfg):
         """Plan and pretend the farm ran it: write the record, then a valid take (and a .blend) for every task."""
@@ -325,6 +325,18 @@ class TestFarmRecord:
         cfg = PlanConfig(takes_dir=tmp_path / "takes")
         self._run([day1], cfg)
         assert make_plan([day1], cfg).already_tracked == (day1,)  # its own take: done
+        with pytest.raises(InputError, match=r"shot.npz is the take of .*day1/shot.mp4, not of .*day2/shot.mp4"):
+            make_plan([day2], cfg)
+
+    def test_exception_a_take_the_panel_tracked_from_another_clip_stops_the_plan(self, tmp_path):
+        from engine.contract.takes_record import RECORD_NAME
+
+        day1, day2 = touch(tmp_path / "day1" / "shot.mp4"), touch(tmp_path / "day2" / "shot.mp4")
+        take = write_valid_take(tmp_path / "takes" / "shot.npz")
+        # the record as the add-on's Track button wrote it before the farm and the panel shared one (a flat index)
+        (take.parent / RECORD_NAME).write_text(json.dumps({"shot.npz": str(day1.resolve())}))
+        cfg = PlanConfig(takes_dir=tmp_path / "takes")
+        assert make_plan([day1], cfg).already_tracked == (day1,)
         with pytest.raises(InputError, match=r"shot.npz is the take of .*day1/shot.mp4, not of .*day2/shot.mp4"):
             make_plan([day2], cfg)
 
@@ -348,12 +360,12 @@ class TestFarmRecord:
 
     def test_feature_a_blend_the_farm_made_may_be_baked_again_anywhere_an_artists_never(self, tmp_path):
         from blender_addon.batch import _farm_made
-        from engine.contract import farm_record
+        from engine.contract import takes_record
 
         clip = touch(tmp_path / "shots" / "shot.mp4")
         artists = touch(tmp_path / "takes" / "other.blend")
         cfg = PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(demo_rig=True))
         self._run([clip, touch(tmp_path / "shots" / "other.mp4")], cfg)
         take = str(tmp_path / "takes" / "shot.npz")
-        assert _farm_made(tmp_path / "takes" / "shot.blend", [take], farm_record)  # whatever the user's ledger says
-        assert not _farm_made(artists, [take], farm_record)  # it was there before the farm: never claimed
+        assert _farm_made(tmp_path / "takes" / "shot.blend", [take], takes_record)  # whatever the user's ledger says
+        assert not _farm_made(artists, [take], takes_record)  # it was there before the farm: never claimed

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import bpy
 
-from ..._contract import errors
+from ..._contract import errors, takes_record
 from ...pure import bridge, engine_server
-from ...pure.take_names import remember_take_source, take_file_for
 from .. import idnames, properties
 from ..engine_process import engine_service
 from ..preferences import engine_location
@@ -43,6 +42,18 @@ def _takes_dir(s) -> Path:
     return Path(folder)
 
 
+def _enter_take(take_file: Path, source: Path) -> None:
+    """Record in the takes folder that ``take_file`` is tracked from ``source`` (best effort: an unwritable record
+    only means a later track of the same clip gets a new name).
+    """
+    record = takes_record.TakesRecord.read(take_file.parent)
+    record.enter_take(take_file.name, source)
+    try:
+        record.write()
+    except (OSError, errors.UserError):
+        pass
+
+
 class NoSourceError(errors.UserError):
     """The panel names nothing to track."""
 
@@ -57,7 +68,8 @@ def track_request(s, python: str, root: str) -> bridge.TrackRequest:
         raise NoSourceError("the source is an existing take: nothing to track (use Bake)")
     if not source:
         raise NoSourceError("pick a video or an image folder to track")
-    output = take_file_for(_takes_dir(s), str(Path(source).resolve()))  # never another clip's take of this name
+    folder = _takes_dir(s)
+    output = folder / takes_record.TakesRecord.read(folder).take_name_for(Path(source))  # never another clip's take
     return bridge.TrackRequest(
         python=python,
         root=root,
@@ -180,7 +192,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         s.job_progress = 1.0
         s.job_status = f"Tracked {job.frame} frames -> {Path(job.output).name}"
         s.take_path = job.output  # absolute: a Save As elsewhere keeps it (properties.take_file)
-        remember_take_source(Path(job.output), str(Path(job.request.source).resolve()))
+        _enter_take(Path(job.output), Path(job.request.source))
         from ...pure.takes import open_take
 
         try:

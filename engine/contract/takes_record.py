@@ -1,0 +1,143 @@
+"""Which clip each take in a takes folder was tracked from, and what each .blend beside it was baked with: one
+record per takes folder, kept by both sides. Part of the contract: the add-on's Track button
+(``blender_addon/ui/operators/track.py``) and the farm's plan (``engine/farm/plan.py``) enter their takes; the farm
+enters its .blend files, which the add-on's headless batch may then bake again on any machine.
+
+The takes folder holds :data:`RECORD_NAME` (JSON, ``{"schema": 2, "takes": ..., "blends": ...}``):
+
+- ``takes``: ``"<name>.npz"`` -> ``{"clip": absolute clip path, "stamp": [size, mtime_ns]}``: the clip (a video,
+  an image or an image folder) the take is tracked from. Two clips of one name never share a take: the panel gives
+  the second its own name (:meth:`TakesRecord.take_name_for`: ``shot_2.npz``), the farm's plan refuses to pass the
+  first's take off as the second's. A recorded clip whose stamp changed (a new version delivered under the same
+  name) is tracked again by the farm. A take file the record does not know (copied in by hand, or the record lost)
+  is never replaced by the panel, and taken as it is by the farm when it is a valid take.
+- ``blends``: ``"<name>.blend"`` -> ``{"take": "<name>.npz", "bake": what it was baked with}`` (the rig file and its
+  stamp, or the demo rig; the mapping and, for a file, its stamp: :func:`bake_key`). A .blend baked with anything
+  else is baked again, and a .blend the record holds is the farm's own, so the bake may replace it (``--overwrite``)
+  on any machine, whatever that user's output ledger says. A .blend the record does not hold is never claimed: an
+  artist's file in a .blend's place stays protected. The .blend files are keyed by name (the farm's machines may
+  see the blends folder under another path).
+
+Older folders hold the record in its earlier forms, read as they are: the panel's index (the same file name, a flat
+``{"<name>.npz": clip}``) and the farm's ``.facemocap_farm.json`` (:data:`FARM_RECORD_NAME`, this schema without the
+panel's takes). The first write merges them into :data:`RECORD_NAME` and removes the farm's file. The record is
+written atomically; two writers into one takes folder at the same moment may lose one's entries (those takes are
+then unrecorded: never replaced by the panel, checked as takes by the farm).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from .atomic_write import atomic_write
+from .output_guard import file_stamp
+
+__all__ = ["FARM_RECORD_NAME", "RECORD_NAME", "TakesRecord", "bake_key"]
+
+RECORD_NAME = ".facemocap_takes.json"
+FARM_RECORD_NAME = ".facemocap_farm.json"  # the farm's record before it was merged into RECORD_NAME
+SCHEMA = 2
+MAX_SUFFIX = 10_000  # shot.npz, shot_2.npz, ... shot_9999.npz
+
+
+def bake_key(rig: Path | None, mapping: str, mapping_is_file: bool) -> dict:
+    """What a bake depends on besides its take: the rig (file and stamp, or the demo rig) and the mapping."""
+    key: dict = {"rig": "demo" if rig is None else str(rig.resolve()), "mapping": mapping}
+    if rig is not None:
+        key["rig_stamp"] = file_stamp(rig)
+    if mapping_is_file:
+        key["mapping"] = str(Path(mapping).resolve())
+        key["mapping_stamp"] = file_stamp(Path(mapping))
+    return key
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _entries(data: object, part: str) -> dict[str, dict]:
+    """``data[part]`` as ``{name: entry}``, dropping what is not a JSON object (a damaged record claims nothing)."""
+    entries = data.get(part) if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        return {}
+    return {str(name): entry for name, entry in entries.items() if isinstance(entry, dict)}
+
+
+@dataclasses.dataclass
+class TakesRecord:
+    """The record of one takes folder (see the module docstring)."""
+
+    folder: Path
+    takes: dict[str, dict] = dataclasses.field(default_factory=dict)
+    blends: dict[str, dict] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def read(cls, folder: Path) -> TakesRecord:
+        """The folder's record, with its earlier forms' entries; empty if there is none or it cannot be read."""
+        data = _read_json(folder / RECORD_NAME)
+        if isinstance(data, dict) and "schema" not in data:  # the panel's flat index: {"shot.npz": clip}
+            data = {"takes": {str(k): {"clip": v} for k, v in data.items() if isinstance(v, str)}}
+        farm = _read_json(folder / FARM_RECORD_NAME)
+        return cls(
+            folder,
+            {**_entries(farm, "takes"), **_entries(data, "takes")},
+            {**_entries(farm, "blends"), **_entries(data, "blends")},
+        )
+
+    def write(self) -> None:
+        """Write the record (atomically; the folder must exist); the farm's earlier record is then removed."""
+        with atomic_write(self.folder / RECORD_NAME) as tmp:
+            tmp.write_text(json.dumps({"schema": SCHEMA, "takes": self.takes, "blends": self.blends}, indent=1))
+        (self.folder / FARM_RECORD_NAME).unlink(missing_ok=True)
+
+    def enter_take(self, take_name: str, clip: Path) -> None:
+        """Record that take ``take_name`` is tracked from ``clip`` (as the clip is now)."""
+        self.takes[take_name] = {"clip": str(clip.resolve()), "stamp": file_stamp(clip)}
+
+    def take_clip(self, take_name: str) -> str | None:
+        """The clip a take is recorded as tracked from, or None."""
+        entry = self.takes.get(take_name)
+        return str(entry["clip"]) if entry and entry.get("clip") else None
+
+    def take_is_current(self, take_name: str, clip: Path) -> bool:
+        """False if the take is recorded for this clip with another stamp (a new version delivered); else True."""
+        entry = self.takes.get(take_name)
+        if not entry or entry.get("clip") != str(clip.resolve()) or "stamp" not in entry:
+            return True
+        return entry["stamp"] == file_stamp(clip)
+
+    def take_name_for(self, clip: Path) -> str:
+        """The take file name for ``clip`` in this folder: its own from an earlier track, else the first free
+        ``<stem>.npz``, ``<stem>_2.npz``, ... (a file the record does not know is never taken).
+
+        >>> import tempfile
+        >>> record = TakesRecord(Path(tempfile.mkdtemp()))
+        >>> record.take_name_for(Path("/day1/shot.mp4"))
+        'shot.npz'
+        >>> record.enter_take("shot.npz", Path("/day1/shot.mp4"))
+        >>> _ = (record.folder / "shot.npz").write_bytes(b"a take")
+        >>> record.take_name_for(Path("/day1/shot.mp4")), record.take_name_for(Path("/day2/shot.mp4"))
+        ('shot.npz', 'shot_2.npz')
+        """
+        clip = clip.resolve()
+        stem = clip.stem or "take"
+        for n in range(1, MAX_SUFFIX):
+            name = f"{stem}.npz" if n == 1 else f"{stem}_{n}.npz"
+            known = self.take_clip(name)
+            if known == str(clip) or (known is None and not (self.folder / name).exists()):
+                return name
+        raise RuntimeError(f"no free take name for {stem} in {self.folder}")
+
+    def blend_is_ours(self, blend_name: str) -> bool:
+        """True if the record holds this .blend (by file name: the farm made it)."""
+        return blend_name in self.blends
+
+    def blend_is_current(self, blend_name: str, key: dict) -> bool:
+        """True unless the .blend is recorded as baked with something other than ``key``."""
+        entry = self.blends.get(blend_name)
+        return entry is None or entry.get("bake") == key

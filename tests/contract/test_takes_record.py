@@ -1,0 +1,68 @@
+"""The takes folder's record (engine/contract/takes_record.py), kept by the add-on's Track button and the farm: which
+clip each take is from, what each .blend was baked with; its earlier forms are read, and merged on the next write.
+"""
+
+from __future__ import annotations
+
+import json
+
+from engine.contract.takes_record import FARM_RECORD_NAME, RECORD_NAME, TakesRecord, bake_key
+
+
+def _clip(path, data=b"a clip"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_feature_a_clip_keeps_its_own_take_and_another_of_its_name_gets_a_new_one(tmp_path):
+    day1, day2 = _clip(tmp_path / "day1" / "shot.mp4"), _clip(tmp_path / "day2" / "shot.mp4")
+    record = TakesRecord(tmp_path)
+    assert record.take_name_for(day1) == "shot.npz"
+    (tmp_path / "shot.npz").write_bytes(b"day 1's take")
+    record.enter_take("shot.npz", day1)
+    record.write()
+    again = TakesRecord.read(tmp_path)
+    assert again.take_clip("shot.npz") == str(day1.resolve())
+    assert again.take_name_for(day1) == "shot.npz"
+    assert again.take_name_for(day2) == "shot_2.npz"
+    (tmp_path / "clip.npz").write_bytes(b"copied in by hand")  # a file the record does not know is never taken
+    assert again.take_name_for(tmp_path / "clip.mp4") == "clip_2.npz"
+    assert again.take_name_for(tmp_path / "frames") == "frames.npz"  # an image folder is a clip too
+
+
+def test_feature_a_clip_delivered_again_is_not_current(tmp_path):
+    clip = _clip(tmp_path / "shot.mp4")
+    record = TakesRecord(tmp_path)
+    record.enter_take("shot.npz", clip)
+    assert record.take_is_current("shot.npz", clip)
+    clip.write_bytes(b"a new version of the shot")
+    assert not record.take_is_current("shot.npz", clip)
+    assert record.take_is_current("other.npz", clip)  # unrecorded: taken as it is
+
+
+def test_compatibility_the_panels_flat_index_and_the_farms_record_are_read_and_merged(tmp_path):
+    day1, farm_clip = _clip(tmp_path / "day1" / "shot.mp4"), _clip(tmp_path / "farm" / "take2.mp4")
+    (tmp_path / RECORD_NAME).write_text(json.dumps({"shot.npz": str(day1)}))
+    key = bake_key(None, "facewarehouse46", mapping_is_file=False)
+    farm = {"schema": 1, "takes": {"take2.npz": {"clip": str(farm_clip), "stamp": [6, 1]}},
+            "blends": {"take2.blend": {"take": "take2.npz", "bake": key}}}  # fmt: skip
+    (tmp_path / FARM_RECORD_NAME).write_text(json.dumps(farm))
+    record = TakesRecord.read(tmp_path)
+    assert record.take_clip("shot.npz") == str(day1) and record.take_clip("take2.npz") == str(farm_clip)
+    assert record.take_is_current("shot.npz", day1)  # the panel recorded no stamp: nothing to compare
+    assert not record.take_is_current("take2.npz", farm_clip)  # the farm's stamp differs
+    assert record.blend_is_ours("take2.blend") and record.blend_is_current("take2.blend", key)
+    record.write()
+    assert not (tmp_path / FARM_RECORD_NAME).exists()
+    merged = TakesRecord.read(tmp_path)
+    assert (merged.takes, merged.blends) == (record.takes, record.blends)
+    assert json.loads((tmp_path / RECORD_NAME).read_text())["schema"] == 2
+
+
+def test_exception_a_damaged_record_claims_nothing(tmp_path):
+    (tmp_path / RECORD_NAME).write_text('{"schema": 2, "takes": {"shot.npz": "not an entry"}, "blends": [1]}')
+    record = TakesRecord.read(tmp_path)
+    assert record.takes == {} and record.blends == {} and not record.blend_is_ours("shot.blend")
+    (tmp_path / RECORD_NAME).write_text("{ half a rec")
+    assert TakesRecord.read(tmp_path).takes == {}
