@@ -202,3 +202,21 @@ def test_path_fields_take_blend_relative_paths_without_a_warning(scene):
         warnings.simplefilter("always")
         s.take_path, s.takes_dir, s.video_path = "//takes/shot.npz", "//takes/", "//shot.mp4"
     assert not [w for w in caught if "blend relative" in str(w.message)]  # Blender 5.0 warned for each
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ENGINE_PYTHON.is_file(), reason=f"{ENGINE_PYTHON} is absent: run the project's set-up")
+def test_a_failure_names_the_panel_field_not_the_command_line_option(scene, tmp_path):
+    import subprocess
+
+    photo = tmp_path / "wall.png"  # a neutral "photo" with no face in it
+    code = f"import cv2, numpy as np; cv2.imwrite({str(photo)!r}, np.full((256, 256, 3), 128, np.uint8))"
+    subprocess.run([str(ENGINE_PYTHON), "-c", code], check=True, timeout=120)
+    s = scene.facemocap
+    s.source_type, s.video_path, s.takes_dir = "VIDEO", str(_portrait_clip(tmp_path / "p.avi")), str(tmp_path / "t")
+    s.neutral_source, s.neutral_photo = "PHOTO", str(photo)
+    s.bake_after_track = False
+    with pytest.raises(RuntimeError, match="Tracking failed: Neutral: no face found in the neutral frame"):
+        bpy.ops.facemocap.track()
+    assert s.job_status.startswith("Tracking failed: Neutral: no face found in the neutral frame"), s.job_status
+    assert "--" not in s.job_status

@@ -94,6 +94,24 @@ def _neutral(s) -> float | str | None:
     return None
 
 
+# The engine's messages name its command-line options; in the panel they read as the fields that set them.
+_PANEL_FIELDS = (("--identity", "Identity From"), ("--neutral", "Neutral"))
+
+
+def in_panel_words(message: str) -> str:
+    """An engine message as the panel shows it: a leading option name becomes the panel field that sets it.
+
+    >>> in_panel_words("--neutral: no face found in the neutral frame (photo a.jpg)")
+    'Neutral: no face found in the neutral frame (photo a.jpg)'
+    >>> in_panel_words("--neutral 99 s is outside the tracked frames (0.00-2.00 s)")
+    'Neutral 99 s is outside the tracked frames (0.00-2.00 s)'
+    """
+    for option, field in _PANEL_FIELDS:
+        if message.startswith(option) and message[len(option) : len(option) + 1] in (":", " "):
+            return field + message[len(option) :]
+    return message
+
+
 def _waiting_status(job: engine_server.ServedTrackJob) -> str:
     return "Opening the video..." if job.engine_warm else "Starting the engine..."
 
@@ -185,7 +203,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             self.report({"WARNING"}, s.job_status)
             return {"CANCELLED"}
         if job.state is bridge.JobState.FAILED:
-            s.job_status = f"Tracking failed: {job.message}"
+            s.job_status = f"Tracking failed: {in_panel_words(job.message)}"
             s.job_progress = 0.0
             self.report({"ERROR"}, s.job_status)
             return {"CANCELLED"}
