@@ -251,9 +251,15 @@ class ServedTrackJob(JobStatus):
             self.state = JobState.DONE
         elif isinstance(event, progress_events.Failed):
             self._fail(event.message)
-        else:  # _ENDED: the server's output closed under this take
+        elif self._server.ready.is_set():  # _ENDED: the server's output closed under this take
             how = self._server.exit_description()
             self._fail(f"the engine stopped while tracking ({how}); Track again to restart it")
+        else:  # _ENDED before the engine was ever ready: it cannot start, and tracking again will not help
+            how = self._server.exit_description()
+            self._fail(
+                f"the engine did not start ({how}): press Check Engine in the add-on preferences, and run the "
+                "project's set-up (see its README) if it fails"
+            )
 
     def _fail(self, message: str) -> None:
         discard_partial(self.request)

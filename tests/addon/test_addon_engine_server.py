@@ -119,6 +119,20 @@ def test_feature_engine_dying_mid_take_fails_the_take_with_the_reason(service, c
     assert not (tmp_path / "long.part.npz").exists()
 
 
+def test_exception_an_engine_that_cannot_start_says_so_not_track_again(service, clips, tmp_path):
+    broken = tmp_path / "checkout"  # an engine folder whose engine dies on import (a set-up left half done)
+    (broken / "engine").mkdir(parents=True)
+    (broken / "engine" / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'mediapipe'\")\n")
+    request = bridge.TrackRequest(
+        python=str(ENGINE_PYTHON), root=str(broken), source=str(clips["short"]), output=str(tmp_path / "a.npz")
+    )
+    job = service.start_tracking(request)
+    _wait(job)
+    assert job.state is bridge.JobState.FAILED
+    assert job.message.startswith("the engine did not start (exit code 1: ModuleNotFoundError: No module named 'mediap")
+    assert "Check Engine" in job.message and "Track again" not in job.message
+
+
 def test_feature_stop_ends_the_engine_and_a_running_take(service, clips, tmp_path):
     job = service.start_tracking(_request(clips["long"], tmp_path / "long.npz"))
     _wait(job, until=lambda job: job.frame >= 1 or job.finished)
