@@ -21,6 +21,7 @@ is lost. Two takes of the same name from different files are two takes.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 
 import bpy
@@ -49,8 +50,8 @@ __all__ = [
 
 ACTION_TAG = "facewarehouse_mocap_take"  # custom property on Actions this add-on created: the take's name
 ACTION_TAKE_PATH = "facewarehouse_mocap_take_path"  # ... the take file it was baked from
-ACTION_CURVES = "facewarehouse_mocap_curves"  # ... JSON: "path|index" -> [keys, sum of co, sum of |co|, modifiers]
-_PRINT_RTOL = 1e-5  # a curve whose print differs by more than this (relative) was edited after the bake
+ACTION_CURVES = "facewarehouse_mocap_curves"  # ... JSON: "path|index" -> its print (_curve_print)
+_PRINT_RTOL = 1e-5  # an earlier version's print (sums only) differing by more than this (relative): edited
 _LINEAR = 1  # enum value of 'LINEAR' in FCurve keyframe interpolation (CONSTANT=0, LINEAR=1, BEZIER=2)
 
 
@@ -114,19 +115,36 @@ def check_not_in_tweak_mode(id_data: bpy.types.ID) -> None:
         )
 
 
-def _curve_prints(fcurves) -> dict[str, list[float]]:
-    """``"data_path|index"`` -> ``[keys, sum of co, sum of |co|, modifiers]`` of each curve: what a bake wrote,
-    to tell later edits by (any change of a key's frame or value, an added key or modifier).
+_KEY_FLOATS = ("co", "handle_left", "handle_right")  # two floats per key each
+_KEY_ENUMS = ("interpolation", "handle_left_type", "handle_right_type", "easing", "type")
+_QUANTUM = 1e-5  # frames and values are compared to this step (an edit smaller than it is not told)
+
+
+def _curve_print(fc) -> list:
+    """``[keys, sum of co, sum of |co|, modifiers, digest]`` of one curve. The digest (SHA-1) covers every key's
+    frame, value, handles, interpolation, handle types, easing and key type, the curve's mute, lock and
+    extrapolation, and its modifiers' types and mute: whatever an artist may change on a baked curve.
     """
-    prints = {}
-    for fc in fcurves:
-        n = len(fc.keyframe_points)
-        co = np.empty(2 * n, dtype=np.float32)
-        fc.keyframe_points.foreach_get("co", co)
-        co64 = co.astype(np.float64)
-        key = f"{fc.data_path}|{fc.array_index}"
-        prints[key] = [n, float(co64.sum()), float(np.abs(co64).sum()), len(fc.modifiers)]
-    return prints
+    n = len(fc.keyframe_points)
+    digest = hashlib.sha1(f"{n}|{fc.mute}|{fc.lock}|{fc.extrapolation}".encode())
+    sums = [0.0, 0.0]
+    for attr in _KEY_FLOATS:
+        values = np.empty(2 * n, dtype=np.float32)
+        fc.keyframe_points.foreach_get(attr, values)
+        if attr == "co":
+            sums = [float(values.astype(np.float64).sum()), float(np.abs(values.astype(np.float64)).sum())]
+        digest.update(np.round(values.astype(np.float64) / _QUANTUM).astype(np.int64).tobytes())
+    for attr in _KEY_ENUMS:
+        values = np.empty(n, dtype=np.int32)
+        fc.keyframe_points.foreach_get(attr, values)
+        digest.update(values.tobytes())
+    digest.update("|".join(f"{m.type}:{m.mute}" for m in fc.modifiers).encode())
+    return [n, *sums, len(fc.modifiers), digest.hexdigest()]
+
+
+def _curve_prints(fcurves) -> dict[str, list]:
+    """``"data_path|index"`` -> :func:`_curve_print` of each curve: what a bake wrote, to tell later edits by."""
+    return {f"{fc.data_path}|{fc.array_index}": _curve_print(fc) for fc in fcurves}
 
 
 def _unedited(action: bpy.types.Action, fcurves) -> bool:
@@ -138,6 +156,9 @@ def _unedited(action: bpy.types.Action, fcurves) -> bool:
     now = _curve_prints(fcurves)
     if now.keys() != written.keys():
         return False
+    if all(len(w) == len(now[k]) for k, w in written.items()):
+        return all(now[k][0] == w[0] and now[k][3:] == w[3:] for k, w in written.items())
+    # Baked by an earlier version, which kept sums only: a curve whose sums differ was edited.
     scale = max(1.0, max((abs(v[2]) for v in written.values()), default=1.0))
     return all(
         now[k][0] == written[k][0] and now[k][3] == written[k][3]

@@ -77,6 +77,45 @@ def test_a_hand_fixed_baked_key_is_kept(scene, tmp_path):
     assert key.animation_data.action != baked and key.animation_data.nla_tracks[0].strips[0].action == baked
 
 
+def test_an_untouched_take_saved_and_opened_again_is_rebaked_in_place(scene, tmp_path):
+    _arkit_mesh()
+    take = takegen.write_take(tmp_path / "shot.npz", frames=300)
+    _bake(scene, take, mesh="Char")
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "shot.blend"))
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "shot.blend"))
+    key = bpy.data.objects["Char"].data.shape_keys
+    baked = key.animation_data.action
+    result = _bake(bpy.context.scene, take, mesh="Char")
+    assert key.animation_data.action == baked and len(key.animation_data.nla_tracks) == 0
+    assert not any("had been edited since" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("edit", ["mute", "interpolation", "up_and_down", "handles"])
+def test_an_edit_that_keeps_the_curves_sums_is_kept_too(scene, tmp_path, edit):
+    from blender_addon.blender.anim_write import active_fcurves
+
+    mesh = _arkit_mesh()
+    key = mesh.data.shape_keys
+    take = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    _bake(scene, take, mesh="Char")
+    baked = key.animation_data.action
+    jaw = next(fc for fc in active_fcurves(key) if "jawOpen" in fc.data_path)
+    if edit == "mute":
+        jaw.mute = True
+    elif edit == "interpolation":
+        for point in jaw.keyframe_points:
+            point.interpolation = "CONSTANT"
+    elif edit == "up_and_down":  # two hand fixes that cancel in any sum
+        jaw.keyframe_points[5].co.y += 0.1
+        jaw.keyframe_points[9].co.y -= 0.1
+    else:
+        jaw.keyframe_points[5].handle_left_type = "FREE"
+        jaw.keyframe_points[5].handle_left.y += 0.2
+    result = _bake(scene, take, mesh="Char")
+    assert key.animation_data.action != baked and key.animation_data.nla_tracks[0].strips[0].action == baked
+    assert any("had been edited since" in w for w in result.warnings)
+
+
 def test_two_takes_of_the_same_name_are_two_takes(scene, tmp_path):
     mesh = _arkit_mesh()
     (tmp_path / "day1").mkdir()
