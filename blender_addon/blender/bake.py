@@ -28,6 +28,7 @@ from .anim_write import (
     begin_take_action,
     check_finite_curves,
     check_not_in_tweak_mode,
+    check_not_linked,
     finish_take_action,
     write_curves,
 )
@@ -323,6 +324,7 @@ def bake_take(
 
     for id_data, _, _, specs in jobs:
         check_finite_curves(specs)  # before any Action is touched: never NaN keys, never half a bake
+        check_not_linked(id_data)
         check_not_in_tweak_mode(id_data)
         warnings += _driven_by_drivers(id_data, specs)
     pending.apply()

@@ -195,6 +195,22 @@ def test_nla_tweak_mode_is_refused_and_nothing_changes(scene, tmp_path):
     assert len(ad.nla_tracks) == tracks and ad.use_tweak_mode
 
 
+def test_a_character_linked_from_a_library_is_refused_and_nothing_changes(scene, tmp_path):
+    from blender_addon.blender.anim_write import LinkedDataError
+
+    _arkit_mesh()
+    library = tmp_path / "character.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(library))
+    bpy.ops.wm.read_homefile(use_empty=True)
+    with bpy.data.libraries.load(str(library), link=True) as (_, linked):
+        linked.objects = ["Char"]
+    bpy.context.scene.collection.objects.link(linked.objects[0])
+    actions = len(bpy.data.actions)
+    with pytest.raises(LinkedDataError, match=r"'Char' is linked from .*character.blend .* library override"):
+        _bake(bpy.context.scene, takegen.write_take(tmp_path / "shot.npz", frames=30), mesh="Char")
+    assert len(bpy.data.actions) == actions
+
+
 def test_a_head_object_moved_after_its_animation_was_cleared_bakes_from_where_it_is(scene, tmp_path):
     head = bpy.data.objects.new("HeadEmpty", None)
     scene.collection.objects.link(head)
