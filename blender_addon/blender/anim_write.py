@@ -193,6 +193,9 @@ class TakeChannels:
     Attributes:
         kept_edited: the name of this take's earlier Action when it had been edited since its bake and was kept on
             an NLA track instead of being rewritten; None otherwise.
+        blending_reset: the blend type and influence the datablock's active Action was set to (``"ADD at 0.5"``)
+            when they were not replace at full and this take's new Action was given replace at full, so that it
+            plays as keyed; None otherwise.
     """
 
     def __init__(self, action: bpy.types.Action, fcurves, groups=None):
@@ -201,6 +204,7 @@ class TakeChannels:
         self._groups = groups
         self._group_cache: dict[str, object] = {}
         self.kept_edited: str | None = None
+        self.blending_reset: str | None = None
 
     @property
     def fcurves(self) -> list:
@@ -290,7 +294,8 @@ def begin_take_action(
       what that bake wrote, it is cleared and rewritten in place.
     - Otherwise any active Action (an earlier take, this take's Action edited since, or one the user made) is
       pushed onto an NLA track unchanged, and a new Action named ``action_name`` (Blender adds ``.001`` on a clash)
-      with a fake user is assigned. Call :func:`finish_take_action` once the curves are written.
+      with a fake user is assigned, to play as keyed (the active Action's blending is set to replace at full
+      influence). Call :func:`finish_take_action` once the curves are written.
 
     Args:
         id_data: the animated datablock (a shape-key ``Key``, an ``Object``).
@@ -318,7 +323,11 @@ def begin_take_action(
         action[ACTION_TAG] = take_name
         action[ACTION_TAKE_PATH] = take_path
     action.use_fake_user = True
+    blending_reset = None
     if anim_data.action is not action:
+        if (anim_data.action_blend_type, anim_data.action_influence) != ("REPLACE", 1.0):  # set for another Action
+            blending_reset = f"{anim_data.action_blend_type} at {anim_data.action_influence:.2g}"
+            anim_data.action_blend_type, anim_data.action_influence = "REPLACE", 1.0
         anim_data.action = action
     if has_slotted_actions():
         slot = _ensure_slot(action, anim_data, id_type, id_data.name)
@@ -329,7 +338,7 @@ def begin_take_action(
             action.id_root = id_type
         channels = TakeChannels(action, action.fcurves, None)
     channels.clear()
-    channels.kept_edited = kept_edited
+    channels.kept_edited, channels.blending_reset = kept_edited, blending_reset
     return channels
 
 

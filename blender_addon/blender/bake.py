@@ -334,6 +334,12 @@ def bake_take(
         keys += write_curves(channels, frames, specs)
         finish_take_action(channels)
         actions.append(channels.action.name)
+        if channels.blending_reset is not None:
+            owner = getattr(id_data, "user", None) or id_data
+            warnings.append(
+                f"'{owner.name}' blended its Action {channels.blending_reset}: the take plays as keyed (replace at "
+                "full influence); the earlier Action's NLA strip plays at full, set its blending in the NLA editor"
+            )
         if channels.kept_edited is not None:
             warnings.append(
                 f"the earlier bake '{channels.kept_edited}' had been edited since: kept, untouched, on an NLA track; "

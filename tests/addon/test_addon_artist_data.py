@@ -317,6 +317,21 @@ def test_an_artists_action_plays_on_its_nla_track_as_it_played(scene, tmp_path, 
     np.testing.assert_allclose(played(), before, atol=1e-5)
 
 
+def test_a_take_plays_as_keyed_where_the_artists_action_was_added_at_half(scene, tmp_path):
+    from blender_addon.blender.anim_write import active_fcurves
+
+    mesh = _arkit_mesh(["MyCorrective"])
+    key = mesh.data.shape_keys
+    key.key_blocks["MyCorrective"].keyframe_insert("value", frame=1)
+    key.animation_data.action_blend_type, key.animation_data.action_influence = "ADD", 0.5
+    result = _bake(scene, takegen.write_take(tmp_path / "shot.npz", frames=30), mesh="Char")
+    assert (key.animation_data.action_blend_type, key.animation_data.action_influence) == ("REPLACE", 1.0)
+    assert any("'Char' blended its Action ADD at 0.5" in w for w in result.warnings)
+    jaw = next(fc for fc in active_fcurves(key) if "jawOpen" in fc.data_path)
+    scene.frame_set(15)
+    assert key.key_blocks["jawOpen"].value == pytest.approx(jaw.evaluate(15), abs=1e-5)
+
+
 def test_csv_export_of_a_take_baked_at_another_frame_rate_ends_where_it_ends(scene, tmp_path):
     from blender_addon.blender.export import export_livelink
     from engine.contract.livelink_csv import read_livelink_csv
