@@ -20,7 +20,7 @@ from .._contract import errors, quaternion
 from .._rigs import rigs
 from ..pure import bone_motion, coords
 from ..pure.bone_motion import JawSettings
-from ..pure.processing import ProcessedTake, ProcessSettings, process_take
+from ..pure.processing import EYE_LOOK_FROM_TAKE, ProcessedTake, ProcessSettings, process_take
 from ..pure.retarget import AUTO, plan_face
 from ..pure.takes import OpenedTake
 from .anim_write import (
@@ -65,7 +65,9 @@ class BakeTargets:
         jaw_settings: the jaw's rotation and slide at weight 1.
         eye_objects: (left, right) objects rotated by the gaze (armatures when ``eye_bones`` are set).
         eye_bones: (left, right) pose bone names.
-        gaze_to_shape_keys: drive eyeLook shape keys from the gaze instead of (or as well as) eye rotations.
+        eye_look: where the shape keys' eye-look channels come from (:data:`processing.EYE_LOOK_SOURCES`): the
+            take's fitted weights (the lids' part of a look; beside eye rotations), the gaze (rigs whose eyeLook keys
+            turn the eyes) or nowhere (0: no gaze baked).
     """
 
     mesh: str = ""
@@ -80,7 +82,7 @@ class BakeTargets:
     jaw_settings: JawSettings = JawSettings()
     eye_objects: tuple[str, str] = ("", "")
     eye_bones: tuple[str, str] = ("", "")
-    gaze_to_shape_keys: bool = False
+    eye_look: str = EYE_LOOK_FROM_TAKE
 
     def all_meshes(self) -> tuple[str, ...]:
         """``mesh`` then ``meshes``, each once."""
@@ -265,8 +267,7 @@ def bake_take(
             neutral range (all :class:`UserError`). Nothing is written when an error is raised before the first
             Action is created.
     """
-    gaze_keys = targets.gaze_to_shape_keys
-    processed = process_take(take.take, dataclasses.replace(settings, gaze_to_shape_keys=gaze_keys))
+    processed = process_take(take.take, dataclasses.replace(settings, eye_look=targets.eye_look))
     if options.set_scene_timing:
         set_scene_timing(scene, take, options.start_frame)
     frames = take_frames(scene, processed.time, options.start_frame)

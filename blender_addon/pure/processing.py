@@ -16,6 +16,10 @@ from .._contract import take as take_schema
 from . import coords
 
 __all__ = [
+    "EYE_LOOK_FROM_GAZE",
+    "EYE_LOOK_FROM_TAKE",
+    "EYE_LOOK_OFF",
+    "EYE_LOOK_SOURCES",
     "ONE_EURO_BETA",
     "ONE_EURO_D_CUTOFF_HZ",
     "NeutralRangeError",
@@ -31,6 +35,9 @@ ONE_EURO_BETA = 0.5
 # Filter strength 0 -> MAX cut-off (nearly transparent at video rates), 1 -> MIN cut-off (heavy smoothing).
 _MAX_MIN_CUTOFF_HZ = 20.0
 _MIN_MIN_CUTOFF_HZ = 0.3
+# Where the eye-look channels come from (ProcessSettings.eye_look).
+EYE_LOOK_FROM_TAKE, EYE_LOOK_FROM_GAZE, EYE_LOOK_OFF = "TAKE", "GAZE", "OFF"
+EYE_LOOK_SOURCES = (EYE_LOOK_FROM_TAKE, EYE_LOOK_FROM_GAZE, EYE_LOOK_OFF)
 
 
 class NeutralRangeError(errors.UserError):
@@ -60,7 +67,10 @@ class ProcessSettings:
         channel_gains: per-channel multiplier by source channel name (missing names: 1.0).
         neutral: ``(first, last)`` take frame indices (inclusive) whose mean pose becomes zero, or None.
         neutral_head: with ``neutral``, also make the head rotation and gaze relative to that range.
-        gaze_to_shape_keys: overwrite the eye-look channels from ``eye_gaze`` (for rigs with eyeLook keys).
+        eye_look: where the eye-look channels (EyeIn / EyeOut / EyeUp / EyeDown, eyeLook* in ARKit) come from:
+            :data:`EYE_LOOK_FROM_TAKE` (the take's fitted weights: the lids' part of a look, beside eye rotations),
+            :data:`EYE_LOOK_FROM_GAZE` (made from ``eye_gaze``, for rigs whose eyeLook keys turn the eyes) or
+            :data:`EYE_LOOK_OFF` (0: no gaze is baked).
     """
 
     refilter: bool = False
@@ -69,7 +79,7 @@ class ProcessSettings:
     channel_gains: dict = dataclasses.field(default_factory=dict)
     neutral: tuple[int, int] | None = None
     neutral_head: bool = True
-    gaze_to_shape_keys: bool = False
+    eye_look: str = EYE_LOOK_FROM_TAKE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,9 +153,14 @@ def process_take(take: take_schema.Take, settings: ProcessSettings) -> Processed
         gains[i] *= float(settings.channel_gains.get(name, 1.0))
     w = np.clip(w * gains, 0.0, 1.0).astype(np.float32)
 
-    if settings.gaze_to_shape_keys:
+    if settings.eye_look == EYE_LOOK_FROM_GAZE:
         for name, values in gaze.gaze_to_eye_look_weights(eye_gaze, names).items():
             w[:, names.index(name)] = values
+    elif settings.eye_look == EYE_LOOK_OFF:
+        for name in gaze.gaze_to_eye_look_weights(eye_gaze[:1], names):
+            w[:, names.index(name)] = 0.0
+    elif settings.eye_look != EYE_LOOK_FROM_TAKE:
+        raise ValueError(f"eye_look must be one of {EYE_LOOK_SOURCES}; got {settings.eye_look!r}")
 
     reference = None
     if neutral is not None and settings.neutral_head:

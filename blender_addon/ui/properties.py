@@ -13,7 +13,7 @@ from .._rigs import rigs
 from ..blender import targets
 from ..blender.bake import NECK_SHARE_DEFAULT, BakeOptions, BakeTargets
 from ..pure.bone_motion import JawSettings
-from ..pure.processing import ProcessSettings
+from ..pure.processing import EYE_LOOK_FROM_GAZE, EYE_LOOK_FROM_TAKE, EYE_LOOK_OFF, ProcessSettings
 from ..pure.retarget import AUTO
 from . import mapping_editor
 
@@ -209,9 +209,14 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     gaze_mode: bpy.props.EnumProperty(
         name="Gaze",
         items=[
-            ("ROTATION", "Eye Rotation", "Rotate eye objects or bones"),
+            (
+                "ROTATION",
+                "Eye Rotation",
+                "Rotate eye objects or bones; the rig's eye-look shape keys, if any, follow the take's eye-look "
+                "channels (the lids' part of a look)",
+            ),
             ("SHAPE_KEYS", "eyeLook Shape Keys", "Drive the rig's eye-look shape keys from the gaze"),
-            ("NONE", "None", "Do not bake the gaze"),
+            ("NONE", "None", "Do not bake the gaze: no eye rotation, eye-look shape keys at 0"),
         ],
         default="ROTATION",
     )
@@ -299,6 +304,9 @@ def _bone(obj, bone: str) -> str:
     return bone if obj is not None and obj.type == "ARMATURE" else ""
 
 
+_EYE_LOOK_OF_GAZE_MODE = {"ROTATION": EYE_LOOK_FROM_TAKE, "SHAPE_KEYS": EYE_LOOK_FROM_GAZE, "NONE": EYE_LOOK_OFF}
+
+
 def to_bake_targets(s: FACEMOCAP_PG_settings) -> BakeTargets:
     """Panel settings -> :class:`bake.BakeTargets` (names, not references)."""
     rotate_eyes = s.gaze_mode == "ROTATION"
@@ -322,7 +330,7 @@ def to_bake_targets(s: FACEMOCAP_PG_settings) -> BakeTargets:
             s.eye_left_bone if s.eye_left_target and s.eye_left_target.type == "ARMATURE" else "",
             s.eye_right_bone if s.eye_right_target and s.eye_right_target.type == "ARMATURE" else "",
         ),
-        gaze_to_shape_keys=s.gaze_mode == "SHAPE_KEYS",
+        eye_look=_EYE_LOOK_OF_GAZE_MODE[s.gaze_mode],
     )
 
 

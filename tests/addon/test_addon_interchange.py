@@ -75,6 +75,28 @@ def test_swap_and_custom_mapping_file(scene, tmp_path):
     np.testing.assert_allclose(got, [w[3, 1], w[3, 0], smile], atol=1e-6)  # L and R exchanged
 
 
+def test_gaze_none_bakes_no_gaze_on_eye_look_shape_keys(scene, tmp_path):
+    path = takegen.write_take(tmp_path / "gaze.npz", frames=30)
+    s = scene.facemocap
+    s.take_path = str(path)
+    s.target_mesh = _arkit_rig()
+    kb = s.target_mesh.data.shape_keys.key_blocks
+    looks = [k.name for k in kb if k.name.startswith("eyeLook") or k.name.startswith("EyeLook")]
+    assert len(looks) == 8
+    s.gaze_mode = "ROTATION"  # no eye targets: the keys follow the take's fitted eye-look channels
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    followed = []
+    for frame in range(1, 31):
+        scene.frame_set(frame)
+        followed.append([kb[n].value for n in looks])
+    assert np.max(followed) > 0.05
+    s.gaze_mode = "NONE"
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    for frame in range(1, 31):
+        scene.frame_set(frame)
+        assert [kb[n].value for n in looks] == [0.0] * 8
+
+
 def test_gaze_drives_eye_look_shape_keys(scene, tmp_path):
     from engine.contract.gaze import gaze_to_eye_look_weights
 
