@@ -26,7 +26,8 @@ class MatchReport:
 
     Attributes:
         matched: canonical name -> the rig's shape keys that get its value (usually one; a vendor may split one
-            canonical shape into several keys, e.g. Character Creator's ``Brow_Raise_Inner_L`` / ``_R``).
+            canonical shape into several keys, e.g. Character Creator's ``Brow_Raise_Inner_L`` / ``_R``). Names
+            that read alike (a mapping whose targets spell one shape twice) reach the same key.
         missing: canonical names the rig lacks (in canonical order).
         unused: the rig's shape keys that get no value (in the rig's order), including ``left_alone``.
         left_alone: keys that read as a canonical name but get no value: their set lost to another set of the mesh.
@@ -77,14 +78,16 @@ class _Reading:
 
 
 def _read_keys(canonical: Sequence[str], rig_keys: Sequence[str], aliases: dict[str, tuple[str, str]]) -> list:
-    by_reading = {normalize_shape_name(n): (n, "") for n in canonical}
-    by_reading.update(aliases)  # vendor spellings win over the generic reading of the same words
+    by_reading: dict[str, list[tuple[str, str]]] = {}
+    for n in canonical:  # two names read alike (a mapping's "mouthSmileLeft" and "mouthSmile_L"): a key reads as both
+        by_reading.setdefault(normalize_shape_name(n), []).append((n, ""))
+    by_reading.update({reading: [hit] for reading, hit in aliases.items()})  # vendor spellings win over the generic
     found = []
     for key in rig_keys:
         for dropped, reading in enumerate(name_readings(key)):
-            hit = by_reading.get(reading)
-            if hit is not None:
-                found.append(_Reading(key, hit[0], set_prefix(key), hit[1], dropped))
+            hits = by_reading.get(reading)
+            if hits is not None:
+                found += [_Reading(key, name, set_prefix(key), scheme, dropped) for name, scheme in hits]
                 break
     return found
 

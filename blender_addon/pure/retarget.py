@@ -214,13 +214,15 @@ def _plan_mesh(mapping, weights: np.ndarray, mesh: str, keys: Sequence[str], swa
     fed = {k.target for k in for_mesh.links}
     driven = tuple(t for t in report.matched if t in fed)
     mapped = for_mesh.apply(weights)  # (T, G)
-    cols, names = [], []
+    cols_of_key: dict[str, list[int]] = {}
     for target in driven:
         for key in report.matched[target]:
-            cols.append(mapping.target_names.index(target))
-            names.append(key)
-    values = np.ascontiguousarray(mapped[:, cols], dtype=np.float32)
-    return RetargetPlan(mapping.name, tuple(names), values, report, mesh, driven)
+            cols_of_key.setdefault(key, []).append(mapping.target_names.index(target))
+    # A key reached by two targets (spelled alike) gets their sum, clipped as every target is.
+    values = np.zeros((len(weights), len(cols_of_key)), dtype=np.float32)
+    for j, cols in enumerate(cols_of_key.values()):
+        values[:, j] = np.clip(mapped[:, cols].sum(axis=1), 0.0, 1.0)
+    return RetargetPlan(mapping.name, tuple(cols_of_key), values, report, mesh, driven)
 
 
 def plan_face(

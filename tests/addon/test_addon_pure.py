@@ -243,6 +243,19 @@ class TestRetarget:
         assert vals["NoseSneer_L"] == pytest.approx(0.4) and vals["noseSneerRight"] == pytest.approx(0.4)
         assert "custom" in plan.report.unused
 
+    def test_feature_two_targets_spelled_alike_sum_on_the_key_they_both_reach(self):
+        import rigs
+
+        names = tuple(takegen.fw46_names())
+        w = np.zeros((1, 46), np.float32)
+        w[0, names.index("MouthSmile_L")] = 0.5
+        links = [rigs.Link("MouthSmile_L", "mouthSmileLeft"), rigs.Link("MouthSmile_L", "mouthSmile_L", gain=0.2)]
+        mapping = rigs.make_mapping("edited", names, ("mouthSmileLeft", "mouthSmile_L"), links)
+        plan = retarget.plan_retarget(w, names, ["Basis", "mouthSmile_L"], mapping)
+        assert plan.key_names == ("mouthSmile_L",)  # one curve for the key, not two fighting
+        assert plan.values[0, 0] == pytest.approx(0.5 + 0.2 * 0.5)
+        assert plan.report.missing == ()  # neither target is reported as not found
+
     def test_swap_left_right(self):
         names = tuple(takegen.fw46_names())
         w = np.zeros((1, 46), np.float32)

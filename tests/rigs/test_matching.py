@@ -217,3 +217,13 @@ class TestFaceBones:
             "forward": "jawForward",
         }
         assert rigs.jaw_channels("vrm") == {}
+
+
+def test_feature_names_read_alike_reach_the_same_key():
+    r = rigs.match_shape_keys(["mouthSmileLeft", "mouthSmile_L", "jawOpen"], ["Basis", "mouthSmile_L", "JawOpen"])
+    assert r.matched == {
+        "mouthSmileLeft": ("mouthSmile_L",),
+        "mouthSmile_L": ("mouthSmile_L",),
+        "jawOpen": ("JawOpen",),
+    }
+    assert r.missing == () and r.keys() == ("mouthSmile_L", "JawOpen")
