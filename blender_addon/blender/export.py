@@ -12,10 +12,10 @@ from .._rigs import rigs
 from ..pure import coords
 from ..pure.processing import ProcessSettings, process_take
 from ..pure.takes import OpenedTake
-from .anim_write import active_fcurves
+from .anim_write import ACTION_TAKE_PATH, active_fcurves
 from .bake import scene_fps
 
-__all__ = ["ExportError", "baked_arkit_weights", "export_livelink"]
+__all__ = ["ExportError", "baked_arkit_weights", "baked_take_path", "export_livelink"]
 
 
 class ExportError(errors.UserError):
@@ -80,6 +80,16 @@ def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> t
         weights = rigs.load_mapping("facewarehouse46_to_arkit52").apply(fw_weights)
     time = (frames - frames[0]) / scene_fps(scene)
     return time, np.clip(weights, 0.0, 1.0)
+
+
+def baked_take_path(mesh_obj: bpy.types.Object) -> str | None:
+    """The take file the mesh's shape-key animation was baked from (its Action's record), or None (an Action this
+    add-on did not bake, or none).
+    """
+    key = mesh_obj.data.shape_keys if mesh_obj.type == "MESH" else None
+    action = key.animation_data.action if key is not None and key.animation_data is not None else None
+    path = action.get(ACTION_TAKE_PATH) if action is not None else None
+    return str(path) if path else None
 
 
 def export_livelink(

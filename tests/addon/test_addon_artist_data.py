@@ -286,6 +286,26 @@ def test_csv_export_onto_a_file_it_did_not_write_says_how_to_allow_it_in_the_pan
     assert recording.read_text() == "an actor's recording"
 
 
+def test_csv_export_takes_head_and_gaze_from_the_baked_take_not_the_panels(scene, tmp_path):
+    from engine.contract.livelink_csv import read_livelink_csv
+
+    mesh = _arkit_mesh()
+    baked = takegen.write_take(tmp_path / "baked.npz", frames=30, seed=1)
+    _bake(scene, baked, mesh="Char")
+    s = scene.facemocap
+    turned_back = takegen.make_take_arrays(30)["head_rotation"][::-1].copy()  # another take: the head turns back
+    other = takegen.write_take(tmp_path / "other.npz", frames=30, head_rotation=turned_back)
+    s.target_mesh, s.take_path = mesh, str(other)
+    assert bpy.ops.facemocap.export_livelink_csv(filepath=str(tmp_path / "out.csv")) == {"FINISHED"}
+    out = read_livelink_csv(tmp_path / "out.csv", fps=30.0)
+    from blender_addon.blender.export import export_livelink
+
+    export_livelink(scene, mesh, tmp_path / "baked.csv", take=_open(baked))
+    np.testing.assert_allclose(out.head_ypr, read_livelink_csv(tmp_path / "baked.csv", fps=30.0).head_ypr, atol=1e-6)
+    export_livelink(scene, mesh, tmp_path / "other.csv", take=_open(s.take_path))
+    assert np.abs(out.head_ypr - read_livelink_csv(tmp_path / "other.csv", fps=30.0).head_ypr).max() > 1e-3
+
+
 @pytest.mark.parametrize("kind", ["cycles", "subframes", "manual_range"])
 def test_an_artists_action_plays_on_its_nla_track_as_it_played(scene, tmp_path, kind):
     from blender_addon.blender.anim_write import active_fcurves

@@ -8,7 +8,7 @@ import bpy
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
 from ..._contract import output_guard
-from ...blender.export import export_livelink
+from ...blender.export import baked_take_path, export_livelink
 from ...pure.takes import open_take
 from .. import idnames, properties
 from .calibration import fill_channel_gains
@@ -71,15 +71,18 @@ class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
             self.filepath, overwrite=self.overwrite, what="CSV", suffixes=(".csv",), overwrite_hint="tick Overwrite"
         )
         s = properties.settings_of(context)
+        mesh = properties.target_meshes(s)[0]
+        # Head and gaze come from the take the keys were baked from, not whatever the panel names now.
+        take_path = baked_take_path(mesh) or (bpy.path.abspath(s.take_path) if s.take_path else "")
         take = None
-        if s.take_path:
+        if take_path:
             try:
-                take = open_take(bpy.path.abspath(s.take_path))
+                take = open_take(take_path)
             except EXPECTED_ERRORS as err:
                 self.report({"WARNING"}, f"head and gaze not exported: {err}")
         rows = export_livelink(
             context.scene,
-            properties.target_meshes(s)[0],
+            mesh,
             self.filepath,
             take=take,
             settings=properties.to_process_settings(s),
