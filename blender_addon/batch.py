@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     from ._contract import atomic_write, errors, output_guard, takes_record
     from .blender.bake import BakeOptions, bake_take
     from .blender.rig_build import build_demo_rig
+    from .pure.retarget import AUTO, load_mapping_choice
     from .pure.takes import open_take
 
     def err(msg: str) -> None:
@@ -261,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     if missing:  # an argument error: said once, before any take is read
         err(f"not in {Path(args.rig).name if args.rig else 'the demo rig'}: {', '.join(missing)}")
         return EXIT_USAGE
+    if args.mapping != AUTO:  # an argument error too: said once, not once per take
+        try:
+            load_mapping_choice(args.mapping)
+        except errors.UserError as exc:
+            err(f"--mapping {args.mapping}: {exc}")
+            return EXIT_USAGE
     options = BakeOptions(
         mapping=args.mapping,
         swap_left_right=args.swap_left_right,
@@ -287,10 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             reasons.append(f"{path.name}: unexpected {type(exc).__name__} ({exc})")
             continue
         baked.append(take.name)
-        print(
-            f"batch: baked {path.name} -> {', '.join(result.actions)} ({result.keys} keys; {result.summary})",
-            flush=True,
-        )
+        summary = f"{result.keys} keys; {result.summary}" if result.summary else f"{result.keys} keys"
+        print(f"batch: baked {path.name} -> {', '.join(result.actions)} ({summary})", flush=True)
         for line in result.report:
             print(f"batch:   {line}", flush=True)
         for w in result.warnings:

@@ -24,7 +24,7 @@ import numpy as np
 from .names import RigDataError, load_names, name_lists
 from .shape_names import swap_side
 
-__all__ = ["MAPPINGS_DIR", "Link", "Mapping", "load_mapping", "make_mapping", "mapping_presets"]
+__all__ = ["MAPPINGS_DIR", "Link", "Mapping", "load_mapping", "make_mapping", "mapping_presets", "names_a_file"]
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 SCHEMA_VERSION = 1
@@ -123,6 +123,17 @@ def mapping_presets() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in MAPPINGS_DIR.glob("*.toml")))
 
 
+def names_a_file(preset_or_path: str | Path) -> bool:
+    """True if a mapping value is a file's path: a preset is a bare name (no folder, no suffix).
+
+    Example:
+        >>> names_a_file("facewarehouse46_to_arkit52"), names_a_file("maps/hero.toml"), names_a_file("/maps/hero")
+        (False, True, True)
+    """
+    text = str(preset_or_path)
+    return "/" in text or "\\" in text or bool(Path(text).suffix)
+
+
 def load_mapping(preset_or_path: str | Path) -> Mapping:
     """Load a shipped preset by name or a custom mapping file by path.
 
@@ -133,15 +144,19 @@ def load_mapping(preset_or_path: str | Path) -> Mapping:
         RigDataError: unknown preset, unreadable file, unknown keys or names; the message says which.
     """
     path = Path(preset_or_path)
-    if not path.suffix:
+    if not str(preset_or_path).strip():
+        raise RigDataError("no mapping file given: pick a mapping file (a .toml), or a preset")
+    if not names_a_file(str(preset_or_path)):
         if str(preset_or_path) not in mapping_presets():  # a preset name, never a path out of rigs/mappings
             raise RigDataError(f"unknown mapping preset {preset_or_path!r}; known: {', '.join(mapping_presets())}")
         path = MAPPINGS_DIR / f"{preset_or_path}.toml"
+    if path.is_dir():
+        raise RigDataError(f"{path} is a folder: pick a mapping file (a .toml) in it")
     try:
         if path.stat().st_size > MAX_MAPPING_FILE_BYTES:
             raise RigDataError(f"{path}: larger than {MAX_MAPPING_FILE_BYTES} bytes; not a mapping file")
-        with path.open("rb") as f:
-            data = tomllib.load(f)
+        # utf-8-sig: a file saved by Windows Notepad starts with a byte-order mark, which TOML does not allow
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except OSError as err:
         raise RigDataError(f"cannot read mapping file {path}: {err.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
@@ -244,6 +259,14 @@ def _names_of(data: dict, side: str, path: Path) -> tuple[str, ...]:
     if not isinstance(list_name, str):
         raise RigDataError(f"{path}: needs '{side}' (a name list) or '{side}_names'")
     if list_name not in name_lists():
+        alike = [n for n in name_lists() if n.lower() == list_name.lower()]
+        if alike:
+            raise RigDataError(f"{path}: {side} = {list_name!r}: unknown name list; write {side} = {alike[0]!r}")
+        if side == "source":  # the take's channels: one of the shipped lists
+            raise RigDataError(
+                f"{path}: source = {list_name!r}: unknown name list; the source is the take's channels: "
+                'source = "facewarehouse46" (a take from the engine) or "arkit52" (a Live Link Face CSV)'
+            )
         raise RigDataError(
             f"{path}: {side} = {list_name!r}: unknown name list (known: {', '.join(name_lists())}); for a character's "
             f"own names list them instead: {side}_names = [\"MouthOpenBig\", \"Smile\", ...]"

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from .._contract import errors
 from .._rigs import rigs
 
-__all__ = ["AUTO", "FacePlan", "MappingError", "RetargetPlan", "choose_mapping", "plan_face", "plan_retarget"]
+__all__ = [
+    "AUTO",
+    "FacePlan",
+    "MappingError",
+    "RetargetPlan",
+    "choose_mapping",
+    "load_mapping_choice",
+    "plan_face",
+    "plan_retarget",
+]
 
 AUTO = "AUTO"  # mapping choice: the preset (from the take's name list) that drives most of the rig's keys
 _LIST_LIMIT = 12  # names listed in one report line before "and N more" (unmatched targets are always all listed)
@@ -35,8 +43,8 @@ class RetargetPlan:
 
     Attributes:
         mapping_name: the preset or file stem used.
-        key_names: ``(K,)`` rig shape-key names that get a curve, in the mapping's target order (a target matched by
-            several keys gives each of them its column).
+        key_names: ``(K,)`` rig shape-key names that get a curve, each once, in the mapping's target order (a
+            target matched by several keys gives each of them its column; a key two targets reach gets their sum).
         values: ``(T, K)`` float32 values in [0, 1].
         report: how the mapping's targets matched this mesh's keys.
         mesh: the mesh object's name (``""`` when planned from a bare key list).
@@ -148,10 +156,14 @@ def _grouped(keys: Sequence[str]) -> str:
     return ", ".join(parts + ([_listed(loose)] if loose else []))
 
 
-def _load(preset_or_path: str) -> object:
-    p = str(preset_or_path)
+def load_mapping_choice(preset_or_path: str) -> object:
+    """The mapping a preset name or a file's path names (a ``rigs.Mapping``).
+
+    Raises:
+        MappingError: an unknown preset, a file that cannot be read or is not a valid mapping; the message says why.
+    """
     try:
-        return rigs.load_mapping(Path(p) if p.lower().endswith(".toml") else p)
+        return rigs.load_mapping(str(preset_or_path))
     except rigs.RigDataError as err:  # the user's file or preset choice: say so as a user error
         raise MappingError(str(err)) from None
 
@@ -186,7 +198,7 @@ def choose_mapping(
         MappingError: unknown preset, bad file, or a mapping whose source is not the take's channel list.
     """
     if isinstance(preset_or_path, rigs.Mapping) or preset_or_path != AUTO:
-        mapping = preset_or_path if isinstance(preset_or_path, rigs.Mapping) else _load(preset_or_path)
+        mapping = preset_or_path if isinstance(preset_or_path, rigs.Mapping) else load_mapping_choice(preset_or_path)
         if tuple(mapping.source_names) != tuple(source_names):
             raise MappingError(
                 f"mapping {mapping.name} reads {len(mapping.source_names)} channels starting "

@@ -14,7 +14,7 @@ from ..blender import targets
 from ..blender.bake import NECK_SHARE_DEFAULT, BakeOptions, BakeTargets
 from ..pure.bone_motion import JawSettings
 from ..pure.processing import EYE_LOOK_FROM_GAZE, EYE_LOOK_FROM_TAKE, EYE_LOOK_OFF, ProcessSettings
-from ..pure.retarget import AUTO
+from ..pure.retarget import AUTO, MappingError
 from . import mapping_editor
 
 __all__ = [
@@ -334,16 +334,30 @@ def to_bake_targets(s: FACEMOCAP_PG_settings) -> BakeTargets:
     )
 
 
+def mapping_choice(s: FACEMOCAP_PG_settings) -> str:
+    """The panel's mapping: a preset's name, :data:`~..pure.retarget.AUTO`, or the custom file's absolute path.
+
+    Raises:
+        MappingError: Custom File is chosen but no file is picked.
+    """
+    if s.mapping != CUSTOM:
+        return s.mapping
+    path = bpy.path.abspath(s.custom_mapping_path)
+    if not path:
+        raise MappingError("pick a mapping file first (Mapping File), or choose a preset")
+    return path
+
+
 def to_bake_options(s: FACEMOCAP_PG_settings) -> BakeOptions:
     """Panel settings -> :class:`bake.BakeOptions` (the edited mapping when "Use Edited Mapping" is on).
 
     Raises:
-        MappingError: the edited mapping is invalid.
+        MappingError: the edited mapping is invalid, or Custom File is chosen without a file.
     """
     if s.use_mapping_editor:
         mapping = mapping_editor.editor_mapping(s)
     else:
-        mapping = bpy.path.abspath(s.custom_mapping_path) if s.mapping == CUSTOM else s.mapping
+        mapping = mapping_choice(s)
     return BakeOptions(
         mapping=mapping,
         swap_left_right=s.swap_left_right,

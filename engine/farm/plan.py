@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..clip_files import check_take_output
+from ..contract._rigs import rigs
 from ..contract.takes_record import TakesRecord, bake_key
 from ..errors import InputError, UserError
 from .clips import collect_clips, take_names_of
@@ -163,13 +164,13 @@ class CommandPaths:
 
 
 def mapping_is_file(mapping: str) -> bool:
-    """A ``--mapping`` value names a file (``.toml``) rather than a preset.
+    """A ``--mapping`` value names a file rather than a preset (:func:`rigs.names_a_file`).
 
     Example:
         >>> mapping_is_file("facewarehouse46_to_arkit52"), mapping_is_file("maps/hero.toml")
         (False, True)
     """
-    return mapping.lower().endswith(".toml")
+    return rigs.names_a_file(mapping)
 
 
 def track_argv(paths: CommandPaths, options: TrackOptions, clip: str, take: str) -> tuple[str, ...]:

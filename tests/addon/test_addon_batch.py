@@ -145,4 +145,7 @@ def test_batch_argument_errors_are_one_line_before_any_take(take_dir, tmp_path, 
     assert _batch("--demo-rig", "--demo-head", head_path, "-o", rig).returncode == 0
     run = _batch("--rig", rig, "--mesh", "NoSuch", "--takes", take_dir, "-o", tmp_path / "b.blend")
     assert run.returncode == 2 and "mesh 'NoSuch'" in run.stderr and "skipped" not in run.stderr, run.stderr[-2000:]
-    assert not (tmp_path / "a.blend").exists() and not (tmp_path / "b.blend").exists()
+    run = _batch("--rig", rig, "--mapping", "facewarehouse46_to_arkit", "--takes", take_dir, "-o", tmp_path / "c.blend")
+    assert run.returncode == 2 and run.stderr.count("unknown mapping preset 'facewarehouse46_to_arkit'") == 1
+    assert "skipped" not in run.stderr, run.stderr[-2000:]
+    assert not any((tmp_path / n).exists() for n in ("a.blend", "b.blend", "c.blend"))

@@ -75,6 +75,19 @@ def test_swap_and_custom_mapping_file(scene, tmp_path):
     np.testing.assert_allclose(got, [w[3, 1], w[3, 0], smile], atol=1e-6)  # L and R exchanged
 
 
+@pytest.mark.parametrize("picked", ["", "FOLDER"])
+def test_custom_file_without_a_file_says_pick_one_not_unknown_preset(scene, tmp_path, picked):
+    s = scene.facemocap
+    s.take_path = str(takegen.write_take(tmp_path / "t.npz", frames=10))
+    s.target_mesh = make_shape_key_mesh("Custom", ["Smile"])
+    s.mapping, s.custom_mapping_path = "CUSTOM", str(tmp_path) if picked else ""
+    message = "is a folder: pick a mapping file" if picked else r"pick a mapping file first \(Mapping File\)"
+    for operator in (bpy.ops.facemocap.bake, bpy.ops.facemocap.match_report):
+        with pytest.raises(RuntimeError, match=message) as raised:
+            operator()
+        assert "unknown mapping preset" not in str(raised.value)
+
+
 def test_gaze_none_bakes_no_gaze_on_eye_look_shape_keys(scene, tmp_path):
     path = takegen.write_take(tmp_path / "gaze.npz", frames=30)
     s = scene.facemocap

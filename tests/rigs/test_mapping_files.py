@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -137,3 +138,41 @@ def test_feature_the_readmes_mapping_for_a_characters_own_names_loads(tmp_path):
     path.write_text(example.replace('target_names = ["MouthOpenBig", "Smile", "Blink.L", "Frown"]', 'target = "hero"'))
     with pytest.raises(RigDataError, match=r"character.toml: target = 'hero': unknown name list.*target_names"):
         load_mapping(str(path))
+
+
+class TestAnArtistsOwnFile:
+    """What an artist's own mapping file meets: an editor's byte-order mark, no suffix, a list name's capitals."""
+
+    def _own(self, tmp_path, name="hero.toml", source='source = "facewarehouse46"', bom=False) -> Path:
+        link = '{ source = "MouthSmile_L", target = "Smile" }'
+        text = f'schema = 1\n{source}\ntarget_names = ["Smile"]\nlinks = [{link}]\n'
+        path = tmp_path / name
+        path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+        return path
+
+    def test_compatibility_a_file_saved_with_a_byte_order_mark_loads(self, tmp_path):
+        assert rigs.load_mapping(self._own(tmp_path, bom=True)).target_names == ("Smile",)
+
+    def test_feature_a_file_without_a_suffix_is_a_file_not_a_preset(self, tmp_path):
+        assert rigs.load_mapping(str(self._own(tmp_path, name="hero_mapping"))).target_names == ("Smile",)
+
+    @pytest.mark.parametrize(
+        "source, message",
+        [
+            (
+                'source = "FaceWarehouse46"',
+                "source = 'FaceWarehouse46': unknown name list; write source = 'facewarehouse46'",
+            ),
+            ('source = "hero"', 'the source is the take\'s channels: source = "facewarehouse46"'),
+        ],
+    )
+    def test_exception_an_unknown_source_list_says_what_to_write(self, tmp_path, source, message):
+        with pytest.raises(rigs.RigDataError, match=re.escape(message)):
+            rigs.load_mapping(self._own(tmp_path, source=source))
+
+    @pytest.mark.parametrize(
+        "value, message", [("", "no mapping file given"), ("FOLDER", "is a folder: pick a mapping")]
+    )
+    def test_exception_no_file_or_a_folder_is_not_called_a_preset(self, tmp_path, value, message):
+        with pytest.raises(rigs.RigDataError, match=message):
+            rigs.load_mapping(str(tmp_path) if value == "FOLDER" else value)

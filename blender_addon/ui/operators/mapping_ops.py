@@ -49,12 +49,7 @@ class FACEMOCAP_OT_mapping_edit(bpy.types.Operator):
     @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
-        if s.mapping == properties.CUSTOM:
-            choice = bpy.path.abspath(s.custom_mapping_path)
-            if not choice:
-                raise MappingError("pick a mapping file first (Mapping File), or choose a preset")
-        else:
-            choice = s.mapping
+        choice = properties.mapping_choice(s)
         meshes = [
             [kb.name for kb in o.data.shape_keys.key_blocks] if o.data.shape_keys is not None else []
             for o in properties.target_meshes(s)
