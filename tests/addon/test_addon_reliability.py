@@ -90,7 +90,8 @@ def test_batch_mapping_with_nan_gain_bakes_nothing(tmp_path, head_path):
     )
     run = _batch("--demo-rig", "--demo-head", head_path, "--takes", tmp_path / "t.npz", "--mapping", mapping,
                  "-o", tmp_path / "o.blend")  # fmt: skip
-    assert run.returncode == 1 and "gain" in run.stderr and "finite" in run.stderr and "Traceback" not in run.stderr
+    assert run.returncode == 2 and "gain" in run.stderr and "finite" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "o.blend").exists()  # refused as an argument, before any take
 
 
 def test_bridge_never_replaces_an_artists_file_with_a_take(tmp_path):
