@@ -55,6 +55,18 @@ def test_zip_named_from_manifest_and_complete(built_zip):
     assert not any(n.startswith("engine/") for n in names)
 
 
+def test_zip_passes_blenders_own_extension_validation(built_zip):
+    """``blender --command extension validate`` (the check extensions.blender.org runs): the manifest's limits."""
+    from pathlib import Path
+
+    import bpy
+
+    tool = Path(bpy.utils.system_resource("SCRIPTS")) / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
+    assert tool.is_file(), f"Blender's extension tool is not at {tool}"
+    run = subprocess.run([sys.executable, str(tool), "validate", str(built_zip)], capture_output=True, text=True)
+    assert run.returncode == 0 and "FATAL" not in run.stdout + run.stderr, run.stdout + run.stderr
+
+
 def test_zip_registers_and_builds_demo_rig_outside_the_repo(built_zip, tmp_path):
     """The unpacked extension imports its vendored rigs (no repo on sys.path) and registers in real Blender."""
     pytest.importorskip("bpy")
