@@ -276,8 +276,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     scene = bpy.context.scene
     baked, failed, reasons = [], [], []  # reasons: one line per failed take, for the last line a farm task shows
-    for path in collect_takes(args.takes):
+    takes = collect_takes(args.takes)
+    if args.takes and not takes:
+        err(f"no takes (.npz, .csv) in {', '.join(args.takes)}; {args.output} not written")
+        return EXIT_NOTHING_BAKED
+    for path in takes:
         try:
+            if not path.exists():
+                raise errors.InputError(f"{path} not found")
             take = open_take(path)
             opts = options
             if args.set_scene_timing and not baked:

@@ -77,6 +77,19 @@ def test_batch_nothing_baked_exits_nonzero(tmp_path):
     assert proc.returncode == 1 and not out.exists()
     last = proc.stderr.strip().splitlines()[-1]  # a farm task shows its last line: the reason is in it
     assert "nothing baked" in last and "the first: bad.npz: " in last, last
+    assert "missing.npz not found" in proc.stderr
+
+
+@pytest.mark.parametrize("holding", ["nothing", "notes"])
+def test_batch_a_folder_without_takes_says_so_in_one_line(tmp_path, holding):
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    if holding == "notes":
+        (folder / "notes.txt").write_text("shot list")
+    out = tmp_path / "never.blend"
+    proc = _batch("--demo-rig", "--takes", folder, "-o", out)
+    assert proc.returncode == 1 and not out.exists() and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert f"no takes (.npz, .csv) in {folder}" in proc.stderr
 
 
 def test_batch_onto_saved_rig_like_blender_b(tmp_path, head_path):
