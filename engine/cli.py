@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import signal
 import sys
@@ -35,6 +36,12 @@ def _track_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--start", type=float, metavar="SECONDS", help="first time to track")
     p.add_argument("--end", type=float, metavar="SECONDS", help="time to stop tracking at")
+    p.add_argument(
+        "--fps",
+        type=float,
+        metavar="RATE",
+        help="frame rate of an image sequence (default 30), or a video's in place of the rate its file gives",
+    )
     p.add_argument("--no-filter", action="store_true", help="store unfiltered streams as the filtered ones too")
     p.add_argument("--progress", choices=("bar", "jsonl", "none"), default="bar", help="progress output")
     p.add_argument(
@@ -157,7 +164,10 @@ def _track_config(args: argparse.Namespace):
 
     if args.parts is not None and args.parts < 1:
         raise InputError("--parts must be at least 1")
-    cfg = TrackConfig(backend=args.backend, start=args.start, end=args.end, parts=LandmarkPartsConfig(parts=args.parts))
+    if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
+        raise InputError(f"--fps must be a positive number of frames per second, got {args.fps:g}")
+    parts = LandmarkPartsConfig(parts=args.parts)
+    cfg = TrackConfig(backend=args.backend, start=args.start, end=args.end, fps=args.fps, parts=parts)
     if args.no_filter:
         cfg = dataclasses.replace(cfg, filter=StreamFilterConfig(enabled=False))
     return cfg
@@ -238,7 +248,7 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
             notice=lambda message: print(f"notice: {message}", file=sys.stderr),
         )
         if preview is not None:
-            write_preview(source, load_take(output), model, preview, start=cfg.start, end=cfg.end)
+            write_preview(source, load_take(output), model, preview, start=cfg.start, end=cfg.end, fps=cfg.fps)
     reporter.done(str(output), summary.num_frames)
     _print_notices(summary.meta)  # after the progress bar's last line
     if args.progress == "bar":

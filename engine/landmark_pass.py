@@ -168,7 +168,7 @@ def detect_landmarks(
             gives one that keeps them on disk.
     """
     range_start = cfg.start if start is None else start
-    with open_source(input_path, start=range_start, end=cfg.end) as source:
+    with open_source(input_path, start=range_start, end=cfg.end, fps=cfg.fps) as source:
         still = source.kind == "image"
         fps, size, name, expected = source.fps, source.size, source.name, source.frame_count
         splits_well = not still and cfg.backend in PARTED_BACKENDS
@@ -188,14 +188,16 @@ def detect_landmarks(
             None past the end.
             """
             if i == 0 and warmup_s > 0:
-                return open_source(input_path, start=max(cfg.start or 0.0, range_start - warmup_s), end=ends[0])
+                return open_source(
+                    input_path, start=max(cfg.start or 0.0, range_start - warmup_s), end=ends[0], fps=cfg.fps
+                )
             if len(bounds) == 1:
                 return source  # the whole range, already open
             if i == 0:
-                return open_source(input_path, start=bounds[0], end=ends[0])
+                return open_source(input_path, start=bounds[0], end=ends[0], fps=cfg.fps)
             try:
                 return open_source(input_path, start=max(bounds[0], bounds[i] - cfg.parts.warmup_frames / fps),
-                                   end=ends[i])  # fmt: skip
+                                   end=ends[i], fps=cfg.fps)  # fmt: skip
             except InputError:  # the clip ended before this part's start (it declared more frames)
                 return None
 

@@ -106,6 +106,7 @@ def write_preview(
     *,
     start: float | None = None,
     end: float | None = None,
+    fps: float | None = None,
 ) -> Path:
     """Write a preview: a video (every frame) or an image (the frame with the most expression movement).
 
@@ -127,17 +128,17 @@ def write_preview(
     edges = model.edges
     with atomic_write(out_path) as tmp:
         if suffix in PREVIEW_IMAGE_EXTENSIONS:
-            _write_preview_image(input_path, take, edges, tmp, start=start, end=end)
+            _write_preview_image(input_path, take, edges, tmp, start=start, end=end, fps=fps)
         else:
-            _write_preview_video(input_path, take, edges, tmp, start=start, end=end)
+            _write_preview_video(input_path, take, edges, tmp, start=start, end=end, fps=fps)
     return out_path
 
 
-def _write_preview_image(input_path, take: Take, edges: np.ndarray, path: Path, *, start, end) -> None:
+def _write_preview_image(input_path, take: Take, edges: np.ndarray, path: Path, *, start, end, fps) -> None:
     import cv2
 
     wanted = int(np.argmax(take.expression.sum(axis=1) * (take.confidence > 0)))
-    with open_source(input_path, start=start, end=end) as source:
+    with open_source(input_path, start=start, end=end, fps=fps) as source:
         for i, frame in enumerate(source):
             if i == wanted:
                 if (
@@ -149,11 +150,11 @@ def _write_preview_image(input_path, take: Take, edges: np.ndarray, path: Path, 
     raise InputError(f"{input_path}: frame {wanted} could not be read again for the preview")
 
 
-def _write_preview_video(input_path, take: Take, edges: np.ndarray, path: Path, *, start, end) -> None:
+def _write_preview_video(input_path, take: Take, edges: np.ndarray, path: Path, *, start, end, fps) -> None:
     import cv2
 
     written = 0
-    with open_source(input_path, start=start, end=end) as source:
+    with open_source(input_path, start=start, end=end, fps=fps) as source:
         w, h = source.size
         writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(source.fps), (w, h))
         if not writer.isOpened():

@@ -30,6 +30,8 @@ class TrackConfig:
         landmark_filter: de-jittering of the fit's landmark targets (:mod:`engine.landmark_smoothing`);
             ``enabled=False`` fits every frame's raw landmarks.
         start, end: the time range to track, seconds (None = from the start / to the end).
+        fps: the frame rate of an image sequence (None: :data:`engine.video_source.DEFAULT_IMAGE_FPS`), or a video's
+            rate in place of its container's (files whose rate is wrong; None: the container's).
         parts: how pass 1 reads a long clip in concurrent parts (:mod:`engine.landmark_parts`).
     """
 
@@ -46,4 +48,5 @@ class TrackConfig:
     orientation: OrientationConfig = OrientationConfig()
     start: float | None = None
     end: float | None = None
+    fps: float | None = None
     parts: LandmarkPartsConfig = LandmarkPartsConfig()

@@ -282,7 +282,7 @@ def _video_source(p: Path, start: float, end: float | None, fps: float | None) -
         if fps is not None:
             rate = float(fps)
         if not (math.isfinite(rate) and rate > 0):
-            raise InputError(f"video {p} reports no frame rate; pass fps= to time its frames")
+            raise InputError(f"video {p} reports no frame rate; give it (--fps) to time its frames")
         ok, image = cap.read()
         if not ok or image is None:
             raise InputError(f"cannot read video {p}: it opens but yields no frames (corrupt or unsupported codec)")

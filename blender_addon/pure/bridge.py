@@ -184,6 +184,7 @@ class TrackRequest:
         identity: an earlier take whose actor identity is reused (None = fit one).
         neutral: the actor at rest, ``--neutral``: a time in the clip (seconds, float) or a photo's path (str);
             None = estimated from the clip's calmest frames.
+        fps: the frame rate an image sequence is timed at (``--fps``; None = the engine's default, 30).
     """
 
     python: str
@@ -194,6 +195,7 @@ class TrackRequest:
     end: float | None = None
     identity: str | None = None
     neutral: float | str | None = None
+    fps: float | None = None
 
     @property
     def partial_output(self) -> Path:
@@ -213,6 +215,7 @@ class TrackRequest:
             end=self.end,
             identity=str(self.identity) if self.identity else None,
             neutral=neutral,
+            fps=self.fps,
         )
 
     def command(self) -> list[str]:

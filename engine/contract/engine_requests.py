@@ -7,8 +7,9 @@ chooses, unique among its requests) and a ``"command"``::
     {"id": 1, "command": "track", "input": "/clips/a.mp4", "output": "/takes/a.npz"}
     {"id": 2, "command": "track", "input": "/clips/b.mp4", "output": "/takes/b.npz", "start": 2.5, "end": 8,
      "identity": "/takes/a.npz", "neutral": "1.5", "no_filter": true, "backend": "mediapipe"}
-    {"id": 3, "command": "info", "take": "/takes/a.npz"}
-    {"id": 4, "command": "cancel", "target": 2}
+    {"id": 3, "command": "track", "input": "/shots/", "output": "/takes/shots.npz", "fps": 24}
+    {"id": 4, "command": "info", "take": "/takes/a.npz"}
+    {"id": 5, "command": "cancel", "target": 2}
 
 - ``track``: the options of ``python -m engine track`` (:meth:`TrackTake.argv` is that command line, so a served
   take and a command-line take are the same take); optional keys may be left out.
@@ -55,6 +56,7 @@ class TrackTake:
         input: a video file, an image folder, a glob (``'shots/*.png'``) or an image.
         output: the take file to write (``.npz``).
         start, end: the time range to track, seconds (None = from the start / to the end).
+        fps: an image sequence's frame rate (None: 30), or a video's in place of its file's (``--fps``).
         identity: an earlier take whose actor identity is reused, or None.
         neutral: the actor at rest (``--neutral``): a time in the clip in seconds or a photo's path, or None.
         no_filter: store the unfiltered streams as the filtered ones too.
@@ -68,6 +70,7 @@ class TrackTake:
     identity: str | None = None
     neutral: str | None = None
     no_filter: bool = False
+    fps: float | None = None
     backend: str = "mediapipe"
 
     command = "track"
@@ -90,6 +93,8 @@ class TrackTake:
             argv += ["--neutral", self.neutral]
         if self.no_filter:
             argv.append("--no-filter")
+        if self.fps is not None:
+            argv += ["--fps", f"{self.fps:g}"]
         if self.backend != "mediapipe":
             argv += ["--backend", self.backend]
         return argv

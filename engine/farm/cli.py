@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -43,6 +44,7 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="mediapipe", choices=("mediapipe", "fan"), help="landmark detector")
     p.add_argument("--no-filter", action="store_true", help="store unfiltered streams as the filtered ones too")
     p.add_argument("--identity", metavar="TAKE.npz", help="reuse the actor identity of this take for every clip")
+    p.add_argument("--fps", type=float, metavar="RATE", help="frame rate of image sequences (default 30)")
     p.add_argument(
         "--parts",
         type=int,
@@ -114,6 +116,8 @@ def _track_parts(args: argparse.Namespace) -> int | None:
 
 
 def _config(args: argparse.Namespace) -> PlanConfig:
+    if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
+        raise InputError(f"--fps must be a positive number of frames per second, got {args.fps:g}")
     bake = None
     if args.rig or args.demo_rig:
         bake = BakeSettings(rig=Path(args.rig) if args.rig else None, demo_rig=args.demo_rig, mapping=args.mapping)
@@ -124,6 +128,7 @@ def _config(args: argparse.Namespace) -> PlanConfig:
             filter=not args.no_filter,
             identity=Path(args.identity) if args.identity else None,
             parts=_track_parts(args),
+            fps=args.fps,
         ),
         bake=bake,
         blends_dir=Path(args.blends) if args.blends else None,

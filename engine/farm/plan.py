@@ -102,6 +102,8 @@ class TrackOptions:
     parts: int | None = None
     """Landmark graphs a track runs at once on a long clip (``--parts``); None: the engine's default (one per core,
     at most 4)."""
+    fps: float | None = None
+    """The frame rate image sequences are timed at (``--fps``); None: the engine's default (30)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,6 +189,8 @@ def track_argv(paths: CommandPaths, options: TrackOptions, clip: str, take: str)
         argv.append("--no-filter")
     if options.parts is not None:
         argv += ["--parts", str(options.parts)]
+    if options.fps is not None:
+        argv += ["--fps", f"{options.fps:g}"]
     if paths.identity:
         argv += ["--identity", paths.identity]
     return tuple(argv)

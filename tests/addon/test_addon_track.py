@@ -220,3 +220,29 @@ def test_a_failure_names_the_panel_field_not_the_command_line_option(scene, tmp_
         bpy.ops.facemocap.track()
     assert s.job_status.startswith("Tracking failed: Neutral: no face found in the neutral frame"), s.job_status
     assert "--" not in s.job_status
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ENGINE_PYTHON.is_file(), reason=f"{ENGINE_PYTHON} is absent: run the project's set-up")
+def test_an_image_sequence_is_timed_at_the_scenes_frame_rate(scene, tmp_path):
+    import subprocess
+    import textwrap
+
+    import numpy as np
+
+    folder = tmp_path / "shots"
+    code = textwrap.dedent(f"""
+        import pathlib, cv2, numpy as np, skimage.data
+        folder = pathlib.Path({str(folder)!r}); folder.mkdir()
+        img = cv2.resize(np.ascontiguousarray(skimage.data.astronaut()[:, :, ::-1]), (256, 256))
+        for i in range(1, 5):
+            cv2.imwrite(str(folder / f"frame_{{i}}.png"), img)
+    """)
+    subprocess.run([str(ENGINE_PYTHON), "-c", code], check=True, timeout=120)
+    scene.render.fps, scene.render.fps_base = 24, 1.0
+    s = scene.facemocap
+    s.source_type, s.image_dir, s.takes_dir = "IMAGES", str(folder), str(tmp_path / "takes")
+    s.bake_after_track = False
+    assert bpy.ops.facemocap.track() == {"FINISHED"}
+    time = np.load(s.take_path)["time"]
+    np.testing.assert_allclose(time, np.arange(4) / 24, atol=1e-9)  # not the engine's default 30 fps

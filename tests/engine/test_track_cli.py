@@ -273,6 +273,12 @@ class TestTrack:
         out = tmp_path / "seq.npz"
         assert run_engine("track", folder, "-o", out, "--progress", "none").returncode == 0
         assert load_take(out).num_frames == 3
+        np.testing.assert_allclose(load_take(out).time, [0, 1 / 30, 2 / 30])  # the default rate
+        run = run_engine("track", folder, "-o", out, "--fps", "24", "--overwrite", "--progress", "none")
+        assert run.returncode == 0, run.stderr
+        take = load_take(out)
+        np.testing.assert_allclose(take.time, [0, 1 / 24, 2 / 24])
+        assert take.meta["fps"] == 24
 
 
 class TestErrors:
@@ -282,6 +288,7 @@ class TestErrors:
             (("track", "missing.mp4"), "not found"),
             (("info", "missing.npz"), "not found"),
             (("track", "--sample", "--parts", "0"), "--parts must be at least 1"),
+            (("track", "--sample", "--fps", "0"), "--fps must be a positive number"),
         ],
     )
     def test_exception_one_clear_line(self, tmp_path, args, message):

@@ -118,7 +118,7 @@ class TestMakePlan:
         cfg = PlanConfig(
             takes_dir=tmp_path / "takes",
             blends_dir=tmp_path / "blends",
-            track=TrackOptions(backend="fan", filter=False, identity=identity, parts=1),
+            track=TrackOptions(backend="fan", filter=False, identity=identity, parts=1, fps=24),
             bake=BakeSettings(rig=rig, mapping="facewarehouse46_to_arkit52"),
         )
         plan = make_plan([shots / "b.mp4"], cfg)
@@ -126,7 +126,8 @@ class TestMakePlan:
         take, blend = str(tmp_path / "takes" / "b.npz"), str(tmp_path / "blends" / "b.blend")
         assert track.argv == (
             str(default_engine_python()), str(LAUNCHER), "engine", "track", str(shots / "b.mp4"), "-o", take,
-            "--progress", "none", "--backend", "fan", "--no-filter", "--parts", "1", "--identity", str(identity),
+            "--progress", "none", "--backend", "fan", "--no-filter", "--parts", "1", "--fps", "24",
+            "--identity", str(identity),
         )  # fmt: skip
         assert bake.argv == (
             str(default_bake_python()), str(LAUNCHER), "blender_addon.batch", "--rig", str(rig), "--takes", take,
@@ -209,6 +210,10 @@ class TestFarmPlanCommand:
         assert "--parts" not in run.stdout
         run = run_engine("farm", "plan", shots / "a.mov", "--takes", tmp_path / "takes", "--parts", "0")
         assert run.returncode == 1 and run.stderr.strip() == "error: --parts must be at least 1"
+        run = run_engine("farm", "plan", shots / "a.mov", "--takes", tmp_path / "takes", "--fps", "24")
+        assert run.returncode == 0 and shlex.split(run.stdout.splitlines()[2])[-2:] == ["--fps", "24"], run.stdout
+        run = run_engine("farm", "plan", shots / "a.mov", "--takes", tmp_path / "takes", "--fps", "-1")
+        assert run.returncode == 1 and "--fps must be a positive number" in run.stderr
 
     def test_exception_one_line_errors(self, shots, tmp_path):
         run = run_engine("farm", "plan", shots / "nope.mp4", "--takes", tmp_path)

@@ -17,6 +17,7 @@ from pathlib import Path
 import bpy
 
 from ..._contract import errors, takes_record
+from ...blender.bake import scene_fps
 from ...pure import bridge, engine_server
 from .. import idnames, properties
 from ..engine_process import engine_service
@@ -79,6 +80,7 @@ def track_request(s, python: str, root: str) -> bridge.TrackRequest:
         end=s.range_end if s.use_range else None,
         identity=bpy.path.abspath(s.identity_path) or None,
         neutral=_neutral(s),
+        fps=scene_fps(s.id_data) if s.source_type == "IMAGES" else None,  # images play at the scene's rate
     )
 
 
