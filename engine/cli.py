@@ -213,6 +213,19 @@ def run_track_argv(argv: list[str], reporter, session) -> int:
     return run_track(build_parser().parse_args(argv), reporter, session)
 
 
+def _resumed_input(output: Path) -> str:
+    """The input an unfinished take ``output`` was started on (its partial folder records it)."""
+    from .contract.partial_take import PartialTake, partial_folder
+
+    folder = partial_folder(output)
+    if not folder.is_dir():
+        raise InputError(f"--resume: there is no partial take {folder.name} to continue; track without --resume")
+    recorded = PartialTake.inspect(folder).job.get("input")
+    if not recorded:
+        raise InputError(f"--resume: {folder.name} does not record its input: give it (track INPUT -o ... --resume)")
+    return str(recorded)
+
+
 def run_track(args: argparse.Namespace, reporter, session) -> int:
     """The ``track`` command with parsed ``args``, in ``session`` (an :class:`~engine.engine_session.EngineSession`)."""
     from .clip_files import check_take_output
@@ -220,6 +233,8 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
     from .preview import check_preview_output, write_preview
     from .track_job import track_to_file
 
+    if args.resume and not args.sample and not args.input:  # 'track --resume -o OUT': the input it was started on
+        args = argparse.Namespace(**{**vars(args), "input": _resumed_input(Path(args.output))})
     if not args.sample and not args.input:
         raise InputError("track needs an INPUT (a video, image folder, glob or image) or --sample")
     if args.sample and args.input:
@@ -352,6 +367,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
     folder = path if path.is_dir() and path.name.endswith(PARTIAL_SUFFIX) else partial_folder(path)
     if path.is_dir() and folder != path:
         raise InputError(f"{path} is a folder, not a take (a .npz file, or an unfinished run's .npz.partial folder)")
+    # Asked about a take that is not written yet: the unfinished run is summarised, and the exit status says "no
+    # take" (a script's 'info X.npz && bake X.npz' stops); asked about the .partial folder itself, it is the answer.
+    unwritten = EXIT_OK if folder == path else EXIT_FAILED
     if folder.is_dir() and (folder == path or not path.exists()):
         partial = PartialTake.inspect(folder)
         if partial.rows("take") == 0:
@@ -359,7 +377,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
                 f"PARTIAL take (an unfinished run): {partial.rows('landmarks')} frames detected, none fitted yet; "
                 f"continue it with 'track --resume -o {folder.name.removesuffix(PARTIAL_SUFFIX)}'"
             )
-            return EXIT_OK
+            return _not_written(path, unwritten)
         take = load_partial_take(folder, landmarks=False)
     else:
         take = load_take(path, landmarks=False)
@@ -368,6 +386,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
             f"PARTIAL take (an unfinished run: {take.num_frames} frames finished; continue it with "
             f"'track --resume -o {path.name.removesuffix(PARTIAL_SUFFIX)}')"
         )
+        print(summarize_take(take))
+        return _not_written(path, unwritten)
     print(summarize_take(take))
     if folder != path and folder.is_dir():  # a complete take, and an unfinished run of it beside it
         print(
@@ -375,6 +395,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
             "(and replaces this take); a track without --resume starts again"
         )
     return EXIT_OK
+
+
+def _not_written(path: Path, status: int) -> int:
+    if status != EXIT_OK:
+        print(f"info: {path.name} is not written yet: only its unfinished run (above) is there", file=sys.stderr)
+    return status
 
 
 def _cmd_export_csv(args: argparse.Namespace) -> int:
@@ -470,7 +496,8 @@ def _kept_partial(args: argparse.Namespace) -> str:
 
     if args.command != "track" or not partial_folder(args.output).is_dir():
         return ""
-    return f"; the finished part is kept in {partial_folder(args.output).name}: continue with 'track --resume'"
+    folder = partial_folder(args.output)
+    return f"; the finished part is kept in {folder.name}: continue with 'track --resume -o {args.output}'"
 
 
 def _raise_interrupt(signum, frame) -> None:

@@ -165,8 +165,9 @@ def _open_partial(output: Path, key: dict, resume: bool, notice: Callable[[str],
         partial = PartialTake.reopen(folder)
         if {k: partial.job.get(k) for k in key} != key:
             raise InputError(
-                f"--resume: {folder.name} was made from another input or with other settings; "
-                "run without --resume to start again"
+                f"--resume: {folder.name} was made from another input or with other settings (resume it with the "
+                "options it was started with: --start, --end, --fps, --neutral, --identity, ...); run without "
+                "--resume to start again"
             )
         return partial
     if folder.is_dir() and notice is not None:  # said under the writer lock: it is no other live run's

@@ -390,9 +390,13 @@ class TestPartialTakes:
                 break
         proc.wait(timeout=60)
         assert proc.returncode == -signal.SIGKILL and not out.exists()
-        info = engine("info", out)
-        assert info.returncode == 0 and info.stdout.startswith("PARTIAL take"), info.stdout + info.stderr
-        resumed = engine("track", path, "-o", out, "--progress", "none", "--chunk-frames", "40", "--resume")
+        info = engine("info", out)  # the take is not written: summarised, and exit 1 (a script does not bake it)
+        assert info.returncode == 1 and info.stdout.startswith("PARTIAL take"), info.stdout + info.stderr
+        assert "long.npz is not written yet" in info.stderr
+        assert engine("info", tmp_path / "long.npz.partial").returncode == 0  # asked about the unfinished run itself
+        other = engine("track", "-o", out, "--progress", "none", "--resume")  # not the options it was started with
+        assert other.returncode == 1 and "resume it with the options it was started with" in other.stderr
+        resumed = engine("track", "-o", out, "--progress", "none", "--chunk-frames", "40", "--resume")  # its input
         assert resumed.returncode == 0, resumed.stderr[-2000:]
         take = load_take(out)
         assert take.num_frames == 240 and (take.confidence > 0).all()
@@ -414,7 +418,7 @@ class TestPartialTakes:
         rest = proc.stdout.read()
         proc.wait(timeout=60)
         assert proc.returncode == 130
-        assert "continue with 'track --resume'" in rest
+        assert f"continue with 'track --resume -o {out}'" in rest
         assert (tmp_path / "long.npz.partial").is_dir()
 
 
