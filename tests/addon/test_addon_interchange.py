@@ -203,3 +203,15 @@ def test_import_bad_csv_reports(scene, tmp_path):
     bad.write_text("hello,world\n1,2\n")
     with pytest.raises(RuntimeError, match="Timecode"):
         bpy.ops.facemocap.import_livelink_csv(filepath=str(bad))
+
+
+def test_neutral_from_the_current_frame_picks_the_take_frame_shown(scene, tmp_path):
+    s = scene.facemocap
+    time = np.floor(np.arange(216) / 30 * 1000) / 1000  # a container's millisecond timestamps: 23/30 s is 0.766
+    s.take_path = str(takegen.write_take(tmp_path / "t.npz", frames=216, time=time))  # shown at the scene's 30 fps
+    picked = []
+    for frame in range(scene.frame_start, scene.frame_start + 216):
+        scene.frame_set(frame)
+        assert bpy.ops.facemocap.neutral_from_current_frame() == {"FINISHED"}
+        picked.append(s.neutral_start)
+    assert picked == list(range(216))  # the first time at or after the frame's picked the next take frame

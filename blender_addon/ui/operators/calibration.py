@@ -46,7 +46,7 @@ class FACEMOCAP_OT_neutral_from_current_frame(bpy.types.Operator):
         s = properties.settings_of(context)
         take = open_take(properties.take_file(s)).take
         seconds = (context.scene.frame_current - context.scene.frame_start) / scene_fps(context.scene)
-        index = int(np.clip(np.searchsorted(take.time, seconds), 0, take.num_frames - 1))
+        index = int(np.argmin(np.abs(np.asarray(take.time) - seconds)))  # the take frame shown: the nearest
         if self.extend:
             s.neutral_start, s.neutral_end = min(s.neutral_start, index), max(s.neutral_end, index)
         else:
