@@ -5,8 +5,8 @@ The version is read from ``blender_addon/blender_manifest.toml`` (the project's 
 add-on contract copied from ``engine/contract/`` as the subpackage ``contract/`` and the rig data package copied
 from ``rigs/`` as the subpackage ``rigs/`` (``blender_addon._contract`` and ``blender_addon._rigs`` find them with
 relative imports; nothing else of the engine is shipped), and the demo head (ICT-FaceKit's scanned head with the 46
-expressions) as ``data/face_head.npz`` with ICT-FaceKit's MIT notice and credits beside it. Caches and tests are
-left out.
+expressions) as ``data/face_head.npz`` with ICT-FaceKit's MIT notice and credits beside it, and the project's
+``LICENSE`` (GPL-3.0-or-later). Caches and tests are left out.
 
     python build_addon.py [--out DIR]
 """
@@ -25,6 +25,7 @@ RIGS = REPO / "rigs"
 CONTRACT = REPO / "engine" / "contract"
 DEMO_HEAD = REPO / "engine" / "data" / "face_head.npz"
 HEAD_LICENSE = REPO / "engine" / "data" / "ICT-FaceKit-LICENSE.txt"
+PROJECT_LICENSE = REPO / "LICENSE"  # GPL-3.0-or-later, as the manifest declares
 MANIFEST = ADDON / "blender_manifest.toml"
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", "tests"}
 _SKIP_SUFFIXES = {".pyc", ".pyo", ".blend1"}
@@ -68,6 +69,7 @@ def build(out_dir: Path = REPO / "dist") -> Path:
             zf.write(path, ("contract" / rel).as_posix())
         zf.write(DEMO_HEAD, "data/face_head.npz")
         zf.write(HEAD_LICENSE, "data/ICT-FaceKit-LICENSE.txt")
+        zf.write(PROJECT_LICENSE, "LICENSE")
     tmp.replace(zip_path)
     return zip_path
 

@@ -44,6 +44,7 @@ def test_zip_named_from_manifest_and_complete(built_zip):
     ):
         assert required in names
     assert {"data/face_head.npz", "data/ICT-FaceKit-LICENSE.txt"} <= names  # the demo head ships with its licence
+    assert "LICENSE" in names and "GNU GENERAL PUBLIC LICENSE" in zipfile.ZipFile(built_zip).read("LICENSE").decode()
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     # of the engine only its contract is shipped
     engine_files = {n for n in names if n.startswith("contract/")}
