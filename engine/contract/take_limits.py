@@ -18,7 +18,7 @@ class ReadLimits:
 
     Attributes:
         max_frames: frames of a take or rows of a CSV: 1,000,000 is over 9 hours at 30 fps, 2.3 hours at 120 fps.
-        max_identity_values: length of a take's ``identity`` (this engine's is 100 + 478 x 3 = 1534: ``meta.identity_layout``).
+        max_identity_values: length of a take's ``identity`` (this engine's is 100 + 478 x 3 = 1534).
         max_archive_members: members of a take archive (a take has 17).
         max_text_chars: characters of a text member (``meta`` JSON, one expression name).
         max_csv_bytes: size of a Live Link Face CSV (a row is ~500 bytes: 1,000,000 rows are ~500 MB).
