@@ -230,7 +230,7 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
     """The ``track`` command with parsed ``args``, in ``session`` (an :class:`~engine.engine_session.EngineSession`)."""
     from .clip_files import check_take_output
     from .contract.take_io import load_take
-    from .preview import check_preview_output, write_preview
+    from .preview import check_preview_is_not_an_input, check_preview_output, write_preview
     from .track_job import track_to_file
 
     if args.resume and not args.sample and not args.input:  # 'track --resume -o OUT': the input it was started on
@@ -241,8 +241,8 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
         raise InputError(f"track takes an INPUT or --sample, not both (got {args.input} and --sample)")
     output = check_take_output(Path(args.output), overwrite=args.overwrite)
     preview = check_preview_output(args.preview, overwrite=args.overwrite) if args.preview else None
-    if preview is not None and not args.sample and Path(args.input).resolve() == preview:
-        raise InputError("--preview would replace the input it is made from; choose another name")
+    if preview is not None and not args.sample:
+        check_preview_is_not_an_input(args.input, preview)
     streaming = _streaming_config(args)
     model = session.model()
     identity, neutral = _load_identity(args, model), _neutral(args)

@@ -178,6 +178,7 @@ def detect_landmarks(
         ends = [*bounds[1:], cfg.end]
         sinks = [sink, *((part_sink or (lambda _: _InMemoryRows()))(i) for i in range(1, len(bounds)))]
         model_vertices: list[np.ndarray] = []  # the first part's backend's
+        cut_short: list[str] = []  # image files whose data stops short (engine/image_file.py), every part's
 
         # A resumed run (first_index > 0) starts its tracker on the frames before the resume point, dropped, like a
         # later part: a tracker's first frames differ from a converged one's (up to 13 px on d10).
@@ -211,7 +212,9 @@ def detect_landmarks(
                     if part_source is None:
                         return 0, True, -math.inf
                     with part_source:
-                        return _detect_part(part_source, backend, cfg, sinks[i], progress, keep_from=bounds[i])
+                        result = _detect_part(part_source, backend, cfg, sinks[i], progress, keep_from=bounds[i])
+                    cut_short.extend(part_source.cut_short)
+                    return result
                 finally:
                     backend.close()
 
@@ -229,6 +232,12 @@ def detect_landmarks(
             notices.append(
                 f"{name}: the video ended after {frames} of the {expected} frames it declares "
                 "(a truncated or damaged file?); the take has the frames that could be read"
+            )
+        if cut_short:
+            shown = ", ".join(sorted(set(cut_short))[:5]) + (", ..." if len(set(cut_short)) > 5 else "")
+            notices.append(
+                f"{len(set(cut_short))} image(s) cut short (a copy that did not finish?): {shown}; their lower rows "
+                "read grey, so the face there is partly a guess"
             )
         return SourceInfo(model_vertices[0], has_depth, fps, size, name, frames, tuple(notices))
 

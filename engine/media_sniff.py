@@ -1,4 +1,4 @@
-"""What a file is, by its first bytes (not its name): an image, a GIF, a video container, or none of these.
+"""What a file is, by its first bytes (not its name): an image, a GIF, a video container, a HEIC photo, or none.
 
 Files arrive misnamed (a still GIF saved as ``.png`` by a browser, a ``.mov`` renamed ``.mp4``); the engine opens
 each by what it holds. The signatures are the formats' own magic numbers.
@@ -11,7 +11,7 @@ from typing import Literal
 
 __all__ = ["MediaKind", "sniff_media"]
 
-MediaKind = Literal["image", "gif", "video"]
+MediaKind = Literal["image", "gif", "video", "heif"]
 
 _IMAGE_SIGNATURES = (
     b"\x89PNG\r\n\x1a\n",  # PNG
@@ -27,6 +27,9 @@ _VIDEO_SIGNATURES = (
     b"\x30\x26\xb2\x75",  # ASF / WMV
     b"FLV",  # Flash video
 )
+
+
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")  # HEIC / HEIF stills
 
 
 def sniff_media(path: str | Path) -> MediaKind | None:
@@ -48,6 +51,8 @@ def sniff_media(path: str | Path) -> MediaKind | None:
         return "gif"
     if head.startswith(_IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return "image"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:  # an iPhone's photo: the MP4 box format, not a video
+        return "heif"
     if head[4:8] == b"ftyp" or head[4:8] in (b"moov", b"mdat", b"free", b"wide"):  # MP4 / MOV / 3GP
         return "video"
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 from .contract.errors import InputError
+from .media_sniff import sniff_media
 
 __all__ = ["NeutralFrame"]
 
@@ -33,7 +34,7 @@ class NeutralFrame:
         """``"2.5"`` -> 2.5 s into the clip; anything else is a photo's path.
 
         Raises:
-            InputError: a negative time, or a path that does not exist.
+            InputError: a negative time, a path that does not exist, or a video.
 
         Example:
             >>> NeutralFrame.parse("1.5")
@@ -45,6 +46,11 @@ class NeutralFrame:
             path = Path(spec)
             if not path.is_file():
                 raise InputError(f"--neutral: {spec} is neither a time in seconds nor an existing photo") from None
+            if sniff_media(path) == "video":
+                raise InputError(
+                    f"--neutral: {spec} is a video, not a photo: give the time the actor is at rest in the clip "
+                    "(--neutral SECONDS), or a still exported from it"
+                ) from None
             return cls(photo=path)
         if not 0.0 <= seconds < math.inf:
             raise InputError(f"--neutral: the time must be a number of seconds >= 0, got {spec}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,8 @@ import numpy as np
 from .contract.take import Take
 from .errors import InputError
 from .face_model.model import FaceModel
-from .video_source import open_source
+from .image_file import opencv_path, read_image, write_image
+from .video_source import IMAGE_SUFFIXES, open_source
 
 __all__ = ["check_preview_output", "draw_overlay", "write_preview"]
 
@@ -98,6 +101,29 @@ def check_preview_output(path: str | Path, *, overwrite: bool = False) -> Path:
     )
 
 
+def check_preview_is_not_an_input(input_path: str | Path, preview: Path) -> None:
+    """Refuse a preview that would replace the input or one of its frames, or be read as a frame next time: the
+    input itself (also through a symlink of either name), an image in an input folder, or a file a glob matches.
+
+    Raises:
+        InputError: the message says to choose another name.
+    """
+    target = preview.resolve()  # a preview name that is a symlink to the input resolves to it
+    source = Path(input_path)
+    if source.exists():
+        clash = source.resolve() == target or (
+            source.is_dir() and target.parent == source.resolve() and target.suffix.lower() in IMAGE_SUFFIXES
+        )
+    else:  # a glob: the files it matches now, and what a re-run would match
+        matched = {Path(f).resolve() for f in glob.glob(str(source))}
+        clash = target in matched or fnmatch.fnmatch(str(preview), str(source))
+    if clash:
+        raise InputError(
+            f"--preview {preview.name} would replace the input it is made from, or be read as one of its frames; "
+            "choose another name (or folder)"
+        )
+
+
 def write_preview(
     input_path: str | Path,
     take: Take,
@@ -135,16 +161,11 @@ def write_preview(
 
 
 def _write_preview_image(input_path, take: Take, edges: np.ndarray, path: Path, *, start, end, fps) -> None:
-    import cv2
-
     wanted = int(np.argmax(take.expression.sum(axis=1) * (take.confidence > 0)))
     with open_source(input_path, start=start, end=end, fps=fps) as source:
         for i, frame in enumerate(source):
             if i == wanted:
-                if (
-                    not cv2.imwrite(str(path), draw_overlay(frame.image, take, i, edges))
-                    or cv2.imread(str(path)) is None
-                ):
+                if not write_image(path, draw_overlay(frame.image, take, i, edges)) or read_image(path) is None:
                     raise InputError(f"cannot write the preview image {path.name} (disk full?)")
                 return
     raise InputError(f"{input_path}: frame {wanted} could not be read again for the preview")
@@ -156,7 +177,7 @@ def _write_preview_video(input_path, take: Take, edges: np.ndarray, path: Path, 
     written = 0
     with open_source(input_path, start=start, end=end, fps=fps) as source:
         w, h = source.size
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(source.fps), (w, h))
+        writer = cv2.VideoWriter(opencv_path(path), cv2.VideoWriter_fourcc(*"mp4v"), float(source.fps), (w, h))
         if not writer.isOpened():
             raise InputError(f"cannot write a preview video to {path}")
         try:
@@ -167,7 +188,7 @@ def _write_preview_video(input_path, take: Take, edges: np.ndarray, path: Path, 
                 written += 1
         finally:
             writer.release()
-    check = cv2.VideoCapture(str(path))
+    check = cv2.VideoCapture(opencv_path(path))
     readable = int(check.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if check.isOpened() else 0
     check.release()
     if readable != written:

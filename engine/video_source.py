@@ -33,6 +33,7 @@ from types import TracebackType
 import numpy as np
 
 from .errors import InputError
+from .image_file import opencv_path, read_image
 from .media_sniff import sniff_media
 from .orientation import display_turns_from_degrees, turn_image
 
@@ -84,6 +85,7 @@ class FrameSource:
         size: ``(width, height)`` in pixels.
         frame_count: frames expected in ``[start, end)`` (an estimate for video), or None if unknown.
         display_turns: clockwise quarter turns applied to the stored video frames (rotation metadata).
+        cut_short: names of the image files read so far that are cut short (:mod:`engine.image_file`).
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class FrameSource:
         self._files = files
         self._fps_override = fps_override
         self.display_turns = display_turns
+        self.cut_short: list[str] = []  # names of the JPEG files read so far whose data stops short (grey rows)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -146,16 +149,18 @@ class FrameSource:
         return self._end is not None and t >= self._end - _TIME_EPSILON_S
 
     def _iter_images(self) -> Iterator[tuple[float, np.ndarray]]:
-        cv2 = _cv2()
         for i, file in enumerate(self._files):
             t = i / self.fps
             if self._past_end(t):
                 return
             if not self._in_range(t):
                 continue
-            image = cv2.imread(str(file), cv2.IMREAD_COLOR)
-            if image is None:
+            read = read_image(file)
+            if read is None:
                 raise InputError(f"cannot read image {file} (corrupt, or not an image format OpenCV reads)")
+            if read.cut_short:
+                self.cut_short.append(file.name)
+            image = read.image
             if (image.shape[1], image.shape[0]) != self.size:
                 raise InputError(
                     f"image sequence frames must all be {self.size[0]}x{self.size[1]}; "
@@ -165,7 +170,7 @@ class FrameSource:
 
     def _iter_video(self) -> Iterator[tuple[float, np.ndarray]]:
         cv2 = _cv2()
-        cap = cv2.VideoCapture(self.path)
+        cap = cv2.VideoCapture(opencv_path(self.path))
         try:
             if not cap.isOpened():
                 raise InputError(f"cannot open video {self.path}")
@@ -223,18 +228,23 @@ def open_source(
     if _GLOB_CHARS.search(text) and not p.exists():
         files = tuple(Path(f) for f in glob.glob(text) if Path(f).suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise InputError(f"no images match {text!r} (readable suffixes: {', '.join(IMAGE_SUFFIXES)})")
+            hint = "; a [ in a folder's name starts a glob's set: write it [[]" if "[" in text else ""
+            raise InputError(f"no images match {text!r} (readable suffixes: {', '.join(IMAGE_SUFFIXES)}){hint}")
         return _image_source(text, _pattern_name(p), files, start_s, end, fps)
     if not p.exists():
         raise InputError(f"input not found: {text}")
     if p.is_dir():
-        files = tuple(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+        files = tuple(  # hidden files are not frames: macOS's ._frame_1.png beside frame_1.png, a .preview's temp
+            f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
+        )
         if not files:
             raise InputError(f"folder {text} has no images (readable suffixes: {', '.join(IMAGE_SUFFIXES)})")
         return _image_source(text, p.name, files, start_s, end, fps)
     if p.stat().st_size == 0:  # before OpenCV, whose FFmpeg would print "moov atom not found" and say no more
         raise InputError(f"{text} is empty (0 bytes): a copy or download that did not finish?")
     kind = sniff_media(p)
+    if kind == "heif":
+        raise InputError(f"{text} is a HEIC/HEIF photo, which OpenCV cannot read: convert it to JPEG or PNG")
     if kind == "image" or (kind is None and p.suffix.lower() in IMAGE_SUFFIXES):
         return _image_source(text, p.stem, (p,), start_s, end, fps)
     return _video_source(p, start_s, end, fps)  # a video, a GIF (still or animated), or whatever OpenCV opens
@@ -243,16 +253,16 @@ def open_source(
 def _image_source(
     text: str, name: str, files: tuple[Path, ...], start: float, end: float | None, fps: float | None
 ) -> FrameSource:
-    cv2 = _cv2()
-    files = tuple(sorted(files, key=lambda f: natural_sort_key(f.name)))
+    files = tuple(sorted(files, key=lambda f: natural_sort_key(str(f))))  # whole paths: a glob over folders
     rate = DEFAULT_IMAGE_FPS if fps is None else float(fps)
     first_index = math.ceil(start * rate - _TIME_EPSILON_S * rate)
     last_index = len(files) if end is None else min(len(files), math.ceil(end * rate - _TIME_EPSILON_S * rate))
     if first_index >= last_index:
         raise InputError(f"{text}: no frames in [{start}, {end}) s ({len(files)} images at {rate:g} fps)")
-    probe = cv2.imread(str(files[first_index]), cv2.IMREAD_COLOR)
-    if probe is None:
+    read = read_image(files[first_index])
+    if read is None:
         raise InputError(f"cannot read image {files[first_index]} (corrupt, or not an image format OpenCV reads)")
+    probe = read.image
     kind = "image" if len(files) == 1 and Path(text).is_file() else "images"
     return FrameSource(
         path=text,
@@ -269,7 +279,7 @@ def _image_source(
 
 def _video_source(p: Path, start: float, end: float | None, fps: float | None) -> FrameSource:
     cv2 = _cv2()
-    cap = cv2.VideoCapture(str(p))
+    cap = cv2.VideoCapture(opencv_path(p))
     try:
         if not cap.isOpened():
             if sniff_media(p) == "video":  # e.g. an MP4 cut short while recording: its index (moov) was never written

@@ -245,12 +245,14 @@ class TestTrack:
             ("99", "99 s is outside the tracked frames (0.00-1.9"),  # the whole clip's range, not a window's
             ("blank.png", "--neutral: no face found"),
             ("notes.mp4", "--neutral: unsupported input"),  # said of the photo, not as if the clip were bad
+            ("CLIP", "is a video, not a photo"),  # it tracked the whole video and took its first frame
         ],
     )
     def test_exception_neutral(self, tmp_path, moving_clip, value, message):
         cv2.imwrite(str(tmp_path / "blank.png"), np.full((200, 200, 3), 128, np.uint8))
         (tmp_path / "notes.mp4").write_text("not a video")
         value = str(tmp_path / value) if value.endswith((".png", ".mp4")) and value != "nowhere.png" else value
+        value = str(moving_clip) if value == "CLIP" else value
         run = run_engine("track", moving_clip, "-o", tmp_path / "x.npz", "--neutral", value, "--progress", "none")
         assert run.returncode == 1 and message in run.stderr and "Traceback" not in run.stderr, run.stderr[-2000:]
         assert not (tmp_path / "x.npz.partial").exists()  # nothing a resume could use is left behind

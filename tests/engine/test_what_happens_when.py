@@ -137,9 +137,26 @@ class TestNothingIsOverwritten:
         source = tmp_path / "source.mp4"
         source.write_bytes(clip.read_bytes())
         run = engine("track", source, "-o", tmp_path / "t.npz", "--preview", source, "--overwrite")
-        one_line_failure(run, "--preview would replace the input")
+        one_line_failure(run, "--preview source.mp4 would replace the input")
         assert source.read_bytes() == clip.read_bytes()
         assert not (tmp_path / "t.npz").exists()
+
+    @pytest.mark.parametrize("through", ["symlinked_input", "symlinked_preview", "folder_frame", "glob_frame"])
+    def test_preview_never_replaces_a_photo_or_frame_it_is_drawn_over(self, tmp_path, through):
+        shots = tmp_path / "shots"
+        shots.mkdir()
+        photo = shots / "frame_1.png"
+        cv2.imwrite(str(photo), portrait_bgr())
+        original = photo.read_bytes()
+        inputs = {"symlinked_input": tmp_path / "plate.png", "symlinked_preview": photo, "folder_frame": shots}
+        preview = {"symlinked_input": photo, "symlinked_preview": tmp_path / "plate.png"}.get(through)
+        if through in ("symlinked_input", "symlinked_preview"):
+            (tmp_path / "plate.png").symlink_to(photo)
+        source = inputs.get(through, str(shots / "frame_*.png"))
+        preview = preview or shots / "frame_2.png"  # a new frame of the folder / one the glob would match
+        run = engine("track", source, "-o", tmp_path / "t.npz", "--preview", preview, "--overwrite")
+        one_line_failure(run, "would replace the input it is made from, or be read as one of its frames")
+        assert photo.read_bytes() == original and not (shots / "frame_2.png").exists()
 
     def test_stale_temporaries_of_a_killed_run_are_cleaned(self, tmp_path, take):
         dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -241,16 +258,19 @@ class TestOrientation:
         roll = np.degrees(head_rotation_to_ypr(load_take(out).head_rotation)[:, 2])
         assert np.abs(roll).max() < 10.0, roll  # upright (ignoring the tag gave ~88 degrees)
 
-    def test_feature_exif_orientation_is_honoured(self, tmp_path):
+    @pytest.mark.parametrize("suffix", [".jpg", ".webp"])
+    def test_feature_exif_orientation_is_honoured(self, tmp_path, suffix):
         from PIL import Image
 
         sideways = np.ascontiguousarray(np.rot90(portrait_bgr()[:, :, ::-1], 1))  # stored turned counter-clockwise
         exif = Image.Exif()
         exif[0x0112] = 6  # Orientation: rotate 90 CW to display
-        Image.fromarray(sideways).save(tmp_path / "photo.jpg", exif=exif, quality=95)
+        Image.fromarray(sideways).save(tmp_path / f"photo{suffix}", exif=exif, quality=95)
         out = tmp_path / "photo.npz"
-        assert engine("track", tmp_path / "photo.jpg", "-o", out, "--progress", "none").returncode == 0
-        assert abs(np.degrees(head_rotation_to_ypr(load_take(out).head_rotation)[0, 2])) < 10.0
+        assert engine("track", tmp_path / f"photo{suffix}", "-o", out, "--progress", "none").returncode == 0
+        take = load_take(out)
+        assert abs(np.degrees(head_rotation_to_ypr(take.head_rotation)[0, 2])) < 10.0  # WebP's tag read -88
+        assert not any("turn" in n for n in take.meta.get("notices", []))  # tracked upright, not found turned
 
     def test_feature_upside_down_face_is_tracked_upside_down(self, tmp_path):
         path = write_clip(tmp_path / "upside_down.mp4", 12, turns=2)
@@ -265,6 +285,64 @@ class TestOrientation:
         assert (np.abs(np.abs(roll) - 180) < 15).all(), roll
         # the fitted mesh lies on the detector's landmarks (it was an upright mesh on an upside-down face)
         assert np.median(np.linalg.norm(take.model_landmarks - take.landmarks[:, :468], axis=2)) < 3.0
+
+
+class TestPhotosAsPeopleHaveThem:
+    """Photo files as they arrive: names from another system, macOS's ._ files, copies cut short, globs over folders."""
+
+    def test_feature_a_name_that_is_not_utf8_is_read_and_a_video_one_refused_in_words(self, tmp_path):
+        name = os.fsdecode(b"caf\xe9.png")  # a Latin-1 name from a Windows zip: OpenCV crashed on it (exit 139)
+        cv2.imwrite(str(tmp_path / "x.png"), portrait_bgr())
+        (tmp_path / "x.png").rename(tmp_path / name)
+        run = engine("track", tmp_path / name, "-o", tmp_path / "t.npz", "--progress", "none")
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert (load_take(tmp_path / "t.npz").confidence > 0).all()
+        video = tmp_path / os.fsdecode(b"clip\xe9.mp4")
+        write_clip(tmp_path / "clip.mp4", 6).rename(video)
+        one_line_failure(engine("track", video, "-o", tmp_path / "v.npz"), "file name is not valid UTF-8")
+
+    def test_feature_hidden_files_in_a_sequence_folder_are_not_frames(self, tmp_path):
+        shots = tmp_path / "shots"
+        shots.mkdir()
+        for i in (1, 2):
+            cv2.imwrite(str(shots / f"frame_{i}.png"), portrait_bgr())
+            (shots / f"._frame_{i}.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")  # macOS's resource forks
+        run = engine("track", shots, "-o", tmp_path / "t.npz", "--progress", "none")
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert load_take(tmp_path / "t.npz").num_frames == 2
+
+    def test_feature_a_jpeg_cut_short_is_named_in_a_notice(self, tmp_path):
+        ok, data = cv2.imencode(".jpg", portrait_bgr())
+        (tmp_path / "photo.jpg").write_bytes(data.tobytes()[: len(data) // 2])  # a copy that did not finish
+        run = engine("track", tmp_path / "photo.jpg", "-o", tmp_path / "t.npz", "--progress", "none")
+        assert run.returncode == 0, run.stderr[-2000:]
+        notices = load_take(tmp_path / "t.npz").meta["notices"]
+        assert any("cut short" in n and "photo.jpg" in n for n in notices), notices
+        whole = tmp_path / "whole.jpg"
+        whole.write_bytes(data.tobytes())
+        assert engine("track", whole, "-o", tmp_path / "w.npz", "--progress", "none").returncode == 0
+        assert not any("cut short" in n for n in load_take(tmp_path / "w.npz").meta.get("notices", []))
+
+    def test_exception_a_heic_photo_and_a_glob_in_a_bracketed_folder_say_what_to_do(self, tmp_path):
+        heic = tmp_path / "IMG_0001.HEIC"
+        heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))  # an iPhone photo's start
+        one_line_failure(engine("track", heic, "-o", tmp_path / "t.npz"), "HEIC/HEIF photo", "convert it to JPEG")
+        shoot = tmp_path / "Shoot [day 1]"
+        shoot.mkdir()
+        cv2.imwrite(str(shoot / "frame_1.png"), portrait_bgr())
+        run = engine("track", str(shoot / "*.png"), "-o", tmp_path / "g.npz")
+        one_line_failure(run, "no images match", "write it [[]")
+
+    def test_feature_a_glob_over_folders_keeps_each_folders_order(self, tmp_path):
+        from engine.video_source import open_source
+
+        for reel in ("reel1", "reel2"):
+            (tmp_path / reel).mkdir()
+            for i in (1, 2, 10):
+                cv2.imwrite(str(tmp_path / reel / f"frame_{i}.png"), np.full((8, 8, 3), i, np.uint8))
+        with open_source(str(tmp_path / "reel*" / "frame_*.png")) as source:
+            files = [f.relative_to(tmp_path).as_posix() for f in source._files]
+        assert files == [f"{r}/frame_{i}.png" for r in ("reel1", "reel2") for i in (1, 2, 10)]
 
 
 class TestUntrustedTakes:

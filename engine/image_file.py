@@ -1,0 +1,125 @@
+"""Reading one image file as the engine does: any file name, upright, and a JPEG cut short noticed.
+
+- **Any file name.** ``cv2.imread`` takes a ``str`` and crashes the process (a segmentation fault, no message) on a
+  name that is not valid UTF-8 (a Latin-1 ``café.jpg`` from a Windows zip or an old share: Python holds it with
+  surrogate escapes). The file's bytes are read by Python, which accepts any name, and decoded by OpenCV.
+  Writing goes the same way (:func:`write_image`); OpenCV's video reader and writer take only a name, so
+  :func:`opencv_path` refuses such a name in words instead.
+- **Upright.** OpenCV applies an EXIF Orientation tag of JPEG, PNG and TIFF when it decodes, not WebP's: a WebP's
+  tag is read with Pillow and applied here, so a phone's portrait WebP is not tracked lying on its side.
+- **Cut short.** ``cv2.imread`` decodes a truncated JPEG (a copy that did not finish) by filling the missing rows
+  with grey and only says "Premature end of JPEG file" on stderr, naming no file (``cv2.imdecode`` refuses it; such
+  a file is then read with ``imread`` where its name allows); a landmark detector invents a face in the grey. A JPEG
+  whose data does not end in its end-of-image marker is reported (:attr:`ImageFile.cut_short`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ImageFile", "opencv_path", "read_image", "write_image"]
+
+_JPEG_SUFFIXES = (".jpg", ".jpeg")
+_JPEG_END = b"\xff\xd9"  # EOI marker
+_EXIF_ORIENTATION = 0x0112
+# EXIF Orientation -> (clockwise quarter turns, then mirror left-right) that make the stored pixels upright.
+_UPRIGHT = {2: (0, True), 3: (2, False), 4: (2, True), 5: (3, True), 6: (1, False), 7: (1, True), 8: (3, False)}
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageFile:
+    """One decoded image file.
+
+    Attributes:
+        image: ``(H, W, 3)`` uint8 BGR pixels, upright.
+        cut_short: True for a JPEG whose data stops before its end-of-image marker (its lower rows are grey).
+    """
+
+    image: np.ndarray
+    cut_short: bool = False
+
+
+def read_image(path: str | Path) -> ImageFile | None:
+    """Decode an image file (any format OpenCV reads); None if it cannot be read or decoded.
+
+    Example:
+        >>> import cv2, tempfile
+        >>> p = Path(tempfile.mkdtemp()) / "caf\\udce9.png"  # a name that is not UTF-8
+        >>> _ = p.write_bytes(cv2.imencode(".png", np.zeros((4, 6, 3), np.uint8))[1].tobytes())
+        >>> read_image(p).image.shape
+        (4, 6, 3)
+    """
+    import cv2
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None and _is_utf8(path):  # imread decodes what imdecode refuses: a JPEG cut short (grey rows)
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        return None
+    suffix = Path(path).suffix.lower()
+    if suffix == ".webp":
+        image = _webp_upright(path, image)
+    cut_short = suffix in _JPEG_SUFFIXES and not data.rstrip(b"\x00").endswith(_JPEG_END)
+    return ImageFile(image, cut_short)
+
+
+def _is_utf8(path: str | Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _webp_upright(path: str | Path, image: np.ndarray) -> np.ndarray:
+    """``image`` turned as the WebP's EXIF Orientation says (OpenCV ignores WebP's tag)."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            orientation = int(im.getexif().get(_EXIF_ORIENTATION, 1))
+    except (OSError, ValueError, ImportError):
+        return image
+    turns, mirror = _UPRIGHT.get(orientation, (0, False))
+    if mirror:
+        image = image[:, ::-1]
+    return np.ascontiguousarray(np.rot90(image, k=-turns))  # k < 0: clockwise
+
+
+def write_image(path: str | Path, image: np.ndarray) -> bool:
+    """Encode ``image`` (BGR) by the name's suffix and write it, whatever the name; False if that failed."""
+    import cv2
+
+    ok, encoded = cv2.imencode(Path(path).suffix or ".png", image)
+    if not ok:
+        return False
+    try:
+        Path(path).write_bytes(encoded.tobytes())
+    except OSError:
+        return False
+    return True
+
+
+def opencv_path(path: str | Path) -> str:
+    """``path`` as OpenCV's video reader and writer take it.
+
+    Raises:
+        InputError: a name that is not valid UTF-8 (OpenCV would crash the process on it); the message says to
+            rename it.
+    """
+    from .errors import InputError
+
+    text = str(path)
+    if not _is_utf8(text):
+        shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise InputError(
+            f"{shown}: the file name is not valid UTF-8 (a name from another system's encoding); rename it"
+        )
+    return text
