@@ -200,7 +200,11 @@ def _cmd_flamenco(args: argparse.Namespace, plan: FarmPlan) -> int:
     from .flamenco_submit import submit_to_flamenco
 
     name = args.name or f"Face mocap: {Path(args.takes).absolute().name}"
-    job = submit_to_flamenco(plan, args.manager, name=name, priority=args.priority, check_only=args.check)
+    if args.check:  # compiles the job only: nothing is submitted, nothing recorded
+        job = submit_to_flamenco(plan, args.manager, name=name, priority=args.priority, check_only=True)
+    else:  # recorded before the job can run (its bakes read the record), taken back if nothing was submitted
+        with plan.record_written_unless_failed():
+            job = submit_to_flamenco(plan, args.manager, name=name, priority=args.priority, check_only=False)
     print(_plan_line(plan))
     if args.check:
         print(f"the Manager at {args.manager} compiled the job ({len(plan.tasks)} tasks); nothing was submitted")
@@ -227,7 +231,7 @@ def run_farm_command(args: argparse.Namespace) -> int:
         print(f"farm: skipped {path}: not a video, an image or an image folder", file=sys.stderr)
     if args.farm_command != "plan":
         _make_output_dirs(cfg)
-        if not getattr(args, "check", False):  # a Flamenco --check submits nothing
+        if args.farm_command != "flamenco":  # Flamenco's: written around the submission (_cmd_flamenco)
             plan.write_record()
     return {"plan": _cmd_plan, "run": _cmd_run, "openjd": _cmd_openjd, "flamenco": _cmd_flamenco}[args.farm_command](
         args, plan

@@ -78,10 +78,14 @@ def check_manager_url(manager_url: str) -> None:
     """Refuse a Manager address that is not an http(s) URL (``flamenco`` alone was sent nowhere).
 
     >>> check_manager_url("http://flamenco:8080")
+    >>> check_manager_url("flamenco:8080")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    engine.contract.errors.InputError: --manager must be the Manager's URL, e.g. http://flamenco:8080; got ...
     """
     scheme, _, rest = manager_url.partition("://")
     if scheme.lower() not in ("http", "https") or not rest:
-        example = f"http://{manager_url or 'flamenco'}:8080"
+        bare = manager_url if manager_url and "://" not in manager_url else "flamenco"
+        example = f"http://{bare}" if ":" in bare else f"http://{bare}:8080"  # a port given is kept, not doubled
         raise InputError(f"--manager must be the Manager's URL, e.g. {example}; got {manager_url!r}")
 
 

@@ -22,15 +22,16 @@ a working folder or environment variables. Every path is absolute and goes throu
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..clip_files import check_take_output
 from ..contract._rigs import rigs
-from ..contract.takes_record import TakesRecord, bake_key
+from ..contract.takes_record import RECORD_NAME, TakesRecord, bake_key
 from ..errors import InputError, UserError
 from .clips import collect_clips, take_names_of
 from .paths import PathMap, farm_join
@@ -266,6 +267,26 @@ class FarmPlan:
         """Write the takes folder's record (the folder must exist)."""
         if self.record is not None:
             self.record.write()
+
+    @contextlib.contextmanager
+    def record_written_unless_failed(self) -> Iterator[None]:
+        """Write the record for the ``with`` block (a submission whose tasks read it); if the block raises, the
+        folder's earlier record is put back (nothing was submitted, so nothing is recorded).
+        """
+        if self.record is None:
+            yield
+            return
+        path = self.record.folder / RECORD_NAME
+        before = path.read_bytes() if path.is_file() else None
+        self.record.write()
+        try:
+            yield
+        except BaseException:
+            if before is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(before)
+            raise
 
     def of_kind(self, kind: str) -> tuple[FarmTask, ...]:
         """The tasks of one kind (``track`` or ``bake``), in plan order."""

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import run_engine
 
+from engine.contract.takes_record import RECORD_NAME
 from engine.farm.flamenco_submit import JOB_TYPE, JOB_TYPE_SCRIPT
 from engine.farm.plan import PLAN_SCHEMA
 
@@ -183,6 +184,7 @@ class TestSubmit:
             run = flamenco_submit(portrait_clips, tmp_path, manager.url, "--name", "Day 1", "--priority", "60")
         assert run.returncode == 0, run.stderr
         assert f"submitted job {manager.job_id} (queued)" in run.stdout
+        assert (tmp_path / "takes" / RECORD_NAME).is_file()  # the submitted takes are recorded for the job's bakes
         assert [(r["method"], r["path"]) for r in manager.requests] == [
             ("GET", "/api/v3/version"),
             ("GET", f"/api/v3/jobs/type/{JOB_TYPE}"),
@@ -231,3 +233,6 @@ class TestSubmit:
             port = s.getsockname()[1]
         run = flamenco_submit(portrait_clips, tmp_path, f"http://127.0.0.1:{port}")
         assert run.returncode == 1 and f"cannot reach the Flamenco Manager at http://127.0.0.1:{port}" in run.stderr
+        assert not (tmp_path / "takes" / RECORD_NAME).exists()  # nothing was submitted: nothing is recorded
+        run = flamenco_submit(portrait_clips, tmp_path, f"127.0.0.1:{port}")
+        assert run.returncode == 1 and f"e.g. http://127.0.0.1:{port};" in run.stderr  # the port not given twice
