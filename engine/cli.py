@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ict", required=True, metavar="DIR", help="ICT-FaceKit's folder (../shared/data/ict-facekit)")
     p.add_argument("-o", "--output", help="model file (default: engine/data/face_model.npz; the rest beside it)")
     p.add_argument("--renders", type=int, help="renders the landmark correspondence is learned from (default 240)")
+    _overwrite_option(p)
 
     p = sub.add_parser("contact-sheet", help="render the 46 expressions on the scanned demo head into one PNG")
     p.add_argument("output", metavar="OUT.png|OUT.jpg")
@@ -433,12 +434,18 @@ def _cmd_import_csv(args: argparse.Namespace) -> int:
 
 
 def _cmd_build_model(args: argparse.Namespace) -> int:
+    from .contract.output_guard import check_output
     from .face_model.correspondence import CorrespondenceConfig
     from .face_model.model import DEFAULT_MODEL_PATH
-    from .face_model_build.build import build_face_model
+    from .face_model_build.build import build_face_model, built_files
     from .progress import BarReporter
 
     out = Path(args.output) if args.output else DEFAULT_MODEL_PATH
+    out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    shipped = DEFAULT_MODEL_PATH.resolve().parent  # the checkout's own built files: rebuilt in place
+    for path in built_files(out):  # before the minutes of renders: a file the tool did not write is kept
+        check_output(path, overwrite=args.overwrite, is_own=lambda p: p.resolve().parent == shipped,
+                     what="face model file", suffixes=(path.suffix,))  # fmt: skip
     cfg = CorrespondenceConfig()
     if args.renders is not None:
         if args.renders < 8:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from ..contract.take import MEDIAPIPE_POINT_COUNT
+from ..errors import InputError
 from .head_render import HeadAlbedo, HeadRender, RenderSetup, head_albedo, render_head
 from .ict_facekit import IctFaceKit
 from .regions import IRIS_POINTS
@@ -392,7 +393,11 @@ def build_correspondence(
         on_neutral_all[i, use] = on_neutral[use]
     counts = np.isfinite(on_neutral_all[..., 0]).sum(axis=0)
     if (counts == 0).any():
-        raise ValueError(f"landmarks never detected on the renders: {np.flatnonzero(counts == 0).tolist()}")
+        missing = np.flatnonzero(counts == 0).tolist()
+        raise InputError(
+            f"{len(missing)} landmarks were never detected on the {len(train)} renders (e.g. {missing[:6]}): build "
+            f"with more renders (--renders; the default is {CorrespondenceConfig.training_renders})"
+        )
     # The coordinate-wise median: a render where the detector misplaces a point does not pull it.
     median = np.nanmedian(on_neutral_all, axis=0)
     symmetric = 0.5 * (median + median[mirror] * np.array([-1.0, 1.0, 1.0]))

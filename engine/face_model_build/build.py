@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.atomic_write import atomic_write
 from ..contract.face_head import HEAD_FILE, save_head
 from ..face_model.correspondence import CorrespondenceConfig, build_correspondence, close_inner_lips
 from ..face_model.demo_head import head_from_ict
@@ -41,7 +42,7 @@ from ..fitting.fit_config import FitConfig
 from ..fitting.frame_fit import pose_weights
 from .yaw_drift import YawDriftConfig, measure_yaw_drift
 
-__all__ = ["LICENSE_FILE", "REPORT_FILE", "build_face_model"]
+__all__ = ["LICENSE_FILE", "REPORT_FILE", "build_face_model", "built_files"]
 
 REPORT_FILE = "face_model_report.json"
 # ICT's neutral eyes look slightly down for a face at rest: on renders of it the detector puts the iris centre at
@@ -106,6 +107,12 @@ def _license_text(source: Path) -> str:
     return "\n\n".join([header, *parts]) + "\n"
 
 
+def built_files(out_path: str | Path) -> tuple[Path, ...]:
+    """Every file :func:`build_face_model` writes for model file ``out_path`` (the model, then beside it)."""
+    out_path = Path(out_path)
+    return (out_path, *(out_path.parent / name for name in (HEAD_FILE, REPORT_FILE, LICENSE_FILE)))
+
+
 def build_face_model(
     ict_dir: str | Path,
     out_path: str | Path = DEFAULT_MODEL_PATH,
@@ -163,8 +170,10 @@ def build_face_model(
     drift, drift_report = measure_yaw_drift(ict, albedo, points, weights, detect, drift_cfg, progress=drift_progress)
     model = dataclasses.replace(model, yaw_drift=drift)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    save_face_model(out_path, model)
-    save_head(out_path.parent / HEAD_FILE, head_from_ict(ict, rig, albedo, deltas, model.expression_names))
+    with atomic_write(out_path) as tmp:  # a served engine reloads a changed model file: never a half-written one
+        save_face_model(tmp, model)
+    with atomic_write(out_path.parent / HEAD_FILE) as tmp:
+        save_head(tmp, head_from_ict(ict, rig, albedo, deltas, model.expression_names))
     report = {
         "source": "ICT-FaceKit Face Model Light",
         "correspondence_config": dataclasses.asdict(cfg),
@@ -172,6 +181,8 @@ def build_face_model(
         "yaw_drift_config": dataclasses.asdict(drift_cfg),
         "yaw_drift": drift_report,
     }
-    (out_path.parent / REPORT_FILE).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    (out_path.parent / LICENSE_FILE).write_text(_license_text(ict.source), encoding="utf-8")
+    with atomic_write(out_path.parent / REPORT_FILE) as tmp:
+        tmp.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    with atomic_write(out_path.parent / LICENSE_FILE) as tmp:
+        tmp.write_text(_license_text(ict.source), encoding="utf-8")
     return model

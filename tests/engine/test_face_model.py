@@ -482,6 +482,18 @@ def test_build_model_without_the_scans_is_one_clear_line(tmp_path):
     assert run.returncode == 1 and "ICT-FaceKit model not found" in run.stderr and "Traceback" not in run.stderr
 
 
+def test_build_model_never_replaces_a_file_it_did_not_write(tmp_path):
+    art = tmp_path / "face_head.npz"  # an artist's file where the build would write the demo head
+    art.write_bytes(b"someone's head")
+    command = [sys.executable, "-m", "engine", "build-model", "--ict", str(tmp_path), "-o", str(tmp_path / "m.npz")]
+    run = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 1 and "face_head.npz" in run.stderr and "--overwrite" in run.stderr, run.stderr[-2000:]
+    assert "ICT-FaceKit model not found" not in run.stderr  # said before any work, the scans not even looked for
+    assert art.read_bytes() == b"someone's head"
+    run = subprocess.run([*command, "--overwrite"], cwd=REPO, capture_output=True, text=True)
+    assert "ICT-FaceKit model not found" in run.stderr  # allowed: the build goes on (to the missing scans here)
+
+
 def test_contact_sheet_command(tmp_path):
     import cv2
 
