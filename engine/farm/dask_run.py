@@ -118,6 +118,9 @@ def _connect(cfg: DaskConfig):
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # No dashboard; the scheduler's HTTP server still starts, and on a busy default port 8787 warned in 4
+            # lines ("Port 8787 is already in use"): any free port instead.
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         )
     finally:

@@ -209,3 +209,25 @@ def _worker_running_a_track(client, pids, psutil):
                     continue
         time.sleep(0.05)
     raise AssertionError("no worker started a track task in time")
+
+
+def test_the_local_cluster_says_nothing_of_a_busy_dashboard_port():
+    """Port 8787 (Dask's dashboard default) taken by another program: the local cluster says nothing of it (it
+    printed a four-line "Port 8787 is already in use" warning in every `farm run`)."""
+    import socket
+    import warnings
+
+    from engine.farm.dask_run import DaskConfig, _connect
+
+    with socket.socket() as busy:
+        try:
+            busy.bind(("127.0.0.1", 8787))
+        except OSError:
+            pass  # already busy: the case itself
+        busy.listen()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            client, cluster = _connect(DaskConfig(workers=1))
+            client.close()
+            cluster.close()
+    assert not [w for w in caught if "8787" in str(w.message)], [str(w.message) for w in caught]
