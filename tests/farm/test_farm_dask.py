@@ -213,7 +213,8 @@ def _worker_running_a_track(client, pids, psutil):
 
 def test_the_local_cluster_says_nothing_of_a_busy_dashboard_port():
     """Port 8787 (Dask's dashboard default) taken by another program: the local cluster says nothing of it (it
-    printed a four-line "Port 8787 is already in use" warning in every `farm run`)."""
+    printed a four-line "Port 8787 is already in use" warning in every `farm run`).
+    """
     import socket
     import warnings
 
