@@ -58,3 +58,8 @@ def unregister() -> None:
     for cls in reversed(_registered):
         bpy.utils.unregister_class(cls)
     _registered.clear()
+    if _atexit_hooked:  # unregistered now (disabled, or removed): nothing is left for the exit to undo
+        import atexit
+
+        atexit.unregister(unregister)
+        _atexit_hooked.clear()

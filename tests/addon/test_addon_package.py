@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -99,6 +100,32 @@ def test_zip_registers_and_builds_demo_rig_outside_the_repo(built_zip, tmp_path)
     """)
     proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "ZIP-OK" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_zip_installed_twice_then_uninstalled_leaves_nothing_for_the_exit(built_zip, tmp_path):
+    """Install from Disk, again (an update), then Remove, as in Preferences > Get Extensions: the process ends
+    cleanly (each install had left an exit hook that failed on the removed package, printing tracebacks).
+    """
+    pytest.importorskip("bpy")
+    script = textwrap.dedent(f"""
+        import bpy
+        for _ in range(2):
+            result = bpy.ops.extensions.package_install_files(
+                filepath={str(built_zip)!r}, repo="user_default", enable_on_install=True
+            )
+            assert result == {{"FINISHED"}}, result
+            assert hasattr(bpy.types.Scene, "facemocap")
+        repos = bpy.context.preferences.extensions.repos
+        index = [i for i, r in enumerate(repos) if r.module == "user_default"][0]
+        assert bpy.ops.extensions.package_uninstall(repo_index=index, pkg_id="facewarehouse_mocap") == {{"FINISHED"}}
+        assert not hasattr(bpy.types.Scene, "facemocap")
+        print("UNINSTALLED")
+    """)
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "user")}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env=env)  # fmt: skip
+    assert proc.returncode == 0 and "UNINSTALLED" in proc.stdout, proc.stderr[-2000:]
+    assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-2000:]
 
 
 def test_register_from_checkout_and_preferences_idname(addon):
