@@ -283,6 +283,14 @@ class TestTrack:
         assert take.meta["fps"] == 24
 
 
+def test_feature_the_engine_runs_from_any_folder(tmp_path, moving_clip):
+    """The set-up puts the checkout on .venv's path: a command run from a take's folder works (it said "No module
+    named engine" anywhere but the repository root).
+    """
+    run = run_engine("track", moving_clip, "-o", "here.npz", "--end", "0.2", "--progress", "none", cwd=tmp_path)
+    assert run.returncode == 0 and (tmp_path / "here.npz").is_file(), run.stderr[-2000:]
+
+
 class TestErrors:
     @pytest.mark.parametrize(
         ("args", "message"),
