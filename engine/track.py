@@ -137,6 +137,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
         backend=backend,
         filter_settings=None,
         focal_px=focal,
+        source_start_s=float(lm.time[0]),  # where in the clip the take starts (--start): time 0 is that frame
         identity_layout={
             "shape_coefficients": int(fit.identity.shape[0]),
             "rest_offsets": list(fit.landmark_bias.shape),

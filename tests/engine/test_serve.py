@@ -218,7 +218,7 @@ def test_feature_info_and_request_errors(tmp_path, clips, served):
     served.send(encode_request(1, TakeInfo(str(take))))  # the id is in use (waiting or running)
     served.send(encode_request(2, TakeInfo(str(take))))
     served.send(json.dumps({"id": 3, "command": "track", "input": "x.mp4"}))  # no output
-    served.send(json.dumps({"id": 4, "command": "track", "input": "x.mp4", "output": "x.npz", "fps": 3}))
+    served.send(json.dumps({"id": 4, "command": "track", "input": "x.mp4", "output": "x.npz", "speed": 3}))
     served.send("not json")
     served.send(encode_request(5, TrackTake(str(tmp_path / "missing.mp4"), str(tmp_path / "m.npz"))))
     finals, errors = {}, []
@@ -229,7 +229,7 @@ def test_feature_info_and_request_errors(tmp_path, clips, served):
         elif isinstance(event, Done | Failed):
             finals[event.request] = event
     assert any("id 1 is already in use" in m for m in errors) and any('"output" is missing' in m for m in errors)
-    assert any("unknown key(s) fps" in m for m in errors) and any(m.startswith("not JSON") for m in errors)
+    assert any("unknown key(s) speed" in m for m in errors) and any(m.startswith("not JSON") for m in errors)
     assert finals[1] == Done(str(take), 30, request=1)
     assert isinstance(finals[2], Done) and finals[2].frames == 30 and "frames      30 at 30 fps" in finals[2].summary
     assert isinstance(finals[5], Failed) and "not found" in finals[5].message and not finals[5].cancelled

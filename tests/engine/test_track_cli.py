@@ -291,6 +291,14 @@ def test_feature_the_engine_runs_from_any_folder(tmp_path, moving_clip):
     assert run.returncode == 0 and (tmp_path / "here.npz").is_file(), run.stderr[-2000:]
 
 
+def test_feature_a_take_records_where_in_the_clip_it_starts(tmp_path, moving_clip):
+    out = tmp_path / "part.npz"
+    run = run_engine("track", moving_clip, "-o", out, "--start", "0.5", "--end", "1", "--progress", "none")
+    assert run.returncode == 0, run.stderr[-2000:]
+    take = load_take(out)
+    assert take.time[0] == 0 and take.meta["source_start_s"] == pytest.approx(0.5, abs=1 / 30)
+
+
 class TestErrors:
     @pytest.mark.parametrize(
         ("args", "message"),
