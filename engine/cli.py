@@ -1,4 +1,4 @@
-"""The engine's command line: ``python -m engine COMMAND`` (track, batch, serve, info, export-csv, import-csv,
+"""The engine's command line: ``python -m engine COMMAND`` (track, batch, serve, farm, info, export-csv, import-csv,
 build-model, contact-sheet).
 
 Expected failures (missing file, unreadable video, no face, bad take, a full disk) end with one line on stderr (and
@@ -268,7 +268,8 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
     reporter.done(str(output), summary.num_frames)
     _print_notices(summary.meta)  # after the progress bar's last line
     if args.progress == "bar":
-        print(f"wrote {args.output} ({summary.num_frames} frames)" + (f" and {args.preview}" if args.preview else ""))
+        frames = f"{summary.num_frames} frame{'s' if summary.num_frames != 1 else ''}"
+        print(f"wrote {args.output} ({frames})" + (f" and {args.preview}" if args.preview else ""))
     return EXIT_OK
 
 
