@@ -297,7 +297,7 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
 
 
 def _batch(args: argparse.Namespace, make_reporter, session) -> int:
-    from .clip_files import batch_clips, check_take_output, take_names
+    from .clip_files import batch_clips, check_take_output, clip_take_name, take_names
     from .track_job import track_to_file
 
     clips, skipped = batch_clips(args.inputs)
@@ -308,9 +308,9 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise InputError(f"batch: cannot make the output folder {out_dir}: {err.strerror}") from None
-    names = take_names(clips)
+    names = {clip: f"{stem}.npz" for clip, stem in take_names(clips).items()}
     for clip, name in names.items():
-        if name != f"{clip.stem}.npz":
+        if name != f"{clip_take_name(clip)}.npz":
             print(f"batch: notice: {clip.name} and another clip share a name; its take is {name}", file=sys.stderr)
     outputs = {clip: check_take_output(out_dir / names[clip], overwrite=args.overwrite) for clip in clips}
     streaming = _streaming_config(args)

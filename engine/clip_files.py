@@ -6,6 +6,7 @@ for its output. The image suffixes are the frame reader's own (:data:`engine.vid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from .contract.output_guard import check_output
@@ -14,7 +15,7 @@ from .errors import InputError
 from .media_sniff import sniff_media
 from .video_source import IMAGE_SUFFIXES
 
-__all__ = ["VIDEO_SUFFIXES", "batch_clips", "check_take_output", "clips_in_folder", "take_names"]
+__all__ = ["VIDEO_SUFFIXES", "batch_clips", "check_take_output", "clip_take_name", "clips_in_folder", "take_names"]
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
 
@@ -68,23 +69,43 @@ def clips_in_folder(folder: Path) -> tuple[list[Path], list[Path]]:
     return clips, skipped
 
 
-def take_names(clips: list[Path]) -> dict[Path, str]:
-    """The take file name of each clip: ``<stem>.npz``, or ``<stem>_<suffix>.npz`` where stems collide.
+def take_names(clips: Sequence[Path]) -> dict[Path, str]:
+    """Each clip's take file stem (``<stem>.npz`` is its take): :func:`clip_take_name`, or ``<stem>_<suffix>`` for
+    clips of one folder sharing a stem (``a.mp4`` and ``a.png``: ``a_mp4`` and ``a_png``). ``engine batch`` and the
+    farm name takes with this one function, so a farm re-run finds the takes a batch wrote.
+
+    Raises:
+        InputError: clips in different folders would write the same take (rename one, or track them separately).
 
     Example:
-        >>> take_names([Path("a.mp4"), Path("a.png"), Path("b.mov")])
-        {PosixPath('a.mp4'): 'a_mp4.npz', PosixPath('a.png'): 'a_png.npz', PosixPath('b.mov'): 'b.npz'}
+        >>> take_names([Path("/s/a.mp4"), Path("/s/a.png"), Path("/s/b.mov"), Path("/s/take.01")])  # doctest: +ELLIPSIS
+        {...('/s/a.mp4'): 'a_mp4', ...('/s/a.png'): 'a_png', ...('/s/b.mov'): 'b', ...('/s/take.01'): 'take.01'}
     """
-    stems: dict[str, int] = {}
+    by_folder: dict[tuple[Path, str], int] = {}
     for clip in clips:
-        stems[clip.stem.lower()] = stems.get(clip.stem.lower(), 0) + 1
+        key = (clip.parent, clip_take_name(clip).lower())
+        by_folder[key] = by_folder.get(key, 0) + 1
     names = {}
     for clip in clips:
-        unique = stems[clip.stem.lower()] == 1
-        names[clip] = f"{clip.stem}.npz" if unique else f"{clip.stem}_{clip.suffix.lstrip('.').lower() or 'folder'}.npz"
-    seen: dict[str, Path] = {}
+        name = clip_take_name(clip)
+        if by_folder[(clip.parent, name.lower())] > 1:
+            name = f"{name}_{clip.suffix.lstrip('.').lower() or 'folder'}"
+        names[clip] = name
+    by_name: dict[str, list[Path]] = {}
     for clip, name in names.items():
-        if name.lower() in seen:
-            raise InputError(f"batch: {seen[name.lower()]} and {clip} would both be tracked into {name}; rename one")
-        seen[name.lower()] = clip
+        by_name.setdefault(name.lower(), []).append(clip)
+    clashes = {n: c for n, c in by_name.items() if len(c) > 1}
+    if clashes:
+        lines = "; ".join(f"{n}.npz <- {', '.join(map(str, c))}" for n, c in sorted(clashes.items()))
+        raise InputError(f"clips that would write the same take (rename one, or track them separately): {lines}")
     return names
+
+
+def clip_take_name(clip: Path) -> str:
+    """The take's file stem for a clip: a video's or image's stem, or the image-sequence folder's whole name.
+
+    Example:
+        >>> clip_take_name(Path("/shots/d0.v2.mp4")), clip_take_name(Path("/shots/take.01"))
+        ('d0.v2', 'take.01')
+    """
+    return clip.stem if clip.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES else clip.name

@@ -10,7 +10,7 @@ from ..clip_files import VIDEO_SUFFIXES, clips_in_folder
 from ..errors import InputError
 from ..video_source import IMAGE_SUFFIXES
 
-__all__ = ["clip_take_name", "clips_in_folder_or_none", "collect_clips", "take_names_of"]
+__all__ = ["clips_in_folder_or_none", "collect_clips"]
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -81,44 +81,3 @@ def clips_in_folder_or_none(folder: Path) -> list[Path] | None:
         return clips_in_folder(folder)[0] or None
     except InputError:
         return None
-
-
-def take_names_of(clips: Sequence[Path]) -> dict[Path, str]:
-    """Each clip's take name: :func:`clip_take_name`, or ``<stem>_<suffix>`` for clips of one folder sharing a stem
-    (``a.mp4`` and ``a.png``: ``a_mp4`` and ``a_png``, as ``engine batch`` names them).
-
-    Raises:
-        InputError: clips in different folders would write the same take (rename one, or plan them separately).
-
-    Example:
-        >>> take_names_of([Path("/s/a.mp4"), Path("/s/a.png"), Path("/s/b.mov")])
-        {PosixPath('/s/a.mp4'): 'a_mp4', PosixPath('/s/a.png'): 'a_png', PosixPath('/s/b.mov'): 'b'}
-    """
-    by_folder: dict[tuple[Path, str], int] = {}
-    for clip in clips:
-        key = (clip.parent, clip_take_name(clip).lower())
-        by_folder[key] = by_folder.get(key, 0) + 1
-    names = {}
-    for clip in clips:
-        name = clip_take_name(clip)
-        if by_folder[(clip.parent, name.lower())] > 1:
-            name = f"{name}_{clip.suffix.lstrip('.').lower() or 'folder'}"
-        names[clip] = name
-    by_name: dict[str, list[Path]] = {}
-    for clip, name in names.items():
-        by_name.setdefault(name.lower(), []).append(clip)
-    clashes = {n: c for n, c in by_name.items() if len(c) > 1}
-    if clashes:
-        lines = "; ".join(f"{n}.npz <- {', '.join(map(str, c))}" for n, c in sorted(clashes.items()))
-        raise InputError(f"clips that would write the same take (rename one, or plan them separately): {lines}")
-    return names
-
-
-def clip_take_name(clip: Path) -> str:
-    """The take's file stem for a clip: a video's or image's stem, or the image-sequence folder's whole name.
-
-    Example:
-        >>> clip_take_name(Path("/shots/d0.v2.mp4")), clip_take_name(Path("/shots/take.01"))
-        ('d0.v2', 'take.01')
-    """
-    return clip.stem if clip.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES else clip.name

@@ -29,11 +29,11 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..clip_files import check_take_output
+from ..clip_files import check_take_output, take_names
 from ..contract._rigs import rigs
 from ..contract.takes_record import RECORD_NAME, TakesRecord, bake_key
 from ..errors import InputError, UserError
-from .clips import collect_clips, take_names_of
+from .clips import collect_clips
 from .paths import PathMap, farm_join
 
 __all__ = [
@@ -338,7 +338,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
     _check_inputs(cfg)
     skipped: list[Path] = []
     clips = collect_clips(clip_items, skipped)
-    names = take_names_of(clips)
+    names = take_names(clips)
     paths = CommandPaths.from_config(cfg)
     to_farm = cfg.path_map.to_farm
     takes_local = Path(cfg.takes_dir).absolute()

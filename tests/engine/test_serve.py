@@ -184,7 +184,7 @@ def test_exception_batch_refuses_two_clips_with_one_take_name(tmp_path, clips):
         text=True,
         timeout=120,
     )
-    assert run.returncode == 1 and "would both be tracked into" in run.stderr
+    assert run.returncode == 1 and "clips that would write the same take" in run.stderr
     assert not list((tmp_path / "out").glob("*.npz"))
 
 

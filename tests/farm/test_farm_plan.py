@@ -84,6 +84,23 @@ class TestCollectClips:
         assert [t.outputs[0].rsplit("/", 1)[-1] for t in plan.tasks] == ["a_mp4.npz", "a_png.npz"]  # as batch
 
 
+def test_feature_a_farm_re_run_finds_the_takes_engine_batch_wrote(tmp_path):
+    """Batch and the farm name takes with one function: a sequence folder named take.01 is take.01.npz for both
+    (batch wrote take.npz, so the farm tracked it again).
+    """
+    import cv2
+    import skimage.data
+
+    shots = tmp_path / "shots"
+    (shots / "take.01").mkdir(parents=True)
+    cv2.imwrite(str(shots / "take.01" / "frame_1.png"), skimage.data.astronaut()[:, :, ::-1])
+    run = run_engine("batch", shots, "-o", tmp_path / "takes", "--progress", "none")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert [p.name for p in (tmp_path / "takes").glob("*.npz")] == ["take.01.npz"]
+    plan = make_plan([shots], PlanConfig(takes_dir=tmp_path / "takes"))
+    assert plan.tasks == () and plan.already_tracked == (shots / "take.01",)
+
+
 class TestPathMap:
     def test_feature_longest_rule_on_folder_boundaries(self):
         rules = PathMap.from_specs(["/mnt=/farm", "/mnt/shots=/studio/shots"])
