@@ -27,7 +27,7 @@ class EngineSession:
     """The warm state of one engine process. Use as a context manager (closes the backends); not thread-safe.
 
     Attributes:
-        backends: the open landmark backends, handed to :func:`engine.track.track`.
+        backends: the open landmark backends, handed to :func:`engine.track_job.track_to_file`.
     """
 
     def __init__(self, model_path: str | Path | None = None) -> None:

@@ -2,7 +2,8 @@
 
 MediaPipe's Face Mesh graph runs on one core and releases the GIL while it works, so two graphs in two threads,
 each on its own half of a clip, take about half the time of one graph on the whole clip (d10, 448 frames on this
-project's 2-core machine: 0.53x; with decoding, eye state and the fit, a whole 900-frame take 0.88-0.90x).
+project's 2-core machine: 0.53x; with decoding, eye state and the fit, a whole 900-frame take 0.81x in the latest
+run: README "Measured").
 
 Each part opens the source at its own start time (:func:`engine.video_source.open_source` seeks and decodes
 forward to it), so parts never share a frame and together hold every frame of the range: ``[start, t1)``,

@@ -1,6 +1,7 @@
 """Scene settings: one ``PointerProperty`` (``scene.facemocap``) to :class:`FACEMOCAP_PG_settings`.
 
-``settings_to_*`` build the pure layer's frozen settings from these properties, so operators stay thin.
+``to_process_settings``, ``to_bake_targets`` and ``to_bake_options`` build the pure and bake layers' frozen
+settings from these properties, so operators stay thin.
 """
 
 from __future__ import annotations

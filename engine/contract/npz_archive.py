@@ -24,8 +24,9 @@ import dataclasses
 import re
 import tokenize
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -194,8 +195,11 @@ class NpzArchive:
         return {k: self.read(k, max_bytes=max_bytes[k]) for k in keys}
 
 
-def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+def write_npz(path: str | Path, arrays: Mapping[str, np.ndarray | Callable[[BinaryIO], None]]) -> None:
     """Write ``arrays`` as an uncompressed ``.npz`` at ``path`` (as ``np.savez``; no pickles).
+
+    A value may also be a function that writes the member's ``.npy`` bytes itself (a long take's column, streamed
+    block by block from a partial take so memory does not grow with the take).
 
     Raises:
         OSError: the write failed (the file is then incomplete: write to a temporary file, see ``atomic_write``).
@@ -205,7 +209,10 @@ def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
         try:
             for key, value in arrays.items():
                 with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
+                    if callable(value):
+                        value(member)
+                    else:
+                        np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
             archive.close()
         except BaseException:
             archive.fp = None  # abandoned: closing must not write a directory into it, nor raise again later

@@ -22,11 +22,11 @@ Sections: ``take`` (the take's per-frame arrays, :data:`.take.PER_FRAME_KEYS`) a
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
 import threading
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ import numpy as np
 
 from .atomic_write import atomic_write
 from .errors import InputError, TakeFormatError
+from .npz_archive import write_npz
 from .take import ARRAY_KEYS, PER_FRAME_KEYS, Take, take_from_arrays
 from .take_limits import DEFAULT_LIMITS, ReadLimits
 from .take_validation import join_problems, validate_take_arrays
@@ -215,20 +216,13 @@ class PartialTake:
             if problems:
                 raise TakeFormatError(f"refusing to write {Path(take_path).name}: {join_problems(problems)}")
         fixed = _partial_arrays(self, landmarks=False, final=True, per_frame=False)
+        members = {
+            key: functools.partial(self._stream_column, key=key, rows=rows) if key in columns else fixed[key]
+            for key in ARRAY_KEYS
+        }
         path = Path(take_path).resolve()
-        with atomic_write(path) as tmp, open(tmp, "wb") as f:
-            archive = zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
-            try:
-                for key in ARRAY_KEYS:
-                    with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
-                        if key in columns:
-                            self._stream_column(member, key, rows)
-                        else:
-                            np.lib.format.write_array(member, np.asanyarray(fixed[key]), allow_pickle=False)
-                archive.close()
-            except BaseException:
-                archive.fp = None  # abandoned: closing must not write into it, nor raise again later
-                raise
+        with atomic_write(path) as tmp:
+            write_npz(tmp, members)  # the one archive writer, as save_take's
         shutil.rmtree(self.folder, ignore_errors=True)
         return path
 
@@ -246,7 +240,7 @@ class PartialTake:
             arrays["time"] = arrays["time"] - arrays["time"][0]
         return arrays
 
-    def _stream_column(self, member, key: str, rows: int) -> None:
+    def _stream_column(self, member, *, key: str, rows: int) -> None:
         dtype, shape = self.manifest["sections"]["take"]["columns"][key]
         header = {
             "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),

@@ -1,4 +1,6 @@
-"""Reading and writing take files: the one reader and the one writer, for the engine and the add-on alike.
+"""Reading and writing take files: the one reader and the one writer, for the engine and the add-on alike (a long
+take, written block by block into a partial take, is finished through the same archive writer,
+:func:`.npz_archive.write_npz`: :meth:`.partial_take.PartialTake.finish`).
 
 Writing validates first (an invalid take is never written) and is atomic (:mod:`.atomic_write`). Reading is
 bounded (:mod:`.npz_archive`, :mod:`.take_limits`: headers and declared shapes are checked before any data is

@@ -1,6 +1,6 @@
 """A small z-buffer triangle rasterizer in numpy: which triangle covers each pixel, and where inside it.
 
-Used to render the scan-based head for the landmark detector (:mod:`.ict_render`) and to map detected 2D points
+Used to render the scan-based head for the landmark detector (:mod:`.head_render`) and to map detected 2D points
 back onto the surface (:mod:`.correspondence`). Pixel centres sit at integer coordinates; image x to the right,
 y down; depth grows away from the camera. Vectorised over triangles in buckets of similar bounding-box size, so a
 512 x 512 frame of the ~52 000-triangle head takes a fraction of a second on one core.

@@ -3,7 +3,7 @@
 :func:`make_plan` decides, :class:`FarmPlan` holds the answer; every scheduler adapter runs the same plan.
 
 - One **track** task per clip: ``ENGINE_PYTHON launch.py engine track CLIP -o TAKES/<name>.npz ...``. A clip whose
-  take is already there and valid (:func:`engine.take.load_take` reads it) gets no task, so a re-run after a
+  take is already there and valid (:func:`engine.contract.take_io.load_take` reads it) gets no task, so a re-run after a
   failure does only the missing takes (``redo`` tracks everything again).
 - With a rig (or the demo rig), one **bake** task per take: ``BAKE_PYTHON launch.py blender_addon.batch --rig RIG
   --takes TAKE -o BLENDS/<name>.blend``, depending on that take's track task. A bake whose ``.blend`` is newer
@@ -29,8 +29,9 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import rigs
+
 from ..clip_files import check_take_output, take_names
-from ..contract._rigs import rigs
 from ..contract.takes_record import RECORD_NAME, TakesRecord, bake_key
 from ..errors import InputError, UserError
 from .clips import collect_clips
