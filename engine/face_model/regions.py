@@ -22,8 +22,6 @@ MOUTH_CORNER_INNER = {"left": 308, "right": 78}
 LIP_CENTRE_POINTS = (0, 13, 14, 17)  # the lips' midline: upper outer, upper inner, lower inner, lower outer
 NOSE_TIP = 1
 CHIN = 152
-FOREHEAD = 10
-IRIS_CENTER = {"left": 473, "right": 468}
 IRIS_POINTS = {"left": (473, 474, 475, 476, 477), "right": (468, 469, 470, 471, 472)}
 
 

@@ -11,12 +11,11 @@ import itertools
 
 import numpy as np
 
-from ..contract.take import MEDIAPIPE_MESH_POINT_COUNT, MEDIAPIPE_POINT_COUNT
+from ..contract.take import MEDIAPIPE_MESH_POINT_COUNT
 
-__all__ = ["NUM_IRIS_POINTS", "NUM_MESH_VERTICES", "mediapipe_connections", "triangles_from_edges", "vertex_neighbors"]
+__all__ = ["NUM_MESH_VERTICES", "mediapipe_connections", "triangles_from_edges", "vertex_neighbors"]
 
 NUM_MESH_VERTICES = MEDIAPIPE_MESH_POINT_COUNT  # MediaPipe Face Mesh vertices 0..467 (the contract's count)
-NUM_IRIS_POINTS = MEDIAPIPE_POINT_COUNT - NUM_MESH_VERTICES  # 468..472 (subject's right iris), 473..477 (left)
 
 
 def mediapipe_connections() -> dict[str, frozenset[tuple[int, int]]]:
