@@ -31,7 +31,8 @@ import numpy as np
 
 from engine.contract.take import MEDIAPIPE_POINT_COUNT
 from engine.errors import MissingDependency
-from engine.eyes.elam import EYES, eye_topology, landmark_openness
+from engine.eyes.elam import landmark_openness
+from engine.eyes.eye_topology import EYES, eye_topology
 
 __all__ = [
     "FEATURE_BLOBNESS",

@@ -32,9 +32,9 @@ import numpy as np
 
 from ..contract.take import MEDIAPIPE_POINT_COUNT
 from ..errors import InputError
+from ..eyes.eye_topology import iris_points
 from .head_render import HeadAlbedo, HeadRender, RenderSetup, head_albedo, render_head
 from .ict_facekit import IctFaceKit
-from .regions import IRIS_POINTS
 from .surface_points import SurfacePoints, closest_points_on_triangles
 
 __all__ = [
@@ -165,11 +165,11 @@ def landmark_groups(ict: IctFaceKit, regions) -> LandmarkGroups:
         group[regions.eye_lower[side]] = GROUP_NAMES.index(f"lower_lid_{side}")
         lid_points[regions.eye_upper[side]] = lid_points[regions.eye_lower[side]] = True
     for side in ("left", "right"):
-        group[list(IRIS_POINTS[side])] = GROUP_NAMES.index(f"iris_{side}")
+        group[list(iris_points(side))] = GROUP_NAMES.index(f"iris_{side}")
     outline = np.zeros(NUM_POINTS, bool)
     outline[regions.face_oval] = True
     iris = np.zeros(NUM_POINTS, bool)
-    iris[[*IRIS_POINTS["left"], *IRIS_POINTS["right"]]] = True
+    iris[[*iris_points("left"), *iris_points("right")]] = True
     return LandmarkGroups(group, inner_lip, lid_points, outline, iris, tuple(allowed))
 
 

@@ -1,4 +1,5 @@
-"""Named vertex regions of the face model, derived from MediaPipe's connection sets and the neutral's geometry.
+"""Named vertex regions of the face model, derived from MediaPipe's connection sets and the neutral's geometry (the
+lids: the pairs of :mod:`engine.eyes.eye_topology`, the one place the eyes' vertices are written).
 
 Every list is ordered (contours run from the face's midline outward, or corner to corner) so that upper and lower
 contours pair index by index. Left/right are the SUBJECT's (model +x = subject's left).
@@ -10,19 +11,17 @@ import dataclasses
 
 import numpy as np
 
+from ..eyes.eye_topology import EYES, eye_topology
 from .topology import NUM_MESH_VERTICES, mediapipe_connections, vertex_neighbors
 
 __all__ = ["FaceRegions", "regions_from_mediapipe"]
 
 # Named MediaPipe vertices (canonical Face Mesh topology; see ../shared/reference/mediapipe_topology.md).
-EYE_OUTER_CORNER = {"left": 263, "right": 33}
-EYE_INNER_CORNER = {"left": 362, "right": 133}
 MOUTH_CORNER_OUTER = {"left": 291, "right": 61}
 MOUTH_CORNER_INNER = {"left": 308, "right": 78}
 LIP_CENTRE_POINTS = (0, 13, 14, 17)  # the lips' midline: upper outer, upper inner, lower inner, lower outer
 NOSE_TIP = 1
 CHIN = 152
-IRIS_POINTS = {"left": (473, 474, 475, 476, 477), "right": (468, 469, 470, 471, 472)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,10 +110,9 @@ def regions_from_mediapipe(vertices: np.ndarray) -> FaceRegions:
     """
     conn = mediapipe_connections()
     eye_upper, eye_lower, brow = {}, {}, {}
-    for side in ("left", "right"):
-        eye_upper[side], eye_lower[side] = _upper_lower_contours(
-            conn[f"{side}_eye"], EYE_INNER_CORNER[side], EYE_OUTER_CORNER[side], vertices
-        )
+    for side in EYES:  # the lid pairs of eyelid_pairs.toml, from the inner corner out
+        pairs = eye_topology(side).pairs[::-1]
+        eye_upper[side], eye_lower[side] = pairs[:, 0].astype(np.int32), pairs[:, 1].astype(np.int32)
         brow[side] = np.array(sorted({v for e in conn[f"{side}_eyebrow"] for v in e}), dtype=np.int32)
     lips = conn["lips"]
     outer_edges = frozenset(e for e in lips if not ({*e} & _inner_lip_vertices(lips)))

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..eyes.eye_topology import iris_points
 from ..face_model.model import FaceModel
-from ..face_model.regions import IRIS_POINTS
 from .channel_readout import IMAGE_PLANE_AXES, readout_channels
 from .fit_config import FitConfig
 from .frame_fit import frame_prior_scale, gaze_channels
@@ -61,7 +61,7 @@ def gaze_from_iris(
         ``(T, 46)`` float64 copy: the eight eye-look channels re-solved in [0, 1]; every other channel as given.
     """
     rows = residual_rows(actor, point_ids, cfg)
-    iris = [p for side in ("left", "right") for p in IRIS_POINTS[side]]
+    iris = [p for side in ("left", "right") for p in iris_points(side)]
     gaze = gaze_channels(actor.expression_names)
     return readout_channels(
         expression, view_obs, point_ids, actor, pose, cfg,

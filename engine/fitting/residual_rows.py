@@ -21,11 +21,9 @@ import dataclasses
 
 import numpy as np
 
+from ..eyes.eye_topology import eye_topology, iris_points
 from ..face_model.model import FaceModel
 from ..face_model.regions import (
-    EYE_INNER_CORNER,
-    EYE_OUTER_CORNER,
-    IRIS_POINTS,
     LIP_CENTRE_POINTS,
     MOUTH_CORNER_INNER,
     MOUTH_CORNER_OUTER,
@@ -85,10 +83,15 @@ class ResidualRows:
 def emphasized_points(model: FaceModel) -> set[int]:
     """The points weighted as eye / mouth points: lid contours, iris, lip contours, eye and mouth corners."""
     r = model.regions
-    points = {p for side in ("left", "right") for p in IRIS_POINTS[side]}
+    points = {p for side in ("left", "right") for p in iris_points(side)}
     for side in ("left", "right"):
         points |= set(r.eye_upper[side].tolist()) | set(r.eye_lower[side].tolist())
-        points |= {EYE_INNER_CORNER[side], EYE_OUTER_CORNER[side], MOUTH_CORNER_INNER[side], MOUTH_CORNER_OUTER[side]}
+        points |= {
+            eye_topology(side).inner_corner,
+            eye_topology(side).outer_corner,
+            MOUTH_CORNER_INNER[side],
+            MOUTH_CORNER_OUTER[side],
+        }
     points |= set(np.r_[r.lip_upper_outer, r.lip_lower_outer, r.lip_upper_inner, r.lip_lower_inner].tolist())
     return points
 
@@ -107,7 +110,9 @@ def lid_pairs(model: FaceModel) -> list[tuple[int, int]]:
 
 def brow_pairs(model: FaceModel) -> list[tuple[int, int]]:
     """``(brow point, that eye's inner corner)`` for every brow point, the left brow first."""
-    return [(b, EYE_INNER_CORNER[side]) for side in ("left", "right") for b in model.regions.brow[side].tolist()]
+    return [
+        (b, eye_topology(side).inner_corner) for side in ("left", "right") for b in model.regions.brow[side].tolist()
+    ]
 
 
 def mouth_corner_pairs() -> list[tuple[int, int]]:

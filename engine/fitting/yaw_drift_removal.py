@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..eyes.eye_topology import iris_points
 from ..face_model.model import FaceModel, yaw_terms
-from ..face_model.regions import IRIS_POINTS
 from .fit_config import FitConfig
 from .frame_fit import pose_weights
 from .head_pose import HeadPose
@@ -44,7 +44,7 @@ def drift_free_points(model: FaceModel) -> np.ndarray:
     for side in ("left", "right"):
         keep[model.regions.eye_upper[side]] = False
         keep[model.regions.eye_lower[side]] = False
-        keep[list(IRIS_POINTS[side])] = False
+        keep[list(iris_points(side))] = False
     return keep
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..contract.take import MEDIAPIPE_MESH_POINT_COUNT, MEDIAPIPE_POINT_COUNT
 from ..errors import MissingDependency
+from ..eyes.eye_topology import eye_topology
 from .base import LandmarkResult
 from .mediapipe_import import import_mediapipe
 from .native_log import QuietStartGraph
@@ -223,10 +224,9 @@ def landmark_list_to_array(landmark_list) -> np.ndarray:
 _PRIMING_FRAME_PX = 64  # the blank frame :meth:`MediaPipeFaceMesh.reset` loads the graph's model with
 
 # Eye outer corners (subject's right 33, left 263): the face is ~2.3x as wide as their distance.
-_EYE_OUTER_CORNERS = (33, 263)
 _FACE_WIDTH_PER_EYE_SPAN = 2.3
 
 
 def _face_width(points: np.ndarray) -> float:
-    a, b = points[_EYE_OUTER_CORNERS[0]], points[_EYE_OUTER_CORNERS[1]]
+    a, b = points[eye_topology("right").outer_corner], points[eye_topology("left").outer_corner]
     return float(np.linalg.norm(a - b) * _FACE_WIDTH_PER_EYE_SPAN)

@@ -98,8 +98,9 @@ def main() -> int:
     if not CLIPS_DIR.is_dir():
         print(f"skipped: {CLIPS_DIR} not found")
         return 0
-    from engine.eyes.elam import EYES, adjust_eyelid_landmarks, landmark_openness
+    from engine.eyes.elam import adjust_eyelid_landmarks, landmark_openness
     from engine.eyes.eye_state import EyeStateConfig, eye_closed_probability
+    from engine.eyes.eye_topology import EYES
 
     frames, tune_clips = load_labels()
     t0 = time.perf_counter()

@@ -37,16 +37,16 @@ def iris_along_eye(landmarks: np.ndarray) -> np.ndarray:
     Args:
         landmarks: ``(T, 478, 2)`` MediaPipe points, pixels.
     """
-    from engine.face_model.regions import EYE_INNER_CORNER, EYE_OUTER_CORNER, IRIS_POINTS
+    from engine.eyes.eye_topology import eye_topology, iris_points
 
     out = np.zeros((len(landmarks), 2))
     # the left eye's inner corner is on the subject's right; the right eye's outer corner is
     for e, (side, right_corner, left_corner) in enumerate(
-        (("left", EYE_INNER_CORNER["left"], EYE_OUTER_CORNER["left"]),
-         ("right", EYE_OUTER_CORNER["right"], EYE_INNER_CORNER["right"]))
+        (("left", eye_topology("left").inner_corner, eye_topology("left").outer_corner),
+         ("right", eye_topology("right").outer_corner, eye_topology("right").inner_corner))
     ):  # fmt: skip
         a, b = landmarks[:, right_corner], landmarks[:, left_corner]
-        iris = landmarks[:, IRIS_POINTS[side][0]]
+        iris = landmarks[:, iris_points(side)[0]]
         axis = b - a
         out[:, e] = np.einsum("tk,tk->t", iris - a, axis) / np.einsum("tk,tk->t", axis, axis)
     return out

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from engine.eyes import elam
-from engine.eyes.elam import EYES, ElamConfig, adjust_eyelid_landmarks, eye_topology, eyelid_pairs, landmark_openness
+from engine.eyes.elam import ElamConfig, adjust_eyelid_landmarks, landmark_openness
+from engine.eyes.eye_topology import EYES, eye_topology, eyelid_pairs
 
 EYE_WIDTH_PX = 40.0
 OPEN_HALF_GAP_PX = 6.0  # gap 12 px / width 40 px -> openness 0.3
@@ -166,4 +167,25 @@ class TestAdjustEyelidLandmarks:
             adjust_eyelid_landmarks(lm[:468], np.ones(2))
 
     def test_api_surface(self):
-        assert set(elam.__all__) >= {"adjust_eyelid_landmarks", "eyelid_pairs", "landmark_openness", "ElamConfig"}
+        from engine.eyes import eye_topology as topology
+
+        assert set(elam.__all__) >= {"adjust_eyelid_landmarks", "landmark_openness", "ElamConfig"}
+        assert set(topology.__all__) >= {"EYES", "eye_topology", "eyelid_pairs", "iris_points"}
+
+
+def test_convention_the_eyes_vertices_are_written_once():
+    """eyelid_pairs.toml holds MediaPipe's eye contours (every vertex of FACEMESH_LEFT_EYE / _RIGHT_EYE, corners and
+    lids), and the shipped face model's lid regions are its pairs, inner corner first (they were derived a second
+    time, in the opposite order).
+    """
+    from engine.eyes.eye_topology import eye_topology
+    from engine.face_model.model import load_face_model
+    from engine.face_model.topology import mediapipe_connections
+
+    model = load_face_model()
+    for eye in EYES:
+        topology = eye_topology(eye)
+        contour = {v for edge in mediapipe_connections()[f"{eye}_eye"] for v in edge}
+        assert contour == {topology.outer_corner, topology.inner_corner, *topology.pairs.ravel().tolist()}
+        np.testing.assert_array_equal(model.regions.eye_upper[eye], topology.pairs[::-1, 0])
+        np.testing.assert_array_equal(model.regions.eye_lower[eye], topology.pairs[::-1, 1])

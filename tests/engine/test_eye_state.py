@@ -13,7 +13,7 @@ import pytest
 cv2 = pytest.importorskip("cv2")
 
 from engine.eyes import eye_state  # noqa: E402
-from engine.eyes.elam import EYES, adjust_eyelid_landmarks, eye_topology, landmark_openness  # noqa: E402
+from engine.eyes.elam import adjust_eyelid_landmarks, landmark_openness  # noqa: E402
 from engine.eyes.eye_state import (  # noqa: E402
     FEATURE_BLOBNESS,
     FEATURE_EAR,
@@ -22,6 +22,7 @@ from engine.eyes.eye_state import (  # noqa: E402
     eye_closed_probability,
     eye_state_features,
 )
+from engine.eyes.eye_topology import EYES, eye_topology  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"

@@ -8,8 +8,8 @@ from scipy.optimize import lsq_linear, nnls
 from scipy.spatial.transform import Rotation
 from synthetic_faces import fit_known_actor, synthetic_clip
 
+from engine.eyes.eye_topology import EYES, eye_topology, iris_points
 from engine.face_model.model import load_face_model
-from engine.face_model.regions import EYE_INNER_CORNER, EYE_OUTER_CORNER, IRIS_POINTS
 from engine.fitting.actor import HELD_EXPRESSIONS, actor_model, fit_landmark_bias
 from engine.fitting.box_qp import solve_box_qp
 from engine.fitting.brow_readout import brows_from_pairs
@@ -128,7 +128,9 @@ def raised_brows_as_detected(model, weight=0.7, ring_gain=0.5, forehead_gain=0.8
 class TestBrowPairs:
     def test_cardinality_each_brow_point_against_its_inner_eye_corner(self, model):
         brow = set(np.concatenate([model.regions.brow["left"], model.regions.brow["right"]]).tolist())
-        corners = {EYE_INNER_CORNER[s] for s in ("left", "right")} | {EYE_OUTER_CORNER[s] for s in ("left", "right")}
+        corners = {eye_topology(s).inner_corner for s in ("left", "right")} | {
+            eye_topology(s).outer_corner for s in ("left", "right")
+        }
 
         def brow_rows(cfg, point_ids):
             rows = residual_rows(model, point_ids, cfg)
@@ -137,10 +139,10 @@ class TestBrowPairs:
 
         found = brow_rows(FitConfig(), np.arange(478))
         assert len(found) == len(brow) and {w for _, _, w in found} == {FitConfig().brow_pair_weight}
-        inner = {EYE_INNER_CORNER[s] for s in ("left", "right")}
+        inner = {eye_topology(s).inner_corner for s in ("left", "right")}
         assert {b for _, b, _ in found} == inner  # the outer corner moves with a blink in ICT's scans
         assert not brow_rows(FitConfig(brow_pair_weight=0.0), np.arange(478))
-        without_corner = np.where(np.arange(478) == EYE_INNER_CORNER["left"], -1, np.arange(478))
+        without_corner = np.where(np.arange(478) == eye_topology("left").inner_corner, -1, np.arange(478))
         assert len(brow_rows(FitConfig(), without_corner)) == len(brow) - len(model.regions.brow["left"])
 
     def test_feature_a_raise_reads_when_the_detector_lifts_the_forehead_too(self, model):
@@ -225,7 +227,7 @@ class TestBrowReadout:
         no_bias = np.zeros((478, 3), np.float32)
         fit = fit_clip(view, ids, model, FitConfig(brow_readout_weight=0.0), landmark_bias=no_bias)
         w = np.random.default_rng(0).uniform(0, 1, (4, 46))
-        no_corner = np.where(np.isin(ids, list(EYE_INNER_CORNER.values())), -1, ids)
+        no_corner = np.where(np.isin(ids, [eye_topology(s).inner_corner for s in EYES]), -1, ids)
         out = brows_from_pairs(w, view, no_corner, fit.actor, fit.pose, FitConfig())
         np.testing.assert_array_equal(out, w)
 
@@ -246,9 +248,9 @@ def glance_as_detected(model, weight=0.6, iris_forward_cm=0.26, frames=40):
     lids = [model.regions.eye_upper[s] for s in ("left", "right")] + [
         model.regions.eye_lower[s] for s in ("left", "right")
     ]
-    eye = np.concatenate([*lids, list(EYE_OUTER_CORNER.values())])
+    eye = np.concatenate([*lids, [eye_topology(s).outer_corner for s in EYES]])
     pts[:, eye, 2] = rest[eye, 2]
-    iris = [p for side in ("left", "right") for p in IRIS_POINTS[side]]
+    iris = [p for side in ("left", "right") for p in iris_points(side)]
     pts[frames // 2 :, iris, 2] = rest[iris, 2] + iris_forward_cm
     return frontal_view(pts), np.zeros(model.num_identity, np.float32), glance
 
@@ -355,7 +357,7 @@ class TestGazeReadout:
         ids = np.arange(478)
         fit = fit_clip(view, ids, model, FitConfig(), landmark_bias=np.zeros((478, 3), np.float32))
         w = np.random.default_rng(0).uniform(0, 1, (4, 46))
-        iris = [p for side in ("left", "right") for p in IRIS_POINTS[side]]
+        iris = [p for side in ("left", "right") for p in iris_points(side)]
         no_iris = np.where(np.isin(ids, iris), -1, ids)  # a detector without iris points (FAN's 68)
         np.testing.assert_array_equal(gaze_from_iris(w, view, no_iris, fit.actor, fit.pose, FitConfig()), w)
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from engine.eyes.eye_topology import iris_points
 from engine.face_model.model import load_face_model, yaw_terms
-from engine.face_model.regions import IRIS_POINTS
 from engine.fitting.fit_config import FitConfig
 from engine.fitting.head_pose import HeadPose
 from engine.fitting.yaw_drift_removal import drift_free_points, without_yaw_drift
@@ -67,7 +67,7 @@ class TestRemoval:
         seen = with_drift(model, exact, pose)
         cleaned = without_yaw_drift(seen, np.arange(model.num_points), model, FitConfig())
         left = ~drift_free_points(model)
-        eyes = [*model.regions.eye_upper["left"], *model.regions.eye_lower["right"], *IRIS_POINTS["left"]]
+        eyes = [*model.regions.eye_upper["left"], *model.regions.eye_lower["right"], *iris_points("left")]
         assert left[model.regions.rigid].all() and left[eyes].all()
         assert left.sum() < 0.3 * model.num_points  # the brows, nose, mouth, chin and cheeks are corrected
         np.testing.assert_array_equal(cleaned[:, left], seen[:, left])
