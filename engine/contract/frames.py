@@ -37,6 +37,7 @@ __all__ = [
     "view_pose_to_camera_pose",
     "view_to_image_points",
     "ypr_to_head_rotation",
+    "ypr_to_model_rotation",
 ]
 
 FRONTAL_ROTATION = (0.0, 1.0, 0.0, 0.0)
@@ -163,6 +164,24 @@ def ypr_to_head_rotation(ypr: np.ndarray) -> np.ndarray:
         >>> ypr_to_head_rotation(np.zeros((1, 3))).round(6) + 0.0
         array([[0., 1., 0., 0.]], dtype=float32)
     """
+    r = quaternion_wxyz_to_matrix(np.asarray(FRONTAL_ROTATION)) @ ypr_to_model_rotation(ypr)
+    return matrix_to_quaternion_wxyz(r).astype(np.float32)
+
+
+def ypr_to_model_rotation(ypr: np.ndarray) -> np.ndarray:
+    """The head's turn away from frontal as a rotation in the model frame (what a renderer of the model applies).
+
+    Args:
+        ypr: ``(T, 3)`` float [yaw, pitch, roll] radians relative to frontal.
+
+    Returns:
+        ``(T, 3, 3)`` float64 ``Ry(yaw) Rx(-pitch) Rz(-roll)`` (model axes, right-handed).
+
+    Example:
+        >>> r = ypr_to_model_rotation(np.array([[np.pi / 2, 0.0, 0.0]]))[0]
+        >>> np.round(r @ [0.0, 0.0, 1.0], 6).tolist()  # the nose turns to the subject's left (+x)
+        [1.0, 0.0, 0.0]
+    """
     ypr = np.asarray(ypr, dtype=np.float64)
     if ypr.ndim != 2 or ypr.shape[1] != 3:
         raise ValueError(f"ypr must be (T, 3) [yaw, pitch, roll] radians; got {ypr.shape}")
@@ -170,8 +189,7 @@ def ypr_to_head_rotation(ypr: np.ndarray) -> np.ndarray:
     ry = _rotation_matrices(a, 2, 0)  # about +y: z toward x
     rx = _rotation_matrices(b, 1, 2)  # about +x: y toward z
     rz = _rotation_matrices(c, 0, 1)  # about +z: x toward y
-    r = quaternion_wxyz_to_matrix(np.asarray(FRONTAL_ROTATION)) @ ry @ rx @ rz
-    return matrix_to_quaternion_wxyz(r).astype(np.float32)
+    return ry @ rx @ rz
 
 
 def _rotation_matrices(angle: np.ndarray, i: int, j: int) -> np.ndarray:

@@ -14,6 +14,7 @@ import dataclasses
 
 import numpy as np
 
+from ..contract.frames import ypr_to_model_rotation
 from .eyeballs import EyeballRig
 from .ict_facekit import ICT_PARTS, MULTIPIE68_VERTICES, IctFaceKit
 from .rasterize import Raster, rasterize
@@ -122,18 +123,15 @@ class HeadAlbedo:
 
 
 def pose_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
-    """``(3, 3)`` head rotation in the model frame: R = Ry(yaw) Rx(-pitch) Rz(-roll).
+    """``(3, 3)`` head rotation in the model frame, angles in degrees (the contract's convention:
+    :func:`engine.contract.frames.ypr_to_model_rotation`).
 
     Example:
         >>> r = pose_matrix(90.0, 0.0, 0.0)
         >>> np.round(r @ [0.0, 0.0, 1.0], 6).tolist()  # the nose turns to the subject's left (+x)
         [1.0, 0.0, 0.0]
     """
-    y, p, r = np.radians([yaw_deg, -pitch_deg, -roll_deg])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-    rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
-    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
-    return ry @ rx @ rz
+    return ypr_to_model_rotation(np.radians([[yaw_deg, pitch_deg, roll_deg]]))[0]
 
 
 def _polyline_distance(points: np.ndarray, line: np.ndarray) -> np.ndarray:
