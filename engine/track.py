@@ -122,8 +122,8 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     # model_landmarks: the fitted model's mesh vertices, posed and projected like the observations (in chunks of
     # frames: the float64 work arrays stay small for long clips).
     model_landmarks = np.full((len(fit.expression), NUM_MESH_VERTICES, 2), np.nan, np.float32)
-    for start in range(0, len(fit.expression), cfg.fit.chunk_frames):
-        sl = slice(start, start + cfg.fit.chunk_frames)
+    for start in range(0, len(fit.expression), cfg.fit.solve_batch_frames):
+        sl = slice(start, start + cfg.fit.solve_batch_frames)
         mesh = fit.actor.points(None, fit.expression[sl])[:, :NUM_MESH_VERTICES]
         model_landmarks[sl] = view_to_image_points(fit.pose[sl].model_to_view(mesh))
     model_landmarks[~fit.valid] = np.nan

@@ -81,8 +81,8 @@ def readout_channels(
         blocks = gram_blocks(own_basis, weight)
     else:  # a readout over some axes: the viewing direction does not enter, one Hessian serves every frame
         data_h = np.einsum("r,rai,raj->ij", weight, own_basis, own_basis)
-    for start in range(0, len(out), cfg.chunk_frames):
-        sl = slice(start, start + cfg.chunk_frames)
+    for start in range(0, len(out), cfg.solve_batch_frames):
+        sl = slice(start, start + cfg.solve_batch_frames)
         frame_pose = pose[sl]
         obs = np.asarray(view_obs[sl], dtype=np.float64)
         if not cfg.use_depth:  # a 2D detector: depth completed from the fitted face, as the joint fit does

@@ -118,7 +118,8 @@ class FitConfig:
             weights are measured from the identity's neutral.
         pose_iterations: pose / expression alternations per frame (a final pose update always follows).
         rigid_weight: pose weight of the rigid points; ``nonrigid_pose_weight`` for the rest.
-        chunk_frames: frames fitted together (bounds memory for long clips).
+        solve_batch_frames: frames solved together as one vectorised batch (bounds the float64 work arrays; not
+            the streaming blocks of a long take, `--chunk-frames`).
         focal_px_per_width: assumed focal length as a multiple of the image width (~50 deg horizontal FOV).
     """
 
@@ -164,5 +165,5 @@ class FitConfig:
     pose_iterations: int = 1
     rigid_weight: float = 1.0
     nonrigid_pose_weight: float = 0.02
-    chunk_frames: int = 256
+    solve_batch_frames: int = 256
     focal_px_per_width: float = 1.1

@@ -157,8 +157,8 @@ def fit_frames(
     t = len(view_obs)
     expression = np.zeros((t, len(model.expression_names)))
     pose = HeadPose.frontal(t)
-    for start in range(0, t, cfg.chunk_frames):
-        sl = slice(start, start + cfg.chunk_frames)
+    for start in range(0, t, cfg.solve_batch_frames):
+        sl = slice(start, start + cfg.solve_batch_frames)
         obs = view_obs[sl].astype(np.float64)  # chunk-wise float64: the clip itself may be float32
         obs = obs if cfg.use_depth else _frontal_depth(obs, point_ids, base)
         w = np.zeros((len(obs), model.expression_basis.shape[0]))

@@ -72,8 +72,8 @@ def without_yaw_drift(view_obs: np.ndarray, point_ids: np.ndarray, model: FaceMo
     weights = pose_weights(model, point_ids, cfg)[used]  # as the drift was measured (engine.face_model_build.yaw_drift)
     rest = model.neutral[ids].astype(np.float64)
     found = np.flatnonzero(np.isfinite(view_obs[:, used]).all(axis=(1, 2)))
-    for start in range(0, len(found), cfg.chunk_frames):
-        frames = found[start : start + cfg.chunk_frames]
+    for start in range(0, len(found), cfg.solve_batch_frames):
+        frames = found[start : start + cfg.solve_batch_frames]
         pose = HeadPose.align(rest, out[frames][:, columns].astype(np.float64), weights)
         model_drift = np.tensordot(yaw_terms(pose.yaw), drift, 1)  # (t, M, 3) cm, model frame
         view_drift = pose.scale[:, None, None] * np.matmul(model_drift, pose.rotation.transpose(0, 2, 1))
