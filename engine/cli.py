@@ -27,7 +27,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _track_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", default="mediapipe", choices=("mediapipe", "fan"), help="landmark detector")
+    p.add_argument(
+        "--backend", default="mediapipe", choices=("mediapipe", "fan"), help="landmark detector (default: %(default)s)"
+    )
     p.add_argument("--identity", metavar="TAKE.npz", help="reuse the actor identity stored in an earlier take")
     p.add_argument(
         "--neutral",
@@ -43,20 +45,24 @@ def _track_options(p: argparse.ArgumentParser) -> None:
         help="frame rate of an image sequence (default 30), or a video's in place of the rate its file gives",
     )
     p.add_argument("--no-filter", action="store_true", help="store unfiltered streams as the filtered ones too")
-    p.add_argument("--progress", choices=("bar", "jsonl", "none"), default="bar", help="progress output")
+    p.add_argument(
+        "--progress", choices=("bar", "jsonl", "none"), default="bar", help="progress output (default: %(default)s)"
+    )
     p.add_argument(
         "--chunk-frames",
         type=int,
         default=900,
         metavar="N",
-        help="frames fitted and written per block of a long clip (a crash keeps every finished block)",
+        help="frames fitted and written per block of a long clip (a crash keeps every finished block; default: "
+        "%(default)s)",
     )
     p.add_argument(
         "--identity-frames",
         type=int,
         default=1800,
         metavar="N",
-        help="frames the actor is fitted on, spread over a long clip (more: a steadier actor, more memory)",
+        help="frames the actor is fitted on, spread over a long clip (more: a steadier actor, more memory; default: "
+        "%(default)s)",
     )
     p.add_argument(
         "--parts",

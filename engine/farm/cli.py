@@ -86,7 +86,11 @@ def add_farm_parser(sub) -> None:
         "--connect-timeout", type=float, default=30.0, metavar="SECONDS", help="wait for the scheduler (default: 30)"
     )
     p.add_argument(
-        "--progress", dest="farm_progress", choices=("bar", "jsonl", "none"), default="bar", help="progress output"
+        "--progress",
+        dest="farm_progress",
+        choices=("bar", "jsonl", "none"),
+        default="bar",
+        help="progress output (default: %(default)s)",
     )
 
     p = farm_sub.add_parser("openjd", help="write the plan as an Open Job Description job template")
