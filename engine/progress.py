@@ -36,6 +36,7 @@ FPS_WINDOW_S = 2.0
 BAR_MAX_REDRAWS_PER_S = 10.0
 """Bar redraws per second at most: faster is unreadable and costs terminal time."""
 BAR_WIDTH = 24  # characters between the brackets
+_MIN_RATE_SPAN_S = 1e-3
 
 
 class ProgressReporter(Protocol):
@@ -75,7 +76,8 @@ class _RateMeter:
         while len(self._samples) > 2 and now - self._samples[1][0] >= FPS_WINDOW_S:
             self._samples.popleft()
         (t0, f0), (t1, f1) = self._samples[0], self._samples[-1]
-        return (f1 - f0) / (t1 - t0) if t1 > t0 and len(self._samples) >= 2 else 0.0
+        # Under a millisecond apart there is no rate to tell (a bar started just as its first item finished).
+        return (f1 - f0) / (t1 - t0) if t1 - t0 >= _MIN_RATE_SPAN_S and len(self._samples) >= 2 else 0.0
 
 
 class NullReporter:

@@ -93,6 +93,18 @@ class TestJsonl:
         assert last["total"] is None
         assert last["fps"] == pytest.approx(100.0, rel=0.02)
 
+    def test_exception_no_rate_from_an_instant(self):
+        """A bar started just as its first item finished (build-model's renders) said '114116.2 fps'."""
+        stream, clock = io.StringIO(), FakeClock()
+        r = JsonlReporter(stream, clock=clock)
+        r.start(77)
+        clock.now += 1e-5
+        r.update(1)
+        clock.now += 2.0
+        r.update(2)
+        first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+        assert first["fps"] == 0.0 and second["fps"] == pytest.approx(1.0, rel=0.01)
+
     def test_feature_error_line(self):
         stream = io.StringIO()
         r = JsonlReporter(stream)
