@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ImageFile", "opencv_path", "read_image", "write_image"]
+__all__ = ["ImageFile", "image_size", "opencv_path", "read_image", "write_image"]
 
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
 _JPEG_END = b"\xff\xd9"  # EOI marker
@@ -123,3 +123,18 @@ def opencv_path(path: str | Path) -> str:
             f"{shown}: the file name is not valid UTF-8 (a name from another system's encoding); rename it"
         )
     return text
+
+
+def image_size(path: str | Path) -> tuple[int, int] | None:
+    """``(width, height)`` of an image file as :func:`read_image` turns it upright, from its header alone (no
+    pixels decoded: a sequence's sizes are checked before any work); None if the header cannot be read.
+    """
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            width, height = im.size
+            orientation = int(im.getexif().get(_EXIF_ORIENTATION, 1))
+    except (OSError, ValueError, ImportError, SyntaxError):  # SyntaxError: Pillow's word for some broken headers
+        return None
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)

@@ -33,7 +33,7 @@ from types import TracebackType
 import numpy as np
 
 from .errors import InputError
-from .image_file import opencv_path, read_image
+from .image_file import image_size, opencv_path, read_image
 from .media_sniff import sniff_media
 from .orientation import display_turns_from_degrees, turn_image
 
@@ -263,13 +263,21 @@ def _image_source(
     if read is None:
         raise InputError(f"cannot read image {files[first_index]} (corrupt, or not an image format OpenCV reads)")
     probe = read.image
+    size = (int(probe.shape[1]), int(probe.shape[0]))
+    for file in files[first_index + 1 : last_index]:  # headers only: a frame of another size stops it before any work
+        other = image_size(file)
+        if other is not None and other != size:
+            raise InputError(
+                f"image sequence frames must all be {size[0]}x{size[1]} (as {files[first_index].name}); "
+                f"{file.name} is {other[0]}x{other[1]}"
+            )
     kind = "image" if len(files) == 1 and Path(text).is_file() else "images"
     return FrameSource(
         path=text,
         name=name,
         kind=kind,
         fps=rate,
-        size=(int(probe.shape[1]), int(probe.shape[0])),
+        size=size,
         frame_count=last_index - first_index,
         start=start,
         end=end,

@@ -333,6 +333,18 @@ class TestPhotosAsPeopleHaveThem:
         run = engine("track", str(shoot / "*.png"), "-o", tmp_path / "g.npz")
         one_line_failure(run, "no images match", "write it [[]")
 
+    def test_exception_a_frame_of_another_size_stops_the_sequence_before_any_work(self, tmp_path):
+        shots = tmp_path / "shots"
+        shots.mkdir()
+        for i in range(1, 9):
+            size = 200 if i == 7 else 256  # frame 7 of another size: it failed at frame 7, after the work before it
+            cv2.imwrite(str(shots / f"frame_{i}.png"), cv2.resize(portrait_bgr(), (size, size)))
+        run = engine("track", shots, "-o", tmp_path / "t.npz", "--progress", "none")
+        one_line_failure(run, "frames must all be 256x256", "frame_7.png is 200x200")
+        assert not (tmp_path / "t.npz.partial").exists()  # refused at the start: nothing tracked, nothing to resume
+        run = engine("track", shots, "-o", tmp_path / "t.npz", "--progress", "jsonl")
+        assert '"frame"' not in run.stdout and "frame_7.png is 200x200" in jsonl_events(run)[-1]["error"]
+
     def test_feature_a_glob_over_folders_keeps_each_folders_order(self, tmp_path):
         from engine.video_source import open_source
 
