@@ -229,8 +229,8 @@ class TestImages:
     def test_exception_mixed_sizes(self, tmp_path):
         _write_images(tmp_path / "s", ["a1.png"])
         cv2.imwrite(str(tmp_path / "s" / "a2.png"), np.zeros((10, 10, 3), np.uint8))
-        with open_source(tmp_path / "s") as src, pytest.raises(InputError, match="a2.png is 10x10"):
-            list(src)
+        with pytest.raises(InputError, match="a2.png is 10x10"):  # on opening: before any frame is read
+            open_source(tmp_path / "s")
 
 
 class TestNaturalSortKey:
