@@ -61,3 +61,16 @@ def test_feature_blink_closes_one_eye(demo_rig):
     head.data.shape_keys.key_blocks["EyeBlink_L"].value = 0.0
     # the subject's left is Blender +X (the model's +x, which faces -Y)
     assert moved[rest[:, 0] > 0.01].max() > 0.01 and moved[rest[:, 0] < -0.01].max() < 0.001
+
+
+def test_feature_add_demo_rig_leaves_no_other_characters_neck_or_jaw_targeted(scene, head_path):
+    """After Find Face Bones on an artist's character, Add Demo Rig kept its neck bone and jaw target: the next
+    bake failed on the neck, or keyed the other character's jaw.
+    """
+    arm = bpy.data.objects.new("CharRig", bpy.data.armatures.new("CharRig"))
+    scene.collection.objects.link(arm)
+    s = scene.facemocap
+    s.head_target, s.neck_bone, s.jaw_target, s.jaw_bone = arm, "neck", arm, "jaw"
+    assert bpy.ops.facemocap.build_demo_rig(head_path=str(head_path)) == {"FINISHED"}
+    assert s.head_target.name.startswith("FWM_Rig") and s.neck_bone == ""
+    assert s.jaw_target is None and s.jaw_bone == ""

@@ -31,6 +31,8 @@ class FACEMOCAP_OT_build_demo_rig(bpy.types.Operator):
         s.target_mesh = bpy.data.objects[rig.mesh]
         s.head_target = arm
         s.head_bone = rig.head_bone
+        s.neck_bone = ""  # every target is the demo rig's, or none: never another character's neck or jaw
+        s.jaw_target, s.jaw_bone = None, ""  # its jaw opens by shape keys (teeth and tongue go with JawOpen)
         s.eye_left_target = arm
         s.eye_left_bone = rig.eye_bones[0]
         s.eye_right_target = arm
