@@ -33,6 +33,9 @@ def register() -> None:
         bpy.utils.register_class(cls)
         _registered.append(cls)
     bpy.types.Scene.facemocap = bpy.props.PointerProperty(type=FACEMOCAP_PG_settings)
+    from .ui.operators.track import clear_saved_job_state
+
+    bpy.app.handlers.load_post.append(clear_saved_job_state)
     if getattr(bpy.app, "module", not bpy.app.binary_path) and not _atexit_hooked:
         # The bpy *module* (not Blender itself) of 4.2 crashes at interpreter exit while classes are still
         # registered, which turns a successful script's exit status into 139. Unregister before that.
@@ -53,6 +56,8 @@ def unregister() -> None:
     if job is not None:
         job.cancel()
     stop_engine()
+    if track.clear_saved_job_state in bpy.app.handlers.load_post:
+        bpy.app.handlers.load_post.remove(track.clear_saved_job_state)
     if hasattr(bpy.types.Scene, "facemocap"):
         del bpy.types.Scene.facemocap
     for cls in reversed(_registered):

@@ -246,3 +246,53 @@ def test_an_image_sequence_is_timed_at_the_scenes_frame_rate(scene, tmp_path):
     assert bpy.ops.facemocap.track() == {"FINISHED"}
     time = np.load(s.take_path)["time"]
     np.testing.assert_allclose(time, np.arange(4) / 24, atol=1e-9)  # not the engine's default 30 fps
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ENGINE_PYTHON.is_file(), reason=f"{ENGINE_PYTHON} is absent: run the project's set-up")
+def test_a_track_finishes_in_the_scene_it_was_started_in(scene, tmp_path, head_path, monkeypatch):
+    """The artist switches the window to another shot while the track runs: the take, the status and Bake When
+    Done go to the shot the track was started in (they went to the scene shown at the end, and the first shot kept
+    'a track is running' for good).
+    """
+    import time
+    import types
+
+    from blender_addon.ui.operators import track
+
+    shot_a = scene
+    assert bpy.ops.facemocap.build_demo_rig(head_path=str(head_path)) == {"FINISHED"}
+    shot_b = bpy.data.scenes.new("ShotB")
+    window = bpy.context.window_manager.windows[0]
+    window.scene = shot_b
+    assert bpy.ops.facemocap.build_demo_rig(head_path=str(head_path)) == {"FINISHED"}
+    window.scene = shot_a
+    s = shot_a.facemocap
+    s.source_type, s.video_path, s.takes_dir = "VIDEO", str(_portrait_clip(tmp_path / "p.avi")), str(tmp_path / "t")
+    s.bake_after_track = True
+
+    def sleep_while_the_artist_switches_shots(seconds):
+        window.scene = shot_b
+        time.sleep(seconds)
+
+    monkeypatch.setattr(track, "time", types.SimpleNamespace(sleep=sleep_while_the_artist_switches_shots))
+    assert bpy.ops.facemocap.track() == {"FINISHED"}
+    assert not s.job_running and s.job_status.startswith("Tracked") and Path(s.take_path).is_file()
+    assert s.target_mesh.data.shape_keys.animation_data.action is not None  # baked onto shot A's character
+    b = shot_b.facemocap
+    assert not b.take_path and not b.job_status
+    assert (
+        b.target_mesh.data.shape_keys.animation_data is None
+        or b.target_mesh.data.shape_keys.animation_data.action is None
+    )
+
+
+def test_a_file_saved_while_a_track_ran_opens_without_a_running_track(scene, tmp_path):
+    s = scene.facemocap
+    s.take_path = str(tmp_path / "t.npz")
+    s.job_running, s.job_progress, s.job_status = True, 0.3, "Tracking frame 9/30 (30 fps) - Esc to cancel"
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "shot.blend"))  # Ctrl+S while the progress bar ran
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "shot.blend"))
+    s = bpy.context.scene.facemocap
+    assert not s.job_running and s.job_progress == 0.0 and "saved while a track ran" in s.job_status
+    assert bpy.ops.facemocap.bake.poll()  # Bake was greyed out for good

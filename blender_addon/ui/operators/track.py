@@ -127,6 +127,24 @@ def _redraw(context) -> None:
             area.tag_redraw()
 
 
+@bpy.app.handlers.persistent
+def clear_saved_job_state(_file=None) -> None:
+    """After a file loads: a track saved as running (Ctrl+S during a track) is not running in this session; its
+    progress bar and the Bake button's lock must not come back with the file. Registered as a ``load_post``
+    handler by the add-on's ``register``.
+    """
+    if _active:  # this session's own track goes on (its operator ends it if the file change ends it)
+        return
+    for scene in bpy.data.scenes:
+        s = scene.facemocap
+        if s.job_running:
+            s.job_running, s.job_progress, s.job_status = (
+                False,
+                0.0,
+                "The file was saved while a track ran: track again",
+            )
+
+
 class FACEMOCAP_OT_track(bpy.types.Operator):
     """Track the face in the video with the engine (runs beside Blender; Esc cancels)."""
 
@@ -139,8 +157,13 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         s = properties.settings_of(context)
         return s.source_type != "TAKE" and not _active
 
+    def _scene(self, context) -> bpy.types.Scene:
+        """The scene the track was started in (the artist may switch scenes while it runs)."""
+        return bpy.data.scenes.get(getattr(self, "_scene_name", "")) or context.scene
+
     @reports_errors
     def execute(self, context):
+        self._scene_name = context.scene.name
         s = properties.settings_of(context)
         s.job_status = ""  # a failure below is reported now, not under an earlier run's status
         python, root = engine_location(context)
@@ -168,7 +191,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
         state = job.poll()
-        s = properties.settings_of(context)
+        s = self._scene(context).facemocap
         if state is bridge.JobState.RUNNING:
             s.job_progress = job.progress
             s.job_status = (
@@ -196,7 +219,8 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             self._timer = None
         if context.workspace is not None:
             context.workspace.status_text_set(None)
-        s = properties.settings_of(context)
+        scene = self._scene(context)
+        s = scene.facemocap
         s.job_running = False
         _redraw(context)
         if job.state is bridge.JobState.CANCELLED:
@@ -229,7 +253,8 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         self.report({"WARNING"} if notices else {"INFO"}, s.job_status)
         if s.bake_after_track and (properties.target_meshes(s) or s.head_target):
             try:
-                call_operator(idnames.OP_BAKE)
+                with context.temp_override(scene=scene):  # the started scene's targets, whichever is shown now
+                    call_operator(idnames.OP_BAKE)
             except RuntimeError as err:  # the bake reported its own error (a rig whose keys match nothing, ...)
                 reason = str(err).strip().splitlines()[-1].removeprefix("Error: ").strip()
                 s.job_status += f"; not baked: {reason}"
