@@ -23,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+from pathlib import Path
 
 import bpy
 import numpy as np
@@ -285,6 +287,15 @@ def _channelbag(action: bpy.types.Action, slot):
     return strip.channelbag(slot, ensure=True)
 
 
+def _same_take_file(recorded: str, take_path: str) -> bool:
+    """True if the take an Action records is ``take_path``: the same path, or, where the recorded file is gone, one
+    of the same name (the project folder moved, and the panel found the take beside the .blend).
+    """
+    if recorded == take_path:
+        return True
+    return bool(recorded and take_path) and not os.path.exists(recorded) and Path(recorded).name == Path(take_path).name
+
+
 def begin_take_action(
     id_data: bpy.types.ID, action_name: str, id_type: str, *, take_name: str, take_path: str = ""
 ) -> TakeChannels:
@@ -311,7 +322,7 @@ def begin_take_action(
         same_take = (
             is_addon_action(current)
             and current[ACTION_TAG] == take_name
-            and current.get(ACTION_TAKE_PATH, "") == take_path
+            and _same_take_file(current.get(ACTION_TAKE_PATH, ""), take_path)
         )
         if same_take and _unedited(current, active_fcurves(id_data)):
             action = current

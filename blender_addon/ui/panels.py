@@ -71,7 +71,7 @@ class VIEW3D_PT_facemocap_source(_Base, bpy.types.Panel):
         layout.prop(s, "take_path")
         if s.take_path:
             try:
-                opened = open_take(bpy.path.abspath(s.take_path))
+                opened = open_take(properties.take_file(s))
             except (errors.UserError, OSError) as err:
                 layout.label(text=str(err), icon="ERROR")
             else:

@@ -263,13 +263,14 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
     job_status: bpy.props.StringProperty(default="")
 
 
-def take_file(s: FACEMOCAP_PG_settings) -> str:
-    """The panel's take file, absolute: ``take_path``, or, where that file is gone, the take of that name in the
-    panel's takes folder beside the open .blend (the project folder moved; a Save As elsewhere keeps the absolute
-    path, which still holds).
+def take_file(s: FACEMOCAP_PG_settings, recorded: str | None = None) -> str:
+    """The panel's take file (or ``recorded``, a take path an Action keeps), absolute: that path, or, where that
+    file is gone, the take of that name in the panel's takes folder beside the open .blend (the project folder
+    moved; a Save As elsewhere keeps the absolute path, which still holds).
     """
-    path = bpy.path.abspath(s.take_path)
-    if not s.take_path or os.path.exists(path) or not bpy.data.filepath:
+    given = s.take_path if recorded is None else recorded
+    path = bpy.path.abspath(given)
+    if not given or os.path.exists(path) or not bpy.data.filepath:
         return path
     moved = os.path.join(bpy.path.abspath(s.takes_dir or "//takes/"), os.path.basename(path))
     return moved if os.path.isfile(moved) else path

@@ -351,3 +351,31 @@ def test_csv_export_of_a_take_baked_at_another_frame_rate_ends_where_it_ends(sce
     rows = export_livelink(scene, mesh, tmp_path / "out.csv")
     back = read_livelink_csv(tmp_path / "out.csv", fps=24.0)
     assert rows == 48 and back.time[-1] <= _open(path).take.duration + 1e-6  # was 49 rows, to 2.000 s
+
+
+def test_a_moved_project_rebakes_in_place_and_exports_its_head(scene, tmp_path):
+    """The project folder moved: the take is found beside the .blend, an untouched re-bake rewrites its Actions in
+    place (it made '.001' copies and pushed the originals to NLA), and the CSV export finds the take for the head
+    and gaze (it wrote them as zeros).
+    """
+    import shutil
+
+    from engine.contract.livelink_csv import read_livelink_csv
+
+    mesh = _arkit_mesh()
+    (tmp_path / "a" / "takes").mkdir(parents=True)
+    take = takegen.write_take(tmp_path / "a" / "takes" / "shot.npz", frames=30)
+    s = scene.facemocap
+    s.take_path, s.target_mesh = str(take), mesh
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "a" / "scene.blend"))
+    shutil.move(tmp_path / "a", tmp_path / "moved")
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "moved" / "scene.blend"))
+    key = bpy.data.objects["Char"].data.shape_keys
+    baked = key.animation_data.action
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    assert key.animation_data.action == baked and len(key.animation_data.nla_tracks) == 0
+    assert not [a.name for a in bpy.data.actions if a.name.endswith(".001")]
+    out = tmp_path / "moved" / "shot.csv"
+    assert bpy.ops.facemocap.export_livelink_csv(filepath=str(out)) == {"FINISHED"}
+    assert abs(read_livelink_csv(out, fps=30.0).head_ypr).max() > 0.01  # the take's head turn, not zeros

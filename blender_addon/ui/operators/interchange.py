@@ -73,7 +73,7 @@ class FACEMOCAP_OT_export_livelink_csv(ExportHelper, bpy.types.Operator):
         s = properties.settings_of(context)
         mesh = properties.target_meshes(s)[0]
         # Head and gaze come from the take the keys were baked from, not whatever the panel names now.
-        take_path = baked_take_path(mesh) or (bpy.path.abspath(s.take_path) if s.take_path else "")
+        take_path = properties.take_file(s, baked_take_path(mesh))
         take = None
         if take_path:
             try:
