@@ -5,12 +5,14 @@ enters its .blend files, which the add-on's headless batch may then bake again o
 
 The takes folder holds :data:`RECORD_NAME` (JSON, ``{"schema": 2, "takes": ..., "blends": ...}``):
 
-- ``takes``: ``"<name>.npz"`` -> ``{"clip": absolute clip path, "stamp": [size, mtime_ns]}``: the clip (a video,
-  an image or an image folder) the take is tracked from. Two clips of one name never share a take: the panel gives
-  the second its own name (:meth:`TakesRecord.take_name_for`: ``shot_2.npz``), the farm's plan refuses to pass the
-  first's take off as the second's. A recorded clip whose stamp changed (a new version delivered under the same
-  name) is tracked again by the farm. A take file the record does not know (copied in by hand, or the record lost)
-  is never replaced by the panel, and taken as it is by the farm when it is a valid take.
+- ``takes``: ``"<name>.npz"`` -> ``{"clip": absolute clip path, "stamp": [size, mtime_ns], "span": [start, end]}``:
+  the clip (a video, an image or an image folder) the take is tracked from, and the part of it in seconds (``span``
+  only for a part: the panel's Range; ``null`` for an open end). Two clips of one name, or two parts of one clip,
+  never share a take: the panel gives the second its own name (:meth:`TakesRecord.take_name_for`: ``shot_2.npz``),
+  the farm's plan refuses to pass the first's take off as the second's. A recorded clip whose stamp changed (a new
+  version delivered under the same name) is tracked again by the farm. A take file the record does not know (copied
+  in by hand, or the record lost) is never replaced by the panel, and taken as it is by the farm when it is a valid
+  take.
 - ``blends``: ``"<name>.blend"`` -> ``{"take": "<name>.npz", "bake": what it was baked with}`` (the rig file and its
   stamp, or the demo rig; the mapping and, for a file, its stamp: :func:`bake_key`). A .blend baked with anything
   else is baked again, and a .blend the record holds is the farm's own, so the bake may replace it (``--overwrite``)
@@ -34,11 +36,12 @@ from pathlib import Path
 from .atomic_write import atomic_write
 from .output_guard import file_stamp
 
-__all__ = ["FARM_RECORD_NAME", "RECORD_NAME", "TakesRecord", "bake_key"]
+__all__ = ["FARM_RECORD_NAME", "RECORD_NAME", "Span", "TakesRecord", "bake_key"]
 
 RECORD_NAME = ".facemocap_takes.json"
 FARM_RECORD_NAME = ".facemocap_farm.json"  # the farm's record before it was merged into RECORD_NAME
 SCHEMA = 2
+Span = tuple[float | None, float | None]  # a part of a clip, seconds: (start, end), None for an open end
 MAX_SUFFIX = 10_000  # shot.npz, shot_2.npz, ... shot_9999.npz
 
 
@@ -95,9 +98,12 @@ class TakesRecord:
             tmp.write_text(json.dumps({"schema": SCHEMA, "takes": self.takes, "blends": self.blends}, indent=1))
         (self.folder / FARM_RECORD_NAME).unlink(missing_ok=True)
 
-    def enter_take(self, take_name: str, clip: Path) -> None:
-        """Record that take ``take_name`` is tracked from ``clip`` (as the clip is now)."""
-        self.takes[take_name] = {"clip": str(clip.resolve()), "stamp": file_stamp(clip)}
+    def enter_take(self, take_name: str, clip: Path, span: Span | None = None) -> None:
+        """Record that take ``take_name`` is tracked from ``clip`` (as the clip is now), or from its part ``span``."""
+        entry: dict = {"clip": str(clip.resolve()), "stamp": file_stamp(clip)}
+        if span is not None:
+            entry["span"] = list(span)
+        self.takes[take_name] = entry
 
     def take_clip(self, take_name: str) -> str | None:
         """The clip a take is recorded as tracked from, or None."""
@@ -111,9 +117,10 @@ class TakesRecord:
             return True
         return entry["stamp"] == file_stamp(clip)
 
-    def take_name_for(self, clip: Path) -> str:
-        """The take file name for ``clip`` in this folder: its own from an earlier track, else the first free
-        ``<stem>.npz``, ``<stem>_2.npz``, ... (a file the record does not know is never taken).
+    def take_name_for(self, clip: Path, span: Span | None = None) -> str:
+        """The take file name for ``clip`` (or its part ``span``) in this folder: its own from an earlier track of
+        the same clip and part, else the first free ``<stem>.npz``, ``<stem>_2.npz``, ... (a file the record does
+        not know is never taken).
 
         >>> import tempfile
         >>> record = TakesRecord(Path(tempfile.mkdtemp()))
@@ -129,7 +136,8 @@ class TakesRecord:
         for n in range(1, MAX_SUFFIX):
             name = f"{stem}.npz" if n == 1 else f"{stem}_{n}.npz"
             known = self.take_clip(name)
-            if known == str(clip) or (known is None and not (self.folder / name).exists()):
+            same_part = self.takes.get(name, {}).get("span") == (None if span is None else list(span))
+            if (known == str(clip) and same_part) or (known is None and not (self.folder / name).exists()):
                 return name
         raise RuntimeError(f"no free take name for {stem} in {self.folder}")
 

@@ -362,6 +362,12 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
                 f"{take_local} is the take of {tracked_from}, not of {clip} (two clips of one name): give this one "
                 "another --takes folder, or rename it"
             )
+        span = record.takes.get(take_local.name, {}).get("span")
+        if take_local.exists() and span is not None:  # a part the panel tracked is not the farm's whole clip
+            raise InputError(
+                f"{take_local} is the take of a part of {clip} ({span[0]}-{span[1]} s, tracked from the panel), not "
+                "of the whole clip: give this run another --takes folder"
+            )
         if take_local.exists() and tracked_from is None:  # an artist's file in a take's place stops the plan
             try:
                 check_take_output(take_local)

@@ -222,7 +222,7 @@ def test_a_head_object_moved_after_its_animation_was_cleared_bakes_from_where_it
     assert abs(abs(first @ quaternion_multiply(q0[None], turned[None])[0]) - 1) < 1e-5
 
 
-def test_a_take_file_name_is_never_another_clips(scene, tmp_path):
+def test_a_take_file_name_is_never_another_clips_nor_another_parts(scene, tmp_path):
     from blender_addon.ui.operators.track import _enter_take, track_request
     from engine.contract.takes_record import RECORD_NAME
 
@@ -230,19 +230,28 @@ def test_a_take_file_name_is_never_another_clips(scene, tmp_path):
     s.source_type, s.takes_dir = "VIDEO", str(tmp_path / "takes")
     day1, day2 = tmp_path / "day1" / "shot.mp4", tmp_path / "day2" / "shot.mp4"
 
-    def take_for(clip: Path) -> Path:
+    def tracked(clip: Path, part: tuple[float, float] | None = None) -> Path:
+        """The take Track would write for the clip (and Range), after the engine wrote it as Track records it."""
         s.video_path = str(clip)
-        return Path(track_request(s, "python", "root").output)
+        s.use_range = part is not None
+        if part is not None:
+            s.range_start, s.range_end = part
+        request = track_request(s, "python", "root")
+        take = Path(request.output)
+        take.parent.mkdir(exist_ok=True)
+        take.write_bytes(b"a take")
+        _enter_take(take, request)  # as the Track button does when the engine has written the take
+        return take
 
-    first = take_for(day1)
-    first.parent.mkdir()
-    first.write_bytes(b"day 1's take")
-    _enter_take(first, day1)  # as the Track button does when the engine has written the take
-    assert (first.parent / RECORD_NAME).is_file()
-    assert take_for(day1) == first  # a re-track of the same clip replaces its own take, as asked
-    assert take_for(day2).name == "shot_2.npz"
+    first = tracked(day1)
+    assert first.name == "shot.npz" and (first.parent / RECORD_NAME).is_file()
+    assert tracked(day1) == first  # a re-track of the same clip replaces its own take, as asked
+    assert tracked(day2).name == "shot_2.npz"
+    shot_a, shot_b = tracked(day1, (0.0, 4.0)), tracked(day1, (5.0, 6.0))  # two shots cut from one clip
+    assert (shot_a.name, shot_b.name) == ("shot_3.npz", "shot_4.npz")  # the second replaced the first, and its bake
+    assert tracked(day1, (0.0, 4.0)) == shot_a  # that shot tracked again: its own take
     (first.parent / "clip.npz").write_bytes(b"copied in by hand")  # a take the record does not know is never replaced
-    assert take_for(tmp_path / "clip.mp4").name == "clip_2.npz"
+    assert tracked(tmp_path / "clip.mp4").name == "clip_2.npz"
 
 
 def test_csv_export_of_keys_with_their_own_names_is_refused(scene, tmp_path):

@@ -362,6 +362,17 @@ class TestTakesRecord:
         with pytest.raises(InputError, match=r"shot.npz is the take of .*day1/shot.mp4, not of .*day2/shot.mp4"):
             make_plan([day2], cfg)
 
+    def test_exception_a_part_the_panel_tracked_is_not_passed_off_as_the_whole_clip(self, tmp_path):
+        from engine.contract.takes_record import TakesRecord
+
+        clip = touch(tmp_path / "shots" / "shot.mp4")
+        write_valid_take(tmp_path / "takes" / "shot.npz")
+        record = TakesRecord(tmp_path / "takes")
+        record.enter_take("shot.npz", clip, (0.0, 4.0))  # as the panel's Track records a Range
+        record.write()
+        with pytest.raises(InputError, match=r"shot.npz is the take of a part of .*shot.mp4 \(0.0-4.0 s"):
+            make_plan([clip], PlanConfig(takes_dir=tmp_path / "takes"))
+
     def test_feature_a_clip_delivered_again_is_tracked_again(self, tmp_path):
         clip = touch(tmp_path / "shots" / "shot.mp4")
         cfg = PlanConfig(takes_dir=tmp_path / "takes")

@@ -9,6 +9,7 @@ event passes through. Esc cancels this take only; the engine stays up for the ne
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -43,12 +44,17 @@ def _takes_dir(s) -> Path:
     return Path(folder)
 
 
-def _enter_take(take_file: Path, source: Path) -> None:
-    """Record in the takes folder that ``take_file`` is tracked from ``source`` (best effort: an unwritable record
-    only means a later track of the same clip gets a new name).
+def _span(request: bridge.TrackRequest) -> takes_record.Span | None:
+    """The part of the clip a request tracks (the panel's Range), or None for the whole clip."""
+    return None if request.start is None and request.end is None else (request.start, request.end)
+
+
+def _enter_take(take_file: Path, request: bridge.TrackRequest) -> None:
+    """Record in the takes folder that ``take_file`` is tracked from the request's clip and part (best effort: an
+    unwritable record only means a later track of the same clip gets a new name).
     """
     record = takes_record.TakesRecord.read(take_file.parent)
-    record.enter_take(take_file.name, source)
+    record.enter_take(take_file.name, Path(request.source), _span(request))
     try:
         record.write()
     except (OSError, errors.UserError):
@@ -69,19 +75,20 @@ def track_request(s, python: str, root: str) -> bridge.TrackRequest:
         raise NoSourceError("the source is an existing take: nothing to track (use Bake)")
     if not source:
         raise NoSourceError("pick a video or an image folder to track")
-    folder = _takes_dir(s)
-    output = folder / takes_record.TakesRecord.read(folder).take_name_for(Path(source))  # never another clip's take
-    return bridge.TrackRequest(
+    request = bridge.TrackRequest(
         python=python,
         root=root,
         source=source,
-        output=str(output),
+        output="",
         start=s.range_start if s.use_range else None,
         end=s.range_end if s.use_range else None,
         identity=bpy.path.abspath(s.identity_path) or None,
         neutral=_neutral(s),
         fps=scene_fps(s.id_data) if s.source_type == "IMAGES" else None,  # images play at the scene's rate
     )
+    folder = _takes_dir(s)  # never another clip's take, nor another part's of this clip
+    name = takes_record.TakesRecord.read(folder).take_name_for(Path(source), _span(request))
+    return dataclasses.replace(request, output=str(folder / name))
 
 
 def _neutral(s) -> float | str | None:
@@ -236,7 +243,7 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         s.job_progress = 1.0
         s.job_status = f"Tracked {job.frame} frames -> {Path(job.output).name}"
         s.take_path = job.output  # absolute: a Save As elsewhere keeps it (properties.take_file)
-        _enter_take(Path(job.output), Path(job.request.source))
+        _enter_take(Path(job.output), job.request)
         from ...pure.takes import open_take
 
         try:
