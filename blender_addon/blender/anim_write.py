@@ -207,6 +207,8 @@ class TakeChannels:
         self._group_cache: dict[str, object] = {}
         self.kept_edited: str | None = None
         self.blending_reset: str | None = None
+        self.rewritten_paths: list[tuple[str, int]] = []  # an in-place re-bake: the curves the Action held before
+        self.id_data: bpy.types.ID | None = None
 
     @property
     def fcurves(self) -> list:
@@ -348,14 +350,51 @@ def begin_take_action(
         if hasattr(action, "id_root"):
             action.id_root = id_type
         channels = TakeChannels(action, action.fcurves, None)
+    channels.rewritten_paths = [(fc.data_path, fc.array_index) for fc in channels.fcurves] if action is current else []
     channels.clear()
     channels.kept_edited, channels.blending_reset = kept_edited, blending_reset
+    channels.id_data = id_data
     return channels
 
 
 def finish_take_action(channels: TakeChannels) -> None:
-    """Record what the bake wrote into its Action (:data:`ACTION_CURVES`), so a later edit is told from it."""
+    """Record what the bake wrote into its Action (:data:`ACTION_CURVES`), so a later edit is told from it; a shape
+    key or bone channel the earlier bake of this Action keyed and this one does not is put back at rest.
+    """
     channels.action[ACTION_CURVES] = json.dumps(_curve_prints(channels.fcurves))
+    written = {(fc.data_path, fc.array_index) for fc in channels.fcurves}
+    for data_path, index in channels.rewritten_paths:
+        if (data_path, index) not in written:
+            _put_at_rest(channels.id_data, data_path, index)
+
+
+_AT_REST_OWNERS = ("key_blocks[", "pose.bones[")  # shape key values and bone transforms: their defaults are rest
+
+
+def _put_at_rest(id_data: bpy.types.ID, data_path: str, index: int) -> None:
+    """Set a shape key's value to 0, or a pose bone's transform channel to its default: their rest. Without a
+    curve it kept the value of the frame Blender last showed (a dropped JawOpen held the mouth open for the whole
+    shot). An object's own transform is left: its rest is where the artist put it.
+    """
+    if not data_path.startswith(_AT_REST_OWNERS) or "." not in data_path:
+        return
+    owner_path, prop_name = data_path.rsplit(".", 1)
+    try:
+        owner = id_data.path_resolve(owner_path)
+    except ValueError:  # the key or bone is gone
+        return
+    if prop_name == "value":  # a shape key at rest is 0 (its RNA default is 1)
+        owner.value = 0.0
+        return
+    prop = owner.bl_rna.properties.get(prop_name)
+    if prop is None:
+        return
+    if getattr(prop, "is_array", False):
+        values = list(getattr(owner, prop_name))
+        values[index] = prop.default_array[index]
+        setattr(owner, prop_name, values)
+    else:
+        setattr(owner, prop_name, prop.default)
 
 
 class NonFiniteCurveError(errors.UserError):

@@ -388,3 +388,45 @@ def test_a_moved_project_rebakes_in_place_and_exports_its_head(scene, tmp_path):
     out = tmp_path / "moved" / "shot.csv"
     assert bpy.ops.facemocap.export_livelink_csv(filepath=str(out)) == {"FINISHED"}
     assert abs(read_livelink_csv(out, fps=30.0).head_ypr).max() > 0.01  # the take's head turn, not zeros
+
+
+def test_a_channel_an_in_place_rebake_drops_goes_back_to_rest(scene, tmp_path):
+    """Re-baked without a channel (its link removed in the mapping editor), a shape key kept the value of the frame
+    last shown on every frame: a mouth wide open for the whole shot.
+    """
+    import rigs
+    from blender_addon.blender.bake import BakeOptions, BakeTargets, bake_take
+
+    mesh = _arkit_mesh()
+    key = mesh.data.shape_keys
+    take = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    _bake(scene, take, mesh="Char")
+    baked = key.animation_data.action
+    jaw = key.key_blocks["jawOpen"]
+    frame = max(range(1, 31), key=lambda f: (scene.frame_set(f), jaw.value)[1])
+    scene.frame_set(frame)
+    assert jaw.value > 0.3  # parked where the mouth is open
+    preset = rigs.load_mapping("facewarehouse46_to_arkit52")
+    without_jaw = rigs.make_mapping(
+        "no jaw", preset.source_names, preset.target_names, [k for k in preset.links if k.target != "jawOpen"]
+    )
+    bake_take(scene, _open(take), BakeTargets(mesh="Char"), options=BakeOptions(mapping=without_jaw))
+    assert key.animation_data.action == baked  # rewritten in place
+    for f in (1, frame, 30):
+        scene.frame_set(f)
+        assert jaw.value == 0.0
+
+
+def test_eye_bones_go_back_to_rest_when_gaze_is_set_to_none(scene, tmp_path, head_path):
+    assert bpy.ops.facemocap.build_demo_rig(head_path=str(head_path)) == {"FINISHED"}
+    s = scene.facemocap
+    s.take_path = str(takegen.write_take(tmp_path / "shot.npz", frames=30))
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    eye = s.eye_left_target.pose.bones[s.eye_left_bone]
+    scene.frame_set(8)
+    assert abs(eye.rotation_quaternion.w) < 0.9999  # turned by the take's gaze
+    s.gaze_mode = "NONE"
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    for f in (1, 8, 30):
+        scene.frame_set(f)
+        assert tuple(eye.rotation_quaternion) == (1.0, 0.0, 0.0, 0.0)  # it kept the last frame's turn
