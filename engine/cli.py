@@ -141,7 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-csv", help="read a Live Link Face CSV into a take")
     p.add_argument("csv")
     p.add_argument("take")
-    p.add_argument("--fps", type=float, help="the CSV's frame rate (default: guessed from its timecodes)")
+    p.add_argument(
+        "--fps",
+        type=float,
+        metavar="RATE",
+        help="the rate its timecodes count frames at (the FF of HH:MM:SS:FF; default: guessed from them). Not the "
+        "recording's frame rate: Live Link Face counts 30 even when it records 60 rows a second",
+    )
     _overwrite_option(p)
 
     p = sub.add_parser("build-model", help="rebuild the engine's face model files from ICT-FaceKit's scans")
