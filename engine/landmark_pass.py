@@ -51,6 +51,8 @@ EYE_STATE_JOBS_IN_FLIGHT = 3  # frames whose eye state is computed beside the de
 TIME_ORDER_EPSILON_S = 1e-6  # source times closer than this are one frame's
 TRUNCATED_SHARE = 0.95  # a video that yields fewer than this share of the frames it declares gets a notice ...
 TRUNCATED_SLACK_FRAMES = 1  # ... and more than this many fewer (container times need not fall on k / fps exactly)
+TRUNCATED_SLACK_S = 0.5  # ... and stops this long before the time it should run to (a variable-rate clip holds
+# fewer frames than its average rate says, yet runs to its end)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,6 +173,7 @@ def detect_landmarks(
     with open_source(input_path, start=range_start, end=cfg.end, fps=cfg.fps) as source:
         still = source.kind == "image"
         fps, size, name, expected = source.fps, source.size, source.name, source.frame_count
+        declared_stop = source.declared_stop
         splits_well = not still and cfg.backend in PARTED_BACKENDS
         bounds = cfg.parts.bounds(range_start or 0.0, fps, expected) if splits_well else [range_start]
         sink.opened(fps, size, name)
@@ -228,6 +231,7 @@ def detect_landmarks(
             last_time = max(last_time, results[i][2])
         notices = []
         short = frames < TRUNCATED_SHARE * expected and frames < expected - TRUNCATED_SLACK_FRAMES
+        short = short and (declared_stop is None or last_time < declared_stop - TRUNCATED_SLACK_S)
         if not still and expected and first_index == 0 and short:
             notices.append(
                 f"{name}: the video ended after {frames} of the {expected} frames it declares "

@@ -85,6 +85,8 @@ class FrameSource:
         size: ``(width, height)`` in pixels.
         frame_count: frames expected in ``[start, end)`` (an estimate for video), or None if unknown.
         display_turns: clockwise quarter turns applied to the stored video frames (rotation metadata).
+        declared_stop: source time the frames should run to (the range's end, or the video's declared length),
+            seconds; None if the video declares no length.
         cut_short: names of the image files read so far that are cut short (:mod:`engine.image_file`).
     """
 
@@ -102,6 +104,7 @@ class FrameSource:
         files: tuple[Path, ...] = (),
         fps_override: bool = False,
         display_turns: int = 0,
+        declared_stop: float | None = None,
     ) -> None:
         self.path = path
         self.name = name
@@ -114,6 +117,7 @@ class FrameSource:
         self._files = files
         self._fps_override = fps_override
         self.display_turns = display_turns
+        self.declared_stop = declared_stop
         self.cut_short: list[str] = []  # names of the JPEG files read so far whose data stops short (grey rows)
         self._closed = False
 
@@ -170,15 +174,14 @@ class FrameSource:
 
     def _iter_video(self) -> Iterator[tuple[float, np.ndarray]]:
         cv2 = _cv2()
-        cap = cv2.VideoCapture(opencv_path(self.path))
+        cap, first = self._seek(cv2)
         try:
-            if not cap.isOpened():
-                raise InputError(f"cannot open video {self.path}")
-            if self._start > 0:
-                cap.set(cv2.CAP_PROP_POS_MSEC, self._start * 1000.0)
             previous = -math.inf
             while True:
-                ok, image = cap.read()
+                if first is not None:
+                    (ok, image), first = first, None
+                else:
+                    ok, image = cap.read()
                 if not ok or image is None:
                     return
                 t = _frame_time(cap, cv2, self._start, self.fps, previous, use_container=not self._fps_override)
@@ -190,6 +193,33 @@ class FrameSource:
                 yield t, turn_image(_as_bgr(image, cv2), self.display_turns)
         finally:
             cap.release()
+
+    def _seek(self, cv2) -> tuple[object, tuple[bool, np.ndarray] | None]:
+        """An open capture at ``start``, and the first frame it read (None: not read yet).
+
+        Seeking lands on a keyframe before the target and decoding forward finds it; but on a variable-frame-rate
+        file OpenCV's seek can land after it (a phone's low-light stretch): the frames between would be lost (a
+        ``--start``, a later part of a clip read in parts). A first frame later than the target by more than half
+        a frame is sought again from further back (1 s, 2 s, 4 s, ..., the beginning).
+        """
+        back = 0.0
+        while True:
+            cap = cv2.VideoCapture(opencv_path(self.path))
+            if not cap.isOpened():
+                cap.release()
+                raise InputError(f"cannot open video {self.path}")
+            target = self._start - back
+            if self._start <= 0 or self._fps_override:
+                return cap, None
+            if target > 0:
+                cap.set(cv2.CAP_PROP_POS_MSEC, target * 1000.0)
+            first = cap.read()
+            msec = cap.get(cv2.CAP_PROP_POS_MSEC) if first[0] else math.nan
+            landed = msec / 1000.0 if msec is not None and math.isfinite(msec) else math.nan
+            if target <= 0 or not math.isfinite(landed) or landed <= self._start + 0.5 / self.fps:
+                return cap, first
+            cap.release()  # landed after the target: frames before it would be lost
+            back = max(1.0, 2.0 * back)
 
 
 def open_source(
@@ -312,6 +342,7 @@ def _video_source(p: Path, start: float, end: float | None, fps: float | None) -
     finally:
         cap.release()
     frame_count: int | None = None
+    stop: float | None = None
     if count > 0:
         duration = count / rate
         stop = duration if end is None else min(end, duration)
@@ -330,6 +361,7 @@ def _video_source(p: Path, start: float, end: float | None, fps: float | None) -
         end=end,
         fps_override=fps is not None,
         display_turns=turns,
+        declared_stop=stop,
     )
 
 

@@ -79,6 +79,42 @@ def set_mp4_rotation(path: Path, degrees: int) -> None:
     path.write_bytes(bytes(buf))
 
 
+def set_mp4_frame_durations(path: Path, runs: list[tuple[int, float]]) -> None:
+    """Make an MP4's frames last as a variable-frame-rate phone clip's do: ``runs`` of ``(frames, seconds each)``.
+
+    Rewrites the video track's sample-duration table (``stts``) in the track's time units, the sizes of the boxes
+    holding it, and the durations the movie, track, media and edit list declare; the frames and their data stay
+    where they are (OpenCV's MP4s put the index after the data). One video track, version-0 headers, as OpenCV
+    writes them.
+    """
+    buf = bytearray(path.read_bytes())
+    found: dict[bytes, tuple[int, int]] = {}  # box kind -> (offset, header size)
+
+    def walk(start: int, end: int) -> None:
+        for kind, i, header, size in _boxes(buf, start, end):
+            found.setdefault(kind, (i, header))
+            if kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts"):
+                walk(i + header, i + size)
+
+    walk(0, len(buf))
+    u32 = lambda kind, at: struct.unpack(">I", buf[found[kind][0] + found[kind][1] + at :][:4])[0]  # noqa: E731
+    movie_scale, media_scale = u32(b"mvhd", 12), u32(b"mdhd", 12)
+    seconds = sum(n * each for n, each in runs)
+    for kind, at, scale in ((b"mvhd", 16, movie_scale), (b"tkhd", 20, movie_scale), (b"mdhd", 16, media_scale)):
+        struct.pack_into(">I", buf, found[kind][0] + found[kind][1] + at, round(seconds * scale))
+    if b"elst" in found:  # the edit list's one segment plays the whole track
+        struct.pack_into(">I", buf, found[b"elst"][0] + found[b"elst"][1] + 8, round(seconds * movie_scale))
+    stts, header = found[b"stts"]
+    old_size = struct.unpack(">I", buf[stts : stts + 4])[0]
+    entries = b"".join(struct.pack(">II", n, round(each * media_scale)) for n, each in runs)
+    table = struct.pack(">I4sII", 16 + len(entries), b"stts", 0, len(runs)) + entries
+    buf[stts : stts + old_size] = table
+    for kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl"):  # each holds the table: grows with it
+        at = found[kind][0]
+        struct.pack_into(">I", buf, at, struct.unpack(">I", buf[at : at + 4])[0] + len(table) - old_size)
+    path.write_bytes(bytes(buf))
+
+
 def patch_zip_member(path: Path, member: str, *, method: int | None = None, flags_or: int = 0) -> None:
     """Change a zip member's compression method and/or set flag bits, in its local and central headers."""
     buf = bytearray(path.read_bytes())

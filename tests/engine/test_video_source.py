@@ -252,3 +252,24 @@ class TestSharedClip:
         assert len(times) == src.frame_count
         assert np.all(np.diff(times) > 0)
         np.testing.assert_allclose(np.diff(times), 1.0 / container_fps, atol=2e-3)
+
+
+class TestVariableFrameRate:
+    """A phone clip whose frame rate drops in low light: 30 fps, 10 fps for 5 s, 30 fps again."""
+
+    @pytest.fixture(scope="class")
+    def clip(self, tmp_path_factory) -> tuple[Path, np.ndarray]:
+        from crafted_inputs import set_mp4_frame_durations, write_clip
+
+        path = write_clip(tmp_path_factory.mktemp("vfr") / "phone.mp4", 150)
+        set_mp4_frame_durations(path, [(50, 1 / 30), (50, 0.1), (50, 1 / 30)])
+        with open_source(path) as src:
+            return path, np.array([f.source_time for f in src])
+
+    @pytest.mark.parametrize("start", [1.0, 3.5, 5.0, 6.5])
+    def test_feature_a_start_keeps_every_frame_after_it(self, clip, start):
+        path, every = clip
+        assert len(every) == 150 and every[-1] == pytest.approx(50 / 30 + 5 + 49 / 30, abs=2e-3)
+        with open_source(path, start=start) as src:
+            times = np.array([f.source_time for f in src])
+        np.testing.assert_allclose(times, every[every >= start - 1e-6])  # the seek landed after 3.5: 13 frames lost

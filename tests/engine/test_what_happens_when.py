@@ -25,6 +25,7 @@ from crafted_inputs import (
     npy_bytes,
     patch_zip_member,
     portrait_bgr,
+    set_mp4_frame_durations,
     set_mp4_rotation,
     take_members,
     write_archive,
@@ -285,6 +286,30 @@ class TestOrientation:
         assert (np.abs(np.abs(roll) - 180) < 15).all(), roll
         # the fitted mesh lies on the detector's landmarks (it was an upright mesh on an upside-down face)
         assert np.median(np.linalg.norm(take.model_landmarks - take.landmarks[:, :468], axis=2)) < 3.0
+
+
+class TestVariableFrameRate:
+    def test_feature_a_phone_clip_whose_rate_drops_keeps_every_frame_in_parts_and_with_a_range(self, tmp_path):
+        """30 fps, 10 fps for 5 s in low light, 30 fps again: read in two parts (the default) the seam fell where
+        the seek overshot (4 frames lost); with --start 3.5 13 frames were lost; and an intact clip got a
+        "truncated or damaged file" notice. Every frame now, at its container time, and no such notice.
+        """
+        from engine.video_source import open_source
+
+        path = write_clip(tmp_path / "phone.mp4", 150)
+        set_mp4_frame_durations(path, [(50, 1 / 30), (50, 0.1), (50, 1 / 30)])
+        with open_source(path) as src:
+            every = np.array([f.source_time for f in src])
+        for window in ((), ("--start", "3.5", "--end", "7"), ("--end", "7")):
+            out = tmp_path / "t.npz"
+            run = engine("track", path, "-o", out, "--overwrite", "--progress", "none", *window)
+            assert run.returncode == 0 and "truncated" not in run.stderr, run.stderr[-2000:]
+            take = load_take(out)
+            start = float(window[1]) if window[:1] == ("--start",) else 0.0
+            end = float(window[-1]) if window else np.inf
+            want = every[(every >= start - 1e-6) & (every < end - 1e-6)]
+            assert take.meta["source_start_s"] == pytest.approx(want[0], abs=1e-6)
+            np.testing.assert_allclose(take.time + take.meta["source_start_s"], want, atol=1e-6)
 
 
 class TestPhotosAsPeopleHaveThem:
