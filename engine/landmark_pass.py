@@ -26,6 +26,7 @@ from .landmark_parts import PartProgress, run_parts
 from .landmarks.backend_pool import LandmarkBackends
 from .landmarks.base import LandmarkBackend, LandmarkResult
 from .orientation import UprightFaceBackend
+from .part_seams import FaceAt, face_at, same_face
 from .prefetch import prefetch
 from .progress import ProgressReporter
 from .track_config import TrackConfig
@@ -145,6 +146,10 @@ class PartSink(Protocol):
         """Hand the rows later than source time ``after`` to ``sink`` in order, drop them here; how many."""
         ...
 
+    def discard(self) -> None:
+        """Drop every row, handing none on (the part is read again: :mod:`engine.part_seams`)."""
+        ...
+
 
 def detect_landmarks(
     input_path: str | Path,
@@ -205,17 +210,20 @@ def detect_landmarks(
             except InputError:  # the clip ended before this part's start (it declared more frames)
                 return None
 
-        def part(i: int) -> Callable[[PartProgress], tuple[int, bool, float]]:
-            def run(progress: PartProgress) -> tuple[int, bool, float]:
+        seam_frames = cfg.parts.warmup_frames if len(bounds) > 1 else 0
+
+        def part(i: int) -> Callable[[PartProgress], tuple]:
+            def run(progress: PartProgress) -> tuple:
                 backend = _upright_backend(cfg, still, backends, slot=i)  # made, used and closed in the part's thread
                 try:
                     if i == 0:
                         model_vertices.append(np.asarray(backend.model_vertices))
                     part_source = open_part(i)
                     if part_source is None:
-                        return 0, True, -math.inf
+                        return 0, True, -math.inf, [], []
                     with part_source:
-                        result = _detect_part(part_source, backend, cfg, sinks[i], progress, keep_from=bounds[i])
+                        result = _detect_part(part_source, backend, cfg, sinks[i], progress, keep_from=bounds[i],
+                                              seam_frames=seam_frames)  # fmt: skip
                     cut_short.extend(part_source.cut_short)
                     return result
                 finally:
@@ -224,12 +232,29 @@ def detect_landmarks(
             return run
 
         results = run_parts([part(i) for i in range(len(bounds))], lambda n: reporter.update(first_index + n))
-        frames, has_depth, last_time = results[0]
-        for i in range(1, len(bounds)):  # a later part's rows, in order, after everything before it
+        notices = []
+        switched = next((i for i in range(1, len(bounds)) if not same_face(results[i - 1][4], results[i][3])), None)
+        if switched is not None:  # a later part took another face: read on from the part before it in one piece
+            for i in range(switched, len(bounds)):
+                sinks[i].discard()
+            backend = _upright_backend(cfg, still, backends, slot=switched)
+            try:
+                with open_source(input_path, start=bounds[switched - 1], end=cfg.end, fps=cfg.fps) as again:
+                    sinks[switched] = (part_sink or (lambda _: _InMemoryRows()))(switched)
+                    redo = _detect_part(again, backend, cfg, sinks[switched], _Uncounted(), keep_from=bounds[switched])
+            finally:
+                backend.close()
+            results = [*results[:switched], redo]
+            sinks = sinks[: switched + 1]
+            notices.append(
+                f"{name}: another face is in the picture from about {bounds[switched]:.1f} s, where the clip was read "
+                "in parts; the rest was read again in one piece, so the take follows the first face throughout"
+            )
+        frames, has_depth, last_time = results[0][:3]
+        for i in range(1, len(results)):  # a later part's rows, in order, after everything before it
             frames += sinks[i].replay(sink, after=last_time)
             has_depth = has_depth and results[i][1]
             last_time = max(last_time, results[i][2])
-        notices = []
         short = frames < TRUNCATED_SHARE * expected and frames < expected - TRUNCATED_SLACK_FRAMES
         short = short and (declared_stop is None or last_time < declared_stop - TRUNCATED_SLACK_S)
         if not still and expected and first_index == 0 and short:
@@ -267,14 +292,18 @@ def _detect_part(
     progress: PartProgress,
     *,
     keep_from: float | None,
-) -> tuple[int, bool, float]:
-    """One part's frames into ``sink``, in order; ``(frames, every frame had depth, last source time)``.
+    seam_frames: int = 0,
+) -> tuple[int, bool, float, list[FaceAt], list[FaceAt]]:
+    """One part's frames into ``sink``, in order; ``(frames, every frame had depth, last source time, faces on the
+    warm-up frames, faces on the last seam_frames kept frames)`` (the faces: :mod:`engine.part_seams`).
 
     Frames before source time ``keep_from`` only warm the tracker up: detected, not kept, not counted.
     """
     import cv2
 
     has_depth, frames, last_time = True, 0, -math.inf
+    warmup_faces: list[FaceAt] = []
+    last_faces: collections.deque = collections.deque(maxlen=max(seam_frames, 1))
     nan_points = np.full((backend.num_points, 2), np.nan, np.float32)
     no_eyes = np.zeros(2, np.float32)
     pending: collections.deque = collections.deque()  # frames waiting for their eye state, in order
@@ -290,8 +319,13 @@ def _detect_part(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eye-state") as eyes:
         for frame in prefetch(source):  # decoding overlaps detection (bounded: a few frames ahead)
             result = backend.detect(frame.image)
+            face = None if result is None else face_at(frame.source_time, result.points)
             if keep_from is not None and frame.source_time < keep_from - TIME_ORDER_EPSILON_S:
+                if face is not None:
+                    warmup_faces.append(face)
                 continue
+            if face is not None and seam_frames:
+                last_faces.append(face)
             frames += 1
             last_time = frame.source_time
             if result is None:
@@ -306,7 +340,7 @@ def _detect_part(
             flush(keep=EYE_STATE_JOBS_IN_FLIGHT)  # bounded: a few frames' images held
             progress.frame()
         flush(keep=0)
-    return frames, has_depth, last_time
+    return frames, has_depth, last_time, warmup_faces, list(last_faces)
 
 
 class _Borrowed:
@@ -324,6 +358,13 @@ class _Borrowed:
 
     def close(self) -> None:
         """Hand it back: the pool keeps it open."""
+
+
+class _Uncounted:
+    """The progress of a part read again: its frames were counted the first time."""
+
+    def frame(self) -> None:
+        """Nothing to count."""
 
 
 class _InMemoryRows:
@@ -347,6 +388,10 @@ class _InMemoryRows:
                 count += 1
         self.clear()
         return count
+
+    def discard(self) -> None:
+        """Drop every row (:class:`PartSink`)."""
+        self.clear()
 
     def clear(self) -> None:
         """Drop every row."""

@@ -143,6 +143,11 @@ class _SpoolRows:
         self.partial.drop(self.section)
         return count
 
+    def discard(self) -> None:
+        """Drop this part's rows, on disk too (:class:`~.landmark_pass.PartSink`)."""
+        self.rows.clear()
+        self.partial.drop(self.section)
+
 
 def _job_key(input_path: str | Path, cfg: TrackConfig, streaming: StreamingConfig, identity, neutral) -> dict:
     """What must match for a partial take to be resumed: the input (path, size, time) and every setting."""

@@ -261,3 +261,26 @@ def test_feature_a_resumed_real_take_reads_as_one_tracked_in_one_go(tmp_path):
     after = slice(kept, kept + 10)  # the resumed tracker's first frames
     assert np.abs(resumed.landmarks[after] - whole.landmarks[after]).max() < 3.0  # px; 1.2 at most on any frame
     assert np.abs(resumed.expression - whole.expression).max() < 0.1  # measured 0.056
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_feature_a_second_face_walking_in_does_not_take_over_a_later_part(tmp_path):
+    """d10 on the left; d19 appears on the right at frame 50 of 150. Read in two parts, the second part's fresh
+    tracker took d19 (the take jumped 500 px at frame 75); the seam check reads on in one piece and says so.
+    """
+    if not CLIPS.is_dir():
+        pytest.skip("../shared/data/clips is absent")
+    actor, newcomer = (cv2.VideoCapture(str(CLIPS / name)) for name in ("d10.mp4", "d19.mp4"))
+    clip = tmp_path / "two.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (1024, 512))
+    for i in range(150):
+        left = cv2.resize(actor.read()[1], (512, 512))
+        right = cv2.resize(newcomer.read()[1], (512, 512)) if i >= 50 else np.zeros_like(left)
+        writer.write(np.hstack([left, right]))
+    writer.release()
+    track_to_file(clip, tmp_path / "parts.npz", TWO_PARTS)
+    take = load_take(tmp_path / "parts.npz")
+    centre_x = np.nanmean(take.landmarks[:, :, 0], axis=1)
+    assert take.num_frames == 150 and (centre_x < 512).all(), centre_x[::15]  # d10's face throughout
+    assert any("another face is in the picture" in n for n in take.meta["notices"])
