@@ -194,7 +194,8 @@ def write_livelink_csv(path: str | Path, recording: LiveLinkRecording) -> Path:
 
     Args:
         path: destination ``.csv``.
-        recording: what to write; timecodes are ``recording.time`` at ``recording.timecode_rate``.
+        recording: what to write; timecodes are ``recording.time`` at ``recording.timecode_rate``, counted from
+            ``recording.timecode_start`` (a recording's time of day comes back as it was read).
 
     Returns:
         The absolute path written.
@@ -207,12 +208,14 @@ def write_livelink_csv(path: str | Path, recording: LiveLinkRecording) -> Path:
     gaze = np.asarray(recording.eye_gaze, dtype=np.float64)
     rotations = np.concatenate([recording.head_ypr, gaze[:, 0], zeros, gaze[:, 1], zeros], axis=1)
     path = Path(path).resolve()
+    start = parse_timecode(recording.timecode_start, recording.timecode_rate)
     with atomic_write(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(livelink_csv_header())
         for i in range(t):
+            seconds = (start + float(recording.time[i])) % _SECONDS_PER_DAY  # past midnight: 00:00 again
             writer.writerow(
-                [format_timecode(float(recording.time[i]), recording.timecode_rate), BLENDSHAPE_COUNT]
+                [format_timecode(seconds, recording.timecode_rate), BLENDSHAPE_COUNT]
                 + [f"{v:.7g}" for v in recording.weights[i]]
                 + [f"{v:.7g}" for v in rotations[i]]
             )
@@ -388,10 +391,14 @@ def take_to_livelink(
         timecode_rate: the timecode rate; default :func:`timecode_rate_for` the take's ``meta["fps"]``.
 
     Returns:
-        The recording; timecodes start at ``00:00:00:00.000``.
+        The recording; timecodes start at the take's ``meta["timecode_start"]`` (a take read from a Live Link CSV:
+        the recording's time of day, at its ``meta["timecode_rate"]``), else at ``00:00:00:00.000``.
     """
     if blink_source not in ("eye_blink", "expression"):
         raise ValueError(f"blink_source must be 'eye_blink' or 'expression'; got {blink_source!r}")
+    rate = float(
+        timecode_rate or take.meta.get("timecode_rate") or timecode_rate_for(float(take.meta.get("fps") or 30.0))
+    )
     arkit_names = rigs.load_names("arkit52")
     weights = rigs.load_mapping("facewarehouse46_to_arkit52").apply(take.expression)  # (T, 52)
     if blink_source == "eye_blink":
@@ -402,7 +409,8 @@ def take_to_livelink(
         weights=weights.astype(np.float32),
         head_ypr=head_rotation_to_ypr(take.head_rotation),
         eye_gaze=np.asarray(take.eye_gaze, dtype=np.float64),
-        timecode_rate=float(timecode_rate or timecode_rate_for(float(take.meta.get("fps") or 30.0))),
+        timecode_rate=rate,
+        timecode_start=str(take.meta.get("timecode_start") or "00:00:00:00.000"),
     )
 
 

@@ -255,6 +255,23 @@ class TestImport:
         take = livelink_csv_to_take(self._write(tmp_path / "m.csv", rows), fps=30.0)
         np.testing.assert_allclose(take.time, [0, 1 / 30, 2 / 30], atol=1e-9)
 
+    def test_feature_a_recordings_time_of_day_comes_back_on_export(self, tmp_path):
+        """A studio syncs face, body and audio on timecode: CSV -> take -> CSV began again at 00:00:00:00."""
+        rows = [self._row(f"14:27:{46 + (i + 3) // 30:02d}:{(i + 3) % 30:02d}.{500 * (i % 2):03d}") for i in range(40)]
+        take = livelink_csv_to_take(self._write(tmp_path / "slate.csv", rows))
+        take_to_livelink_csv(take, tmp_path / "again.csv")
+        written = [row[0] for row in _read_rows(tmp_path / "again.csv")[1:]]
+        assert written == [row[0] for row in rows]
+        late = [self._row("23:59:59:28"), self._row("23:59:59:29"), self._row("00:00:00:00")]  # across midnight
+        take_to_livelink_csv(
+            livelink_csv_to_take(self._write(tmp_path / "late.csv", late), fps=30.0), tmp_path / "l2.csv"
+        )
+        assert [row[0] for row in _read_rows(tmp_path / "l2.csv")[1:]] == [
+            "23:59:59:28.000",
+            "23:59:59:29.000",
+            "00:00:00:00.000",
+        ]
+
     def test_feature_lenient_header_case_and_extra_columns(self, tmp_path):
         header = [h.lower() for h in livelink_csv_header()] + ["Extra"]
         rows = [self._row("00:00:00:00.000") + ["x"], self._row("00:00:00:01.000", jaw=1.2) + ["y"]]
