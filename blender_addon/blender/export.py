@@ -82,6 +82,16 @@ def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> t
     return time, np.clip(weights, 0.0, 1.0)
 
 
+def _nearest(times: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``(Q,)`` int: the index of the take frame nearest each query time (``times`` ascending), as the scene shows
+    the baked keys: the first frame at or after a time was up to one take frame late against the blendshapes.
+    """
+    right = np.clip(np.searchsorted(times, query), 1, max(len(times) - 1, 1))
+    left = right - 1
+    nearer_left = np.abs(query - times[left]) <= np.abs(times[np.minimum(right, len(times) - 1)] - query)
+    return np.where(nearer_left | (len(times) == 1), left, np.minimum(right, len(times) - 1))
+
+
 def baked_take_path(mesh_obj: bpy.types.Object) -> str | None:
     """The take file the mesh's shape-key animation was baked from (its Action's record), or None (an Action this
     add-on did not bake, or none).
@@ -113,7 +123,7 @@ def export_livelink(
     head_ypr, gaze = np.zeros((len(time), 3)), np.zeros((len(time), 2, 2))
     if take is not None:
         processed = process_take(take.take, settings)
-        idx = np.clip(np.searchsorted(processed.time, time - 1e-6), 0, len(processed.time) - 1)
+        idx = _nearest(processed.time, time)
         head_ypr = frames.head_rotation_to_ypr(coords.blender_to_camera_head_rotations(processed.head_rotation[idx]))
         gaze = processed.gaze[idx]
     recording = livelink_csv.LiveLinkRecording(

@@ -430,3 +430,29 @@ def test_eye_bones_go_back_to_rest_when_gaze_is_set_to_none(scene, tmp_path, hea
     for f in (1, 8, 30):
         scene.frame_set(f)
         assert tuple(eye.rotation_quaternion) == (1.0, 0.0, 0.0, 0.0)  # it kept the last frame's turn
+
+
+def test_csv_export_samples_head_and_gaze_at_the_take_frame_nearest_each_row(scene, tmp_path):
+    """Baked at 24 fps from a 30 fps take: the head in a row is the take frame nearest the row's time, as the
+    blendshapes are (it took the next one: up to a frame late).
+    """
+    from blender_addon.blender.export import export_livelink
+    from blender_addon.pure import coords
+    from engine.contract.frames import head_rotation_to_ypr
+    from engine.contract.livelink_csv import read_livelink_csv
+
+    scene.render.fps, scene.render.fps_base = 24, 1.0
+    mesh = _arkit_mesh()
+    path = takegen.write_take(tmp_path / "shot.npz", frames=60)
+    _bake(scene, path, mesh="Char")
+    export_livelink(scene, mesh, tmp_path / "out.csv", take=_open(path))
+    rows = read_livelink_csv(tmp_path / "out.csv", fps=24.0)
+    take = _open(path).take
+    distance = np.abs(rows.time[:, None] - take.time[None, :])
+    nearest = distance.argmin(axis=1)
+    clear = (
+        np.sort(distance, axis=1)[:, 1] - distance.min(axis=1) > 1e-3
+    )  # rows halfway between two take frames: either
+    head = coords.blender_to_camera_head_rotations(coords.camera_to_blender_head_rotations(take.head_rotation))
+    assert clear.sum() >= 0.7 * len(clear)  # 24 against 30 fps: every fourth row is a tie
+    np.testing.assert_allclose(rows.head_ypr[clear], head_rotation_to_ypr(head[nearest[clear]]), atol=1e-5)
