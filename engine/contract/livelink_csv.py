@@ -83,6 +83,7 @@ CSV_BACKEND = "livelink_face_csv"
 
 _SUBFRAME_DIGITS = 3  # ".mmm": thousandths of a frame
 _SECONDS_PER_DAY = 86400.0
+_VIDEO_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 47.952, 48.0, 50.0, 59.94, 60.0, 100.0, 119.88, 120.0, 240.0)
 _TIMECODE = re.compile(r"^\s*(\d+):(\d+):(\d+)(?:[:;](\d+)(?:\.(\d*))?)?\s*$")
 _TIMECODE_DECIMAL_SECONDS = re.compile(r"^\s*(\d+):(\d+):(\d+\.\d+)\s*$")
 
@@ -119,10 +120,18 @@ class LiveLinkRecording:
 
     @property
     def sample_rate(self) -> float:
-        """Frames per second from the median interval between rows (the timecode rate if under two rows)."""
+        """Frames per second: rows over the time they span where the rows are about evenly spaced (within 10 % of
+        the median interval: millisecond timecodes step 16 and 17 ms at 60 fps, whose median alone said 58.8);
+        else from the median interval (a recording with a pause); the timecode rate if under two rows.
+        """
         steps = np.diff(self.time)
         positive = steps[steps > 0]
-        return 1.0 / float(np.median(positive)) if positive.size else float(self.timecode_rate)
+        if not positive.size:
+            return float(self.timecode_rate)
+        median, mean = float(np.median(positive)), float(self.time[-1] - self.time[0]) / len(steps)
+        rate = 1.0 / mean if abs(mean - median) <= 0.1 * median else 1.0 / median
+        standard = min(_VIDEO_RATES, key=lambda r: abs(r - rate))
+        return standard if abs(standard - rate) <= 0.0005 * standard else rate  # 60.002 (rounded times): 60
 
 
 def timecode_rate_for(fps: float) -> float:

@@ -272,6 +272,14 @@ class TestImport:
             "00:00:00:00.000",
         ]
 
+    def test_feature_millisecond_timecodes_give_the_recordings_rate(self, tmp_path):
+        """HH:MM:SS.sss rows at 60 fps step 16 and 17 ms: the median step said 58.8 fps (a scene set from it ran
+        slow).
+        """
+        rows = [self._row(f"10:00:{i // 60:02d}.{round((i % 60) * 1000 / 60):03d}") for i in range(600)]
+        take = livelink_csv_to_take(self._write(tmp_path / "ms.csv", rows))
+        assert take.meta["fps"] == 60.0
+
     def test_feature_lenient_header_case_and_extra_columns(self, tmp_path):
         header = [h.lower() for h in livelink_csv_header()] + ["Extra"]
         rows = [self._row("00:00:00:00.000") + ["x"], self._row("00:00:00:01.000", jaw=1.2) + ["y"]]
