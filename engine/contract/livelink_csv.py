@@ -16,7 +16,8 @@ Layout (one header line, then one line per frame)::
   fraction of that frame in thousandths (a sub-frame, as Live Link Face writes it). A time ``t`` seconds is
   written as ``HH:MM:SS`` = ``floor(t)``, ``FF.mmm`` = ``(t - floor(t)) * rate`` rounded to 1/1000 frame, so the
   time is kept to within 0.5 / (1000 * rate) s. Reading computes ``t = HH*3600 + MM*60 + SS + (FF + .mmm) / rate``
-  and measures times from the first row. Accepted leniently: ``;`` before ``FF`` (drop-frame style),
+  and measures times from the first row. Accepted leniently: ``;`` before ``FF`` (SMPTE drop-frame: at a rate of
+  30 or 60 it is read as 29.97 / 59.94, the frame labels each minute skips not counted as frames),
   no sub-frame (``HH:MM:SS:FF``), any number of sub-frame digits (read as a decimal fraction of a frame),
   ``HH:MM:SS.sss`` (decimal seconds, no frame field), surrounding spaces, and midnight roll-over.
   The timecode rate is ``fps=`` if given, else the smallest of :data:`TIMECODE_RATES` above every ``FF`` seen
@@ -281,6 +282,7 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
     timecodes: list[tuple[int, int, float, int, float]] = []
     row_lines: list[int] = []  # the line of every data row (for messages); ints only
     first_timecode = ""
+    drop_frame = False  # HH:MM:SS;FF: SMPTE drop-frame (29.97 / 59.94)
     wanted = livelink_csv_header()
     value_names = wanted[2:]
     value_index: list[int] = []
@@ -319,6 +321,7 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
             ) from None
         if not row_lines:
             first_timecode = row[time_index].strip()
+            drop_frame = ";" in first_timecode
         row_lines.append(line_no)
         if filled == len(block):
             block = np.empty((_ROWS_PER_BLOCK, len(value_names)), np.float64)
@@ -344,7 +347,16 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
     blocks.clear()
 
     rate = float(fps) if fps is not None else _guess_rate(max(tc[3] for tc in timecodes))
-    seconds = np.array([h * 3600 + m * 60 + s + (f + sub) / rate for h, m, s, f, sub in timecodes])
+    if drop_frame and round(rate) in (30, 60):  # frame labels skipped each minute: count the frames instead
+        nominal = round(rate)
+        dropped = nominal // 15  # 2 labels a minute at 29.97, 4 at 59.94, but each tenth minute
+        rate = nominal * 1000 / 1001
+        seconds = np.array([
+            ((3600 * h + 60 * m + int(s)) * nominal + f - dropped * ((60 * h + m) - (60 * h + m) // 10) + sub) / rate
+            for h, m, s, f, sub in timecodes
+        ])  # fmt: skip
+    else:
+        seconds = np.array([h * 3600 + m * 60 + s + (f + sub) / rate for h, m, s, f, sub in timecodes])
     timecodes.clear()
     seconds += _SECONDS_PER_DAY * np.cumsum(np.r_[0, np.diff(seconds) < -_SECONDS_PER_DAY / 2])  # midnight
     time = seconds - seconds[0]

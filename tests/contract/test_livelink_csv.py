@@ -280,6 +280,22 @@ class TestImport:
         take = livelink_csv_to_take(self._write(tmp_path / "ms.csv", rows))
         assert take.meta["fps"] == 60.0
 
+    def test_feature_drop_frame_timecodes_are_counted_as_frames(self, tmp_path):
+        """29.97 drop-frame: the labels ;00 and ;01 are skipped at each minute but every tenth; they are not
+        missing frames (read as plain timecodes, the rows jumped 0.1 s at the minute and the take ran 30 fps).
+        """
+
+        def label(n: int) -> str:  # SMPTE 29.97 drop-frame label of frame n
+            minutes_10, rest = divmod(n, 17982)
+            n += 18 * minutes_10 + 2 * max(0, (rest - 2) // 1798)
+            return f"{n // 108000:02d}:{n // 1800 % 60:02d}:{n // 30 % 60:02d};{n % 30:02d}"
+
+        rows = [self._row(label(n)) for n in range(1750, 1840)]  # across 00:00:59;29 -> 00:01:00;02
+        assert [r[0] for r in rows[48:50]] == ["00:00:59;28", "00:00:59;29"] and rows[50][0] == "00:01:00;02"
+        take = livelink_csv_to_take(self._write(tmp_path / "df.csv", rows))
+        np.testing.assert_allclose(np.diff(take.time), 1001 / 30000, atol=1e-9)
+        assert take.meta["fps"] == 29.97
+
     def test_feature_lenient_header_case_and_extra_columns(self, tmp_path):
         header = [h.lower() for h in livelink_csv_header()] + ["Extra"]
         rows = [self._row("00:00:00:00.000") + ["x"], self._row("00:00:00:01.000", jaw=1.2) + ["y"]]
