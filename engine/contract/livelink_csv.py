@@ -347,6 +347,13 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
     blocks.clear()
 
     rate = float(fps) if fps is not None else _guess_rate(max(tc[3] for tc in timecodes))
+    whole_seconds = {(h, m, int(s)) for h, m, s, _, _ in timecodes}
+    if fps is None and len(whole_seconds) < 3:  # no second seen whole: its last frame number may not be there
+        notices = (
+            *notices,
+            f"{path.name}: a recording this short does not show its timecodes' rate; it was taken as {rate:g} "
+            "frames a second: if that is wrong, give the rate (import-csv --fps)",
+        )
     if drop_frame and round(rate) in (30, 60):  # frame labels skipped each minute: count the frames instead
         nominal = round(rate)
         dropped = nominal // 15  # 2 labels a minute at 29.97, 4 at 59.94, but each tenth minute

@@ -296,6 +296,15 @@ class TestImport:
         np.testing.assert_allclose(np.diff(take.time), 1001 / 30000, atol=1e-9)
         assert take.meta["fps"] == 29.97
 
+    def test_feature_a_recording_too_short_to_show_its_rate_says_so(self, tmp_path):
+        rows = [self._row(f"09:12:33:{2 + i // 2:02d}.{500 * (i % 2):03d}") for i in range(24)]  # 0.4 s at 60 fps
+        take = livelink_csv_to_take(self._write(tmp_path / "short.csv", rows))
+        assert any("does not show its timecodes' rate" in n for n in take.meta["notices"])
+        take = livelink_csv_to_take(self._write(tmp_path / "short.csv", rows), fps=30.0)
+        assert "notices" not in take.meta and take.meta["fps"] == 60.0
+        long = [self._row(f"09:12:{33 + i // 30:02d}:{i % 30:02d}") for i in range(120)]
+        assert "notices" not in livelink_csv_to_take(self._write(tmp_path / "long.csv", long)).meta
+
     def test_feature_lenient_header_case_and_extra_columns(self, tmp_path):
         header = [h.lower() for h in livelink_csv_header()] + ["Extra"]
         rows = [self._row("00:00:00:00.000") + ["x"], self._row("00:00:00:01.000", jaw=1.2) + ["y"]]
