@@ -180,11 +180,15 @@ def neutral_window(time: np.ndarray, time_s: float) -> tuple[int, int]:
 
 
 def check_neutral_time(time: np.ndarray, time_s: float) -> None:
-    """Raise InputError if ``time_s`` (``--neutral`` seconds) is farther than :data:`NEUTRAL_TIME_TOLERANCE_S` from
-    every tracked frame at ``(T,)`` ``time`` (the whole clip's source times, so the message gives its true range).
+    """Raise InputError if ``time_s`` (``--neutral`` seconds) is before the first or after the last tracked frame at
+    ``(T,)`` ``time`` (by more than half a frame: it used the first or last frame and the take named the time given),
+    or, within them, farther than :data:`NEUTRAL_TIME_TOLERANCE_S` from every one (the whole clip's source times,
+    so the message gives its true range).
     """
     index = int(np.argmin(np.abs(time - time_s)))
-    if abs(time[index] - time_s) > NEUTRAL_TIME_TOLERANCE_S:
+    half_frame = 0.5 * float(np.median(np.diff(time))) if len(time) > 1 else 0.5 / 30
+    beyond = time_s < time[0] - half_frame or time_s > time[-1] + half_frame  # before or after them, not in a gap
+    if beyond or abs(time[index] - time_s) > NEUTRAL_TIME_TOLERANCE_S:
         raise InputError(f"--neutral {time_s:g} s is outside the tracked frames ({time[0]:.2f}-{time[-1]:.2f} s)")
 
 

@@ -243,6 +243,7 @@ class TestTrack:
             ("-2", ">= 0"),
             ("inf", ">= 0"),
             ("99", "99 s is outside the tracked frames (0.00-1.9"),  # the whole clip's range, not a window's
+            ("2.5", "2.5 s is outside the tracked frames"),  # half a second past the last frame: it took the last
             ("blank.png", "--neutral: no face found"),
             ("notes.mp4", "--neutral: unsupported input"),  # said of the photo, not as if the clip were bad
             ("CLIP", "is a video, not a photo"),  # it tracked the whole video and took its first frame
