@@ -75,6 +75,7 @@ def _track_options(p: argparse.ArgumentParser) -> None:
 
 
 TRACKING_MODULES = ("numpy", "cv2", "mediapipe", "scipy", "skimage")  # what a track imports (the engine's set-up)
+FFMPEG_LOG_FATAL = 8  # AV_LOG_FATAL: the level OpenCV's FFmpeg logs at (OPENCV_FFMPEG_LOGLEVEL)
 
 
 class _VersionAction(argparse.Action):
@@ -530,6 +531,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # a cancelled add-on job: unwind and clean up like Ctrl-C
+    # FFmpeg inside OpenCV logs every damaged packet of a video (24,000 lines for one damaged clip); the engine says
+    # what matters in one line or a notice. Fatal messages only (read when OpenCV first opens a video).
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", str(FFMPEG_LOG_FATAL))
     progress = getattr(args, "progress", "none")
     if getattr(args, "farm_progress", None) == "jsonl":  # farm run --progress jsonl: its errors as JSON too
         progress = "jsonl"

@@ -323,7 +323,7 @@ def _video_source(p: Path, start: float, end: float | None, fps: float | None) -
             if sniff_media(p) == "video":  # e.g. an MP4 cut short while recording: its index (moov) was never written
                 raise InputError(
                     f"cannot open video {p}: it starts like a video but cannot be read (a recording cut short before "
-                    "its index was written, or a codec this OpenCV lacks); re-export or remux it"
+                    "its index was written, a file of sound only, or a codec this OpenCV lacks); re-export or remux it"
                 )
             raise InputError(f"unsupported input {p}: not a video OpenCV can open, an image, or an image folder")
         rate = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
