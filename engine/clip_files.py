@@ -10,21 +10,31 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .contract.output_guard import check_output
+from .contract.partial_take import PARTIAL_SUFFIX
 from .contract.take_io import TAKE_SUFFIX, is_take_file
 from .errors import InputError
 from .media_sniff import sniff_media
+from .take_writer_lock import LOCK_SUFFIX
 from .video_source import IMAGE_SUFFIXES
 
 __all__ = ["VIDEO_SUFFIXES", "batch_clips", "check_take_output", "clip_take_name", "clips_in_folder", "take_names"]
 
+MAX_NAME_BYTES = 255  # a file name's limit on Linux, macOS and Windows file systems
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
 
 
 def check_take_output(path: Path, *, overwrite: bool = False) -> Path:
     """Check a take's output path before any work (an artist's file is never overwritten); returns it resolved.
 
-    An existing take (re-tracking) may be replaced; any other existing file only with ``overwrite``.
+    An existing take (re-tracking) may be replaced; any other existing file only with ``overwrite``. The name must
+    leave room for its unfinished run's folder (``.partial``) within the file system's 255 bytes a name.
     """
+    longest = max(len(PARTIAL_SUFFIX), len(LOCK_SUFFIX))
+    if len(Path(path).name.encode("utf-8", "surrogateescape")) + longest > MAX_NAME_BYTES:
+        raise InputError(
+            f"take name too long ({len(Path(path).name)} characters): a take's unfinished run is kept beside it as "
+            f"'<name>{PARTIAL_SUFFIX}', so the name may have at most {MAX_NAME_BYTES - longest} bytes; shorten it"
+        )
     return check_output(path, overwrite=overwrite, is_own=is_take_file, what="take", suffixes=(TAKE_SUFFIX,))
 
 

@@ -169,6 +169,14 @@ class TestNothingIsOverwritten:
 
 
 class TestOutputsCheckedFirst:
+    def test_exception_a_take_name_with_no_room_for_its_unfinished_run_is_refused_first(self, tmp_path, clip):
+        """A legal 254-character name: the take's '.partial' and '.lock' beside it went past 255 bytes, and the
+        track failed after starting ('cannot make the lock file ...: File name too long').
+        """
+        out = tmp_path / ("x" * 250 + ".npz")
+        one_line_failure(engine("track", clip, "-o", out), "take name too long", "at most 247 bytes")
+        assert not list(tmp_path.iterdir())
+
     @pytest.mark.parametrize(
         "args, needle",
         [
