@@ -42,7 +42,7 @@ def _track_options(p: argparse.ArgumentParser) -> None:
         "--fps",
         type=float,
         metavar="RATE",
-        help="frame rate of an image sequence (default 30), or a video's in place of the rate its file gives",
+        help="frame rate of an image sequence (default 30), or of a video whose file gives none",
     )
     p.add_argument("--no-filter", action="store_true", help="store unfiltered streams as the filtered ones too")
     p.add_argument(

@@ -30,8 +30,8 @@ class TrackConfig:
         landmark_filter: de-jittering of the fit's landmark targets (:mod:`engine.landmark_smoothing`);
             ``enabled=False`` fits every frame's raw landmarks.
         start, end: the time range to track, seconds (None = from the start / to the end).
-        fps: the frame rate of an image sequence (None: :data:`engine.video_source.DEFAULT_IMAGE_FPS`), or a video's
-            rate in place of its container's (files whose rate is wrong; None: the container's).
+        fps: the frame rate of an image sequence (None: :data:`engine.video_source.DEFAULT_IMAGE_FPS`), or of a
+            video whose file gives none (a video's own rate is never replaced).
         parts: how pass 1 reads a long clip in concurrent parts (:mod:`engine.landmark_parts`).
     """
 

@@ -209,10 +209,12 @@ class FrameSource:
                 cap.release()
                 raise InputError(f"cannot open video {self.path}")
             target = self._start - back
-            if self._start <= 0 or self._fps_override:
+            if self._start <= 0:
                 return cap, None
             if target > 0:
                 cap.set(cv2.CAP_PROP_POS_MSEC, target * 1000.0)
+            if self._fps_override:  # frames timed index / fps from the seek: no container time to check it by
+                return cap, None
             first = cap.read()
             msec = cap.get(cv2.CAP_PROP_POS_MSEC) if first[0] else math.nan
             landed = msec / 1000.0 if msec is not None and math.isfinite(msec) else math.nan
@@ -236,8 +238,9 @@ def open_source(
             ``"shots/img_*.png"``, or one image file. Image sequences are ordered by :func:`natural_sort_key`.
         start: first second to yield (source time), default the beginning. Video seeks there.
         end: stop before this second (source time), default the end.
-        fps: frame rate of an image sequence (default :data:`DEFAULT_IMAGE_FPS`). For a video it overrides the
-            container's rate and its timestamps (frames are timed ``index / fps``), for files whose rate is wrong.
+        fps: frame rate of an image sequence (default :data:`DEFAULT_IMAGE_FPS`), or of a video whose file gives
+            none (its frames are then timed ``index / fps``); a video's own rate and timestamps are never replaced
+            (``batch --fps`` over a folder of videos and image folders times the image folders).
 
     Returns:
         The source; use it as a context manager and iterate it for :class:`Frame` objects.
@@ -327,7 +330,8 @@ def _video_source(p: Path, start: float, end: float | None, fps: float | None) -
                 )
             raise InputError(f"unsupported input {p}: not a video OpenCV can open, an image, or an image folder")
         rate = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        if fps is not None:
+        override = not (math.isfinite(rate) and rate > 0) and fps is not None  # --fps times a video only without one
+        if override:
             rate = float(fps)
         if not (math.isfinite(rate) and rate > 0):
             raise InputError(f"video {p} reports no frame rate; give it (--fps) to time its frames")
@@ -359,7 +363,7 @@ def _video_source(p: Path, start: float, end: float | None, fps: float | None) -
         frame_count=frame_count,
         start=start,
         end=end,
-        fps_override=fps is not None,
+        fps_override=override,
         display_turns=turns,
         declared_stop=stop,
     )

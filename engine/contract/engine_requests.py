@@ -56,7 +56,7 @@ class TrackTake:
         input: a video file, an image folder, a glob (``'shots/*.png'``) or an image.
         output: the take file to write (``.npz``).
         start, end: the time range to track, seconds (None = from the start / to the end).
-        fps: an image sequence's frame rate (None: 30), or a video's in place of its file's (``--fps``).
+        fps: an image sequence's frame rate (None: 30), or a video's whose file gives none (``--fps``).
         identity: an earlier take whose actor identity is reused, or None.
         neutral: the actor at rest (``--neutral``): a time in the clip in seconds or a photo's path, or None.
         no_filter: store the unfiltered streams as the filtered ones too.

@@ -273,3 +273,19 @@ class TestVariableFrameRate:
         with open_source(path, start=start) as src:
             times = np.array([f.source_time for f in src])
         np.testing.assert_allclose(times, every[every >= start - 1e-6])  # the seek landed after 3.5: 13 frames lost
+
+
+def test_feature_fps_never_retimes_a_video_that_gives_its_rate(tmp_path):
+    """--fps (batch or farm over a folder of videos and image folders) timed every video anew and read it from its
+    first frame whatever --start said.
+    """
+    path = tmp_path / "bright.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (64, 64))
+    for i in range(90):
+        writer.write(np.full((64, 64, 3), 2 * i, np.uint8))  # frame i is 2 i bright
+    writer.release()
+    for fps in (None, 24.0):
+        with open_source(path, start=2.0, fps=fps) as src:
+            frames = list(src)
+        assert src.fps == 30.0 and len(frames) == 30
+        assert frames[0].source_time == pytest.approx(2.0) and round(frames[0].image.mean() / 2) == 60
