@@ -132,11 +132,6 @@ class TestVideo:
             assert len(list(src)) == 5
             assert len(list(src)) == 5
 
-    def test_feature_fps_override_times_by_index(self, tmp_path):
-        with open_source(_write_video(tmp_path / "c.mp4", 10), fps=10.0) as src:
-            assert src.fps == 10.0
-            np.testing.assert_allclose([f.time for f in src], np.arange(10) / 10.0)
-
     def test_feature_streaming_memory_does_not_grow(self, tmp_path):
         """300 frames of 320x240: peak traced memory stays within a few frames (one frame = 230 kB)."""
         path = _write_video(tmp_path / "long.mp4", 300, size=(320, 240))
