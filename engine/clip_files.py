@@ -20,6 +20,7 @@ from .video_source import IMAGE_SUFFIXES
 __all__ = ["VIDEO_SUFFIXES", "batch_clips", "check_take_output", "clip_take_name", "clips_in_folder", "take_names"]
 
 MAX_NAME_BYTES = 255  # a file name's limit on Linux, macOS and Windows file systems
+ATOMIC_WRITE_NAME_OVERHEAD = 22  # ".<stem>.<pid>.<8 random>.tmp<suffix>" is this much longer than "<stem><suffix>"
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
 
 
@@ -27,9 +28,10 @@ def check_take_output(path: Path, *, overwrite: bool = False) -> Path:
     """Check a take's output path before any work (an artist's file is never overwritten); returns it resolved.
 
     An existing take (re-tracking) may be replaced; any other existing file only with ``overwrite``. The name must
-    leave room for its unfinished run's folder (``.partial``) within the file system's 255 bytes a name.
+    leave room, within the file system's 255 bytes a name, for what is written beside it: its unfinished run's
+    folder (``.partial``), its lock, and the temporary file it is written through (``.<stem>.<pid>.<random>.tmp``).
     """
-    longest = max(len(PARTIAL_SUFFIX), len(LOCK_SUFFIX))
+    longest = max(len(PARTIAL_SUFFIX), len(LOCK_SUFFIX), ATOMIC_WRITE_NAME_OVERHEAD)
     if len(Path(path).name.encode("utf-8", "surrogateescape")) + longest > MAX_NAME_BYTES:
         raise InputError(
             f"take name too long ({len(Path(path).name)} characters): a take's unfinished run is kept beside it as "
