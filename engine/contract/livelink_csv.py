@@ -121,18 +121,18 @@ class LiveLinkRecording:
 
     @property
     def sample_rate(self) -> float:
-        """Frames per second: rows over the time they span where the rows are about evenly spaced (within 10 % of
-        the median interval: millisecond timecodes step 16 and 17 ms at 60 fps, whose median alone said 58.8);
-        else from the median interval (a recording with a pause); the timecode rate if under two rows.
+        """Frames per second: from the mean of the regular intervals between rows (under 1.5 times the median: a
+        dropped row or a pause is not one), snapped to a standard rate within 0.5 %; the timecode rate if under two
+        rows. The mean, not the median: millisecond timecodes step 16 and 17 ms at 60 fps (the median said 58.8).
         """
         steps = np.diff(self.time)
         positive = steps[steps > 0]
         if not positive.size:
             return float(self.timecode_rate)
-        median, mean = float(np.median(positive)), float(self.time[-1] - self.time[0]) / len(steps)
-        rate = 1.0 / mean if abs(mean - median) <= 0.1 * median else 1.0 / median
+        regular = positive[positive < 1.5 * float(np.median(positive))]
+        rate = 1.0 / float(regular.mean())
         standard = min(_VIDEO_RATES, key=lambda r: abs(r - rate))
-        return standard if abs(standard - rate) <= 0.0005 * standard else rate  # 60.002 (rounded times): 60
+        return standard if abs(standard - rate) <= 0.005 * standard else rate  # 60.19 (millisecond times): 60
 
 
 def timecode_rate_for(fps: float) -> float:

@@ -279,6 +279,8 @@ class TestImport:
         rows = [self._row(f"10:00:{i // 60:02d}.{round((i % 60) * 1000 / 60):03d}") for i in range(600)]
         take = livelink_csv_to_take(self._write(tmp_path / "ms.csv", rows))
         assert take.meta["fps"] == 60.0
+        dropped = [row for i, row in enumerate(rows) if i % 15]  # a phone that drops a row in 15: still 60
+        assert livelink_csv_to_take(self._write(tmp_path / "dropped.csv", dropped)).meta["fps"] == 60.0
 
     def test_feature_drop_frame_timecodes_are_counted_as_frames(self, tmp_path):
         """29.97 drop-frame: the labels ;00 and ;01 are skipped at each minute but every tenth; they are not
