@@ -32,7 +32,7 @@ from pathlib import Path
 import rigs
 
 from ..clip_files import check_take_output, take_names
-from ..contract.takes_record import RECORD_NAME, TakesRecord, bake_key
+from ..contract.takes_record import FARM_RECORD_NAME, RECORD_NAME, TakesRecord, bake_key
 from ..errors import InputError, UserError
 from .clips import collect_clips
 from .paths import PathMap, farm_join
@@ -277,16 +277,17 @@ class FarmPlan:
         if self.record is None:
             yield
             return
-        path = self.record.folder / RECORD_NAME
-        before = path.read_bytes() if path.is_file() else None
+        paths = [self.record.folder / name for name in (RECORD_NAME, FARM_RECORD_NAME)]  # the write removes the second
+        before = {path: path.read_bytes() if path.is_file() else None for path in paths}
         self.record.write()
         try:
             yield
         except BaseException:
-            if before is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(before)
+            for path, content in before.items():
+                if content is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    path.write_bytes(content)
             raise
 
     def of_kind(self, kind: str) -> tuple[FarmTask, ...]:
