@@ -9,8 +9,9 @@
   tag is read with Pillow and applied here, so a phone's portrait WebP is not tracked lying on its side.
 - **Cut short.** ``cv2.imread`` decodes a truncated JPEG (a copy that did not finish) by filling the missing rows
   with grey and only says "Premature end of JPEG file" on stderr, naming no file (``cv2.imdecode`` refuses it; such
-  a file is then read with ``imread`` where its name allows); a landmark detector invents a face in the grey. A JPEG
-  whose data does not end in its end-of-image marker is reported (:attr:`ImageFile.cut_short`).
+  a file is then read with ``imread`` where its name allows); a landmark detector invents a face in the grey. A file
+  only ``imread`` decodes is reported (:attr:`ImageFile.cut_short`); a phone's Motion Photo (a video after the
+  JPEG's end) decodes whole and is not.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import numpy as np
 
 __all__ = ["ImageFile", "image_size", "opencv_path", "read_image", "write_image"]
 
-_JPEG_SUFFIXES = (".jpg", ".jpeg")
-_JPEG_END = b"\xff\xd9"  # EOI marker
 _EXIF_ORIENTATION = 0x0112
 # EXIF Orientation -> (clockwise quarter turns, then mirror left-right) that make the stored pixels upright.
 _UPRIGHT = {2: (0, True), 3: (2, False), 4: (2, True), 5: (3, True), 6: (1, False), 7: (1, True), 8: (3, False)}
@@ -35,7 +34,7 @@ class ImageFile:
 
     Attributes:
         image: ``(H, W, 3)`` uint8 BGR pixels, upright.
-        cut_short: True for a JPEG whose data stops before its end-of-image marker (its lower rows are grey).
+        cut_short: True for a file only OpenCV's lenient reader decodes: a JPEG cut short (its lower rows grey).
     """
 
     image: np.ndarray
@@ -59,14 +58,14 @@ def read_image(path: str | Path) -> ImageFile | None:
     except OSError:
         return None
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    cut_short = False
     if image is None and _is_utf8(path):  # imread decodes what imdecode refuses: a JPEG cut short (grey rows)
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        cut_short = image is not None
     if image is None:
         return None
-    suffix = Path(path).suffix.lower()
-    if suffix == ".webp":
+    if Path(path).suffix.lower() == ".webp":
         image = _webp_upright(path, image)
-    cut_short = suffix in _JPEG_SUFFIXES and not data.rstrip(b"\x00").endswith(_JPEG_END)
     return ImageFile(image, cut_short)
 
 

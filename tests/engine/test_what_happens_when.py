@@ -354,8 +354,8 @@ class TestPhotosAsPeopleHaveThem:
         assert run.returncode == 0, run.stderr[-2000:]
         notices = load_take(tmp_path / "t.npz").meta["notices"]
         assert any("cut short" in n and "photo.jpg" in n for n in notices), notices
-        whole = tmp_path / "whole.jpg"
-        whole.write_bytes(data.tobytes())
+        whole = tmp_path / "whole.jpg"  # a phone's Motion Photo: a whole JPEG, then its video
+        whole.write_bytes(data.tobytes() + b"\x00\x00\x00\x18ftypmp42" + bytes(4000))
         assert engine("track", whole, "-o", tmp_path / "w.npz", "--progress", "none").returncode == 0
         assert not any("cut short" in n for n in load_take(tmp_path / "w.npz").meta.get("notices", []))
 
