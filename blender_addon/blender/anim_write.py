@@ -54,6 +54,7 @@ __all__ = [
 
 ACTION_TAG = "facewarehouse_mocap_take"  # custom property on Actions this add-on created: the take's name
 ACTION_TAKE_PATH = "facewarehouse_mocap_take_path"  # ... the take file it was baked from
+ACTION_TAKE_SIZE = "facewarehouse_mocap_take_size"  # ... and that file's size in bytes (a moved take is known by it)
 ACTION_CURVES = "facewarehouse_mocap_curves"  # ... JSON: "path|index" -> its print (_curve_print)
 _PRINT_RTOL = 1e-5  # an earlier version's print (sums only) differing by more than this (relative): edited
 _LINEAR = 1  # enum value of 'LINEAR' in FCurve keyframe interpolation (CONSTANT=0, LINEAR=1, BEZIER=2)
@@ -289,13 +290,25 @@ def _channelbag(action: bpy.types.Action, slot):
     return strip.channelbag(slot, ensure=True)
 
 
-def _same_take_file(recorded: str, take_path: str) -> bool:
+def _take_size(take_path: str) -> float:
+    """The take file's size in bytes, as a float (an ID property's int is 32 bits; an hour's take is 870 MB)."""
+    try:
+        return float(os.path.getsize(take_path))
+    except OSError:
+        return -1.0
+
+
+def _same_take_file(action: bpy.types.Action, take_path: str) -> bool:
     """True if the take an Action records is ``take_path``: the same path, or, where the recorded file is gone, one
-    of the same name (the project folder moved, and the panel found the take beside the .blend).
+    of the same name and size (the project folder moved, and the panel found the take beside the .blend; another
+    clip's take of that name is another take, and an Action baked before sizes were recorded is kept as such).
     """
+    recorded = str(action.get(ACTION_TAKE_PATH, ""))
     if recorded == take_path:
         return True
-    return bool(recorded and take_path) and not os.path.exists(recorded) and Path(recorded).name == Path(take_path).name
+    moved = bool(recorded and take_path) and not os.path.exists(recorded)
+    same_name = Path(recorded).name == Path(take_path).name
+    return moved and same_name and action.get(ACTION_TAKE_SIZE) == _take_size(take_path)
 
 
 def begin_take_action(
@@ -322,9 +335,7 @@ def begin_take_action(
     action, kept_edited = None, None
     if current is not None:
         same_take = (
-            is_addon_action(current)
-            and current[ACTION_TAG] == take_name
-            and _same_take_file(current.get(ACTION_TAKE_PATH, ""), take_path)
+            is_addon_action(current) and current[ACTION_TAG] == take_name and _same_take_file(current, take_path)
         )
         if same_take and _unedited(current, active_fcurves(id_data)):
             action = current
@@ -335,6 +346,7 @@ def begin_take_action(
         action = bpy.data.actions.new(action_name)
         action[ACTION_TAG] = take_name
         action[ACTION_TAKE_PATH] = take_path
+    action[ACTION_TAKE_SIZE] = _take_size(take_path)
     action.use_fake_user = True
     blending_reset = None
     if anim_data.action is not action:

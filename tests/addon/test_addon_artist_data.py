@@ -390,6 +390,22 @@ def test_a_moved_project_rebakes_in_place_and_exports_its_head(scene, tmp_path):
     assert abs(read_livelink_csv(out, fps=30.0).head_ypr).max() > 0.01  # the take's head turn, not zeros
 
 
+def test_another_clips_take_of_the_same_name_never_rewrites_a_bake_whose_take_is_gone(scene, tmp_path):
+    """The bake's take file was deleted; another take of that name (another clip) is baked: the first bake is kept on
+    NLA, its only copy now (it was rewritten in place: a moved project's rule, same name, took it for the same).
+    """
+    mesh = _arkit_mesh()
+    key = mesh.data.shape_keys
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    first = takegen.write_take(tmp_path / "old" / "shot.npz", frames=30, seed=1)
+    _bake(scene, first, mesh="Char")
+    baked = key.animation_data.action
+    first.unlink()
+    _bake(scene, takegen.write_take(tmp_path / "new" / "shot.npz", frames=40, seed=2), mesh="Char")
+    assert key.animation_data.action != baked and key.animation_data.nla_tracks[0].strips[0].action == baked
+
+
 def test_a_channel_an_in_place_rebake_drops_goes_back_to_rest(scene, tmp_path):
     """Re-baked without a channel (its link removed in the mapping editor), a shape key kept the value of the frame
     last shown on every frame: a mouth wide open for the whole shot.
