@@ -242,6 +242,7 @@ def detect_landmarks(
                 with open_source(input_path, start=bounds[switched - 1], end=cfg.end, fps=cfg.fps) as again:
                     sinks[switched] = (part_sink or (lambda _: _InMemoryRows()))(switched)
                     redo = _detect_part(again, backend, cfg, sinks[switched], _Uncounted(), keep_from=bounds[switched])
+                cut_short.extend(again.cut_short)
             finally:
                 backend.close()
             results = [*results[:switched], redo]
@@ -255,7 +256,7 @@ def detect_landmarks(
             frames += sinks[i].replay(sink, after=last_time)
             has_depth = has_depth and results[i][1]
             last_time = max(last_time, results[i][2])
-        short = frames < TRUNCATED_SHARE * expected and frames < expected - TRUNCATED_SLACK_FRAMES
+        short = bool(expected) and frames < TRUNCATED_SHARE * expected and frames < expected - TRUNCATED_SLACK_FRAMES
         short = short and (declared_stop is None or last_time < declared_stop - TRUNCATED_SLACK_S)
         if not still and expected and first_index == 0 and short:
             notices.append(

@@ -29,7 +29,7 @@ _VIDEO_SIGNATURES = (
 )
 
 
-_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")  # HEIC / HEIF stills
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx")  # HEIC (mif1 / msf1 are AVIF's brands too)
 
 
 def sniff_media(path: str | Path) -> MediaKind | None:

@@ -132,7 +132,9 @@ class TakesRecord:
         ('shot.npz', 'shot_2.npz')
         """
         clip = clip.resolve()
-        stem = clip.stem or "take"
+        stem = (
+            clip.name if clip.is_dir() else clip.stem
+        ) or "take"  # a sequence folder's whole name, as batch names it
         for n in range(1, MAX_SUFFIX):
             name = f"{stem}.npz" if n == 1 else f"{stem}_{n}.npz"
             known = self.take_clip(name)

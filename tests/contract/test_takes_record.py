@@ -66,3 +66,8 @@ def test_exception_a_damaged_record_claims_nothing(tmp_path):
     assert record.takes == {} and record.blends == {} and not record.blend_is_ours("shot.blend")
     (tmp_path / RECORD_NAME).write_text("{ half a rec")
     assert TakesRecord.read(tmp_path).takes == {}
+
+
+def test_convention_a_sequence_folder_takes_its_whole_name_as_batch_and_the_farm_name_it(tmp_path):
+    (tmp_path / "take.01").mkdir()
+    assert TakesRecord(tmp_path / "takes").take_name_for(tmp_path / "take.01") == "take.01.npz"  # was take.npz

@@ -284,3 +284,12 @@ def test_feature_fps_never_retimes_a_video_that_gives_its_rate(tmp_path):
             frames = list(src)
         assert src.fps == 30.0 and len(frames) == 30
         assert frames[0].source_time == pytest.approx(2.0) and round(frames[0].image.mean() / 2) == 60
+
+
+@pytest.mark.parametrize(("brand", "kind"), [(b"heic", "heif"), (b"mif1", "video"), (b"avif", "video")])
+def test_convention_an_iphone_heic_is_told_from_an_avif_by_its_brand(tmp_path, brand, kind):
+    from engine.media_sniff import sniff_media
+
+    path = tmp_path / "photo"
+    path.write_bytes(b"\x00\x00\x00\x18ftyp" + brand + bytes(64))
+    assert sniff_media(path) == kind  # mif1 / msf1 lead AVIF files too: they were refused as HEIC

@@ -165,12 +165,16 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         return s.source_type != "TAKE" and not _active
 
     def _scene(self, context) -> bpy.types.Scene:
-        """The scene the track was started in (the artist may switch scenes while it runs)."""
-        return bpy.data.scenes.get(getattr(self, "_scene_name", "")) or context.scene
+        """The scene the track was started in (the artist may switch or rename scenes while it runs)."""
+        scene = getattr(self, "_started_in", None)
+        try:
+            return scene if scene is not None and scene.name is not None else context.scene
+        except ReferenceError:  # the scene was deleted
+            return context.scene
 
     @reports_errors
     def execute(self, context):
-        self._scene_name = context.scene.name
+        self._started_in = context.scene
         s = properties.settings_of(context)
         s.job_status = ""  # a failure below is reported now, not under an earlier run's status
         python, root = engine_location(context)
