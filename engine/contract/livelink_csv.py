@@ -218,14 +218,21 @@ def write_livelink_csv(path: str | Path, recording: LiveLinkRecording) -> Path:
     gaze = np.asarray(recording.eye_gaze, dtype=np.float64)
     rotations = np.concatenate([recording.head_ypr, gaze[:, 0], zeros, gaze[:, 1], zeros], axis=1)
     path = Path(path).resolve()
-    start = parse_timecode(recording.timecode_start, recording.timecode_rate)
+    nominal = round(recording.timecode_rate)
+    drop_frame = ";" in recording.timecode_start and nominal in (30, 60)  # a drop-frame recording's labels
+    if drop_frame:
+        start = _drop_frame_seconds(*_split_timecode(recording.timecode_start), nominal=nominal)
+        label = lambda s: _drop_frame_label(s, nominal)  # noqa: E731
+    else:
+        start = parse_timecode(recording.timecode_start, recording.timecode_rate)
+        label = lambda s: format_timecode(s, recording.timecode_rate)  # noqa: E731
     with atomic_write(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(livelink_csv_header())
         for i in range(t):
             seconds = (start + float(recording.time[i])) % _SECONDS_PER_DAY  # past midnight: 00:00 again
             writer.writerow(
-                [format_timecode(seconds, recording.timecode_rate), BLENDSHAPE_COUNT]
+                [label(seconds), BLENDSHAPE_COUNT]
                 + [f"{v:.7g}" for v in recording.weights[i]]
                 + [f"{v:.7g}" for v in rotations[i]]
             )
@@ -355,13 +362,8 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
             "frames a second: if that is wrong, give the rate (import-csv --fps)",
         )
     if drop_frame and round(rate) in (30, 60):  # frame labels skipped each minute: count the frames instead
-        nominal = round(rate)
-        dropped = nominal // 15  # 2 labels a minute at 29.97, 4 at 59.94, but each tenth minute
-        rate = nominal * 1000 / 1001
-        seconds = np.array([
-            ((3600 * h + 60 * m + int(s)) * nominal + f - dropped * ((60 * h + m) - (60 * h + m) // 10) + sub) / rate
-            for h, m, s, f, sub in timecodes
-        ])  # fmt: skip
+        rate = round(rate) * 1000 / 1001
+        seconds = np.array([_drop_frame_seconds(*tc, nominal=round(rate)) for tc in timecodes])
     else:
         seconds = np.array([h * 3600 + m * 60 + s + (f + sub) / rate for h, m, s, f, sub in timecodes])
     timecodes.clear()
@@ -545,6 +547,36 @@ def _split_timecode(text: str) -> tuple[int, int, float, int, float]:
     if match:
         return int(match.group(1)), int(match.group(2)), float(match.group(3)), 0, 0.0
     raise ValueError(f"not a timecode: {text!r}")
+
+
+def _drop_frame_seconds(hours: int, minutes: int, seconds: float, frame: int, sub: float, *, nominal: int) -> float:
+    """Seconds since midnight of an SMPTE drop-frame label at ``nominal`` 30 or 60 (29.97 / 59.94 frames a second):
+    the frames counted, the labels each minute skips (2 or 4, but each tenth minute) not among them.
+    """
+    total_minutes = 60 * hours + minutes
+    dropped = (nominal // 15) * (total_minutes - total_minutes // 10)
+    return ((3600 * hours + 60 * minutes + int(seconds)) * nominal + frame - dropped + sub) / (nominal * 1000 / 1001)
+
+
+def _drop_frame_label(seconds: float, nominal: int) -> str:
+    """The SMPTE drop-frame label ``HH:MM:SS;FF.mmm`` of ``seconds`` since midnight (inverse of
+    :func:`_drop_frame_seconds`).
+
+    Example:
+        >>> _drop_frame_label(_drop_frame_seconds(0, 1, 0, 2, 0.0, nominal=30), 30)
+        '00:01:00;02.000'
+    """
+    counted = seconds * nominal * 1000 / 1001
+    frame = math.floor(counted + 1e-6)
+    sub = round((counted - frame) * 10**_SUBFRAME_DIGITS)
+    if sub == 10**_SUBFRAME_DIGITS:
+        sub, frame = 0, frame + 1
+    skip = nominal // 15
+    per_ten_minutes, per_minute = 600 * nominal - 9 * skip, 60 * nominal - skip
+    tens, rest = divmod(frame, per_ten_minutes)
+    label = frame + 9 * skip * tens + (skip * ((rest - skip) // per_minute) if rest > skip else 0)
+    hours, minutes = label // (3600 * nominal), label // (60 * nominal) % 60
+    return f"{hours:02d}:{minutes:02d}:{label // nominal % 60:02d};{label % nominal:02d}.{sub:0{_SUBFRAME_DIGITS}d}"
 
 
 def _guess_rate(max_frame: int) -> float:

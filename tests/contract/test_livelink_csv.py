@@ -297,6 +297,8 @@ class TestImport:
         take = livelink_csv_to_take(self._write(tmp_path / "df.csv", rows))
         np.testing.assert_allclose(np.diff(take.time), 1001 / 30000, atol=1e-9)
         assert take.meta["fps"] == 29.97
+        take_to_livelink_csv(take, tmp_path / "again.csv")  # written back with the recording's own labels
+        assert [r[0] for r in _read_rows(tmp_path / "again.csv")[1:]] == [f"{r[0]}.000" for r in rows]
 
     def test_feature_a_recording_too_short_to_show_its_rate_says_so(self, tmp_path):
         rows = [self._row(f"09:12:33:{2 + i // 2:02d}.{500 * (i % 2):03d}") for i in range(24)]  # 0.4 s at 60 fps
