@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -184,7 +184,8 @@ def detect_landmarks(
         sink.opened(fps, size, name)
         reporter.start(None if expected is None else expected + first_index)
         ends = [*bounds[1:], cfg.end]
-        sinks = [sink, *((part_sink or (lambda _: _InMemoryRows()))(i) for i in range(1, len(bounds)))]
+        make_part_sink = part_sink or (lambda _: _InMemoryRows())
+        sinks = [sink, *(make_part_sink(i) for i in range(1, len(bounds)))]
         model_vertices: list[np.ndarray] = []  # the first part's backend's
         cut_short: list[str] = []  # image files whose data stops short (engine/image_file.py), every part's
 
@@ -212,15 +213,15 @@ def detect_landmarks(
 
         seam_frames = cfg.parts.warmup_frames if len(bounds) > 1 else 0
 
-        def part(i: int) -> Callable[[PartProgress], tuple]:
-            def run(progress: PartProgress) -> tuple:
+        def part(i: int) -> Callable[[PartProgress], _PartRead]:
+            def run(progress: PartProgress) -> _PartRead:
                 backend = _upright_backend(cfg, still, backends, slot=i)  # made, used and closed in the part's thread
                 try:
                     if i == 0:
                         model_vertices.append(np.asarray(backend.model_vertices))
                     part_source = open_part(i)
                     if part_source is None:
-                        return 0, True, -math.inf, [], []
+                        return _PartRead(0, True, -math.inf, [], [])
                     with part_source:
                         result = _detect_part(part_source, backend, cfg, sinks[i], progress, keep_from=bounds[i],
                                               seam_frames=seam_frames)  # fmt: skip
@@ -233,14 +234,15 @@ def detect_landmarks(
 
         results = run_parts([part(i) for i in range(len(bounds))], lambda n: reporter.update(first_index + n))
         notices = []
-        switched = next((i for i in range(1, len(bounds)) if not same_face(results[i - 1][4], results[i][3])), None)
+        seams = range(1, len(bounds))
+        switched = next((i for i in seams if not same_face(results[i - 1].last_faces, results[i].warmup_faces)), None)
         if switched is not None:  # a later part took another face: read on from the part before it in one piece
             for i in range(switched, len(bounds)):
                 sinks[i].discard()
             backend = _upright_backend(cfg, still, backends, slot=switched)
             try:
                 with open_source(input_path, start=bounds[switched - 1], end=cfg.end, fps=cfg.fps) as again:
-                    sinks[switched] = (part_sink or (lambda _: _InMemoryRows()))(switched)
+                    sinks[switched] = make_part_sink(switched)
                     redo = _detect_part(again, backend, cfg, sinks[switched], _Uncounted(), keep_from=bounds[switched])
                 cut_short.extend(again.cut_short)
             finally:
@@ -251,11 +253,11 @@ def detect_landmarks(
                 f"{name}: another face is in the picture from about {bounds[switched]:.1f} s, where the clip was read "
                 "in parts; the rest was read again in one piece, so the take follows the first face throughout"
             )
-        frames, has_depth, last_time = results[0][:3]
+        frames, has_depth, last_time = results[0].frames, results[0].has_depth, results[0].last_time
         for i in range(1, len(results)):  # a later part's rows, in order, after everything before it
             frames += sinks[i].replay(sink, after=last_time)
-            has_depth = has_depth and results[i][1]
-            last_time = max(last_time, results[i][2])
+            has_depth = has_depth and results[i].has_depth
+            last_time = max(last_time, results[i].last_time)
         short = bool(expected) and frames < TRUNCATED_SHARE * expected and frames < expected - TRUNCATED_SLACK_FRAMES
         short = short and (declared_stop is None or last_time < declared_stop - TRUNCATED_SLACK_S)
         if not still and expected and first_index == 0 and short:
@@ -285,6 +287,16 @@ def _upright_backend(
     )
 
 
+class _PartRead(NamedTuple):
+    """What reading one part of a clip gave (:func:`_detect_part`)."""
+
+    frames: int  # frames kept (the warm-up frames before its range not counted)
+    has_depth: bool  # every frame's landmarks had depth
+    last_time: float  # source time of its last kept frame, seconds (-inf: none)
+    warmup_faces: list[FaceAt]  # the face on its warm-up frames (:mod:`engine.part_seams`)
+    last_faces: list[FaceAt]  # the face on its last ``seam_frames`` kept frames
+
+
 def _detect_part(
     source,
     backend: UprightFaceBackend,
@@ -294,9 +306,8 @@ def _detect_part(
     *,
     keep_from: float | None,
     seam_frames: int = 0,
-) -> tuple[int, bool, float, list[FaceAt], list[FaceAt]]:
-    """One part's frames into ``sink``, in order; ``(frames, every frame had depth, last source time, faces on the
-    warm-up frames, faces on the last seam_frames kept frames)`` (the faces: :mod:`engine.part_seams`).
+) -> _PartRead:
+    """One part's frames into ``sink``, in order, and what reading them gave.
 
     Frames before source time ``keep_from`` only warm the tracker up: detected, not kept, not counted.
     """
@@ -341,7 +352,7 @@ def _detect_part(
             flush(keep=EYE_STATE_JOBS_IN_FLIGHT)  # bounded: a few frames' images held
             progress.frame()
         flush(keep=0)
-    return frames, has_depth, last_time, warmup_faces, list(last_faces)
+    return _PartRead(frames, has_depth, last_time, warmup_faces, list(last_faces))
 
 
 class _Borrowed:

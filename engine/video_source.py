@@ -118,7 +118,7 @@ class FrameSource:
         self._fps_override = fps_override
         self.display_turns = display_turns
         self.declared_stop = declared_stop
-        self.cut_short: list[str] = []  # names of the JPEG files read so far whose data stops short (grey rows)
+        self.cut_short: list[str] = []  # names of the image files read so far that are cut short (grey rows)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -215,10 +215,9 @@ class FrameSource:
                 cap.set(cv2.CAP_PROP_POS_MSEC, target * 1000.0)
             if self._fps_override:  # frames timed index / fps from the seek: no container time to check it by
                 return cap, None
-            first = cap.read()
-            msec = cap.get(cv2.CAP_PROP_POS_MSEC) if first[0] else math.nan
-            landed = msec / 1000.0 if msec is not None and math.isfinite(msec) else math.nan
-            if target <= 0 or not math.isfinite(landed) or landed <= self._start + 0.5 / self.fps:
+            first = cap.read()  # where it landed: the container's time of the frame (the target where it gives none)
+            landed = _frame_time(cap, cv2, target, self.fps, -math.inf, use_container=True) if first[0] else target
+            if target <= 0 or landed <= self._start + 0.5 / self.fps:
                 return cap, first
             cap.release()  # landed after the target: frames before it would be lost
             back = max(1.0, 2.0 * back)

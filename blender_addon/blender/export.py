@@ -86,10 +86,9 @@ def _nearest(times: np.ndarray, query: np.ndarray) -> np.ndarray:
     """``(Q,)`` int: the index of the take frame nearest each query time (``times`` ascending), as the scene shows
     the baked keys: the first frame at or after a time was up to one take frame late against the blendshapes.
     """
-    right = np.clip(np.searchsorted(times, query), 1, max(len(times) - 1, 1))
-    left = right - 1
-    nearer_left = np.abs(query - times[left]) <= np.abs(times[np.minimum(right, len(times) - 1)] - query)
-    return np.where(nearer_left | (len(times) == 1), left, np.minimum(right, len(times) - 1))
+    right = np.clip(np.searchsorted(times, query), 0, len(times) - 1)
+    left = np.maximum(right - 1, 0)
+    return np.where(np.abs(query - times[left]) <= np.abs(times[right] - query), left, right)
 
 
 def baked_take_path(mesh_obj: bpy.types.Object) -> str | None:

@@ -171,11 +171,7 @@ def format_timecode(seconds: float, rate: float) -> str:
     if not (rate > 0 and math.isfinite(seconds) and seconds >= 0):
         raise ValueError(f"format_timecode needs seconds >= 0 and rate > 0; got {seconds}, {rate}")
     whole = math.floor(seconds)
-    frames_in_second = (seconds - whole) * rate
-    frame = math.floor(frames_in_second)
-    sub = round((frames_in_second - frame) * 10**_SUBFRAME_DIGITS)
-    if sub == 10**_SUBFRAME_DIGITS:  # rounding carried into the next frame
-        sub, frame = 0, frame + 1
+    frame, sub = _frame_and_subframe((seconds - whole) * rate)
     if frame >= math.ceil(rate):
         frame, whole = 0, whole + 1
     hours, rest = divmod(whole, 3600)
@@ -549,6 +545,13 @@ def _split_timecode(text: str) -> tuple[int, int, float, int, float]:
     raise ValueError(f"not a timecode: {text!r}")
 
 
+def _frame_and_subframe(frames: float) -> tuple[int, int]:
+    """A count of frames as the whole frame and its sub-frame in thousandths, rounding carried into the frame."""
+    frame = math.floor(frames)
+    sub = round((frames - frame) * 10**_SUBFRAME_DIGITS)
+    return (frame + 1, 0) if sub == 10**_SUBFRAME_DIGITS else (frame, sub)
+
+
 def _drop_frame_seconds(hours: int, minutes: int, seconds: float, frame: int, sub: float, *, nominal: int) -> float:
     """Seconds since midnight of an SMPTE drop-frame label at ``nominal`` 30 or 60 (29.97 / 59.94 frames a second):
     the frames counted, the labels each minute skips (2 or 4, but each tenth minute) not among them.
@@ -566,11 +569,7 @@ def _drop_frame_label(seconds: float, nominal: int) -> str:
         >>> _drop_frame_label(_drop_frame_seconds(0, 1, 0, 2, 0.0, nominal=30), 30)
         '00:01:00;02.000'
     """
-    counted = seconds * nominal * 1000 / 1001
-    frame = math.floor(counted + 1e-6)
-    sub = round((counted - frame) * 10**_SUBFRAME_DIGITS)
-    if sub == 10**_SUBFRAME_DIGITS:
-        sub, frame = 0, frame + 1
+    frame, sub = _frame_and_subframe(seconds * nominal * 1000 / 1001)
     skip = nominal // 15
     per_ten_minutes, per_minute = 600 * nominal - 9 * skip, 60 * nominal - skip
     tens, rest = divmod(frame, per_ten_minutes)

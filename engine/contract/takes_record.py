@@ -110,6 +110,17 @@ class TakesRecord:
         entry = self.takes.get(take_name)
         return str(entry["clip"]) if entry and entry.get("clip") else None
 
+    def take_span(self, take_name: str) -> list | None:
+        """The part ``[start, end]`` of its clip a take is recorded as (seconds, None for an open end), or None:
+        the whole clip, or not recorded.
+        """
+        entry = self.takes.get(take_name)
+        return entry.get("span") if entry else None
+
+    def enter_blend(self, blend_name: str, take_name: str, key: dict) -> None:
+        """Record that ``blend_name`` is the farm's bake of ``take_name`` with ``key`` (:func:`bake_key`)."""
+        self.blends[blend_name] = {"take": take_name, "bake": key}
+
     def take_is_current(self, take_name: str, clip: Path) -> bool:
         """False if the take is recorded for this clip with another stamp (a new version delivered); else True."""
         entry = self.takes.get(take_name)
@@ -132,13 +143,11 @@ class TakesRecord:
         ('shot.npz', 'shot_2.npz')
         """
         clip = clip.resolve()
-        stem = (
-            clip.name if clip.is_dir() else clip.stem
-        ) or "take"  # a sequence folder's whole name, as batch names it
+        stem = (clip.name if clip.is_dir() else clip.stem) or "take"  # a sequence folder: its whole name, as batch's
         for n in range(1, MAX_SUFFIX):
             name = f"{stem}.npz" if n == 1 else f"{stem}_{n}.npz"
             known = self.take_clip(name)
-            same_part = self.takes.get(name, {}).get("span") == (None if span is None else list(span))
+            same_part = self.take_span(name) == (None if span is None else list(span))
             if (known == str(clip) and same_part) or (known is None and not (self.folder / name).exists()):
                 return name
         raise RuntimeError(f"no free take name for {stem} in {self.folder}")

@@ -363,7 +363,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
                 f"{take_local} is the take of {tracked_from}, not of {clip} (two clips of one name): give this one "
                 "another --takes folder, or rename it"
             )
-        span = record.takes.get(take_local.name, {}).get("span")
+        span = record.take_span(take_local.name)
         if take_local.exists() and span is not None:  # a part the panel tracked is not the farm's whole clip
             raise InputError(
                 f"{take_local} is the take of a part of {clip} ({span[0]}-{span[1]} s, tracked from the panel), not "
@@ -393,7 +393,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
             already_baked.append(take_local)
             continue
         if not blend_local.exists() or record.blend_is_ours(blend_local.name):  # never claim an artist's file
-            record.blends[blend_local.name] = {"take": take_local.name, "bake": key}
+            record.enter_blend(blend_local.name, take_local.name, key)
         blend = farm_join(blends_dir, blend_local.name)
         inputs = (take,) + ((paths.rig,) if paths.rig else ())
         depends = (f"{TRACK} {name}",) if retrack else ()
