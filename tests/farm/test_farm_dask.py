@@ -6,6 +6,7 @@ the bpy environment when it is set up.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -146,16 +147,9 @@ class TestFarmRunLocalCluster:
 class TestKilledWorker:
     def test_feature_killed_workers_task_is_retried(self, tmp_path):
         """SIGKILL the worker running a track: the scheduler gives the task to the other worker; no orphan stays."""
-        psutil = pytest.importorskip("psutil")
-        clips = [write_portrait_clip(tmp_path / f"long_{i}.mp4", 240, seed=i) for i in range(2)]
-        cluster = LocalDaskCluster(tmp_path / "dask")
-        try:
-            with cluster.client() as client:
-                pids = client.run(os.getpid)
-                farm = _start_farm_run(clips, tmp_path / "takes", cluster.address)
-                victim, child = _worker_running_a_track(client, pids, psutil)
-                os.kill(pids[victim], signal.SIGKILL)
-                out, err = farm.communicate(timeout=KILL_WINDOW_S)
+        with _a_farm_run_with_a_track_running(tmp_path, frames=240) as (clips, farm, pids, victim, child):
+            os.kill(pids[victim], signal.SIGKILL)
+            out, err = farm.communicate(timeout=KILL_WINDOW_S)
             assert farm.returncode == 0, err
             outcomes, summary = outcomes_by_name(out)
             assert summary["ok"] == 2 and summary["failed"] == 0
@@ -163,28 +157,35 @@ class TestKilledWorker:
             for clip in clips:
                 assert load_take(tmp_path / "takes" / f"{clip.stem}.npz").num_frames == 240
             child.wait(timeout=15)  # the killed worker's engine process stopped by itself (engine/farm/launch.py)
-        finally:
-            cluster.stop()
 
 
 class TestCancelOnAScheduler:
     def test_feature_an_interrupted_submitter_stops_the_tasks_running_on_the_farm(self, tmp_path):
         """SIGINT to `farm run` on an external scheduler: the running tracks stop their engines, no take is written."""
-        psutil = pytest.importorskip("psutil")
-        clips = [write_portrait_clip(tmp_path / f"long_{i}.mp4", 900, seed=i) for i in range(2)]
-        cluster = LocalDaskCluster(tmp_path / "dask")
-        try:
-            with cluster.client() as client:
-                pids = client.run(os.getpid)
-                farm = _start_farm_run(clips, tmp_path / "takes", cluster.address)
-                _, engine = _worker_running_a_track(client, pids, psutil)
-                farm.send_signal(signal.SIGINT)
-                farm.communicate(timeout=60)
-                assert farm.returncode == 130
-                engine.wait(timeout=20)  # stopped (it ran on in the worker before)
+        with _a_farm_run_with_a_track_running(tmp_path, frames=900) as (clips, farm, _, _, engine):
+            farm.send_signal(signal.SIGINT)
+            farm.communicate(timeout=60)
+            assert farm.returncode == 130
+            engine.wait(timeout=20)  # stopped (it ran on in the worker before)
             assert not [c for c in clips if (tmp_path / "takes" / f"{c.stem}.npz").exists()]
-        finally:
-            cluster.stop()
+
+
+@contextlib.contextmanager
+def _a_farm_run_with_a_track_running(tmp_path, *, frames: int):
+    """``farm run`` of two portrait clips on a two-worker local scheduler, once one worker's engine is tracking:
+    yields (clips, the farm process, worker pids by address, that worker's address, its engine process).
+    """
+    psutil = pytest.importorskip("psutil")
+    clips = [write_portrait_clip(tmp_path / f"long_{i}.mp4", frames, seed=i) for i in range(2)]
+    cluster = LocalDaskCluster(tmp_path / "dask")
+    try:
+        with cluster.client() as client:
+            pids = client.run(os.getpid)
+            farm = _start_farm_run(clips, tmp_path / "takes", cluster.address)
+            worker, engine = _worker_running_a_track(client, pids, psutil)
+            yield clips, farm, pids, worker, engine
+    finally:
+        cluster.stop()
 
 
 def _start_farm_run(clips, takes, address):
