@@ -26,7 +26,6 @@ __all__ = ["name_readings", "normalize_shape_name", "set_prefix", "swap_side"]
 # right after a lower-case letter or digit ("EyeBlinkL"; case-sensitive so "jawl" stays a word).
 _SIDE_SUFFIX = re.compile(r"(?i:[_.\-| :]?(left|right)|[_.\-| :](l|r))$|(?<=[a-z0-9])([LR])$")
 _SIDE_PREFIX = re.compile(r"(?i)^(left|right|l|r)[_.\- ]")
-_CAMEL_SIDE = re.compile(r"(Left|Right|_L|_R|\.L|\.R|_l|_r|\.l|\.r)$")
 _SEPARATORS = re.compile(r"[_.\-| :]+")
 _NAMESPACE = re.compile(r"^.*[|:]")  # Maya DAG path or namespace: everything up to the last '|' or ':'
 _SET_WORD = re.compile(r"^(?:[A-Z]{1,2}|[A-Za-z]*\d+[A-Za-z]*)$")  # "AK", "VI", "01", "A01", "V" (not "EYE")
@@ -97,19 +96,27 @@ def set_prefix(name: str) -> str:
 
 
 def swap_side(name: str) -> str:
-    """The same name on the other side, keeping its spelling (``EyeBlink_L`` -> ``EyeBlink_R``).
+    """The same name on the other side, keeping its spelling: every side :func:`name_readings` reads swaps.
 
     Example:
         >>> swap_side("eyeBlinkLeft"), swap_side("EyeBlink_R"), swap_side("JawOpen")
         ('eyeBlinkRight', 'EyeBlink_L', 'JawOpen')
+        >>> swap_side("eCTRLEyesClosedL"), swap_side("L_Blink"), swap_side("blink-l"), swap_side("BROW_LEFT")
+        ('eCTRLEyesClosedR', 'R_Blink', 'blink-r', 'BROW_RIGHT')
     """
-    m = _CAMEL_SIDE.search(name)
-    if not m:
-        return name
-    suffix = m.group(1)
-    swapped = {"Left": "Right", "Right": "Left"}.get(suffix)
-    if swapped is None:
-        letter = suffix[-1]
-        other = {"L": "R", "R": "L", "l": "r", "r": "l"}[letter]
-        swapped = suffix[:-1] + other
-    return name[: m.start()] + swapped
+    m = _SIDE_SUFFIX.search(name)
+    if m and m.start() > 0:
+        group = next(i for i in (1, 2, 3) if m.group(i))
+        return name[: m.start(group)] + _other_side(m.group(group)) + name[m.end(group) :]
+    m = _SIDE_PREFIX.match(name)
+    if m and m.end() < len(name):
+        return _other_side(m.group(1)) + name[m.end(1) :]
+    return name
+
+
+def _other_side(word: str) -> str:
+    """``Left`` -> ``Right``, ``l`` -> ``r``, ``LEFT`` -> ``RIGHT``: the other side in the same case."""
+    other = {"left": "right", "right": "left", "l": "r", "r": "l"}[word.lower()]
+    if word.isupper():
+        return other.upper()
+    return other.capitalize() if word[0].isupper() else other

@@ -134,6 +134,17 @@ class TestSets:
             "A14_Eye_Blink_Left": "eyeBlinkRight",
         }
 
+    @pytest.mark.parametrize(
+        ("left", "right"),
+        [("BlinkL", "BlinkR"), ("L_Blink", "R_Blink"), ("blink-l", "blink-r"), ("BLINK_LEFT", "BLINK_RIGHT")],
+    )
+    def test_feature_swap_left_right_for_every_side_spelling_read(self, left, right):
+        """A custom mapping onto a rig's own names (a Daz Genesis 8 ``eCTRLEyesClosedL``): every spelling whose side
+        is read also swaps.
+        """
+        report = rigs.match_shape_keys([left, right], [left, right], swap_left_right=True)
+        assert report.matched == {left: (right,), right: (left,)}
+
     def test_feature_unused_groups_keep_loose_keys(self):
         report = rigs.match_shape_keys(ARKIT, ["jawOpen", "Basis", "Corrective"])
         assert report.unused_groups() == {"": ("Basis", "Corrective")}
