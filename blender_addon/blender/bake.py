@@ -21,7 +21,7 @@ from .._rigs import rigs
 from ..pure import bone_motion, coords
 from ..pure.bone_motion import JawSettings
 from ..pure.processing import EYE_LOOK_FROM_TAKE, ProcessedTake, ProcessSettings, process_take
-from ..pure.retarget import AUTO, plan_face
+from ..pure.retarget import AUTO, NoKeyMatchesError, plan_face
 from ..pure.takes import OpenedTake
 from .anim_write import (
     CurveSpec,
@@ -87,6 +87,10 @@ class BakeTargets:
     def all_meshes(self) -> tuple[str, ...]:
         """``mesh`` then ``meshes``, each once."""
         return tuple(dict.fromkeys(n for n in (self.mesh, *self.meshes) if n))
+
+    def turns_anything(self) -> bool:
+        """Whether a head, jaw or eye target is set (a bake that turns something even without shape keys)."""
+        return bool(self.head_object or self.jaw_object or any(self.eye_objects))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,6 +192,14 @@ def _object_rest(owner: bpy.types.Object, pending: _Pending) -> np.ndarray:
     return np.array(rest, dtype=np.float64)
 
 
+def _rotation_and_scale(matrix) -> tuple[np.ndarray, float]:
+    """A ``mathutils.Matrix`` 4x4 -> its ``(3, 3)`` rotation and its scale (the mean over the axes: a rig is scaled
+    evenly; an FBX import's 0.01).
+    """
+    _, rotation, scale = matrix.decompose()
+    return np.array(rotation.to_matrix(), dtype=np.float64), float(sum(abs(v) for v in scale) / 3.0) or 1.0
+
+
 def _rotation_curves(
     mode: str, base: str, q: np.ndarray, group: str, what: str, warnings: list, pending: _Pending, key
 ) -> list[CurveSpec]:
@@ -219,23 +231,31 @@ def _rotation_specs(
     warnings: list,
     location: np.ndarray | None = None,
 ) -> list[CurveSpec]:
-    """Curves for a rotation (and location offset) given in Blender world axes, on an object or a pose bone.
+    """Curves for a rotation (and location offset, in metres) given in the character's axes
+    (:mod:`pure.coords`), on an object or a pose bone, whatever the armature's or object's own rotation and scale.
 
     Nothing is changed on the target here (see :class:`_Pending`).
     """
     if bone:
         _check_bone(owner, bone)
         pb = owner.pose.bones[bone]
-        rest = np.array(pb.bone.matrix_local.to_3x3(), dtype=np.float64)
-        q = coords.rotations_to_bone_local(q_world, rest)
+        armature_rotation, armature_scale = _rotation_and_scale(owner.matrix_world)
+        facing = coords.character_facing(armature_rotation)
+        axes = facing.T @ armature_rotation @ np.array(pb.bone.matrix_local.to_3x3(), dtype=np.float64)
+        q = coords.character_to_local_rotations(q_world, axes)
         base = pb.path_from_id() + "."
         mode, what, loc_path = pb.rotation_mode, f"bone '{bone}' of '{owner.name}'", f"{base}location"
-        loc = None if location is None else location @ rest  # world offset -> bone-local (rest^T @ v)
+        loc = None if location is None else (location @ axes) / armature_scale  # metres -> the bone's axes, units
     else:
         rest = _object_rest(owner, pending)
-        q = quaternion.quaternion_continuity(quaternion.quaternion_multiply(q_world, rest[:4]))
+        # The space the object's own rotation and location are in: its parent's (or the world), whatever the parenting.
+        space_rotation, space_scale = _rotation_and_scale(owner.matrix_world @ owner.matrix_basis.inverted_safe())
+        facing = coords.character_facing(space_rotation @ quaternion.quaternion_wxyz_to_matrix(rest[:4]))
+        axes = facing.T @ space_rotation
+        q_space = coords.character_to_local_rotations(q_world, axes)
+        q = quaternion.quaternion_continuity(quaternion.quaternion_multiply(q_space, rest[:4]))
         base, mode, what, loc_path = "", owner.rotation_mode, f"'{owner.name}'", "location"
-        loc = None if location is None else location + rest[4:7]
+        loc = None if location is None else (location @ axes) / space_scale + rest[4:7]
     specs = _rotation_curves(mode, base, q, group, what, warnings, pending, (owner, bone))
     if loc is not None:
         specs += [CurveSpec(loc_path, i, loc[:, i], group) for i in range(3)]
@@ -281,7 +301,13 @@ def bake_take(
 
     mesh_names = targets.all_meshes()
     if mesh_names:
-        plan = _plan_shape_keys(processed, mesh_names, options)
+        try:
+            plan = _plan_shape_keys(processed, mesh_names, options)
+        except NoKeyMatchesError as err:
+            if not targets.turns_anything():
+                raise
+            warnings.append(f"no shape keys baked, only the head, jaw and eye targets: {err}")
+    if plan is not None:
         summary = plan.summary()
         report += plan.report_lines()
         connections = plan.connections()

@@ -1,11 +1,11 @@
-"""Bone motion from a take, in Blender world axes (no bpy): a jaw bone from the jaw channels, and a head rotation
-shared between a neck and a head bone.
+"""Bone motion from a take, in the character's axes (:mod:`pure.coords`; no bpy): a jaw bone from the jaw
+channels, and a head rotation shared between a neck and a head bone.
 
 Axes are :mod:`coords`'s: Blender world, +Z up, the character faces -Y, the subject's left is +X. A jaw bone's
 rest pose is the closed jaw. Opening turns it about +X (the chin, at -Y from the hinge, moves down); jawLeft turns
 it about +Z toward the subject's left (+X); jawForward moves it along -Y. The ranges at weight 1 are settings
-(:class:`JawSettings`) with anatomical defaults. The bake layer turns these world rotations into each bone's local
-rotation (:func:`coords.rotations_to_bone_local`).
+(:class:`JawSettings`) with anatomical defaults. The bake layer turns these rotations, in the character's axes, into
+each bone's local rotation (:func:`coords.character_to_local_rotations`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class JawSettings:
 def jaw_rotations(
     open_w: np.ndarray, left_w: np.ndarray, right_w: np.ndarray, settings: JawSettings = JawSettings()
 ) -> np.ndarray:
-    """Jaw rotations in Blender world axes from the jaw channels.
+    """Jaw rotations in the character's axes (:mod:`pure.coords`) from the jaw channels.
 
     Args:
         open_w: ``(T,)`` jaw-open weights in [0, 1].

@@ -90,8 +90,9 @@ class ProcessedTake:
         names: ``(C,)`` source channel names.
         time: ``(T,)`` seconds.
         weights: ``(T, C)`` float32 in [0, 1].
-        head_rotation: ``(T, 4)`` (w,x,y,z) in Blender world axes, identity at the rest pose.
-        head_location: ``(T, 3)`` metres in Blender world axes, zero at the first (or neutral) frame.
+        head_rotation: ``(T, 4)`` (w,x,y,z) in the character's axes (:mod:`pure.coords`), identity at the rest pose.
+        head_location: ``(T, 3)`` metres in the character's axes (:mod:`pure.coords`), zero at the first (or
+            neutral) frame.
         gaze: ``(T, 2, 2)`` [left, right] x [yaw, pitch] radians.
     """
 

@@ -37,6 +37,10 @@ class MappingError(errors.UserError):
     """A mapping cannot be used: unknown preset, a bad mapping file, the wrong source list, or no rig key matches."""
 
 
+class NoKeyMatchesError(MappingError):
+    """No shape key of the face's meshes matches a target of the mapping (a bake can still turn bones)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class RetargetPlan:
     """What to bake onto one mesh's shape keys.
@@ -89,14 +93,17 @@ class FacePlan:
         return self.mapping.name
 
     def summary(self) -> str:
-        """One line: ``mapping NAME: 52/52 matched`` (one mesh) or ``... on 3 meshes (Head 52, Teeth 1, ...)``."""
-        if len(self.meshes) == 1 and not self.skipped:
-            return self.meshes[0].summary()
+        """One line: ``mapping NAME: 52/52 matched`` (one mesh) or ``... on 3 meshes (Head 52, Teeth 1, ...)``;
+        counted over the targets the rig has or a link feeds (a mapping editor's file lists every target of its name
+        list, linked or not).
+        """
         found = {t for p in self.meshes for t in p.report.matched}
-        total = len(self.mapping.target_names)
-        n = sum(1 for t in self.mapping.target_names if t in found)
-        per_mesh = ", ".join(f"{p.mesh} {len(p.key_names)}" for p in self.meshes)
-        text = f"mapping {self.mapping_name}: {n}/{total} matched on {len(self.meshes)} meshes ({per_mesh})"
+        fed = {k.target for k in self.mapping.links}
+        counted = [t for t in self.mapping.target_names if t in fed or t in found]
+        text = f"mapping {self.mapping_name}: {sum(1 for t in counted if t in found)}/{len(counted)} matched"
+        if len(self.meshes) > 1 or self.skipped:
+            per_mesh = ", ".join(f"{p.mesh} {len(p.key_names)}" for p in self.meshes)
+            text += f" on {len(self.meshes)} meshes ({per_mesh})"
         if self.not_found:
             text += "; missing: " + ", ".join(self.not_found)
         return text
@@ -258,7 +265,7 @@ def plan_face(
         A :class:`FacePlan`; each mesh plan's ``values`` is ``(T, K)`` float32.
 
     Raises:
-        MappingError: see :func:`choose_mapping`; also when no key of any mesh gets a value.
+        MappingError: see :func:`choose_mapping`; NoKeyMatchesError: no key of any mesh gets a value.
     """
     mapping = choose_mapping(source_names, [k for _, k in meshes], preset_or_path, swap_left_right=swap_left_right)
     plans, skipped = [], []
@@ -273,10 +280,10 @@ def plan_face(
     if not plans:
         n_keys = sum(len(k) for _, k in meshes)
         where = f" (on {len(meshes)} meshes)" if len(meshes) > 1 else ""
-        raise MappingError(
+        raise NoKeyMatchesError(
             f"none of the rig's {n_keys} shape keys{where} matches the {len(mapping.target_names)} targets of "
-            f"mapping {mapping.name} (e.g. {', '.join(mapping.target_names[:3])}); pick another mapping or rename "
-            "the keys"
+            f"mapping {mapping.name} (e.g. {', '.join(mapping.target_names[:3])}); pick another mapping, or link "
+            "the keys in the Mapping Editor"
         )
     fed = {k.target for k in mapping.links}
     found = {t for p in plans for t in p.report.matched}

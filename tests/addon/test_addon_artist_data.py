@@ -159,7 +159,7 @@ def test_an_euler_head_bone_is_baked_in_euler(scene, tmp_path):
     assert head.rotation_mode == "XYZ"  # the artist's Euler animation, now on NLA, still turns it
     assert {p.rsplit(".", 1)[-1] for p in _curves(rig)} == {"rotation_euler"}
     rest = np.array(head.bone.matrix_local.to_3x3())
-    expected = coords.rotations_to_bone_local(
+    expected = coords.character_to_local_rotations(
         coords.camera_to_blender_head_rotations(_open(path).take.head_rotation), rest
     )
     for i in (0, 15, 29):

@@ -37,16 +37,29 @@ def _key_path(obj, key: str) -> str:
     return obj.data.shape_keys.key_blocks[key].path_from_id("value")
 
 
-def _armature(name: str, bones: list[tuple[str, tuple, tuple, str]]):
-    """An armature object with ``(bone, head, tail, parent)`` bones (metres, roll 0), quaternion rotation mode."""
+def _armature(
+    name: str, bones: list[tuple[str, tuple, tuple, str]], rotation=(0.0, 0.0, 0.0), scale=1.0, facing_deg=0.0
+):
+    """An armature object with ``(bone, head, tail, parent)`` bones (metres, a character facing -Y; roll 0 in the
+    armature's own space), quaternion rotation mode; the object turned by ``rotation`` (Euler XYZ, radians) and
+    scaled by ``scale``, the character standing turned ``facing_deg`` about Z in the world.
+    """
+    from mathutils import Matrix, Vector
+
+    turn = Matrix.Rotation(math.radians(facing_deg), 4, "Z")
+
     arm = bpy.data.objects.new(name, bpy.data.armatures.new(name))
     bpy.context.scene.collection.objects.link(arm)
+    arm.rotation_euler, arm.scale = rotation, (scale, scale, scale)
+    bpy.context.view_layer.update()
+    to_local = arm.matrix_world.inverted()
     bpy.context.view_layer.objects.active = arm
     bpy.ops.object.mode_set(mode="EDIT")
     try:
         for bone, head, tail, parent in bones:
             eb = arm.data.edit_bones.new(bone)
-            eb.head, eb.tail, eb.roll = head, tail, 0.0
+            eb.head, eb.tail = to_local @ turn @ Vector(head), to_local @ turn @ Vector(tail)
+            eb.roll = 0.0
             if parent:
                 eb.parent = arm.data.edit_bones[parent]
     finally:
@@ -202,12 +215,13 @@ def test_feature_collection_target(scene, tmp_path):
     assert parts["Wolf3D_Teeth"].data.shape_keys.key_blocks["jawForward"].value == pytest.approx(float(fwd), abs=1e-6)
 
 
-def _jaw_rig(scene):
+def _jaw_rig(scene, name="FaceRig", rotation=(0.0, 0.0, 0.0), scale=1.0, facing_deg=0.0):
     """A hand-made rig: neck -> head -> jaw (hinge below the ears, pointing to the chin) and eye bones; the face
-    mesh has blink keys only, so the jaw is bone-driven.
+    mesh has blink keys only, so the jaw is bone-driven. ``rotation`` / ``scale`` / ``facing_deg``: see
+    :func:`_armature`.
     """
     arm = _armature(
-        "FaceRig",
+        name,
         [
             ("root", (0, 0, 0), (0, 0, 0.2), ""),
             ("neck", (0, 0, 1.45), (0, 0, 1.55), "root"),
@@ -216,6 +230,9 @@ def _jaw_rig(scene):
             ("eye.L", (0.03, -0.08, 1.65), (0.03, -0.1, 1.65), "head"),
             ("eye.R", (-0.03, -0.08, 1.65), (-0.03, -0.1, 1.65), "head"),
         ],
+        rotation,
+        scale,
+        facing_deg,
     )
     face = make_shape_key_mesh("Face", ["eyeBlinkLeft", "eyeBlinkRight"])
     _deform_with(face, arm)
@@ -264,6 +281,97 @@ def test_feature_jaw_bone_neck_and_head(scene, tmp_path):
         assert face.data.shape_keys.key_blocks["eyeBlinkLeft"].value == pytest.approx(
             float(expression[i, names.index("EyeBlink_L")]), abs=1e-6
         )
+
+
+def _world_tails(arm) -> np.ndarray:
+    """``(B, 3)`` world positions of each bone's tail, posed, in metres."""
+    return np.array([tuple(arm.matrix_world @ pb.tail) for pb in arm.pose.bones])
+
+
+@pytest.mark.parametrize(
+    ("rotation", "scale", "facing_deg"),
+    [
+        ((math.pi / 2, 0.0, 0.0), 0.01, 0.0),  # as Blender's FBX importer leaves a character: Y-up bones in cm
+        ((0.0, 0.0, math.pi), 1.0, 180.0),  # a character turned to face a camera at +Y
+        ((math.pi / 2, 0.0, math.pi / 2), 0.01, 90.0),  # both
+    ],
+)
+def test_feature_a_turned_or_scaled_armature_moves_as_a_z_up_metre_rig(scene, tmp_path, rotation, scale, facing_deg):
+    """Head, neck, jaw (turn and slide) and eyes move in the character's own axes whatever the armature object's
+    rotation and scale: every bone's tail where the Z-up metre rig's goes, turned as the character faces.
+    """
+    path, _ = _take(tmp_path)
+    made = {}
+    for name, rot, sc, turn in (("ZupRig", (0.0, 0.0, 0.0), 1.0, 0.0), ("TurnedRig", rotation, scale, facing_deg)):
+        arm, _ = _jaw_rig(scene, name, rot, sc, turn)
+        s = _target_armature(scene, arm)
+        assert (s.jaw_bone, s.neck_bone, s.head_bone, s.eye_left_bone) == ("jaw", "neck", "head", "eye.L")
+        s.jaw_forward_cm = 2.0  # a slide large enough to see in the tails
+        _bake_with_panel(scene, path)
+        made[name] = arm
+    c, si = math.cos(math.radians(facing_deg)), math.sin(math.radians(facing_deg))
+    facing = np.array([[c, -si, 0.0], [si, c, 0.0], [0.0, 0.0, 1.0]])
+    for i in FRAMES:
+        scene.frame_set(scene.frame_start + i)
+        np.testing.assert_allclose(_world_tails(made["TurnedRig"]), _world_tails(made["ZupRig"]) @ facing.T, atol=2e-5)
+    scene.frame_set(scene.frame_start + FRAMES[1])
+    rest = np.array([tuple(made["ZupRig"].matrix_world @ b.tail_local) for b in made["ZupRig"].data.bones])
+    assert np.abs(_world_tails(made["ZupRig"]) - rest).max() > 0.005  # the take moves the bones (not a still rig)
+
+
+def test_feature_a_head_object_turned_to_face_plus_y_nods_as_the_actor_does(scene, tmp_path):
+    """A bust turned 180 deg about Z (facing a camera at +Y) as its own head target: an actor's nod down turns its
+    face down, as on a bust facing -Y (the rotation is the character's, not the world's).
+    """
+    import dataclasses
+
+    from engine.contract.frames import FRONTAL_ROTATION
+    from engine.contract.quaternion import axis_angle_to_quaternion_wxyz, quaternion_multiply
+    from engine.contract.take_io import save_take
+
+    take = takegen.make_take(20)
+    nod = axis_angle_to_quaternion_wxyz(np.array([1.0, 0.0, 0.0]), np.full(20, 0.35))  # chin down, camera axes
+    q = quaternion_multiply(nod, np.asarray(FRONTAL_ROTATION)).astype(np.float32)
+    path = tmp_path / "nod.npz"
+    save_take(path, dataclasses.replace(take, head_rotation=q, head_rotation_raw=q.copy()))
+    faces = {}
+    for turn in (0.0, 180.0):
+        bust = make_shape_key_mesh(f"Bust{turn:g}", [*takegen.arkit52_names()])
+        bust.rotation_euler = (0.0, 0.0, math.radians(turn))
+        s = scene.facemocap
+        s.target_kind, s.target_mesh, s.head_target = "MESH", bust, bust
+        _bake_with_panel(scene, path)
+        scene.frame_set(scene.frame_start + 5)
+        faces[turn] = np.array(bust.matrix_world.to_3x3()) @ np.array([0.0, -1.0, 0.0])
+    assert faces[0.0][2] == pytest.approx(-math.sin(0.35), abs=1e-4)  # looks down
+    np.testing.assert_allclose(faces[180.0], faces[0.0] * [-1.0, -1.0, 1.0], atol=1e-5)  # and so does the turned one
+
+
+@pytest.mark.parametrize("body_keys", [["Breathe", "Fit_Jacket"], ["mouthOpen", "mouthSmile"]])
+def test_feature_face_bones_bake_when_the_characters_keys_match_nothing(scene, tmp_path, body_keys):
+    """A character with face bones whose meshes' shape keys are not face keys (a body's fit keys, a Ready Player Me
+    head exported without ARKit morphs): head, neck and eyes bake, and the report says the keys were not.
+    """
+    arm, face = _jaw_rig(scene)
+    face.data.shape_keys.key_blocks["eyeBlinkLeft"].name = body_keys[0]
+    face.data.shape_keys.key_blocks["eyeBlinkRight"].name = body_keys[1]
+    path, _ = _take(tmp_path)
+    s = _target_armature(scene, arm)
+    assert (s.head_bone, s.eye_left_bone) == ("head", "eye.L")
+    _bake_with_panel(scene, path)
+    bones = {fc.data_path.split('"')[1] for fc in _curves(arm).values()}
+    assert {"neck", "head", "eye.L", "eye.R"} <= bones
+    assert face.data.shape_keys.animation_data is None  # the artist's keys untouched
+
+    from blender_addon.blender.bake import BakeTargets, bake_take
+    from blender_addon.pure.retarget import NoKeyMatchesError
+    from blender_addon.pure.takes import open_take
+
+    only_keys = BakeTargets(mesh=face.name)
+    with pytest.raises(NoKeyMatchesError, match="none of the rig's 2 shape keys"):
+        bake_take(scene, open_take(path), only_keys)  # nothing else to bake: the keys' mismatch is the error
+    result = bake_take(scene, open_take(path), BakeTargets(mesh=face.name, head_object=arm.name, head_bone="head"))
+    assert any(w.startswith("no shape keys baked, only the head, jaw and eye targets") for w in result.warnings)
 
 
 def test_exception_neck_without_head_bone(scene, tmp_path):

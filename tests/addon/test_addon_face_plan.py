@@ -50,6 +50,15 @@ class TestPlanFace:
         assert plan.summary().startswith("mapping facewarehouse46_to_arkit52: 52/52 matched on 3 meshes (Head 48, ")
         assert plan.connections()["jawOpen"] == ("Head: jawOpen", "Teeth: jawOpen", "Tongue: jawOpen")
 
+    def test_feature_an_editor_mappings_unlinked_targets_are_not_counted_missing(self):
+        """A mapping saved from the mapping editor lists all 52 ARKit targets but links two keys of the rig's own."""
+        from rigs import Link, Mapping
+
+        links = (Link("EyeBlink_L", "eCTRLEyesClosedL"), Link("EyeBlink_R", "eCTRLEyesClosedR"))
+        mapping = Mapping("my_g8", FW, (*ARKIT, "eCTRLEyesClosedL", "eCTRLEyesClosedR"), links)
+        plan = retarget.plan_face(_weights(), FW, [("Genesis8", ["eCTRLEyesClosedL", "eCTRLEyesClosedR"])], mapping)
+        assert plan.summary() == "mapping my_g8: 2/2 matched"
+
     def test_feature_report_lists_every_unmatched_target(self):
         keys = ["eyeBlinkLeft", "eyeBlinkRight", "jawOpen", *(f"AU_{i:02d}_Unit" for i in range(9)), "Corrective"]
         plan = retarget.plan_face(_weights(), FW, [("Face", keys)], "facewarehouse46_to_arkit52")

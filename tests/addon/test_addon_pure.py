@@ -77,11 +77,23 @@ class TestCoords:
 
     def test_bone_local_identity_rest(self):
         q = coords.gaze_to_blender_eye_rotations(np.array([0.4]), np.array([0.1]))
-        np.testing.assert_allclose(coords.rotations_to_bone_local(q, np.eye(3)), q, atol=1e-12)
+        np.testing.assert_allclose(coords.character_to_local_rotations(q, np.eye(3)), q, atol=1e-12)
 
     def test_exception_shapes(self):
         with pytest.raises(ValueError):
             coords.camera_to_blender_head_rotations(np.zeros((3, 3)))
+
+    @pytest.mark.parametrize("turn", [0.0, 0.7, -2.0, np.pi])
+    def test_character_facing_is_the_turn_about_z_whatever_the_tilt(self, turn):
+        from engine.contract.quaternion import axis_angle_to_quaternion_wxyz, quaternion_wxyz_to_matrix
+
+        def rot(axis, angle):
+            return quaternion_wxyz_to_matrix(axis_angle_to_quaternion_wxyz(np.array(axis, float), np.array(angle)))
+
+        z_turn = rot([0, 0, 1], turn)
+        for tilt in (rot([1, 0, 0], np.pi / 2), rot([0, 1, 0], 0.3), np.eye(3)):  # an FBX armature, a lean, none
+            np.testing.assert_allclose(coords.character_facing(z_turn @ tilt), z_turn, atol=1e-9)
+        np.testing.assert_allclose(coords.character_facing(rot([1, 0, 0], np.pi)), np.eye(3))  # upside down
 
 
 class TestOpenTake:
