@@ -5,40 +5,46 @@ enters its .blend files, which the add-on's headless batch may then bake again o
 
 The takes folder holds :data:`RECORD_NAME` (JSON, ``{"schema": 2, "takes": ..., "blends": ...}``):
 
-- ``takes``: ``"<name>.npz"`` -> ``{"clip": absolute clip path, "stamp": [size, mtime_ns], "span": [start, end]}``:
-  the clip (a video, an image or an image folder) the take is tracked from, and the part of it in seconds (``span``
-  only for a part: the panel's Range; ``null`` for an open end). Two clips of one name, or two parts of one clip,
-  never share a take: the panel gives the second its own name (:meth:`TakesRecord.take_name_for`: ``shot_2.npz``),
-  the farm's plan refuses to pass the first's take off as the second's. A recorded clip whose stamp changed (a new
-  version delivered under the same name) is tracked again by the farm. A take file the record does not know (copied
-  in by hand, or the record lost) is never replaced by the panel, and taken as it is by the farm when it is a valid
-  take.
+- ``takes``: ``"<name>.npz"`` -> ``{"clip": absolute clip path, "clip_from_takes": the clip's path from the takes
+  folder, "stamp": [size, mtime_ns], "span": [start, end]}``: the clip (a video, an image or an image folder) the take
+  is tracked from, and the part of it in seconds (``span`` only for a part: the panel's Range; ``null`` for an open
+  end). A clip is the recorded one if either path is the same: machines that mount the shared storage under other
+  paths (``/mnt/proj``, ``/Volumes/proj``) see one clip at one path from the takes folder. Two clips of one name, or
+  two parts of one clip, never share a take: the panel gives the second its own name
+  (:meth:`TakesRecord.take_name_for`: ``shot_2.npz``), the farm's plan refuses to pass the first's take off as the
+  second's. A recorded clip whose stamp changed (a new version delivered under the same name) is tracked again by the
+  farm. A take file the record does not know (copied in by hand, or the record lost) is never replaced by the panel,
+  and taken as it is by the farm when it is a valid take.
 - ``blends``: ``"<name>.blend"`` -> ``{"take": "<name>.npz", "bake": what it was baked with}`` (the rig file and its
-  stamp, or the demo rig; the mapping and, for a file, its stamp: :func:`bake_key`). A .blend baked with anything
-  else is baked again, and a .blend the record holds is the farm's own, so the bake may replace it (``--overwrite``)
-  on any machine, whatever that user's output ledger says. A .blend the record does not hold is never claimed: an
-  artist's file in a .blend's place stays protected. The .blend files are keyed by name (the farm's machines may
-  see the blends folder under another path).
+  stamp, or the demo rig; the mapping and, for a file, its stamp: :func:`bake_key`; files by name and stamp, so any
+  machine's path to them will do). A .blend baked with anything else is baked again, and a .blend the record holds is
+  the farm's own, so the bake may replace it (``--overwrite``) on any machine, whatever that user's output ledger
+  says. A .blend the record does not hold is never claimed: an artist's file in a .blend's place stops the farm's
+  plan. The .blend files are keyed by name (the farm's machines may see the blends folder under another path).
 
 Older folders hold the record in its earlier forms, read as they are: the panel's index (the same file name, a flat
 ``{"<name>.npz": clip}``) and the farm's ``.facemocap_farm.json`` (:data:`FARM_RECORD_NAME`, this schema without the
 panel's takes). The first write merges them into :data:`RECORD_NAME` and removes the farm's file. The record is
-written atomically; two writers into one takes folder at the same moment may lose one's entries (those takes are
-then unrecorded: never replaced by the panel, checked as takes by the farm).
+written atomically, under a lock (:data:`LOCK_NAME`, where the file system has locks), over the record as it is
+then: two writers into one takes folder (two submitters, the panel beside a farm plan) each add their own entries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from .atomic_write import atomic_write
 from .output_guard import file_stamp
 
-__all__ = ["FARM_RECORD_NAME", "RECORD_NAME", "Span", "TakesRecord", "bake_key"]
+__all__ = ["FARM_RECORD_NAME", "LOCK_NAME", "RECORD_NAME", "Span", "TakesRecord", "bake_key"]
 
 RECORD_NAME = ".facemocap_takes.json"
+LOCK_NAME = RECORD_NAME + ".lock"
 FARM_RECORD_NAME = ".facemocap_farm.json"  # the farm's record before it was merged into RECORD_NAME
 SCHEMA = 2
 Span = tuple[float | None, float | None]  # a part of a clip, seconds: (start, end), None for an open end
@@ -46,14 +52,40 @@ MAX_SUFFIX = 10_000  # shot.npz, shot_2.npz, ... shot_9999.npz
 
 
 def bake_key(rig: Path | None, mapping: str, mapping_is_file: bool) -> dict:
-    """What a bake depends on besides its take: the rig (file and stamp, or the demo rig) and the mapping."""
-    key: dict = {"rig": "demo" if rig is None else str(rig.resolve()), "mapping": mapping}
+    """What a bake depends on besides its take: the rig (file name and stamp, or the demo rig) and the mapping (a
+    preset's name, or a file's name and stamp). Names, not paths: every machine reaches the shared files its own way.
+    """
+    key: dict = {"rig": "demo" if rig is None else rig.name, "mapping": mapping}
     if rig is not None:
         key["rig_stamp"] = file_stamp(rig)
     if mapping_is_file:
-        key["mapping"] = str(Path(mapping).resolve())
+        key["mapping"] = Path(mapping).name
         key["mapping_stamp"] = file_stamp(Path(mapping))
     return key
+
+
+def _path_from(folder: Path, path: Path) -> str | None:
+    """``path`` relative to ``folder``, ``/``-separated (both resolved), or None (another drive on Windows)."""
+    try:
+        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+    except ValueError:
+        return None
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the folder's record for the block (none on Windows or a file system without locks)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(folder / LOCK_NAME, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks (some network shares)
+            pass
+        yield  # released when the file closes
 
 
 def _read_json(path: Path) -> object:
@@ -78,6 +110,8 @@ class TakesRecord:
     folder: Path
     takes: dict[str, dict] = dataclasses.field(default_factory=dict)
     blends: dict[str, dict] = dataclasses.field(default_factory=dict)
+    entered: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    """``("takes" | "blends", name)`` of every entry made since the record was read: what :meth:`write` adds."""
 
     @classmethod
     def read(cls, folder: Path) -> TakesRecord:
@@ -93,22 +127,42 @@ class TakesRecord:
         )
 
     def write(self) -> None:
-        """Write the record (atomically; the folder must exist); the farm's earlier record is then removed."""
-        with atomic_write(self.folder / RECORD_NAME) as tmp:
-            tmp.write_text(json.dumps({"schema": SCHEMA, "takes": self.takes, "blends": self.blends}, indent=1))
-        (self.folder / FARM_RECORD_NAME).unlink(missing_ok=True)
+        """Add this record's entries to the folder's record as it is now, and write it (atomically, under the lock;
+        the folder must exist); the farm's earlier record is then removed. Another writer's entries since this
+        record was read are kept, this one's win where both entered one name.
+        """
+        with _locked(self.folder):
+            now = TakesRecord.read(self.folder)
+            for part, name in self.entered:
+                getattr(now, part)[name] = getattr(self, part)[name]
+            self.takes, self.blends = now.takes, now.blends
+            with atomic_write(self.folder / RECORD_NAME) as tmp:
+                tmp.write_text(json.dumps({"schema": SCHEMA, "takes": self.takes, "blends": self.blends}, indent=1))
+            (self.folder / FARM_RECORD_NAME).unlink(missing_ok=True)
 
     def enter_take(self, take_name: str, clip: Path, span: Span | None = None) -> None:
         """Record that take ``take_name`` is tracked from ``clip`` (as the clip is now), or from its part ``span``."""
-        entry: dict = {"clip": str(clip.resolve()), "stamp": file_stamp(clip)}
+        entry: dict = {"clip": str(clip.resolve()), "clip_from_takes": _path_from(self.folder, clip)}
+        entry["stamp"] = file_stamp(clip)
         if span is not None:
             entry["span"] = list(span)
         self.takes[take_name] = entry
+        self.entered.add(("takes", take_name))
 
     def take_clip(self, take_name: str) -> str | None:
-        """The clip a take is recorded as tracked from, or None."""
+        """The clip a take is recorded as tracked from (its path on the machine that tracked it), or None."""
         entry = self.takes.get(take_name)
         return str(entry["clip"]) if entry and entry.get("clip") else None
+
+    def take_is_of(self, take_name: str, clip: Path) -> bool | None:
+        """Whether a take is recorded as tracked from ``clip`` (by either of its paths); None: not recorded."""
+        entry = self.takes.get(take_name)
+        if not entry or not entry.get("clip"):
+            return None
+        if entry["clip"] == str(clip.resolve()):
+            return True
+        from_takes = entry.get("clip_from_takes")
+        return from_takes is not None and from_takes == _path_from(self.folder, clip)
 
     def take_span(self, take_name: str) -> list | None:
         """The part ``[start, end]`` of its clip a take is recorded as (seconds, None for an open end), or None:
@@ -120,11 +174,12 @@ class TakesRecord:
     def enter_blend(self, blend_name: str, take_name: str, key: dict) -> None:
         """Record that ``blend_name`` is the farm's bake of ``take_name`` with ``key`` (:func:`bake_key`)."""
         self.blends[blend_name] = {"take": take_name, "bake": key}
+        self.entered.add(("blends", blend_name))
 
     def take_is_current(self, take_name: str, clip: Path) -> bool:
         """False if the take is recorded for this clip with another stamp (a new version delivered); else True."""
         entry = self.takes.get(take_name)
-        if not entry or entry.get("clip") != str(clip.resolve()) or "stamp" not in entry:
+        if not self.take_is_of(take_name, clip) or "stamp" not in entry:
             return True
         return entry["stamp"] == file_stamp(clip)
 
@@ -146,9 +201,9 @@ class TakesRecord:
         stem = (clip.name if clip.is_dir() else clip.stem) or "take"  # a sequence folder: its whole name, as batch's
         for n in range(1, MAX_SUFFIX):
             name = f"{stem}.npz" if n == 1 else f"{stem}_{n}.npz"
-            known = self.take_clip(name)
+            known = self.take_is_of(name, clip)
             same_part = self.take_span(name) == (None if span is None else list(span))
-            if (known == str(clip) and same_part) or (known is None and not (self.folder / name).exists()):
+            if (known and same_part) or (known is None and not (self.folder / name).exists()):
                 return name
         raise RuntimeError(f"no free take name for {stem} in {self.folder}")
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import rigs
 
 from ..clip_files import check_take_output, take_names
+from ..contract.output_guard import check_output
 from ..contract.takes_record import FARM_RECORD_NAME, RECORD_NAME, TakesRecord, bake_key
 from ..errors import InputError, UserError
 from .clips import collect_clips
@@ -358,7 +359,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
         take_local = takes_local / f"{name}.npz"
         take = farm_join(takes_dir, take_local.name)
         tracked_from = record.take_clip(take_local.name)
-        if take_local.exists() and tracked_from not in (None, str(clip.resolve())):
+        if take_local.exists() and record.take_is_of(take_local.name, clip) is False:
             raise InputError(
                 f"{take_local} is the take of {tracked_from}, not of {clip} (two clips of one name): give this one "
                 "another --takes folder, or rename it"
@@ -392,8 +393,15 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
         if newer and record.blend_is_current(blend_local.name, key):
             already_baked.append(take_local)
             continue
-        if not blend_local.exists() or record.blend_is_ours(blend_local.name):  # never claim an artist's file
-            record.enter_blend(blend_local.name, take_local.name, key)
+        if blend_local.exists() and not record.blend_is_ours(blend_local.name):  # never claim an artist's file
+            try:
+                check_output(blend_local, what="baked .blend", suffixes=(".blend",))  # baked here by this tool
+            except InputError:
+                raise InputError(
+                    f"{blend_local} is in a bake's place but is not a .blend this tool made: move it away, or give "
+                    "--blends another folder (the farm never replaces a file it did not make)"
+                ) from None
+        record.enter_blend(blend_local.name, take_local.name, key)
         blend = farm_join(blends_dir, blend_local.name)
         inputs = (take,) + ((paths.rig,) if paths.rig else ())
         depends = (f"{TRACK} {name}",) if retrack else ()

@@ -71,3 +71,40 @@ def test_exception_a_damaged_record_claims_nothing(tmp_path):
 def test_convention_a_sequence_folder_takes_its_whole_name_as_batch_and_the_farm_name_it(tmp_path):
     (tmp_path / "take.01").mkdir()
     assert TakesRecord(tmp_path / "takes").take_name_for(tmp_path / "take.01") == "take.01.npz"  # was take.npz
+
+
+def test_feature_a_share_mounted_elsewhere_is_the_same_clip_and_the_same_rig(tmp_path):
+    """Another machine sees the shared storage under another path (``/mnt/proj`` here, ``/Volumes/proj`` there;
+    here the share is moved): its clips are the recorded ones, their takes keep their names, the rig its bake.
+    """
+    share = tmp_path / "mntA"
+    clip, rig = _clip(share / "shots" / "a.mp4"), _clip(share / "rigs" / "hero.blend", b"a rig")
+    record = TakesRecord(share / "takes")
+    (share / "takes").mkdir()
+    record.enter_take("a.npz", clip)
+    record.enter_blend("a.blend", "a.npz", bake_key(rig, "AUTO", mapping_is_file=False))
+    record.write()
+    (share / "takes" / "a.npz").write_bytes(b"a's take")
+    moved = share.rename(tmp_path / "volB")
+    there = TakesRecord.read(moved / "takes")
+    assert there.take_clip("a.npz") == str(clip.resolve())  # where the first machine saw it
+    assert there.take_is_of("a.npz", moved / "shots" / "a.mp4") is True
+    assert there.take_is_current("a.npz", moved / "shots" / "a.mp4")
+    assert there.take_name_for(moved / "shots" / "a.mp4") == "a.npz"
+    assert there.take_is_of("a.npz", _clip(moved / "other" / "a.mp4")) is False  # another clip of the name
+    assert there.blend_is_current("a.blend", bake_key(moved / "rigs" / "hero.blend", "AUTO", mapping_is_file=False))
+
+
+def test_feature_two_writers_into_one_folder_keep_each_others_entries(tmp_path):
+    """Two submitters (or the panel beside a farm plan) read the record, then each writes its own takes."""
+    first, second = TakesRecord.read(tmp_path), TakesRecord.read(tmp_path)
+    first.enter_take("a.npz", _clip(tmp_path / "shots" / "a.mp4"))
+    second.enter_take("b.npz", _clip(tmp_path / "shots" / "b.mp4"))
+    second.enter_blend("b.blend", "b.npz", bake_key(None, "AUTO", mapping_is_file=False))
+    first.write()
+    second.write()
+    record = TakesRecord.read(tmp_path)
+    assert set(record.takes) == {"a.npz", "b.npz"} and record.blend_is_ours("b.blend")
+    first.enter_take("a.npz", tmp_path / "shots" / "b.mp4")  # the same name entered again: the last writer's
+    first.write()
+    assert TakesRecord.read(tmp_path).take_is_of("a.npz", tmp_path / "shots" / "b.mp4")

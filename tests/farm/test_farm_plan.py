@@ -170,6 +170,7 @@ class TestMakePlan:
         write_valid_take(takes / "a.npz")
         plan = make_plan([shots / "a.mov"], cfg)
         assert [(t.name, t.depends_on) for t in plan.tasks] == [("bake a", ())]  # the take is there: no wait
+        plan.write_record()  # as `farm run` does before its tasks
         touch(takes / "a.blend")
         assert make_plan([shots / "a.mov"], cfg).tasks == ()
         os.utime(takes / "a.blend", (0, 0))  # older than its take: baked again
@@ -391,6 +392,23 @@ class TestTakesRecord:
         rig.write_bytes(b"the rig, rigged again")
         assert [t.name for t in make_plan([clip], cfg).tasks] == ["bake shot"]
 
+    def test_feature_a_submitter_that_mounts_the_share_elsewhere_finds_the_takes_and_bakes_done(self, tmp_path):
+        """The share is ``mntA`` on the first submitter and ``volB`` on the second (here: the share moved)."""
+        share = tmp_path / "mntA"
+        clip, rig = touch(share / "shots" / "shot.mp4"), touch(share / "rigs" / "hero.blend")
+        self._run([clip], PlanConfig(takes_dir=share / "takes", bake=BakeSettings(rig=rig)))
+        moved = share.rename(tmp_path / "volB")
+        there = PlanConfig(takes_dir=moved / "takes", bake=BakeSettings(rig=moved / "rigs" / "hero.blend"))
+        plan = make_plan([moved / "shots" / "shot.mp4"], there)
+        assert plan.tasks == () and len(plan.already_tracked) == 1 and len(plan.already_baked) == 1
+
+    def test_exception_an_artists_blend_in_a_bakes_place_stops_the_plan(self, tmp_path):
+        """Else the track would run and its bake fail on the farm, on every re-run."""
+        clip = touch(tmp_path / "shots" / "shot.mp4")
+        touch(tmp_path / "takes" / "shot.blend")  # the artist's, made before any farm run
+        with pytest.raises(InputError, match=r"shot.blend is in a bake's place but is not a .blend this tool made"):
+            make_plan([clip], PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(demo_rig=True)))
+
     def test_feature_a_blend_the_farm_made_may_be_baked_again_anywhere_an_artists_never(self, tmp_path):
         from blender_addon.batch import _farm_made
         from engine.contract import takes_record
@@ -398,7 +416,9 @@ class TestTakesRecord:
         clip = touch(tmp_path / "shots" / "shot.mp4")
         artists = touch(tmp_path / "takes" / "other.blend")
         cfg = PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(demo_rig=True))
-        self._run([clip, touch(tmp_path / "shots" / "other.mp4")], cfg)
+        self._run([clip], cfg)
         take = str(tmp_path / "takes" / "shot.npz")
         assert _farm_made(tmp_path / "takes" / "shot.blend", [take], takes_record)  # whatever the user's ledger says
         assert not _farm_made(artists, [take], takes_record)  # it was there before the farm: never claimed
+        with pytest.raises(InputError, match="other.blend is in a bake's place"):
+            make_plan([clip, touch(tmp_path / "shots" / "other.mp4")], cfg)
