@@ -4,12 +4,13 @@
   Take)"``), one task per track task of the plan.
 - Step **Bake** (with a rig), depending on Track: task parameters ``Take`` and ``Blend``, one task per bake task.
 
-The per-task paths (``Clip``, ``Take``, ``Blend``) are ``PATH`` task parameters, so a render manager's path
-mapping applies to them (Deadline Cloud storage profiles, ``openjd run --path-mapping-rules``). The rest are
-``STRING`` job parameters whose defaults are the plan's values (after ``--path-map``): ``EnginePython``,
-``BakePython``, ``Launcher``, and ``Rig``, ``Identity``, ``Mapping`` when used; override them with ``-p NAME=VALUE``.
-(``openjd`` only accepts ``PATH`` defaults inside the template's folder, which software and rigs never are.) The
-template is for farms with shared storage: it declares no job attachments.
+Every data path is a ``PATH`` task parameter, so a render manager's path mapping applies to it (Deadline Cloud
+storage profiles, ``openjd run --path-mapping-rules``): the per-task ``Clip``, ``Take``, ``Blend``, and the files
+every task of a step shares, ``Identity`` (Track), ``Rig`` and ``Mapping`` (Bake), each a range of one value
+multiplied in (``combination: "(Clip, Take) * Identity"``: as many tasks). The software is ``STRING`` job parameters
+whose defaults are the plan's values (after ``--path-map``): ``EnginePython``, ``BakePython``, ``Launcher``;
+override them with ``-p NAME=VALUE`` (``openjd`` accepts ``PATH`` defaults only inside the template's folder,
+which software never is). The template is for farms with shared storage: it declares no job attachments.
 
 The step scripts are :func:`~.plan.track_argv` and :func:`~.plan.bake_argv` with ``{{Param.X}}`` /
 ``{{Task.Param.X}}`` in place of paths: the template runs the plan's exact command lines.
@@ -36,9 +37,9 @@ PLACEHOLDERS = CommandPaths(
     engine_python="{{Param.EnginePython}}",
     bake_python="{{Param.BakePython}}",
     launcher="{{Param.Launcher}}",
-    identity="{{Param.Identity}}",
-    rig="{{Param.Rig}}",
-    mapping="{{Param.Mapping}}",
+    identity="{{Task.Param.Identity}}",
+    rig="{{Task.Param.Rig}}",
+    mapping="{{Task.Param.Mapping}}",
 )
 """The template's stand-ins for :class:`~.plan.CommandPaths` (unused ones are dropped per plan)."""
 
@@ -63,22 +64,36 @@ def _parameters(plan: FarmPlan) -> list[dict]:
     params = [_string_param("Launcher", p.launcher, "engine/farm/launch.py of the repository the workers run")]
     if plan.of_kind(TRACK):
         params.append(_string_param("EnginePython", p.engine_python, "the engine's Python (.venv)"))
-        if p.identity:
-            params.append(_string_param("Identity", p.identity, "take whose actor every clip reuses"))
     if plan.of_kind(BAKE):
         params.append(_string_param("BakePython", p.bake_python, "a Python with the bpy module"))
-        if p.rig:
-            params.append(_string_param("Rig", p.rig, "the character .blend"))
-        if mapping_is_file(p.mapping):
-            params.append(_string_param("Mapping", p.mapping, "the mapping .toml file"))
     return params
 
 
-def _step(name: str, description: str, tasks: tuple[FarmTask, ...], input_param: str, output_param: str, argv):
+def _shared_files(plan: FarmPlan, kind: str) -> dict[str, str]:
+    """The files every task of a step reads (task parameter name -> farm path): the identity take, rig, mapping."""
+    p = plan.paths
+    if kind == TRACK:
+        return {"Identity": p.identity} if p.identity else {}
+    shared = {"Rig": p.rig} if p.rig else {}
+    return shared | ({"Mapping": p.mapping} if mapping_is_file(p.mapping) else {})
+
+
+def _step(
+    name: str,
+    description: str,
+    tasks: tuple[FarmTask, ...],
+    input_param: str,
+    output_param: str,
+    argv,
+    shared: dict[str, str],
+):
     """A step with one task per plan task: ``input_param`` ranges over ``inputs[0]``, ``output_param`` over
-    ``outputs[0]``, taken together; ``argv`` is the command line with their placeholders.
+    ``outputs[0]``, taken together, times each ``shared`` file (a range of one); ``argv`` is the command line with
+    their placeholders.
     """
-    braced = [p for t in tasks for p in (t.inputs[0], t.outputs[0]) if "{{" in p]
+    braced = [p for t in tasks for p in (t.inputs[0], t.outputs[0]) if "{{" in p] + [
+        p for p in shared.values() if "{{" in p
+    ]
     if braced:  # Open Job Description reads "{{ ... }}" in a range value as a placeholder
         raise InputError(
             f"{braced[0]}: a path holding '{{{{' cannot go into an Open Job Description template (it reads as a "
@@ -96,8 +111,9 @@ def _step(name: str, description: str, tasks: tuple[FarmTask, ...], input_param:
             "taskParameterDefinitions": [
                 {"name": input_param, "type": "PATH", "range": [t.inputs[0] for t in tasks]},
                 {"name": output_param, "type": "PATH", "range": [t.outputs[0] for t in tasks]},
+                *({"name": n, "type": "PATH", "range": [path]} for n, path in shared.items()),
             ],
-            "combination": f"({input_param}, {output_param})",
+            "combination": f"({input_param}, {output_param})" + "".join(f" * {n}" for n in shared),
         },
         "script": {"actions": {"onRun": {"command": argv[0], "args": list(argv[1:])}}},
     }
@@ -116,10 +132,13 @@ def plan_to_openjd_template(plan: FarmPlan, *, name: str | None = None) -> dict:
     steps = []
     if tracks:
         argv = track_argv(stand_in, plan.config.track, "{{Task.Param.Clip}}", "{{Task.Param.Take}}")
-        steps.append(_step("Track", "python -m engine track, one task per clip", tracks, "Clip", "Take", argv))
+        shared = _shared_files(plan, TRACK)
+        steps.append(_step("Track", "python -m engine track, one task per clip", tracks, "Clip", "Take", argv, shared))
     if bakes:
         argv = bake_argv(stand_in, "{{Task.Param.Take}}", "{{Task.Param.Blend}}")
-        steps.append(_step("Bake", "python -m blender_addon.batch, one .blend per take", bakes, "Take", "Blend", argv))
+        shared = _shared_files(plan, BAKE)
+        description = "python -m blender_addon.batch, one .blend per take"
+        steps.append(_step("Bake", description, bakes, "Take", "Blend", argv, shared))
         if tracks:
             steps[-1]["dependencies"] = [{"dependsOn": "Track"}]
     summary = ", ".join(f"{kind} {len(tasks)}" for kind, tasks in ((TRACK, tracks), (BAKE, bakes)) if tasks)

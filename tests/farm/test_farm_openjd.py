@@ -36,16 +36,20 @@ def write_template(tmp_path: Path, *args: object) -> Path:
 
 
 def expand(template: dict) -> list[tuple[str, tuple[str, ...]]]:
-    """Every task's command line, as a render manager forms it (defaults; ``(A, B)`` associates ranges)."""
+    """Every task's command line, as a render manager forms it (defaults; ``(A, B)`` associates ranges, ``* C`` a
+    range of one multiplies in).
+    """
     params = {p["name"]: p["default"] for p in template["parameterDefinitions"]}
     tasks = []
     for step in template["steps"]:
         space = step["parameterSpace"]
         names = [d["name"] for d in space["taskParameterDefinitions"]]
-        assert space["combination"] == f"({', '.join(names)})"
+        paired, shared = names[:2], {d["name"]: d["range"] for d in space["taskParameterDefinitions"][2:]}
+        assert space["combination"] == f"({', '.join(paired)})" + "".join(f" * {n}" for n in shared)
+        assert all(len(values) == 1 for values in shared.values())  # a file every task reads: as many tasks
         action = step["script"]["actions"]["onRun"]
-        for values in zip(*(d["range"] for d in space["taskParameterDefinitions"]), strict=True):
-            task = dict(zip(names, values, strict=True))
+        for values in zip(*(d["range"] for d in space["taskParameterDefinitions"][:2]), strict=True):
+            task = dict(zip(paired, values, strict=True)) | {n: values[0] for n, values in shared.items()}
 
             def fill(text: str, task=task) -> str:
                 return PLACEHOLDER.sub(lambda m: (task if m[1] == "Task.Param" else params)[m[2]], text)
@@ -93,6 +97,33 @@ class TestOpenjdRun:
         for clip in portrait_clips:
             assert load_take(takes / f"{clip.stem}.npz").num_frames == 20
             assert (takes / f"{clip.stem}.blend").stat().st_size > 0
+
+    def test_feature_a_worker_that_mounts_the_share_elsewhere_reaches_every_file_by_path_mapping(
+        self, portrait_clips, tmp_path
+    ):
+        """The submitter sees the share as ``mntA``; the worker only as ``volB`` (here: the share moved), with a
+        storage profile's rule. The clip, the take and the identity take every task reuses are all mapped.
+        """
+        import shutil
+
+        share = tmp_path / "mntA"
+        clip = share / "shots" / portrait_clips[0].name
+        clip.parent.mkdir(parents=True)
+        shutil.copy(portrait_clips[0], clip)
+        identity = share / "actors" / "actor.npz"
+        identity.parent.mkdir()
+        assert run_engine("track", portrait_clips[1], "-o", identity).returncode == 0  # a take with the actor
+        path = write_template(tmp_path, clip, "--takes", share / "takes", "--identity", identity)
+        moved = share.rename(tmp_path / "volB")
+        rules = {
+            "version": "pathmapping-1.0",
+            "path_mapping_rules": [
+                {"source_path_format": "POSIX", "source_path": str(share), "destination_path": str(moved)}
+            ],
+        }
+        run = openjd("run", path, "--path-mapping-rules", json.dumps(rules))
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+        assert load_take(moved / "takes" / f"{clip.stem}.npz").num_frames == 20
 
     @pytest.mark.shared
     def test_feature_real_clips(self, real_clips, tmp_path):
