@@ -1,8 +1,10 @@
 """``python -m engine farm {plan,run,openjd,flamenco}``: one plan, shown, run on Dask, or handed to a render manager.
 
 Every subcommand takes the same plan options (clips, ``--takes``, tracking options, an optional rig); see
-:mod:`engine.farm`. Exit status: 0 when every task succeeded (or there was nothing to do), 1 when a task failed or
-the plan could not be made or handed over, 2 for bad arguments.
+:mod:`engine.farm`. Exit status: 0 when every task succeeded (``run``: also when there was nothing to do); 1 when a
+task failed, an option's value is wrong, the plan could not be made or handed over, or ``openjd`` / ``flamenco`` had
+nothing to do (no template written, nothing submitted: a script's next step, ``&& deadline bundle submit``, does not
+submit an old template); 2 when the command line cannot be parsed (an unknown option, a missing value).
 """
 
 from __future__ import annotations

@@ -100,6 +100,18 @@ def _import_distributed():
     return distributed
 
 
+def _address_hint(address: str) -> str:
+    """What to do about a scheduler address Dask refused."""
+    scheme = address.partition("://")[0].lower() if "://" in address else ""
+    if scheme in ("tls", "wss"):
+        return (
+            " (a TLS scheduler needs this machine's certificates in Dask's configuration: "
+            "distributed.comm.tls.ca-file, "
+            "distributed.comm.tls.client.cert and .key, e.g. in ~/.config/dask/distributed.yaml)"
+        )
+    return " (give tcp://HOST:PORT, as the scheduler prints it)"
+
+
 def _connect(cfg: DaskConfig):
     distributed = _import_distributed()
     if cfg.scheduler:
@@ -107,6 +119,10 @@ def _connect(cfg: DaskConfig):
             return distributed.Client(cfg.scheduler, timeout=cfg.connect_timeout_s), None
         except (OSError, TimeoutError) as err:
             raise InputError(f"cannot reach the Dask scheduler at {cfg.scheduler}: {err}") from None
+        except (ValueError, TypeError) as err:  # Dask's words for an address it cannot use (scheme, TLS set-up)
+            raise InputError(
+                f"cannot use the Dask scheduler address {cfg.scheduler}: {err}{_address_hint(cfg.scheduler)}"
+            ) from None
     # The local workers are in the terminal's process group: a Ctrl-C would reach each of them too and print their
     # tracebacks. Started with SIGINT ignored (a Python started so keeps it ignored), they leave it to this process,
     # which cancels the tasks and closes the cluster.

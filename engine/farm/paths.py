@@ -6,7 +6,9 @@ through :meth:`PathMap.to_farm`: the longest rule whose source folder contains t
 rule's target. A target that looks like a Windows path (a drive letter or a backslash) gets backslashes.
 
 Paths are made absolute (``os.path.abspath``) but symlinks are kept as written: a virtual environment's
-``bin/python`` is a symlink that must stay one, and a studio's mount point is the name the farm knows.
+``bin/python`` is a symlink that must stay one, and a studio's mount point is the name the farm knows. A path
+written the Windows way on a Linux or macOS submitter (``--engine-python 'C:\mocap\.venv\Scripts\python.exe'``)
+is already the farm's: it is passed on as written.
 """
 
 from __future__ import annotations
@@ -88,7 +90,11 @@ class PathMap:
             'S:\\raw\\b.mp4'
             >>> rules.to_farm("/mnt/shotsX/c.mp4")
             '/mnt/shotsX/c.mp4'
+            >>> rules.to_farm("C:\\mocap\\.venv\\Scripts\\python.exe")
+            'C:\\mocap\\.venv\\Scripts\\python.exe'
         """
+        if os.name != "nt" and _is_windows_style(str(path)):  # a Windows machine's path: the farm's already
+            return str(path)
         local = os.path.normpath(os.path.abspath(path))
         best: PathMapping | None = None
         for rule in self.rules:

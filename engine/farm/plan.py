@@ -159,13 +159,26 @@ class CommandPaths:
         to_farm = cfg.path_map.to_farm
         bake = cfg.bake or BakeSettings()
         return cls(
-            engine_python=to_farm(cfg.engine_python),
-            bake_python=to_farm(cfg.bake_python),
+            engine_python=_python_on_farm(to_farm(cfg.engine_python)),
+            bake_python=_python_on_farm(to_farm(cfg.bake_python)),
             launcher=to_farm(as_named(LAUNCHER)),
             identity=to_farm(cfg.track.identity) if cfg.track.identity else None,
             rig=to_farm(bake.rig) if bake.rig and not bake.demo_rig else None,
             mapping=to_farm(bake.mapping) if mapping_is_file(bake.mapping) else bake.mapping,
         )
+
+
+def _python_on_farm(python: str) -> str:
+    r"""A virtual environment's Python as a farm machine runs it: mapped onto a Windows machine, ``bin\python`` is
+    ``Scripts\python.exe`` (the layout of a venv made there).
+
+    Example:
+        >>> _python_on_farm("C:\\mocap\\.venv\\bin\\python"), _python_on_farm("/studio/mocap/.venv/bin/python")
+        ('C:\\mocap\\.venv\\Scripts\\python.exe', '/studio/mocap/.venv/bin/python')
+    """
+    if python.endswith("\\bin\\python"):
+        return python[: -len("bin\\python")] + "Scripts\\python.exe"
+    return python
 
 
 def mapping_is_file(mapping: str) -> bool:

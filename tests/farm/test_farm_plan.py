@@ -112,6 +112,19 @@ class TestPathMap:
     def test_convention_windows_targets_get_backslashes(self):
         assert PathMap.from_specs(["/mnt/shots=S:\\shots"]).to_farm("/mnt/shots/d/a.mp4") == "S:\\shots\\d\\a.mp4"
 
+    def test_feature_windows_workers_get_their_venvs_python_from_a_linux_submitter(self, shots, tmp_path):
+        """The default Python mapped onto Windows is the venv's ``Scripts\\python.exe``; a Python given the Windows
+        way (back- or forward slashes) is the farm's already, passed on as written.
+        """
+        from engine.farm.plan import REPO_ROOT, as_named
+
+        repo = PathMap.from_specs([f"{as_named(REPO_ROOT)}=C:\\mocap"])
+        plan = make_plan([shots / "a.mov"], PlanConfig(takes_dir=tmp_path / "takes", path_map=repo))
+        assert plan.paths.engine_python == "C:\\mocap\\.venv\\Scripts\\python.exe"
+        for given in ("C:\\py\\.venv\\Scripts\\python.exe", "C:/py/.venv/Scripts/python.exe"):
+            cfg = PlanConfig(takes_dir=tmp_path / "takes", path_map=repo, engine_python=Path(given))
+            assert make_plan([shots / "a.mov"], cfg).paths.engine_python == given
+
     def test_exception_bad_rules(self):
         for spec in ("no-equals", "relative/dir=/x", "=/x", "/x="):
             with pytest.raises(InputError, match="path mapping"):
@@ -291,6 +304,17 @@ class TestFarmCommandOutputs:
                          "tcp://127.0.0.1:9", "--connect-timeout", "2", "--progress", "jsonl")  # fmt: skip
         assert run.returncode == 1, run.stderr
         assert "cannot reach the Dask scheduler" in json.loads(run.stdout.splitlines()[-1])["error"]
+
+    @pytest.mark.parametrize(
+        ("address", "hint"), [("tls://127.0.0.1:9", "Dask's configuration"), ("http://127.0.0.1:9", "tcp://HOST:PORT")]
+    )
+    def test_exception_a_scheduler_address_dask_cannot_use_is_one_line(self, shots, tmp_path, address, hint):
+        """A secured cluster without this machine's certificates, or a web address for the scheduler's."""
+        run = run_engine("farm", "run", shots / "a.mov", "--takes", tmp_path / "takes", "--scheduler", address,
+                         "--connect-timeout", "2", "--progress", "jsonl")  # fmt: skip
+        assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+        error = json.loads(run.stdout.splitlines()[-1])["error"]
+        assert error.startswith(f"cannot use the Dask scheduler address {address}") and hint in error
 
 
 class TestLaunch:
