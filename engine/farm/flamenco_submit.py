@@ -1,11 +1,16 @@
 """Submit a plan to a Flamenco Manager (Flamenco 3, REST API ``/api/v3``) as a ``facewarehouse-mocap`` job.
 
-Three requests, each with a timeout and none repeated (:func:`submit_to_flamenco`):
+Four requests, each with a timeout and none repeated (:func:`submit_to_flamenco`):
 
 1. ``GET /api/v3/version``: is it a Flamenco Manager?
 2. ``GET /api/v3/jobs/type/facewarehouse-mocap``: is the job type installed? Its ``etag`` goes into the job as
    ``type_etag``, so the Manager refuses the job if the script changed in between.
-3. ``POST /api/v3/jobs`` (or ``/api/v3/jobs/check`` to only compile it) with a ``SubmittedJob``: ``name``,
+3. ``GET /api/v3/configuration/variables/users/<platform>``: the Manager's two-way variables as this machine sees
+   them. Every path of the plan under one (``/mnt/proj/shots/a.mp4`` under ``storage`` = ``/mnt/proj``) is sent
+   as ``{storage}/shots/a.mp4``, which the Manager gives each Worker as its own platform's value: one job serves
+   Linux, macOS and Windows Workers. (The Manager's own two-way replacement reaches only a setting that starts with
+   a path; the plan is one JSON setting.) A Manager without the endpoint: paths as they are.
+4. ``POST /api/v3/jobs`` (or ``/api/v3/jobs/check`` to only compile it) with a ``SubmittedJob``: ``name``,
    ``type``, ``priority``, ``submitter_platform``, ``type_etag``, ``settings`` (``plan``: the plan's JSON,
    ``takes_dir``) and ``metadata`` (strings).
 
@@ -41,14 +46,52 @@ def _submitter_platform() -> str:
     return {"win32": "windows", "cygwin": "windows"}.get(sys.platform, sys.platform.rstrip("0123456789"))
 
 
-def flamenco_job_request(plan: FarmPlan, *, name: str, priority: int = DEFAULT_PRIORITY, type_etag: str = "") -> dict:
-    """The ``SubmittedJob`` body for ``plan``."""
+def with_variables(path: str, variables: dict[str, str]) -> str:
+    r"""``path`` with the longest two-way variable value it lies under replaced by ``{name}``.
+
+    Example:
+        >>> with_variables("/mnt/proj/shots/a.mp4", {"storage": "/mnt/proj", "shots": "/mnt/proj/shots"})
+        '{shots}/a.mp4'
+        >>> with_variables("/mnt/projX/a.mp4", {"storage": "/mnt/proj"}), with_variables("--fps", {"x": "/"})
+        ('/mnt/projX/a.mp4', '--fps')
+    """
+    best_name, best_root = None, ""
+    for name, value in variables.items():
+        root = value.rstrip("/\\")
+        under = path == root or (path.startswith(root) and path[len(root)] in "/\\")
+        if root and under and len(root) > len(best_root):
+            best_name, best_root = name, root
+    return path if best_name is None else "{" + best_name + "}" + path[len(best_root) :]
+
+
+def _plan_with_variables(plan: FarmPlan, variables: dict[str, str]) -> dict:
+    """The plan's JSON form with every path (command line, inputs, outputs) under a two-way variable rewritten."""
+    tasks = [
+        {**t, **{k: [with_variables(v, variables) for v in t[k]] for k in ("argv", "inputs", "outputs")}}
+        for t in plan.to_dict()["tasks"]
+    ]
+    return {**plan.to_dict(), "tasks": tasks}
+
+
+def flamenco_job_request(
+    plan: FarmPlan,
+    *,
+    name: str,
+    priority: int = DEFAULT_PRIORITY,
+    type_etag: str = "",
+    variables: dict[str, str] | None = None,
+) -> dict:
+    """The ``SubmittedJob`` body for ``plan``; ``variables``: the Manager's two-way variables (name -> this
+    platform's value), paths under them sent as ``{name}/...``.
+    """
+    variables = variables or {}
+    plan_json = json.dumps(_plan_with_variables(plan, variables), separators=(",", ":"))
     body = {
         "name": name,
         "type": JOB_TYPE,
         "priority": priority,
         "submitter_platform": _submitter_platform(),
-        "settings": {"plan": plan.to_json(), "takes_dir": plan.takes_dir},
+        "settings": {"plan": plan_json, "takes_dir": with_variables(plan.takes_dir, variables)},
         "metadata": {"user.name": getpass.getuser(), "facewarehouse_mocap.version": project_version()},
     }
     if type_etag:
@@ -89,6 +132,23 @@ def check_manager_url(manager_url: str) -> None:
         raise InputError(f"--manager must be the Manager's URL, e.g. {example}; got {manager_url!r}")
 
 
+def _two_way_variables(base: str, timeout_s: float) -> dict[str, str]:
+    """The Manager's two-way variables as this platform's users see them (name -> value); none from a Manager
+    without the endpoint.
+    """
+    status, payload = _request(
+        f"{base}/api/v3/configuration/variables/users/{_submitter_platform()}", timeout_s=timeout_s
+    )
+    if status != 200:
+        return {}
+    found = json.loads(payload or b"{}").get("variables") or {}
+    return {
+        str(name): str(v["value"])
+        for name, v in found.items()
+        if isinstance(v, dict) and v.get("is_twoway") and isinstance(v.get("value"), str) and v["value"]
+    }
+
+
 def submit_to_flamenco(
     plan: FarmPlan,
     manager_url: str,
@@ -123,7 +183,8 @@ def submit_to_flamenco(
                 "folder next to flamenco-manager and restart it"
             )
         etag = str(json.loads(payload).get("etag", ""))
-        body = flamenco_job_request(plan, name=name, priority=priority, type_etag=etag)
+        variables = _two_way_variables(base, timeout_s)
+        body = flamenco_job_request(plan, name=name, priority=priority, type_etag=etag, variables=variables)
         endpoint = "jobs/check" if check_only else "jobs"
         status, payload = _request(f"{base}/api/v3/{endpoint}", body=body, timeout_s=timeout_s)
     except (urllib.error.URLError, OSError, TimeoutError) as err:

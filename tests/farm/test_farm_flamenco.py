@@ -111,12 +111,20 @@ class FlamencoManagerStandIn:
 
     Answers as ``pkg/api/flamenco-openapi.yaml`` describes: ``GET /api/v3/version`` (FlamencoVersion),
     ``GET /api/v3/jobs/type/{name}`` (AvailableJobType with an etag, or 404 when not installed),
-    ``POST /api/v3/jobs`` (200 with the Job) and ``POST /api/v3/jobs/check`` (204).
+    ``GET /api/v3/configuration/variables/users/linux`` (ManagerVariables: ``variables``, or 404 when None, as a
+    Manager before the endpoint), ``POST /api/v3/jobs`` (200 with the Job) and ``POST /api/v3/jobs/check`` (204).
     """
 
     ETAG = "0f1e2d3c4b5a"
 
-    def __init__(self, *, job_type_installed: bool = True, submit_status: int = 200, is_flamenco: bool = True):
+    def __init__(
+        self,
+        *,
+        job_type_installed: bool = True,
+        submit_status: int = 200,
+        is_flamenco: bool = True,
+        variables: dict | None = None,
+    ):
         self.requests: list[dict] = []
         self.job_id = str(uuid.uuid4())
         standin = self
@@ -144,6 +152,8 @@ class FlamencoManagerStandIn:
                     self._reply(200, {"version": "3.7", "shortversion": "3.7", "name": "stand-in", "git": "v3.7"})
                 elif self.path == f"/api/v3/jobs/type/{JOB_TYPE}" and job_type_installed:
                     self._reply(200, {"name": JOB_TYPE, "label": "x", "settings": [], "etag": standin.ETAG})
+                elif self.path == "/api/v3/configuration/variables/users/linux" and variables is not None:
+                    self._reply(200, {"variables": variables})
                 else:
                     self._reply(404, {"code": 404, "message": f"{self.path} not found"})
 
@@ -188,6 +198,7 @@ class TestSubmit:
         assert [(r["method"], r["path"]) for r in manager.requests] == [
             ("GET", "/api/v3/version"),
             ("GET", f"/api/v3/jobs/type/{JOB_TYPE}"),
+            ("GET", "/api/v3/configuration/variables/users/linux"),  # none here (404): paths as they are
             ("POST", "/api/v3/jobs"),
         ]
         post = manager.requests[-1]
@@ -206,6 +217,33 @@ class TestSubmit:
         assert body["settings"]["takes_dir"] == str(tmp_path / "takes")
         if NODE:  # what the Manager would compile from exactly this request
             assert_compiled_like_plan(compile_job(body, tmp_path), plan)
+
+    def test_feature_paths_under_a_two_way_variable_go_as_the_variable_for_every_workers_platform(
+        self, portrait_clips, tmp_path
+    ):
+        """``storage`` is ``tmp_path`` on this (Linux) machine, ``S:\\proj`` on Windows Workers: the plan's paths
+        under it are sent as ``{storage}/...``, which the Manager fills in for each Worker; one-way variables and
+        paths elsewhere are left alone.
+        """
+        variables = {
+            "storage": {"value": f"{tmp_path}/", "is_twoway": True},
+            "blender": {"value": "/usr/bin/blender", "is_twoway": False},
+        }
+        with FlamencoManagerStandIn(variables=variables) as manager:
+            run = flamenco_submit(portrait_clips, tmp_path, manager.url)
+        assert run.returncode == 0, run.stderr
+        body = manager.requests[-1]["body"]
+        assert body["settings"]["takes_dir"] == "{storage}/takes"
+        sent = json.loads(body["settings"]["plan"])
+        plan = plan_json(*portrait_clips, "--takes", tmp_path / "takes", "--demo-rig")
+        for got, want in zip(sent["tasks"], plan["tasks"], strict=True):
+            for key in ("argv", "inputs", "outputs"):
+                expected = [
+                    v.replace(str(tmp_path), "{storage}", 1) if v.startswith(f"{tmp_path}/") else v for v in want[key]
+                ]
+                assert got[key] == expected
+        assert any(v.startswith("{storage}/takes/") for t in sent["tasks"] for v in t["outputs"])
+        assert str(portrait_clips[0]) in sent["tasks"][0]["argv"]  # a clip outside the share: as it is
 
     def test_feature_check_only(self, portrait_clips, tmp_path):
         with FlamencoManagerStandIn() as manager:
