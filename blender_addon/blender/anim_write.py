@@ -11,7 +11,9 @@ Curves are written in bulk: ``keyframe_points.add(n)`` then ``foreach_set("co", 
 ``foreach_set("interpolation", ...)`` then ``fcurve.update()`` (about 100x faster than ``keyframe_insert``).
 
 Ownership: an Action this add-on creates carries the custom property :data:`ACTION_TAG` (the take's name), the
-take file's path (:data:`ACTION_TAKE_PATH`) and a print of every curve it wrote (:data:`ACTION_CURVES`). A re-bake
+take file's path (:data:`ACTION_TAKE_PATH`), the scene frame its first frame was keyed at
+(:data:`ACTION_START_FRAME`: a re-bake keeps the take there) and a print of every curve it wrote
+(:data:`ACTION_CURVES`). A re-bake
 of the same take file rewrites that Action in place only while it holds exactly what the bake wrote; one the artist
 has added curves or keys to since (a corrective keyed on the take's Action, a hand fix), like any other Action
 found on a datablock, is pushed, untouched, onto an NLA track (as are this add-on's earlier takes), so no animation
@@ -24,6 +26,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import bpy
@@ -33,6 +36,7 @@ from .._contract import errors, key_reduction
 
 __all__ = [
     "ACTION_CURVES",
+    "ACTION_START_FRAME",
     "ACTION_TAG",
     "ACTION_TAKE_PATH",
     "LinkedDataError",
@@ -40,6 +44,7 @@ __all__ = [
     "NonFiniteCurveError",
     "check_finite_curves",
     "active_fcurves",
+    "baked_start_frame",
     "CurveSpec",
     "TakeChannels",
     "begin_take_action",
@@ -56,6 +61,7 @@ ACTION_TAG = "facewarehouse_mocap_take"  # custom property on Actions this add-o
 ACTION_TAKE_PATH = "facewarehouse_mocap_take_path"  # ... the take file it was baked from
 ACTION_TAKE_SIZE = "facewarehouse_mocap_take_size"  # ... and that file's size in bytes (a moved take is known by it)
 ACTION_CURVES = "facewarehouse_mocap_curves"  # ... JSON: "path|index" -> its print (_curve_print)
+ACTION_START_FRAME = "facewarehouse_mocap_start_frame"  # ... the scene frame of the take's first frame
 _PRINT_RTOL = 1e-5  # an earlier version's print (sums only) differing by more than this (relative): edited
 _LINEAR = 1  # enum value of 'LINEAR' in FCurve keyframe interpolation (CONSTANT=0, LINEAR=1, BEZIER=2)
 
@@ -311,8 +317,26 @@ def _same_take_file(action: bpy.types.Action, take_path: str) -> bool:
     return moved and same_name and action.get(ACTION_TAKE_SIZE) == _take_size(take_path)
 
 
+def baked_start_frame(id_data: bpy.types.ID | None, take_name: str, take_path: str) -> float | None:
+    """The scene frame this take's first frame was keyed at on ``id_data`` (its active Action is this add-on's
+    bake of the same take file, edited since or not), or None.
+    """
+    anim_data = getattr(id_data, "animation_data", None)
+    action = anim_data.action if anim_data is not None else None
+    if not is_addon_action(action) or action[ACTION_TAG] != take_name or not _same_take_file(action, take_path):
+        return None
+    start = action.get(ACTION_START_FRAME)
+    return float(start) if start is not None else None
+
+
 def begin_take_action(
-    id_data: bpy.types.ID, action_name: str, id_type: str, *, take_name: str, take_path: str = ""
+    id_data: bpy.types.ID,
+    action_name: str,
+    id_type: str,
+    *,
+    take_name: str,
+    take_path: str = "",
+    start_frame: float | None = None,
 ) -> TakeChannels:
     """Make ``id_data`` animated by this take's own, empty Action; keep everything that was there.
 
@@ -329,6 +353,7 @@ def begin_take_action(
         id_type: the slot's ID type, ``'KEY'`` or ``'OBJECT'`` (used on 4.4+).
         take_name: stored in the Action's :data:`ACTION_TAG` property.
         take_path: the take file, stored in :data:`ACTION_TAKE_PATH` ("" matches any).
+        start_frame: the scene frame of the take's first frame, stored in :data:`ACTION_START_FRAME`.
     """
     anim_data = id_data.animation_data or id_data.animation_data_create()
     current = anim_data.action
@@ -347,6 +372,8 @@ def begin_take_action(
         action[ACTION_TAG] = take_name
         action[ACTION_TAKE_PATH] = take_path
     action[ACTION_TAKE_SIZE] = _take_size(take_path)
+    if start_frame is not None:
+        action[ACTION_START_FRAME] = float(start_frame)
     action.use_fake_user = True
     blending_reset = None
     if anim_data.action is not action:
@@ -447,13 +474,16 @@ class CurveSpec:
     tolerance: float = 0.0
 
 
-def write_curves(channels: TakeChannels, frames: np.ndarray, specs: list[CurveSpec]) -> int:
+def write_curves(
+    channels: TakeChannels, frames: np.ndarray, specs: list[CurveSpec], on_curve: Callable[[], None] | None = None
+) -> int:
     """Create one linear F-Curve per spec with keys at ``frames`` (bulk ``foreach_set``).
 
     Args:
         channels: from :func:`begin_take_action`.
         frames: ``(T,)`` float scene frames (strictly increasing).
         specs: curves to write; each ``values`` is ``(T,)``.
+        on_curve: called after each curve is written (progress).
 
     Returns:
         The number of keyframes written.
@@ -482,4 +512,6 @@ def write_curves(channels: TakeChannels, frames: np.ndarray, specs: list[CurveSp
         points.foreach_set("interpolation", np.full(n, _LINEAR, dtype=np.int32))
         fc.update()
         total += n
+        if on_curve is not None:
+            on_curve()
     return total

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 
 import bpy
 import numpy as np
@@ -25,6 +26,7 @@ from ..pure.retarget import AUTO, NoKeyMatchesError, plan_face
 from ..pure.takes import OpenedTake
 from .anim_write import (
     CurveSpec,
+    baked_start_frame,
     begin_take_action,
     check_finite_curves,
     check_not_in_tweak_mode,
@@ -33,7 +35,10 @@ from .anim_write import (
     write_curves,
 )
 
-__all__ = ["BakeError", "BakeOptions", "BakeResult", "BakeTargets", "bake_take", "take_frames"]
+__all__ = ["BakeError", "BakeOptions", "BakeResult", "BakeTargets", "bake_take", "take_frames", "take_start_frame"]
+
+MAX_SCENE_FRAME = 1_048_574
+"""Blender's last frame (``MAXFRAME``): a key beyond it can be neither reached nor played."""
 
 GROUP_SHAPES = "Shape Keys"
 GROUP_HEAD = "Head"
@@ -132,18 +137,34 @@ def scene_fps(scene: bpy.types.Scene) -> float:
     return scene.render.fps / scene.render.fps_base
 
 
-def take_frames(scene: bpy.types.Scene, time: np.ndarray, start_frame: int | None = None) -> np.ndarray:
+def take_frames(scene: bpy.types.Scene, time: np.ndarray, start_frame: float | None = None) -> np.ndarray:
     """Take seconds -> scene frames: ``start + time * scene_fps`` (``(T,)`` float64; fractional if rates differ)."""
     start = scene.frame_start if start_frame is None else start_frame
     return start + np.asarray(time, dtype=np.float64) * scene_fps(scene)
 
 
+def take_start_frame(scene: bpy.types.Scene, take: OpenedTake, targets: BakeTargets) -> float:
+    """The scene frame a take's first frame is (or will be) keyed at: where an earlier bake of this take file on
+    the targets put it (a re-bake keeps it there, whatever the scene's start since), else the scene's start.
+    """
+    ids = [getattr(bpy.data.objects.get(n), "data", None) for n in targets.all_meshes()]
+    ids = [getattr(d, "shape_keys", None) for d in ids]
+    ids += [bpy.data.objects.get(n) for n in (targets.head_object, targets.jaw_object, *targets.eye_objects) if n]
+    for id_data in ids:
+        start = baked_start_frame(id_data, take.name, take.path)
+        if start is not None:
+            return start
+    return float(scene.frame_start)
+
+
 def set_scene_timing(scene: bpy.types.Scene, take: OpenedTake, start_frame: int | None = None) -> None:
-    """Set the scene's fps to the clip's (as ``fps / fps_base``) and its range to cover the take."""
+    """Set the scene's fps to the clip's (as ``fps / fps_base``; an NTSC rate, within 0.0005 of ``N * 1000 / 1001``,
+    as Blender's own presets set it: ``fps_base`` 1.001) and its range to cover the take.
+    """
     fps = take.take.fps
     rounded = max(int(round(fps)), 1)
     scene.render.fps = rounded
-    scene.render.fps_base = rounded / fps
+    scene.render.fps_base = 1.001 if abs(fps - rounded * 1000 / 1001) <= 5e-4 else rounded / fps
     start = scene.frame_start if start_frame is None else start_frame
     scene.frame_start = start
     scene.frame_end = start + int(math.ceil(take.take.duration * fps - 1e-6))
@@ -269,6 +290,7 @@ def bake_take(
     *,
     settings: ProcessSettings = ProcessSettings(),
     options: BakeOptions = BakeOptions(),
+    progress: Callable[[float], None] | None = None,
 ) -> BakeResult:
     """Bake one take onto the targets.
 
@@ -278,6 +300,7 @@ def bake_take(
         targets: what to animate; at least one of mesh, head, eyes.
         settings: filtering / calibration / gain (see :class:`processing.ProcessSettings`).
         options: mapping and key options.
+        progress: called with the share of curves written so far (0..1), after each curve.
 
     Returns:
         A :class:`BakeResult`.
@@ -288,11 +311,25 @@ def bake_take(
             Action is created.
     """
     processed = process_take(take.take, dataclasses.replace(settings, eye_look=targets.eye_look))
-    if options.set_scene_timing:
-        set_scene_timing(scene, take, options.start_frame)
-    frames = take_frames(scene, processed.time, options.start_frame)
-    warnings = list(take.warnings)
     report: list[str] = []
+    start = options.start_frame
+    if start is None:
+        start = take_start_frame(scene, take, targets)
+        if start != scene.frame_start:
+            report.append(
+                f"Kept at frame {start:g}, where this take was baked (the scene starts at {scene.frame_start})"
+            )
+    fps = take.take.fps if options.set_scene_timing else scene_fps(scene)
+    last = start + float(processed.time[-1]) * fps if len(processed.time) else start
+    if last > MAX_SCENE_FRAME:
+        raise BakeError(
+            f"the take would end at frame {last:,.0f}, past Blender's last frame {MAX_SCENE_FRAME:,}: bake it from an "
+            "earlier start frame, or at a lower scene frame rate"
+        )
+    if options.set_scene_timing:
+        set_scene_timing(scene, take, int(round(start)))
+    frames = take_frames(scene, processed.time, start)
+    warnings = list(take.warnings)
     jobs: list[tuple[bpy.types.ID, str, str, list[CurveSpec]]] = []  # (id, action name, id type, curves)
     summary = ""
     plan = None
@@ -335,16 +372,21 @@ def bake_take(
         jaw = _jaw_specs(owner, targets, processed, plan, report, warnings, pending)
         by_owner.setdefault(owner.name, []).extend(jaw)
     if any(targets.eye_objects):
-        for eye in (0, 1):
+        # One object or bone for both eyes (a mesh holding both eyeballs, an eyes aim bone): the two gazes' mean.
+        one_for_both = (targets.eye_objects[0], targets.eye_bones[0]) == (targets.eye_objects[1], targets.eye_bones[1])
+        for eye in (0,) if one_for_both else (0, 1):
             if not targets.eye_objects[eye]:
                 continue
             owner = _object(targets.eye_objects[eye], "eye target")
-            q = coords.gaze_to_blender_eye_rotations(processed.gaze[:, eye, 0], processed.gaze[:, eye, 1])
+            gaze = processed.gaze.mean(axis=1) if one_for_both else processed.gaze[:, eye]
+            q = coords.gaze_to_blender_eye_rotations(gaze[:, 0], gaze[:, 1])
             eye_specs = _rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES, pending, warnings)
             by_owner.setdefault(owner.name, []).extend(eye_specs)
         eyes = [f"{o}:{b}" if b else o for o, b in zip(targets.eye_objects, targets.eye_bones, strict=True) if o]
-        report.append(f"Eyes: {', '.join(eyes)} turned by the gaze")
+        turned = "turned by the mean of both eyes' gaze" if one_for_both else "turned by the gaze"
+        report.append(f"Eyes: {', '.join(dict.fromkeys(eyes))} {turned}")
     for owner_name, specs in by_owner.items():
+        _check_one_role_each(owner_name, specs)
         jobs.append((bpy.data.objects[owner_name], f"{take.name} ({owner_name})", "OBJECT", specs))
     if not jobs:
         raise BakeError("nothing to bake: pick a target mesh, a head target or eye targets")
@@ -356,9 +398,19 @@ def bake_take(
         warnings += _driven_by_drivers(id_data, specs)
     pending.apply()
     actions, keys = [], 0
+    done, total = 0, sum(len(specs) for *_, specs in jobs)
+
+    def curve_written() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done / total)
+
     for id_data, action_name, id_type, specs in jobs:
-        channels = begin_take_action(id_data, action_name, id_type, take_name=take.name, take_path=take.path)
-        keys += write_curves(channels, frames, specs)
+        channels = begin_take_action(
+            id_data, action_name, id_type, take_name=take.name, take_path=take.path, start_frame=start
+        )
+        keys += write_curves(channels, frames, specs, curve_written)
         finish_take_action(channels)
         actions.append(channels.action.name)
         if channels.blending_reset is not None:
@@ -373,6 +425,21 @@ def bake_take(
                 f"this bake is '{channels.action.name}'"
             )
     return BakeResult(tuple(actions), keys, summary, tuple(warnings), tuple(report), connections)
+
+
+def _check_one_role_each(owner_name: str, specs: list[CurveSpec]) -> None:
+    """Refuse, before anything changes, an object or bone given two roles (the head and the jaw, an eye and the
+    head): one of them would overwrite the other's curves.
+    """
+    seen: set[tuple[str, int]] = set()
+    for spec in specs:
+        if (spec.data_path, spec.index) in seen:
+            bone = spec.data_path.split('"')[1] if spec.data_path.startswith("pose.bones[") else ""
+            target = f"bone '{bone}' of '{owner_name}'" if bone else f"'{owner_name}'"
+            raise BakeError(
+                f"{target} has two roles among the head, jaw and eye targets: pick another object or bone for one"
+            )
+        seen.add((spec.data_path, spec.index))
 
 
 def _driven_by_drivers(id_data: bpy.types.ID, specs: list[CurveSpec]) -> list[str]:

@@ -15,11 +15,26 @@ from ..pure.takes import OpenedTake
 from .anim_write import ACTION_TAKE_PATH, active_fcurves
 from .bake import scene_fps
 
-__all__ = ["ExportError", "baked_arkit_weights", "baked_take_path", "export_livelink"]
+__all__ = ["ExportError", "baked_arkit_weights", "baked_take_path", "export_livelink", "frames_within"]
 
 
 class ExportError(errors.UserError):
     """Nothing exportable (no mesh, no shape-key animation); the message says what is missing."""
+
+
+_ON_FRAME = 0.05  # frames: a key this close to a scene frame is read as on it
+
+
+def frames_within(first: float, last: float) -> np.ndarray:
+    """``(F,)`` float64: the scene frames from the first key to the last (a take keyed at another frame rate ends
+    between frames: none after it); a key within :data:`_ON_FRAME` of a frame is on it (an NTSC scene's
+    ``fps_base`` is a 32-bit float, and keys' frames are too: an hour at 59.94 fps ends 0.016 frame short).
+
+    Example:
+        >>> frames_within(1.0, 215783.984375)[-1], frames_within(1.0, 4.6)[-1]
+        (215784.0, 4.0)
+    """
+    return np.arange(int(np.ceil(first - _ON_FRAME)), int(np.floor(last + _ON_FRAME)) + 1, dtype=np.float64)
 
 
 def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray]:
@@ -42,8 +57,7 @@ def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> t
         raise ExportError(f"'{mesh_obj.name}' has no shape-key animation to export; bake a take first")
     first = min(fc.range()[0] for fc in curves.values())
     last = max(fc.range()[1] for fc in curves.values())
-    # the scene frames within the keys' range (a take keyed at another frame rate ends between frames: none after it)
-    frames = np.arange(int(np.ceil(first - 1e-6)), int(np.floor(last + 1e-6)) + 1, dtype=np.float64)
+    frames = frames_within(first, last)
     rig_keys = [kb.name for kb in key.key_blocks if kb != key.reference_key]
 
     def sample_one(key_name: str) -> np.ndarray:

@@ -84,7 +84,11 @@ CSV_BACKEND = "livelink_face_csv"
 
 _SUBFRAME_DIGITS = 3  # ".mmm": thousandths of a frame
 _SECONDS_PER_DAY = 86400.0
-_VIDEO_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 47.952, 48.0, 50.0, 59.94, 60.0, 100.0, 119.88, 120.0, 240.0)
+_VIDEO_RATES = tuple(
+    sorted({24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 100.0, 120.0, 240.0} | {n * 1000 / 1001 for n in (24, 30, 48, 60, 120)})
+)
+"""Frame rates a recording's is snapped to: film, PAL, NTSC's exact ``N * 1000 / 1001`` (29.97 is 30000/1001: as
+the decimal, a 59.94 take keyed in an NTSC scene drifted 0.2 frame an hour), high rates."""
 _TIMECODE = re.compile(r"^\s*(\d+):(\d+):(\d+)(?:[:;](\d+)(?:\.(\d*))?)?\s*$")
 _TIMECODE_DECIMAL_SECONDS = re.compile(r"^\s*(\d+):(\d+):(\d+\.\d+)\s*$")
 

@@ -472,3 +472,63 @@ def test_csv_export_samples_head_and_gaze_at_the_take_frame_nearest_each_row(sce
     head = coords.blender_to_camera_head_rotations(coords.camera_to_blender_head_rotations(take.head_rotation))
     assert clear.sum() >= 0.7 * len(clear)  # 24 against 30 fps: every fourth row is a tie
     np.testing.assert_allclose(rows.head_ypr[clear], head_rotation_to_ypr(head[nearest[clear]]), atol=1e-5)
+
+
+def test_one_object_for_both_eyes_turns_by_the_mean_gaze_and_its_own_action_is_kept(scene, tmp_path):
+    """A mesh holding both eyeballs (or an eyes aim bone) as the left and the right eye target: baked once, by the
+    mean of both eyes' gaze (two roles on one rotation crashed the bake halfway, after other Actions were written).
+    """
+    from blender_addon.pure import coords
+
+    eyes = bpy.data.objects.new("Eyes", None)
+    scene.collection.objects.link(eyes)
+    eyes.rotation_mode = "QUATERNION"
+    eyes.keyframe_insert("location", frame=1)  # the artist's own Action on it
+    artists = eyes.animation_data.action
+    path = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    result = _bake(scene, path, eye_objects=("Eyes", "Eyes"))
+    assert "Eyes: Eyes turned by the mean of both eyes' gaze" in result.report
+    assert [t.strips[0].action for t in eyes.animation_data.nla_tracks] == [artists]
+    gaze = _open(path).take.eye_gaze.astype(np.float64).mean(axis=1)
+    expected = coords.gaze_to_blender_eye_rotations(gaze[:, 0], gaze[:, 1])
+    for i in (0, 15, 29):
+        scene.frame_set(1 + i)
+        assert abs(abs(np.array(eyes.rotation_quaternion) @ expected[i]) - 1) < 1e-5
+
+
+def test_one_bone_in_two_roles_is_refused_before_anything_changes(scene, tmp_path):
+    from blender_addon.blender.bake import BakeError
+
+    rig = _armature_with_euler_head()
+    mesh = _arkit_mesh()
+    action = rig.animation_data.action
+    with pytest.raises(BakeError, match="bone 'head' of 'Arm' has two roles among the head, jaw and eye targets"):
+        _bake(scene, takegen.write_take(tmp_path / "shot.npz", frames=30), mesh="Char", head_object="Arm",
+              head_bone="head", eye_objects=("Arm", ""), eye_bones=("head", ""))  # fmt: skip
+    assert rig.animation_data.action == action and not rig.animation_data.nla_tracks
+    assert mesh.data.shape_keys.animation_data is None  # the face's keys untouched too: never half a bake
+
+
+def test_a_rebake_keeps_the_take_where_it_was_baked_and_the_neutral_frame_is_read_there(scene, tmp_path):
+    """The artist narrows the scene to a section (frame_start 400), then re-bakes with a new gain: the take stays at
+    frame 1 (it moved to 400, out of sync with sound and body), and Use Current Frame reads the take frame shown.
+    """
+    mesh = _arkit_mesh()
+    path = takegen.write_take(tmp_path / "shot.npz", frames=900)
+    _bake(scene, path, mesh="Char")
+    key = mesh.data.shape_keys
+    scene.frame_start, scene.frame_end = 400, 600
+    result = _bake(scene, path, mesh="Char")
+    assert "Kept at frame 1, where this take was baked (the scene starts at 400)" in result.report
+    assert min(fc.range()[0] for fc in _curves_of(key)) == pytest.approx(1.0)
+    s = scene.facemocap
+    s.target_mesh, s.take_path = mesh, str(path)
+    scene.frame_set(500)
+    assert bpy.ops.facemocap.neutral_from_current_frame() == {"FINISHED"}
+    assert s.neutral_start == 499  # the take frame keyed at scene frame 500 (it said 100)
+
+
+def _curves_of(id_data):
+    from blender_addon.blender.anim_write import active_fcurves
+
+    return active_fcurves(id_data)

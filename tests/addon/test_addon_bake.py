@@ -240,3 +240,43 @@ def test_head_object_rotation_and_translation(scene, tmp_path):
         assert abs(abs(q @ expected_q[i]) - 1) < 1e-6
         dz_cm = take.take.head_translation[i, 2] - take.take.head_translation[0, 2]
         np.testing.assert_allclose(np.array(head.location), [0, dz_cm * 0.01, 1.5], atol=1e-6)
+
+
+def test_a_take_past_blenders_last_frame_is_refused_before_anything_changes(scene, tmp_path):
+    """Keys past frame 1,048,574 can be neither reached nor played (the scene's end is clamped there)."""
+    from blender_addon.blender.bake import BakeError, BakeOptions, BakeTargets, bake_take
+
+    mesh = make_shape_key_mesh("m", list(takegen.fw46_names()))
+    take = _load(takegen.write_take(tmp_path / "t.npz", frames=900))
+    options = BakeOptions(set_scene_timing=True, start_frame=1_048_000)
+    with pytest.raises(BakeError, match=r"would end at frame 1,048,899, past Blender's last frame 1,048,574"):
+        bake_take(scene, take, BakeTargets(mesh="m"), options=options)
+    assert mesh.data.shape_keys.animation_data is None and scene.frame_start == 1
+
+
+def test_an_ntsc_take_sets_blenders_own_ntsc_frame_base(scene, tmp_path):
+    """29.97 / 59.94 / 23.976 as Blender's presets set them (fps_base 1.001): 1.001001 drifted against the video."""
+    from blender_addon.blender.bake import set_scene_timing
+
+    for fps in (30000 / 1001, 59.94, 24000 / 1001):
+        take = _load(takegen.write_take(tmp_path / f"{fps:.3f}.npz", frames=10, fps=fps))
+        set_scene_timing(scene, take)
+        assert (scene.render.fps, scene.render.fps_base) == (round(fps), pytest.approx(1.001, abs=1e-7))
+
+
+def test_a_bake_reports_its_progress_curve_by_curve(scene, tmp_path):
+    """A long take bakes for seconds (an hour at 60 fps: 13 s; with Reduce Keys longer): the panel's Bake shows the
+    share written on the cursor, from these calls.
+    """
+    from blender_addon.blender.bake import BakeTargets, bake_take
+
+    make_shape_key_mesh("m", list(takegen.fw46_names()))
+    head = bpy.data.objects.new("Head", None)
+    scene.collection.objects.link(head)
+    shares: list[float] = []
+    take = _load(takegen.write_take(tmp_path / "t.npz", frames=30))
+    bake_take(scene, take, BakeTargets(mesh="m", head_object="Head"), progress=shares.append)
+    assert len(shares) == 46 + 3 and shares == sorted(shares) and shares[-1] == 1.0  # 46 keys, the head's Euler
+    s = scene.facemocap
+    s.target_mesh, s.take_path = bpy.data.objects["m"], str(tmp_path / "t.npz")
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}  # the operator's progress calls work headless too

@@ -215,3 +215,13 @@ def test_neutral_from_the_current_frame_picks_the_take_frame_shown(scene, tmp_pa
         assert bpy.ops.facemocap.neutral_from_current_frame() == {"FINISHED"}
         picked.append(s.neutral_start)
     assert picked == list(range(216))  # the first time at or after the frame's picked the next take frame
+
+
+def test_csv_export_of_an_ntsc_take_keeps_its_last_frame():
+    """An hour at 59.94 fps keyed in an NTSC scene: the last key lands at 215783.984375 (a 32-bit ``fps_base`` and
+    32-bit key frames), and its frame is exported (the last row was dropped).
+    """
+    from blender_addon.blender.export import frames_within
+
+    assert frames_within(1.0, 215783.984375)[-1] == 215784.0 and len(frames_within(1.0, 215783.984375)) == 215784
+    assert frames_within(1.0, 100.8)[-1] == 100.0  # a take keyed at another rate, ending between frames

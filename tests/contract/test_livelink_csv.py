@@ -193,6 +193,15 @@ class TestRoundTrip:
         back = livelink_csv_to_take(take_to_livelink_csv(take, tmp_path / "phone.csv"))
         np.testing.assert_allclose(back.time, take.time, atol=0.5 / 1000 / 24)  # half a thousandth of a frame
 
+    @pytest.mark.parametrize(("fps", "exact"), [(59.94, 60000 / 1001), (23.976, 24000 / 1001), (29.97, 30000 / 1001)])
+    def test_feature_an_ntsc_recording_reads_at_the_exact_ntsc_rate(self, tmp_path, fps, exact):
+        """Snapped to ``N * 1000 / 1001``, not the decimal: keyed in an NTSC scene, the decimal drifted 0.2 frame an
+        hour at 59.94.
+        """
+        take = _take(frames=400, fps=exact)
+        back = livelink_csv_to_take(take_to_livelink_csv(take, tmp_path / "ntsc.csv"))
+        assert back.meta["fps"] == pytest.approx(exact, abs=1e-6)
+
     @pytest.mark.parametrize("fps", [0.0, -30.0, float("nan"), float("inf")])
     def test_exception_impossible_timecode_rate(self, tmp_path, fps):
         path = take_to_livelink_csv(_take(frames=5), tmp_path / "p.csv")
@@ -296,7 +305,7 @@ class TestImport:
         assert [r[0] for r in rows[48:50]] == ["00:00:59;28", "00:00:59;29"] and rows[50][0] == "00:01:00;02"
         take = livelink_csv_to_take(self._write(tmp_path / "df.csv", rows))
         np.testing.assert_allclose(np.diff(take.time), 1001 / 30000, atol=1e-9)
-        assert take.meta["fps"] == 29.97
+        assert take.meta["fps"] == pytest.approx(30000 / 1001, abs=1e-6)  # NTSC exactly, to the 6 digits kept
         take_to_livelink_csv(take, tmp_path / "again.csv")  # written back with the recording's own labels
         assert [r[0] for r in _read_rows(tmp_path / "again.csv")[1:]] == [f"{r[0]}.000" for r in rows]
 

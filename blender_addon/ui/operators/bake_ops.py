@@ -41,13 +41,19 @@ class FACEMOCAP_OT_bake(bpy.types.Operator):
     def execute(self, context):
         s = properties.settings_of(context)
         take = open_take(properties.take_file(s))
-        result = bake_take(
-            context.scene,
-            take,
-            properties.to_bake_targets(s),
-            settings=properties.to_process_settings(s),
-            options=properties.to_bake_options(s),
-        )
+        wm = context.window_manager
+        wm.progress_begin(0.0, 1.0)  # the cursor shows the share written: a long take bakes for seconds
+        try:
+            result = bake_take(
+                context.scene,
+                take,
+                properties.to_bake_targets(s),
+                settings=properties.to_process_settings(s),
+                options=properties.to_bake_options(s),
+                progress=wm.progress_update,
+            )
+        finally:
+            wm.progress_end()
         properties.set_match_report(s, result.summary, result.report, result.connections)
         report_result(self, result)
         return {"FINISHED"}

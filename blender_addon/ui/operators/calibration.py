@@ -6,7 +6,7 @@ import bpy
 import numpy as np
 
 from ..._rigs import rigs
-from ...blender.bake import scene_fps
+from ...blender.bake import scene_fps, take_start_frame
 from ...pure.takes import open_take
 from .. import idnames, properties
 from .common import EXPECTED_ERRORS, reports_errors
@@ -44,8 +44,10 @@ class FACEMOCAP_OT_neutral_from_current_frame(bpy.types.Operator):
     @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
-        take = open_take(properties.take_file(s)).take
-        seconds = (context.scene.frame_current - context.scene.frame_start) / scene_fps(context.scene)
+        opened = open_take(properties.take_file(s))
+        take = opened.take
+        start = take_start_frame(context.scene, opened, properties.to_bake_targets(s))  # where it is keyed
+        seconds = (context.scene.frame_current - start) / scene_fps(context.scene)
         index = int(np.argmin(np.abs(np.asarray(take.time) - seconds)))  # the take frame shown: the nearest
         if self.extend:
             s.neutral_start, s.neutral_end = min(s.neutral_start, index), max(s.neutral_end, index)
