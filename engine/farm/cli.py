@@ -162,6 +162,8 @@ def _make_output_dirs(cfg: PlanConfig) -> None:
 def _plan_line(plan: FarmPlan) -> str:
     tracks, bakes = len(plan.of_kind(TRACK)), len(plan.of_kind(BAKE))
     there = f"; {len(plan.already_tracked)} takes already there" if plan.already_tracked else ""
+    if plan.other_version:
+        there += f" ({len(plan.other_version)} made by another engine version: --redo tracks them again)"
     baked = f", {len(plan.already_baked)} already baked" if plan.already_baked else ""
     return f"plan: {tracks} track and {bakes} bake tasks{there}{baked} -> {plan.takes_dir}"
 

@@ -34,6 +34,7 @@ import rigs
 from ..clip_files import check_take_output, take_names
 from ..contract.output_guard import check_output
 from ..contract.takes_record import FARM_RECORD_NAME, RECORD_NAME, TakesRecord, bake_key
+from ..contract.version import project_version
 from ..errors import InputError, UserError
 from .clips import collect_clips
 from .paths import PathMap, farm_join
@@ -196,10 +197,11 @@ def track_argv(paths: CommandPaths, options: TrackOptions, clip: str, take: str)
 
     Example:
         >>> p = CommandPaths("/py", "/bpy", "/repo/engine/farm/launch.py")
-        >>> " ".join(track_argv(p, TrackOptions(), "/clips/a.mp4", "/takes/a.npz"))
-        '/py /repo/engine/farm/launch.py engine track /clips/a.mp4 -o /takes/a.npz --progress none --backend mediapipe'
+        >>> " ".join(track_argv(p, TrackOptions(), "/clips/a.mp4", "/takes/a.npz"))  # doctest: +ELLIPSIS
+        '/py /repo/engine/farm/launch.py --expect-version ... engine track /clips/a.mp4 -o /takes/a.npz --progress \
+none --backend mediapipe'
     """
-    argv = [paths.engine_python, paths.launcher, "engine", "track", clip, "-o", take, "--progress", "none"]
+    argv = [*_launch(paths, paths.engine_python), "engine", "track", clip, "-o", take, "--progress", "none"]
     argv += ["--backend", options.backend]
     if not options.filter:
         argv.append("--no-filter")
@@ -220,13 +222,18 @@ def bake_argv(paths: CommandPaths, take: str, blend: str) -> tuple[str, ...]:
 
     Example:
         >>> p = CommandPaths("/py", "/bpy", "/repo/engine/farm/launch.py", rig="/rigs/hero.blend")
-        >>> " ".join(bake_argv(p, "/takes/a.npz", "/blends/a.blend"))
-        '/bpy /repo/engine/farm/launch.py blender_addon.batch --rig /rigs/hero.blend --takes /takes/a.npz \
---mapping AUTO -o /blends/a.blend'
+        >>> " ".join(bake_argv(p, "/takes/a.npz", "/blends/a.blend"))  # doctest: +ELLIPSIS
+        '/bpy /repo/engine/farm/launch.py --expect-version ... blender_addon.batch --rig /rigs/hero.blend --takes \
+/takes/a.npz --mapping AUTO -o /blends/a.blend'
     """
     rig = ["--rig", paths.rig] if paths.rig else ["--demo-rig"]
     tail = ["--takes", take, "--mapping", paths.mapping, "-o", blend]
-    return (paths.bake_python, paths.launcher, "blender_addon.batch", *rig, *tail)
+    return (*_launch(paths, paths.bake_python), "blender_addon.batch", *rig, *tail)
+
+
+def _launch(paths: CommandPaths, python: str) -> list[str]:
+    """``PYTHON launch.py --expect-version V``: a worker whose checkout is another version refuses the task."""
+    return [python, paths.launcher, "--expect-version", project_version()]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,6 +279,8 @@ class FarmPlan:
     """Clips (this machine's paths) whose take is already there and valid: no track task."""
     already_baked: tuple[Path, ...] = ()
     """Takes whose .blend is already there, newer and baked as now: no bake task."""
+    other_version: tuple[Path, ...] = ()
+    """Clips of ``already_tracked`` whose take another engine version wrote (``--redo`` tracks them again)."""
     skipped: tuple[Path, ...] = ()
     """Files found in the clips' folders that are not clips (listed, as ``engine batch`` lists them)."""
     record: TakesRecord | None = None
@@ -317,17 +326,18 @@ class FarmPlan:
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
 
-def _take_is_done(take: Path) -> bool:
-    """True if ``take`` is a valid take; False if it is absent or a broken take (to be tracked again)."""
+def _take_is_done(take: Path) -> str | None:
+    """The engine version that wrote ``take`` if it is a valid take; None if it is absent or a broken take (to be
+    tracked again).
+    """
     from ..contract.take_io import load_take  # numpy only when planning
 
     if not take.exists():
-        return False
+        return None
     try:
-        load_take(take)
+        return str(load_take(take).meta.get("engine_version", "unknown"))
     except UserError:
-        return False
-    return True
+        return None
 
 
 def _check_inputs(cfg: PlanConfig) -> None:
@@ -365,6 +375,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
     bakes: list[FarmTask] = []
     already_tracked: list[Path] = []
     already_baked: list[Path] = []
+    other_version: list[Path] = []
     record = TakesRecord.read(takes_local)
     key = None if cfg.bake is None else bake_key(cfg.bake.rig, cfg.bake.mapping, mapping_is_file(cfg.bake.mapping))
     for clip in clips:
@@ -391,7 +402,8 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
                     f"{take_local} is in a take's place but is not a take this tool made: move it away (the farm "
                     "never replaces a file it did not make)"
                 ) from None
-        retrack = cfg.redo or not _take_is_done(take_local) or not record.take_is_current(take_local.name, clip)
+        made_by = _take_is_done(take_local)
+        retrack = cfg.redo or made_by is None or not record.take_is_current(take_local.name, clip)
         if retrack:
             argv = track_argv(paths, cfg.track, to_farm(clip), take)
             inputs = (to_farm(clip),) + ((paths.identity,) if paths.identity else ())
@@ -399,6 +411,8 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
             record.enter_take(take_local.name, clip)
         else:
             already_tracked.append(clip)
+            if made_by != project_version():
+                other_version.append(clip)
         if cfg.bake is None:
             continue
         blend_local = blends_local / f"{name}.blend"
@@ -427,6 +441,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
         blends_dir=blends_dir,
         already_tracked=tuple(already_tracked),
         already_baked=tuple(already_baked),
+        other_version=tuple(other_version),
         record=record,
         skipped=tuple(skipped),
     )

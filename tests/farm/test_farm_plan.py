@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from conftest import REPO, run_engine, write_valid_take
 
+from engine.contract.version import project_version
 from engine.errors import InputError
 from engine.farm import launch
 from engine.farm.clips import collect_clips
@@ -154,14 +155,15 @@ class TestMakePlan:
         plan = make_plan([shots / "b.mp4"], cfg)
         track, bake = plan.tasks
         take, blend = str(tmp_path / "takes" / "b.npz"), str(tmp_path / "blends" / "b.blend")
+        version = ("--expect-version", project_version())  # a worker on another version refuses the task
         assert track.argv == (
-            str(default_engine_python()), str(LAUNCHER), "engine", "track", str(shots / "b.mp4"), "-o", take,
+            str(default_engine_python()), str(LAUNCHER), *version, "engine", "track", str(shots / "b.mp4"), "-o", take,
             "--progress", "none", "--backend", "fan", "--no-filter", "--parts", "1", "--fps", "24",
             "--identity", str(identity),
         )  # fmt: skip
         assert bake.argv == (
-            str(default_bake_python()), str(LAUNCHER), "blender_addon.batch", "--rig", str(rig), "--takes", take,
-            "--mapping", "facewarehouse46_to_arkit52", "-o", blend,
+            str(default_bake_python()), str(LAUNCHER), *version, "blender_addon.batch", "--rig", str(rig),
+            "--takes", take, "--mapping", "facewarehouse46_to_arkit52", "-o", blend,
         )  # fmt: skip
         assert track.inputs == (str(shots / "b.mp4"), str(identity)) and bake.inputs == (take, str(rig))
 
@@ -176,6 +178,21 @@ class TestMakePlan:
         assert [t.name for t in plan.tasks] == ["track b", "track seq1", "track still"]
         assert [c.name for c in plan.already_tracked] == ["a.mov"]
         assert [t.name for t in make_plan([shots], PlanConfig(takes_dir=takes, redo=True)).tasks][0] == "track a"
+
+    def test_feature_takes_of_another_engine_version_are_told_not_passed_off(self, shots, tmp_path):
+        """An upgrade does not re-track by itself, but the plan says which takes an older engine wrote."""
+        import dataclasses as dc
+
+        from engine.contract.take_io import load_take, save_take
+
+        takes = tmp_path / "takes"
+        take = load_take(write_valid_take(takes / "a.npz"))
+        save_take(takes / "a.npz", dc.replace(take, meta={**take.meta, "engine_version": "0.0.9"}))
+        write_valid_take(takes / "b.npz")
+        plan = make_plan([shots / "a.mov", shots / "b.mp4"], PlanConfig(takes_dir=takes))
+        assert plan.tasks == () and plan.other_version == (shots / "a.mov",)
+        run = run_engine("farm", "plan", shots / "a.mov", shots / "b.mp4", "--takes", takes)
+        assert "2 takes already there (1 made by another engine version: --redo tracks them again)" in run.stdout
 
     def test_feature_resume_bakes(self, shots, tmp_path):
         takes = tmp_path / "takes"
@@ -230,7 +247,7 @@ class TestFarmPlanCommand:
         assert run.returncode == 0, run.stderr
         lines = run.stdout.splitlines()
         assert lines[0].startswith("plan: 1 track and 1 bake tasks")
-        assert shlex.split(lines[2])[2:4] == ["engine", "track"]
+        assert shlex.split(lines[2])[2:6] == ["--expect-version", project_version(), "engine", "track"]
         assert not (tmp_path / "takes").exists()  # planning writes nothing
 
     def test_feature_parts_are_passed_on_to_every_track(self, shots, tmp_path):
@@ -327,6 +344,15 @@ class TestLaunch:
     def test_exception_usage(self, tmp_path):
         run = subprocess.run([sys.executable, str(LAUNCHER)], cwd=tmp_path, capture_output=True, text=True)
         assert run.returncode == 2 and "usage" in run.stderr
+
+    def test_exception_a_checkout_of_another_version_refuses_the_task(self, tmp_path):
+        """A worker whose checkout is another version (a job mixed takes of two versions without a word)."""
+        here = [sys.executable, str(LAUNCHER), "--expect-version", project_version(), "engine", "--version"]
+        assert subprocess.run(here, cwd=tmp_path, capture_output=True, text=True).returncode == 0
+        other = [sys.executable, str(LAUNCHER), "--expect-version", "0.0.9", "engine", "--version"]
+        run = subprocess.run(other, cwd=tmp_path, capture_output=True, text=True)
+        assert run.returncode == 1 and run.stdout == ""
+        assert f"is version {project_version()}, the job was planned with 0.0.9" in run.stderr
 
     @pytest.mark.skipif(os.name != "posix", reason="re-parenting is POSIX")
     def test_feature_task_ends_with_its_parent(self, tmp_path):
