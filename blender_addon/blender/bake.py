@@ -10,9 +10,10 @@ so they form one group per take. Earlier takes and user Actions are pushed to NL
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import bpy
 import numpy as np
@@ -108,7 +109,8 @@ class BakeOptions:
         swap_left_right: the rig is mirrored.
         key_tolerance: key-reduction tolerance on shape-key weights (0 = a key on every frame).
         set_scene_timing: set the scene's fps and frame range from the clip first.
-        start_frame: the scene frame of the take's first frame (None = the scene's start frame).
+        start_frame: the scene frame of the take's first frame (None: where an earlier bake of this take file on
+            the targets put it, else the scene's start frame: :func:`take_start_frame`).
     """
 
     mapping: str | rigs.Mapping = AUTO
@@ -213,6 +215,50 @@ def _object_rest(owner: bpy.types.Object, pending: _Pending) -> np.ndarray:
     return np.array(rest, dtype=np.float64)
 
 
+def _rest_world_rotation(obj: bpy.types.Object) -> np.ndarray:
+    """``(3, 3)`` an object's world rotation with its parents at rest: the bakes of this add-on at the rest they
+    record (:data:`REST_KEY`; a head a take turns), bone parents at their rest pose; other animation as at the
+    current frame. The axes a take's rotations are carried into must not move with the frame the scene is on (eyes
+    under a head baked before: a re-bake at another frame skewed every eye curve).
+    """
+    anim = obj.animation_data
+    if REST_KEY in obj.keys() and anim is not None and (anim.action is not None or len(anim.nla_tracks)):
+        basis = quaternion.quaternion_wxyz_to_matrix(np.array(obj[REST_KEY][:4], dtype=np.float64))
+    else:
+        basis = _rotation_and_scale(obj.matrix_basis)[0]
+    return _rest_parent_space(obj) @ basis
+
+
+def _rest_parent_space(obj: bpy.types.Object) -> np.ndarray:
+    """``(3, 3)`` the world rotation of the space an object's own rotation is in (its parent's, with the parent
+    inverse), parents at rest (:func:`_rest_world_rotation`); the world's for an object without a parent.
+    """
+    parent = obj.parent
+    if parent is None:
+        return np.eye(3)
+    inverse = _rotation_and_scale(obj.matrix_parent_inverse)[0]
+    if obj.parent_type == "BONE" and parent.type == "ARMATURE" and obj.parent_bone in parent.data.bones:
+        bone = _rotation_and_scale(parent.data.bones[obj.parent_bone].matrix_local)[0]  # the bone at rest
+        return _rest_world_rotation(parent) @ bone @ inverse
+    if obj.parent_type in ("OBJECT", "ARMATURE"):
+        return _rest_world_rotation(parent) @ inverse
+    return _rotation_and_scale(obj.matrix_world @ obj.matrix_basis.inverted_safe())[0]  # vertex parents: as now
+
+
+@contextlib.contextmanager
+def _at_frame(scene: bpy.types.Scene, frame: int) -> Iterator[None]:
+    """The scene at ``frame`` for the block, back where it was after."""
+    current = (scene.frame_current, scene.frame_subframe)
+    if current == (frame, 0.0):
+        yield
+        return
+    scene.frame_set(frame)
+    try:
+        yield
+    finally:
+        scene.frame_set(current[0], subframe=current[1])
+
+
 def _rotation_and_scale(matrix) -> tuple[np.ndarray, float]:
     """A ``mathutils.Matrix`` 4x4 -> its ``(3, 3)`` rotation and its scale (the mean over the axes: a rig is scaled
     evenly; an FBX import's 0.01).
@@ -260,7 +306,8 @@ def _rotation_specs(
     if bone:
         _check_bone(owner, bone)
         pb = owner.pose.bones[bone]
-        armature_rotation, armature_scale = _rotation_and_scale(owner.matrix_world)
+        armature_scale = _rotation_and_scale(owner.matrix_world)[1]
+        armature_rotation = _rest_world_rotation(owner)
         facing = coords.character_facing(armature_rotation)
         axes = facing.T @ armature_rotation @ np.array(pb.bone.matrix_local.to_3x3(), dtype=np.float64)
         q = coords.character_to_local_rotations(q_world, axes)
@@ -269,8 +316,9 @@ def _rotation_specs(
         loc = None if location is None else (location @ axes) / armature_scale  # metres -> the bone's axes, units
     else:
         rest = _object_rest(owner, pending)
-        # The space the object's own rotation and location are in: its parent's (or the world), whatever the parenting.
-        space_rotation, space_scale = _rotation_and_scale(owner.matrix_world @ owner.matrix_basis.inverted_safe())
+        # The space the object's own rotation and location are in: its parent's (or the world), parents at rest.
+        space_scale = _rotation_and_scale(owner.matrix_world @ owner.matrix_basis.inverted_safe())[1]
+        space_rotation = _rest_parent_space(owner)
         facing = coords.character_facing(space_rotation @ quaternion.quaternion_wxyz_to_matrix(rest[:4]))
         axes = facing.T @ space_rotation
         q_space = coords.character_to_local_rotations(q_world, axes)
@@ -363,28 +411,8 @@ def bake_take(
             action_name = take.name if i == 0 else f"{take.name} ({mesh_plan.mesh})"
             jobs.append((key, action_name, "KEY", specs))
 
-    by_owner: dict[str, list[CurveSpec]] = {}
-    if targets.head_object:
-        owner = _object(targets.head_object, "head target")
-        by_owner.setdefault(owner.name, []).extend(_head_specs(owner, targets, processed, report, pending, warnings))
-    if targets.jaw_object:
-        owner = _object(targets.jaw_object, "jaw target")
-        jaw = _jaw_specs(owner, targets, processed, plan, report, warnings, pending)
-        by_owner.setdefault(owner.name, []).extend(jaw)
-    if any(targets.eye_objects):
-        # One object or bone for both eyes (a mesh holding both eyeballs, an eyes aim bone): the two gazes' mean.
-        one_for_both = (targets.eye_objects[0], targets.eye_bones[0]) == (targets.eye_objects[1], targets.eye_bones[1])
-        for eye in (0,) if one_for_both else (0, 1):
-            if not targets.eye_objects[eye]:
-                continue
-            owner = _object(targets.eye_objects[eye], "eye target")
-            gaze = processed.gaze.mean(axis=1) if one_for_both else processed.gaze[:, eye]
-            q = coords.gaze_to_blender_eye_rotations(gaze[:, 0], gaze[:, 1])
-            eye_specs = _rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES, pending, warnings)
-            by_owner.setdefault(owner.name, []).extend(eye_specs)
-        eyes = [f"{o}:{b}" if b else o for o, b in zip(targets.eye_objects, targets.eye_bones, strict=True) if o]
-        turned = "turned by the mean of both eyes' gaze" if one_for_both else "turned by the gaze"
-        report.append(f"Eyes: {', '.join(dict.fromkeys(eyes))} {turned}")
+    with _at_frame(scene, int(round(start))):  # parents' animation read at the take's start, not where the scene is
+        by_owner = _turning_specs(targets, processed, plan, report, pending, warnings)
     for owner_name, specs in by_owner.items():
         _check_one_role_each(owner_name, specs)
         jobs.append((bpy.data.objects[owner_name], f"{take.name} ({owner_name})", "OBJECT", specs))
@@ -425,6 +453,35 @@ def bake_take(
                 f"this bake is '{channels.action.name}'"
             )
     return BakeResult(tuple(actions), keys, summary, tuple(warnings), tuple(report), connections)
+
+
+def _turning_specs(
+    targets: BakeTargets, processed: ProcessedTake, plan, report: list, pending: _Pending, warnings: list
+):
+    """The head, jaw and eye targets' curves, by the object that owns them."""
+    by_owner: dict[str, list[CurveSpec]] = {}
+    if targets.head_object:
+        owner = _object(targets.head_object, "head target")
+        by_owner.setdefault(owner.name, []).extend(_head_specs(owner, targets, processed, report, pending, warnings))
+    if targets.jaw_object:
+        owner = _object(targets.jaw_object, "jaw target")
+        jaw = _jaw_specs(owner, targets, processed, plan, report, warnings, pending)
+        by_owner.setdefault(owner.name, []).extend(jaw)
+    if any(targets.eye_objects):
+        # One object or bone for both eyes (a mesh holding both eyeballs, an eyes aim bone): the two gazes' mean.
+        one_for_both = (targets.eye_objects[0], targets.eye_bones[0]) == (targets.eye_objects[1], targets.eye_bones[1])
+        for eye in (0,) if one_for_both else (0, 1):
+            if not targets.eye_objects[eye]:
+                continue
+            owner = _object(targets.eye_objects[eye], "eye target")
+            gaze = processed.gaze.mean(axis=1) if one_for_both else processed.gaze[:, eye]
+            q = coords.gaze_to_blender_eye_rotations(gaze[:, 0], gaze[:, 1])
+            eye_specs = _rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES, pending, warnings)
+            by_owner.setdefault(owner.name, []).extend(eye_specs)
+        eyes = [f"{o}:{b}" if b else o for o, b in zip(targets.eye_objects, targets.eye_bones, strict=True) if o]
+        turned = "turned by the mean of both eyes' gaze" if one_for_both else "turned by the gaze"
+        report.append(f"Eyes: {', '.join(dict.fromkeys(eyes))} {turned}")
+    return by_owner
 
 
 def _check_one_role_each(owner_name: str, specs: list[CurveSpec]) -> None:

@@ -532,3 +532,39 @@ def _curves_of(id_data):
     from blender_addon.blender.anim_write import active_fcurves
 
     return active_fcurves(id_data)
+
+
+@pytest.mark.parametrize("head_animation", ["the_takes_own_head_bake", "the_artists_keys"])
+def test_eyes_under_an_animated_head_bake_the_same_whatever_frame_the_scene_is_on(scene, tmp_path, head_animation):
+    """Eyes parented to a head that turns (the take's head bake, or the artist's keys): a re-bake with the scene at
+    another frame gives the same eye curves (the head's pose at the current frame skewed them by 8 deg).
+    """
+    import math
+
+    head = bpy.data.objects.new("Head", None)
+    eye = bpy.data.objects.new("Eye", None)
+    for obj in (head, eye):
+        scene.collection.objects.link(obj)
+    eye.parent = head
+    path = takegen.write_take(tmp_path / "shot.npz", frames=60)
+    if head_animation == "the_artists_keys":
+        head.keyframe_insert("rotation_euler", frame=1)
+        head.rotation_euler = (math.radians(30), 0.0, math.radians(20))
+        head.keyframe_insert("rotation_euler", frame=100)
+        targets = {"eye_objects": ("Eye", "")}
+    else:
+        targets = {"head_object": "Head", "eye_objects": ("Eye", "")}
+
+    def eye_curves(frame: int) -> np.ndarray:
+        scene.frame_set(frame)
+        _bake(scene, path, **targets)
+        values = []
+        for f in (1, 30, 60):
+            scene.frame_set(f)
+            values.append(tuple(eye.matrix_basis.to_quaternion()))
+        return np.array(values)
+
+    np.testing.assert_allclose(eye_curves(1), eye_curves(45), atol=1e-6)
+    scene.frame_set(45)
+    _bake(scene, path, **targets)
+    assert scene.frame_current == 45  # the bake puts the scene back where it was
