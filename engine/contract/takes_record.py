@@ -41,7 +41,7 @@ from pathlib import Path
 from .atomic_write import atomic_write
 from .output_guard import file_stamp
 
-__all__ = ["FARM_RECORD_NAME", "LOCK_NAME", "RECORD_NAME", "Span", "TakesRecord", "bake_key"]
+__all__ = ["FARM_RECORD_NAME", "LOCK_NAME", "RECORD_NAME", "Span", "TakesRecord", "bake_key", "same_stamp"]
 
 RECORD_NAME = ".facemocap_takes.json"
 LOCK_NAME = RECORD_NAME + ".lock"
@@ -62,6 +62,39 @@ def bake_key(rig: Path | None, mapping: str, mapping_is_file: bool) -> dict:
         key["mapping"] = Path(mapping).name
         key["mapping_stamp"] = file_stamp(Path(mapping))
     return key
+
+
+STAMP_MTIME_SLACK_NS = 2_000_000_000
+"""How far apart two machines may read one file's modification time (ns): a server keeps nanoseconds, an SMB
+client 100 ns, HFS+ 1 s, FAT 2 s."""
+
+
+def same_stamp(a: object, b: object) -> bool:
+    """Two :func:`~.output_guard.file_stamp` readings of one unchanged file: the same size, times within
+    :data:`STAMP_MTIME_SLACK_NS` (another machine's view of the share). A new version delivered under the name has
+    another size or a later time.
+
+    >>> same_stamp([10, 1_700_000_000_123_456_789], [10, 1_700_000_000_123_456_700]), same_stamp([10, 0], [11, 0])
+    (True, False)
+    """
+    if not (isinstance(a, list) and isinstance(b, list) and len(a) == len(b) == 2):
+        return a == b
+    return a[0] == b[0] and abs(int(a[1]) - int(b[1])) <= STAMP_MTIME_SLACK_NS
+
+
+def _same_bake(recorded: object, key: dict) -> bool:
+    """A .blend's recorded bake is ``key`` (:func:`bake_key`): files by name (an earlier record held whole paths)
+    and :func:`same_stamp`.
+    """
+    if not isinstance(recorded, dict) or set(recorded) != set(key):
+        return False
+    for field, value in key.items():
+        if field.endswith("_stamp"):
+            if not same_stamp(recorded[field], value):
+                return False
+        elif Path(str(recorded[field])).name != Path(str(value)).name:
+            return False
+    return True
 
 
 def _path_from(folder: Path, path: Path) -> str | None:
@@ -112,6 +145,8 @@ class TakesRecord:
     blends: dict[str, dict] = dataclasses.field(default_factory=dict)
     entered: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     """``("takes" | "blends", name)`` of every entry made since the record was read: what :meth:`write` adds."""
+    as_read: dict[str, dict[str, dict]] = dataclasses.field(default_factory=lambda: {"takes": {}, "blends": {}})
+    """The entries as they were read (what :meth:`take_back` puts back)."""
 
     @classmethod
     def read(cls, folder: Path) -> TakesRecord:
@@ -120,21 +155,32 @@ class TakesRecord:
         if isinstance(data, dict) and "schema" not in data:  # the panel's flat index: {"shot.npz": clip}
             data = {"takes": {str(k): {"clip": v} for k, v in data.items() if isinstance(v, str)}}
         farm = _read_json(folder / FARM_RECORD_NAME)
-        return cls(
-            folder,
-            {**_entries(farm, "takes"), **_entries(data, "takes")},
-            {**_entries(farm, "blends"), **_entries(data, "blends")},
-        )
+        takes = {**_entries(farm, "takes"), **_entries(data, "takes")}
+        blends = {**_entries(farm, "blends"), **_entries(data, "blends")}
+        return cls(folder, takes, blends, as_read={"takes": dict(takes), "blends": dict(blends)})
 
     def write(self) -> None:
         """Add this record's entries to the folder's record as it is now, and write it (atomically, under the lock;
         the folder must exist); the farm's earlier record is then removed. Another writer's entries since this
         record was read are kept, this one's win where both entered one name.
         """
+        self._merge({(part, name): getattr(self, part)[name] for part, name in self.entered})
+
+    def take_back(self) -> None:
+        """Undo :meth:`write`'s entries in the folder's record as it is now (a submission that failed): each of this
+        record's entries goes back to what it was when read, or away; other writers' entries since are kept.
+        """
+        self._merge({(part, name): self.as_read[part].get(name) for part, name in self.entered})
+
+    def _merge(self, entries: dict[tuple[str, str], dict | None]) -> None:
+        """Set (or, for None, remove) ``entries`` in the folder's record as it is now, under the lock, and write it."""
         with _locked(self.folder):
             now = TakesRecord.read(self.folder)
-            for part, name in self.entered:
-                getattr(now, part)[name] = getattr(self, part)[name]
+            for (part, name), entry in entries.items():
+                if entry is None:
+                    getattr(now, part).pop(name, None)
+                else:
+                    getattr(now, part)[name] = entry
             self.takes, self.blends = now.takes, now.blends
             with atomic_write(self.folder / RECORD_NAME) as tmp:
                 tmp.write_text(json.dumps({"schema": SCHEMA, "takes": self.takes, "blends": self.blends}, indent=1))
@@ -181,7 +227,7 @@ class TakesRecord:
         entry = self.takes.get(take_name)
         if not self.take_is_of(take_name, clip) or "stamp" not in entry:
             return True
-        return entry["stamp"] == file_stamp(clip)
+        return same_stamp(entry["stamp"], file_stamp(clip))
 
     def take_name_for(self, clip: Path, span: Span | None = None) -> str:
         """The take file name for ``clip`` (or its part ``span``) in this folder: its own from an earlier track of
@@ -214,4 +260,4 @@ class TakesRecord:
     def blend_is_current(self, blend_name: str, key: dict) -> bool:
         """True unless the .blend is recorded as baked with something other than ``key``."""
         entry = self.blends.get(blend_name)
-        return entry is None or entry.get("bake") == key
+        return entry is None or _same_bake(entry.get("bake"), key)

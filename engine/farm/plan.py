@@ -33,7 +33,7 @@ import rigs
 
 from ..clip_files import check_take_output, take_names
 from ..contract.output_guard import check_output
-from ..contract.takes_record import FARM_RECORD_NAME, RECORD_NAME, TakesRecord, bake_key
+from ..contract.takes_record import TakesRecord, bake_key
 from ..contract.version import project_version
 from ..errors import InputError, UserError
 from .clips import collect_clips
@@ -294,23 +294,17 @@ class FarmPlan:
 
     @contextlib.contextmanager
     def record_written_unless_failed(self) -> Iterator[None]:
-        """Write the record for the ``with`` block (a submission whose tasks read it); if the block raises, the
-        folder's earlier record is put back (nothing was submitted, so nothing is recorded).
+        """Write the record for the ``with`` block (a submission whose tasks read it); if the block raises, this
+        plan's entries are taken back (nothing was submitted, so nothing is recorded; others' entries stay).
         """
         if self.record is None:
             yield
             return
-        paths = [self.record.folder / name for name in (RECORD_NAME, FARM_RECORD_NAME)]  # the write removes the second
-        before = {path: path.read_bytes() if path.is_file() else None for path in paths}
         self.record.write()
         try:
             yield
         except BaseException:
-            for path, content in before.items():
-                if content is None:
-                    path.unlink(missing_ok=True)
-                else:
-                    path.write_bytes(content)
+            self.record.take_back()
             raise
 
     def of_kind(self, kind: str) -> tuple[FarmTask, ...]:

@@ -108,3 +108,45 @@ def test_feature_two_writers_into_one_folder_keep_each_others_entries(tmp_path):
     first.enter_take("a.npz", tmp_path / "shots" / "b.mp4")  # the same name entered again: the last writer's
     first.write()
     assert TakesRecord.read(tmp_path).take_is_of("a.npz", tmp_path / "shots" / "b.mp4")
+
+
+def test_feature_a_failed_submission_takes_back_only_its_own_entries(tmp_path):
+    """The panel enters a take while a farm submission is in flight; the submission fails: the farm's entries go
+    back to what they were, the panel's stays (the bytes before the submission were put back, wiping it).
+    """
+    old = TakesRecord(tmp_path)
+    old.enter_take("a.npz", _clip(tmp_path / "shots" / "a_v1.mp4"))
+    old.write()
+    farm = TakesRecord.read(tmp_path)
+    farm.enter_take("a.npz", _clip(tmp_path / "shots" / "a.mp4"))  # replaces an entry
+    farm.enter_take("c.npz", _clip(tmp_path / "shots" / "c.mp4"))  # a new one
+    farm.write()
+    panel = TakesRecord.read(tmp_path)
+    panel.enter_take("b.npz", _clip(tmp_path / "shots" / "b.mp4"))
+    panel.write()
+    farm.take_back()
+    record = TakesRecord.read(tmp_path)
+    assert set(record.takes) == {"a.npz", "b.npz"}
+    assert record.take_is_of("a.npz", tmp_path / "shots" / "a_v1.mp4")
+
+
+def test_feature_an_smb_clients_coarser_times_and_an_earlier_records_paths_are_the_same_files(tmp_path):
+    """A Mac or Windows client reads the share's times to 100 ns or 1 s (a clip counted as delivered again, every
+    .blend re-baked); a record written before files were kept by name held whole paths.
+    """
+    import os
+
+    clip, rig = _clip(tmp_path / "shots" / "a.mp4"), _clip(tmp_path / "rigs" / "hero.blend", b"a rig")
+    record = TakesRecord(tmp_path)
+    record.enter_take("a.npz", clip)
+    record.enter_blend("a.blend", "a.npz", bake_key(rig, "AUTO", mapping_is_file=False))
+    st = clip.stat()
+    os.utime(clip, ns=(st.st_atime_ns, st.st_mtime_ns - st.st_mtime_ns % 1_000_000_000))  # the time to 1 s
+    os.utime(rig, ns=(st.st_atime_ns, rig.stat().st_mtime_ns - 100))
+    assert record.take_is_current("a.npz", clip)
+    assert record.blend_is_current("a.blend", bake_key(rig, "AUTO", mapping_is_file=False))
+    earlier = {**bake_key(rig, "AUTO", mapping_is_file=False), "rig": str(rig.resolve())}  # a whole path
+    record.blends["a.blend"]["bake"] = earlier
+    assert record.blend_is_current("a.blend", bake_key(rig, "AUTO", mapping_is_file=False))
+    clip.write_bytes(b"a new version of the clip")
+    assert not record.take_is_current("a.npz", clip)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import run_engine
 
-from engine.contract.takes_record import FARM_RECORD_NAME, RECORD_NAME
+from engine.contract.takes_record import FARM_RECORD_NAME, RECORD_NAME, TakesRecord
 from engine.farm.flamenco_submit import JOB_TYPE, JOB_TYPE_SCRIPT
 from engine.farm.plan import PLAN_SCHEMA
 
@@ -271,10 +271,12 @@ class TestSubmit:
             port = s.getsockname()[1]
         run = flamenco_submit(portrait_clips, tmp_path, f"http://127.0.0.1:{port}")
         assert run.returncode == 1 and f"cannot reach the Flamenco Manager at http://127.0.0.1:{port}" in run.stderr
-        assert not (tmp_path / "takes" / RECORD_NAME).exists()  # nothing was submitted: nothing is recorded
+        record = TakesRecord.read(tmp_path / "takes")
+        assert record.takes == {} and record.blends == {}  # nothing was submitted: nothing is recorded
         earlier = tmp_path / "takes" / FARM_RECORD_NAME  # a folder an earlier version of the farm recorded
         earlier.write_text('{"schema": 1, "takes": {}, "blends": {"x.blend": {"take": "x.npz", "bake": {}}}}')
         run = flamenco_submit(portrait_clips, tmp_path, f"http://127.0.0.1:{port}")
-        assert run.returncode == 1 and earlier.is_file() and not (tmp_path / "takes" / RECORD_NAME).exists()
+        record = TakesRecord.read(tmp_path / "takes")
+        assert run.returncode == 1 and record.takes == {} and set(record.blends) == {"x.blend"}  # the earlier kept
         run = flamenco_submit(portrait_clips, tmp_path, f"127.0.0.1:{port}")
         assert run.returncode == 1 and f"e.g. http://127.0.0.1:{port};" in run.stderr  # the port not given twice
