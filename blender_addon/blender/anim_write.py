@@ -318,15 +318,20 @@ def _same_take_file(action: bpy.types.Action, take_path: str) -> bool:
 
 
 def baked_start_frame(id_data: bpy.types.ID | None, take_name: str, take_path: str) -> float | None:
-    """The scene frame this take's first frame was keyed at on ``id_data`` (its active Action is this add-on's
-    bake of the same take file, edited since or not), or None.
+    """The scene frame this take's first frame was keyed at on ``id_data``: by its active Action, else the latest of
+    its NLA strips (a take baked over since), where that is this add-on's bake of the same take file, edited since
+    or not; or None.
     """
     anim_data = getattr(id_data, "animation_data", None)
-    action = anim_data.action if anim_data is not None else None
-    if not is_addon_action(action) or action[ACTION_TAG] != take_name or not _same_take_file(action, take_path):
+    if anim_data is None:
         return None
-    start = action.get(ACTION_START_FRAME)
-    return float(start) if start is not None else None
+    strips = [strip.action for track in reversed(anim_data.nla_tracks) for strip in track.strips]
+    for action in (anim_data.action, *strips):
+        if is_addon_action(action) and action[ACTION_TAG] == take_name and _same_take_file(action, take_path):
+            start = action.get(ACTION_START_FRAME)
+            if start is not None:
+                return float(start)
+    return None
 
 
 def begin_take_action(

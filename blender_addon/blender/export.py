@@ -22,19 +22,18 @@ class ExportError(errors.UserError):
     """Nothing exportable (no mesh, no shape-key animation); the message says what is missing."""
 
 
-_ON_FRAME = 0.05  # frames: a key this close to a scene frame is read as on it
-
-
 def frames_within(first: float, last: float) -> np.ndarray:
     """``(F,)`` float64: the scene frames from the first key to the last (a take keyed at another frame rate ends
-    between frames: none after it); a key within :data:`_ON_FRAME` of a frame is on it (an NTSC scene's
-    ``fps_base`` is a 32-bit float, and keys' frames are too: an hour at 59.94 fps ends 0.016 frame short).
+    between frames: none after it). A key is on a frame within what 32-bit frames and an NTSC scene's 32-bit
+    ``fps_base`` can be off by there: 0.001 frame plus twice a float32's step at that frame plus 1e-7 of it (an
+    hour at 59.94 fps ends 0.016 frame short of its last frame; at frame 26, 0.001).
 
     Example:
-        >>> frames_within(1.0, 215783.984375)[-1], frames_within(1.0, 4.6)[-1]
-        (215784.0, 4.0)
+        >>> frames_within(1.0, 215783.984375)[-1], frames_within(1.0, 25.96)[-1]
+        (215784.0, 25.0)
     """
-    return np.arange(int(np.ceil(first - _ON_FRAME)), int(np.floor(last + _ON_FRAME)) + 1, dtype=np.float64)
+    slack = 1e-3 + 2.0 * float(np.spacing(np.float32(max(abs(first), abs(last))))) + 1e-7 * max(abs(first), abs(last))
+    return np.arange(int(np.ceil(first - slack)), int(np.floor(last + slack)) + 1, dtype=np.float64)
 
 
 def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray]:

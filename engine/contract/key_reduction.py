@@ -30,6 +30,8 @@ def reduce_keys(x: np.ndarray, values: np.ndarray, tolerance: float) -> np.ndarr
     """
     x = np.asarray(x, dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
+    if not (np.isfinite(x).all() and np.isfinite(v).all()):
+        raise ValueError("reduce_keys: positions and values must be finite (a curve is checked before it is reduced)")
     n = len(v)
     if n <= 2 or tolerance <= 0:
         return np.arange(n, dtype=np.int64)

@@ -7,8 +7,9 @@ Four requests, each with a timeout and none repeated (:func:`submit_to_flamenco`
    ``type_etag``, so the Manager refuses the job if the script changed in between.
 3. ``GET /api/v3/configuration/variables/users/<platform>``: the Manager's two-way variables as this machine sees
    them. Every path of the plan under one (``/mnt/proj/shots/a.mp4`` under ``storage`` = ``/mnt/proj``) is sent
-   as ``{storage}/shots/a.mp4``, which the Manager gives each Worker as its own platform's value: one job serves
-   Linux, macOS and Windows Workers. (The Manager's own two-way replacement reaches only a setting that starts with
+   as ``{storage}/shots/a.mp4``, which the Manager gives each Worker as its own platform's value: one job's data
+   serves Linux, macOS and Windows Workers (the Pythons: ``--engine-python '{mocap_python}'``, a Manager variable
+   naming each platform's). (The Manager's own two-way replacement reaches only a setting that starts with
    a path; the plan is one JSON setting.) A Manager without the endpoint: paths as they are.
 4. ``POST /api/v3/jobs`` (or ``/api/v3/jobs/check`` to only compile it) with a ``SubmittedJob``: ``name``,
    ``type``, ``priority``, ``submitter_platform``, ``type_etag``, ``settings`` (``plan``: the plan's JSON,

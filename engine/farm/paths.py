@@ -7,8 +7,9 @@ rule's target. A target that looks like a Windows path (a drive letter or a back
 
 Paths are made absolute (``os.path.abspath``) but symlinks are kept as written: a virtual environment's
 ``bin/python`` is a symlink that must stay one, and a studio's mount point is the name the farm knows. A path
-written the Windows way on a Linux or macOS submitter (``--engine-python 'C:\mocap\.venv\Scripts\python.exe'``)
-is already the farm's: it is passed on as written.
+written the Windows way on a Linux or macOS submitter (``--engine-python 'C:\mocap\.venv\Scripts\python.exe'``: a
+drive or a UNC path), or one that starts with a Flamenco variable (``'{mocap_python}'``), is already the farm's: it is
+passed on as written. (A backslash elsewhere is a character of a POSIX name: ``day1\a.mp4`` is mapped.)
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from ..errors import InputError
 __all__ = ["PathMap", "PathMapping", "farm_join"]
 
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:|\\")
+_FARM_ALREADY = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\|\{\w+\})")
+"""A path written for the farm already: a Windows drive or UNC path (on a POSIX submitter), or one that starts with
+a Flamenco variable (``{python}/bin/python``)."""
 
 
 def _is_windows_style(path: str) -> bool:
@@ -93,8 +97,8 @@ class PathMap:
             >>> rules.to_farm("C:\\mocap\\.venv\\Scripts\\python.exe")
             'C:\\mocap\\.venv\\Scripts\\python.exe'
         """
-        if os.name != "nt" and _is_windows_style(str(path)):  # a Windows machine's path: the farm's already
-            return str(path)
+        if _FARM_ALREADY.match(str(path)) and (os.name != "nt" or str(path).startswith("{")):
+            return str(path)  # the farm's already: a Windows machine's path here, or a Flamenco variable
         local = os.path.normpath(os.path.abspath(path))
         best: PathMapping | None = None
         for rule in self.rules:

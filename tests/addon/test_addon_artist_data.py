@@ -521,6 +521,10 @@ def test_a_rebake_keeps_the_take_where_it_was_baked_and_the_neutral_frame_is_rea
     result = _bake(scene, path, mesh="Char")
     assert "Kept at frame 1, where this take was baked (the scene starts at 400)" in result.report
     assert min(fc.range()[0] for fc in _curves_of(key)) == pytest.approx(1.0)
+    _bake(scene, takegen.write_take(tmp_path / "other.npz", frames=30), mesh="Char")  # the take on NLA now
+    result = _bake(scene, path, mesh="Char")
+    assert "Kept at frame 1, where this take was baked (the scene starts at 400)" in result.report
+    assert min(fc.range()[0] for fc in _curves_of(key)) == pytest.approx(1.0)  # beside its NLA copy
     s = scene.facemocap
     s.target_mesh, s.take_path = mesh, str(path)
     scene.frame_set(500)

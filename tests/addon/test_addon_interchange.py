@@ -225,3 +225,4 @@ def test_csv_export_of_an_ntsc_take_keeps_its_last_frame():
 
     assert frames_within(1.0, 215783.984375)[-1] == 215784.0 and len(frames_within(1.0, 215783.984375)) == 215784
     assert frames_within(1.0, 100.8)[-1] == 100.0  # a take keyed at another rate, ending between frames
+    assert frames_within(1.0, 25.96)[-1] == 25.0  # ... even close to a frame: 27 frames at 25 fps in a 24 fps scene

@@ -52,3 +52,8 @@ def test_cardinality_short_curves_and_no_tolerance_keep_every_sample():
     assert reduce_keys(np.arange(2.0), np.zeros(2), 0.1).tolist() == [0, 1]
     assert reduce_keys(np.arange(4.0), np.zeros(4), 0.0).tolist() == [0, 1, 2, 3]
     assert reduce_keys(np.arange(5.0), np.zeros(5), 0.1).tolist() == [0, 4]
+
+
+def test_exception_a_value_that_is_not_finite_is_a_programming_error():
+    with pytest.raises(ValueError, match="must be finite"):
+        reduce_keys(np.arange(4.0), np.array([0.0, np.nan, 1.0, 0.0]), 0.1)

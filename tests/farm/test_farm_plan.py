@@ -126,6 +126,11 @@ class TestPathMap:
             cfg = PlanConfig(takes_dir=tmp_path / "takes", path_map=repo, engine_python=Path(given))
             assert make_plan([shots / "a.mov"], cfg).paths.engine_python == given
 
+    def test_convention_a_backslash_in_a_posix_name_is_mapped_a_flamenco_variable_passed_on(self):
+        rules = PathMap.from_specs(["/mnt/shots=/studio/shots"])
+        assert rules.to_farm("/mnt/shots/day1\\a.mp4") == "/studio/shots/day1\\a.mp4"  # a name unzipped on Linux
+        assert rules.to_farm("{mocap_python}") == "{mocap_python}"  # each Worker's platform's, from the Manager
+
     def test_exception_bad_rules(self):
         for spec in ("no-equals", "relative/dir=/x", "=/x", "/x="):
             with pytest.raises(InputError, match="path mapping"):
