@@ -63,8 +63,10 @@ def take_writer_lock(take_path: str | Path, wait_s: float) -> Iterator[None]:
     try:
         yield
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()  # while still held: a waiter that opened this file finds it gone and opens a new one
+        # While still held: a waiter that opened this file finds it gone and opens a new one. A folder made read-only
+        # meanwhile keeps the file (harmless: the lock is the kernel's) and must not hide why the take failed.
+        with contextlib.suppress(OSError):
+            path.unlink()
         os.close(fd)
 
 

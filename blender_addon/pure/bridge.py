@@ -34,6 +34,7 @@ __all__ = [
     "JobState",
     "JobStatus",
     "TrackJob",
+    "TakeNotMoved",
     "TrackRequest",
     "accept_take",
     "check_engine",
@@ -53,6 +54,10 @@ STDERR_TAIL_LINES = 20  # kept for error messages
 
 class EngineUnavailable(errors.UserError):
     """The engine cannot be run; the message says what to change (preferences, set-up)."""
+
+
+class TakeNotMoved(errors.UserError):
+    """The engine wrote the take, but it could not be moved into place (the message says where it is)."""
 
 
 def _venv_python(folder: Path) -> Path:
@@ -252,12 +257,21 @@ def accept_take(request: TrackRequest, done: progress_events.Done) -> str:
 
     Raises:
         EngineUnavailable: the engine reported success but there is no file (the message says where it looked).
+        TakeNotMoved: the take could not be moved into place (a folder made read-only, a file held open).
     """
     produced = Path(done.output or request.partial_output)
     if not produced.is_file():
+        if not produced.parent.is_dir():
+            raise EngineUnavailable(f"the takes folder {produced.parent} is gone: its take went with it")
         raise EngineUnavailable(f"the engine reported success but wrote no file at {produced}")
     final = Path(request.output)
-    os.replace(produced, final)
+    try:
+        os.replace(produced, final)
+    except OSError as err:
+        raise TakeNotMoved(
+            f"the take is written but cannot be put in place as {final.name}: {err.strerror or err}; it is kept as "
+            f"{produced} (rename it, or pick it as the take)"
+        ) from None
     return str(final)
 
 
@@ -415,6 +429,9 @@ class TrackJob(JobStatus):
         if code == 0 and self._done_line is not None and self._error_line is None:
             try:
                 self.output = self.message = accept_take(self.request, self._done_line)
+            except TakeNotMoved as err:  # the take is written: kept where it is, not discarded
+                self.message, self.state = str(err), JobState.FAILED
+                return
             except EngineUnavailable as err:
                 self.message = str(err)
             else:

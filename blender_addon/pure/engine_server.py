@@ -35,6 +35,7 @@ from .bridge import (
     EngineUnavailable,
     JobState,
     JobStatus,
+    TakeNotMoved,
     TrackRequest,
     accept_take,
     discard_partial,
@@ -43,11 +44,12 @@ from .bridge import (
     validate_engine,
 )
 
-__all__ = ["CANCEL_WAIT_S", "EngineServer", "EngineService", "ServedTrackJob"]
+__all__ = ["CANCEL_WAIT_S", "STALLED_S", "EngineServer", "EngineService", "ServedTrackJob"]
 
 log = logging.getLogger(__name__)
 
 CANCEL_WAIT_S = 10.0  # a cancelled take answers at its next frame; a server silent this long is stopped instead
+STALLED_S = 10.0  # no word on a running take this long: it may be stuck (the panel says so; Esc kills it at once)
 STOP_GRACE_S = 3.0  # after closing its input, wait this long for the server to exit before ending its group
 _ENDED = None  # queued to every waiting request when the server's output ends
 
@@ -56,6 +58,7 @@ class EngineServer:
     """A running ``python -m engine serve``. Create with :meth:`start`; thread-safe :meth:`send`."""
 
     def __init__(self, python: str, root: Path, proc: subprocess.Popen) -> None:
+        self.stopped_by_us = False  # set by kill(): the next take's notice says so, not 'killed by signal 9'
         self.python, self.root = python, root
         self._proc = proc
         self._ids = itertools.count(1)
@@ -179,13 +182,16 @@ class EngineServer:
         self._stdout_thread.join(timeout=2.0)
         self._stderr_thread.join(timeout=2.0)
 
-    def kill(self) -> None:
-        """End its process group now (TERM, then KILL) and reap it."""
+    def kill(self, *, at_once: bool = False) -> None:
+        """End its process group now (TERM, then KILL; ``at_once``: KILL, for an engine that answers nothing, which a
+        TERM does not reach while it is stopped) and reap it; :attr:`stopped_by_us` is set.
+        """
+        self.stopped_by_us = True
         if os.name == "nt":
             self._proc.kill()
             self._proc.wait()
             return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        for sig in (signal.SIGKILL,) if at_once else (signal.SIGTERM, signal.SIGKILL):
             try:
                 os.killpg(self._proc.pid, sig)
             except (ProcessLookupError, PermissionError):
@@ -215,6 +221,22 @@ class ServedTrackJob(JobStatus):
         self.notice = notice
         self._server = server
         self._id, self._events = server.send(request.take())
+        self._heard_at = time.monotonic()
+
+    @property
+    def silent_s(self) -> float:
+        """Seconds since the engine last said anything about this take, counted from when it was warm (0 before)."""
+        if not self.engine_warm:
+            self._heard_at = time.monotonic()
+        return time.monotonic() - self._heard_at
+
+    @property
+    def stalled(self) -> bool:
+        """True when the engine, reading frames, has said nothing for :data:`STALLED_S` (hung, or stopped). Once
+        every frame is read it fits the clip without a word (minutes, for an hour's take): never stalled then.
+        """
+        reading = not self.total or self.frame < self.total
+        return reading and self.silent_s > STALLED_S
 
     @property
     def pid(self) -> int:
@@ -237,6 +259,7 @@ class ServedTrackJob(JobStatus):
         return self.state
 
     def _take(self, event) -> None:
+        self._heard_at = time.monotonic()
         if isinstance(event, progress_events.Progress):
             self.frame, self.total, self.fps = event.frame, event.total or 0, event.fps
             return
@@ -246,6 +269,9 @@ class ServedTrackJob(JobStatus):
                 self.output = self.message = accept_take(self.request, event)
             except EngineUnavailable as err:
                 self._fail(str(err))
+                return
+            except TakeNotMoved as err:  # the take is written: kept where it is, not discarded
+                self.message, self.state = str(err), JobState.FAILED
                 return
             self.frame = self.total = event.frames or self.frame
             self.state = JobState.DONE
@@ -273,6 +299,13 @@ class ServedTrackJob(JobStatus):
         (the next take starts a new one).
         """
         if self.finished:
+            return
+        if self.stalled:  # it answers nothing (hung, stopped): waiting for its answer would hang too
+            log.warning("the engine said nothing for %.0f s: stopping it", self.silent_s)
+            self._server.kill(at_once=True)
+            self._server.forget(self._id)
+            discard_partial(self.request)
+            self.state, self.message = JobState.CANCELLED, "cancelled"
             return
         try:
             self._server.send(engine_requests.Cancel(target=self._id))
@@ -318,7 +351,10 @@ class EngineService:
         if self._server is not None and self._location != location:
             self.stop()  # the preferences point at another engine
         if self._server is not None and not self._server.alive:
-            notice = f"The engine had stopped ({self._server.exit_description()}); it was restarted"
+            if self._server.stopped_by_us:
+                notice = "The engine had stopped answering and was stopped; it was restarted"
+            else:
+                notice = f"The engine had stopped ({self._server.exit_description()}); it was restarted"
             log.warning("%s", notice)
             self._server.stop(grace=0.0)  # reap it
             self._server = None
@@ -334,6 +370,11 @@ class EngineService:
             self._server = EngineServer.start(request.python, root)
             self._job = ServedTrackJob(request, self._server, notice)
         return self._job
+
+    @property
+    def tracking(self) -> bool:
+        """True while a take of this session is running (its job not yet seen finished)."""
+        return self._job is not None and not self._job.finished
 
     def stop(self) -> None:
         """Stop the server: its input closed, its process group ended if it has not exited in a moment. Idempotent.

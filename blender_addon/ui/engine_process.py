@@ -10,7 +10,7 @@ import atexit
 
 from ..pure.engine_server import EngineService
 
-__all__ = ["engine_service", "stop_engine"]
+__all__ = ["engine_service", "stop_engine", "tracking"]
 
 _services: list[EngineService] = []  # at most one per Blender session
 _atexit_hooked: list[bool] = []
@@ -30,3 +30,8 @@ def stop_engine() -> None:
     """Stop the session's engine process, if any (a take in progress is cancelled). Idempotent."""
     while _services:
         _services.pop().stop()
+
+
+def tracking() -> bool:
+    """True while the session's engine runs a take (any scene's): stopping it now would end that take."""
+    return bool(_services) and _services[0].tracking

@@ -9,7 +9,7 @@ import bpy
 from .. import __package__ as base_package
 from ..pure import bridge
 from . import idnames
-from .engine_process import stop_engine
+from .engine_process import stop_engine, tracking
 
 __all__ = ["FACEMOCAP_AP_preferences", "FACEMOCAP_OT_check_engine", "classes", "get_preferences"]
 
@@ -28,8 +28,11 @@ def _default_python() -> str:
 
 
 def _engine_location_changed(self, context) -> None:
-    """Another engine is set: the session's running one is stopped (the next Track starts the new one)."""
-    stop_engine()
+    """Another engine is set: the session's running one is stopped (the next Track starts the new one); a take it
+    is tracking now finishes first (the next Track restarts it at the new location).
+    """
+    if not tracking():
+        stop_engine()
 
 
 class FACEMOCAP_AP_preferences(bpy.types.AddonPreferences):
@@ -86,8 +89,7 @@ class FACEMOCAP_OT_check_engine(bpy.types.Operator):
     bl_options = {"REGISTER", "INTERNAL"}
 
     def execute(self, context):
-        settings = getattr(context.scene, "facemocap", None) if context.scene is not None else None
-        if settings is not None and settings.job_running:  # the check restarts the engine: it would end the take
+        if tracking():  # the check restarts the engine: it would end the take, whichever scene it tracks for
             self.report({"ERROR"}, "a track is running: check the engine once it has finished (or after Esc)")
             return {"CANCELLED"}
         python, root = engine_location(context)

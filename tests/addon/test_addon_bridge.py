@@ -87,6 +87,18 @@ def test_done_moves_finished_take_into_place(stand_in_root, tmp_path):
     assert not req.partial_output.exists()
 
 
+def test_a_take_that_cannot_be_put_in_place_is_kept_and_said_where(stand_in_root, tmp_path):
+    """The takes folder turned read-only, or the old take held open (Windows), when the engine had written the take:
+    the job fails with where the take is, and the take stays (it escaped the panel's timer: Track stayed locked).
+    """
+    req = _request(stand_in_root, tmp_path, "ok")
+    job = bridge.TrackJob.start(req)
+    Path(req.output).mkdir()  # meanwhile, what is in the take's place cannot be replaced by a file
+    assert _run(job) is bridge.JobState.FAILED
+    assert "the take is written but cannot be put in place as ok.npz" in job.message
+    assert str(req.partial_output) in job.message and req.partial_output.is_file()
+
+
 def test_error_line_becomes_the_message(stand_in_root, tmp_path):
     req = _request(stand_in_root, tmp_path, "fail")
     job = bridge.TrackJob.start(req)

@@ -109,6 +109,32 @@ def test_feature_killed_engine_is_restarted_on_the_next_request_with_a_message(s
     assert again.state is bridge.JobState.DONE, again.message
 
 
+def test_feature_a_hung_engine_is_said_stuck_and_esc_stops_it_at_once(service, clips, tmp_path, monkeypatch):
+    """An engine that answers nothing (stopped here with SIGSTOP): the job says how long it has been silent, its
+    cancel kills it at once (it waited 10 s for an answer, then 3 s for a TERM a stopped process never gets: Blender
+    froze 13 s), and the next take's notice says the add-on stopped it, not 'killed by signal 9'.
+    """
+    monkeypatch.setattr(engine_server, "STALLED_S", 1.0)
+    job = service.start_tracking(_request(clips["long"], tmp_path / "long.npz"))
+    _wait(job, until=lambda job: job.frame >= 1 or job.finished)
+    os.killpg(job.pid, signal.SIGSTOP)
+    try:
+        time.sleep(1.5)
+        job.poll()
+        assert job.state is bridge.JobState.RUNNING and job.silent_s > 1.0 and job.stalled
+        started = time.monotonic()
+        job.cancel()
+        assert time.monotonic() - started < 2.0 and job.state is bridge.JobState.CANCELLED
+        assert not (tmp_path / "long.part.npz").exists()
+    finally:
+        if _alive(job.pid):
+            os.killpg(job.pid, signal.SIGCONT)
+    again = service.start_tracking(_request(clips["short"], tmp_path / "b.npz"))
+    assert again.notice == "The engine had stopped answering and was stopped; it was restarted"
+    _wait(again)
+    assert again.state is bridge.JobState.DONE, again.message
+
+
 def test_feature_engine_dying_mid_take_fails_the_take_with_the_reason(service, clips, tmp_path):
     job = service.start_tracking(_request(clips["long"], tmp_path / "long.npz"))
     _wait(job, until=lambda job: job.frame >= 1 or job.finished)

@@ -296,3 +296,86 @@ def test_a_file_saved_while_a_track_ran_opens_without_a_running_track(scene, tmp
     s = bpy.context.scene.facemocap
     assert not s.job_running and s.job_progress == 0.0 and "saved while a track ran" in s.job_status
     assert bpy.ops.facemocap.bake.poll()  # Bake was greyed out for good
+
+
+def _while_tracking(monkeypatch, action) -> None:
+    """Run ``action`` once, the first time the Track operator waits for its take (the artist, mid-track)."""
+    import time
+    import types
+
+    from blender_addon.ui.operators import track
+
+    done = []
+
+    def sleep(seconds):
+        if not done:
+            done.append(action())
+        time.sleep(seconds)
+
+    monkeypatch.setattr(track, "time", types.SimpleNamespace(sleep=sleep))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ENGINE_PYTHON.is_file(), reason=f"{ENGINE_PYTHON} is absent: run the project's set-up")
+def test_a_scene_deleted_mid_track_keeps_its_take_and_touches_no_other_scene(scene, tmp_path, head_path, monkeypatch):
+    """The take went to the scene shown at the end: its settings named the take, its rig was baked with it."""
+    shot_b = bpy.data.scenes.new("ShotB")
+    window = bpy.context.window_manager.windows[0]
+    window.scene = shot_b
+    assert bpy.ops.facemocap.build_demo_rig(head_path=str(head_path)) == {"FINISHED"}
+    b = shot_b.facemocap
+    b.bake_after_track = True
+    window.scene = scene
+    s = scene.facemocap
+    s.source_type, s.video_path, s.takes_dir = "VIDEO", str(_portrait_clip(tmp_path / "p.avi")), str(tmp_path / "t")
+
+    def delete_the_shot():
+        window.scene = shot_b
+        bpy.data.scenes.remove(bpy.data.scenes[scene.name])
+
+    _while_tracking(monkeypatch, delete_the_shot)
+    assert bpy.ops.facemocap.track() == {"CANCELLED"}
+    assert (tmp_path / "t" / "p.npz").is_file()  # the take is kept
+    assert not b.take_path and not b.job_status and not b.job_running
+    key = b.target_mesh.data.shape_keys
+    assert key.animation_data is None or key.animation_data.action is None  # ShotB's rig untouched
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ENGINE_PYTHON.is_file(), reason=f"{ENGINE_PYTHON} is absent: run the project's set-up")
+def test_bake_when_done_says_so_when_its_target_was_deleted_mid_track(scene, tmp_path, head_path, monkeypatch):
+    assert bpy.ops.facemocap.build_demo_rig(head_path=str(head_path)) == {"FINISHED"}
+    s = scene.facemocap
+    s.source_type, s.video_path, s.takes_dir = "VIDEO", str(_portrait_clip(tmp_path / "p.avi")), str(tmp_path / "t")
+    s.bake_after_track = True
+
+    def delete_the_rig():
+        for obj in list(bpy.data.objects):
+            bpy.data.objects.remove(obj)
+
+    _while_tracking(monkeypatch, delete_the_rig)
+    assert bpy.ops.facemocap.track() == {"FINISHED"}
+    assert Path(s.take_path).is_file() and s.job_status.endswith("; not baked: no target (the mesh or head is gone)")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ENGINE_PYTHON.is_file(), reason=f"{ENGINE_PYTHON} is absent: run the project's set-up")
+def test_check_engine_from_another_scene_does_not_end_a_running_track(scene, tmp_path, monkeypatch):
+    """Check Engine restarts the engine: pressed in another scene mid-track it cancelled the take like Esc."""
+    shot_b = bpy.data.scenes.new("ShotB")
+    window = bpy.context.window_manager.windows[0]
+    s = scene.facemocap
+    s.source_type, s.video_path, s.takes_dir = "VIDEO", str(_portrait_clip(tmp_path / "p.avi")), str(tmp_path / "t")
+    refused = []
+
+    def check_in_the_other_scene():
+        window.scene = shot_b
+        try:
+            bpy.ops.facemocap.check_engine()
+        except RuntimeError as err:
+            refused.append(str(err))
+
+    _while_tracking(monkeypatch, check_in_the_other_scene)
+    assert bpy.ops.facemocap.track() == {"FINISHED"}
+    assert refused and "a track is running" in refused[0]
+    assert Path(s.take_path).is_file()

@@ -87,3 +87,20 @@ def test_feature_a_left_over_partial_take_is_replaced_with_a_notice(tmp_path):
     run = subprocess.run([sys.executable, "-m", "engine", "track", str(clip), "-o", str(take), "--progress", "none"],
                          cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert run.returncode == 0 and "notice: the unfinished take take.npz.partial is replaced" in run.stderr
+
+
+def test_exception_a_folder_made_read_only_mid_track_keeps_the_takes_own_error(tmp_path, monkeypatch):
+    """The lock file cannot be removed any more (the folder turned read-only under the track): the take's own
+    write error is what the user reads, not the lock's (it was an 'engine bug: PermissionError ... .lock').
+    """
+    take = tmp_path / "shot.npz"
+
+    def refused(self, missing_ok=False):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    with pytest.raises(InputError, match="cannot write the take"):
+        with take_writer_lock(take, 1.0):
+            monkeypatch.setattr(Path, "unlink", refused)  # the folder is read-only from here on (as root, chmod is not)
+            raise InputError("cannot write the take in the folder: Permission denied")
+    monkeypatch.undo()
+    assert writer_lock_path(take).exists()  # left, harmless: the lock is the kernel's, released with the process

@@ -164,13 +164,17 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         s = properties.settings_of(context)
         return s.source_type != "TAKE" and not _active
 
-    def _scene(self, context) -> bpy.types.Scene:
-        """The scene the track was started in (the artist may switch or rename scenes while it runs)."""
+    def _scene(self, context) -> bpy.types.Scene | None:
+        """The scene the track was started in (the artist may switch or rename scenes while it runs); None once it
+        was deleted (another scene's settings and rig are never its).
+        """
         scene = getattr(self, "_started_in", None)
-        try:
-            return scene if scene is not None and scene.name is not None else context.scene
-        except ReferenceError:  # the scene was deleted
+        if scene is None:
             return context.scene
+        try:
+            return scene if scene.name is not None else None
+        except ReferenceError:  # the scene was deleted
+            return None
 
     @reports_errors
     def execute(self, context):
@@ -201,20 +205,41 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             return self._finish(context, job)
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
-        state = job.poll()
-        s = self._scene(context).facemocap
+        try:
+            state = job.poll()
+        except BaseException:  # a bug: Track and Bake must not stay locked behind it
+            _active.pop("job", None)
+            self._unlock(context)
+            raise
         if state is bridge.JobState.RUNNING:
-            s.job_progress = job.progress
-            s.job_status = (
-                f"Tracking frame {job.frame}/{job.total} ({job.fps:.0f} fps) - Esc to cancel"
-                if job.total
-                else f"{_waiting_status(job)} (Esc to cancel)"
-            )
+            if job.stalled:
+                status = f"No word from the engine for {job.silent_s:.0f} s (it may be stuck) - Esc stops it"
+            elif job.total and job.frame >= job.total:
+                status = f"Fitting the face to {job.total} frames - Esc to cancel"
+            elif job.total:
+                status = f"Tracking frame {job.frame}/{job.total} ({job.fps:.0f} fps) - Esc to cancel"
+            else:
+                status = f"{_waiting_status(job)} (Esc to cancel)"
+            scene = self._scene(context)
+            if scene is not None:
+                scene.facemocap.job_progress, scene.facemocap.job_status = job.progress, status
             if context.workspace is not None:
-                context.workspace.status_text_set(s.job_status)
+                context.workspace.status_text_set(status)
             _redraw(context)
             return {"PASS_THROUGH"}
         return self._finish(context, job)
+
+    def _unlock(self, context) -> None:
+        """The timer, the status bar and the started scene's running flag, put back."""
+        if getattr(self, "_timer", None) is not None:
+            context.window_manager.event_timer_remove(self._timer)
+            self._timer = None
+        if context.workspace is not None:
+            context.workspace.status_text_set(None)
+        scene = self._scene(context)
+        if scene is not None:
+            scene.facemocap.job_running = False
+        _redraw(context)
 
     def cancel(self, context):
         """Blender is ending the operator (file closed, quit): end the engine too."""
@@ -225,15 +250,16 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
 
     def _finish(self, context, job: engine_server.ServedTrackJob):
         _active.pop("job", None)
-        if getattr(self, "_timer", None) is not None:
-            context.window_manager.event_timer_remove(self._timer)
-            self._timer = None
-        if context.workspace is not None:
-            context.workspace.status_text_set(None)
+        self._unlock(context)
         scene = self._scene(context)
+        if scene is None:  # deleted while tracking: its take is kept, nothing else is touched
+            if job.state is bridge.JobState.DONE:
+                _enter_take(Path(job.output), job.request)
+                self.report(
+                    {"WARNING"}, f"Tracked {Path(job.output).name}; the scene it was for was deleted: not baked"
+                )
+            return {"CANCELLED"}
         s = scene.facemocap
-        s.job_running = False
-        _redraw(context)
         if job.state is bridge.JobState.CANCELLED:
             s.job_status = "Tracking cancelled; nothing was baked"
             s.job_progress = 0.0
@@ -262,7 +288,10 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         if notices:
             s.job_status += f"; {len(notices)} notice{'s' if len(notices) > 1 else ''}: " + "; ".join(notices)
         self.report({"WARNING"} if notices else {"INFO"}, s.job_status)
-        if s.bake_after_track and (properties.target_meshes(s) or s.head_target):
+        if s.bake_after_track and not (properties.target_meshes(s) or s.head_target):
+            s.job_status += "; not baked: no target (the mesh or head is gone)"
+            self.report({"WARNING"}, f"Tracked, but not baked: {scene.name} has no target mesh or head any more")
+        elif s.bake_after_track:
             try:
                 with context.temp_override(scene=scene):  # the started scene's targets, whichever is shown now
                     call_operator(idnames.OP_BAKE)
