@@ -26,6 +26,7 @@ try:  # the installed extension: the contract is vendored beside this file
         take,
         take_io,
         takes_record,
+        writer_lock,
     )
 except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, use engine/contract
     if err.name != f"{__package__}.contract":
@@ -48,6 +49,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
         take,
         take_io,
         takes_record,
+        writer_lock,
     )
 
 __all__ = [
@@ -68,4 +70,5 @@ __all__ = [
     "take",
     "take_io",
     "takes_record",
+    "writer_lock",
 ]

@@ -20,11 +20,15 @@ deforms, and its head, neck, jaw and eye bones found by name); else the panel's 
 shape keys in the file. Every mesh whose shape keys match the mapping is driven; the matching report (what was
 driven, what was left alone, every target found on no mesh) is printed for each take.
 
-Takes are ``.npz`` engine takes or Live Link Face ``.csv`` files; a folder means every such file in it, sorted.
-A take that cannot be read or baked, whatever it contains, is reported on stderr and skipped; every other take
-still bakes and the file is saved. The exit status is 0 if at least one take was baked (and the file saved), 1 if
-none was, 2 for bad arguments. ``-o`` is checked before any work: an existing ``.blend`` this tool did not write is
-left untouched unless ``--overwrite`` is given; the file is saved atomically (a temporary file, then renamed).
+Takes are ``.npz`` engine takes or Live Link Face ``.csv`` files; a folder means every such file in it, sorted
+(hidden files skipped: a writer's temporaries, macOS's ``._`` files), each file once; an unfinished track's take
+(``.part.npz``, ``.npz.partial``) is said, not baked. A take that cannot be read or baked, whatever it contains, is
+reported on stderr and skipped; every other take still bakes and the file is saved. The exit status is 0 if at
+least one take was baked (and the file saved), 1 if none was, 2 for bad arguments (targets the rig lacks, or given
+two roles, or linked from a library: said once, before any take), 130 when interrupted. ``-o`` is checked before
+any work: an existing ``.blend`` this tool did not write is left untouched unless ``--overwrite`` is given, a name
+too long for its temporary file is refused, and a second batch writing the same ``-o`` refuses (a lock beside it);
+the file is saved atomically (a temporary file, then renamed).
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from pathlib import Path
 
 __all__ = ["collect_takes", "main", "parse_args"]
 
-EXIT_OK, EXIT_NOTHING_BAKED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_NOTHING_BAKED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_UNFINISHED = (".part.npz", ".npz.partial")  # a track still running, or killed: not a take yet
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -73,22 +78,36 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def collect_takes(items: list[str]) -> list[Path]:
-    """Expand folders into their ``.npz`` / ``.csv`` files (sorted); keep files as given (even missing ones, so
-    they are reported).
+def collect_takes(items: list[str], unfinished: list[Path] | None = None) -> list[Path]:
+    """Expand folders into their ``.npz`` / ``.csv`` files (sorted; hidden files skipped: a writer's temporary
+    ``.<stem>.<pid>.<random>.tmp.npz``, macOS's ``._`` files); keep files as given (even missing ones, so they are
+    reported); each file once (overlapping folders and globs). A track still running or killed leaves
+    ``<take>.part.npz`` / ``<take>.npz.partial/``: not takes, appended to ``unfinished`` to be said.
     """
     from .pure.takes import TAKE_EXTENSIONS
 
+    unfinished = [] if unfinished is None else unfinished
     out: list[Path] = []
     for item in items:
         p = Path(item)
-        if p.is_dir():
-            out += sorted(
-                f for f in p.iterdir() if f.suffix.lower() in TAKE_EXTENSIONS and not f.name.endswith(".part.npz")
-            )
+        if p.name.endswith(_UNFINISHED) and p.exists():
+            unfinished.append(p)
+        elif p.is_dir():
+            for f in sorted(p.iterdir()):
+                if f.name.endswith(_UNFINISHED):
+                    unfinished.append(f)
+                elif not f.name.startswith(".") and f.suffix.lower() in TAKE_EXTENSIONS:
+                    out.append(f)
         else:
             out.append(p)
-    return out
+    seen: set[Path] = set()
+    unique = []
+    for f in out:
+        key = f.resolve() if f.exists() else f
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
 
 
 def _split_target(spec: str | None) -> tuple[str, str]:
@@ -186,6 +205,11 @@ def _farm_made(blend: Path, takes: list[str], takes_record) -> bool:
 def _missing_targets(bpy, targets) -> list[str]:
     """The targets (meshes, head, jaw, eye objects and bones) the open file does not have, as ``kind 'name'``."""
     missing = [f"mesh '{m}'" for m in targets.all_meshes() if m not in bpy.data.objects]
+    missing += [f"mesh with shape keys '{m}'" for m in targets.all_meshes() if _not_a_keyed_mesh(bpy, m)]
+    if targets.neck_bone:
+        head = bpy.data.objects.get(targets.head_object) if targets.head_object else None
+        if head is None or head.type != "ARMATURE" or targets.neck_bone not in head.pose.bones:
+            missing.append(f"neck bone '{targets.head_object}:{targets.neck_bone}'")
     for kind, obj, bone in (
         ("head", targets.head_object, targets.head_bone),
         ("jaw", targets.jaw_object, targets.jaw_bone),
@@ -193,15 +217,53 @@ def _missing_targets(bpy, targets) -> list[str]:
         ("right eye", targets.eye_objects[1], targets.eye_bones[1]),
     ):
         owner = bpy.data.objects.get(obj) if obj else None
-        if obj and owner is None:
+        if (obj or bone) and owner is None:
             missing.append(f"{kind} object '{obj}'")
         elif bone and (owner.type != "ARMATURE" or bone not in owner.pose.bones):
             missing.append(f"{kind} bone '{obj}:{bone}'")
     return missing
 
 
+def _shared_roles(targets) -> str:
+    """The object or bone given two roles among head, jaw and eyes (both eyes may share one), or ""."""
+    roles = [(targets.head_object, targets.head_bone), (targets.jaw_object, targets.jaw_bone)]
+    eyes = list(dict.fromkeys(zip(targets.eye_objects, targets.eye_bones, strict=True)))
+    seen: set[tuple[str, str]] = set()
+    for obj, bone in [*roles, *eyes]:
+        if obj and (obj, bone) in seen:
+            return f"'{obj}:{bone}'" if bone else f"'{obj}'"
+        seen.add((obj, bone))
+    return ""
+
+
+def _not_a_keyed_mesh(bpy, name: str) -> bool:
+    obj = bpy.data.objects.get(name)
+    return obj is not None and (obj.type != "MESH" or getattr(obj.data, "shape_keys", None) is None)
+
+
+def _linked_targets(bpy, targets) -> list[str]:
+    """Targets linked from a library (a bake's keys on them would vanish on the next open): said once, up front."""
+    names = [*targets.all_meshes(), targets.head_object, targets.jaw_object, *targets.eye_objects]
+    linked = []
+    for name in dict.fromkeys(n for n in names if n):
+        obj = bpy.data.objects.get(name)
+        data = getattr(obj, "data", None) if obj is not None else None
+        key = getattr(data, "shape_keys", None) if data is not None else None
+        if obj is not None and any(d is not None and d.library is not None for d in (obj, key)):
+            linked.append(name)
+    return linked
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the batch; returns the exit status (see the module docstring)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C: the output, if any, was not replaced (it is written atomically at the end)
+        print("batch: interrupted; nothing saved", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     if argv is None:
         argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else sys.argv[1:]
     try:
@@ -212,27 +274,40 @@ def main(argv: list[str] | None = None) -> int:
         print("batch: give --takes (or --demo-rig alone to save just the demo rig)", file=sys.stderr)
         return EXIT_USAGE
 
-    import bpy
-
-    from . import register
-    from ._contract import atomic_write, errors, output_guard, takes_record
-    from .blender.bake import BakeOptions, bake_take
-    from .blender.rig_build import build_demo_rig
-    from .pure.retarget import AUTO, load_mapping_choice
-    from .pure.takes import open_take
+    from ._contract import atomic_write, errors, output_guard, takes_record, writer_lock
 
     def err(msg: str) -> None:
         print(f"batch: {msg}", file=sys.stderr, flush=True)
 
+    room = atomic_write.MAX_NAME_BYTES - atomic_write.NAME_OVERHEAD - 1  # Blender saves through "<temporary>@"
+    if len(Path(args.output).name.encode("utf-8", "surrogateescape")) > room:
+        err(f"-o {Path(args.output).name}: the name is too long; a .blend is saved through a temporary file whose "
+            f"name is {atomic_write.NAME_OVERHEAD + 1} bytes longer, so it may have at most {room} bytes")  # fmt: skip
+        return EXIT_USAGE
     try:
         Path(args.output).resolve().parent.mkdir(parents=True, exist_ok=True)
         out = output_guard.check_output(
             args.output, overwrite=args.overwrite, is_own=lambda p: _farm_made(p, args.takes, takes_record),
             what=".blend", suffixes=(".blend",),
         )  # fmt: skip
+        with writer_lock.writer_lock(out, 0.0, writer="batch"):  # two batches into one -o: the second refuses
+            return _bake_and_save(args, out, err)
     except (errors.UserError, OSError) as exc:
         err(str(exc))
         return EXIT_USAGE
+
+
+def _bake_and_save(args, out: Path, err) -> int:
+    """Open the rig, bake every take, save ``out`` (the caller holds its writer lock)."""
+    import bpy
+
+    from . import register
+    from ._contract import atomic_write, errors
+    from .blender.bake import BakeOptions, bake_take
+    from .blender.rig_build import build_demo_rig
+    from .pure.retarget import AUTO, load_mapping_choice
+    from .pure.takes import open_take
+
     if args.rig:
         if not Path(args.rig).is_file():
             err(f"rig file not found: {args.rig}")
@@ -241,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             bpy.ops.wm.open_mainfile(filepath=str(Path(args.rig).resolve()))
         except RuntimeError as exc:  # not a .blend, or one this Blender cannot read
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-            err(f"cannot open --rig {args.rig}: {reason}")
+            newer = f"a file saved by a Blender newer than this one, {bpy.app.version_string}, cannot be read"
+            err(f"cannot open --rig {args.rig}: {reason} ({newer}: bake it with that Blender's bpy)")
             return EXIT_USAGE
     elif args.demo_rig:
         bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -259,8 +335,18 @@ def main(argv: list[str] | None = None) -> int:
         err(str(exc))
         return EXIT_USAGE
     missing = _missing_targets(bpy, targets)
+    rig_name = Path(bpy.data.filepath).name if bpy.data.filepath else "the demo rig"
     if missing:  # an argument error: said once, before any take is read
-        err(f"not in {Path(args.rig).name if args.rig else 'the demo rig'}: {', '.join(missing)}")
+        err(f"not in {rig_name}: {', '.join(missing)}")
+        return EXIT_USAGE
+    linked = _linked_targets(bpy, targets)
+    if linked:  # said once, not once per take
+        err(f"in {rig_name}, {', '.join(linked)} linked from a library: its keys would be lost on the next open; "
+            "make it a library override (Object > Library Override) and bake that")  # fmt: skip
+        return EXIT_USAGE
+    shared = _shared_roles(targets)
+    if shared:
+        err(f"{shared} has two roles among --head, --jaw and --eyes: give one of them another object or bone")
         return EXIT_USAGE
     if args.mapping != AUTO:  # an argument error too: said once, not once per take
         try:
@@ -276,7 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     scene = bpy.context.scene
     baked, failed, reasons = [], [], []  # reasons: one line per failed take, for the last line a farm task shows
-    takes = collect_takes(args.takes)
+    unfinished: list[Path] = []
+    takes = collect_takes(args.takes, unfinished)
+    for path in unfinished:
+        err(f"not a take yet: {path} (a track still running or stopped; `python -m engine info` says which)")
     if args.takes and not takes:
         err(f"no takes (.npz, .csv) in {', '.join(args.takes)}; {args.output} not written")
         return EXIT_NOTHING_BAKED

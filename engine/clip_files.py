@@ -9,18 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from .contract.atomic_write import MAX_NAME_BYTES, NAME_OVERHEAD
 from .contract.output_guard import check_output
 from .contract.partial_take import PARTIAL_SUFFIX
 from .contract.take_io import TAKE_SUFFIX, is_take_file
+from .contract.writer_lock import LOCK_SUFFIX
 from .errors import InputError
 from .media_sniff import sniff_media
-from .take_writer_lock import LOCK_SUFFIX
 from .video_source import IMAGE_SUFFIXES
 
 __all__ = ["VIDEO_SUFFIXES", "batch_clips", "check_take_output", "clip_take_name", "clips_in_folder", "take_names"]
 
-MAX_NAME_BYTES = 255  # a file name's limit on Linux, macOS and Windows file systems
-ATOMIC_WRITE_NAME_OVERHEAD = 22  # ".<stem>.<pid>.<8 random>.tmp<suffix>" is this much longer than "<stem><suffix>"
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
 
 
@@ -31,7 +30,7 @@ def check_take_output(path: Path, *, overwrite: bool = False) -> Path:
     leave room, within the file system's 255 bytes a name, for what is written beside it: its unfinished run's
     folder (``.partial``), its lock, and the temporary file it is written through (``.<stem>.<pid>.<random>.tmp``).
     """
-    longest = max(len(PARTIAL_SUFFIX), len(LOCK_SUFFIX), ATOMIC_WRITE_NAME_OVERHEAD)
+    longest = max(len(PARTIAL_SUFFIX), len(LOCK_SUFFIX), NAME_OVERHEAD)
     if len(Path(path).name.encode("utf-8", "surrogateescape")) + longest > MAX_NAME_BYTES:
         raise InputError(
             f"take name too long ({len(Path(path).name)} characters): a take's unfinished run is kept beside it as "

@@ -33,6 +33,7 @@ import numpy as np
 
 from .contract.partial_take import PartialTake, partial_folder
 from .contract.take import PER_FRAME_KEYS, Take
+from .contract.writer_lock import WRITER_WAIT_S, writer_lock
 from .errors import InputError, NoFaceFound
 from .face_model.model import FaceModel, load_face_model
 from .identity_file import identity_from_vector
@@ -40,7 +41,6 @@ from .landmark_pass import TIME_ORDER_EPSILON_S, Landmarks, detect_landmarks
 from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
-from .take_writer_lock import WRITER_WAIT_S, take_writer_lock
 from .track import check_neutral_time, fit_and_filter, fit_notices, neutral_targets, neutral_window
 from .track_config import TrackConfig
 
@@ -248,7 +248,7 @@ def track_to_file(
     reporter = reporter or make_reporter("none")
     model = model or load_face_model()
     output = Path(output_path).resolve()
-    with take_writer_lock(output, WRITER_WAIT_S):
+    with writer_lock(output, WRITER_WAIT_S):
         return _track_locked(
             input_path, output, cfg, streaming, reporter, identity, neutral, model, backends, resume, notice
         )

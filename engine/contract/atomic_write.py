@@ -23,7 +23,20 @@ from pathlib import Path
 from .errors import InputError
 from .output_guard import remember_output
 
-__all__ = ["atomic_write", "default_file_mode", "remove_stale_temporaries", "temporary_name_pattern"]
+__all__ = [
+    "MAX_NAME_BYTES",
+    "NAME_OVERHEAD",
+    "atomic_write",
+    "default_file_mode",
+    "remove_stale_temporaries",
+    "temporary_name_pattern",
+]
+
+MAX_NAME_BYTES = 255
+"""A file name's limit on Linux, macOS and Windows file systems (bytes, UTF-8)."""
+NAME_OVERHEAD = 22
+"""How much longer the temporary name is than the file's: ``.<stem>.<pid>.<8 random>.tmp<suffix>`` with a 7-digit
+pid (Blender saving a .blend through it adds an ``@``)."""
 
 
 def default_file_mode() -> int:
@@ -34,13 +47,15 @@ def default_file_mode() -> int:
 
 
 def temporary_name_pattern(path: Path) -> re.Pattern[str]:
-    """The names of the temporary files :func:`atomic_write` makes for ``path``; group 1 is the writer's pid.
+    """The names of the temporary files :func:`atomic_write` makes for ``path`` (and Blender's ``@`` file while it
+    saves a .blend through one); group 1 is the writer's pid.
 
     Example:
-        >>> bool(temporary_name_pattern(Path("take.npz")).fullmatch(".take.4242.k2j_9x1q.tmp.npz"))
-        True
+        >>> pattern = temporary_name_pattern(Path("shot.blend"))
+        >>> bool(pattern.fullmatch(".shot.4242.k2j_9x1q.tmp.blend")), bool(pattern.fullmatch(".shot.42.ab.tmp.blend@"))
+        (True, True)
     """
-    return re.compile(re.escape(f".{path.stem}.") + r"(\d+)\.[A-Za-z0-9_]+" + re.escape(f".tmp{path.suffix}"))
+    return re.compile(re.escape(f".{path.stem}.") + r"(\d+)\.[A-Za-z0-9_]+" + re.escape(f".tmp{path.suffix}") + "@?")
 
 
 def _process_alive(pid: int) -> bool:

@@ -316,6 +316,8 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
         if len(row) < len(header):
             cut_off = (line_no, len(row))  # dropped if it is the last row (a copy or recording cut short)
             continue
+        if any(cell.strip() for cell in row[len(header) :]):  # a field too many: every value after it is shifted
+            raise TakeFormatError(f"{path.name} line {line_no}: {len(row)} fields, the header has {len(header)}")
         if any(len(cell) > limits.max_csv_field_chars for cell in row):
             raise TakeFormatError(
                 f"{path.name} line {line_no}: a field longer than {limits.max_csv_field_chars} characters"

@@ -162,3 +162,55 @@ def test_batch_argument_errors_are_one_line_before_any_take(take_dir, tmp_path, 
     assert run.returncode == 2 and run.stderr.count("unknown mapping preset 'facewarehouse46_to_arkit'") == 1
     assert "skipped" not in run.stderr, run.stderr[-2000:]
     assert not any((tmp_path / n).exists() for n in ("a.blend", "b.blend", "c.blend"))
+
+
+def test_batch_target_errors_are_one_line_however_they_are_given(take_dir, tmp_path, head_path):
+    """A missing neck bone, an empty object name, a mesh without shape keys, one bone in two roles: said once, exit
+    2, before any take (each was one line per take, exit 1; ':head' was a traceback).
+    """
+    rig = tmp_path / "rig.blend"
+    assert _batch("--demo-rig", "--demo-head", head_path, "-o", rig).returncode == 0
+    arm = _inspect(rig, "print([o.name for o in bpy.data.objects if o.type == 'ARMATURE'][0])").splitlines()[-1]
+    for args, needle in (
+        (("--head", f"{arm}:head", "--neck", "nope"), f"neck bone '{arm}:nope'"),
+        (("--head", ":head"), "head object ''"),
+        (("--mesh", arm), f"mesh with shape keys '{arm}'"),
+        (("--head", f"{arm}:head", "--jaw", f"{arm}:head"), f"'{arm}:head' has two roles"),
+    ):
+        run = _batch("--rig", rig, *args, "--takes", take_dir, "-o", tmp_path / "x.blend")
+        assert run.returncode == 2 and run.stderr.count(needle) == 1, (args, run.stderr[-2000:])
+        assert "skipped" not in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "x.blend").exists()
+
+
+def test_batch_reads_each_take_once_and_no_writers_temporaries(tmp_path, head_path):
+    """A writer's temporary (.<stem>.<pid>.<random>.tmp.npz) and macOS's ._ files were baked as takes; a take given
+    twice (a folder and a glob) was baked twice; an unfinished track's take was skipped without a word.
+    """
+    d = tmp_path / "takes"
+    d.mkdir()
+    take = takegen.write_take(d / "shot.npz", frames=20)
+    (d / ".shot2.4242.k2j_9x1q.tmp.npz").write_bytes(take.read_bytes())
+    (d / "._shot.npz").write_bytes(b"\x00\x05\x16\x07 resource fork")
+    (d / "late.npz.partial").mkdir()
+    out = tmp_path / "out.blend"
+    run = _batch("--demo-rig", "--demo-head", head_path, "--takes", d, take, "-o", out)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "(1 baked, 0 skipped)" in run.stdout and "shot2" not in run.stdout and "._shot" not in run.stdout
+    assert "not a take yet: " in run.stderr and "late.npz.partial" in run.stderr
+
+
+def test_batch_refuses_an_output_another_batch_is_writing_and_a_name_too_long_to_save(tmp_path, head_path):
+    """Two batches with one -o both said 'saved' and one's takes were gone; a long -o name baked everything, then
+    could not be saved.
+    """
+    from engine.contract.writer_lock import writer_lock
+
+    take = takegen.write_take(tmp_path / "shot.npz", frames=20)
+    out = tmp_path / "same.blend"
+    with writer_lock(out, 0.0, writer="batch"):  # another batch, busy writing it
+        run = _batch("--demo-rig", "--demo-head", head_path, "--takes", take, "-o", out)
+    assert run.returncode == 2 and "another batch is writing same.blend" in run.stderr, run.stderr[-2000:]
+    long_name = tmp_path / ("h" * 240 + ".blend")
+    run = _batch("--demo-rig", "--demo-head", head_path, "--takes", take, "-o", long_name)
+    assert run.returncode == 2 and "the name is too long" in run.stderr and "baked" not in run.stdout

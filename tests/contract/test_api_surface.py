@@ -38,6 +38,7 @@ def test_cardinality_the_contract_has_its_modules():
         "take_validation",
         "takes_record",
         "version",
+        "writer_lock",
     ]
 
 

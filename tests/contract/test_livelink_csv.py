@@ -356,6 +356,18 @@ class TestImport:
         with pytest.raises(TakeFormatError, match="line 3: 3 fields"):  # a short row before others: damage
             livelink_csv_to_take(self._write(tmp_path / "f.csv", rows))
 
+    def test_exception_a_row_with_a_field_too_many_is_refused_a_trailing_comma_is_not(self, tmp_path):
+        """A field inserted after the timecode shifted every value of its row (a blink at 1, yaw read as pitch)."""
+        extra = self._row("00:00:00:01")
+        extra.insert(1, "abc")
+        rows = [self._row("00:00:00:00"), extra, self._row("00:00:00:02")]
+        with pytest.raises(
+            TakeFormatError, match=rf"x.csv line 3: {len(extra)} fields, the header has {len(extra) - 1}"
+        ):
+            livelink_csv_to_take(self._write(tmp_path / "x.csv", rows))
+        trailing = [[*self._row(f"00:00:00:0{i}"), ""] for i in range(3)]  # some writers end rows with a comma
+        assert livelink_csv_to_take(self._write(tmp_path / "y.csv", trailing)).num_frames == 3
+
     def test_feature_a_last_row_cut_off_is_dropped_with_a_notice(self, tmp_path):
         """A copy or a recording cut short mid-row: the rows before it are read, as a truncated video's frames are."""
         rows = [self._row(f"00:00:00:{i:02d}") for i in range(5)] + [["00:00:00:05", "61", "0.1", "0."]]

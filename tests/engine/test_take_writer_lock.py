@@ -1,4 +1,4 @@
-"""One engine process writes a take at a time (engine/take_writer_lock.py): real processes, real locks."""
+"""One engine process writes a take at a time (engine/contract/writer_lock.py): real processes, real locks."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ import pytest
 from crafted_inputs import write_clip
 
 from engine.contract.take_io import load_take
+from engine.contract.writer_lock import writer_lock, writer_lock_path
 from engine.errors import InputError
-from engine.take_writer_lock import take_writer_lock, writer_lock_path
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="the writer lock is POSIX only (fcntl)")
 
 HOLD = """import sys, time
-from engine.take_writer_lock import take_writer_lock
-with take_writer_lock(sys.argv[1], 5):
+from engine.contract.writer_lock import writer_lock
+with writer_lock(sys.argv[1], 5):
     print("held", flush=True)
     time.sleep(60)
 """
@@ -40,7 +40,7 @@ def test_exception_a_second_writer_waits_then_says_the_take_is_being_written(tmp
     try:
         t0 = time.monotonic()
         with pytest.raises(InputError, match=r"another engine process is writing clip\.npz \(it holds clip\.npz\.lock"):
-            with take_writer_lock(take, 0.5):
+            with writer_lock(take, 0.5):
                 pass
         assert time.monotonic() - t0 >= 0.5
     finally:
@@ -54,7 +54,7 @@ def test_feature_a_killed_writer_frees_the_take(tmp_path):
     holder = held_in_another_process(take)
     threading.Timer(0.5, os.kill, (holder.pid, signal.SIGKILL)).start()
     t0 = time.monotonic()
-    with take_writer_lock(take, 10):
+    with writer_lock(take, 10):
         waited = time.monotonic() - t0
         assert writer_lock_path(take).read_text().strip() == str(os.getpid())
     holder.wait()
@@ -99,7 +99,7 @@ def test_exception_a_folder_made_read_only_mid_track_keeps_the_takes_own_error(t
         raise PermissionError(13, "Permission denied", str(self))
 
     with pytest.raises(InputError, match="cannot write the take"):
-        with take_writer_lock(take, 1.0):
+        with writer_lock(take, 1.0):
             monkeypatch.setattr(Path, "unlink", refused)  # the folder is read-only from here on (as root, chmod is not)
             raise InputError("cannot write the take in the folder: Permission denied")
     monkeypatch.undo()

@@ -1,4 +1,5 @@
-"""One engine process writes a take at a time: an exclusive lock file beside the take while it is tracked.
+"""One process writes a file at a time: an exclusive lock file beside a take while it is tracked, beside a baked
+.blend while a batch bakes it (two batches with one ``-o`` each said "saved", and one's takes were gone).
 
 A farm retries the task of a worker that died, on another worker, at once; the dead worker's engine process may
 run on for a moment (:mod:`engine.farm.launch` stops it within about a second of its parent's death, or kills it
@@ -10,7 +11,7 @@ before the partial take is opened until the take is written; a second writer wai
 says who holds it.
 
 POSIX only (``fcntl``): on Windows, and on a file system that has no locks (some network shares), no lock is taken,
-and two engines tracking into the same take there still race.
+and two writers of one file there still race. Part of the contract: the engine and the add-on's batch both hold it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ try:
 except ImportError:  # Windows
     fcntl = None
 
-__all__ = ["LOCK_SUFFIX", "WRITER_WAIT_S", "take_writer_lock", "writer_lock_path"]
+__all__ = ["LOCK_SUFFIX", "WRITER_WAIT_S", "writer_lock", "writer_lock_path"]
 
 LOCK_SUFFIX = ".lock"
 WRITER_WAIT_S = 30.0
@@ -39,15 +40,18 @@ _POLL_S = 0.1
 _NO_LOCKS_HERE = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL)  # a file system without flock
 
 
-def writer_lock_path(take_path: str | Path) -> Path:
-    """The lock file of a take: ``clip.npz`` -> ``clip.npz.lock``."""
-    p = Path(take_path)
+def writer_lock_path(output: str | Path) -> Path:
+    """The lock file of an output: ``clip.npz`` -> ``clip.npz.lock``."""
+    p = Path(output)
     return p.with_name(p.name + LOCK_SUFFIX)
 
 
 @contextlib.contextmanager
-def take_writer_lock(take_path: str | Path, wait_s: float) -> Iterator[None]:
-    """Hold the take's writer lock for the ``with`` block, waiting up to ``wait_s`` seconds for another writer.
+def writer_lock(output: str | Path, wait_s: float, *, writer: str = "engine process") -> Iterator[None]:
+    """Hold ``output``'s writer lock for the ``with`` block, waiting up to ``wait_s`` seconds for another writer.
+
+    Args:
+        writer: what the other writer is, for the message ("another engine process is writing ...").
 
     Raises:
         InputError: another process still holds the lock after ``wait_s`` seconds, or the lock file cannot be made.
@@ -55,8 +59,8 @@ def take_writer_lock(take_path: str | Path, wait_s: float) -> Iterator[None]:
     if fcntl is None:
         yield
         return
-    path = writer_lock_path(take_path)
-    fd = _acquire(path, wait_s)
+    path = writer_lock_path(output)
+    fd = _acquire(path, wait_s, writer)
     if fd is None:  # a file system without locks (some network shares): tracked unlocked, as before the lock
         yield
         return
@@ -70,7 +74,7 @@ def take_writer_lock(take_path: str | Path, wait_s: float) -> Iterator[None]:
         os.close(fd)
 
 
-def _acquire(path: Path, wait_s: float) -> int | None:
+def _acquire(path: Path, wait_s: float, writer: str) -> int | None:
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -83,8 +87,8 @@ def _acquire(path: Path, wait_s: float) -> int | None:
             os.close(fd)
             if time.monotonic() >= deadline:
                 raise InputError(
-                    f"another engine process is writing {path.name[: -len(LOCK_SUFFIX)]} (it holds {path.name}; "
-                    f"waited {wait_s:g} s): wait for it to finish or stop it, then track again"
+                    f"another {writer} is writing {path.name[: -len(LOCK_SUFFIX)]} (it holds {path.name}; "
+                    f"waited {wait_s:g} s): wait for it to finish or stop it, then try again"
                 ) from None
             time.sleep(_POLL_S)
             continue
@@ -97,7 +101,7 @@ def _acquire(path: Path, wait_s: float) -> int | None:
             return None
         if _still_at(path, fd):
             os.truncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())  # for a person looking: which process writes the take
+            os.write(fd, f"{os.getpid()}\n".encode())  # for a person looking: which process writes the file
             return fd
         os.close(fd)  # the holder finished and removed the file we had opened: try the new one
 
