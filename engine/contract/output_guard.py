@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import InputError
+from .writer_lock import writer_lock
 
 __all__ = [
     "LEDGER_MAX_ENTRIES",
@@ -43,6 +44,8 @@ __all__ = [
 STATE_DIR_ENV = "FACEMOCAP_STATE_DIR"
 """Environment variable naming the folder of the output ledger (tests and studio set-ups point it elsewhere)."""
 LEDGER_MAX_ENTRIES = 5000
+LEDGER_WAIT_S = 10.0
+"""How long a write of the ledger waits for another process writing it (each holds it for milliseconds)."""
 """Files remembered at most (the oldest are forgotten first)."""
 _LEDGER_NAME = "outputs.json"
 
@@ -96,17 +99,18 @@ def remember_output(path: str | Path) -> None:
         return
     ledger = ledger_path()
     try:
-        files = _read_ledger()
-        files.pop(str(p), None)
-        files[str(p)] = sig
-        if len(files) > LEDGER_MAX_ENTRIES:
-            files = dict(list(files.items())[-LEDGER_MAX_ENTRIES:])
         ledger.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".outputs.", suffix=".tmp", dir=ledger.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"files": files}, f)
-        os.replace(tmp, ledger)
-    except OSError:
+        with writer_lock(ledger, LEDGER_WAIT_S, writer="process of this tool"):  # many batches finishing at once
+            files = _read_ledger()
+            files.pop(str(p), None)
+            files[str(p)] = sig
+            if len(files) > LEDGER_MAX_ENTRIES:
+                files = dict(list(files.items())[-LEDGER_MAX_ENTRIES:])
+            fd, tmp = tempfile.mkstemp(prefix=".outputs.", suffix=".tmp", dir=ledger.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"files": files}, f)
+            os.replace(tmp, ledger)
+    except (OSError, InputError):
         pass
 
 

@@ -31,20 +31,20 @@ then: two writers into one takes folder (two submitters, the panel beside a farm
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from .atomic_write import atomic_write
 from .output_guard import file_stamp
+from .writer_lock import LOCK_SUFFIX, writer_lock
 
 __all__ = ["FARM_RECORD_NAME", "LOCK_NAME", "RECORD_NAME", "Span", "TakesRecord", "bake_key", "same_stamp"]
 
 RECORD_NAME = ".facemocap_takes.json"
-LOCK_NAME = RECORD_NAME + ".lock"
+LOCK_NAME = RECORD_NAME + LOCK_SUFFIX
+RECORD_WAIT_S = 10.0  # a write of the record waits this long for another writer (each holds it for milliseconds)
 FARM_RECORD_NAME = ".facemocap_farm.json"  # the farm's record before it was merged into RECORD_NAME
 SCHEMA = 2
 Span = tuple[float | None, float | None]  # a part of a clip, seconds: (start, end), None for an open end
@@ -105,22 +105,6 @@ def _path_from(folder: Path, path: Path) -> str | None:
         return None
 
 
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """An exclusive lock on the folder's record for the block (none on Windows or a file system without locks)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        yield
-        return
-    with open(folder / LOCK_NAME, "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        except OSError:  # a file system without locks (some network shares)
-            pass
-        yield  # released when the file closes
-
-
 def _read_json(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -174,7 +158,7 @@ class TakesRecord:
 
     def _merge(self, entries: dict[tuple[str, str], dict | None]) -> None:
         """Set (or, for None, remove) ``entries`` in the folder's record as it is now, under the lock, and write it."""
-        with _locked(self.folder):
+        with writer_lock(self.folder / RECORD_NAME, RECORD_WAIT_S, writer="process"):
             now = TakesRecord.read(self.folder)
             for (part, name), entry in entries.items():
                 if entry is None:
