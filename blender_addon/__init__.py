@@ -55,6 +55,7 @@ def unregister() -> None:
     job = track._active.pop("job", None)
     if job is not None:
         job.cancel()
+        track.clear_running_flags("Tracking stopped: the add-on was disabled; Track again")  # else Bake stays locked
     stop_engine()
     if track.clear_saved_job_state in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(track.clear_saved_job_state)

@@ -64,6 +64,7 @@ ACTION_CURVES = "facewarehouse_mocap_curves"  # ... JSON: "path|index" -> its pr
 ACTION_START_FRAME = "facewarehouse_mocap_start_frame"  # ... the scene frame of the take's first frame
 _PRINT_RTOL = 1e-5  # an earlier version's print (sums only) differing by more than this (relative): edited
 _LINEAR = 1  # enum value of 'LINEAR' in FCurve keyframe interpolation (CONSTANT=0, LINEAR=1, BEZIER=2)
+_KEYFRAME = 0  # enum value of 'KEYFRAME' in a keyframe's type (BREAKDOWN, MOVING_HOLD, EXTREME, JITTER follow)
 
 
 def has_slotted_actions() -> bool:
@@ -186,13 +187,27 @@ def _unedited(action: bpy.types.Action, fcurves) -> bool:
         return False
     if all(len(w) == len(now[k]) for k, w in written.items()):
         return all(now[k][0] == w[0] and now[k][3:] == w[3:] for k, w in written.items())
-    # Baked by an earlier version, which kept sums only: a curve whose sums differ was edited.
+    # Baked by an earlier version, which kept sums only: a curve whose sums differ was edited, and so was one that is
+    # no longer as every bake writes it (muted, extrapolated, a key not linear or not a keyframe): the sums miss those.
     scale = max(1.0, max((abs(v[2]) for v in written.values()), default=1.0))
-    return all(
+    return all(_as_baked(fc) for fc in fcurves) and all(
         now[k][0] == written[k][0] and now[k][3] == written[k][3]
         and all(abs(a - b) <= _PRINT_RTOL * scale for a, b in zip(now[k][1:3], written[k][1:3], strict=True))
         for k in now
     )  # fmt: skip
+
+
+def _as_baked(fc) -> bool:
+    """True if a curve is as every bake writes one: playing, constant extrapolation, no modifiers, every key a
+    linear keyframe.
+    """
+    if fc.mute or fc.extrapolation != "CONSTANT" or len(fc.modifiers):
+        return False
+    n = len(fc.keyframe_points)
+    interpolation, kind = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+    fc.keyframe_points.foreach_get("interpolation", interpolation)
+    fc.keyframe_points.foreach_get("type", kind)
+    return bool(np.all(interpolation == _LINEAR) and np.all(kind == _KEYFRAME))
 
 
 class TakeChannels:
@@ -329,8 +344,9 @@ def baked_start_frame(id_data: bpy.types.ID | None, take_name: str, take_path: s
     for action in (anim_data.action, *strips):
         if is_addon_action(action) and action[ACTION_TAG] == take_name and _same_take_file(action, take_path):
             start = action.get(ACTION_START_FRAME)
-            if start is not None:
-                return float(start)
+            if start is None:  # baked before the start was recorded: its first key is the take's first frame
+                start = action.frame_range[0]
+            return float(start)
     return None
 
 

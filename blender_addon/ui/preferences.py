@@ -89,7 +89,9 @@ class FACEMOCAP_OT_check_engine(bpy.types.Operator):
     bl_options = {"REGISTER", "INTERNAL"}
 
     def execute(self, context):
-        if tracking():  # the check restarts the engine: it would end the take, whichever scene it tracks for
+        settings = getattr(context.scene, "facemocap", None) if context.scene is not None else None
+        # The check restarts the engine: it would end a running take, whichever scene it tracks for.
+        if tracking() or (settings is not None and settings.job_running):
             self.report({"ERROR"}, "a track is running: check the engine once it has finished (or after Esc)")
             return {"CANCELLED"}
         python, root = engine_location(context)

@@ -7,6 +7,7 @@ settings from these properties, so operators stay thin.
 from __future__ import annotations
 
 import os
+import zlib
 
 import bpy
 
@@ -40,13 +41,22 @@ _mapping_items_cache: list[tuple[str, str, str]] = []  # Blender needs Python to
 BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (5, 0, 0) else {"ANIMATABLE"}
 
 
+def mapping_item_number(name: str) -> int:
+    """The number a .blend stores for a Mapping choice: fixed by its name, so a preset added later never turns a
+    saved choice into another (by position, ``facewarehouse46_to_arkit52`` became ``arkit52_to_vrm``). Automatic
+    is 0, as it always was; the rest are above any position an earlier version stored.
+    """
+    return 0 if name == AUTO else 1_000 + zlib.crc32(name.encode()) % 1_000_000_000
+
+
 def _mapping_items(self, context):
     _mapping_items_cache.clear()
-    _mapping_items_cache.append((AUTO, "Automatic", "The preset that matches most of the rig's shape keys"))
+    _mapping_items_cache.append((AUTO, "Automatic", "The preset that matches most of the rig's shape keys", 0, 0))
     for name in rigs.mapping_presets():
         source, _, target = name.partition("_to_")
-        _mapping_items_cache.append((name, f"{source} -> {target}", f"Preset {name}"))
-    _mapping_items_cache.append((CUSTOM, "Custom File...", "A mapping .toml file of your own"))
+        _mapping_items_cache.append((name, f"{source} -> {target}", f"Preset {name}", 0, mapping_item_number(name)))
+    custom = mapping_item_number(CUSTOM)
+    _mapping_items_cache.append((CUSTOM, "Custom File...", "A mapping .toml file of your own", 0, custom))
     return _mapping_items_cache
 
 
@@ -342,9 +352,11 @@ def mapping_choice(s: FACEMOCAP_PG_settings) -> str:
     Raises:
         MappingError: Custom File is chosen but no file is picked.
     """
-    if s.mapping != CUSTOM:
+    if s.mapping not in ("", CUSTOM):
         return s.mapping
-    path = bpy.path.abspath(s.custom_mapping_path)
+    if not s.mapping and not s.custom_mapping_path:  # a choice saved by position by an earlier version: Automatic
+        return AUTO
+    path = bpy.path.abspath(s.custom_mapping_path)  # ... with a file picked: it was Custom File
     if not path:
         raise MappingError("pick a mapping file first (Mapping File), or choose a preset")
     return path

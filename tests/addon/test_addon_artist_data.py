@@ -572,3 +572,57 @@ def test_eyes_under_an_animated_head_bake_the_same_whatever_frame_the_scene_is_o
     scene.frame_set(45)
     _bake(scene, path, **targets)
     assert scene.frame_current == 45  # the bake puts the scene back where it was
+
+
+def _as_an_earlier_version_baked_it(action) -> None:
+    """Make a bake's Action look as an earlier version left it: prints of sums only, no recorded start frame."""
+    import json
+
+    from blender_addon.blender.anim_write import ACTION_CURVES, ACTION_START_FRAME
+
+    prints = json.loads(action[ACTION_CURVES])
+    action[ACTION_CURVES] = json.dumps({k: v[:4] for k, v in prints.items()})
+    del action[ACTION_START_FRAME]
+
+
+def test_a_take_an_earlier_version_baked_stays_where_it_was_baked(scene, tmp_path):
+    """Baked before the start frame was recorded: its first key says where (it moved to the scene's new start)."""
+    mesh = _arkit_mesh()
+    path = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    scene.frame_start = 10
+    _bake(scene, path, mesh="Char")
+    key = mesh.data.shape_keys
+    _as_an_earlier_version_baked_it(key.animation_data.action)
+    scene.frame_start = 1
+    result = _bake(scene, path, mesh="Char")
+    assert "Kept at frame 10, where this take was baked (the scene starts at 1)" in result.report
+    assert min(fc.range()[0] for fc in _curves_of(key)) == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("edit", ["mute", "interpolation"])
+def test_a_hand_edit_the_sums_miss_is_kept_on_an_action_an_earlier_version_baked(scene, tmp_path, edit):
+    """An earlier version's prints were sums only: a muted curve or a changed interpolation passed as untouched
+    and was rewritten.
+    """
+    mesh = _arkit_mesh()
+    path = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    _bake(scene, path, mesh="Char")
+    key = mesh.data.shape_keys
+    baked = key.animation_data.action
+    _as_an_earlier_version_baked_it(baked)
+    jaw = next(fc for fc in _curves_of(key) if "jawOpen" in fc.data_path)
+    if edit == "mute":
+        jaw.mute = True
+    else:
+        jaw.keyframe_points[3].interpolation = "CONSTANT"
+    result = _bake(scene, path, mesh="Char")
+    assert key.animation_data.action != baked and key.animation_data.nla_tracks[0].strips[0].action == baked
+    assert any("had been edited since" in w for w in result.warnings)
+    # an untouched earlier bake is still rewritten in place:
+    fresh = _arkit_mesh()
+    fresh.name = "Fresh"
+    _bake(scene, path, mesh="Fresh")
+    again = fresh.data.shape_keys.animation_data.action
+    _as_an_earlier_version_baked_it(again)
+    _bake(scene, path, mesh="Fresh")
+    assert fresh.data.shape_keys.animation_data.action == again

@@ -379,3 +379,40 @@ def test_check_engine_from_another_scene_does_not_end_a_running_track(scene, tmp
     assert bpy.ops.facemocap.track() == {"FINISHED"}
     assert refused and "a track is running" in refused[0]
     assert Path(s.take_path).is_file()
+
+
+def test_disabling_the_addon_mid_track_unlocks_bake(scene):
+    """Disabled (or upgraded) while a take ran: the take is cancelled and the scene is no longer marked as
+    tracking (Bake stayed locked until the file was opened again).
+    """
+    import blender_addon
+    from blender_addon.ui.operators import track
+
+    class RunningTake:  # what Track keeps while a take runs: something to cancel
+        cancelled = False
+
+        def cancel(self):
+            self.cancelled = True
+
+    running = RunningTake()
+    track._active["job"] = running
+    scene.facemocap.job_running = True
+    blender_addon.unregister()
+    blender_addon.register()
+    s = bpy.context.scene.facemocap
+    assert running.cancelled and not s.job_running and s.job_status.startswith("Tracking stopped")
+
+
+def test_a_mapping_choice_is_saved_by_its_name_not_its_place_in_the_list(scene):
+    """Presets added later moved every choice saved by position (facewarehouse46_to_arkit52 read back as
+    arkit52_to_vrm); one saved by position by an earlier version reads as Automatic, or Custom File with a file.
+    """
+    from blender_addon.ui.properties import mapping_choice, mapping_item_number
+
+    s = scene.facemocap
+    s.mapping = "facewarehouse46_to_arkit52"
+    assert s["mapping"] == mapping_item_number("facewarehouse46_to_arkit52") >= 1_000
+    s["mapping"] = 3  # an earlier version's position
+    assert mapping_choice(s) == "AUTO"
+    s.custom_mapping_path = "/rigs/hero_mapping.toml"
+    assert mapping_choice(s) == "/rigs/hero_mapping.toml"

@@ -142,14 +142,15 @@ def clear_saved_job_state(_file=None) -> None:
     """
     if _active:  # this session's own track goes on (its operator ends it if the file change ends it)
         return
+    clear_running_flags("The file was saved while a track ran: track again")
+
+
+def clear_running_flags(status: str) -> None:
+    """Every scene marked as tracking is not any more (its status says why): the Bake button unlocks."""
     for scene in bpy.data.scenes:
         s = scene.facemocap
         if s.job_running:
-            s.job_running, s.job_progress, s.job_status = (
-                False,
-                0.0,
-                "The file was saved while a track ran: track again",
-            )
+            s.job_running, s.job_progress, s.job_status = False, 0.0, status
 
 
 class FACEMOCAP_OT_track(bpy.types.Operator):
@@ -198,7 +199,8 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
 
     def modal(self, context, event):
         job = _active.get("job")
-        if job is None:
+        if job is None:  # ended elsewhere (the add-on disabled): the timer and status bar go too
+            self._unlock(context)
             return {"CANCELLED"}
         if event.type == "ESC" and event.value == "PRESS":
             job.cancel()
