@@ -27,13 +27,15 @@ reported on stderr and skipped; every other take still bakes and the file is sav
 least one take was baked (and the file saved), 1 if none was, 2 for bad arguments (targets the rig lacks, or given
 two roles, or linked from a library: said once, before any take), 130 when interrupted. ``-o`` is checked before
 any work: an existing ``.blend`` this tool did not write is left untouched unless ``--overwrite`` is given, a name
-too long for its temporary file is refused, and a second batch writing the same ``-o`` refuses (a lock beside it);
+too long for its temporary file is refused, and a second batch writing the same ``-o`` waits for the first (a lock
+beside it, POSIX only; up to 30 s, then exit 1);
 the file is saved atomically (a temporary file, then renamed).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
 from pathlib import Path
@@ -90,7 +92,7 @@ def collect_takes(items: list[str], unfinished: list[Path] | None = None) -> lis
     out: list[Path] = []
     for item in items:
         p = Path(item)
-        if p.name.endswith(_UNFINISHED) and p.exists():
+        if p.name.endswith(".npz.partial") and p.is_dir():  # named: a kept ``.part.npz`` is a take (panel's advice)
             unfinished.append(p)
         elif p.is_dir():
             for f in sorted(p.iterdir()):
@@ -173,7 +175,7 @@ def _targets(bpy, args, demo) -> object:
     base = _armature_targets(bpy, args.armature) if args.armature else saved
     meshes = _meshes(bpy, args, saved)
     head_obj, head_bone = _split_target(args.head) if args.head else (base.head_object, base.head_bone)
-    neck_bone = args.neck if args.neck is not None else (base.neck_bone if not args.head else "")
+    neck_bone = args.neck if args.neck is not None else (base.neck_bone if base.head_object and not args.head else "")
     jaw_obj, jaw_bone = _split_target(args.jaw) if args.jaw else (base.jaw_object, base.jaw_bone)
     if args.eyes:
         (lo, lb), (ro, rb) = _split_target(args.eyes[0]), _split_target(args.eyes[1])
@@ -206,8 +208,10 @@ def _missing_targets(bpy, targets) -> list[str]:
     """The targets (meshes, head, jaw, eye objects and bones) the open file does not have, as ``kind 'name'``."""
     missing = [f"mesh '{m}'" for m in targets.all_meshes() if m not in bpy.data.objects]
     missing += [f"mesh with shape keys '{m}'" for m in targets.all_meshes() if _not_a_keyed_mesh(bpy, m)]
-    if targets.neck_bone:
-        head = bpy.data.objects.get(targets.head_object) if targets.head_object else None
+    if targets.neck_bone and not targets.head_object:
+        missing.append(f"a head bone for neck bone '{targets.neck_bone}' (give --head ARMATURE:BONE)")
+    elif targets.neck_bone:
+        head = bpy.data.objects.get(targets.head_object)
         if head is None or head.type != "ARMATURE" or targets.neck_bone not in head.pose.bones:
             missing.append(f"neck bone '{targets.head_object}:{targets.neck_bone}'")
     for kind, obj, bone in (
@@ -225,8 +229,9 @@ def _missing_targets(bpy, targets) -> list[str]:
 
 
 def _shared_roles(targets) -> str:
-    """The object or bone given two roles among head, jaw and eyes (both eyes may share one), or ""."""
+    """The object or bone given two roles among head, neck, jaw and eyes (both eyes may share one), or ""."""
     roles = [(targets.head_object, targets.head_bone), (targets.jaw_object, targets.jaw_bone)]
+    roles += [(targets.head_object, targets.neck_bone)] if targets.neck_bone else []
     eyes = list(dict.fromkeys(zip(targets.eye_objects, targets.eye_bones, strict=True)))
     seen: set[tuple[str, str]] = set()
     for obj, bone in [*roles, *eyes]:
@@ -290,11 +295,16 @@ def _main(argv: list[str] | None) -> int:
             args.output, overwrite=args.overwrite, is_own=lambda p: _farm_made(p, args.takes, takes_record),
             what=".blend", suffixes=(".blend",),
         )  # fmt: skip
-        with writer_lock.writer_lock(out, 0.0, writer="batch"):  # two batches into one -o: the second refuses
-            return _bake_and_save(args, out, err)
     except (errors.UserError, OSError) as exc:
         err(str(exc))
         return EXIT_USAGE
+    with contextlib.ExitStack() as held:
+        try:  # two batches into one -o: the second waits, then refuses (each said "saved", one's takes were gone)
+            held.enter_context(writer_lock.writer_lock(out, writer_lock.WRITER_WAIT_S, writer="batch"))
+        except errors.UserError as exc:  # a farm's retry waits out a killed worker's batch (gone within 10 s)
+            err(str(exc))
+            return EXIT_NOTHING_BAKED
+        return _bake_and_save(args, out, err)
 
 
 def _bake_and_save(args, out: Path, err) -> int:
@@ -316,8 +326,13 @@ def _bake_and_save(args, out: Path, err) -> int:
             bpy.ops.wm.open_mainfile(filepath=str(Path(args.rig).resolve()))
         except RuntimeError as exc:  # not a .blend, or one this Blender cannot read
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-            newer = f"a file saved by a Blender newer than this one, {bpy.app.version_string}, cannot be read"
-            err(f"cannot open --rig {args.rig}: {reason} ({newer}: bake it with that Blender's bpy)")
+            with open(args.rig, "rb") as f:
+                head = f.read(7)
+            newer = ""
+            if head == b"BLENDER" or head[:4] == b"\x28\xb5\x2f\xfd":  # a .blend (plain or zstd): perhaps a newer one
+                newer = (f" (a .blend saved by a Blender newer than this one, {bpy.app.version_string}, cannot be "
+                         "read: bake it with that Blender's bpy)")  # fmt: skip
+            err(f"cannot open --rig {args.rig}: {reason}{newer}")
             return EXIT_USAGE
     elif args.demo_rig:
         bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -341,12 +356,13 @@ def _bake_and_save(args, out: Path, err) -> int:
         return EXIT_USAGE
     linked = _linked_targets(bpy, targets)
     if linked:  # said once, not once per take
-        err(f"in {rig_name}, {', '.join(linked)} linked from a library: its keys would be lost on the next open; "
-            "make it a library override (Object > Library Override) and bake that")  # fmt: skip
+        err(f"in {rig_name}, {', '.join(linked)} linked from a library (the object, its mesh or its shape keys): "
+            "keys on it would be lost on the next open; make it local (Object > Relations > Make Local > Selected "
+            "Objects, Data and Materials) and bake that")  # fmt: skip
         return EXIT_USAGE
     shared = _shared_roles(targets)
     if shared:
-        err(f"{shared} has two roles among --head, --jaw and --eyes: give one of them another object or bone")
+        err(f"{shared} has two roles among --head, --neck, --jaw and --eyes: give one of them another object or bone")
         return EXIT_USAGE
     if args.mapping != AUTO:  # an argument error too: said once, not once per take
         try:

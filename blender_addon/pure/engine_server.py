@@ -49,7 +49,7 @@ __all__ = ["CANCEL_WAIT_S", "STALLED_S", "EngineServer", "EngineService", "Serve
 log = logging.getLogger(__name__)
 
 CANCEL_WAIT_S = 10.0  # a cancelled take answers at its next frame; a server silent this long is stopped instead
-STALLED_S = 10.0  # no word on a running take this long: it may be stuck (the panel says so; Esc kills it at once)
+STALLED_S = 30.0  # no word on a running take this long: it may be stuck (the panel says so; Esc kills it at once)
 STOP_GRACE_S = 3.0  # after closing its input, wait this long for the server to exit before ending its group
 _ENDED = None  # queued to every waiting request when the server's output ends
 
@@ -232,10 +232,11 @@ class ServedTrackJob(JobStatus):
 
     @property
     def stalled(self) -> bool:
-        """True when the engine, reading frames, has said nothing for :data:`STALLED_S` (hung, or stopped). Once
-        every frame is read it fits the clip without a word (minutes, for an hour's take): never stalled then.
+        """True when the engine, reading the frames of a clip of known length, has said nothing for
+        :data:`STALLED_S` (hung, or stopped). Once it has read the frames it fits the clip without a word (minutes,
+        for an hour's take), and a clip's length is an estimate: never stalled past 98 % of it, or without one.
         """
-        reading = not self.total or self.frame < self.total
+        reading = bool(self.total) and self.frame < 0.98 * self.total
         return reading and self.silent_s > STALLED_S
 
     @property

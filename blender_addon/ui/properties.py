@@ -339,8 +339,8 @@ def to_bake_targets(s: FACEMOCAP_PG_settings) -> BakeTargets:
             s.eye_right_target.name if rotate_eyes and s.eye_right_target else "",
         ),
         eye_bones=(
-            s.eye_left_bone if s.eye_left_target and s.eye_left_target.type == "ARMATURE" else "",
-            s.eye_right_bone if s.eye_right_target and s.eye_right_target.type == "ARMATURE" else "",
+            s.eye_left_bone if rotate_eyes and s.eye_left_target and s.eye_left_target.type == "ARMATURE" else "",
+            s.eye_right_bone if rotate_eyes and s.eye_right_target and s.eye_right_target.type == "ARMATURE" else "",
         ),
         eye_look=_EYE_LOOK_OF_GAZE_MODE[s.gaze_mode],
     )

@@ -125,7 +125,7 @@ def test_feature_a_hung_engine_is_said_stuck_and_esc_stops_it_at_once(service, c
         started = time.monotonic()
         job.cancel()
         assert time.monotonic() - started < 2.0 and job.state is bridge.JobState.CANCELLED
-        assert not (tmp_path / "long.part.npz").exists()
+        assert not (tmp_path / "long.part.npz.partial").exists()  # the unfinished take is removed
     finally:
         if _alive(job.pid):
             os.killpg(job.pid, signal.SIGCONT)

@@ -9,6 +9,7 @@ event passes through. Esc cancels this take only; the engine stays up for the ne
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import tempfile
@@ -209,9 +210,11 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             return {"PASS_THROUGH"}
         try:
             state = job.poll()
-        except BaseException:  # a bug: Track and Bake must not stay locked behind it
+        except BaseException:  # a bug: Track and Bake must not stay locked behind it, nor the engine on the take
             _active.pop("job", None)
             self._unlock(context)
+            with contextlib.suppress(Exception):  # the error being raised is the one to see
+                job.cancel()
             raise
         if state is bridge.JobState.RUNNING:
             if job.stalled:
@@ -255,6 +258,8 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
         self._unlock(context)
         scene = self._scene(context)
         if scene is None:  # deleted while tracking: its take is kept, nothing else is touched
+            if job.state is bridge.JobState.FAILED:
+                self.report({"ERROR"}, f"Tracking failed: {in_panel_words(job.message)}")
             if job.state is bridge.JobState.DONE:
                 _enter_take(Path(job.output), job.request)
                 self.report(
