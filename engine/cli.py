@@ -310,12 +310,13 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
 
 
 def _batch(args: argparse.Namespace, make_reporter, session) -> int:
-    from .clip_files import batch_clips, check_take_output, clip_take_name, take_names
+    from .clip_files import batch_clips, check_take_output, clip_take_name, skipped_reason, take_names
+    from .contract.takes_record import TakesRecord
     from .track_job import track_to_file
 
     clips, skipped = batch_clips(args.inputs)
     for path in skipped:
-        print(f"batch: skipped {path.name}: not a video, an image or an image folder", file=sys.stderr)
+        print(f"batch: skipped {path.name}: {skipped_reason(path)}", file=sys.stderr)
     out_dir = Path(args.output)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -325,6 +326,13 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
     for clip, name in names.items():
         if name != f"{clip_take_name(clip)}.npz":
             print(f"batch: notice: {clip.name} and another clip share a name; its take is {name}", file=sys.stderr)
+    record = TakesRecord.read(out_dir)  # the takes folder's record: which clip each take there is from
+    for clip in clips:
+        if (out_dir / names[clip]).exists() and record.take_is_of(names[clip], clip) is False and not args.overwrite:
+            raise InputError(
+                f"batch: {out_dir / names[clip]} is the take of {record.take_clip(names[clip])}, not of {clip} (two "
+                "clips of one name): give this one another -o folder, or --overwrite to replace it"
+            )
     outputs = {clip: check_take_output(out_dir / names[clip], overwrite=args.overwrite) for clip in clips}
     streaming = _streaming_config(args)
     model = session.model()
@@ -350,6 +358,8 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
             )
             reporter.done(str(out), summary.num_frames)
             _print_notices(summary.meta)  # after the progress bar's last line
+            record.enter_take(names[clip], clip)
+            record.write()
         except UserError as err:
             failed.append(clip.name)
             reporter.error(f"{clip.name}: {err}")

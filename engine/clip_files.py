@@ -18,7 +18,15 @@ from .errors import InputError
 from .media_sniff import sniff_media
 from .video_source import IMAGE_SUFFIXES
 
-__all__ = ["VIDEO_SUFFIXES", "batch_clips", "check_take_output", "clip_take_name", "clips_in_folder", "take_names"]
+__all__ = [
+    "VIDEO_SUFFIXES",
+    "batch_clips",
+    "check_take_output",
+    "clip_take_name",
+    "clips_in_folder",
+    "skipped_reason",
+    "take_names",
+]
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
 
@@ -62,7 +70,9 @@ def clips_in_folder(folder: Path) -> tuple[list[Path], list[Path]]:
     """The clips of a batch folder, and the files that are not clips.
 
     Clips are video files, images (by suffix or by content, so a misnamed file is not skipped) and subfolders
-    holding images (sequences). Hidden files are ignored.
+    holding images and no videos (sequences). A subfolder that is not a sequence (a day's videos, videos beside a
+    poster image) is not searched: it is listed with the files that are not clips, to be said. Hidden files are
+    ignored.
     """
     if not folder.is_dir():
         raise InputError(f"batch: not a folder: {folder}")
@@ -73,11 +83,20 @@ def clips_in_folder(folder: Path) -> tuple[list[Path], list[Path]]:
         if path.is_file():
             known = path.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES
             (clips if known or sniff_media(path) is not None else skipped).append(path)
-        elif path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
-            clips.append(path)
+        elif path.is_dir():
+            inside = [p.suffix.lower() for p in path.iterdir() if not p.name.startswith(".")]
+            sequence = any(s in IMAGE_SUFFIXES for s in inside) and not any(s in VIDEO_SUFFIXES for s in inside)
+            (clips if sequence else skipped).append(path)
     if not clips:
         raise InputError(f"batch: no videos, images or image folders in {folder}")
     return clips, skipped
+
+
+def skipped_reason(path: Path) -> str:
+    """Why a batch passed over something in a folder it was given (:func:`clips_in_folder`)."""
+    if path.is_dir():
+        return "a folder that is not an image sequence (videos, or videos and images): give it itself to track it"
+    return "not a video, an image or an image folder"
 
 
 def take_names(clips: Sequence[Path]) -> dict[Path, str]:

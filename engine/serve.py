@@ -35,6 +35,7 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import sys
 import threading
 from collections.abc import Callable
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import IO
 
 from .contract.engine_requests import Cancel, RequestError, TakeInfo, TrackTake, decode_request
+from .contract.partial_take import partial_folder
 from .contract.progress_events import Done, Event, Failed, Ready, encode_event
 from .contract.version import project_version
 from .engine_session import EngineSession
@@ -235,9 +237,12 @@ def _run_track(job: _Job, writer: _EventWriter, session: EngineSession, track: T
     except TakeCancelled:
         if not existed:
             output.unlink(missing_ok=True)  # written just before the cancel was seen
+        shutil.rmtree(partial_folder(output), ignore_errors=True)  # a cancelled take keeps no unfinished run
         writer.event(Failed(CANCELLED_MESSAGE, cancelled=True, request=job.id))
     except UserError as err:
         reporter.error(str(err))
+    except OSError as err:  # the system refused a file (a name too long, no permission): the take's, not a bug
+        reporter.error(f"cannot read or write {err.filename or 'a file'}: {err.strerror or err}")
 
 
 def _run_info(job: _Job, writer: _EventWriter) -> None:
@@ -251,6 +256,9 @@ def _run_info(job: _Job, writer: _EventWriter) -> None:
         summary = summarize_take(take)
     except UserError as err:
         writer.event(Failed(str(err), request=job.id))
+        return
+    except OSError as err:  # the system refused the file: the request's, not a bug
+        writer.event(Failed(f"cannot read {request.take}: {err.strerror or err}", request=job.id))
         return
     path = os.path.abspath(request.take)
     writer.event(Done(path, take.num_frames, summary=summary, request=job.id))

@@ -84,9 +84,9 @@ class TrackTake:
         """
         argv = ["track", self.input, "-o", self.output]
         if self.start is not None:
-            argv += ["--start", f"{self.start:g}"]
+            argv += ["--start", _exact(self.start)]
         if self.end is not None:
-            argv += ["--end", f"{self.end:g}"]
+            argv += ["--end", _exact(self.end)]
         if self.identity:
             argv += ["--identity", self.identity]
         if self.neutral:
@@ -94,7 +94,7 @@ class TrackTake:
         if self.no_filter:
             argv.append("--no-filter")
         if self.fps is not None:
-            argv += ["--fps", f"{self.fps:g}"]
+            argv += ["--fps", _exact(self.fps)]
         if self.backend != "mediapipe":
             argv += ["--backend", self.backend]
         return argv
@@ -176,6 +176,17 @@ def decode_request(line: str) -> tuple[int, Request]:
     return request_id, kind(**values)
 
 
+def _exact(value: float) -> str:
+    """A number as the command line gets it, every digit kept (``:g`` kept six: a served take started a frame off
+    on a long recording).
+
+    >>> _exact(12345.678), _exact(23.976023976023978), _exact(2.0), _exact(3)
+    ('12345.678', '23.976023976023978', '2', '3')
+    """
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -189,7 +200,7 @@ def _checked(request_id: int, command: str, name: str, annotation: str, value):
     if base == "str" and isinstance(value, str) and value:
         return value
     if base == "str" and name == "neutral" and (_is_int(value) or isinstance(value, float)):
-        return f"{value:g}"  # a time in seconds given as a number
+        return _exact(value)  # a time in seconds given as a number
     if base == "float" and (_is_int(value) or isinstance(value, float)) and math.isfinite(value):
         return float(value)
     if base == "int" and _is_int(value) and value >= 0:

@@ -16,6 +16,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..clip_files import skipped_reason
 from ..errors import InputError
 from .paths import PathMap
 from .plan import (
@@ -236,7 +237,7 @@ def run_farm_command(args: argparse.Namespace) -> int:
         raise InputError("--workers must be at least 1")
     plan = make_plan(args.clips, cfg)
     for path in plan.skipped:
-        print(f"farm: skipped {path}: not a video, an image or an image folder", file=sys.stderr)
+        print(f"farm: skipped {path}: {skipped_reason(path)}", file=sys.stderr)
     if args.farm_command != "plan":
         _make_output_dirs(cfg)
         if args.farm_command != "flamenco":  # Flamenco's: written around the submission (_cmd_flamenco)

@@ -205,6 +205,7 @@ def test_feature_cancel_stops_the_take_and_the_engine_serves_on(tmp_path, clips,
     assert finals[1] == Failed("cancelled", cancelled=True, request=1)
     assert finals[2] == Failed("cancelled", cancelled=True, request=2)
     assert not cancelled.exists() and not (tmp_path / "queued.npz").exists()
+    assert not (tmp_path / "cancelled.npz.partial").exists()  # no unfinished run left for `info` to offer a resume
     after = tmp_path / "after.npz"
     served.send(encode_request(5, TrackTake(str(clips[1]), str(after))))
     assert served.until_final(5)[-1] == Done(str(after), 30, request=5)

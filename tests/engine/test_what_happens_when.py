@@ -116,7 +116,7 @@ class TestNothingIsOverwritten:
         (src / "notes.txt").write_text("not a clip")
         run = engine("batch", src, "-o", tmp_path / "out", "--progress", "none")
         assert run.returncode == 0, run.stderr
-        names = sorted(p.name for p in (tmp_path / "out").iterdir())
+        names = sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith("."))
         assert names == ["a_mp4.npz", "a_png.npz", "moving.npz", "still_gif.npz"], names
         assert load_take(tmp_path / "out" / "a_mp4.npz").num_frames == 24
         assert load_take(tmp_path / "out" / "a_png.npz").num_frames == 1
@@ -238,7 +238,40 @@ class TestCommandLineDetails:
     def test_feature_batch_tracks_a_clip_named_twice_once(self, tmp_path, clip):
         run = engine("batch", clip, clip, "-o", tmp_path / "out", "--progress", "none")
         assert run.returncode == 0 and "1/1 clips tracked" in run.stderr, run.stderr[-2000:]
-        assert [p.name for p in (tmp_path / "out").iterdir()] == ["clip.npz"]
+        assert [p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")] == ["clip.npz"]
+
+    def test_exception_a_folder_of_videos_inside_a_batch_folder_is_named_not_dropped(self, tmp_path, clip):
+        """shoot/day1/*.mp4 beside shoot/ref.png: day1's videos were dropped without a word (and a folder of videos
+        with a poster image in it was tracked as a one-frame sequence).
+        """
+        shoot = tmp_path / "shoot"
+        for folder in (shoot / "day1", shoot / "day2"):
+            folder.mkdir(parents=True)
+        (shoot / "day1" / "take1.mp4").write_bytes(clip.read_bytes())
+        (shoot / "day2" / "take3.mp4").write_bytes(clip.read_bytes())
+        cv2.imwrite(str(shoot / "day2" / "poster.png"), portrait_bgr())
+        cv2.imwrite(str(shoot / "ref.png"), portrait_bgr())
+        run = engine("batch", shoot, "-o", tmp_path / "out", "--progress", "none")
+        assert run.returncode == 0 and "1/1 clips tracked" in run.stderr, run.stderr[-2000:]
+        for day in ("day1", "day2"):
+            assert f"skipped {day}: a folder that is not an image sequence" in run.stderr
+
+    def test_exception_a_second_batch_never_replaces_another_clips_take_of_one_name(self, tmp_path, clip):
+        """Batch day1/ -o T, then batch day2/ -o T: day1's shot.npz was replaced by day2's, and the record still
+        said day1.
+        """
+        for day in ("day1", "day2"):
+            (tmp_path / day).mkdir()
+            (tmp_path / day / "shot.mp4").write_bytes(clip.read_bytes())
+        takes = tmp_path / "T"
+        assert engine("batch", tmp_path / "day1", "-o", takes, "--progress", "none").returncode == 0
+        first = (takes / "shot.npz").read_bytes()
+        run = engine("batch", tmp_path / "day2", "-o", takes, "--progress", "none")
+        one_line_failure(run, "shot.npz is the take of", "day1/shot.mp4, not of", "--overwrite")
+        assert (takes / "shot.npz").read_bytes() == first
+        assert engine("batch", tmp_path / "day1", "-o", takes, "--progress", "none").returncode == 0  # its own
+        run = engine("batch", tmp_path / "day2", "-o", takes, "--overwrite", "--progress", "none")
+        assert run.returncode == 0, run.stderr[-2000:]
 
 
 class TestFullDisk:
