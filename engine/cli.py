@@ -286,10 +286,12 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
     return EXIT_OK
 
 
-def _print_notices(meta: dict) -> None:
-    """What the user should know about a take that was written (a truncated video, a turned face)."""
+def _print_notices(meta: dict, clip: str = "") -> None:
+    """What the user should know about a take that was written (a truncated video, a turned face); in a batch, each
+    names its clip.
+    """
     for notice in meta.get("notices", []):
-        print(f"notice: {notice}", file=sys.stderr)
+        print(f"notice: {clip}: {notice}" if clip else f"notice: {notice}", file=sys.stderr)
 
 
 def _write_sample(folder: Path) -> str:
@@ -357,7 +359,7 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
                 backends=session.backends,
             )
             reporter.done(str(out), summary.num_frames)
-            _print_notices(summary.meta)  # after the progress bar's last line
+            _print_notices(summary.meta, clip.name)  # after the progress bar's last line
             record.enter_take(names[clip], clip)
             record.write()
         except UserError as err:

@@ -132,14 +132,18 @@ class _Inbox:
         try:
             request_id, request = decode_request(line)
         except RequestError as err:
-            self._writer.event(Failed(str(err), request=_id_of(line)))
+            known = _id_of(line)
+            with self._cond:
+                in_use = known is not None and any(job.id == known for job in self._jobs())
+            self._writer.event(Failed(str(err), request=None if in_use else known))  # a running request's id: not
             return
         with self._cond:
             if isinstance(request, Cancel):
                 self._cancel(request.target)
                 return
-            if any(job.id == request_id for job in self._jobs()):
-                self._writer.event(Failed(f"request id {request_id} is already in use", request=request_id))
+            if any(job.id == request_id for job in self._jobs()):  # said without the id: that request's one final
+                # line is its own
+                self._writer.event(Failed(f"request id {request_id} is already in use: this request was not run"))
                 return
             self._waiting.append(_Job(request_id, request))
             self._cond.notify_all()
@@ -231,7 +235,7 @@ def _run_track(job: _Job, writer: _EventWriter, session: EngineSession, track: T
     existed = output.exists()
     reporter = _ServedReporter(writer, job, replaces_existing=existed)
     try:
-        track([*request.argv(), "--progress", "jsonl"], reporter, session)
+        track(request.argv("--progress", "jsonl"), reporter, session)
     except SystemExit:  # the parser has printed why on stderr
         writer.event(Failed(f"request {job.id}: not a valid track request: {request}", request=job.id))
     except TakeCancelled:

@@ -364,16 +364,18 @@ def _track_locked(
 
 @contextlib.contextmanager
 def _kept_only_if_resumable(partial: PartialTake, output: Path) -> Iterator[None]:
-    """On an InputError, remove ``partial`` if no frame was detected into it (nothing a resume could use); if it holds
-    frames, keep it and say so in the error.
+    """On an InputError (or the system refusing a file), remove ``partial`` if no frame was detected into it (nothing
+    a resume could use); if it holds frames, keep it (and, for an InputError, say so in the error).
     """
     try:
         yield
-    except InputError as err:
+    except (InputError, OSError) as err:  # an OSError: the system refused a file (a name too long, no permission)
         if not partial.folder.is_dir():
             raise
         if not partial.rows(_SPOOL):
             shutil.rmtree(partial.folder, ignore_errors=True)
+            raise
+        if isinstance(err, OSError):
             raise
         raise InputError(
             f"{err}; the frames tracked so far are kept in {partial.folder.name}: "

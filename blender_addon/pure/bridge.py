@@ -225,7 +225,7 @@ class TrackRequest:
 
     def command(self) -> list[str]:
         """The one-process engine command line (argv): ``python -m engine track ... --progress jsonl``."""
-        return [str(Path(self.python).expanduser()), "-m", "engine", *self.take().argv(), "--progress", "jsonl"]
+        return [str(Path(self.python).expanduser()), "-m", "engine", *self.take().argv("--progress", "jsonl")]
 
     def prepare(self) -> Path:
         """Check the request before any engine work and make room for the take; returns the engine folder.

@@ -75,29 +75,33 @@ class TrackTake:
 
     command = "track"
 
-    def argv(self) -> list[str]:
-        """The engine command line of this take, after ``python -m engine`` (without ``--progress``).
+    def argv(self, *options: str) -> list[str]:
+        """The engine command line of this take, after ``python -m engine``, with ``options`` (``--progress``
+        ``jsonl``) among its options.
+
+        The input comes after ``--`` and every path as ``--option=VALUE``: a name that starts with ``-`` is a name,
+        never an option (``"input": "--sample"`` tracked the built-in sample).
 
         Example:
             >>> TrackTake("a.mp4", "a.npz", start=2.5, neutral="1.5").argv()
-            ['track', 'a.mp4', '-o', 'a.npz', '--start', '2.5', '--neutral', '1.5']
+            ['track', '--output=a.npz', '--start', '2.5', '--neutral=1.5', '--', 'a.mp4']
         """
-        argv = ["track", self.input, "-o", self.output]
+        argv = ["track", f"--output={self.output}"]
         if self.start is not None:
             argv += ["--start", _exact(self.start)]
         if self.end is not None:
             argv += ["--end", _exact(self.end)]
         if self.identity:
-            argv += ["--identity", self.identity]
+            argv.append(f"--identity={self.identity}")
         if self.neutral:
-            argv += ["--neutral", self.neutral]
+            argv.append(f"--neutral={self.neutral}")
         if self.no_filter:
             argv.append("--no-filter")
         if self.fps is not None:
             argv += ["--fps", _exact(self.fps)]
         if self.backend != "mediapipe":
             argv += ["--backend", self.backend]
-        return argv
+        return [*argv, *options, "--", self.input]
 
 
 @dataclasses.dataclass(frozen=True)

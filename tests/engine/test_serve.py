@@ -217,17 +217,19 @@ def test_feature_info_and_request_errors(tmp_path, clips, served):
     take = tmp_path / "t.npz"
     served.send(encode_request(1, TrackTake(str(clips[0]), str(take))))
     served.send(encode_request(1, TakeInfo(str(take))))  # the id is in use (waiting or running)
+    served.send(json.dumps({"id": 1, "command": "bogus"}))  # ... and a bad line with that id
     served.send(encode_request(2, TakeInfo(str(take))))
     served.send(json.dumps({"id": 3, "command": "track", "input": "x.mp4"}))  # no output
     served.send(json.dumps({"id": 4, "command": "track", "input": "x.mp4", "output": "x.npz", "speed": 3}))
     served.send("not json")
     served.send(encode_request(5, TrackTake(str(tmp_path / "missing.mp4"), str(tmp_path / "m.npz"))))
     finals, errors = {}, []
-    while len(finals) < 3 or len(errors) < 4:  # replies of requests 1, 2, 5 and the four refused lines
+    while len(finals) < 3 or len(errors) < 5:  # replies of requests 1, 2, 5 and the five refused lines
         event = served.next_event()
-        if isinstance(event, Failed) and (event.request in (None, 3, 4) or "already in use" in event.message):
+        if isinstance(event, Failed) and event.request in (None, 3, 4):  # a refused line never takes a live id
             errors.append(event.message)
         elif isinstance(event, Done | Failed):
+            assert event.request not in finals, f"request {event.request} got two final lines"
             finals[event.request] = event
     assert any("id 1 is already in use" in m for m in errors) and any('"output" is missing' in m for m in errors)
     assert any("unknown key(s) speed" in m for m in errors) and any(m.startswith("not JSON") for m in errors)
@@ -256,6 +258,8 @@ def test_convention_a_track_request_is_the_command_line_it_stands_for():
                      backend="fan")  # fmt: skip
     args = build_parser().parse_args(take.argv())
     assert (args.command, args.input, args.output) == ("track", "a.mp4", "a.npz")
+    dashed = build_parser().parse_args(TrackTake("--sample", "-o.npz", neutral="-x.png").argv("--progress", "jsonl"))
+    assert (dashed.input, dashed.output, dashed.neutral, dashed.progress) == ("--sample", "-o.npz", "-x.png", "jsonl")
     assert (args.start, args.end, args.identity, args.neutral) == (1.0, 2.5, "b.npz", "0.5")
     assert args.no_filter and args.backend == "fan"
 

@@ -235,9 +235,18 @@ class TestCommandLineDetails:
         run = engine("info", out)
         assert run.returncode == 0 and "unfinished run is beside it, t.npz.partial" in run.stdout, run.stdout
 
+    def test_exception_a_track_the_system_refuses_at_its_start_leaves_no_unfinished_run(self, tmp_path):
+        """An input name too long for the file system: one line, and no '.partial' for `info` to offer a resume
+        that fails the same way.
+        """
+        run = engine("track", tmp_path / ("a" * 300 + ".mp4"), "-o", tmp_path / "x.npz", "--progress", "none")
+        one_line_failure(run, "File name too long")
+        assert not list(tmp_path.iterdir())
+
     def test_feature_batch_tracks_a_clip_named_twice_once(self, tmp_path, clip):
         run = engine("batch", clip, clip, "-o", tmp_path / "out", "--progress", "none")
         assert run.returncode == 0 and "1/1 clips tracked" in run.stderr, run.stderr[-2000:]
+        assert "notice: clip.mp4: " in run.stderr  # a batch's notices name their clip (all looked alike)
         assert [p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")] == ["clip.npz"]
 
     def test_exception_a_folder_of_videos_inside_a_batch_folder_is_named_not_dropped(self, tmp_path, clip):
