@@ -11,6 +11,7 @@ import bpy
 from .._contract import errors
 from ..pure.takes import open_take
 from . import idnames, properties
+from .engine_process import tracking
 
 __all__ = ["classes"]
 
@@ -31,6 +32,8 @@ class VIEW3D_PT_facemocap_main(_Base, bpy.types.Panel):
         if s.job_running:
             layout.progress(factor=s.job_progress, type="BAR", text=s.job_status or "Tracking...")
             layout.label(text="Press Esc to cancel", icon="CANCEL")
+        elif tracking():  # Track is greyed out here: say why
+            layout.label(text="A track is running in another scene; Track waits for it", icon="INFO")
         elif s.job_status:
             layout.label(text=s.job_status, icon="INFO")
         row = layout.row(align=True)

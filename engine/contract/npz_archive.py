@@ -74,9 +74,10 @@ class NpzArchive:
         try:
             self._zip = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+            hint = "; a Live Link Face CSV becomes a take with `import-csv`" if name.lower().endswith(".csv") else ""
             raise TakeFormatError(
                 f"{name}: not a take file (a take is an .npz archive written by the engine; "
-                f"{type(err).__name__}: {err})"
+                f"{type(err).__name__}: {err}){hint}"
             ) from None
         try:
             self._infos = self._check_directory(max_members)

@@ -243,6 +243,11 @@ class TestCommandLineDetails:
         one_line_failure(run, "File name too long")
         assert not list(tmp_path.iterdir())
 
+    def test_exception_info_on_a_live_link_csv_says_how_to_make_it_a_take(self, tmp_path):
+        csv = tmp_path / "face.csv"
+        csv.write_text("Timecode,BlendShapeCount\n00:00:00:00.000,61\n")
+        one_line_failure(engine("info", csv), "face.csv: not a take file", "becomes a take with `import-csv`")
+
     def test_feature_batch_tracks_a_clip_named_twice_once(self, tmp_path, clip):
         run = engine("batch", clip, clip, "-o", tmp_path / "out", "--progress", "none")
         assert run.returncode == 0 and "1/1 clips tracked" in run.stderr, run.stderr[-2000:]
