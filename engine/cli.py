@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     inputs_help = "clips, or folders of videos, images or image-sequence subfolders"
     p.add_argument("inputs", nargs="+", metavar="CLIP_OR_FOLDER", help=inputs_help)
     p.add_argument("-o", "--output", required=True, help="folder for the takes")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="after an interrupted batch: keep the takes already tracked from these clips (as they are now), "
+        "continue the unfinished one, track the rest",
+    )
     _track_options(p)
 
     from .farm.cli import add_farm_parser  # here, not at the top: the farm package imports this module
@@ -313,6 +319,7 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
 
 def _batch(args: argparse.Namespace, make_reporter, session) -> int:
     from .clip_files import batch_clips, check_take_output, clip_take_name, skipped_reason, take_names
+    from .contract.partial_take import partial_folder
     from .contract.takes_record import TakesRecord
     from .track_job import track_to_file
 
@@ -343,6 +350,15 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
     failed = []
     for i, clip in enumerate(clips, 1):
         out = outputs[clip]
+        if (
+            args.resume
+            and out.is_file()
+            and record.take_is_of(names[clip], clip)
+            and record.take_is_current(names[clip], clip)
+        ):
+            print(f"batch: {clip.name}: its take {out.name} is there (--resume)", file=sys.stderr)
+            continue
+        resume = args.resume and partial_folder(out).is_dir()
         reporter = make_reporter(args.progress)
         if args.progress == "bar":
             print(f"[{i}/{len(clips)}] {clip.name}", file=sys.stderr)
@@ -357,6 +373,8 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
                 neutral=neutral,
                 model=model,
                 backends=session.backends,
+                resume=resume,
+                notice=lambda message, clip=clip: print(f"notice: {clip.name}: {message}", file=sys.stderr),
             )
             reporter.done(str(out), summary.num_frames)
             _print_notices(summary.meta, clip.name)  # after the progress bar's last line
@@ -527,6 +545,8 @@ def _error_message(err: BaseException) -> str:
 def _kept_partial(args: argparse.Namespace) -> str:
     from .contract.partial_take import partial_folder
 
+    if args.command == "batch":
+        return f"; the takes written are kept: 'batch ... --resume' continues (into {args.output})"
     if args.command != "track" or not partial_folder(args.output).is_dir():
         return ""
     folder = partial_folder(args.output)

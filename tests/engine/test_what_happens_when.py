@@ -243,6 +243,20 @@ class TestCommandLineDetails:
         one_line_failure(run, "File name too long")
         assert not list(tmp_path.iterdir())
 
+    def test_feature_an_interrupted_batch_resumes_without_tracking_its_takes_again(self, tmp_path, clip):
+        """A 100-clip batch stopped at clip 90 started again from clip 1 (batch had no --resume)."""
+        shots = tmp_path / "shots"
+        shots.mkdir()
+        for name in ("a.mp4", "b.mp4"):
+            (shots / name).write_bytes(clip.read_bytes())
+        takes = tmp_path / "takes"
+        assert engine("batch", shots, "-o", takes, "--progress", "none").returncode == 0
+        kept = (takes / "a.npz").stat().st_mtime_ns
+        (takes / "b.npz").unlink()  # where the interrupted run had not got to
+        run = engine("batch", shots, "-o", takes, "--resume", "--progress", "none")
+        assert run.returncode == 0 and "a.mp4: its take a.npz is there (--resume)" in run.stderr, run.stderr[-2000:]
+        assert (takes / "a.npz").stat().st_mtime_ns == kept and (takes / "b.npz").is_file()
+
     def test_exception_info_on_a_live_link_csv_says_how_to_make_it_a_take(self, tmp_path):
         csv = tmp_path / "face.csv"
         csv.write_text("Timecode,BlendShapeCount\n00:00:00:00.000,61\n")
