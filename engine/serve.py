@@ -161,6 +161,14 @@ class _Inbox:
                 self._waiting.remove(job)
                 self._writer.event(Failed(CANCELLED_MESSAGE, cancelled=True, request=job.id))
 
+    def unanswered(self) -> list[_Job]:
+        """The request in progress and the waiting ones, taken out (the engine is stopping)."""
+        with self._cond:
+            jobs = self._jobs()
+            self._current = None
+            self._waiting.clear()
+            return jobs
+
     def abandon(self) -> None:
         """Nobody reads the replies: stop the take in progress, drop the waiting ones, accept no more."""
         with self._cond:
@@ -285,6 +293,15 @@ def serve(requests: IO[str], replies: IO[str], session: EngineSession, track: Tr
         log.warning("not warmed up: %s", err)
     writer.event(Ready(project_version()))  # the first line; requests sent meanwhile wait in the pipe
     threading.Thread(target=inbox.read, args=(requests,), name="engine-requests", daemon=True).start()
+    try:
+        return _serve_jobs(inbox, writer, session, track)
+    except KeyboardInterrupt:  # SIGINT / SIGTERM: every request not answered yet gets its last line
+        for job in inbox.unanswered():
+            writer.event(Failed("interrupted: the engine was stopped", request=job.id))
+        raise
+
+
+def _serve_jobs(inbox: _Inbox, writer: _EventWriter, session: EngineSession, track: TrackCommand) -> int:
     while (job := inbox.next_job(idle=session.backends.refresh)) is not None:
         if job.stop.is_set():
             writer.event(Failed(CANCELLED_MESSAGE, cancelled=True, request=job.id))

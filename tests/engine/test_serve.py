@@ -212,6 +212,25 @@ def test_feature_cancel_stops_the_take_and_the_engine_serves_on(tmp_path, clips,
     assert served.proc.poll() is None  # the same process
 
 
+def test_exception_a_stopped_engine_gives_every_unanswered_request_its_last_line(tmp_path, clips, long_clip, served):
+    """SIGTERM mid-take: the script waiting for each request's last line got end-of-file instead."""
+    import signal
+
+    assert isinstance(served.next_event(), Ready)
+    served.send(encode_request(1, TrackTake(str(long_clip), str(tmp_path / "long.npz"))))
+    served.send(encode_request(2, TrackTake(str(clips[0]), str(tmp_path / "queued.npz"))))
+    while not isinstance(event := served.next_event(), Progress) or event.request != 1:
+        pass
+    served.proc.send_signal(signal.SIGTERM)
+    finals = {}
+    while len(finals) < 2:
+        event = served.next_event()
+        if isinstance(event, Done | Failed):
+            finals[event.request] = event
+    assert all(f == Failed("interrupted: the engine was stopped", request=r) for r, f in finals.items())
+    assert served.proc.wait(timeout=60) == 130
+
+
 def test_feature_info_and_request_errors(tmp_path, clips, served):
     assert isinstance(served.next_event(), Ready)
     take = tmp_path / "t.npz"
