@@ -34,8 +34,10 @@ def register() -> None:
         _registered.append(cls)
     bpy.types.Scene.facemocap = bpy.props.PointerProperty(type=FACEMOCAP_PG_settings)
     from .ui.operators.track import clear_saved_job_state
+    from .ui.properties import settle_saved_mapping
 
     bpy.app.handlers.load_post.append(clear_saved_job_state)
+    bpy.app.handlers.load_post.append(settle_saved_mapping)
     if getattr(bpy.app, "module", not bpy.app.binary_path) and not _atexit_hooked:
         # The bpy *module* (not Blender itself) of 4.2 crashes at interpreter exit while classes are still
         # registered, which turns a successful script's exit status into 139. Unregister before that.
@@ -57,8 +59,11 @@ def unregister() -> None:
         job.cancel()
         track.clear_running_flags("Tracking stopped: the add-on was disabled; Track again")  # else Bake stays locked
     stop_engine()
-    if track.clear_saved_job_state in bpy.app.handlers.load_post:
-        bpy.app.handlers.load_post.remove(track.clear_saved_job_state)
+    from .ui.properties import settle_saved_mapping
+
+    for handler in (track.clear_saved_job_state, settle_saved_mapping):
+        if handler in bpy.app.handlers.load_post:
+            bpy.app.handlers.load_post.remove(handler)
     if hasattr(bpy.types.Scene, "facemocap"):
         del bpy.types.Scene.facemocap
     for cls in reversed(_registered):

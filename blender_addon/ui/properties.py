@@ -60,6 +60,20 @@ def _mapping_items(self, context):
     return _mapping_items_cache
 
 
+@bpy.app.handlers.persistent
+def settle_saved_mapping(_file=None) -> None:
+    """After a file loads: a Mapping choice an earlier version saved by its place in the list matches no choice now;
+    it becomes Automatic, or Custom File where a file is picked (what :func:`mapping_choice` reads it as), so the
+    panel shows it and Blender stops warning. Registered as a ``load_post`` handler by the add-on's ``register``.
+    """
+    valid = {mapping_item_number(item[0]) for item in _mapping_items(None, None)}
+    for scene in bpy.data.scenes:
+        s = getattr(scene, "facemocap", None)
+        stored = s.get("mapping") if s is not None else None
+        if stored is not None and stored not in valid:
+            s.mapping = CUSTOM if s.custom_mapping_path else AUTO
+
+
 def _is_mesh(self, obj):
     return obj.type == "MESH"
 

@@ -403,7 +403,7 @@ def test_disabling_the_addon_mid_track_unlocks_bake(scene):
     assert running.cancelled and not s.job_running and s.job_status.startswith("Tracking stopped")
 
 
-def test_a_mapping_choice_is_saved_by_its_name_not_its_place_in_the_list(scene):
+def test_a_mapping_choice_is_saved_by_its_name_not_its_place_in_the_list(scene, tmp_path):
     """Presets added later moved every choice saved by position (facewarehouse46_to_arkit52 read back as
     arkit52_to_vrm); one saved by position by an earlier version reads as Automatic, or Custom File with a file.
     """
@@ -416,3 +416,7 @@ def test_a_mapping_choice_is_saved_by_its_name_not_its_place_in_the_list(scene):
     assert mapping_choice(s) == "AUTO"
     s.custom_mapping_path = "/rigs/hero_mapping.toml"
     assert mapping_choice(s) == "/rigs/hero_mapping.toml"
+    path = tmp_path / "old.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    bpy.ops.wm.open_mainfile(filepath=str(path))  # the choice settles as it reads: the panel shows it
+    assert bpy.context.scene.facemocap.mapping == "CUSTOM"
