@@ -326,8 +326,11 @@ def _bake_and_save(args, out: Path, err) -> int:
             bpy.ops.wm.open_mainfile(filepath=str(Path(args.rig).resolve()))
         except RuntimeError as exc:  # not a .blend, or one this Blender cannot read
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-            with open(args.rig, "rb") as f:
-                head = f.read(7)
+            try:
+                with open(args.rig, "rb") as f:
+                    head = f.read(7)
+            except OSError:
+                head = b""
             newer = ""
             if head == b"BLENDER" or head[:4] == b"\x28\xb5\x2f\xfd":  # a .blend (plain or zstd): perhaps a newer one
                 newer = (f" (a .blend saved by a Blender newer than this one, {bpy.app.version_string}, cannot be "

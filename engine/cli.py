@@ -335,12 +335,22 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
     for clip, name in names.items():
         if name != f"{clip_take_name(clip)}.npz":
             print(f"batch: notice: {clip.name} and another clip share a name; its take is {name}", file=sys.stderr)
-    record = TakesRecord.read(out_dir)  # the takes folder's record: which clip each take there is from
+    record = TakesRecord.read(out_dir)  # the takes folder's record: which clip (and part) each take there is from
+    span = None if args.start is None and args.end is None else (args.start, args.end)
     for clip in clips:
-        if (out_dir / names[clip]).exists() and record.take_is_of(names[clip], clip) is False and not args.overwrite:
+        name = names[clip]
+        if not (out_dir / name).exists() or args.overwrite:
+            continue
+        if record.take_is_of(name, clip) is False:
             raise InputError(
-                f"batch: {out_dir / names[clip]} is the take of {record.take_clip(names[clip])}, not of {clip} (two "
-                "clips of one name): give this one another -o folder, or --overwrite to replace it"
+                f"batch: {out_dir / name} is the take of {record.take_clip(name)}, not of {clip} (two clips of one "
+                "name): give this one another -o folder, or --overwrite to replace it"
+            )
+        if record.take_is_of(name, clip) and record.take_span(name) != (None if span is None else list(span)):
+            raise InputError(
+                f"batch: {out_dir / name} is the take of another part of {clip} "
+                f"({record.take_span(name) or 'all of it'}): give this run another -o folder, or --overwrite to "
+                "replace it"
             )
     outputs = {clip: check_take_output(out_dir / names[clip], overwrite=args.overwrite) for clip in clips}
     streaming = _streaming_config(args)
@@ -350,10 +360,12 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
     failed = []
     for i, clip in enumerate(clips, 1):
         out = outputs[clip]
+        same_part = record.take_span(names[clip]) == (None if span is None else list(span))
         if (
             args.resume
             and out.is_file()
             and record.take_is_of(names[clip], clip)
+            and same_part
             and record.take_is_current(names[clip], clip)
         ):
             print(f"batch: {clip.name}: its take {out.name} is there (--resume)", file=sys.stderr)
@@ -378,8 +390,7 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
             )
             reporter.done(str(out), summary.num_frames)
             _print_notices(summary.meta, clip.name)  # after the progress bar's last line
-            record.enter_take(names[clip], clip)
-            record.write()
+            _enter_take(record, names[clip], clip, span)
         except UserError as err:
             failed.append(clip.name)
             reporter.error(f"{clip.name}: {err}")
@@ -392,6 +403,15 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
         file=sys.stderr,
     )
     return EXIT_OK if not failed else EXIT_FAILED
+
+
+def _enter_take(record, name: str, clip: Path, span) -> None:
+    """Record a written take in its folder's record, best effort: the take is written whatever the record says."""
+    record.enter_take(name, clip, span)
+    try:
+        record.write()
+    except (UserError, OSError) as err:
+        print(f"notice: {clip.name}: the takes folder's record was not updated ({err})", file=sys.stderr)
 
 
 def _cmd_info_to_reader(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ __all__ = [
     "check_take_output",
     "clip_take_name",
     "clips_in_folder",
+    "is_image_sequence",
     "skipped_reason",
     "take_names",
 ]
@@ -84,18 +85,30 @@ def clips_in_folder(folder: Path) -> tuple[list[Path], list[Path]]:
             known = path.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES
             (clips if known or sniff_media(path) is not None else skipped).append(path)
         elif path.is_dir():
-            inside = [p.suffix.lower() for p in path.iterdir() if not p.name.startswith(".")]
-            sequence = any(s in IMAGE_SUFFIXES for s in inside) and not any(s in VIDEO_SUFFIXES for s in inside)
-            (clips if sequence else skipped).append(path)
+            (clips if is_image_sequence(path) else skipped).append(path)
     if not clips:
-        raise InputError(f"batch: no videos, images or image folders in {folder}")
+        folders = [p.name for p in skipped if p.is_dir() and _holds_videos(p)]
+        inside = f" ({', '.join(folders)}: folders of videos; give them themselves)" if folders else ""
+        raise InputError(f"batch: no videos, images or image folders in {folder}{inside}")
     return clips, skipped
+
+
+def is_image_sequence(folder: Path) -> bool:
+    """A folder is an image sequence when it holds images and no videos (beside a poster image, a day's videos are
+    videos); hidden files do not count.
+    """
+    inside = [p.suffix.lower() for p in folder.iterdir() if not p.name.startswith(".")]
+    return any(s in IMAGE_SUFFIXES for s in inside) and not any(s in VIDEO_SUFFIXES for s in inside)
+
+
+def _holds_videos(folder: Path) -> bool:
+    return any(p.suffix.lower() in VIDEO_SUFFIXES for p in folder.iterdir() if not p.name.startswith("."))
 
 
 def skipped_reason(path: Path) -> str:
     """Why a batch passed over something in a folder it was given (:func:`clips_in_folder`)."""
-    if path.is_dir():
-        return "a folder that is not an image sequence (videos, or videos and images): give it itself to track it"
+    if path.is_dir() and _holds_videos(path):
+        return "a folder of videos (an image sequence holds images only): give it itself to track its videos"
     return "not a video, an image or an image folder"
 
 

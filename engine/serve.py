@@ -83,12 +83,17 @@ class _EventWriter:
         self._lock = threading.Lock()
         self._on_gone = on_gone
         self.gone = False
+        self.answered: set[int] = set()  # requests whose last line (done or error) is written
 
     def write(self, text: str) -> int:
         """Write ``text``, whole lines (the stream interface :class:`~engine.progress.JsonlReporter` writes to)."""
         with self._lock:
             if self.gone:
                 return 0
+            for line in text.splitlines():
+                reply = json.loads(line) if line.startswith("{") else None
+                if isinstance(reply, dict) and "id" in reply and ("done" in reply or "error" in reply):
+                    self.answered.add(reply["id"])
             try:
                 self._stream.write(text)
                 self._stream.flush()
@@ -297,7 +302,8 @@ def serve(requests: IO[str], replies: IO[str], session: EngineSession, track: Tr
         return _serve_jobs(inbox, writer, session, track)
     except KeyboardInterrupt:  # SIGINT / SIGTERM: every request not answered yet gets its last line
         for job in inbox.unanswered():
-            writer.event(Failed("interrupted: the engine was stopped", request=job.id))
+            if job.id not in writer.answered:  # a take that wrote its last line just before the stop has it
+                writer.event(Failed("interrupted: the engine was stopped", request=job.id))
         raise
 
 

@@ -345,9 +345,23 @@ def baked_start_frame(id_data: bpy.types.ID | None, take_name: str, take_path: s
         if is_addon_action(action) and action[ACTION_TAG] == take_name and _same_take_file(action, take_path):
             start = action.get(ACTION_START_FRAME)
             if start is None:  # baked before the start was recorded: its first key is the take's first frame
-                start = action.frame_range[0]
-            return float(start)
+                start = _first_key(action)
+            if start is not None:
+                return float(start)
     return None
+
+
+def _first_key(action: bpy.types.Action) -> float | None:
+    """The frame of an Action's earliest key, on any version's curves (not ``frame_range``: a manual range wins
+    there), or None.
+    """
+    curves = list(getattr(action, "fcurves", None) or [])  # 4.2 - 4.4; gone in 5.0
+    for layer in getattr(action, "layers", ()) if not curves else ():
+        for strip in layer.strips:
+            for bag in getattr(strip, "channelbags", ()):
+                curves += list(bag.fcurves)
+    firsts = [fc.keyframe_points[0].co.x for fc in curves if len(fc.keyframe_points)]
+    return min(firsts) if firsts else None
 
 
 def begin_take_action(

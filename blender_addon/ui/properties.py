@@ -63,15 +63,15 @@ def _mapping_items(self, context):
 @bpy.app.handlers.persistent
 def settle_saved_mapping(_file=None) -> None:
     """After a file loads: a Mapping choice an earlier version saved by its place in the list matches no choice now;
-    it becomes Automatic, or Custom File where a file is picked (what :func:`mapping_choice` reads it as), so the
-    panel shows it and Blender stops warning. Registered as a ``load_post`` handler by the add-on's ``register``.
+    it becomes Automatic (what :func:`mapping_choice` reads it as), so the panel shows it and Blender stops warning.
+    Registered as a ``load_post`` handler by the add-on's ``register``.
     """
     valid = {mapping_item_number(item[0]) for item in _mapping_items(None, None)}
     for scene in bpy.data.scenes:
         s = getattr(scene, "facemocap", None)
         stored = s.get("mapping") if s is not None else None
         if stored is not None and stored not in valid:
-            s.mapping = CUSTOM if s.custom_mapping_path else AUTO
+            s.mapping = AUTO
 
 
 def _is_mesh(self, obj):
@@ -366,11 +366,11 @@ def mapping_choice(s: FACEMOCAP_PG_settings) -> str:
     Raises:
         MappingError: Custom File is chosen but no file is picked.
     """
-    if s.mapping not in ("", CUSTOM):
-        return s.mapping
-    if not s.mapping and not s.custom_mapping_path:  # a choice saved by position by an earlier version: Automatic
+    if not s.mapping:  # a choice an earlier version saved by position: Automatic (a file left picked may be stale)
         return AUTO
-    path = bpy.path.abspath(s.custom_mapping_path)  # ... with a file picked: it was Custom File
+    if s.mapping != CUSTOM:
+        return s.mapping
+    path = bpy.path.abspath(s.custom_mapping_path)
     if not path:
         raise MappingError("pick a mapping file first (Mapping File), or choose a preset")
     return path

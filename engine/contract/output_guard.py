@@ -44,9 +44,9 @@ __all__ = [
 STATE_DIR_ENV = "FACEMOCAP_STATE_DIR"
 """Environment variable naming the folder of the output ledger (tests and studio set-ups point it elsewhere)."""
 LEDGER_MAX_ENTRIES = 5000
+"""Files remembered at most (the oldest are forgotten first)."""
 LEDGER_WAIT_S = 10.0
 """How long a write of the ledger waits for another process writing it (each holds it for milliseconds)."""
-"""Files remembered at most (the oldest are forgotten first)."""
 _LEDGER_NAME = "outputs.json"
 
 

@@ -6,7 +6,7 @@ import glob
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..clip_files import VIDEO_SUFFIXES, clips_in_folder
+from ..clip_files import VIDEO_SUFFIXES, clips_in_folder, is_image_sequence
 from ..errors import InputError
 from ..video_source import IMAGE_SUFFIXES
 
@@ -18,7 +18,7 @@ _GLOB_CHARS = frozenset("*?[")
 def _is_clip(path: Path) -> bool:
     if path.is_file():
         return path.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES
-    return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
+    return path.is_dir() and is_image_sequence(path)  # batch's rule: images and no videos
 
 
 def _folder_clips(folder: Path, skipped: list[Path]) -> list[Path]:

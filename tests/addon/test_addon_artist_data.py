@@ -593,6 +593,8 @@ def test_a_take_an_earlier_version_baked_stays_where_it_was_baked(scene, tmp_pat
     _bake(scene, path, mesh="Char")
     key = mesh.data.shape_keys
     _as_an_earlier_version_baked_it(key.animation_data.action)
+    action = key.animation_data.action
+    action.use_frame_range, action.frame_start, action.frame_end = True, 15.0, 30.0  # a manual range: not the keys
     scene.frame_start = 1
     result = _bake(scene, path, mesh="Char")
     assert "Kept at frame 10, where this take was baked (the scene starts at 1)" in result.report

@@ -243,6 +243,30 @@ class TestCommandLineDetails:
         one_line_failure(run, "File name too long")
         assert not list(tmp_path.iterdir())
 
+    def test_exception_a_batch_never_passes_off_another_part_of_a_clip_as_its_take(self, tmp_path, clip):
+        """A take of seconds 0.2-0.6 (the panel's Range, or batch --start/--end) was kept by --resume as the whole
+        clip's, and replaced without --overwrite, the record's span erased.
+        """
+        shots = tmp_path / "shots"
+        shots.mkdir()
+        (shots / "shot.mp4").write_bytes(clip.read_bytes())
+        takes = tmp_path / "takes"
+        part = ("--start", "0.2", "--end", "0.6")
+        assert engine("batch", shots, "-o", takes, *part, "--progress", "none").returncode == 0
+        from engine.contract.takes_record import TakesRecord
+
+        assert TakesRecord.read(takes).take_span("shot.npz") == [0.2, 0.6]
+        for args in ((), ("--resume",)):
+            one_line_failure(engine("batch", shots, "-o", takes, *args, "--progress", "none"), "another part of")
+        run = engine("batch", shots, "-o", takes, *part, "--resume", "--progress", "none")
+        assert run.returncode == 0 and "its take shot.npz is there" in run.stderr, run.stderr[-2000:]
+
+    def test_exception_a_folder_holding_only_a_folder_of_videos_names_it(self, tmp_path, clip):
+        (tmp_path / "shots" / "day1").mkdir(parents=True)
+        (tmp_path / "shots" / "day1" / "a.mp4").write_bytes(clip.read_bytes())
+        (tmp_path / "shots" / "docs").mkdir()
+        one_line_failure(engine("batch", tmp_path / "shots", "-o", tmp_path / "out"), "day1: folders of videos")
+
     def test_feature_an_interrupted_batch_resumes_without_tracking_its_takes_again(self, tmp_path, clip):
         """A 100-clip batch stopped at clip 90 started again from clip 1 (batch had no --resume)."""
         shots = tmp_path / "shots"
@@ -282,7 +306,7 @@ class TestCommandLineDetails:
         run = engine("batch", shoot, "-o", tmp_path / "out", "--progress", "none")
         assert run.returncode == 0 and "1/1 clips tracked" in run.stderr, run.stderr[-2000:]
         for day in ("day1", "day2"):
-            assert f"skipped {day}: a folder that is not an image sequence" in run.stderr
+            assert f"skipped {day}: a folder of videos" in run.stderr
 
     def test_exception_a_second_batch_never_replaces_another_clips_take_of_one_name(self, tmp_path, clip):
         """Batch day1/ -o T, then batch day2/ -o T: day1's shot.npz was replaced by day2's, and the record still

@@ -78,6 +78,14 @@ class TestCollectClips:
         assert [c.relative_to(tmp_path).as_posix() for c in clips] == ["day1/shot.mp4", "day_seq"]
         assert [p.name for p in skipped] == ["notes.txt"]  # said by every farm command, as batch says it
 
+    def test_feature_a_glob_reads_a_folder_of_videos_with_a_poster_as_its_videos(self, tmp_path):
+        """shots/day1/{a.mp4, b.mp4, poster.png} matched by 'shots/day*' was one one-frame sequence."""
+        day1 = tmp_path / "shots" / "day1"
+        for name in ("a.mp4", "b.mp4", "poster.png"):
+            touch(day1 / name)
+        clips = collect_clips([str(tmp_path / "shots" / "day*")], [])
+        assert sorted(c.name for c in clips) == ["a.mp4", "b.mp4", "poster.png"]
+
     def test_feature_a_clip_and_a_still_of_one_name_get_two_takes(self, tmp_path):
         touch(tmp_path / "s" / "a.mp4")
         touch(tmp_path / "s" / "a.png")
