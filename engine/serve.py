@@ -6,7 +6,7 @@ arrive on stdin, one JSON object per line; the replies are the progress protocol
 (:mod:`engine.contract.progress_events`) on stdout, each carrying its request's id::
 
     $ python -m engine serve
-    {"ready": true, "version": "0.3.0"}
+    {"ready": true, "version": "0.2.0"}
     {"id": 1, "command": "track", "input": "a.mp4", "output": "a.npz"}          <- typed in
     {"frame": 1, "total": 90, "fps": 0.0, "id": 1}
     ...

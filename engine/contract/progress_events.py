@@ -10,7 +10,7 @@
 A served engine (``python -m engine serve``, requests in :mod:`.engine_requests`) writes the same events, each
 with the ``"id"`` of the request it answers (``{"frame": 10, "total": 216, "fps": 71.2, "id": 3}``), plus:
 
-- once, when it is warm and reading requests: ``{"ready": true, "version": "0.3.0"}``
+- once, when it is warm and reading requests: ``{"ready": true, "version": "0.2.0"}``
 - a cancelled request's last line: ``{"error": "cancelled", "cancelled": true, "id": 3}``
 - the answer to ``info``: ``{"done": true, "output": "/abs/take.npz", "frames": 216, "summary": "...", "id": 4}``
 

@@ -1,20 +1,21 @@
 """Which clip each take in a takes folder was tracked from, and what each .blend beside it was baked with: one
 record per takes folder, kept by both sides. Part of the contract: the add-on's Track button
-(``blender_addon/ui/operators/track.py``) and the farm's plan (``engine/farm/plan.py``) enter their takes; the farm
-enters its .blend files, which the add-on's headless batch may then bake again on any machine.
+(``blender_addon/ui/operators/track.py``), ``engine batch`` (``engine/cli.py``) and the farm's plan
+(``engine/farm/plan.py``) enter their takes; the farm enters its .blend files, which the add-on's headless batch may
+then bake again on any machine.
 
 The takes folder holds :data:`RECORD_NAME` (JSON, ``{"schema": 2, "takes": ..., "blends": ...}``):
 
 - ``takes``: ``"<name>.npz"`` -> ``{"clip": absolute clip path, "clip_from_takes": the clip's path from the takes
   folder, "stamp": [size, mtime_ns], "span": [start, end]}``: the clip (a video, an image or an image folder) the take
-  is tracked from, and the part of it in seconds (``span`` only for a part: the panel's Range; ``null`` for an open
-  end). A clip is the recorded one if either path is the same: machines that mount the shared storage under other
-  paths (``/mnt/proj``, ``/Volumes/proj``) see one clip at one path from the takes folder. Two clips of one name, or
-  two parts of one clip, never share a take: the panel gives the second its own name
-  (:meth:`TakesRecord.take_name_for`: ``shot_2.npz``), the farm's plan refuses to pass the first's take off as the
-  second's. A recorded clip whose stamp changed (a new version delivered under the same name) is tracked again by the
-  farm. A take file the record does not know (copied in by hand, or the record lost) is never replaced by the panel,
-  and taken as it is by the farm when it is a valid take.
+  is tracked from, and the part of it in seconds (``span`` only for a part: the panel's Range, batch's
+  ``--start``/``--end``; ``null`` for an open end). A clip is the recorded one if either path is the same: machines
+  that mount the shared storage under other paths (``/mnt/proj``, ``/Volumes/proj``) see one clip at one path from the
+  takes folder. Two clips of one name, or two parts of one clip, never share a take: the panel gives the second its
+  own name (:meth:`TakesRecord.take_name_for`: ``shot_2.npz``), the farm's plan refuses to pass the first's take off
+  as the second's. A recorded clip whose stamp changed (a new version delivered under the same name) is tracked again
+  by the farm. A take file the record does not know (copied in by hand, or the record lost) is never replaced by the
+  panel, and taken as it is by the farm when it is a valid take.
 - ``blends``: ``"<name>.blend"`` -> ``{"take": "<name>.npz", "bake": what it was baked with}`` (the rig file and its
   stamp, or the demo rig; the mapping and, for a file, its stamp: :func:`bake_key`; files by name and stamp, so any
   machine's path to them will do). A .blend baked with anything else is baked again, and a .blend the record holds is
@@ -38,6 +39,7 @@ from pathlib import Path
 
 from .atomic_write import atomic_write
 from .output_guard import file_stamp
+from .version import project_version
 from .writer_lock import LOCK_SUFFIX, writer_lock
 
 __all__ = ["FARM_RECORD_NAME", "LOCK_NAME", "RECORD_NAME", "Span", "TakesRecord", "bake_key", "same_stamp"]
@@ -52,10 +54,11 @@ MAX_SUFFIX = 10_000  # shot.npz, shot_2.npz, ... shot_9999.npz
 
 
 def bake_key(rig: Path | None, mapping: str, mapping_is_file: bool) -> dict:
-    """What a bake depends on besides its take: the rig (file name and stamp, or the demo rig) and the mapping (a
-    preset's name, or a file's name and stamp). Names, not paths: every machine reaches the shared files its own way.
+    """What a bake depends on besides its take: the rig (file name and stamp, or the demo rig), the mapping (a
+    preset's name, or a file's name and stamp) and the version that bakes (a new version may bake differently:
+    0.2.0 turns bones in the character's axes). Names, not paths: every machine reaches the shared files its own way.
     """
-    key: dict = {"rig": "demo" if rig is None else rig.name, "mapping": mapping}
+    key: dict = {"rig": "demo" if rig is None else rig.name, "mapping": mapping, "version": project_version()}
     if rig is not None:
         key["rig_stamp"] = file_stamp(rig)
     if mapping_is_file:
@@ -91,6 +94,9 @@ def _same_bake(recorded: object, key: dict) -> bool:
     for field, value in key.items():
         if field.endswith("_stamp"):
             if not same_stamp(recorded[field], value):
+                return False
+        elif field == "version":
+            if recorded[field] != value:
                 return False
         elif Path(str(recorded[field])).name != Path(str(value)).name:
             return False

@@ -385,8 +385,8 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
         span = record.take_span(take_local.name)
         if take_local.exists() and span is not None:  # a part the panel tracked is not the farm's whole clip
             raise InputError(
-                f"{take_local} is the take of a part of {clip} ({span[0]}-{span[1]} s, tracked from the panel), not "
-                "of the whole clip: give this run another --takes folder"
+                f"{take_local} is the take of a part of {clip} ({span[0]}-{span[1]} s: the panel's Range, or batch "
+                "--start/--end), not of the whole clip: give this run another --takes folder"
             )
         if take_local.exists() and tracked_from is None:  # an artist's file in a take's place stops the plan
             try:

@@ -250,3 +250,30 @@ def test_batch_bakes_a_rig_saved_with_its_gaze_on_shape_keys_and_a_take_kept_as_
     kept = takegen.write_take(tmp_path / "shot.part.npz", frames=20)
     run = _batch("--rig", rig, "--takes", kept, "-o", tmp_path / "out.blend")
     assert run.returncode == 0 and "(1 baked, 0 skipped)" in run.stdout, run.stderr[-2000:]
+
+
+def test_batch_refuses_a_target_linked_from_a_library_once(tmp_path):
+    """Keys baked onto a linked mesh would be lost on the next open: said once, exit 2, before any take."""
+    lib, rig = tmp_path / "lib.blend", tmp_path / "rig.blend"
+    script = f"""
+        import bpy
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        mesh = bpy.data.meshes.new("Face")
+        mesh.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
+        face = bpy.data.objects.new("Face", mesh)
+        bpy.context.scene.collection.objects.link(face)
+        face.shape_key_add(name="Basis")
+        face.shape_key_add(name="jawOpen")
+        bpy.ops.wm.save_as_mainfile(filepath={str(lib)!r})
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        with bpy.data.libraries.load({str(lib)!r}, link=True) as (src, dst):
+            dst.objects = ["Face"]
+        bpy.context.scene.collection.objects.link(dst.objects[0])
+        bpy.ops.wm.save_as_mainfile(filepath={str(rig)!r})
+    """
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    takes = [takegen.write_take(tmp_path / f"t{i}.npz", frames=10) for i in range(2)]
+    run = _batch("--rig", rig, "--mesh", "Face", "--takes", *takes, "-o", tmp_path / "out.blend")
+    assert run.returncode == 2 and run.stderr.count("linked from a library") == 1, run.stderr[-2000:]
+    assert "skipped" not in run.stderr

@@ -150,3 +150,13 @@ def test_feature_an_smb_clients_coarser_times_and_an_earlier_records_paths_are_t
     assert record.blend_is_current("a.blend", bake_key(rig, "AUTO", mapping_is_file=False))
     clip.write_bytes(b"a new version of the clip")
     assert not record.take_is_current("a.npz", clip)
+
+
+def test_feature_a_blend_an_earlier_version_baked_is_baked_again(tmp_path):
+    """0.2.0 turns bones in the character's axes: a .blend 0.1.0 baked was kept as 'already baked'."""
+    record = TakesRecord(tmp_path)
+    key = bake_key(None, "AUTO", mapping_is_file=False)
+    record.enter_blend("a.blend", "a.npz", {k: v for k, v in key.items() if k != "version"})  # as 0.1.0 recorded it
+    assert not record.blend_is_current("a.blend", key)
+    record.enter_blend("a.blend", "a.npz", key)
+    assert record.blend_is_current("a.blend", key)
