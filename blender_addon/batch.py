@@ -201,7 +201,7 @@ def _farm_made(blend: Path, takes: list[str], takes_record) -> bool:
     machine.
     """
     folders = {Path(t).resolve().parent for t in takes if Path(t).is_file()}
-    return any(takes_record.TakesRecord.read(folder).blend_is_ours(blend.name) for folder in folders)
+    return any(takes_record.TakesRecord.read(folder).blend_is_ours(blend.name, blend) for folder in folders)
 
 
 def _missing_targets(bpy, targets) -> list[str]:

@@ -23,6 +23,11 @@ The takes folder holds :data:`RECORD_NAME` (JSON, ``{"schema": 2, "takes": ..., 
   says. A .blend the record does not hold is never claimed: an artist's file in a .blend's place stops the farm's
   plan. The .blend files are keyed by name (the farm's machines may see the blends folder under another path).
 
+The farm's plan enters its takes and .blend files before their tasks run (the bakes read the record); such an entry
+is ``pending`` (``entered_ns``) until its file is written after it, so a task that failed or never ran is planned
+again. A .blend entry also says where the file is (``blend``, ``blend_from_takes``): an artist's file of the name in
+another blends folder is not the farm's. An image folder's stamp is its frames' (total size, latest time).
+
 Older folders hold the record in its earlier forms, read as they are: the panel's index (the same file name, a flat
 ``{"<name>.npz": clip}``) and the farm's ``.facemocap_farm.json`` (:data:`FARM_RECORD_NAME`, this schema without the
 panel's takes). The first write merges them into :data:`RECORD_NAME` and removes the farm's file. The record is
@@ -35,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from pathlib import Path
 
 from .atomic_write import atomic_write
@@ -42,7 +48,16 @@ from .output_guard import file_stamp
 from .version import project_version
 from .writer_lock import LOCK_SUFFIX, writer_lock
 
-__all__ = ["FARM_RECORD_NAME", "LOCK_NAME", "RECORD_NAME", "Span", "TakesRecord", "bake_key", "same_stamp"]
+__all__ = [
+    "FARM_RECORD_NAME",
+    "LOCK_NAME",
+    "RECORD_NAME",
+    "Span",
+    "TakesRecord",
+    "bake_key",
+    "clip_stamp",
+    "same_stamp",
+]
 
 RECORD_NAME = ".facemocap_takes.json"
 LOCK_NAME = RECORD_NAME + LOCK_SUFFIX
@@ -83,6 +98,28 @@ def same_stamp(a: object, b: object) -> bool:
     if not (isinstance(a, list) and isinstance(b, list) and len(a) == len(b) == 2):
         return a == b
     return a[0] == b[0] and abs(int(a[1]) - int(b[1])) <= STAMP_MTIME_SLACK_NS
+
+
+def clip_stamp(clip: Path) -> list[int] | None:
+    """A clip's :func:`~.output_guard.file_stamp`; for an image folder, its frames' (total size, latest time): frames
+    written over in place leave the folder's own size and time as they were.
+    """
+    if not clip.is_dir():
+        return file_stamp(clip)
+    frames = [file_stamp(p) for p in clip.iterdir() if p.is_file() and not p.name.startswith(".")]
+    frames = [f for f in frames if f is not None]
+    return [sum(f[0] for f in frames), max((f[1] for f in frames), default=0)]
+
+
+def _written_since(path: Path, entry: dict) -> bool:
+    """True unless ``path`` was last written before its record entry was made (the task that was to write it failed,
+    or never ran: the entry speaks of a file that is not there yet).
+    """
+    entered = entry.get("entered_ns")
+    stamp = file_stamp(path)
+    # No slack here: a worker whose clock lags the submitter's only re-tracks; slack would pass off a failed task's
+    # old file as written.
+    return entered is None or stamp is None or stamp[1] >= int(entered)
 
 
 def _same_bake(recorded: object, key: dict) -> bool:
@@ -176,10 +213,15 @@ class TakesRecord:
                 tmp.write_text(json.dumps({"schema": SCHEMA, "takes": self.takes, "blends": self.blends}, indent=1))
             (self.folder / FARM_RECORD_NAME).unlink(missing_ok=True)
 
-    def enter_take(self, take_name: str, clip: Path, span: Span | None = None) -> None:
-        """Record that take ``take_name`` is tracked from ``clip`` (as the clip is now), or from its part ``span``."""
+    def enter_take(self, take_name: str, clip: Path, span: Span | None = None, *, pending: bool = False) -> None:
+        """Record that take ``take_name`` is tracked from ``clip`` (as the clip is now), or from its part ``span``;
+        ``pending``: before its track runs (the farm's plan): until the take file is written after this, the entry
+        does not make it current.
+        """
         entry: dict = {"clip": str(clip.resolve()), "clip_from_takes": _path_from(self.folder, clip)}
-        entry["stamp"] = file_stamp(clip)
+        entry["stamp"] = clip_stamp(clip)
+        if pending:
+            entry["entered_ns"] = time.time_ns()
         if span is not None:
             entry["span"] = list(span)
         self.takes[take_name] = entry
@@ -207,17 +249,30 @@ class TakesRecord:
         entry = self.takes.get(take_name)
         return entry.get("span") if entry else None
 
-    def enter_blend(self, blend_name: str, take_name: str, key: dict) -> None:
-        """Record that ``blend_name`` is the farm's bake of ``take_name`` with ``key`` (:func:`bake_key`)."""
-        self.blends[blend_name] = {"take": take_name, "bake": key}
+    def enter_blend(
+        self, blend_name: str, take_name: str, key: dict, blend: Path | None = None, *, pending: bool = False
+    ) -> None:
+        """Record that ``blend_name`` (at ``blend``) is the farm's bake of ``take_name`` with ``key``
+        (:func:`bake_key`).
+        """
+        entry: dict = {"take": take_name, "bake": key}
+        if pending:  # before its bake runs (the farm's plan): not current until the .blend is written after this
+            entry["entered_ns"] = time.time_ns()
+        if blend is not None:
+            entry["blend"], entry["blend_from_takes"] = str(blend.resolve()), _path_from(self.folder, blend)
+        self.blends[blend_name] = entry
         self.entered.add(("blends", blend_name))
 
-    def take_is_current(self, take_name: str, clip: Path) -> bool:
-        """False if the take is recorded for this clip with another stamp (a new version delivered); else True."""
+    def take_is_current(self, take_name: str, clip: Path, take: Path | None = None) -> bool:
+        """False if the take is recorded for this clip with another stamp (a new version delivered), or, given the
+        take file, if it was not written since it was entered (its track failed or never ran); else True.
+        """
         entry = self.takes.get(take_name)
         if not self.take_is_of(take_name, clip) or "stamp" not in entry:
             return True
-        return same_stamp(entry["stamp"], file_stamp(clip))
+        if take is not None and not _written_since(take, entry):
+            return False
+        return same_stamp(entry["stamp"], clip_stamp(clip))
 
     def take_name_for(self, clip: Path, span: Span | None = None) -> str:
         """The take file name for ``clip`` (or its part ``span``) in this folder: its own from an earlier track of
@@ -243,11 +298,28 @@ class TakesRecord:
                 return name
         raise RuntimeError(f"no free take name for {stem} in {self.folder}")
 
-    def blend_is_ours(self, blend_name: str) -> bool:
-        """True if the record holds this .blend (by file name: the farm made it)."""
-        return blend_name in self.blends
-
-    def blend_is_current(self, blend_name: str, key: dict) -> bool:
-        """True unless the .blend is recorded as baked with something other than ``key``."""
+    def blend_is_ours(self, blend_name: str, blend: Path | None = None) -> bool:
+        """True if the record holds this .blend (the farm made it): by file name, and, where the record says where
+        and ``blend`` is given, in that folder (by either path: machines mount the share elsewhere); an artist's file
+        of the name in another ``--blends`` folder is not.
+        """
         entry = self.blends.get(blend_name)
-        return entry is None or _same_bake(entry.get("bake"), key)
+        if entry is None:
+            return False
+        if blend is None or "blend" not in entry:
+            return True
+        from_takes = entry.get("blend_from_takes")
+        return entry["blend"] == str(blend.resolve()) or (
+            from_takes is not None and from_takes == _path_from(self.folder, blend)
+        )
+
+    def blend_is_current(self, blend_name: str, key: dict, blend: Path | None = None) -> bool:
+        """True unless the .blend is recorded as baked with something other than ``key``, or, given the file, it
+        was not written since it was entered (its bake failed or never ran).
+        """
+        entry = self.blends.get(blend_name)
+        if entry is None:
+            return True
+        if blend is not None and not _written_since(blend, entry):
+            return False
+        return _same_bake(entry.get("bake"), key)

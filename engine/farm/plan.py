@@ -397,12 +397,12 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
                     "never replaces a file it did not make)"
                 ) from None
         made_by = _take_is_done(take_local)
-        retrack = cfg.redo or made_by is None or not record.take_is_current(take_local.name, clip)
+        retrack = cfg.redo or made_by is None or not record.take_is_current(take_local.name, clip, take_local)
         if retrack:
             argv = track_argv(paths, cfg.track, to_farm(clip), take)
             inputs = (to_farm(clip),) + ((paths.identity,) if paths.identity else ())
             tracks.append(FarmTask(f"{TRACK} {name}", TRACK, argv, inputs, (take,)))
-            record.enter_take(take_local.name, clip)
+            record.enter_take(take_local.name, clip, pending=True)
         else:
             already_tracked.append(clip)
             if made_by != project_version():
@@ -411,10 +411,11 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
             continue
         blend_local = blends_local / f"{name}.blend"
         newer = not retrack and blend_local.is_file() and blend_local.stat().st_mtime >= take_local.stat().st_mtime
-        if newer and record.blend_is_current(blend_local.name, key):
+        ours = record.blend_is_ours(blend_local.name, blend_local)
+        if newer and ours and record.blend_is_current(blend_local.name, key, blend_local):
             already_baked.append(take_local)
             continue
-        if blend_local.exists() and not record.blend_is_ours(blend_local.name):  # never claim an artist's file
+        if blend_local.exists() and not ours:  # never claim an artist's file
             try:
                 check_output(blend_local, what="baked .blend", suffixes=(".blend",))  # baked here by this tool
             except InputError:
@@ -422,7 +423,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
                     f"{blend_local} is in a bake's place but is not a .blend this tool made: move it away, or give "
                     "--blends another folder (the farm never replaces a file it did not make)"
                 ) from None
-        record.enter_blend(blend_local.name, take_local.name, key)
+        record.enter_blend(blend_local.name, take_local.name, key, blend_local, pending=True)
         blend = farm_join(blends_dir, blend_local.name)
         inputs = (take,) + ((paths.rig,) if paths.rig else ())
         depends = (f"{TRACK} {name}",) if retrack else ()

@@ -444,6 +444,50 @@ class TestTakesRecord:
         clip.write_bytes(b"a new version of the shot")
         assert [t.name for t in make_plan([clip], cfg).tasks] == ["track shot"]
 
+    def test_feature_a_task_that_failed_or_never_ran_is_planned_again(self, tmp_path):
+        """The record is written before the tasks run: a new clip version whose track failed (or a template never
+        run) passed as tracked on the next plan, a bake that failed as baked; the old take and .blend passed off.
+        """
+        clip = touch(tmp_path / "shots" / "shot.mp4")
+        cfg = PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(demo_rig=True))
+        self._run([clip], cfg)
+        clip.write_bytes(b"a new version of the shot")
+        plan = make_plan([clip], cfg)
+        plan.write_record()  # as `farm run` does; then its track fails: no new take, no new .blend
+        assert [t.name for t in make_plan([clip], cfg).tasks] == ["track shot", "bake shot"]
+        other = dataclasses.replace(cfg, bake=BakeSettings(demo_rig=True, mapping="facewarehouse46_to_arkit52"))
+        self._run([clip], cfg)
+        make_plan([clip], other).write_record()  # its bake fails: the .blend is the old mapping's
+        assert [t.name for t in make_plan([clip], other).tasks] == ["bake shot"]
+
+    def test_exception_an_artists_blend_in_another_blends_folder_or_newer_than_its_take_is_never_claimed(
+        self, tmp_path
+    ):
+        clip = touch(tmp_path / "shots" / "a.mp4")
+        self._run([clip], PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(demo_rig=True)))
+        touch(tmp_path / "artist" / "a.blend")  # the name the record holds, in another folder
+        elsewhere = PlanConfig(
+            takes_dir=tmp_path / "takes", blends_dir=tmp_path / "artist", bake=BakeSettings(demo_rig=True)
+        )
+        with pytest.raises(InputError, match="a.blend is in a bake's place but is not a .blend this tool made"):
+            make_plan([clip], elsewhere)
+        solo = touch(tmp_path / "solo" / "b.mp4")
+        self._run([solo], PlanConfig(takes_dir=tmp_path / "t3"))  # tracked only
+        touch(tmp_path / "t3" / "b.blend")  # the artist's, saved later: newer than the take
+        with pytest.raises(InputError, match="b.blend is in a bake's place"):
+            make_plan([solo], PlanConfig(takes_dir=tmp_path / "t3", bake=BakeSettings(demo_rig=True)))
+
+    def test_feature_an_image_sequence_delivered_again_in_place_is_tracked_again(self, tmp_path):
+        """Frames written over under their names leave the folder's own size and time as they were."""
+        seq = tmp_path / "shots" / "seqA"
+        for i in range(3):
+            touch(seq / f"{i:04d}.png")
+        cfg = PlanConfig(takes_dir=tmp_path / "takes")
+        self._run([seq.parent], cfg)  # a folder holding the sequence folder
+        time.sleep(0.01)
+        (seq / "0001.png").write_bytes(b"another frame, longer than the first")
+        assert [t.name for t in make_plan([seq.parent], cfg).tasks] == ["track seqA"]
+
     def test_feature_a_new_rig_or_mapping_is_baked_again(self, tmp_path):
         clip = touch(tmp_path / "shots" / "shot.mp4")
         rig = touch(tmp_path / "hero.blend")
