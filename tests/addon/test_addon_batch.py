@@ -28,6 +28,22 @@ def _batch(*args, timeout=180):
     )
 
 
+def _keyed_mesh_file(name: str, keys, path) -> str:
+    """A script that saves ``path`` holding one mesh object ``name`` with Basis + ``keys`` shape keys."""
+    return textwrap.dedent(f"""
+        import bpy
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        mesh = bpy.data.meshes.new({name!r})
+        mesh.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
+        obj = bpy.data.objects.new({name!r}, mesh)
+        bpy.context.scene.collection.objects.link(obj)
+        obj.shape_key_add(name="Basis")
+        for n in {list(keys)!r}:
+            obj.shape_key_add(name=n, from_mix=False)
+        bpy.ops.wm.save_as_mainfile(filepath={str(path)!r})
+    """)
+
+
 def _inspect(blend, code: str) -> str:
     """Run ``code`` in a fresh Blender process with ``blend`` open; returns stdout."""
     script = f"import bpy\nbpy.ops.wm.open_mainfile(filepath={str(blend)!r})\n" + textwrap.dedent(code)
@@ -97,19 +113,8 @@ def test_batch_onto_saved_rig_like_blender_b(tmp_path, head_path):
     """The 'blender -b RIG.blend --python-expr ... -- ARGS' form: the rig is already open, args after '--'."""
     rig = tmp_path / "arkit_rig.blend"
     names = takegen.arkit52_names()
-    make_rig = textwrap.dedent(f"""
-        import bpy
-        bpy.ops.wm.read_factory_settings(use_empty=True)
-        mesh = bpy.data.meshes.new("Head")
-        mesh.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
-        obj = bpy.data.objects.new("Head", mesh)
-        bpy.context.scene.collection.objects.link(obj)
-        obj.shape_key_add(name="Basis")
-        for n in {names!r}:
-            obj.shape_key_add(name=n, from_mix=False)
-        bpy.ops.wm.save_as_mainfile(filepath={str(rig)!r})
-    """)
-    subprocess.run([sys.executable, "-c", make_rig], check=True, capture_output=True, timeout=120)
+    subprocess.run([sys.executable, "-c", _keyed_mesh_file("Head", names, rig)], check=True, capture_output=True,
+                   timeout=120)  # fmt: skip
     take = takegen.write_take(tmp_path / "line_01.npz", frames=40)
     out = tmp_path / "baked_arkit.blend"
     expr = textwrap.dedent(f"""
@@ -255,23 +260,14 @@ def test_batch_bakes_a_rig_saved_with_its_gaze_on_shape_keys_and_a_take_kept_as_
 def test_batch_refuses_a_target_linked_from_a_library_once(tmp_path):
     """Keys baked onto a linked mesh would be lost on the next open: said once, exit 2, before any take."""
     lib, rig = tmp_path / "lib.blend", tmp_path / "rig.blend"
-    script = f"""
-        import bpy
-        bpy.ops.wm.read_factory_settings(use_empty=True)
-        mesh = bpy.data.meshes.new("Face")
-        mesh.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
-        face = bpy.data.objects.new("Face", mesh)
-        bpy.context.scene.collection.objects.link(face)
-        face.shape_key_add(name="Basis")
-        face.shape_key_add(name="jawOpen")
-        bpy.ops.wm.save_as_mainfile(filepath={str(lib)!r})
+    script = _keyed_mesh_file("Face", ["jawOpen"], lib) + textwrap.dedent(f"""
         bpy.ops.wm.read_factory_settings(use_empty=True)
         with bpy.data.libraries.load({str(lib)!r}, link=True) as (src, dst):
             dst.objects = ["Face"]
         bpy.context.scene.collection.objects.link(dst.objects[0])
         bpy.ops.wm.save_as_mainfile(filepath={str(rig)!r})
-    """
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=120)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     takes = [takegen.write_take(tmp_path / f"t{i}.npz", frames=10) for i in range(2)]
     run = _batch("--rig", rig, "--mesh", "Face", "--takes", *takes, "-o", tmp_path / "out.blend")
