@@ -298,6 +298,30 @@ def test_a_file_saved_while_a_track_ran_opens_without_a_running_track(scene, tmp
     assert bpy.ops.facemocap.bake.poll()  # Bake was greyed out for good
 
 
+def test_a_file_saved_while_a_track_ran_finds_the_take_the_track_wrote(scene, tmp_path):
+    """Saved mid-track, and the track then finished (its take recorded in the takes folder): the reopened file
+    said 'track again' with no take, though the take was there.
+    """
+    import takegen
+
+    from engine.contract.takes_record import TakesRecord
+
+    s = scene.facemocap
+    clip = tmp_path / "shot.mp4"
+    clip.write_bytes(b"a clip")
+    s.source_type, s.video_path, s.takes_dir = "VIDEO", str(clip), str(tmp_path / "takes")
+    s.job_running = True
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "shot.blend"))
+    (tmp_path / "takes").mkdir()
+    take = takegen.write_take(tmp_path / "takes" / "shot.npz", frames=10)  # the track finished after the save
+    record = TakesRecord(tmp_path / "takes")
+    record.enter_take("shot.npz", clip)
+    record.write()
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "shot.blend"))
+    s = bpy.context.scene.facemocap
+    assert not s.job_running and s.take_path == str(take) and s.job_status.endswith("it finished: shot.npz")
+
+
 def _while_tracking(monkeypatch, action) -> None:
     """Run ``action`` once, the first time the Track operator waits for its take (the artist, mid-track)."""
     import time

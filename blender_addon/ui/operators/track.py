@@ -143,7 +143,30 @@ def clear_saved_job_state(_file=None) -> None:
     """
     if _active:  # this session's own track goes on (its operator ends it if the file change ends it)
         return
+    for scene in bpy.data.scenes:
+        s = scene.facemocap
+        take = _finished_take(s) if s.job_running else None
+        if take is not None:  # the track finished after the save: its take is in the takes folder's record
+            s.take_path = str(take)
+            s.job_running, s.job_progress = False, 1.0
+            s.job_status = f"The file was saved while a track ran; it finished: {take.name}"
     clear_running_flags("The file was saved while a track ran: track again")
+
+
+def _finished_take(s) -> Path | None:
+    """The take a track of the panel's source and Range wrote into its takes folder (by the folder's record), or
+    None.
+    """
+    source = bpy.path.abspath(s.video_path if s.source_type == "VIDEO" else s.image_dir)
+    if s.source_type == "TAKE" or not source:
+        return None
+    folder = _takes_dir(s)
+    span = [s.range_start, s.range_end] if s.use_range else None
+    record = takes_record.TakesRecord.read(folder)
+    for name in record.takes:
+        if record.take_is_of(name, Path(source)) and record.take_span(name) == span and (folder / name).is_file():
+            return folder / name
+    return None
 
 
 def clear_running_flags(status: str) -> None:
