@@ -346,7 +346,7 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
                 f"batch: {out_dir / name} is the take of {record.take_clip(name)}, not of {clip} (two clips of one "
                 "name): give this one another -o folder, or --overwrite to replace it"
             )
-        if record.take_is_of(name, clip) and record.take_span(name) != (None if span is None else list(span)):
+        if record.take_is_of(name, clip) and not record.take_is_part(name, span):
             raise InputError(
                 f"batch: {out_dir / name} is the take of another part of {clip} "
                 f"({record.take_span(name) or 'all of it'}): give this run another -o folder, or --overwrite to "
@@ -360,12 +360,11 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
     failed = []
     for i, clip in enumerate(clips, 1):
         out = outputs[clip]
-        same_part = record.take_span(names[clip]) == (None if span is None else list(span))
         if (
             args.resume
             and out.is_file()
             and record.take_is_of(names[clip], clip)
-            and same_part
+            and record.take_is_part(names[clip], span)
             and record.take_is_current(names[clip], clip)
         ):
             print(f"batch: {clip.name}: its take {out.name} is there (--resume)", file=sys.stderr)

@@ -237,10 +237,7 @@ class TakesRecord:
         entry = self.takes.get(take_name)
         if not entry or not entry.get("clip"):
             return None
-        if entry["clip"] == str(clip.resolve()):
-            return True
-        from_takes = entry.get("clip_from_takes")
-        return from_takes is not None and from_takes == _path_from(self.folder, clip)
+        return self._at(entry, "clip", clip)
 
     def take_span(self, take_name: str) -> list | None:
         """The part ``[start, end]`` of its clip a take is recorded as (seconds, None for an open end), or None:
@@ -248,6 +245,19 @@ class TakesRecord:
         """
         entry = self.takes.get(take_name)
         return entry.get("span") if entry else None
+
+    def take_is_part(self, take_name: str, span: Span | None) -> bool:
+        """Whether a take is recorded as the part ``span`` of its clip (None: the whole clip, or not recorded)."""
+        return self.take_span(take_name) == (None if span is None else list(span))
+
+    def _at(self, entry: dict, key: str, path: Path) -> bool:
+        """Whether ``entry`` records ``path`` under ``key``: its absolute path, or its path from the takes folder
+        (``<key>_from_takes``: another machine mounting the share elsewhere).
+        """
+        if entry[key] == str(path.resolve()):
+            return True
+        from_takes = entry.get(f"{key}_from_takes")
+        return from_takes is not None and from_takes == _path_from(self.folder, path)
 
     def enter_blend(
         self, blend_name: str, take_name: str, key: dict, blend: Path | None = None, *, pending: bool = False
@@ -293,7 +303,7 @@ class TakesRecord:
         for n in range(1, MAX_SUFFIX):
             name = f"{stem}.npz" if n == 1 else f"{stem}_{n}.npz"
             known = self.take_is_of(name, clip)
-            same_part = self.take_span(name) == (None if span is None else list(span))
+            same_part = self.take_is_part(name, span)
             if (known and same_part) or (known is None and not (self.folder / name).exists()):
                 return name
         raise RuntimeError(f"no free take name for {stem} in {self.folder}")
@@ -306,12 +316,7 @@ class TakesRecord:
         entry = self.blends.get(blend_name)
         if entry is None:
             return False
-        if blend is None or "blend" not in entry:
-            return True
-        from_takes = entry.get("blend_from_takes")
-        return entry["blend"] == str(blend.resolve()) or (
-            from_takes is not None and from_takes == _path_from(self.folder, blend)
-        )
+        return blend is None or "blend" not in entry or self._at(entry, "blend", blend)
 
     def blend_is_current(self, blend_name: str, key: dict, blend: Path | None = None) -> bool:
         """True unless the .blend is recorded as baked with something other than ``key``, or, given the file, it

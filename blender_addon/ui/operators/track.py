@@ -161,10 +161,10 @@ def _finished_take(s) -> Path | None:
     if s.source_type == "TAKE" or not source:
         return None
     folder = _takes_dir(s)
-    span = [s.range_start, s.range_end] if s.use_range else None
+    span = (s.range_start, s.range_end) if s.use_range else None
     record = takes_record.TakesRecord.read(folder)
     for name in record.takes:
-        if record.take_is_of(name, Path(source)) and record.take_span(name) == span and (folder / name).is_file():
+        if record.take_is_of(name, Path(source)) and record.take_is_part(name, span) and (folder / name).is_file():
             return folder / name
     return None
 
