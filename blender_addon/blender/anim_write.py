@@ -39,7 +39,6 @@ __all__ = [
     "ACTION_START_FRAME",
     "ACTION_TAG",
     "ACTION_TAKE_PATH",
-    "LinkedDataError",
     "NlaTweakModeError",
     "NonFiniteCurveError",
     "check_finite_curves",
@@ -49,7 +48,6 @@ __all__ = [
     "TakeChannels",
     "begin_take_action",
     "check_not_in_tweak_mode",
-    "check_not_linked",
     "finish_take_action",
     "has_slotted_actions",
     "is_addon_action",
@@ -114,23 +112,6 @@ def push_action_to_nla(anim_data: bpy.types.AnimData, action: bpy.types.Action) 
 
 class NlaTweakModeError(errors.UserError):
     """A datablock to bake is in NLA tweak mode (its active Action cannot be changed); nothing was written."""
-
-
-class LinkedDataError(errors.UserError):
-    """A datablock to bake is linked from another .blend (not editable here); nothing was written."""
-
-
-def check_not_linked(id_data: bpy.types.ID) -> None:
-    """Refuse a datablock linked from a library: an Action set on it here is not saved with this file (it would
-    read as baked, and be gone on the next open). Call before the first Action is touched.
-    """
-    owner = getattr(id_data, "user", None) or id_data  # a shape-key Key: name the mesh
-    if id_data.library is not None:
-        raise LinkedDataError(
-            f"'{owner.name}' is linked from {id_data.library.filepath} and cannot keep keys in this file: make it a "
-            "library override (Object > Library Override > Make > Selected & Content) and bake again; nothing was "
-            "baked"
-        )
 
 
 def check_not_in_tweak_mode(id_data: bpy.types.ID) -> None:

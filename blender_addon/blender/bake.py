@@ -31,10 +31,10 @@ from .anim_write import (
     begin_take_action,
     check_finite_curves,
     check_not_in_tweak_mode,
-    check_not_linked,
     finish_take_action,
     write_curves,
 )
+from .target_check import check_targets
 
 __all__ = ["BakeError", "BakeOptions", "BakeResult", "BakeTargets", "bake_take", "take_frames", "take_start_frame"]
 
@@ -172,18 +172,6 @@ def set_scene_timing(scene: bpy.types.Scene, take: OpenedTake, start_frame: int 
     scene.frame_end = start + int(math.ceil(take.take.duration * fps - 1e-6))
 
 
-def _object(name: str, what: str) -> bpy.types.Object:
-    obj = bpy.data.objects.get(name)
-    if obj is None:
-        raise BakeError(f"{what} '{name}' not found in this file; pick it again in the panel")
-    return obj
-
-
-def _check_bone(owner: bpy.types.Object, bone: str) -> None:
-    if owner.type != "ARMATURE" or bone not in owner.pose.bones:
-        raise BakeError(f"'{owner.name}' has no bone '{bone}'")
-
-
 EULER_ORDERS = ("XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX")
 REST_KEY = "facewarehouse_mocap_rest"  # an object target's pose before its first bake: [w, x, y, z, lx, ly, lz]
 
@@ -304,7 +292,6 @@ def _rotation_specs(
     Nothing is changed on the target here (see :class:`_Pending`).
     """
     if bone:
-        _check_bone(owner, bone)
         pb = owner.pose.bones[bone]
         armature_scale = _rotation_and_scale(owner.matrix_world)[1]
         armature_rotation = _rest_world_rotation(owner)
@@ -354,10 +341,12 @@ def bake_take(
         A :class:`BakeResult`.
 
     Raises:
-        BakeError: a target is missing or unsuitable; MappingError: a bad mapping; NeutralRangeError: a bad
-            neutral range (all :class:`UserError`). Nothing is written when an error is raised before the first
+        TargetError: a target is missing, has two roles or would not keep its keys (:mod:`target_check`);
+            BakeError: a target is unsuitable; MappingError: a bad mapping; NeutralRangeError: a bad neutral range
+            (all :class:`UserError`). Nothing is written when an error is raised before the first
             Action is created.
     """
+    check_targets(targets)
     processed = process_take(take.take, dataclasses.replace(settings, eye_look=targets.eye_look))
     report: list[str] = []
     start = options.start_frame
@@ -414,14 +403,12 @@ def bake_take(
     with _at_frame(scene, int(round(start))):  # parents' animation read at the take's start, not where the scene is
         by_owner = _turning_specs(targets, processed, plan, report, pending, warnings)
     for owner_name, specs in by_owner.items():
-        _check_one_role_each(owner_name, specs)
         jobs.append((bpy.data.objects[owner_name], f"{take.name} ({owner_name})", "OBJECT", specs))
     if not jobs:
         raise BakeError("nothing to bake: pick a target mesh, a head target or eye targets")
 
     for id_data, _, _, specs in jobs:
         check_finite_curves(specs)  # before any Action is touched: never NaN keys, never half a bake
-        check_not_linked(id_data)
         check_not_in_tweak_mode(id_data)
         warnings += _driven_by_drivers(id_data, specs)
     pending.apply()
@@ -461,10 +448,10 @@ def _turning_specs(
     """The head, jaw and eye targets' curves, by the object that owns them."""
     by_owner: dict[str, list[CurveSpec]] = {}
     if targets.head_object:
-        owner = _object(targets.head_object, "head target")
+        owner = bpy.data.objects[targets.head_object]
         by_owner.setdefault(owner.name, []).extend(_head_specs(owner, targets, processed, report, pending, warnings))
     if targets.jaw_object:
-        owner = _object(targets.jaw_object, "jaw target")
+        owner = bpy.data.objects[targets.jaw_object]
         jaw = _jaw_specs(owner, targets, processed, plan, report, warnings, pending)
         by_owner.setdefault(owner.name, []).extend(jaw)
     if any(targets.eye_objects):
@@ -473,7 +460,7 @@ def _turning_specs(
         for eye in (0,) if one_for_both else (0, 1):
             if not targets.eye_objects[eye]:
                 continue
-            owner = _object(targets.eye_objects[eye], "eye target")
+            owner = bpy.data.objects[targets.eye_objects[eye]]
             gaze = processed.gaze.mean(axis=1) if one_for_both else processed.gaze[:, eye]
             q = coords.gaze_to_blender_eye_rotations(gaze[:, 0], gaze[:, 1])
             eye_specs = _rotation_specs(owner, targets.eye_bones[eye], q, GROUP_EYES, pending, warnings)
@@ -482,21 +469,6 @@ def _turning_specs(
         turned = "turned by the mean of both eyes' gaze" if one_for_both else "turned by the gaze"
         report.append(f"Eyes: {', '.join(dict.fromkeys(eyes))} {turned}")
     return by_owner
-
-
-def _check_one_role_each(owner_name: str, specs: list[CurveSpec]) -> None:
-    """Refuse, before anything changes, an object or bone given two roles (the head and the jaw, an eye and the
-    head): one of them would overwrite the other's curves.
-    """
-    seen: set[tuple[str, int]] = set()
-    for spec in specs:
-        if (spec.data_path, spec.index) in seen:
-            bone = spec.data_path.split('"')[1] if spec.data_path.startswith("pose.bones[") else ""
-            target = f"bone '{bone}' of '{owner_name}'" if bone else f"'{owner_name}'"
-            raise BakeError(
-                f"{target} has two roles among the head, jaw and eye targets: pick another object or bone for one"
-            )
-        seen.add((spec.data_path, spec.index))
 
 
 def _driven_by_drivers(id_data: bpy.types.ID, specs: list[CurveSpec]) -> list[str]:
@@ -521,13 +493,9 @@ def _plan_shape_keys(processed: ProcessedTake, mesh_names: tuple[str, ...], opti
     meshes: list[tuple[str, list[str]]] = []
     seen_keys: set[str] = set()
     for name in mesh_names:
-        obj = _object(name, "mesh")
+        obj = bpy.data.objects[name]
         key = getattr(obj.data, "shape_keys", None)
-        if key is None or len(key.key_blocks) < 2:
-            if len(mesh_names) == 1:
-                raise BakeError(
-                    f"'{obj.name}' has no shape keys to animate; pick a mesh with shape keys or build the demo rig"
-                )
+        if key is None or len(key.key_blocks) < 2:  # one of several meshes (one alone is refused up front)
             meshes.append((obj.name, []))
             continue
         if key.name in seen_keys:  # linked duplicates share one Key: drive it once
@@ -563,10 +531,6 @@ def _head_specs(
     q_head, specs = processed.head_rotation, []
     where = f"{owner.name}:{targets.head_bone}" if targets.head_bone else owner.name
     if targets.neck_bone:
-        if not targets.head_bone:
-            raise BakeError("a neck bone needs a head bone of the same armature; pick the head bone too")
-        _check_bone(owner, targets.neck_bone)
-        _check_bone(owner, targets.head_bone)
         q_neck, q_rest = bone_motion.split_rotation(processed.head_rotation, targets.neck_share)
         if _is_ancestor(owner, targets.neck_bone, targets.head_bone):
             q_head = q_rest

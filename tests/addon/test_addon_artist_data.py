@@ -137,11 +137,11 @@ def _armature_with_euler_head():
 
 
 def test_a_failed_bake_leaves_the_rig_as_it_was(scene, tmp_path):
-    from blender_addon.blender.bake import BakeError
+    from blender_addon.blender.target_check import TargetError
 
     rig = _armature_with_euler_head()
     action = rig.animation_data.action
-    with pytest.raises(BakeError, match="no bone 'eye.LEFT_TYPO'"):
+    with pytest.raises(TargetError, match="not in this file: left eye bone 'Arm:eye.LEFT_TYPO'"):
         _bake(scene, takegen.write_take(tmp_path / "shot.npz", frames=30), head_object="Arm", head_bone="head",
               eye_objects=("Arm", ""), eye_bones=("eye.LEFT_TYPO", ""))  # fmt: skip
     assert rig.pose.bones["head"].rotation_mode == "XYZ" and rig.animation_data.action == action
@@ -184,7 +184,7 @@ def test_nla_tweak_mode_is_refused_and_nothing_changes(scene, tmp_path):
 
 
 def test_a_character_linked_from_a_library_is_refused_and_nothing_changes(scene, tmp_path):
-    from blender_addon.blender.anim_write import LinkedDataError
+    from blender_addon.blender.target_check import TargetError
 
     _arkit_mesh()
     library = tmp_path / "character.blend"
@@ -194,9 +194,49 @@ def test_a_character_linked_from_a_library_is_refused_and_nothing_changes(scene,
         linked.objects = ["Char"]
     bpy.context.scene.collection.objects.link(linked.objects[0])
     actions = len(bpy.data.actions)
-    with pytest.raises(LinkedDataError, match=r"'Char' is linked from .*character.blend .* library override"):
+    with pytest.raises(
+        TargetError, match=r"'Char' has its shape keys linked from .*character.blend.* make its mesh local"
+    ):
         _bake(bpy.context.scene, takegen.write_take(tmp_path / "shot.npz", frames=30), mesh="Char")
     assert len(bpy.data.actions) == actions
+
+
+def test_an_overridden_meshs_shape_keys_are_refused_and_an_overridden_head_bakes_and_is_kept(scene, tmp_path):
+    """Blender saves no Action on a library-overridden mesh's shape keys: such a bake read as done and was gone on the
+    next open (the check read only whether the Key was linked, and the advice for a linked mesh was to override it).
+    An overridden object keeps its own Action: a head target in an override bakes and is there after reopening.
+    """
+    from blender_addon.blender.target_check import TargetError
+
+    _arkit_mesh()
+    head = bpy.data.objects.new("HeadCtl", None)
+    coll = bpy.data.collections.new("CharColl")
+    bpy.context.scene.collection.children.link(coll)
+    for obj in (bpy.data.objects["Char"], head):
+        for users in list(obj.users_collection):
+            users.objects.unlink(obj)
+        coll.objects.link(obj)
+    library = tmp_path / "character.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(library))
+    bpy.ops.wm.read_homefile(use_empty=True)
+    with bpy.data.libraries.load(str(library), link=True) as (_, linked):
+        linked.collections = ["CharColl"]
+    bpy.context.scene.collection.children.link(linked.collections[0])
+    linked.collections[0].override_hierarchy_create(bpy.context.scene, bpy.context.view_layer, do_fully_editable=True)
+    face = next(o for o in bpy.data.objects if o.name == "Char" and o.override_library is not None)
+    face.data.override_create(remap_local_usages=True)
+    assert face.data.override_library is not None and face.data.shape_keys.library is None
+    take = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    actions = len(bpy.data.actions)
+    with pytest.raises(TargetError, match="'Char' is a library override.* make its mesh local"):
+        _bake(bpy.context.scene, take, mesh="Char", head_object="HeadCtl")
+    assert len(bpy.data.actions) == actions
+    result = _bake(bpy.context.scene, take, head_object="HeadCtl")
+    shot = tmp_path / "shot.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(shot))
+    bpy.ops.wm.open_mainfile(filepath=str(shot))
+    kept = next(o for o in bpy.data.objects if o.name == "HeadCtl" and o.override_library is not None)
+    assert kept.animation_data.action.name == result.actions[0]
 
 
 def test_a_head_object_moved_after_its_animation_was_cleared_bakes_from_where_it_is(scene, tmp_path):
@@ -497,12 +537,12 @@ def test_one_object_for_both_eyes_turns_by_the_mean_gaze_and_its_own_action_is_k
 
 
 def test_one_bone_in_two_roles_is_refused_before_anything_changes(scene, tmp_path):
-    from blender_addon.blender.bake import BakeError
+    from blender_addon.blender.target_check import TargetError
 
     rig = _armature_with_euler_head()
     mesh = _arkit_mesh()
     action = rig.animation_data.action
-    with pytest.raises(BakeError, match="bone 'head' of 'Arm' has two roles among the head, jaw and eye targets"):
+    with pytest.raises(TargetError, match="'Arm:head' has two roles among the head, neck, jaw and eye targets"):
         _bake(scene, takegen.write_take(tmp_path / "shot.npz", frames=30), mesh="Char", head_object="Arm",
               head_bone="head", eye_objects=("Arm", ""), eye_bones=("head", ""))  # fmt: skip
     assert rig.animation_data.action == action and not rig.animation_data.nla_tracks

@@ -379,7 +379,7 @@ def test_exception_neck_without_head_bone(scene, tmp_path):
     path, _ = _take(tmp_path, frames=10)
     s = scene.facemocap
     s.take_path, s.head_target, s.neck_bone = str(path), arm, "neck"
-    with pytest.raises(RuntimeError, match="a neck bone needs a head bone"):
+    with pytest.raises(RuntimeError, match="a head bone for neck bone 'neck'"):
         bpy.ops.facemocap.bake()
 
 

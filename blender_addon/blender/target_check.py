@@ -1,0 +1,143 @@
+"""Whether a bake's targets can take it in the open file: every problem said at once, before anything changes
+(bpy; reads only).
+
+One check for the panel's Bake, the Track operator's Bake When Done and the headless batch (which says it once, not
+once per take). Three kinds of problem:
+
+- missing: a target object or bone the file does not have (or a "mesh" that is not one, or the face's only mesh
+  without shape keys);
+- two roles: one object or bone given two of head, neck, jaw and eye (both eyes may share one: it turns by their
+  mean gaze); one role's curves would overwrite the other's;
+- keys not kept: keys set here on data linked from another .blend are not saved with this file, nor are keys on
+  the shape keys of a library-overridden mesh (Blender keeps an override's object Action, not its mesh's Key's):
+  the bake would read as done and be gone on the next open.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import bpy
+
+from .._contract import errors
+
+if TYPE_CHECKING:
+    from .bake import BakeTargets
+
+__all__ = ["TargetError", "check_targets", "keys_not_kept", "missing_targets", "shared_role"]
+
+_MAKE_LOCAL = "Object > Relations > Make Local > Selected Objects and Data"
+_MAKE_OVERRIDE = "Object > Library Override > Make > Selected & Content"
+
+
+class TargetError(errors.UserError):
+    """A bake's targets cannot take it in this file (see the module docstring); nothing was written.
+
+    Attributes:
+        problems: one sentence per problem.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
+def _shape_key_count(obj: bpy.types.Object) -> int:
+    key = obj.data.shape_keys
+    return len(key.key_blocks) - 1 if key is not None else 0
+
+
+def _turn_targets(targets: BakeTargets) -> list[tuple[str, str, str]]:
+    """(role, object, bone) of every head, neck, jaw and eye target set (both eyes on one target: once)."""
+    roles = [("head", targets.head_object, targets.head_bone)]
+    roles += [("neck", targets.head_object, targets.neck_bone)] if targets.neck_bone else []
+    roles += [("jaw", targets.jaw_object, targets.jaw_bone)]
+    eyes = dict.fromkeys(zip(targets.eye_objects, targets.eye_bones, strict=True))
+    sides = ("eye",) if len(eyes) == 1 else ("left eye", "right eye")
+    roles += [(side, obj, bone) for side, (obj, bone) in zip(sides, eyes, strict=True)]
+    return [(role, obj, bone) for role, obj, bone in roles if obj or bone]
+
+
+def missing_targets(targets: BakeTargets) -> list[str]:
+    """The targets the open file does not have, as ``kind 'name'`` (``object:bone`` for bones)."""
+    missing = []
+    for name in targets.all_meshes():
+        obj = bpy.data.objects.get(name)
+        if obj is None:
+            missing.append(f"mesh '{name}'")
+        elif obj.type != "MESH":
+            missing.append(f"mesh with shape keys '{name}' ({obj.type.lower()} object)")
+        elif len(targets.all_meshes()) == 1 and _shape_key_count(obj) == 0:  # one of several: reported and skipped
+            missing.append(
+                f"mesh with shape keys '{name}' (it has none: pick a mesh with shape keys or build the demo rig)"
+            )
+    if targets.neck_bone and not targets.head_bone:
+        missing.append(f"a head bone for neck bone '{targets.neck_bone}' (a neck bone needs its armature's head bone)")
+    for role, obj_name, bone in _turn_targets(targets):
+        obj = bpy.data.objects.get(obj_name) if obj_name else None
+        if obj is None:
+            missing.append(f"{role} object '{obj_name}'")
+        elif bone and (obj.type != "ARMATURE" or bone not in obj.pose.bones):
+            missing.append(f"{role} bone '{obj_name}:{bone}'")
+    return missing
+
+
+def shared_role(targets: BakeTargets) -> str:
+    """The object or bone given two roles among head, neck, jaw and eyes, as ``'object'`` or ``'object:bone'``, or
+    "".
+    """
+    seen: set[tuple[str, str]] = set()
+    for _, obj, bone in _turn_targets(targets):
+        if (obj, bone) in seen:
+            return f"'{obj}:{bone}'" if bone else f"'{obj}'"
+        seen.add((obj, bone))
+    return ""
+
+
+def keys_not_kept(targets: BakeTargets) -> list[str]:
+    """A sentence for each target whose baked keys this file would not keep (linked, or an overridden mesh's shape
+    keys), with what to do.
+    """
+    said = []
+    for name in targets.all_meshes():
+        obj = bpy.data.objects.get(name)
+        if obj is None or obj.type != "MESH":
+            continue
+        key = obj.data.shape_keys
+        if key is None:  # nothing of it is baked
+            continue
+        linked = next((d.library for d in (obj, obj.data, key) if d.library is not None), None)
+        if linked is not None:
+            said.append(
+                f"'{name}' has its shape keys linked from {linked.filepath}: keys on them are not saved in this file; "
+                f"make its mesh local ({_MAKE_LOCAL})"
+            )
+        elif obj.data.override_library is not None:
+            said.append(
+                f"'{name}' is a library override, and Blender does not save keys on an overridden mesh's shape keys; "
+                f"make its mesh local ({_MAKE_LOCAL})"
+            )
+    for _, obj_name, _ in _turn_targets(targets):
+        obj = bpy.data.objects.get(obj_name) if obj_name else None
+        if obj is not None and obj.library is not None and obj_name not in targets.all_meshes():
+            said.append(
+                f"'{obj_name}' is linked from {obj.library.filepath} and cannot keep keys in this file: make it a "
+                f"library override ({_MAKE_OVERRIDE})"
+            )
+    return list(dict.fromkeys(said))
+
+
+def check_targets(targets: BakeTargets) -> None:
+    """Raise :class:`TargetError` with every problem of the targets in the open file; return if there is none."""
+    problems = []
+    missing = missing_targets(targets)
+    if missing:
+        problems.append(f"not in this file: {', '.join(missing)}")
+    shared = shared_role(targets)
+    if shared:
+        problems.append(
+            f"{shared} has two roles among the head, neck, jaw and eye targets: give one of them another object or bone"
+        )
+    problems += keys_not_kept(targets)
+    if problems:
+        raise TargetError(problems)
