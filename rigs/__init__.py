@@ -13,7 +13,7 @@ Pure Python + numpy; never imports bpy. The data files are commented TOML:
 from __future__ import annotations
 
 from .face_bones import FaceBones, find_face_bones, jaw_channels
-from .mapping import Link, Mapping, load_mapping, make_mapping, mapping_presets, names_a_file
+from .mapping import MAPPINGS_DIR, Link, Mapping, load_mapping, make_mapping, mapping_presets, names_a_file
 from .mapping_write import mapping_to_toml
 from .matching import MatchReport, match_shape_keys
 from .names import RigDataError, load_names, name_list_of, name_lists
@@ -21,6 +21,7 @@ from .schemes import NamingScheme, load_scheme, load_schemes
 from .shape_names import normalize_shape_name, set_prefix
 
 __all__ = [
+    "MAPPINGS_DIR",
     "FaceBones",
     "Link",
     "Mapping",

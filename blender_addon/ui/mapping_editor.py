@@ -8,6 +8,8 @@ list, plus any key name typed as a target) and its links (source -> target, gain
 
 from __future__ import annotations
 
+import fnmatch
+
 import bpy
 import numpy as np
 
@@ -20,6 +22,8 @@ __all__ = [
     "FACEMOCAP_PG_name",
     "editor_mapping",
     "fill_editor",
+    "link_label",
+    "links_matching",
     "property_classes",
 ]
 
@@ -66,6 +70,17 @@ def fill_editor(s, mapping) -> None:
         item.clamp_low, item.clamp_high = link.clamp
         item.unless_rig_has = ", ".join(link.unless_rig_has)
     s.mapping_links_index = 0
+
+
+def link_label(link) -> str:
+    """A link's row text in the editor's list, and what its filter box matches: ``source -> target``."""
+    return f"{link.source} -> {link.target or '?'}"
+
+
+def links_matching(links, pattern: str) -> list[bool]:
+    """For each link, whether its row text holds ``pattern`` (case-insensitive; ``*`` and ``?`` as wildcards)."""
+    glob = f"*{pattern.lower()}*" if pattern else "*"
+    return [fnmatch.fnmatchcase(link_label(link).lower(), glob) for link in links]
 
 
 def _decimal(value: float) -> float:

@@ -10,7 +10,7 @@ import bpy
 
 from .._contract import errors
 from ..pure.takes import open_take
-from . import idnames, properties
+from . import idnames, mapping_editor, properties
 from .engine_process import tracking
 
 __all__ = ["classes"]
@@ -119,12 +119,18 @@ class FACEMOCAP_UL_mapping_links(bpy.types.UIList):
     def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
         connected = data.match_connections.get(item.target)
         row = layout.row(align=True)
-        row.label(text=f"{item.source} -> {item.target or '?'}")
+        row.label(text=mapping_editor.link_label(item))
         if connected is not None:
             row.label(text=connected.keys, icon="LINKED")
         elif len(data.match_connections):
             row.label(text="no key", icon="UNLINKED")
         row.prop(item, "gain", text="")
+
+    def filter_items(self, context, data, propname):
+        """The filter box matches the rows' text (links have no name for Blender's own filter to read)."""
+        matching = mapping_editor.links_matching(getattr(data, propname), self.filter_name)
+        shown = [m != self.use_filter_invert for m in matching]
+        return [self.bitflag_filter_item if show else 0 for show in shown], []
 
 
 class VIEW3D_PT_facemocap_mapping_editor(_Base, bpy.types.Panel):

@@ -60,18 +60,47 @@ def _mapping_items(self, context):
     return _mapping_items_cache
 
 
+# The Mapping list as version 0.1.0 stored a choice: by its place in this list (its presets since 62aea87).
+MAPPING_PLACES_0_1 = (
+    AUTO,
+    "arkit52_to_arkit52",
+    "arkit52_to_facewarehouse46",
+    "arkit52_to_vrm",
+    "facewarehouse46_to_arkit52",
+    "facewarehouse46_to_facewarehouse46",
+    "facewarehouse46_to_vrm",
+    CUSTOM,
+)
+
+
+def _saved_choice(s) -> str:
+    """The Mapping choice the settings hold, whichever version saved it: by name's number, or by its place in
+    0.1.0's list (:data:`MAPPING_PLACES_0_1`); Automatic for a number neither knows (said on the console).
+    """
+    stored = s.get("mapping")
+    if stored is None:
+        return AUTO
+    names = {mapping_item_number(item[0]): item[0] for item in _mapping_items(None, None)}
+    if stored in names:
+        return names[stored]
+    if 0 <= stored < len(MAPPING_PLACES_0_1) and MAPPING_PLACES_0_1[stored] in names.values():
+        return MAPPING_PLACES_0_1[stored]
+    print(f"Face Mocap: scene '{s.id_data.name}': a Mapping choice saved as {stored} is unknown; read as Automatic")
+    return AUTO
+
+
 @bpy.app.handlers.persistent
 def settle_saved_mapping(_file=None) -> None:
-    """After a file loads: a Mapping choice an earlier version saved by its place in the list matches no choice now;
-    it becomes Automatic (what :func:`mapping_choice` reads it as), so the panel shows it and Blender stops warning.
-    Registered as a ``load_post`` handler by the add-on's ``register``.
+    """After a file loads: a Mapping choice 0.1.0 saved by its place in the list is stored again by its name's
+    number (:func:`mapping_item_number`), so the panel shows it and a later preset never changes it. Registered as a
+    ``load_post`` handler by the add-on's ``register``.
     """
     valid = {mapping_item_number(item[0]) for item in _mapping_items(None, None)}
     for scene in bpy.data.scenes:
         s = getattr(scene, "facemocap", None)
         stored = s.get("mapping") if s is not None else None
         if stored is not None and stored not in valid:
-            s.mapping = AUTO
+            s.mapping = _saved_choice(s)
 
 
 def _is_mesh(self, obj):
@@ -366,13 +395,15 @@ def mapping_choice(s: FACEMOCAP_PG_settings) -> str:
     Raises:
         MappingError: Custom File is chosen but no file is picked.
     """
-    if not s.mapping:  # a choice an earlier version saved by position: Automatic (a file left picked may be stale)
-        return AUTO
-    if s.mapping != CUSTOM:
-        return s.mapping
+    choice = s.mapping or _saved_choice(s)  # "": 0.1.0's place in the list, in a scene no file load settled
+    if choice != CUSTOM:
+        return choice
     path = bpy.path.abspath(s.custom_mapping_path)
     if not path:
         raise MappingError("pick a mapping file first (Mapping File), or choose a preset")
+    if not os.path.exists(path) and bpy.data.filepath:  # the project folder moved: the file of that name beside it
+        beside = bpy.path.abspath("//" + os.path.basename(path))
+        return beside if os.path.isfile(beside) else path
     return path
 
 

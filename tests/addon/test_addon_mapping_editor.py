@@ -120,3 +120,88 @@ def test_exception_empty_editor(scene, tmp_path):
     scene.facemocap.target_mesh = make_shape_key_mesh("m", ["jawOpen"])
     with pytest.raises(RuntimeError, match="mapping editor is empty"):
         bpy.ops.facemocap.bake()
+
+
+def test_a_mapping_choice_is_saved_by_its_name_and_0_1_places_read_as_they_were(scene, tmp_path):
+    """Presets added later moved every choice saved by position (facewarehouse46_to_arkit52 read back as
+    arkit52_to_vrm): a choice is saved by its name. One 0.1.0 saved by its place reads as the choice it was there
+    (a 0.1.0 Custom File, place 7, read as Automatic: the artist's file was dropped, silently); a number nobody
+    stored reads as Automatic.
+    """
+    from blender_addon.ui.properties import MAPPING_PLACES_0_1, mapping_choice, mapping_item_number
+
+    s = scene.facemocap
+    s.mapping = "facewarehouse46_to_arkit52"
+    assert s["mapping"] == mapping_item_number("facewarehouse46_to_arkit52") >= 1_000
+    s["mapping"] = 4  # 0.1.0's place of facewarehouse46_to_arkit52
+    assert mapping_choice(s) == "facewarehouse46_to_arkit52"
+    hero = tmp_path / "hero_mapping.toml"
+    hero.write_text(rigs.mapping_to_toml(rigs.load_mapping("facewarehouse46_to_arkit52")))
+    s["mapping"], s.custom_mapping_path = MAPPING_PLACES_0_1.index("CUSTOM"), str(hero)
+    assert mapping_choice(s) == str(hero)
+    other = bpy.data.scenes.new("Other")
+    other.facemocap["mapping"] = 99  # no version stored it
+    assert mapping_choice(other.facemocap) == "AUTO"
+    path = tmp_path / "old.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    bpy.ops.wm.open_mainfile(filepath=str(path))  # the choices settle as the file is read: the panel shows them
+    assert bpy.data.scenes["Other"].facemocap.mapping == "AUTO"
+    settled = bpy.context.scene.facemocap
+    assert settled.mapping == "CUSTOM" and settled["mapping"] == mapping_item_number("CUSTOM")
+
+
+def test_a_saved_mapping_file_is_what_bakes_beside_the_blend_wherever_the_project_goes(edited, tmp_path):
+    """Save Mapping left the editor on: a colleague's later change to the saved file never baked. Its path was stored
+    absolute: a copied project read the original's file, a moved one failed. A link copied by Add Link lost its
+    fallback condition.
+    """
+    from blender_addon.ui.properties import mapping_choice
+
+    s, w = edited
+    project = tmp_path / "projA"
+    project.mkdir()
+    bpy.ops.wm.save_as_mainfile(filepath=str(project / "shot.blend"))
+    s = bpy.context.scene.facemocap
+    saved = project / "hero.toml"
+    assert bpy.ops.facemocap.mapping_save(filepath=str(saved)) == {"FINISHED"}
+    assert not s.use_mapping_editor and s.mapping == "CUSTOM" and s.custom_mapping_path == "//hero.toml"
+    saved.write_text(saved.read_text().replace('target = "jawOpen"', 'target = "jawOpen", gain = 0.0'))
+    assert bpy.ops.facemocap.bake() == {"FINISHED"}
+    bpy.context.scene.frame_set(1 + 11)
+    assert w[11, FW.index("JawOpen")] > 0.05 and s.target_mesh.data.shape_keys.key_blocks["jawOpen"].value == 0.0
+
+    s.custom_mapping_path = str(saved)  # an absolute path, as earlier versions stored it
+    bpy.ops.wm.save_mainfile()
+    moved = tmp_path / "projB"
+    project.rename(moved)
+    bpy.ops.wm.open_mainfile(filepath=str(moved / "shot.blend"))
+    assert mapping_choice(bpy.context.scene.facemocap) == str(moved / "hero.toml")
+
+    s = bpy.context.scene.facemocap
+    s.mapping_links[0].unless_rig_has = "blinkLeft, blinkRight"
+    s.mapping_links_index = 0
+    assert bpy.ops.facemocap.mapping_link_add() == {"FINISHED"}
+    assert s.mapping_links[len(s.mapping_links) - 1].unless_rig_has == "blinkLeft, blinkRight"
+
+
+def test_a_mapping_is_never_saved_among_the_add_ons_presets(edited):
+    """The presets folder is replaced when the add-on updates: a mapping saved there (or over a preset) was lost."""
+    s, _ = edited
+    preset = rigs.MAPPINGS_DIR / "facewarehouse46_to_arkit52.toml"
+    before = preset.read_bytes()
+    s.mapping_links.remove(0)
+    for target in (preset, rigs.MAPPINGS_DIR / "hero_fix.toml"):
+        with pytest.raises(RuntimeError, match="holds the add-on's presets"):
+            bpy.ops.facemocap.mapping_save(filepath=str(target))
+    assert preset.read_bytes() == before and not (rigs.MAPPINGS_DIR / "hero_fix.toml").exists()
+
+
+def test_the_link_lists_filter_box_matches_the_rows_text(edited):
+    """The editor's list has no item names, so Blender's own filter hid every row."""
+    from blender_addon.ui.mapping_editor import link_label, links_matching
+
+    s, _ = edited
+    shown = links_matching(s.mapping_links, "jawopen")
+    assert 0 < sum(shown) < len(s.mapping_links)
+    assert all(("jawopen" in link_label(k).lower()) == m for k, m in zip(s.mapping_links, shown, strict=True))
+    assert all(links_matching(s.mapping_links, "")) and sum(links_matching(s.mapping_links, "Eye*_L")) >= 2

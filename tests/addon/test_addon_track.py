@@ -425,22 +425,3 @@ def test_disabling_the_addon_mid_track_unlocks_bake(scene):
     blender_addon.register()
     s = bpy.context.scene.facemocap
     assert running.cancelled and not s.job_running and s.job_status.startswith("Tracking stopped")
-
-
-def test_a_mapping_choice_is_saved_by_its_name_not_its_place_in_the_list(scene, tmp_path):
-    """Presets added later moved every choice saved by position (facewarehouse46_to_arkit52 read back as
-    arkit52_to_vrm); one saved by position by an earlier version reads as Automatic.
-    """
-    from blender_addon.ui.properties import mapping_choice, mapping_item_number
-
-    s = scene.facemocap
-    s.mapping = "facewarehouse46_to_arkit52"
-    assert s["mapping"] == mapping_item_number("facewarehouse46_to_arkit52") >= 1_000
-    s["mapping"] = 3  # an earlier version's position
-    assert mapping_choice(s) == "AUTO"
-    s.custom_mapping_path = "/rigs/hero_mapping.toml"  # a file picked once, then a preset chosen: not the file
-    assert mapping_choice(s) == "AUTO"
-    path = tmp_path / "old.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(path))
-    bpy.ops.wm.open_mainfile(filepath=str(path))  # the choice settles as it reads: the panel shows it
-    assert bpy.context.scene.facemocap.mapping == "AUTO"

@@ -46,6 +46,11 @@ class FACEMOCAP_OT_mapping_edit(bpy.types.Operator):
     bl_label = "Edit Mapping"
     bl_options = {"REGISTER", "UNDO"}
 
+    def invoke(self, context, event):
+        if len(properties.settings_of(context).mapping_links):  # the editor's links would be replaced: ask first
+            return context.window_manager.invoke_confirm(self, event)
+        return self.execute(context)
+
     @reports_errors
     def execute(self, context):
         s = properties.settings_of(context)
@@ -85,11 +90,13 @@ class FACEMOCAP_OT_mapping_load(ImportHelper, bpy.types.Operator):
 
 
 class FACEMOCAP_OT_mapping_save(ExportHelper, bpy.types.Operator):
-    """Save the edited mapping as a mapping file (.toml, one link per line) and use that file for baking."""
+    """Save the edited mapping as a mapping file (.toml, one link per line) and bake with that file from now on
+    (Mapping: Custom File; the editor keeps the links, Use Edited Mapping turns off).
+    """
 
     bl_idname = idnames.OP_MAPPING_SAVE
     bl_label = "Save Mapping"
-    bl_options = {"REGISTER"}
+    bl_options = {"REGISTER", "UNDO"}
 
     filename_ext = ".toml"
     filter_glob: bpy.props.StringProperty(default="*.toml", options={"HIDDEN"})
@@ -102,6 +109,11 @@ class FACEMOCAP_OT_mapping_save(ExportHelper, bpy.types.Operator):
     def execute(self, context):
         s = properties.settings_of(context)
         path = Path(self.filepath)
+        if path.resolve().parent == rigs.MAPPINGS_DIR.resolve():
+            raise MappingError(
+                f"{path.parent} holds the add-on's presets, replaced when the add-on is updated: save the mapping "
+                "elsewhere (beside the .blend)"
+            )
         mapping = mapping_editor.editor_mapping(s)
         text = rigs.mapping_to_toml(
             mapping, comment=f"{path.stem}: saved from the Face Mocap mapping editor (edited from {mapping.name})"
@@ -111,7 +123,11 @@ class FACEMOCAP_OT_mapping_save(ExportHelper, bpy.types.Operator):
         rigs.load_mapping(path)  # what was written reads back
         s.mapping_edit_name = path.stem
         s.mapping = properties.CUSTOM
-        s.custom_mapping_path = str(path)
+        # Relative to the .blend where it can be (a copied or moved project reads its own file), as Blender's own
+        # paths are by default.
+        relative = bpy.data.filepath and context.preferences.filepaths.use_relative_paths
+        s.custom_mapping_path = bpy.path.relpath(str(path)) if relative else str(path)
+        s.use_mapping_editor = False  # the file bakes, with whatever is changed in it later
         self.report({"INFO"}, f"Saved {len(mapping.links)} links to {path}")
         return {"FINISHED"}
 
@@ -135,6 +151,7 @@ class FACEMOCAP_OT_mapping_link_add(bpy.types.Operator):
             old = links[i]
             new.source, new.target, new.gain, new.offset = old.source, old.target, old.gain, old.offset
             new.clamp_low, new.clamp_high = old.clamp_low, old.clamp_high
+            new.unless_rig_has = old.unless_rig_has
         else:
             new.source = s.mapping_sources[0].name
         s.mapping_links_index = len(links) - 1
