@@ -4,7 +4,7 @@ Synchronous from start to end (no modal operators, no timers: they do not run in
 
 From a repository checkout, with the ``bpy`` module::
 
-    python -m blender_addon.batch --rig RIG.blend --takes takes/ -o OUT.blend [--mapping PRESET]
+    python -m blender_addon.batch --rig RIG.blend --takes takes/ -o OUT.blend [--mapping PRESET]  # else the rig's
     python -m blender_addon.batch --demo-rig --takes a.npz b.csv -o OUT.blend
     python -m blender_addon.batch --demo-rig -o demo_rig.blend          # just the demo rig, no takes
     python -m blender_addon.batch --rig char.blend --armature Armature --takes takes/ -o OUT.blend  # its meshes+bones
@@ -20,16 +20,16 @@ deforms, and its head, neck, jaw and eye bones found by name); else the panel's 
 shape keys in the file. Every mesh whose shape keys match the mapping is driven; the matching report (what was
 driven, what was left alone, every target found on no mesh) is printed for each take.
 
-Takes are ``.npz`` engine takes or Live Link Face ``.csv`` files; a folder means every such file in it, sorted
-(hidden files skipped: a writer's temporaries, macOS's ``._`` files), each file once; an unfinished track's take
+Takes are ``.npz`` engine takes or Live Link Face ``.csv`` files; a folder means every such file in it, sorted (hidden
+files skipped: a writer's temporaries, macOS's ``._`` files), each file once; an unfinished track's take
 (``.part.npz``, ``.npz.partial``) is said, not baked. A take that cannot be read or baked, whatever it contains, is
-reported on stderr and skipped; every other take still bakes and the file is saved. The exit status is 0 if at
-least one take was baked (and the file saved), 1 if none was, 2 for bad arguments (targets the rig lacks, or given
-two roles, or linked from a library: said once, before any take), 130 when interrupted. ``-o`` is checked before
-any work: an existing ``.blend`` this tool did not write is left untouched unless ``--overwrite`` is given, a name
-too long for its temporary file is refused, and a second batch writing the same ``-o`` waits for the first (a lock
-beside it, POSIX only; up to 30 s, then exit 1);
-the file is saved atomically (a temporary file, then renamed).
+reported on stderr and skipped; every other take still bakes and the file is saved. The exit status is 0 if at least
+one take was baked (and the file saved), 1 if none was, 2 for bad arguments (targets the rig lacks, or given two
+roles, or whose keys the file would not keep: ``blender.target_check``, said once, before any take), 130 when
+interrupted. ``-o`` is checked before any work: an existing ``.blend`` this tool did not write is left untouched
+unless ``--overwrite`` is given, a name too long for its temporary file is refused, and a second batch writing the
+same ``-o`` waits for the first (a lock beside it, POSIX only; up to 30 s, then exit 1); the file is saved atomically
+(a temporary file, then renamed).
 """
 
 from __future__ import annotations
@@ -55,7 +55,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--demo-head", help="face_head.npz for --demo-rig (default: the shipped one)")
     p.add_argument("--takes", nargs="+", default=[], help="take files (.npz, .csv) and/or folders of them")
     p.add_argument("-o", "--output", required=True, help="the .blend to write")
-    p.add_argument("--mapping", default="AUTO", help="mapping preset or .toml file (default: AUTO)")
+    p.add_argument(
+        "--mapping",
+        help="mapping preset, .toml file or AUTO (default: the rig's saved Mapping, its edited mapping if it bakes "
+        "with one; else AUTO)",
+    )
     faces = p.add_mutually_exclusive_group()
     faces.add_argument(
         "--mesh",
@@ -73,7 +77,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--neck", help="a neck bone of the head's armature that takes part of the head rotation")
     p.add_argument("--jaw", help="jaw target opened by the jaw channels: OBJECT or ARMATURE:BONE")
     p.add_argument("--eyes", nargs=2, metavar=("LEFT", "RIGHT"), help="eye targets: OBJECT or ARMATURE:BONE each")
-    p.add_argument("--swap-left-right", action="store_true")
+    p.add_argument(
+        "--swap-left-right",
+        action=argparse.BooleanOptionalAction,
+        help="the rig is mirrored (default: the rig's saved Swap Left/Right)",
+    )
     p.add_argument("--key-tolerance", type=float, default=0.0, help="key reduction tolerance (0 = every frame)")
     p.add_argument("--set-scene-timing", action="store_true", help="set scene fps and range from the first take")
     p.add_argument("--overwrite", action="store_true", help="replace -o even if this tool did not write it")
@@ -196,67 +204,28 @@ def _targets(bpy, args, demo) -> object:
     )
 
 
+def _mapping(bpy, args, demo) -> tuple[object, bool]:
+    """The mapping (a preset, a file, AUTO or the panel editor's ``rigs.Mapping``) and Swap Left/Right: as given,
+    else as the rig's panel saved them (as its Bake would use them), else AUTO and no swap.
+
+    Raises:
+        UserError: the saved choice cannot be used (Custom File with no file, an invalid edited mapping).
+    """
+    from .pure.retarget import AUTO
+    from .ui.properties import to_bake_options
+
+    panel = getattr(bpy.context.scene, "facemocap", None) if demo is None else None
+    mapping = args.mapping or (to_bake_options(panel).mapping if panel is not None else AUTO)
+    swap = args.swap_left_right if args.swap_left_right is not None else panel is not None and panel.swap_left_right
+    return mapping, swap
+
+
 def _farm_made(blend: Path, takes: list[str], takes_record) -> bool:
     """True if the record of a takes folder holding the takes holds this .blend: the farm made it, on whatever
     machine.
     """
     folders = {Path(t).resolve().parent for t in takes if Path(t).is_file()}
     return any(takes_record.TakesRecord.read(folder).blend_is_ours(blend.name, blend) for folder in folders)
-
-
-def _missing_targets(bpy, targets) -> list[str]:
-    """The targets (meshes, head, jaw, eye objects and bones) the open file does not have, as ``kind 'name'``."""
-    missing = [f"mesh '{m}'" for m in targets.all_meshes() if m not in bpy.data.objects]
-    missing += [f"mesh with shape keys '{m}'" for m in targets.all_meshes() if _not_a_keyed_mesh(bpy, m)]
-    if targets.neck_bone and not targets.head_object:
-        missing.append(f"a head bone for neck bone '{targets.neck_bone}' (give --head ARMATURE:BONE)")
-    elif targets.neck_bone:
-        head = bpy.data.objects.get(targets.head_object)
-        if head is None or head.type != "ARMATURE" or targets.neck_bone not in head.pose.bones:
-            missing.append(f"neck bone '{targets.head_object}:{targets.neck_bone}'")
-    for kind, obj, bone in (
-        ("head", targets.head_object, targets.head_bone),
-        ("jaw", targets.jaw_object, targets.jaw_bone),
-        ("left eye", targets.eye_objects[0], targets.eye_bones[0]),
-        ("right eye", targets.eye_objects[1], targets.eye_bones[1]),
-    ):
-        owner = bpy.data.objects.get(obj) if obj else None
-        if (obj or bone) and owner is None:
-            missing.append(f"{kind} object '{obj}'")
-        elif bone and (owner.type != "ARMATURE" or bone not in owner.pose.bones):
-            missing.append(f"{kind} bone '{obj}:{bone}'")
-    return missing
-
-
-def _shared_roles(targets) -> str:
-    """The object or bone given two roles among head, neck, jaw and eyes (both eyes may share one), or ""."""
-    roles = [(targets.head_object, targets.head_bone), (targets.jaw_object, targets.jaw_bone)]
-    roles += [(targets.head_object, targets.neck_bone)] if targets.neck_bone else []
-    eyes = list(dict.fromkeys(zip(targets.eye_objects, targets.eye_bones, strict=True)))
-    seen: set[tuple[str, str]] = set()
-    for obj, bone in [*roles, *eyes]:
-        if obj and (obj, bone) in seen:
-            return f"'{obj}:{bone}'" if bone else f"'{obj}'"
-        seen.add((obj, bone))
-    return ""
-
-
-def _not_a_keyed_mesh(bpy, name: str) -> bool:
-    obj = bpy.data.objects.get(name)
-    return obj is not None and (obj.type != "MESH" or getattr(obj.data, "shape_keys", None) is None)
-
-
-def _linked_targets(bpy, targets) -> list[str]:
-    """Targets linked from a library (a bake's keys on them would vanish on the next open): said once, up front."""
-    names = [*targets.all_meshes(), targets.head_object, targets.jaw_object, *targets.eye_objects]
-    linked = []
-    for name in dict.fromkeys(n for n in names if n):
-        obj = bpy.data.objects.get(name)
-        data = getattr(obj, "data", None) if obj is not None else None
-        key = getattr(data, "shape_keys", None) if data is not None else None
-        if obj is not None and any(d is not None and d.library is not None for d in (obj, key)):
-            linked.append(name)
-    return linked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -315,6 +284,7 @@ def _bake_and_save(args, out: Path, err) -> int:
     from ._contract import atomic_write, errors
     from .blender.bake import BakeOptions, bake_take
     from .blender.rig_build import build_demo_rig
+    from .blender.target_check import check_targets
     from .pure.retarget import AUTO, load_mapping_choice
     from .pure.takes import open_take
 
@@ -352,30 +322,26 @@ def _bake_and_save(args, out: Path, err) -> int:
     except ValueError as exc:
         err(str(exc))
         return EXIT_USAGE
-    missing = _missing_targets(bpy, targets)
     rig_name = Path(bpy.data.filepath).name if bpy.data.filepath else "the demo rig"
-    if missing:  # an argument error: said once, before any take is read
-        err(f"not in {rig_name}: {', '.join(missing)}")
+    try:  # an argument error: said once, before any take is read
+        check_targets(targets)
+    except errors.UserError as exc:
+        err(f"{rig_name}: {exc}")
         return EXIT_USAGE
-    linked = _linked_targets(bpy, targets)
-    if linked:  # said once, not once per take
-        err(f"in {rig_name}, {', '.join(linked)} linked from a library (the object, its mesh or its shape keys): "
-            "keys on it would be lost on the next open; make it local (Object > Relations > Make Local > Selected "
-            "Objects, Data and Materials) and bake that")  # fmt: skip
+    try:
+        mapping, swap = _mapping(bpy, args, demo)
+    except errors.UserError as exc:
+        err(f"{rig_name}'s saved Mapping: {exc} (or give --mapping)")
         return EXIT_USAGE
-    shared = _shared_roles(targets)
-    if shared:
-        err(f"{shared} has two roles among --head, --neck, --jaw and --eyes: give one of them another object or bone")
-        return EXIT_USAGE
-    if args.mapping != AUTO:  # an argument error too: said once, not once per take
+    if isinstance(mapping, str) and mapping != AUTO:  # an argument error too: said once, not once per take
         try:
-            load_mapping_choice(args.mapping)
+            load_mapping_choice(mapping)
         except errors.UserError as exc:
-            err(f"--mapping {args.mapping}: {exc}")
+            err(f"--mapping {mapping}: {exc}" if args.mapping else f"{rig_name}'s saved Mapping: {exc}")
             return EXIT_USAGE
     options = BakeOptions(
-        mapping=args.mapping,
-        swap_left_right=args.swap_left_right,
+        mapping=mapping,
+        swap_left_right=swap,
         key_tolerance=args.key_tolerance,
         set_scene_timing=False,
     )

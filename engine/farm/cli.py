@@ -42,7 +42,11 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     rig = p.add_mutually_exclusive_group()
     rig.add_argument("--rig", metavar="RIG.blend", help="also bake every take onto this character")
     rig.add_argument("--demo-rig", action="store_true", help="also bake every take onto the FaceWarehouse demo rig")
-    p.add_argument("--mapping", default="AUTO", help="bake mapping preset or .toml file (default: AUTO)")
+    p.add_argument(
+        "--mapping",
+        default="",
+        help="bake mapping preset, .toml file or AUTO (default: the rig's saved Mapping; AUTO for --demo-rig)",
+    )
     p.add_argument("--blends", metavar="DIR", help="folder for the baked .blend files (default: the takes folder)")
     p.add_argument("--backend", default="mediapipe", choices=("mediapipe", "fan"), help="landmark detector")
     p.add_argument("--no-filter", action="store_true", help="store unfiltered streams as the filtered ones too")

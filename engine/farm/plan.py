@@ -117,8 +117,9 @@ class BakeSettings:
     rig: Path | None = None
     """The character's .blend; None with ``demo_rig``: a new FaceWarehouse demo rig per take."""
     demo_rig: bool = False
-    mapping: str = "AUTO"
-    """Mapping preset or .toml file (``--mapping``)."""
+    mapping: str = ""
+    """Mapping preset, .toml file or ``AUTO`` (``--mapping``); "": the rig's saved Mapping (Automatic for the demo
+    rig), the choice its panel's Bake uses."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,8 +152,8 @@ class CommandPaths:
     identity: str | None = None
     rig: str | None = None
     """None: the demo rig."""
-    mapping: str = "AUTO"
-    """A mapping preset name, or a mapping .toml file's farm path."""
+    mapping: str = ""
+    """A mapping preset name, ``AUTO``, or a mapping .toml file's farm path; "": the rig's saved Mapping."""
 
     @classmethod
     def from_config(cls, cfg: PlanConfig) -> CommandPaths:
@@ -224,10 +225,10 @@ def bake_argv(paths: CommandPaths, take: str, blend: str) -> tuple[str, ...]:
         >>> p = CommandPaths("/py", "/bpy", "/repo/engine/farm/launch.py", rig="/rigs/hero.blend")
         >>> " ".join(bake_argv(p, "/takes/a.npz", "/blends/a.blend"))  # doctest: +ELLIPSIS
         '/bpy /repo/engine/farm/launch.py --expect-version ... blender_addon.batch --rig /rigs/hero.blend --takes \
-/takes/a.npz --mapping AUTO -o /blends/a.blend'
+/takes/a.npz -o /blends/a.blend'
     """
     rig = ["--rig", paths.rig] if paths.rig else ["--demo-rig"]
-    tail = ["--takes", take, "--mapping", paths.mapping, "-o", blend]
+    tail = ["--takes", take, *(("--mapping", paths.mapping) if paths.mapping else ()), "-o", blend]
     return (*_launch(paths, paths.bake_python), "blender_addon.batch", *rig, *tail)
 
 
