@@ -8,7 +8,7 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from conftest import REPO  # noqa: E402
+from conftest import REPO, make_shape_key_mesh  # noqa: E402
 
 ENGINE_PYTHON = REPO / ".venv" / "bin" / "python"
 SHORT_CLIP = REPO.parent / "shared" / "data" / "clips" / "d18.mp4"
@@ -157,13 +157,39 @@ def test_a_bake_after_tracking_that_fails_is_reported_as_such_not_as_a_bug(scene
     assert Path(s.take_path).is_file() and "not baked: none of the rig's" in s.job_status
 
 
-def test_an_unsaved_file_tracks_into_a_temporary_takes_folder(scene):
-    import tempfile
+@pytest.mark.skipif(not ENGINE_PYTHON.is_file(), reason=f"{ENGINE_PYTHON} is absent: run the project's set-up")
+def test_a_take_tracked_before_the_first_save_moves_beside_the_blend_when_it_is_saved(scene, tmp_path):
+    """A track in an unsaved file went to one temporary folder shared by every session (another session's take of
+    the same clip replaced it), the panel named only the file, and the take stayed there after the .blend was saved:
+    gone when the system emptied the folder, and with it the bake's take.
+    """
+    from blender_addon.blender.anim_write import ACTION_TAKE_PATH
+    from blender_addon.ui.unsaved_takes import takes_folder, temporary_takes_folder
 
-    from blender_addon.ui.operators.track import _takes_dir
+    s = scene.facemocap
+    assert not bpy.data.filepath and s.takes_dir in ("", "//takes/")  # the default: the .blend's
+    assert takes_folder(s) == temporary_takes_folder() != Path.cwd() / "takes"  # never ./takes/
+    s.source_type, s.video_path = "VIDEO", str(_portrait_clip(tmp_path / "p.avi", frames=10))
+    s.target_mesh = make_shape_key_mesh("Face", ["jawOpen", "eyeBlinkLeft"])
+    s.bake_after_track = True
+    assert bpy.ops.facemocap.track() == {"FINISHED"}
+    tracked = Path(s.take_path)
+    assert tracked.parent == temporary_takes_folder() and "temporary folder until the .blend is saved" in s.job_status
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "takes").mkdir()
+    (project / "takes" / tracked.name).write_bytes(b"another file's take, never replaced")
+    bpy.ops.wm.save_as_mainfile(filepath=str(project / "shot.blend"))
+    home = project / "takes" / tracked.name.replace(".npz", "_2.npz")
+    assert not tracked.exists() and home.is_file() and Path(s.take_path) == home
+    assert (project / "takes" / tracked.name).read_bytes() == b"another file's take, never replaced"
+    from blender_addon._contract import takes_record
 
-    assert not bpy.data.filepath and scene.facemocap.takes_dir in ("", "//takes/")  # the default: the .blend's
-    assert _takes_dir(scene.facemocap) == Path(tempfile.gettempdir()) / "facemocap_takes"  # not ./takes/
+    assert takes_record.TakesRecord.read(project / "takes").take_is_of(home.name, tmp_path / "p.avi")
+    bpy.ops.wm.open_mainfile(filepath=str(project / "shot.blend"))
+    assert Path(bpy.context.scene.facemocap.take_path) == home
+    baked = [a for a in bpy.data.actions if ACTION_TAKE_PATH in a.keys()]
+    assert baked and all(Path(a[ACTION_TAKE_PATH]) == home for a in baked)
 
 
 def test_a_take_is_found_after_save_as_elsewhere_and_after_the_project_moved(scene, tmp_path):

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from ...pure import bridge, engine_server
 from .. import idnames, properties
 from ..engine_process import engine_service
 from ..preferences import engine_location
+from ..unsaved_takes import takes_folder, temporary_takes_folder
 from .calibration import fill_channel_gains
 from .common import EXPECTED_ERRORS, call_operator, reports_errors
 
@@ -33,16 +32,6 @@ TIMER_INTERVAL_S = 0.1
 BACKGROUND_POLL_S = 0.05  # blender -b has no event loop: the operator waits for the job, sleeping between polls
 
 _active: dict[str, engine_server.ServedTrackJob] = {}  # at most one tracking job per Blender session
-
-
-def _takes_dir(s) -> Path:
-    """The panel's takes folder, absolute; a temporary folder while a relative one has no saved .blend to be
-    relative to (Blender's ``abspath`` then gives ``takes/``, relative to wherever Blender was started).
-    """
-    folder = bpy.path.abspath(s.takes_dir or "//takes/")
-    if not folder or not os.path.isabs(folder):
-        return Path(tempfile.gettempdir()) / "facemocap_takes"
-    return Path(folder)
 
 
 def _span(request: bridge.TrackRequest) -> takes_record.Span | None:
@@ -87,7 +76,7 @@ def track_request(s, python: str, root: str) -> bridge.TrackRequest:
         neutral=_neutral(s),
         fps=scene_fps(s.id_data) if s.source_type == "IMAGES" else None,  # images play at the scene's rate
     )
-    folder = _takes_dir(s)  # never another clip's take, nor another part's of this clip
+    folder = takes_folder(s)  # never another clip's take, nor another part's of this clip
     name = takes_record.TakesRecord.read(folder).take_name_for(Path(source), _span(request))
     return dataclasses.replace(request, output=str(folder / name))
 
@@ -160,7 +149,7 @@ def _finished_take(s) -> Path | None:
     source = bpy.path.abspath(s.video_path if s.source_type == "VIDEO" else s.image_dir)
     if s.source_type == "TAKE" or not source:
         return None
-    folder = _takes_dir(s)
+    folder = takes_folder(s)
     span = (s.range_start, s.range_end) if s.use_range else None
     record = takes_record.TakesRecord.read(folder)
     for name in record.takes:
@@ -302,6 +291,8 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             return {"CANCELLED"}
         s.job_progress = 1.0
         s.job_status = f"Tracked {job.frame} frames -> {Path(job.output).name}"
+        if Path(job.output).parent == temporary_takes_folder():
+            s.job_status += " (in a temporary folder until the .blend is saved: saving moves it to the takes folder)"
         s.take_path = job.output  # absolute: a Save As elsewhere keeps it (properties.take_file)
         _enter_take(Path(job.output), job.request)
         from ...pure.takes import open_take
