@@ -10,7 +10,7 @@ The rig, from the shipped demo head (``face_head.npz``, :mod:`contract.face_head
 - two eyeball meshes ``<name>_Eye.L`` / ``.R`` (sclera, iris and pupil), parented to the eye bones, which turn for
   gaze;
 - materials that read in Solid and Material Preview shading: skin (with the lips and brows painted in the
-  ``Color`` attribute), eye, teeth, mouth and lashes.
+  ``Color`` attribute), eye (sclera), iris and pupil, teeth, mouth and lashes.
 
 Units: metres (the file's cm x 0.01), axes converted with :func:`coords.model_to_blender_points`. Works in
 background mode (no operators except the edit-mode switch needed to make bones).
@@ -42,7 +42,10 @@ MATERIAL_LOOK = {
     "teeth": ((0.9, 0.87, 0.8, 1.0), 0.3, False),
     "mouth": ((0.55, 0.2, 0.2, 1.0), 0.5, True),
     "lashes": ((0.06, 0.05, 0.04, 1.0), 0.7, False),
+    "iris": ((0.085, 0.04, 0.015, 1.0), 0.15, True),  # the eyeballs' painted iris and pupil as their own materials,
+    "pupil": ((0.002, 0.002, 0.002, 1.0), 0.1, True),  # so Solid shading's Material colour shows where eyes look
 }
+IRIS_BELOW, PUPIL_BELOW = 150, 40  # an eyeball polygon's mean painted brightness (0-255): iris, pupil; else sclera
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +100,18 @@ def _sub_mesh(
     return ids, head.polygon_sizes[poly_keep], loops.astype(np.int32), head.polygon_material[poly_keep]
 
 
+def _eye_material_index(colors: np.ndarray, sizes: np.ndarray, loops: np.ndarray) -> np.ndarray:
+    """Each eyeball polygon's material (0 sclera, 1 iris, 2 pupil) by its vertices' mean painted brightness.
+
+    Args:
+        colors: (V, 3) uint8 sRGB, the eyeball's vertex colours; sizes: (P,) polygon sizes; loops: the polygons'
+            vertex indices, concatenated.
+    """
+    brightness = colors.astype(np.float64).mean(axis=1)[loops]
+    mean = np.add.reduceat(brightness, np.r_[0, np.cumsum(sizes)[:-1]]) / sizes
+    return np.where(mean < PUPIL_BELOW, 2, np.where(mean < IRIS_BELOW, 1, 0)).astype(np.int32)
+
+
 def _mesh_object(name: str, verts: np.ndarray, sizes: np.ndarray, loops: np.ndarray, colors: np.ndarray):
     mesh = bpy.data.meshes.new(name)
     mesh.vertices.add(len(verts))
@@ -137,7 +152,7 @@ def build_demo_rig(scene: bpy.types.Scene, *, head_path: str | Path | None = Non
 
     collection = bpy.data.collections.new(f"{name} Demo Rig")
     scene.collection.children.link(collection)
-    materials = {kind: _material(f"{name}_{kind}", kind) for kind in head.material_names}
+    materials = {kind: _material(f"{name}_{kind}", kind) for kind in (*head.material_names, "iris", "pupil")}
 
     eye_part_names = {p for parts in EYE_PARTS.values() for p in parts}
     head_parts = tuple(p for p in head.part_names if p not in eye_part_names)
@@ -190,7 +205,9 @@ def build_demo_rig(scene: bpy.types.Scene, *, head_path: str | Path | None = Non
         side = bone_name[-1]
         ids, sizes, loops, _ = _sub_mesh(head, EYE_PARTS[side])
         eye_obj = _mesh_object(f"{name}_Eye.{side}", verts[ids] - centre, sizes, loops, head.vertex_color[ids])
-        eye_obj.data.materials.append(materials["eye"])
+        for kind in ("eye", "iris", "pupil"):
+            eye_obj.data.materials.append(materials[kind])
+        eye_obj.data.polygons.foreach_set("material_index", _eye_material_index(head.vertex_color[ids], sizes, loops))
         collection.objects.link(eye_obj)
         eye_obj.location = Vector(centre.tolist())
         view_layer.update()

@@ -74,3 +74,30 @@ def test_feature_add_demo_rig_leaves_no_other_characters_neck_or_jaw_targeted(sc
     assert bpy.ops.facemocap.build_demo_rig(head_path=str(head_path)) == {"FINISHED"}
     assert s.head_target.name.startswith("FWM_Rig") and s.neck_bone == ""
     assert s.jaw_target is None and s.jaw_bone == ""
+
+
+def test_add_demo_rig_at_the_cursor_selected_with_eyes_that_show_in_solid_shading(scene, head_path, capsys):
+    """In the startup file the rig was built at the origin inside the default cube, the cube stayed selected (View
+    Selected framed the cube) and the report said nothing of it; in Solid shading (Material colour, the viewport's
+    default) the eyeballs were plain white: no iris, no pupil, no gaze to see.
+    """
+    cube = bpy.data.objects.new("Cube", bpy.data.meshes.new("Cube"))
+    cube.data.from_pydata([(x, y, z) for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], [], [])
+    scene.collection.objects.link(cube)
+    cube.select_set(True)
+    bpy.context.view_layer.objects.active = cube
+    scene.cursor.location = (0.5, -0.2, 0.3)
+    bpy.ops.facemocap.build_demo_rig(head_path=str(head_path))
+    s = scene.facemocap
+    arm, face = s.head_target, s.target_mesh
+    assert tuple(arm.matrix_world.translation) == pytest.approx((0.5, -0.2, 0.3))
+    assert bpy.context.view_layer.objects.active == face and face.select_get() and not cube.select_get()
+    assert "it is inside 'Cube': hide that to see it" in capsys.readouterr().out
+    for eye in (o for o in arm.children if "_Eye." in o.name):
+        kinds = [m.name.rsplit("_", 1)[-1] for m in eye.data.materials]
+        index = np.zeros(len(eye.data.polygons), np.int32)
+        eye.data.polygons.foreach_get("material_index", index)
+        used = {kinds[i] for i in np.unique(index)}
+        assert used == {"eye", "iris", "pupil"} and eye.select_get()
+        solid = {k: np.mean(eye.data.materials[i].diffuse_color[:3]) for i, k in enumerate(kinds)}
+        assert solid["pupil"] < solid["iris"] < 0.2 < solid["eye"]
