@@ -19,6 +19,7 @@ __all__ = ["check_preview_output", "draw_overlay", "write_preview"]
 MESH_COLOR_BGR = (60, 60, 230)  # fitted model mesh: red
 LANDMARK_COLOR_BGR = (80, 220, 80)  # detector landmarks: green
 TEXT_COLOR_BGR = (255, 255, 255)
+MESH_OPACITY = 0.55
 PREVIEW_VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv")
 PREVIEW_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 
@@ -38,16 +39,40 @@ def draw_overlay(image_bgr: np.ndarray, take: Take, frame: int, edges: np.ndarra
     out = image_bgr.copy()
     mesh, lm = take.model_landmarks[frame], take.landmarks[frame]
     _draw_face(out, mesh, lm, edges, 1.0, np.zeros(2))
-    _draw_inset(out, image_bgr, mesh, lm, edges)
+    inset = _draw_inset(out, image_bgr, mesh, lm, edges)
     blink = take.eye_blink[frame]
-    label = f"t={take.time[frame]:.2f}s  blink L {blink[0]:.2f} R {blink[1]:.2f}"
     names = [str(n) for n in take.expression_names]
     top = np.argsort(-take.expression[frame])[:3]
-    label2 = "  ".join(f"{names[i]} {take.expression[frame, i]:.2f}" for i in top)
-    for row, text in enumerate((label, label2)):
-        cv2.putText(out, text, (8, 20 + 18 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
-        cv2.putText(out, text, (8, 20 + 18 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.5, TEXT_COLOR_BGR, 1, cv2.LINE_AA)
+    words = [f"t={take.time[frame]:.2f}s", f"blink L {blink[0]:.2f} R {blink[1]:.2f}"]
+    words += [f"{names[i]} {take.expression[frame, i]:.2f}" for i in top]
+    h, w = out.shape[:2]
+    scale = float(np.clip(w / 1280, TEXT_MIN_SCALE, 1.0))
+    lines = _lines_within(words, w - 16 - (inset + 8 if inset else 0), scale)
+    step = int(round(36 * scale))
+    for row, text in enumerate(lines):
+        at = (8, int(round(40 * scale)) + step * row)
+        cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, TEXT_COLOR_BGR, 1, cv2.LINE_AA)
     return out
+
+
+TEXT_MIN_SCALE = 0.35  # OpenCV font scale: the captions' size at 1280 px wide frames is 1.0, never below this
+
+
+def _lines_within(words: list[str], width: int, scale: float) -> list[str]:
+    """``words`` packed into lines (two spaces apart) no wider than ``width`` pixels at font ``scale``; a word wider
+    than that alone is a line of its own.
+    """
+    import cv2
+
+    lines: list[str] = []
+    for word in words:
+        joined = f"{lines[-1]}  {word}" if lines else word
+        if lines and cv2.getTextSize(joined, cv2.FONT_HERSHEY_SIMPLEX, scale, 3)[0][0] <= width:
+            lines[-1] = joined
+        else:
+            lines.append(word)
+    return lines
 
 
 INSET_MAX_SHARE = 0.45  # the zoomed face inset takes at most this share of the frame's width and height
@@ -60,32 +85,38 @@ def _draw_face(out: np.ndarray, mesh: np.ndarray, lm: np.ndarray, edges: np.ndar
 
     if np.isfinite(mesh).all():
         pts = np.round((mesh - origin) * zoom * 16).astype(np.int32)
-        cv2.polylines(out, list(pts[edges]), False, MESH_COLOR_BGR, 1, cv2.LINE_AA, shift=4)
+        layer = out.copy()
+        cv2.polylines(layer, list(pts[edges]), False, MESH_COLOR_BGR, 1, cv2.LINE_AA, shift=4)
+        # Half see-through: on a small face the wireframe's lines are as dense as its pixels, and hid the face.
+        cv2.addWeighted(layer, MESH_OPACITY, out, 1.0 - MESH_OPACITY, 0.0, dst=out)
     radius = int(round(16 * max(1.0, zoom / 2)))
     for x, y in (lm[np.isfinite(lm).all(axis=1)] - origin) * zoom:
         cv2.circle(out, (int(round(x * 16)), int(round(y * 16))), radius, LANDMARK_COLOR_BGR, -1, cv2.LINE_AA, shift=4)
 
 
-def _draw_inset(out: np.ndarray, image: np.ndarray, mesh: np.ndarray, lm: np.ndarray, edges: np.ndarray) -> None:
-    """A zoomed view of a small face in the top-right corner, so lids and lips can be checked by eye."""
+def _draw_inset(out: np.ndarray, image: np.ndarray, mesh: np.ndarray, lm: np.ndarray, edges: np.ndarray) -> int:
+    """A zoomed view of a small face in the top-right corner, so lids and lips can be checked by eye; its side in
+    pixels (0: none drawn).
+    """
     import cv2
 
     points = lm[np.isfinite(lm).all(axis=1)]
     if len(points) == 0:
-        return
+        return 0
     h, w = image.shape[:2]
     lo, hi = points.min(axis=0), points.max(axis=0)
     side = 1.3 * float((hi - lo).max())
     size = int(INSET_MAX_SHARE * min(w, h))
     zoom = size / max(side, 1.0)
     if zoom < INSET_MIN_ZOOM:
-        return
+        return 0
     origin = (lo + hi) / 2 - side / 2
     affine = np.array([[zoom, 0, -origin[0] * zoom], [0, zoom, -origin[1] * zoom]])
     inset = cv2.warpAffine(image, affine, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     _draw_face(inset, mesh, lm, edges, zoom, origin)
     cv2.rectangle(inset, (0, 0), (size - 1, size - 1), TEXT_COLOR_BGR, 1)
     out[4 : 4 + size, w - size - 4 : w - 4] = inset
+    return size
 
 
 def check_preview_output(path: str | Path, *, overwrite: bool = False) -> Path:

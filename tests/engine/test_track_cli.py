@@ -70,6 +70,29 @@ class TestTrack:
         assert take.num_frames == 1 and take.confidence[0] == 1.0
         assert cv2.imread(str(preview)).shape == (512, 512, 3)
 
+    def test_preview_captions_fit_a_small_frame_and_the_mesh_lets_the_face_show(self, tmp_path):
+        """At 224 px the captions ran off the frame's right edge ("blink L 0.00 R 0."); the 1-pixel wireframe,
+        opaque, hid a small face.
+        """
+        from engine.face_model.model import load_face_model
+        from engine.preview import draw_overlay
+
+        out = tmp_path / "sample.npz"
+        assert run_engine("track", "--sample", "-o", out, "--progress", "none").returncode == 0
+        take = load_take(out)
+        edges = load_face_model().edges
+        small = np.full((224, 224, 3), 90, np.uint8)
+        take.landmarks[0] *= 224 / 512
+        take.model_landmarks[0] *= 224 / 512
+        drawn = draw_overlay(small, take, 0, edges)
+        white = (drawn > 240).all(axis=2)
+        inside = int(0.45 * 224)  # the zoomed inset's side, top right; its border is white, its inside is not
+        assert white[:80, :100].any() and not white[6:inside, 224 - inside : 218].any()  # captions beside it
+        assert (np.abs(drawn.astype(int) - 90).sum(axis=2)[110:] < 8).mean() > 0.5  # the frame shows through
+        take.landmarks[0] = np.nan  # no face drawn, no inset: the captions alone, within the frame
+        white = (draw_overlay(small, take, 0, edges) > 240).all(axis=2)
+        assert white.any() and not white[:, -4:].any()
+
     def test_feature_video_take(self, tmp_path, moving_clip):
         out = tmp_path / "take.npz"
         run = run_engine("track", moving_clip, "-o", out, "--progress", "none", "--preview", tmp_path / "p.mp4")
