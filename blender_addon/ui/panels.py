@@ -4,14 +4,13 @@ adjust -> bake.
 
 from __future__ import annotations
 
-import textwrap
-
 import bpy
 
 from .._contract import errors
 from ..pure.takes import open_take
 from . import idnames, mapping_editor, properties
 from .engine_process import tracking
+from .wrapped_label import draw_wrapped
 
 __all__ = ["classes"]
 
@@ -35,7 +34,7 @@ class VIEW3D_PT_facemocap_main(_Base, bpy.types.Panel):
         elif tracking():  # Track is greyed out here: say why
             layout.label(text="A track is running in another scene; Track waits for it", icon="INFO")
         elif s.job_status:
-            layout.label(text=s.job_status, icon="INFO")
+            draw_wrapped(layout.column(align=True), s.job_status, context, icon="INFO")
         row = layout.row(align=True)
         row.scale_y = 1.4
         row.operator(idnames.OP_TRACK, icon="REC")
@@ -107,10 +106,8 @@ class VIEW3D_PT_facemocap_target(_Base, bpy.types.Panel):
         layout.operator(idnames.OP_MATCH_REPORT, icon="VIEWZOOM")
         if s.match_summary or len(s.match_lines):
             box = layout.box()
-            width = max(int((context.region.width if context.region else 300) / 7), 30)
             for line in [item.name for item in s.match_lines] or [s.match_summary]:
-                for i, part in enumerate(textwrap.wrap(line, width) or [""]):
-                    box.label(text=("    " if i else "") + part)
+                draw_wrapped(box, line, context)
 
 
 class FACEMOCAP_UL_mapping_links(bpy.types.UIList):

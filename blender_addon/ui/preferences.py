@@ -10,6 +10,7 @@ from .. import __package__ as base_package
 from ..pure import bridge
 from . import idnames
 from .engine_process import stop_engine, tracking
+from .wrapped_label import draw_wrapped
 
 __all__ = ["FACEMOCAP_AP_preferences", "FACEMOCAP_OT_check_engine", "classes", "get_preferences"]
 
@@ -63,7 +64,7 @@ class FACEMOCAP_AP_preferences(bpy.types.AddonPreferences):
         row = layout.row()
         row.operator(idnames.OP_CHECK_ENGINE, icon="CHECKMARK")
         if self.last_check:
-            layout.label(text=self.last_check)
+            draw_wrapped(layout.column(align=True), self.last_check, context)
 
 
 def get_preferences(context: bpy.types.Context | None = None) -> FACEMOCAP_AP_preferences | None:

@@ -103,6 +103,12 @@ def settle_saved_mapping(_file=None) -> None:
             s.mapping = _saved_choice(s)
 
 
+def _take_changed(self, _context) -> None:
+    """Another take in the panel: the last track's status (a failure, its notices) is not about it."""
+    if not self.job_running:
+        self.job_status = ""
+
+
 def _is_mesh(self, obj):
     return obj.type == "MESH"
 
@@ -143,6 +149,7 @@ class FACEMOCAP_PG_settings(bpy.types.PropertyGroup):
         subtype="FILE_PATH",
         options=BLEND_RELATIVE,
         description="The take to bake (.npz from the engine, or a Live Link Face .csv)",
+        update=_take_changed,
     )
     takes_dir: bpy.props.StringProperty(
         name="Takes Folder",

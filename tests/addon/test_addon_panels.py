@@ -12,6 +12,8 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
+import takegen  # noqa: E402
+
 
 class CheckingLayout:
     """Records and validates the calls of a draw function (rows, columns and boxes nest)."""
@@ -161,3 +163,18 @@ def test_feature_match_report_lines_are_drawn(scene):
     )
     labels = [text for kind, text in draw_all_panels(bpy.context) if kind == "label"]
     assert "Mapping x" in labels and "Not found on any mesh (1): b" in labels
+
+
+def test_long_messages_wrap_and_a_failed_tracks_status_goes_with_its_take(scene, tmp_path):
+    """Blender's labels do not wrap: the panel's status (a take's notices run to hundreds of characters) and Check
+    Engine's result were cut off at the sidebar's edge. A failed track's status stayed on the panel, and in the
+    saved file, after another take (an imported CSV) was baked.
+    """
+    from blender_addon.ui.wrapped_label import MIN_CHARACTERS
+
+    s = scene.facemocap
+    s.job_status = "Tracking failed: no face found in any of 48 frames; " + "a notice that runs on " * 20
+    lines = [text for kind, text in draw_all_panels(bpy.context) if kind == "label" and "notice" in text]
+    assert len(lines) >= 4 and max(len(t) for t in lines) <= 300 // 7 + 4 and MIN_CHARACTERS <= 300 // 7
+    s.take_path = str(takegen.write_take(tmp_path / "other.npz", frames=5))
+    assert s.job_status == ""

@@ -290,10 +290,10 @@ class FACEMOCAP_OT_track(bpy.types.Operator):
             self.report({"ERROR"}, s.job_status)
             return {"CANCELLED"}
         s.job_progress = 1.0
-        s.job_status = f"Tracked {job.frame} frames -> {Path(job.output).name}"
+        s.take_path = job.output  # absolute: a Save As elsewhere keeps it (properties.take_file); first: a new
+        s.job_status = f"Tracked {job.frame} frames -> {Path(job.output).name}"  # take clears the status
         if Path(job.output).parent == temporary_takes_folder():
             s.job_status += " (in a temporary folder until the .blend is saved: saving moves it to the takes folder)"
-        s.take_path = job.output  # absolute: a Save As elsewhere keeps it (properties.take_file)
         _enter_take(Path(job.output), job.request)
         from ...pure.takes import open_take
 
