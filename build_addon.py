@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -34,6 +33,8 @@ _SKIP_SUFFIXES = {".pyc", ".pyo", ".blend1"}
 def manifest() -> dict:
     """The extension manifest as a dict."""
     with MANIFEST.open("rb") as f:
+        import tomllib  # Python 3.11+: main() says so on an older one
+
         return tomllib.load(f)
 
 
@@ -75,6 +76,10 @@ def build(out_dir: Path = REPO / "dist") -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if sys.version_info < (3, 11):  # noqa: UP036 (the project needs 3.11; this script is run by hand)
+        print(f"build_addon.py needs Python 3.11 or newer (this is {sys.version.split()[0]}): run it with the "
+              "project's .venv/bin/python", file=sys.stderr)  # fmt: skip
+        return 2
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=str(REPO / "dist"), help="output folder (default: dist/)")
     args = p.parse_args(argv)

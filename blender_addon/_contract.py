@@ -26,6 +26,7 @@ try:  # the installed extension: the contract is vendored beside this file
         take,
         take_io,
         takes_record,
+        version,
         writer_lock,
     )
 except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, use engine/contract
@@ -49,6 +50,7 @@ except ModuleNotFoundError as err:  # a repository checkout: no vendored copy, u
         take,
         take_io,
         takes_record,
+        version,
         writer_lock,
     )
 
@@ -70,5 +72,6 @@ __all__ = [
     "take",
     "take_io",
     "takes_record",
+    "version",
     "writer_lock",
 ]

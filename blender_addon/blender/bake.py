@@ -367,6 +367,11 @@ def bake_take(
         set_scene_timing(scene, take, int(round(start)))
     frames = take_frames(scene, processed.time, start)
     warnings = list(take.warnings)
+    if not options.set_scene_timing and abs(take.take.fps - scene_fps(scene)) > 1e-3 * take.take.fps:
+        warnings.append(
+            f"the take is {take.take.fps:.5g} fps and the scene {scene_fps(scene):.5g} fps: its keys fall between "
+            "the scene's frames, timed right (Set Scene FPS and Range makes the scene the take's)"
+        )
     jobs: list[tuple[bpy.types.ID, str, str, list[CurveSpec]]] = []  # (id, action name, id type, curves)
     summary = ""
     plan = None

@@ -148,6 +148,23 @@ def check_engine(python: str, root: str | Path = "", *, timeout: float = CHECK_T
     return line.removeprefix("engine").strip() or line  # "engine 0.1.0" -> "0.1.0"
 
 
+def engine_check_message(engine_version: str, python: str, addon_version: str) -> tuple[bool, str]:
+    """What Check Engine says of an engine that answered: (whether the versions agree, the message).
+
+    >>> engine_check_message("0.2.0", "/p/python", "0.2.0")
+    (True, 'Engine 0.2.0 works (/p/python)')
+    >>> engine_check_message("0.1.0", "/p/python", "0.2.0")[1]  # doctest: +ELLIPSIS
+    'Engine 0.1.0 works (/p/python), but this add-on is 0.2.0: ...'
+    """
+    message = f"Engine {engine_version} works ({python})"
+    if engine_version == addon_version:
+        return True, message
+    return False, (
+        f"{message}, but this add-on is {addon_version}: update the older one so both are the same version (the "
+        "take file and the requests between them may have changed)"
+    )
+
+
 ENGINE_PYTHON_VERSION = (3, 11)  # pyproject.toml's requires-python
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import bpy
 
 from .. import __package__ as base_package
+from .._contract import version as project_version
 from ..pure import bridge
 from . import idnames
 from .engine_process import stop_engine, tracking
@@ -105,10 +106,10 @@ class FACEMOCAP_OT_check_engine(bpy.types.Operator):
                 prefs.last_check = f"Not working: {err}"
             self.report({"ERROR"}, str(err))
             return {"CANCELLED"}
-        message = f"Engine {version} works ({python})"
+        same, message = bridge.engine_check_message(version, python, project_version.project_version())
         if prefs is not None:
             prefs.last_check = message
-        self.report({"INFO"}, message)
+        self.report({"INFO"} if same else {"WARNING"}, message)
         return {"FINISHED"}
 
 

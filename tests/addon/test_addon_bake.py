@@ -280,3 +280,22 @@ def test_a_bake_reports_its_progress_curve_by_curve(scene, tmp_path):
     s = scene.facemocap
     s.target_mesh, s.take_path = bpy.data.objects["m"], str(tmp_path / "t.npz")
     assert bpy.ops.facemocap.bake() == {"FINISHED"}  # the operator's progress calls work headless too
+
+
+def test_a_take_at_another_rate_than_the_scene_is_said(scene, tmp_path):
+    """A 30 fps take baked into the default 24 fps scene lands between its frames (timed right, but an animator
+    scrubbing frames sees in-betweens): the report says so, and what makes the scene the take's.
+    """
+    from blender_addon.blender.bake import BakeTargets, bake_take
+
+    make_shape_key_mesh("Face", takegen.arkit52_names())
+    path = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    assert _load(path).take.fps == 30
+    scene.render.fps, scene.render.fps_base = 24, 1.0
+    said = [w for w in bake_take(scene, _load(path), BakeTargets(mesh="Face")).warnings if "fps" in w]
+    assert said == [
+        "the take is 30 fps and the scene 24 fps: its keys fall between the scene's frames, timed right (Set Scene "
+        "FPS and Range makes the scene the take's)"
+    ]
+    scene.render.fps = 30
+    assert not [w for w in bake_take(scene, _load(path), BakeTargets(mesh="Face")).warnings if "fps" in w]

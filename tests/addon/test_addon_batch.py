@@ -313,3 +313,17 @@ def test_batch_bakes_with_the_rigs_saved_mapping_unless_told(tmp_path):
     hero.unlink()
     run = _batch("--rig", rig, "--takes", take, "-o", tmp_path / "gone.blend")
     assert run.returncode == 2 and "rig.blend's saved Mapping: cannot read mapping file" in run.stderr, run.stderr
+
+
+def test_batch_runs_from_any_folder(tmp_path, head_path):
+    """`.venv-bpy-*/bin/python -m blender_addon.batch` failed outside the repository (No module named
+    'blender_addon'), where `.venv/bin/python -m engine` runs from any folder (a farm task's, a shot's).
+    """
+    run = subprocess.run(
+        [sys.executable, "-m", "blender_addon.batch", "--demo-rig", "--demo-head", str(head_path), "-o", "rig.blend"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0 and (tmp_path / "rig.blend").is_file(), run.stderr[-2000:]
