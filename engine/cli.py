@@ -389,7 +389,9 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
             )
             reporter.done(str(out), summary.num_frames)
             _print_notices(summary.meta, clip.name)  # after the progress bar's last line
-            _enter_take(record, names[clip], clip, span)
+            unrecorded = record.enter_written_take(names[clip], clip, span)
+            if unrecorded:
+                print(f"notice: {clip.name}: the takes folder's record was not updated ({unrecorded})", file=sys.stderr)
         except UserError as err:
             failed.append(clip.name)
             reporter.error(f"{clip.name}: {err}")
@@ -402,15 +404,6 @@ def _batch(args: argparse.Namespace, make_reporter, session) -> int:
         file=sys.stderr,
     )
     return EXIT_OK if not failed else EXIT_FAILED
-
-
-def _enter_take(record, name: str, clip: Path, span) -> None:
-    """Record a written take in its folder's record, best effort: the take is written whatever the record says."""
-    record.enter_take(name, clip, span)
-    try:
-        record.write()
-    except (UserError, OSError) as err:
-        print(f"notice: {clip.name}: the takes folder's record was not updated ({err})", file=sys.stderr)
 
 
 def _cmd_info_to_reader(args: argparse.Namespace) -> int:

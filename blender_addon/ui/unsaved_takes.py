@@ -17,7 +17,7 @@ from pathlib import Path
 
 import bpy
 
-from .._contract import errors, takes_record
+from .._contract import takes_record
 from ..blender.anim_write import ACTION_TAKE_PATH
 
 __all__ = ["keep_unsaved_takes", "takes_folder", "temporary_takes_folder"]
@@ -57,14 +57,11 @@ def _move_take(take: Path, folder: Path) -> Path:
     shutil.move(take, moved)
     old = takes_record.TakesRecord.read(take.parent)
     clip = old.take_clip(take.name)
-    if clip is not None:  # best effort: without its entry, a later track of the clip only gets a new name
-        record = takes_record.TakesRecord.read(folder)
+    if clip is not None:
         span = old.take_span(take.name)
-        record.enter_take(moved.name, Path(clip), None if span is None else tuple(span))
-        try:
-            record.write()
-        except (OSError, errors.UserError):
-            pass
+        takes_record.TakesRecord.read(folder).enter_written_take(
+            moved.name, Path(clip), None if span is None else tuple(span)
+        )
     return moved
 
 

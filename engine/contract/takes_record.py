@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 
 from .atomic_write import atomic_write
+from .errors import UserError
 from .output_guard import file_stamp
 from .version import project_version
 from .writer_lock import LOCK_SUFFIX, writer_lock
@@ -192,6 +193,18 @@ class TakesRecord:
         record was read are kept, this one's win where both entered one name.
         """
         self._merge({(part, name): getattr(self, part)[name] for part, name in self.entered})
+
+    def enter_written_take(self, take_name: str, clip: Path, span: Span | None = None) -> str:
+        """Enter a take just written (:meth:`enter_take`) and write the record, best effort: the take is whole
+        whatever the record says, and a record that cannot be written only means a later track of the clip gets a
+        new name. Returns why the record was not written, or "".
+        """
+        self.enter_take(take_name, clip, span)
+        try:
+            self.write()
+        except (OSError, UserError) as err:
+            return str(err)
+        return ""
 
     def take_back(self) -> None:
         """Undo :meth:`write`'s entries in the folder's record as it is now (a submission that failed): each of this

@@ -40,15 +40,9 @@ def _span(request: bridge.TrackRequest) -> takes_record.Span | None:
 
 
 def _enter_take(take_file: Path, request: bridge.TrackRequest) -> None:
-    """Record in the takes folder that ``take_file`` is tracked from the request's clip and part (best effort: an
-    unwritable record only means a later track of the same clip gets a new name).
-    """
+    """Record in the takes folder that ``take_file`` is tracked from the request's clip and part (best effort)."""
     record = takes_record.TakesRecord.read(take_file.parent)
-    record.enter_take(take_file.name, Path(request.source), _span(request))
-    try:
-        record.write()
-    except (OSError, errors.UserError):
-        pass
+    record.enter_written_take(take_file.name, Path(request.source), _span(request))
 
 
 class NoSourceError(errors.UserError):
