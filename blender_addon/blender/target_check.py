@@ -8,9 +8,9 @@ once per take). Three kinds of problem:
   without shape keys);
 - two roles: one object or bone given two of head, neck, jaw and eye (both eyes may share one: it turns by their
   mean gaze); one role's curves would overwrite the other's;
-- keys not kept: keys set here on data linked from another .blend are not saved with this file, nor are keys on
-  the shape keys of a library-overridden mesh (Blender keeps an override's object Action, not its mesh's Key's):
-  the bake would read as done and be gone on the next open.
+- keys not kept: keys set here on data linked from another .blend are not saved with this file: the bake would
+  read as done and be gone on the next open. A library override keeps them (an overridden object's Action, an
+  overridden mesh's shape-key Action: through save, reopen, library reloads and resyncs).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["TargetError", "check_targets", "keys_not_kept", "missing_targets", "shared_role"]
 
-_MAKE_LOCAL = "Object > Relations > Make Local > Selected Objects and Data"
 _MAKE_OVERRIDE = "Object > Library Override > Make > Selected & Content"
+_OVERRIDE_MESH = "in the Outliner, the mesh's menu: Library Override > Make > Selected"
 
 
 class TargetError(errors.UserError):
@@ -95,8 +95,9 @@ def shared_role(targets: BakeTargets) -> str:
 
 
 def keys_not_kept(targets: BakeTargets) -> list[str]:
-    """A sentence for each target whose baked keys this file would not keep (linked, or an overridden mesh's shape
-    keys), with what to do.
+    """A sentence for each target whose baked keys this file would not keep (linked from another .blend), with what
+    to do: a library override, never Make Local (a library mesh made local in place is shared by every instance of
+    the character, which would all play one bake).
     """
     said = []
     for name in targets.all_meshes():
@@ -106,16 +107,16 @@ def keys_not_kept(targets: BakeTargets) -> list[str]:
         key = obj.data.shape_keys
         if key is None:  # nothing of it is baked
             continue
-        linked = next((d.library for d in (obj, obj.data, key) if d.library is not None), None)
-        if linked is not None:
+        if obj.library is not None:
             said.append(
-                f"'{name}' has its shape keys linked from {linked.filepath}: keys on them are not saved in this file; "
-                f"make its mesh local ({_MAKE_LOCAL})"
+                f"'{name}' is linked from {obj.library.filepath} and cannot keep keys in this file: make it a library "
+                f"override ({_MAKE_OVERRIDE})"
             )
-        elif obj.data.override_library is not None:
+        elif obj.data.library is not None or key.library is not None:
+            library = (obj.data.library or key.library).filepath
             said.append(
-                f"'{name}' is a library override, and Blender does not save keys on an overridden mesh's shape keys; "
-                f"make its mesh local ({_MAKE_LOCAL})"
+                f"'{name}' is an override whose mesh is still linked from {library}: keys on its shape keys are not "
+                f"saved in this file; override its mesh too ({_OVERRIDE_MESH})"
             )
     for _, obj_name, _ in _turn_targets(targets):
         obj = bpy.data.objects.get(obj_name) if obj_name else None

@@ -194,17 +194,15 @@ def test_a_character_linked_from_a_library_is_refused_and_nothing_changes(scene,
         linked.objects = ["Char"]
     bpy.context.scene.collection.objects.link(linked.objects[0])
     actions = len(bpy.data.actions)
-    with pytest.raises(
-        TargetError, match=r"'Char' has its shape keys linked from .*character.blend.* make its mesh local"
-    ):
+    with pytest.raises(TargetError, match=r"'Char' is linked from .*character.blend.* make it a library override"):
         _bake(bpy.context.scene, takegen.write_take(tmp_path / "shot.npz", frames=30), mesh="Char")
     assert len(bpy.data.actions) == actions
 
 
-def test_an_overridden_meshs_shape_keys_are_refused_and_an_overridden_head_bakes_and_is_kept(scene, tmp_path):
-    """Blender saves no Action on a library-overridden mesh's shape keys: such a bake read as done and was gone on the
-    next open (the check read only whether the Key was linked, and the advice for a linked mesh was to override it).
-    An overridden object keeps its own Action: a head target in an override bakes and is there after reopening.
+def test_an_overridden_character_bakes_and_keeps_its_keys_a_linked_mesh_is_refused(scene, tmp_path):
+    """A library override keeps what is baked on it, its mesh's shape keys and its head object alike, through save
+    and reopen; an override whose mesh is still linked cannot keep shape-key keys: refused, saying to override the
+    mesh too (the advice was Make Local, which makes the library's one mesh local for every instance).
     """
     from blender_addon.blender.target_check import TargetError
 
@@ -224,19 +222,19 @@ def test_an_overridden_meshs_shape_keys_are_refused_and_an_overridden_head_bakes
     bpy.context.scene.collection.children.link(linked.collections[0])
     linked.collections[0].override_hierarchy_create(bpy.context.scene, bpy.context.view_layer, do_fully_editable=True)
     face = next(o for o in bpy.data.objects if o.name == "Char" and o.override_library is not None)
-    face.data.override_create(remap_local_usages=True)
-    assert face.data.override_library is not None and face.data.shape_keys.library is None
     take = takegen.write_take(tmp_path / "shot.npz", frames=30)
     actions = len(bpy.data.actions)
-    with pytest.raises(TargetError, match="'Char' is a library override.* make its mesh local"):
+    with pytest.raises(TargetError, match="'Char' is an override whose mesh is still linked from .* override its mesh"):
         _bake(bpy.context.scene, take, mesh="Char", head_object="HeadCtl")
     assert len(bpy.data.actions) == actions
-    result = _bake(bpy.context.scene, take, head_object="HeadCtl")
+    face.data.override_create(remap_local_usages=True)
+    result = _bake(bpy.context.scene, take, mesh="Char", head_object="HeadCtl")
     shot = tmp_path / "shot.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(shot))
     bpy.ops.wm.open_mainfile(filepath=str(shot))
-    kept = next(o for o in bpy.data.objects if o.name == "HeadCtl" and o.override_library is not None)
-    assert kept.animation_data.action.name == result.actions[0]
+    kept = {o.name: o for o in bpy.data.objects if o.override_library is not None}
+    assert kept["HeadCtl"].animation_data.action.name in result.actions
+    assert kept["Char"].data.shape_keys.animation_data.action.name == result.actions[0]
 
 
 def test_a_head_object_moved_after_its_animation_was_cleared_bakes_from_where_it_is(scene, tmp_path):
