@@ -198,6 +198,8 @@ class TakeChannels:
     Attributes:
         kept_edited: the name of this take's earlier Action when it had been edited since its bake and was kept on
             an NLA track instead of being rewritten; None otherwise.
+        kept_shared: the same when it was kept because another datablock plays it too, or it is linked from a
+            library (rewriting it would change the other, or the library, and a linked one is not saved here).
         blending_reset: the blend type and influence the datablock's active Action was set to (``"ADD at 0.5"``)
             when they were not replace at full and this take's new Action was given replace at full, so that it
             plays as keyed; None otherwise.
@@ -209,6 +211,7 @@ class TakeChannels:
         self._groups = groups
         self._group_cache: dict[str, object] = {}
         self.kept_edited: str | None = None
+        self.kept_shared: str | None = None
         self.blending_reset: str | None = None
         self.rewritten_paths: list[tuple[str, int]] = []  # an in-place re-bake: the curves the Action held before
         self.id_data: bpy.types.ID | None = None
@@ -356,8 +359,8 @@ def begin_take_action(
 ) -> TakeChannels:
     """Make ``id_data`` animated by this take's own, empty Action; keep everything that was there.
 
-    - If ``id_data``'s active Action is this add-on's Action for the same take file (a re-bake) and holds exactly
-      what that bake wrote, it is cleared and rewritten in place.
+    - If ``id_data``'s active Action is this add-on's Action for the same take file (a re-bake), holds exactly
+      what that bake wrote, and is this file's and this datablock's alone, it is cleared and rewritten in place.
     - Otherwise any active Action (an earlier take, this take's Action edited since, or one the user made) is
       pushed onto an NLA track unchanged, and a new Action named ``action_name`` (Blender adds ``.001`` on a clash)
       with a fake user is assigned, to play as keyed (the active Action's blending is set to replace at full
@@ -373,15 +376,17 @@ def begin_take_action(
     """
     anim_data = id_data.animation_data or id_data.animation_data_create()
     current = anim_data.action
-    action, kept_edited = None, None
+    action, kept_edited, kept_shared = None, None, None
     if current is not None:
         same_take = (
             is_addon_action(current) and current[ACTION_TAG] == take_name and _same_take_file(current, take_path)
         )
-        if same_take and _unedited(current, active_fcurves(id_data)):
+        shared = current.library is not None or current.users > 1 + int(current.use_fake_user)
+        if same_take and not shared and _unedited(current, active_fcurves(id_data)):
             action = current
         else:
-            kept_edited = current.name if same_take else None
+            kept_edited = current.name if same_take and not shared else None
+            kept_shared = current.name if same_take and shared else None
             push_action_to_nla(anim_data, current)
     if action is None:
         action = bpy.data.actions.new(action_name)
@@ -407,7 +412,7 @@ def begin_take_action(
         channels = TakeChannels(action, action.fcurves, None)
     channels.rewritten_paths = [(fc.data_path, fc.array_index) for fc in channels.fcurves] if action is current else []
     channels.clear()
-    channels.kept_edited, channels.blending_reset = kept_edited, blending_reset
+    channels.kept_edited, channels.kept_shared, channels.blending_reset = kept_edited, kept_shared, blending_reset
     channels.id_data = id_data
     return channels
 

@@ -174,6 +174,21 @@ def set_scene_timing(scene: bpy.types.Scene, take: OpenedTake, start_frame: int 
 
 EULER_ORDERS = ("XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX")
 REST_KEY = "facewarehouse_mocap_rest"  # an object target's pose before its first bake: [w, x, y, z, lx, ly, lz]
+# Kept on the object and on its baked Actions: a library override does not save a custom property added to its object
+# (the rest was gone after a reopen, and the next take started from the last one's held pose), its local Actions do.
+
+
+def _stored_rest(obj: bpy.types.Object) -> list[float] | None:
+    """The rest an earlier bake stored for an object target (on it, else on one of its baked Actions), or None when
+    nothing animates it now (the artist cleared the animation: its pose is a new rest).
+    """
+    anim = obj.animation_data
+    if anim is None or (anim.action is None and not len(anim.nla_tracks)):
+        return None
+    if REST_KEY in obj.keys():
+        return list(obj[REST_KEY])
+    actions = [anim.action, *(strip.action for track in anim.nla_tracks for strip in track.strips)]
+    return next((list(a[REST_KEY]) for a in actions if a is not None and REST_KEY in a.keys()), None)
 
 
 @dataclasses.dataclass
@@ -194,9 +209,9 @@ def _object_rest(owner: bpy.types.Object, pending: _Pending) -> np.ndarray:
     """An object target's rest pose, ``[w, x, y, z, lx, ly, lz]``: the pose before its first bake, or its current
     pose when nothing animates it now (the artist cleared the animation and moved it: a new rest).
     """
-    anim = owner.animation_data
-    if REST_KEY in owner.keys() and anim is not None and (anim.action is not None or len(anim.nla_tracks)):
-        return np.array(owner[REST_KEY], dtype=np.float64)
+    stored = _stored_rest(owner)
+    if stored is not None:
+        return np.array(stored, dtype=np.float64)
     _, rotation, _ = owner.matrix_basis.decompose()  # whatever its rotation mode, unaffected by its scale
     rest = list(rotation) + list(owner.location)
     pending.rests[owner.name] = rest
@@ -209,9 +224,9 @@ def _rest_world_rotation(obj: bpy.types.Object) -> np.ndarray:
     current frame. The axes a take's rotations are carried into must not move with the frame the scene is on (eyes
     under a head baked before: a re-bake at another frame skewed every eye curve).
     """
-    anim = obj.animation_data
-    if REST_KEY in obj.keys() and anim is not None and (anim.action is not None or len(anim.nla_tracks)):
-        basis = quaternion.quaternion_wxyz_to_matrix(np.array(obj[REST_KEY][:4], dtype=np.float64))
+    stored = _stored_rest(obj)
+    if stored is not None:
+        basis = quaternion.quaternion_wxyz_to_matrix(np.array(stored[:4], dtype=np.float64))
     else:
         basis = _rotation_and_scale(obj.matrix_basis)[0]
     return _rest_parent_space(obj) @ basis
@@ -432,12 +447,20 @@ def bake_take(
         )
         keys += write_curves(channels, frames, specs, curve_written)
         finish_take_action(channels)
+        rest = _stored_rest(id_data) if id_type == "OBJECT" else None
+        if rest is not None:  # the rest, where an override keeps it too
+            channels.action[REST_KEY] = rest
         actions.append(channels.action.name)
         if channels.blending_reset is not None:
             owner = getattr(id_data, "user", None) or id_data
             warnings.append(
                 f"'{owner.name}' blended its Action {channels.blending_reset}: the take plays as keyed (replace at "
                 "full influence); the earlier Action's NLA strip plays at full, set its blending in the NLA editor"
+            )
+        if channels.kept_shared is not None:
+            warnings.append(
+                f"the earlier bake '{channels.kept_shared}' is also played by another object, or linked from a "
+                f"library: kept, untouched, on an NLA track; this bake is '{channels.action.name}'"
             )
         if channels.kept_edited is not None:
             warnings.append(

@@ -666,3 +666,67 @@ def test_a_hand_edit_the_sums_miss_is_kept_on_an_action_an_earlier_version_baked
     _as_an_earlier_version_baked_it(again)
     _bake(scene, path, mesh="Fresh")
     assert fresh.data.shape_keys.animation_data.action == again
+
+
+def test_a_rebake_never_rewrites_an_action_another_object_plays(scene, tmp_path):
+    """Another object played this take's Action (reused by the artist, or a second instance of the character): a
+    re-bake of the take rewrote it in place, and the other object's motion changed with it.
+    """
+    from blender_addon.blender.bake import BakeTargets, bake_take
+    from blender_addon.pure.processing import ProcessSettings
+
+    one, two = (bpy.data.objects.new(name, None) for name in ("HeadA", "HeadB"))
+    for obj in (one, two):
+        scene.collection.objects.link(obj)
+        obj.rotation_mode = "QUATERNION"
+    path = takegen.write_take(tmp_path / "shot.npz", frames=30)
+    first = bake_take(scene, _open(path), BakeTargets(head_object="HeadA"))
+    shared = one.animation_data.action
+    two.animation_data_create()
+    two.animation_data.action = shared
+    if hasattr(two.animation_data, "action_slot"):
+        two.animation_data.action_slot = one.animation_data.action_slot
+    scene.frame_set(15)
+    before = tuple(two.rotation_quaternion)
+    again = bake_take(scene, _open(path), BakeTargets(head_object="HeadA"), settings=ProcessSettings(refilter=True,
+                      filter_strength=1.0))  # fmt: skip
+    assert one.animation_data.action != shared and two.animation_data.action == shared
+    assert any(f"the earlier bake '{first.actions[0]}' is also played by another object" in w for w in again.warnings)
+    scene.frame_set(1)
+    scene.frame_set(15)
+    assert tuple(two.rotation_quaternion) == pytest.approx(before, abs=1e-7)
+
+
+def test_an_overridden_head_keeps_its_rest_after_a_reopen(scene, tmp_path):
+    """A library override does not save a custom property added to its object: the rest a head object's first bake
+    stored was gone after a reopen, and the next take started from the last one's held pose (21 deg off).
+    """
+    from blender_addon.blender.bake import BakeOptions, BakeTargets, bake_take
+
+    coll = bpy.data.collections.new("CharColl")
+    bpy.context.scene.collection.children.link(coll)
+    coll.objects.link(bpy.data.objects.new("HeadCtl", None))
+    library = tmp_path / "character.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(library))
+    bpy.ops.wm.read_homefile(use_empty=True)
+    with bpy.data.libraries.load(str(library), link=True) as (_, linked):
+        linked.collections = ["CharColl"]
+    bpy.context.scene.collection.children.link(linked.collections[0])
+    linked.collections[0].override_hierarchy_create(bpy.context.scene, bpy.context.view_layer, do_fully_editable=True)
+    a, b = (takegen.write_take(tmp_path / f"{n}.npz", frames=30, seed=s) for n, s in (("a", 1), ("b", 2)))
+    bake_take(bpy.context.scene, _open(a), BakeTargets(head_object="HeadCtl"))
+    shot = tmp_path / "shot.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(shot))
+    bpy.ops.wm.open_mainfile(filepath=str(shot))
+    scene = bpy.context.scene
+    scene.frame_set(30)  # where take a holds its last pose
+    head = next(o for o in bpy.data.objects if o.name == "HeadCtl" and o.override_library is not None)
+    bake_take(scene, _open(b), BakeTargets(head_object=head.name), options=BakeOptions(start_frame=100))
+    reference = bpy.data.objects.new("Reference", None)  # at rest, never baked
+    scene.collection.objects.link(reference)
+    bake_take(scene, _open(b), BakeTargets(head_object="Reference"), options=BakeOptions(start_frame=100))
+    for frame in (100, 115):
+        scene.frame_set(frame)
+        assert head.matrix_world.to_quaternion().rotation_difference(
+            reference.matrix_world.to_quaternion()
+        ).angle == pytest.approx(0.0, abs=1e-4)
