@@ -327,3 +327,41 @@ def test_batch_runs_from_any_folder(tmp_path, head_path):
         timeout=180,
     )
     assert run.returncode == 0 and (tmp_path / "rig.blend").is_file(), run.stderr[-2000:]
+
+
+def test_batch_with_a_head_bone_and_no_mesh_bakes_that_characters_face_only(tmp_path):
+    """`--head Rig.001:head` without --mesh baked every face in the file: a second instance's too."""
+    rig = tmp_path / "two.blend"
+    script = textwrap.dedent(f"""
+        import bpy
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        for suffix in ("", ".001"):
+            arm = bpy.data.objects.new("Rig" + suffix, bpy.data.armatures.new("Rig" + suffix))
+            bpy.context.scene.collection.objects.link(arm)
+            bpy.context.view_layer.objects.active = arm
+            bpy.ops.object.mode_set(mode="EDIT")
+            bone = arm.data.edit_bones.new("head")
+            bone.head, bone.tail = (0, 0, 0), (0, 0, 0.1)
+            bpy.ops.object.mode_set(mode="OBJECT")
+            mesh = bpy.data.meshes.new("Face" + suffix)
+            mesh.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
+            face = bpy.data.objects.new("Face" + suffix, mesh)
+            bpy.context.scene.collection.objects.link(face)
+            face.parent = arm
+            face.shape_key_add(name="Basis")
+            for name in ("jawOpen", "eyeBlinkLeft"):
+                face.shape_key_add(name=name, from_mix=False)
+        bpy.ops.wm.save_as_mainfile(filepath={str(rig)!r})
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    take = takegen.write_take(tmp_path / "shot.npz", frames=10)
+    run = _batch("--rig", rig, "--head", "Rig.001:head", "--takes", take, "-o", tmp_path / "out.blend")
+    assert run.returncode == 0, run.stderr[-2000:]
+    keyed = _inspect(
+        tmp_path / "out.blend",
+        """
+        print(sorted(o.name for o in bpy.data.objects if o.type == "MESH" and o.data.shape_keys.animation_data))
+    """,
+    ).splitlines()[-1]
+    assert keyed == "['Face.001']"
