@@ -328,7 +328,7 @@ def _bake_and_save(args, out: Path, err) -> int:
             return EXIT_USAGE
     try:
         targets = _targets(bpy, args, demo)
-    except ValueError as exc:
+    except (ValueError, errors.UserError) as exc:
         err(str(exc))
         return EXIT_USAGE
     rig_name = Path(bpy.data.filepath).name if bpy.data.filepath else "the demo rig"

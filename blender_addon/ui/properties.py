@@ -14,6 +14,7 @@ import bpy
 from .._rigs import rigs
 from ..blender import targets
 from ..blender.bake import NECK_SHARE_DEFAULT, BakeOptions, BakeTargets
+from ..blender.target_check import TargetError
 from ..pure.bone_motion import JawSettings
 from ..pure.processing import EYE_LOOK_FROM_GAZE, EYE_LOOK_FROM_TAKE, EYE_LOOK_OFF, ProcessSettings
 from ..pure.retarget import AUTO, MappingError
@@ -370,8 +371,23 @@ _EYE_LOOK_OF_GAZE_MODE = {"ROTATION": EYE_LOOK_FROM_TAKE, "SHAPE_KEYS": EYE_LOOK
 
 
 def to_bake_targets(s: FACEMOCAP_PG_settings) -> BakeTargets:
-    """Panel settings -> :class:`bake.BakeTargets` (names, not references)."""
+    """Panel settings -> :class:`bake.BakeTargets` (names, not references).
+
+    Raises:
+        TargetError: a picked object's name is another object's too (a linked character and a local one both
+            named ``Face``): the bake, which finds targets by name, would key the other.
+    """
     rotate_eyes = s.gaze_mode == "ROTATION"
+    picked = [*target_meshes(s), s.head_target, s.jaw_target, s.eye_left_target, s.eye_right_target]
+    for obj in (o for o in picked if o is not None):
+        if bpy.data.objects.get(obj.name) != obj:
+            where = f"linked from {obj.library.filepath}" if obj.library is not None else "in this file"
+            raise TargetError(
+                [
+                    f"'{obj.name}' ({where}) shares its name with another object, which a bake would key instead: "
+                    "rename one of them (or make the linked one a library override)"
+                ]
+            )
     meshes = [o.name for o in target_meshes(s)]
     return BakeTargets(
         mesh=meshes[0] if meshes else "",

@@ -730,3 +730,25 @@ def test_an_overridden_head_keeps_its_rest_after_a_reopen(scene, tmp_path):
         assert head.matrix_world.to_quaternion().rotation_difference(
             reference.matrix_world.to_quaternion()
         ).angle == pytest.approx(0.0, abs=1e-4)
+
+
+def test_a_picked_target_whose_name_another_object_has_is_refused(scene, tmp_path):
+    """The panel picked a linked character's 'Char'; a local character also named 'Char' got the bake (the bake finds
+    targets by name), and the report said nothing of it.
+    """
+    _arkit_mesh()
+    library = tmp_path / "character.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(library))
+    bpy.ops.wm.read_homefile(use_empty=True)
+    _arkit_mesh()  # the shot's own character, named as the library's
+    with bpy.data.libraries.load(str(library), link=True) as (_, linked):
+        linked.objects = ["Char"]
+    scene = bpy.context.scene
+    scene.collection.objects.link(linked.objects[0])
+    s = scene.facemocap
+    s.take_path = str(takegen.write_take(tmp_path / "shot.npz", frames=10))
+    s.target_kind, s.target_mesh = "MESH", linked.objects[0]
+    local = next(o for o in bpy.data.objects if o.name == "Char" and o.library is None)
+    with pytest.raises(RuntimeError, match=r"'Char' \(linked from .*character.blend\) shares its name with another"):
+        bpy.ops.facemocap.bake()
+    assert local.data.shape_keys.animation_data is None
