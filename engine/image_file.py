@@ -57,6 +57,8 @@ def read_image(path: str | Path) -> ImageFile | None:
         data = Path(path).read_bytes()
     except OSError:
         return None
+    if not data:  # an empty file (OpenCV's imdecode raises on an empty buffer)
+        return None
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     cut_short = False
     if image is None and _is_utf8(path):  # imread decodes what imdecode refuses: a JPEG cut short (grey rows)
@@ -133,7 +135,8 @@ def image_size(path: str | Path) -> tuple[int, int] | None:
 
         with Image.open(path) as im:
             width, height = im.size
-            orientation = int(im.getexif().get(_EXIF_ORIENTATION, 1))
+            # Pillow's TIFF reader gives the size already turned by its orientation tag; other formats, as stored.
+            orientation = int(im.getexif().get(_EXIF_ORIENTATION, 1)) if im.format != "TIFF" else 1
     except (OSError, ValueError, ImportError, SyntaxError):  # SyntaxError: Pillow's word for some broken headers
         return None
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)

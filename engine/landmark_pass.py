@@ -233,7 +233,7 @@ def detect_landmarks(
             return run
 
         results = run_parts([part(i) for i in range(len(bounds))], lambda n: reporter.update(first_index + n))
-        notices = []
+        notices = list(source.notices)  # what the input itself says (missing frames, an assumed frame rate)
         seams = range(1, len(bounds))
         switched = next((i for i in seams if not same_face(results[i - 1].last_faces, results[i].warmup_faces)), None)
         if switched is not None:  # a later part took another face: read on from the part before it in one piece

@@ -108,6 +108,39 @@ def fit_notices(fit: ClipFit, cfg: TrackConfig) -> list[str]:
     ]
 
 
+COMMON_FRAME_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0, 90.0, 100.0, 119.88, 120.0, 240.0)
+"""Rates a camera records at (NTSC's as N*1000/1001 rounded): a measured rate within 1 % is taken as one of them."""
+
+
+def recorded_fps(container_fps: float, time: np.ndarray) -> float:
+    """The rate most frames were recorded at, for the take's nominal ``fps`` (a scene set from it plays them at
+    their pace).
+
+    A variable-frame-rate phone clip's container gives the average over its low-light stretches (18 fps for a
+    30 fps clip with a 10 fps stretch): where the median frame interval says a rate more than 2 % from the
+    container's, that rate (a common one within 1 %) is the take's. Frames keep their own times either way. Frames
+    whose intervals are all whole frames of the given rate keep it (an image sequence with missing frames).
+
+    Args:
+        container_fps: the rate the source declares. time: ``(N,)`` float seconds of the frames read.
+
+    >>> recorded_fps(18.0, np.r_[np.arange(50) / 30, 50 / 30 + np.arange(1, 21) * 0.1])
+    30.0
+    >>> recorded_fps(29.97, np.arange(10) / 29.97), recorded_fps(24.0, np.array([0, 1, 9]) / 24)
+    (29.97, 24.0)
+    """
+    steps = np.diff(np.asarray(time, dtype=np.float64))
+    steps = steps[steps > 0]
+    whole = steps * container_fps
+    if len(steps) < 2 or np.allclose(whole, np.round(whole), atol=1e-3):
+        return container_fps
+    rate = 1.0 / float(np.median(steps))
+    if abs(rate - container_fps) <= 0.02 * container_fps:
+        return container_fps
+    common = min(COMMON_FRAME_RATES, key=lambda r: abs(r - rate))
+    return common if abs(common - rate) <= 0.01 * rate else rate
+
+
 def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfig, backend: str) -> Take:
     """Assemble the (unfiltered) take from pass 1 and the fit; raw streams are NaN-free (held) on lost frames."""
     w, h = lm.size
@@ -131,7 +164,7 @@ def take_from_fit(lm: Landmarks, fit: ClipFit, model: FaceModel, cfg: TrackConfi
     blink, gaze = blink_from_expression(expression, names), gaze_from_expression(expression, names)
     notices = list(lm.notices) + fit_notices(fit, cfg)
     meta = make_meta(
-        fps=lm.fps,
+        fps=recorded_fps(lm.fps, lm.time),
         frame_size=lm.size,
         source=lm.name,
         backend=backend,

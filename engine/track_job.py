@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import glob
 import hashlib
 import shutil
 import time as wallclock
@@ -150,16 +151,39 @@ class _SpoolRows:
 
 
 def _job_key(input_path: str | Path, cfg: TrackConfig, streaming: StreamingConfig, identity, neutral) -> dict:
-    """What must match for a partial take to be resumed: the input (path, size, time) and every setting."""
-    p = Path(input_path).resolve()
-    try:
-        st = p.stat()
-        stamp = [st.st_size, st.st_mtime_ns] if p.is_file() else [0, 0]
-    except OSError:
-        stamp = [0, 0]
+    """What must match for a partial take to be resumed: the input (path, and its frames' stamp) and every setting."""
+    settings = _settings_hash(cfg, streaming, identity, neutral)
+    return {
+        "input": str(Path(input_path).resolve()),
+        "input_stamp": _input_stamp(Path(input_path)),
+        "settings": settings,
+    }
+
+
+def _input_stamp(path: Path) -> list[int]:
+    """A clip's (size, time); an image folder's or glob's frames' (count, total size, latest time): a frame
+    delivered, re-rendered or removed since changes it (a resumed take would be stitched from other frames).
+    """
+    if path.is_file():
+        try:
+            st = path.stat()
+        except OSError:
+            return [0, 0]
+        return [st.st_size, st.st_mtime_ns]
+    frames = [f for f in path.iterdir() if f.is_file()] if path.is_dir() else [Path(f) for f in glob.glob(str(path))]
+    stats = []
+    for frame in frames:
+        try:
+            stats.append(frame.stat())
+        except OSError:
+            continue
+    return [len(stats), sum(st.st_size for st in stats), max((st.st_mtime_ns for st in stats), default=0)]
+
+
+def _settings_hash(cfg: TrackConfig, streaming: StreamingConfig, identity, neutral) -> str:
     actor = None if identity is None else [np.asarray(a).tobytes().hex() for a in identity]
     settings = repr((cfg, streaming, actor, None if neutral is None else neutral.describe()))
-    return {"input": str(p), "input_stamp": stamp, "settings": hashlib.sha256(settings.encode()).hexdigest()}
+    return hashlib.sha256(settings.encode()).hexdigest()
 
 
 def _open_partial(output: Path, key: dict, resume: bool, notice: Callable[[str], None] | None) -> PartialTake:
@@ -168,6 +192,13 @@ def _open_partial(output: Path, key: dict, resume: bool, notice: Callable[[str],
         if not folder.is_dir():
             raise InputError(f"--resume: there is no partial take {folder.name} to continue; track without --resume")
         partial = PartialTake.reopen(folder)
+        if {k: partial.job.get(k) for k in key} == {**key, "input_stamp": partial.job.get("input_stamp")} and (
+            partial.job.get("input_stamp") != key["input_stamp"]
+        ):
+            raise InputError(
+                f"--resume: {Path(key['input']).name} changed since {folder.name} was started (a frame delivered, "
+                "re-rendered or removed, or the file replaced): its frames would not join; run without --resume"
+            )
         if {k: partial.job.get(k) for k in key} != key:
             raise InputError(
                 f"--resume: {folder.name} was made from another input or with other settings (resume it with the "

@@ -34,6 +34,7 @@ import numpy as np
 
 from .errors import InputError
 from .image_file import image_size, opencv_path, read_image
+from .image_sequence import UNREAD_IMAGE_SUFFIXES, folder_sequence, natural_sort_key, unread_image_hint
 from .media_sniff import sniff_media
 from .orientation import display_turns_from_degrees, turn_image
 
@@ -64,16 +65,6 @@ class Frame:
     source_time: float = 0.0
 
 
-def natural_sort_key(name: str) -> tuple:
-    """Sort key that orders digit runs by value: ``img2`` before ``img10``.
-
-    Example:
-        >>> sorted(["img10.png", "img2.png", "img1.png"], key=natural_sort_key)
-        ['img1.png', 'img2.png', 'img10.png']
-    """
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", name))
-
-
 class FrameSource:
     """Frames of one input; create with :func:`open_source`. Iterable (each iteration starts again at ``start``).
 
@@ -88,6 +79,7 @@ class FrameSource:
         declared_stop: source time the frames should run to (the range's end, or the video's declared length),
             seconds; None if the video declares no length.
         cut_short: names of the image files read so far that are cut short (:mod:`engine.image_file`).
+        notices: what a take of this source should say of it (missing frames, an assumed frame rate).
     """
 
     def __init__(
@@ -102,6 +94,8 @@ class FrameSource:
         start: float,
         end: float | None,
         files: tuple[Path, ...] = (),
+        offsets: tuple[int, ...] = (),
+        notices: tuple[str, ...] = (),
         fps_override: bool = False,
         display_turns: int = 0,
         declared_stop: float | None = None,
@@ -115,6 +109,8 @@ class FrameSource:
         self._start = start
         self._end = end
         self._files = files
+        self._offsets = offsets or tuple(range(len(files)))  # each file's frame place from the first (gaps: missing)
+        self.notices = notices
         self._fps_override = fps_override
         self.display_turns = display_turns
         self.declared_stop = declared_stop
@@ -153,15 +149,15 @@ class FrameSource:
         return self._end is not None and t >= self._end - _TIME_EPSILON_S
 
     def _iter_images(self) -> Iterator[tuple[float, np.ndarray]]:
-        for i, file in enumerate(self._files):
-            t = i / self.fps
+        for file, offset in zip(self._files, self._offsets, strict=True):
+            t = offset / self.fps
             if self._past_end(t):
                 return
             if not self._in_range(t):
                 continue
             read = read_image(file)
             if read is None:
-                raise InputError(f"cannot read image {file} (corrupt, or not an image format OpenCV reads)")
+                raise InputError(_unreadable(file))
             if read.cut_short:
                 self.cut_short.append(file.name)
             image = read.image
@@ -258,22 +254,42 @@ def open_source(
     text = str(path)
     p = Path(text)
     if _GLOB_CHARS.search(text) and not p.exists():
-        files = tuple(Path(f) for f in glob.glob(text) if Path(f).suffix.lower() in IMAGE_SUFFIXES)
+        matched = [Path(f) for f in glob.glob(text)]
+        files = tuple(f for f in matched if f.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
             hint = "; a [ in a folder's name starts a glob's set: write it [[]" if "[" in text else ""
-            raise InputError(f"no images match {text!r} (readable suffixes: {', '.join(IMAGE_SUFFIXES)}){hint}")
+            unread = unread_image_hint(p.parent, matched)
+            raise InputError(
+                unread or f"no images match {text!r} (readable suffixes: {', '.join(IMAGE_SUFFIXES)}){hint}"
+            )
+        files = tuple(sorted(files, key=lambda f: natural_sort_key(str(f))))  # whole paths: a glob over folders
         return _image_source(text, _pattern_name(p), files, start_s, end, fps)
     if not p.exists():
         raise InputError(f"input not found: {text}")
     if p.is_dir():
-        files = tuple(  # hidden files are not frames: macOS's ._frame_1.png beside frame_1.png, a .preview's temp
-            f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
-        )
-        if not files:
-            raise InputError(f"folder {text} has no images (readable suffixes: {', '.join(IMAGE_SUFFIXES)})")
-        return _image_source(text, p.name, files, start_s, end, fps)
+        # hidden files are not frames: macOS's ._frame_1.png beside frame_1.png, a .preview's temp
+        listed = [f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")]
+        images = [f for f in listed if f.suffix.lower() in IMAGE_SUFFIXES]
+        others = [f for f in listed if f.suffix.lower() not in IMAGE_SUFFIXES]
+        if not images:
+            unread = unread_image_hint(p, others)
+            raise InputError(unread or f"folder {text} has no images (readable suffixes: {', '.join(IMAGE_SUFFIXES)})")
+        sequence = folder_sequence(p, images, others)
+        missing = sequence.missing()
+        notices = ()
+        if missing:
+            runs = [f"{a}" if a == b else f"{a}-{b}" for a, b in missing]
+            count = sum(b - a + 1 for a, b in missing)
+            shown = ", ".join(runs[:6]) + (", ..." if len(runs) > 6 else "")
+            notices = (
+                f"{p.name}: {count} frame(s) missing from {sequence.pattern()} ({shown}): the take leaves their time "
+                "empty, so every other frame keeps its place",
+            )
+        return _image_source(text, p.name, sequence.files, start_s, end, fps, sequence.offsets(), notices)
     if p.stat().st_size == 0:  # before OpenCV, whose FFmpeg would print "moov atom not found" and say no more
         raise InputError(f"{text} is empty (0 bytes): a copy or download that did not finish?")
+    if p.suffix.lower() in UNREAD_IMAGE_SUFFIXES:
+        raise InputError(unread_image_hint(p.parent, [p]))
     kind = sniff_media(p)
     if kind == "heif":
         raise InputError(f"{text} is a HEIC/HEIF photo, which OpenCV cannot read: convert it to JPEG or PNG")
@@ -283,20 +299,33 @@ def open_source(
 
 
 def _image_source(
-    text: str, name: str, files: tuple[Path, ...], start: float, end: float | None, fps: float | None
+    text: str,
+    name: str,
+    files: tuple[Path, ...],
+    start: float,
+    end: float | None,
+    fps: float | None,
+    offsets: tuple[int, ...] = (),
+    notices: tuple[str, ...] = (),
 ) -> FrameSource:
-    files = tuple(sorted(files, key=lambda f: natural_sort_key(str(f))))  # whole paths: a glob over folders
+    """Frames of image ``files`` in order, each timed ``offset / fps`` (offsets: frames from the first; default
+    their places).
+    """
     rate = DEFAULT_IMAGE_FPS if fps is None else float(fps)
-    first_index = math.ceil(start * rate - _TIME_EPSILON_S * rate)
-    last_index = len(files) if end is None else min(len(files), math.ceil(end * rate - _TIME_EPSILON_S * rate))
+    offsets = offsets or tuple(range(len(files)))
+    times = np.asarray(offsets, dtype=np.float64) / rate
+    first_index = int(np.searchsorted(times, start - _TIME_EPSILON_S))
+    last_index = len(files) if end is None else int(np.searchsorted(times, end - _TIME_EPSILON_S))
     if first_index >= last_index:
         raise InputError(f"{text}: no frames in [{start}, {end}) s ({len(files)} images at {rate:g} fps)")
     read = read_image(files[first_index])
     if read is None:
-        raise InputError(f"cannot read image {files[first_index]} (corrupt, or not an image format OpenCV reads)")
+        raise InputError(_unreadable(files[first_index]))
     probe = read.image
     size = (int(probe.shape[1]), int(probe.shape[0]))
     for file in files[first_index + 1 : last_index]:  # headers only: a frame of another size stops it before any work
+        if file.stat().st_size == 0:
+            raise InputError(f"{file} is empty (0 bytes): a render or copy that did not finish? Mend or remove it")
         other = image_size(file)
         if other is not None and other != size:
             raise InputError(
@@ -304,6 +333,12 @@ def _image_source(
                 f"{file.name} is {other[0]}x{other[1]}"
             )
     kind = "image" if len(files) == 1 and Path(text).is_file() else "images"
+    if fps is None and kind == "images":
+        notices = (
+            *notices,
+            f"{name}: an image sequence holds no frame rate: timed at {rate:g} fps (give its rate: --fps 24, the "
+            "panel's scene rate)",
+        )
     return FrameSource(
         path=text,
         name=name,
@@ -314,7 +349,20 @@ def _image_source(
         start=start,
         end=end,
         files=files,
+        offsets=offsets,
+        notices=notices,
     )
+
+
+def _unreadable(file: Path) -> str:
+    """Why an image file gives no picture, in words."""
+    try:
+        empty = file.stat().st_size == 0
+    except OSError:
+        empty = False
+    if empty:
+        return f"{file} is empty (0 bytes): a render or copy that did not finish? Mend or remove it"
+    return f"cannot read image {file} (corrupt, or not an image format OpenCV reads)"
 
 
 def _video_source(p: Path, start: float, end: float | None, fps: float | None) -> FrameSource:

@@ -93,6 +93,25 @@ class TestTrack:
         white = (draw_overlay(small, take, 0, edges) > 240).all(axis=2)
         assert white.any() and not white[:, -4:].any()
 
+    def test_resume_refuses_a_sequence_whose_frames_changed(self, tmp_path):
+        """A track stopped at a damaged frame; the frame was re-rendered and a missing one delivered; --resume
+        stitched the new frames onto the old part's (a frame twice, another never read): a folder had no stamp.
+        """
+        plate = tmp_path / "plate"
+        plate.mkdir()
+        small = cv2.resize(portrait_bgr(), (256, 256))
+        for n in range(1001, 1013):
+            cv2.imwrite(str(plate / f"shot.{n}.png"), small)
+        damaged = plate / "shot.1009.png"
+        damaged.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))  # a PNG header, then nothing a decoder reads
+        out = tmp_path / "shot.npz"
+        first = run_engine("track", plate, "-o", out, "--fps", "24", "--progress", "none")
+        assert first.returncode != 0 and (tmp_path / "shot.npz.partial").is_dir(), first.stderr[-2000:]
+        cv2.imwrite(str(damaged), small)  # re-rendered
+        again = run_engine("track", plate, "-o", out, "--fps", "24", "--resume", "--progress", "none")
+        assert again.returncode != 0 and "shot.npz.partial was started (a frame delivered, re-rendered" in again.stderr
+        assert "Traceback" not in again.stderr and not out.exists()
+
     def test_feature_video_take(self, tmp_path, moving_clip):
         out = tmp_path / "take.npz"
         run = run_engine("track", moving_clip, "-o", out, "--progress", "none", "--preview", tmp_path / "p.mp4")
@@ -294,16 +313,18 @@ class TestTrack:
         folder = tmp_path / "seq"
         folder.mkdir()
         img = portrait_bgr()
-        for i in (1, 2, 10):  # natural sort: 1, 2, 10
+        for i in (1, 2, 10):  # natural sort: 1, 2, 10; frames 3-9 are missing
             cv2.imwrite(str(folder / f"img{i}.png"), img)
         out = tmp_path / "seq.npz"
-        assert run_engine("track", folder, "-o", out, "--progress", "none").returncode == 0
+        run = run_engine("track", folder, "-o", out, "--progress", "none")
+        assert run.returncode == 0 and "7 frame(s) missing from img#.png (3-9)" in run.stderr, run.stderr
+        assert "timed at 30 fps" in run.stderr
         assert load_take(out).num_frames == 3
-        np.testing.assert_allclose(load_take(out).time, [0, 1 / 30, 2 / 30])  # the default rate
+        np.testing.assert_allclose(load_take(out).time, [0, 1 / 30, 9 / 30])  # the default rate, by frame number
         run = run_engine("track", folder, "-o", out, "--fps", "24", "--overwrite", "--progress", "none")
         assert run.returncode == 0, run.stderr
         take = load_take(out)
-        np.testing.assert_allclose(take.time, [0, 1 / 24, 2 / 24])
+        np.testing.assert_allclose(take.time, [0, 1 / 24, 9 / 24])
         assert take.meta["fps"] == 24
 
 

@@ -293,3 +293,87 @@ def test_convention_an_iphone_heic_is_told_from_an_avif_by_its_brand(tmp_path, b
     path = tmp_path / "photo"
     path.write_bytes(b"\x00\x00\x00\x18ftyp" + brand + bytes(64))
     assert sniff_media(path) == kind  # mif1 / msf1 lead AVIF files too: they were refused as HEIC
+
+
+class TestAFolderIsOneSequence:
+    """A plate's folder as a VFX artist hands it over: numbered frames, sometimes with gaps, slates, proxies or
+    formats the engine does not read.
+    """
+
+    @staticmethod
+    def _frames(folder: Path, names, image=None) -> Path:
+        folder.mkdir(exist_ok=True)
+        for i, name in enumerate(names):
+            cv2.imwrite(str(folder / name), _image(i) if image is None else image)
+        return folder
+
+    def test_missing_frame_numbers_keep_every_other_frame_in_its_place(self, tmp_path):
+        """Frames 1004 and 1005 missing: every later frame was timed two frames early, and nothing said so."""
+        folder = self._frames(tmp_path / "gaps", [f"shot.{n}.png" for n in (1001, 1002, 1003, 1006, 1007)])
+        with open_source(folder, fps=24) as src:
+            times = [f.time for f in src]
+            assert times == pytest.approx([0, 1 / 24, 2 / 24, 5 / 24, 6 / 24])
+            assert any("2 frame(s) missing from shot.####.png (1004-1005)" in n for n in src.notices)
+        with open_source(folder, fps=24, start=3 / 24) as src:  # a range is read by time, gaps and all
+            assert [f.source_time for f in src] == pytest.approx([5 / 24, 6 / 24])
+
+    @pytest.mark.parametrize(
+        ("names", "said"),
+        [
+            (["A.1001.png", "A.1002.png", "B.1001.png", "B.1002.png"], "A.####.png (2 images), B.####.png"),
+            (["shot.1001.png", "shot.1002.png", "shot.1001.jpg", "shot.1002.jpg"], "shot.####.jpg (2 images)"),
+            (["shot.1001.png", "shot.1002.png", "thumbnail.jpg"], "shot.####.png (2 images), thumbnail.jpg"),
+        ],
+    )
+    def test_two_sequences_or_a_stray_image_are_refused_naming_them(self, tmp_path, names, said):
+        """They were read as one shot, one after the other (a sequence beside its proxies: every frame twice)."""
+        folder = self._frames(tmp_path / "mixed", names)
+        with pytest.raises(InputError, match="is not one image sequence") as raised:
+            open_source(folder)
+        assert said in str(raised.value) and "move the others out, or give one as a pattern" in str(raised.value)
+
+    def test_exr_plates_are_refused_in_words(self, tmp_path):
+        """A folder of EXRs said 'no images'; with a thumbnail beside them, the thumbnail was tracked alone; one
+        EXR went to the video reader.
+        """
+        folder = tmp_path / "plates"
+        folder.mkdir()
+        for n in (1001, 1002):
+            (folder / f"shot.{n}.exr").write_bytes(b"v/1\x01" + bytes(100))
+        with pytest.raises(InputError, match=r"2 \.exr image\(s\), a format this engine does not read: convert"):
+            open_source(folder)
+        self._frames(folder, ["thumbnail.jpg"])
+        with pytest.raises(InputError, match=r"\.exr image\(s\), a format this engine does not read"):
+            open_source(folder)
+        with pytest.raises(InputError, match=r"\.exr image\(s\), a format this engine does not read"):
+            open_source(folder / "shot.1001.exr")
+        with pytest.raises(InputError, match=r"\.exr image\(s\), a format this engine does not read"):
+            open_source(str(folder / "shot.*.exr"))
+
+    @pytest.mark.parametrize("empty", ["shot.1001.png", "shot.1003.png"])
+    def test_an_empty_frame_is_said_before_any_work(self, tmp_path, empty):
+        """A render node's 0-byte frame was a traceback from OpenCV mid-track (batch stopped on it)."""
+        folder = self._frames(tmp_path / "zero", [f"shot.{n}.png" for n in (1001, 1002, 1003, 1004)])
+        (folder / empty).write_bytes(b"")
+        with pytest.raises(InputError, match=rf"{empty} is empty \(0 bytes\)"):
+            open_source(folder)
+
+    def test_a_sideways_tiff_sequence_opens(self, tmp_path):
+        """TIFFs stored sideways with an orientation tag were refused as frames of another size (their size was
+        turned twice).
+        """
+        from PIL import Image
+
+        folder = tmp_path / "tif"
+        folder.mkdir()
+        for i in range(3):
+            Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(folder / f"f.{i:04d}.tif", tiffinfo={274: 6})
+        with open_source(folder) as src:
+            assert src.size == (48, 64) and len(list(src)) == 3
+
+    def test_a_sequence_says_the_frame_rate_it_assumed(self, tmp_path):
+        folder = self._frames(tmp_path / "seq", [f"f{i}.png" for i in range(3)])
+        with open_source(folder) as src:
+            assert any("holds no frame rate: timed at 30 fps (give its rate: --fps 24" in n for n in src.notices)
+        with open_source(folder, fps=24) as src:
+            assert not src.notices

@@ -401,6 +401,8 @@ class TestVariableFrameRate:
             run = engine("track", path, "-o", out, "--overwrite", "--progress", "none", *window)
             assert run.returncode == 0 and "truncated" not in run.stderr, run.stderr[-2000:]
             take = load_take(out)
+            if not window:  # the rate most frames have (the container's average is 18 fps): a scene set from it
+                assert take.fps == 30.0  # plays them at their pace
             start = float(window[1]) if window[:1] == ("--start",) else 0.0
             end = float(window[-1]) if window else np.inf
             want = every[(every >= start - 1e-6) & (every < end - 1e-6)]
@@ -421,6 +423,21 @@ class TestPhotosAsPeopleHaveThem:
         video = tmp_path / os.fsdecode(b"clip\xe9.mp4")
         write_clip(tmp_path / "clip.mp4", 6).rename(video)
         one_line_failure(engine("track", video, "-o", tmp_path / "v.npz"), "file name is not valid UTF-8")
+
+    def test_a_batch_of_one_sequences_frames_says_each_is_a_still_and_empty_frames_are_one_line(self, tmp_path):
+        """`batch plate/` made a take per frame without a word (2,000 takes of a 2,000-frame plate); a render node's
+        0-byte frame was a traceback (and batch stopped there).
+        """
+        plate = tmp_path / "plate"
+        plate.mkdir()
+        small = cv2.resize(portrait_bgr(), (192, 192))
+        for n in (1001, 1002):
+            cv2.imwrite(str(plate / f"shot.{n}.png"), small)
+        run = engine("batch", plate, "-o", tmp_path / "takes", "--progress", "none")
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "the 2 images of" in run.stderr and "numbered as one sequence (shot.####.png)" in run.stderr
+        (plate / "shot.1003.png").write_bytes(b"")
+        one_line_failure(engine("track", plate, "-o", tmp_path / "t.npz"), "shot.1003.png is empty (0 bytes)")
 
     def test_feature_hidden_files_in_a_sequence_folder_are_not_frames(self, tmp_path):
         shots = tmp_path / "shots"
