@@ -20,6 +20,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from .contract.take import MEDIAPIPE_POINT_COUNT
+from .contract.take_limits import DEFAULT_LIMITS
 from .errors import InputError
 from .eyes.eye_state import eye_closed_probability
 from .landmark_parts import PartProgress, run_parts
@@ -178,6 +179,12 @@ def detect_landmarks(
     with open_source(input_path, start=range_start, end=cfg.end, fps=cfg.fps) as source:
         still = source.kind == "image"
         fps, size, name, expected = source.fps, source.size, source.name, source.frame_count
+        most = DEFAULT_LIMITS.max_frames  # what a take reader opens: a longer take would be written, then refused
+        if expected is not None and first_index + expected > most:
+            raise InputError(
+                f"{name}: {first_index + expected:,} frames, more than one take holds ({most:,}: "
+                f"{most / fps / 3600:.1f} h at {fps:g} fps); track it in parts (--start / --end, seconds)"
+            )
         declared_stop = source.declared_stop
         splits_well = not still and cfg.backend in PARTED_BACKENDS
         bounds = cfg.parts.bounds(range_start or 0.0, fps, expected) if splits_well else [range_start]

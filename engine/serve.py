@@ -269,7 +269,7 @@ def _run_info(job: _Job, writer: _EventWriter) -> None:
     request = job.request
     assert isinstance(request, TakeInfo)
     try:
-        take = load_take(request.take)
+        take = load_take(request.take, landmarks=False)  # as `info` reads it: the summary needs no landmarks
         summary = summarize_take(take)
     except UserError as err:
         writer.event(Failed(str(err), request=job.id))

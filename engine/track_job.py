@@ -285,6 +285,11 @@ def track_to_file(
         )
 
 
+RESUME_AFTER_S = 1e-4
+"""A resumed read starts this long after the last frame kept (less than any two frames apart, more than the
+timestamps' rounding)."""
+
+
 def _track_locked(
     input_path: str | Path,
     output: Path,
@@ -320,7 +325,8 @@ def _track_locked(
             start = None
             if done:  # resume: the frame after the last committed one
                 last = float(partial.read(_SPOOL, "source_time", done - 1, done)[0])
-                start = last + 0.5 / float(job["source"]["fps"])
+                # Just after it: half a frame at the average rate skipped a variable-frame-rate clip's close frames.
+                start = last + RESUME_AFTER_S
             spool = _SpoolRows(partial, streaming.spool_block_frames, job)
 
             def part_spool(i: int) -> _SpoolRows:
@@ -366,11 +372,14 @@ def _track_locked(
             _append_take(partial, take, 0, frames, take_time=None)
         else:
             actor = identity
-            if actor is None and "identity" in partial.manifest["fixed"]:
+            if "identity" in partial.manifest["fixed"]:  # a resumed run: the actor its earlier pieces were fitted with
                 actor = identity_from_vector(np.asarray(partial.manifest["fixed"]["identity"][2], np.float32), model)
-            if actor is None:
+            elif actor is None or neutral_obs is not None:
+                # The actor from a sample of the clip; a known one (--identity) too when a neutral is given: its rest
+                # is the neutral's, as in one piece (the pieces were fitted with the identity's own rest, and
+                # --neutral was ignored on every clip longer than a piece).
                 sample = _concat([_landmarks(partial, source, a, b) for a, b in _sample_windows(frames, streaming)])
-                _, fit = fit_and_filter(sample, cfg, model, None, neutral_obs)
+                _, fit = fit_and_filter(sample, cfg, model, identity, neutral_obs)
                 actor = (fit.identity, fit.landmark_bias)
                 # The pieces are fitted with this actor, so what the user should know about its rest is said here.
                 source = {**source, "notices": [*source["notices"], *fit_notices(fit, cfg)]}

@@ -646,6 +646,55 @@ class TestPartialTakes:
         assert not (tmp_path / "long.npz.partial").exists()
         one_line_failure(engine("track", path, "-o", out, "--resume"), "no partial take")
 
+    def test_a_variable_frame_rate_clip_resumes_with_every_frame(self, tmp_path):
+        """A resumed read started half an average frame after the last frame kept: on a phone clip whose average
+        rate (5.3 fps) is far below its recorded 30 fps, the next two frames were lost.
+        """
+        path = write_clip(tmp_path / "vfr.mp4", 200)
+        set_mp4_frame_durations(path, [(150, 1 / 30), (50, 0.5)])
+        out = tmp_path / "vfr.npz"
+        args = [sys.executable, "-m", "engine", "track", str(path), "-o", str(out), "--progress", "jsonl"]
+        proc = subprocess.Popen([*args, "--parts", "1", "--chunk-frames", "40"], cwd=REPO, stdout=subprocess.PIPE,
+                                text=True)  # fmt: skip
+        for line in proc.stdout:
+            if line.startswith("{") and json.loads(line).get("frame", 0) >= 100:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+        proc.wait(timeout=60)
+        resumed = engine("track", "-o", out, "--parts", "1", "--chunk-frames", "40", "--resume", "--progress", "none")
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        assert load_take(out).num_frames == 200
+
+    def test_a_clip_longer_than_a_take_holds_is_refused_before_any_work(self, tmp_path):
+        """A day of head-cam footage (over 1,000,000 frames) was tracked for hours into a take no reader opens."""
+        path = tmp_path / "day.avi"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (64, 48))
+        for i in range(3):
+            writer.write(np.full((48, 64, 3), 40 * i, np.uint8))
+        writer.release()
+        data = bytearray(path.read_bytes())  # the AVI's headers declare 2,000,000 frames, as a long recording's do
+        struct.pack_into("<I", data, data.index(b"avih") + 8 + 16, 2_000_000)
+        struct.pack_into("<I", data, data.index(b"strh") + 8 + 32, 2_000_000)
+        path.write_bytes(bytes(data))
+        one_line_failure(engine("track", path, "-o", tmp_path / "t.npz"), "2,000,000 frames, more than one take holds")
+        assert not (tmp_path / "t.npz.partial").exists()
+
+    def test_identity_and_neutral_hold_on_a_clip_longer_than_a_piece(self, tmp_path):
+        """With --identity, --neutral was ignored on any clip longer than a piece (--chunk-frames, 30 s by default):
+        the pieces were fitted with the identity's own rest, and the take read as if no neutral had been given.
+        """
+        path = write_clip(tmp_path / "smile.mp4", 90)
+        first = tmp_path / "first.npz"
+        assert engine("track", path, "-o", first, "--progress", "none").returncode == 0
+        takes = {}
+        for pieces in ("30", "1000"):
+            out = tmp_path / f"t{pieces}.npz"
+            run = engine("track", path, "-o", out, "--identity", first, "--neutral", "1.0", "--chunk-frames", pieces,
+                         "--progress", "none")  # fmt: skip
+            assert run.returncode == 0, run.stderr[-2000:]
+            takes[pieces] = load_take(out).expression
+        assert np.abs(takes["30"] - takes["1000"]).max() < 0.1  # pieces as one: the neutral's rest in both
+
     def test_feature_interrupt_keeps_the_partial_take(self, tmp_path):
         path = write_clip(tmp_path / "long.mp4", 240)
         out = tmp_path / "long.npz"
