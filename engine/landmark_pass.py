@@ -195,6 +195,7 @@ def detect_landmarks(
         sinks = [sink, *(make_part_sink(i) for i in range(1, len(bounds)))]
         model_vertices: list[np.ndarray] = []  # the first part's backend's
         cut_short: list[str] = []  # image files whose data stops short (engine/image_file.py), every part's
+        holes: list[tuple[float, float]] = []  # stretches of a damaged video read past, every part's
 
         # A resumed run (first_index > 0) starts its tracker on the frames before the resume point, dropped, like a
         # later part: a tracker's first frames differ from a converged one's (up to 13 px on d10).
@@ -233,6 +234,7 @@ def detect_landmarks(
                         result = _detect_part(part_source, backend, cfg, sinks[i], progress, keep_from=bounds[i],
                                               seam_frames=seam_frames)  # fmt: skip
                     cut_short.extend(part_source.cut_short)
+                    holes.extend(part_source.holes)
                     return result
                 finally:
                     backend.close()
@@ -252,6 +254,7 @@ def detect_landmarks(
                     sinks[switched] = make_part_sink(switched)
                     redo = _detect_part(again, backend, cfg, sinks[switched], _Uncounted(), keep_from=bounds[switched])
                 cut_short.extend(again.cut_short)
+                holes.extend(again.holes)
             finally:
                 backend.close()
             results = [*results[:switched], redo]
@@ -271,6 +274,11 @@ def detect_landmarks(
             notices.append(
                 f"{name}: the video ended after {frames} of the {expected} frames it declares "
                 "(a truncated or damaged file?); the take has the frames that could be read"
+            )
+        if holes:
+            shown = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in sorted(set(holes))[:5])
+            notices.append(
+                f"{name}: the video could not be read at {shown} (damaged data there?); the take skips that time"
             )
         if cut_short:
             shown = ", ".join(sorted(set(cut_short))[:5]) + (", ..." if len(set(cut_short)) > 5 else "")

@@ -45,6 +45,8 @@ DEFAULT_IMAGE_FPS = 30.0
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 """File suffixes read as images (lower case); anything else is tried as a video."""
 _TIME_EPSILON_S = 1e-6  # timestamps closer than this are "equal" (container ms rounding)
+DAMAGE_SKIPS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+"""How far past a frame the decoder stopped at (before the video's declared end) reading is tried again, in turn."""
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
@@ -79,6 +81,8 @@ class FrameSource:
         declared_stop: source time the frames should run to (the range's end, or the video's declared length),
             seconds; None if the video declares no length.
         cut_short: names of the image files read so far that are cut short (:mod:`engine.image_file`).
+        holes: ``(last frame before, first frame after)`` source times of stretches of a video that could not be
+            read (damaged data), read past.
         notices: what a take of this source should say of it (missing frames, an assumed frame rate).
     """
 
@@ -115,6 +119,7 @@ class FrameSource:
         self.display_turns = display_turns
         self.declared_stop = declared_stop
         self.cut_short: list[str] = []  # names of the image files read so far that are cut short (grey rows)
+        self.holes: list[tuple[float, float]] = []
         self._closed = False
 
     def __repr__(self) -> str:
@@ -172,15 +177,24 @@ class FrameSource:
         cv2 = _cv2()
         cap, first = self._seek(cv2)
         try:
-            previous = -math.inf
+            previous, hole_from = -math.inf, None
             while True:
                 if first is not None:
                     (ok, image), first = first, None
                 else:
                     ok, image = cap.read()
                 if not ok or image is None:
-                    return
+                    past = self._past_damage(cv2, previous)  # one damaged packet ended the read: the rest was lost
+                    if past is None:
+                        return
+                    cap.release()
+                    cap, first = past
+                    hole_from = previous if math.isfinite(previous) else self._start
+                    continue
                 t = _frame_time(cap, cv2, self._start, self.fps, previous, use_container=not self._fps_override)
+                if hole_from is not None:
+                    self.holes.append((hole_from, t))
+                    hole_from = None
                 previous = t
                 if self._past_end(t):
                     return
@@ -189,6 +203,29 @@ class FrameSource:
                 yield t, turn_image(_as_bgr(image, cv2), self.display_turns)
         finally:
             cap.release()
+
+    def _past_damage(self, cv2, previous: float) -> tuple[object, tuple[bool, np.ndarray]] | None:
+        """After the decoder stopped at ``previous`` before the video's declared end: a capture that reads again
+        past the damage (sought :data:`DAMAGE_SKIPS_S` further on, in turn) and the first frame it read; None at the
+        end (a truncated file: nothing reads after it), or when nothing reads before the end.
+        """
+        stop = self.declared_stop
+        anchor = previous if math.isfinite(previous) else self._start  # nothing read yet: a range starting in it
+        if stop is None or anchor + 1.5 / self.fps >= stop:
+            return None
+        for skip in DAMAGE_SKIPS_S:
+            target = anchor + skip
+            if target >= stop or self._past_end(target):
+                return None
+            cap = cv2.VideoCapture(opencv_path(self.path))
+            if cap.isOpened():
+                cap.set(cv2.CAP_PROP_POS_MSEC, target * 1000.0)
+                first = cap.read()
+                landed = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                if first[0] and first[1] is not None and landed > anchor + _TIME_EPSILON_S:  # not before it again
+                    return cap, first
+            cap.release()
+        return None
 
     def _seek(self, cv2) -> tuple[object, tuple[bool, np.ndarray] | None]:
         """An open capture at ``start``, and the first frame it read (None: not read yet).
