@@ -228,14 +228,36 @@ def _landmarks(partial: PartialTake, info: dict, start: int, stop: int) -> Landm
     )
 
 
-def _sample_windows(frames: int, streaming: StreamingConfig) -> list[tuple[int, int]]:
-    """Windows of frames spread evenly over the clip, ``identity_sample_frames`` frames in all."""
+def _sample_windows(frames: int, streaming: StreamingConfig, scores: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Windows of frames spread evenly over the frames with a face (``scores > 0``; all frames without scores),
+    ``identity_sample_frames`` frames in all at most, in order, never overlapping.
+
+    A head-cam clip with a face in a minute of its hour: windows spread over the whole clip found none, and the
+    actor was the generic one.
+
+    >>> cfg = StreamingConfig(identity_sample_frames=20, identity_windows=2)
+    >>> _sample_windows(100, cfg), _sample_windows(100, cfg, np.r_[np.zeros(40), np.ones(20), np.zeros(40)])
+    ([(0, 10), (90, 100)], [(40, 60)])
+    >>> _sample_windows(100, cfg, np.r_[np.zeros(30), np.ones(60), np.zeros(10)])
+    [(30, 40), (80, 90)]
+    """
     if frames <= streaming.identity_sample_frames:
         return [(0, frames)]
     windows = max(1, streaming.identity_windows)
-    length = max(1, min(streaming.identity_sample_frames, frames) // windows)  # windows never overlap
-    starts = np.linspace(0, max(frames - length, 0), windows).round().astype(int)
-    return [(int(a), int(min(a + length, frames))) for a in np.unique(starts)]
+    length = max(1, min(streaming.identity_sample_frames, frames) // windows)
+    faced = np.flatnonzero(scores > 0) if scores is not None else np.arange(frames)
+    if len(faced) == 0:
+        faced = np.arange(frames)
+    if len(faced) <= length * windows:  # every frame with a face, in its runs
+        runs = np.split(faced, np.flatnonzero(np.diff(faced) > 1) + 1)
+        return [(int(run[0]), int(run[-1]) + 1) for run in runs]
+    picks = faced[np.linspace(0, len(faced) - length, windows).round().astype(int)]  # each window's first face
+    out: list[tuple[int, int]] = []
+    for a in sorted(int(p) for p in picks):
+        a = max(a, out[-1][1]) if out else a
+        if a < frames:
+            out.append((a, min(a + length, frames)))
+    return out
 
 
 def _concat(parts: list[Landmarks]) -> Landmarks:
@@ -378,7 +400,9 @@ def _track_locked(
                 # The actor from a sample of the clip; a known one (--identity) too when a neutral is given: its rest
                 # is the neutral's, as in one piece (the pieces were fitted with the identity's own rest, and
                 # --neutral was ignored on every clip longer than a piece).
-                sample = _concat([_landmarks(partial, source, a, b) for a, b in _sample_windows(frames, streaming)])
+                sample = _concat(
+                    [_landmarks(partial, source, a, b) for a, b in _sample_windows(frames, streaming, scores)]
+                )
                 _, fit = fit_and_filter(sample, cfg, model, identity, neutral_obs)
                 actor = (fit.identity, fit.landmark_bias)
                 # The pieces are fitted with this actor, so what the user should know about its rest is said here.

@@ -686,6 +686,26 @@ class TestPartialTakes:
         one_line_failure(engine("track", path, "-o", tmp_path / "t.npz"), "2,000,000 frames, more than one take holds")
         assert not (tmp_path / "t.npz.partial").exists()
 
+    def test_the_actor_of_a_long_clip_is_fitted_on_frames_with_the_face(self, tmp_path):
+        """A head-cam clip with the face in a short stretch: the actor's sample windows, spread over the whole clip,
+        caught a few frames of it, and the actor was the generic one (weights on the face frames off by up to 1).
+        """
+        path = tmp_path / "headcam.mp4"
+        face = cv2.resize(portrait_bgr(), (192, 192))
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (192, 192))
+        for i in range(240):
+            writer.write(face if 40 <= i < 100 else np.zeros_like(face))
+        writer.release()
+        takes, runs = {}, {}
+        for pieces in ("80", "1000"):
+            out = tmp_path / f"t{pieces}.npz"
+            runs[pieces] = engine("track", path, "-o", out, "--chunk-frames", pieces, "--identity-frames", "64",
+                                  "--progress", "none")  # fmt: skip
+            assert runs[pieces].returncode == 0, runs[pieces].stderr[-2000:]
+            takes[pieces] = load_take(out).expression[40:100]
+        assert "fewer than 30 frames" not in runs["80"].stderr
+        assert np.abs(takes["80"] - takes["1000"]).max() < 0.2
+
     def test_identity_and_neutral_hold_on_a_clip_longer_than_a_piece(self, tmp_path):
         """With --identity, --neutral was ignored on any clip longer than a piece (--chunk-frames, 30 s by default):
         the pieces were fitted with the identity's own rest, and the take read as if no neutral had been given.
