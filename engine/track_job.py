@@ -461,12 +461,32 @@ def _neutral_targets(
     return neutral_targets(NeutralFrame(time_s=time_s), cfg, model, clip=_landmarks(partial, source, start, stop))
 
 
+HELD_KEYS = tuple(k for k in PER_FRAME_KEYS if k not in ("time", "confidence", "landmarks", "model_landmarks"))
+"""What a piece without a face holds from the frame before it: the weights, the pose, the eyes."""
+_ROTATION_KEYS = ("head_rotation", "head_rotation_raw")
+
+
 def _append_take(partial: PartialTake, take: Take, start: int, stop: int, *, take_time: np.ndarray | None) -> None:
-    """Append frames ``[start, stop)`` of a fitted piece; the first piece also stores names, identity and meta."""
+    """Append frames ``[start, stop)`` of a fitted piece; the first piece also stores names, identity and meta.
+
+    At the seam with the piece before: a piece with no face at all (a long stretch without one: alone it read a rest
+    face looking straight ahead) holds that piece's last frame, as a gap within a piece is held; and the rotation
+    keeps its quaternion sign (a reader blending across the seam would turn the long way round).
+    """
     if not partial.manifest["fixed"]:
         meta = {k: v for k, v in take.meta.items() if k != "timing_s"}
         partial.set_fixed({"expression_names": take.expression_names, "identity": take.identity}, meta=meta)
     rows = {k: getattr(take, k)[start:stop] for k in PER_FRAME_KEYS}
+    before = partial.rows(_TAKE)
+    if before and stop > start:
+        if not (rows["confidence"] > 0).any():
+            for key in HELD_KEYS:
+                last = partial.read(_TAKE, key, before - 1, before)
+                rows[key] = np.repeat(last, stop - start, axis=0).astype(rows[key].dtype)
+        for key in _ROTATION_KEYS:
+            last = partial.read(_TAKE, key, before - 1, before)[0]
+            if float(np.dot(last, rows[key][0])) < 0:
+                rows[key] = -rows[key]
     if take_time is not None:
         rows["time"] = np.asarray(take_time, np.float64)
     partial.append(_TAKE, rows)

@@ -442,3 +442,25 @@ class TestOtherCommands:
     def test_smoke_version(self):
         run = run_engine("--version")
         assert run.returncode == 0 and run.stdout.strip().startswith("engine ")
+
+
+def test_a_piece_without_a_face_holds_the_frame_before_and_rotations_keep_their_sign(tmp_path):
+    """A stretch without a face longer than a piece and its margins (36 s at the defaults): that piece read a rest face
+    looking straight ahead, and the head snapped back where the face came again; the rotation's quaternion also
+    flipped its sign at seams (a reader blending across them turned the long way round).
+    """
+    from engine.track_job import StreamingConfig
+
+    path = tmp_path / "headcam.mp4"
+    face = cv2.resize(portrait_bgr(), (192, 192))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (192, 192))
+    for i in range(240):
+        writer.write(face if i < 60 or i >= 180 else np.zeros_like(face))
+    writer.release()
+    out = tmp_path / "t.npz"
+    track_to_file(path, out, TrackConfig(), streaming=StreamingConfig(chunk_frames=30, margin_frames=5))
+    take = load_take(out)
+    assert (take.confidence[90:150] == 0).all() and take.expression[59].max() > 0.3
+    np.testing.assert_array_equal(take.expression[90:150], np.repeat(take.expression[89:90], 60, axis=0))
+    np.testing.assert_array_equal(take.head_rotation[90:150], np.repeat(take.head_rotation[89:90], 60, axis=0))
+    assert (np.sum(take.head_rotation[1:] * take.head_rotation[:-1], axis=1) > 0).all()
