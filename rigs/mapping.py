@@ -177,14 +177,23 @@ def load_mapping(preset_or_path: str | Path) -> Mapping:
         unknown = set(raw) - _LINK_KEYS
         if unknown:
             raise RigDataError(f"{path}: link {i}: unknown keys {sorted(unknown)}")
+        for key in ("source", "target"):
+            if not isinstance(raw.get(key), str):
+                raise RigDataError(f"{path}: link {i}: {key} must be a name in quotes, got {raw.get(key)!r}")
+        numbers = [("gain", raw.get("gain", 1.0)), ("offset", raw.get("offset", 0.0))]
+        clamp = raw.get("clamp", [0.0, 1.0])
+        numbers += [("clamp", c) for c in (clamp if isinstance(clamp, list) else [clamp])]
+        for key, value in numbers:  # true or "0.5" read as 1.0 or 0.5: a typo would bake, unseen
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise RigDataError(f"{path}: link {i}: {key} must be a number, got {value!r}")
         try:
             links.append(
                 Link(
-                    source=str(raw["source"]),
-                    target=str(raw["target"]),
+                    source=raw["source"],
+                    target=raw["target"],
                     gain=float(raw.get("gain", 1.0)),
                     offset=float(raw.get("offset", 0.0)),
-                    clamp=tuple(float(c) for c in raw.get("clamp", (0.0, 1.0))),  # type: ignore[arg-type]
+                    clamp=tuple(float(c) for c in clamp),  # type: ignore[arg-type]
                     unless_rig_has=_string_list(raw.get("unless_rig_has", [])),
                 )
             )

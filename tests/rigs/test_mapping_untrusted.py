@@ -38,3 +38,27 @@ def test_bounded_file_size(tmp_path):
     path.write_text(LINK + "# padding\n" * (MAX_MAPPING_FILE_BYTES // 10 + 1))
     with pytest.raises(RigDataError, match="larger than"):
         load_mapping(path)
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ("gain = true", "gain must be a number, got True"),
+        ('gain = "0.5"', "gain must be a number, got '0.5'"),
+        ('clamp = [0, "1"]', "clamp must be a number, got '1'"),
+        ("offset = false", "offset must be a number, got False"),
+    ],
+)
+def test_exception_a_number_written_as_something_else(tmp_path, extra, said):
+    """`gain = true` baked as gain 1 and `gain = "0.5"` as 0.5: a typo in a mapping read as if it were meant."""
+    path = tmp_path / "m.toml"
+    path.write_text(LINK + extra + "\n")
+    with pytest.raises(RigDataError, match=said):
+        load_mapping(path)
+
+
+def test_exception_a_name_written_as_a_number(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(LINK.replace('target = "eyeBlinkLeft"', "target = 5"))
+    with pytest.raises(RigDataError, match="target must be a name in quotes, got 5"):
+        load_mapping(path)
