@@ -421,7 +421,12 @@ def mapping_choice(s: FACEMOCAP_PG_settings) -> str:
     choice = s.mapping or _saved_choice(s)  # "": 0.1.0's place in the list, in a scene no file load settled
     if choice != CUSTOM:
         return choice
-    path = bpy.path.abspath(s.custom_mapping_path)
+    if s.custom_mapping_path.startswith("//") and not bpy.data.filepath:
+        raise MappingError(
+            f"the Mapping File {s.custom_mapping_path} is given from the .blend's folder, and this .blend is not saved "
+            "yet: save it there, or pick the file again"
+        )
+    path = os.path.expanduser(bpy.path.abspath(s.custom_mapping_path))  # "~/rigs/hero.toml" too
     if not path:
         raise MappingError("pick a mapping file first (Mapping File), or choose a preset")
     if not os.path.exists(path) and bpy.data.filepath:  # the project folder moved: the file of that name beside it

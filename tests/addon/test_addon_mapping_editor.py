@@ -205,3 +205,20 @@ def test_the_link_lists_filter_box_matches_the_rows_text(edited):
     assert 0 < sum(shown) < len(s.mapping_links)
     assert all(("jawopen" in link_label(k).lower()) == m for k, m in zip(s.mapping_links, shown, strict=True))
     assert all(links_matching(s.mapping_links, "")) and sum(links_matching(s.mapping_links, "Eye*_L")) >= 2
+
+
+def test_a_mapping_file_path_from_home_or_an_unsaved_blend_is_read_or_said(scene, tmp_path, monkeypatch):
+    """'~/hero.toml' was read from a folder named '~'; '//hero.toml' in a .blend not saved yet said only "cannot read
+    mapping file hero.toml" (read from wherever Blender was started).
+    """
+    from blender_addon.pure.retarget import MappingError
+    from blender_addon.ui.properties import mapping_choice
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    s = scene.facemocap
+    s.mapping, s.custom_mapping_path = "CUSTOM", "~/hero.toml"
+    assert mapping_choice(s) == str(tmp_path / "hero.toml")
+    s.custom_mapping_path = "//hero.toml"
+    assert not bpy.data.filepath
+    with pytest.raises(MappingError, match=r"given from the .blend's folder, and this .blend is not saved yet"):
+        mapping_choice(s)
