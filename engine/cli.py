@@ -283,6 +283,7 @@ def run_track(args: argparse.Namespace, reporter, session) -> int:
             notice=lambda message: print(f"notice: {message}", file=sys.stderr),
         )
         if preview is not None:
+            reporter.stage(f"drawing the preview {preview.name}")
             write_preview(source, load_take(output), model, preview, start=cfg.start, end=cfg.end, fps=cfg.fps)
     reporter.done(str(output), summary.num_frames)
     _print_notices(summary.meta)  # after the progress bar's last line

@@ -50,6 +50,10 @@ class ProgressReporter(Protocol):
         """``frame`` frames have been processed so far."""
         ...
 
+    def stage(self, text: str) -> None:
+        """The job moved on to work its frame count does not measure (fitting the face): ``text`` says what."""
+        ...
+
     def done(self, output: str, frames: int) -> None:
         """The job succeeded and wrote ``output`` with ``frames`` frames."""
         ...
@@ -87,6 +91,9 @@ class NullReporter:
         pass
 
     def update(self, frame: int) -> None:
+        pass
+
+    def stage(self, text: str) -> None:
         pass
 
     def done(self, output: str, frames: int) -> None:
@@ -130,6 +137,9 @@ class JsonlReporter:
         fps = self._meter.add(frame)
         self._write(Progress(int(frame), self._total, fps, request=self._request))
 
+    def stage(self, text: str) -> None:
+        pass  # the protocol has no such event: its reader shows the last frame's (the panel: "Fitting the face ...")
+
     def done(self, output: str, frames: int) -> None:
         self._write(Done(os.path.abspath(output), int(frames), request=self._request))
 
@@ -169,6 +179,7 @@ class BarReporter:
         self._last_draw = -math.inf
         self._last_width = 0
         self._fps = 0.0
+        self._staged = False  # a stage line is under the bar
 
     def start(self, total: int | None) -> None:
         self._total = total
@@ -182,6 +193,13 @@ class BarReporter:
             return
         self._last_draw = now
         self._draw(self._line(frame))
+
+    def stage(self, text: str) -> None:
+        """A line of its own under the bar (written over by the next stage, and by ``done``)."""
+        if self._last_width and not self._staged:
+            self._emit("\n")
+        self._staged = True
+        self._draw(f"{self._label}  {text}")
 
     def done(self, output: str, frames: int) -> None:
         line = self._line(frames, finished=True) + f"  -> {output}"

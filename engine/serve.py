@@ -228,6 +228,10 @@ class _ServedReporter:
         self._check()
         self._events.update(frame)
 
+    def stage(self, text: str) -> None:
+        self._check()  # a cancel is heard while the face is fitted too, between pieces
+        self._events.stage(text)
+
     def done(self, output: str, frames: int) -> None:
         if not self._replaces_existing:  # cancelled while fitting or writing: the new file is removed
             self._check()

@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import glob
 import hashlib
+import math
 import shutil
 import time as wallclock
 from collections.abc import Callable, Iterator
@@ -382,6 +383,7 @@ def _track_locked(
             shutil.rmtree(partial.folder, ignore_errors=True)
             raise NoFaceFound(f"{input_path}: no face found in any of {frames} frame(s)")
 
+        reporter.stage(f"fitting the face to {frames} frames")  # a long clip's pass 2 runs for minutes
         neutral_obs = photo_obs
         if neutral is not None and neutral.time_s is not None:
             try:
@@ -409,7 +411,9 @@ def _track_locked(
                 source = {**source, "notices": [*source["notices"], *fit_notices(fit, cfg)]}
                 del sample, fit
             first_time = float(partial.read(_SPOOL, "source_time", 0, 1)[0])
+            pieces = math.ceil(frames / streaming.chunk_frames)
             for a in range(partial.rows(_TAKE), frames, streaming.chunk_frames):
+                reporter.stage(f"fitting the face: piece {a // streaming.chunk_frames + 1}/{pieces} of {frames} frames")
                 b = min(a + streaming.chunk_frames, frames)
                 wa, wb = max(0, a - streaming.margin_frames), min(frames, b + streaming.margin_frames)
                 lm = _landmarks(partial, source, wa, wb)

@@ -131,6 +131,9 @@ class _StopAt:
         if frame >= self.frame:
             raise KeyboardInterrupt
 
+    def stage(self, text):
+        pass
+
     def done(self, output, frames):
         pass
 

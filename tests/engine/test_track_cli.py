@@ -464,3 +464,13 @@ def test_a_piece_without_a_face_holds_the_frame_before_and_rotations_keep_their_
     np.testing.assert_array_equal(take.expression[90:150], np.repeat(take.expression[89:90], 60, axis=0))
     np.testing.assert_array_equal(take.head_rotation[90:150], np.repeat(take.head_rotation[89:90], 60, axis=0))
     assert (np.sum(take.head_rotation[1:] * take.head_rotation[:-1], axis=1) > 0).all()
+
+
+def test_the_bar_says_when_the_face_is_fitted_and_the_preview_drawn(tmp_path, moving_clip):
+    """After the frames were read the bar sat at 100 % in silence while the face was fitted (a fifth of a long
+    take's run) and the preview drawn (two thirds with --preview).
+    """
+    out = tmp_path / "t.npz"
+    run = run_engine("track", moving_clip, "-o", out, "--chunk-frames", "30", "--preview", tmp_path / "p.mp4")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "fitting the face: piece 2/2 of 60 frames" in run.stderr and "drawing the preview p.mp4" in run.stderr
