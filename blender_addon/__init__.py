@@ -35,11 +35,12 @@ def register() -> None:
     bpy.types.Scene.facemocap = bpy.props.PointerProperty(type=FACEMOCAP_PG_settings)
     from .ui.operators.track import clear_saved_job_state
     from .ui.properties import settle_saved_mapping
-    from .ui.unsaved_takes import keep_unsaved_takes
+    from .ui.unsaved_takes import keep_unsaved_takes, settle_unsaved_takes
 
     bpy.app.handlers.load_post.append(clear_saved_job_state)
     bpy.app.handlers.load_post.append(settle_saved_mapping)
     bpy.app.handlers.save_pre.append(keep_unsaved_takes)
+    bpy.app.handlers.save_post.append(settle_unsaved_takes)
     if getattr(bpy.app, "module", not bpy.app.binary_path) and not _atexit_hooked:
         # The bpy *module* (not Blender itself) of 4.2 crashes at interpreter exit while classes are still
         # registered, which turns a successful script's exit status into 139. Unregister before that.
@@ -66,10 +67,12 @@ def unregister() -> None:
     for handler in (track.clear_saved_job_state, settle_saved_mapping):
         if handler in bpy.app.handlers.load_post:
             bpy.app.handlers.load_post.remove(handler)
-    from .ui.unsaved_takes import keep_unsaved_takes
+    from .ui.unsaved_takes import keep_unsaved_takes, settle_unsaved_takes
 
     if keep_unsaved_takes in bpy.app.handlers.save_pre:
         bpy.app.handlers.save_pre.remove(keep_unsaved_takes)
+    if settle_unsaved_takes in bpy.app.handlers.save_post:
+        bpy.app.handlers.save_post.remove(settle_unsaved_takes)
     if hasattr(bpy.types.Scene, "facemocap"):
         del bpy.types.Scene.facemocap
     for cls in reversed(_registered):

@@ -16,9 +16,9 @@ Inside Blender (the rig opened by Blender itself; arguments after ``--``)::
         -- --takes takes/ -o OUT.blend
 
 Targets: ``--mesh`` (one or more meshes), ``--collection`` (its meshes) or ``--armature`` (the meshes it carries or
-deforms, and its head, neck, jaw and eye bones found by name); else, given ``--head`` / ``--jaw`` / ``--eyes``, the
-meshes their armature carries or deforms (none for an object); else the panel's saved targets; else every mesh with
-shape keys in the file. Every mesh whose shape keys match the mapping is driven; the matching report (what was
+deforms, and its head, neck, jaw and eye bones found by name); else, given ``--head`` / ``--jaw`` / ``--eyes`` on an
+armature, the meshes it carries or deforms; else the panel's saved targets; else every mesh with shape keys in the
+file. Every mesh whose shape keys match the mapping is driven; the matching report (what was
 driven, what was left alone, every target found on no mesh) is printed for each take.
 
 Takes are ``.npz`` engine takes or Live Link Face ``.csv`` files; a folder means every such file in it, sorted (hidden
@@ -129,18 +129,18 @@ def _split_target(spec: str | None) -> tuple[str, str]:
 
 
 def _meshes(bpy, args, saved) -> list[str]:
-    """The face's meshes: --mesh, --collection, --armature; else, with --head / --jaw / --eyes, the meshes their
-    armature carries or deforms (none for an object: that character only, never every face in the file: a second
-    instance's); else the panel's saved target, else every mesh with keys.
+    """The face's meshes: --mesh, --collection, --armature; else, with --head / --jaw / --eyes on an armature, the
+    meshes it carries or deforms (that character only, never every face in the file: a second instance's); else the
+    panel's saved target, else every mesh with keys.
     """
     from .blender import targets
 
     if args.mesh:
         return list(args.mesh)
     given = [spec for spec in (args.head, args.jaw, *(args.eyes or ())) if spec]
-    if given and not (args.collection or args.armature):
-        owners = [bpy.data.objects.get(_split_target(spec)[0]) for spec in given]
-        rigs = list(dict.fromkeys(o for o in owners if o is not None and o.type == "ARMATURE"))
+    owners = [bpy.data.objects.get(_split_target(spec)[0]) for spec in given]
+    rigs = list(dict.fromkeys(o for o in owners if o is not None and o.type == "ARMATURE"))
+    if rigs and not (args.collection or args.armature):
         return list(dict.fromkeys(m.name for rig in rigs for m in targets.armature_meshes(rig)))
     if args.collection:
         coll = bpy.data.collections.get(args.collection)

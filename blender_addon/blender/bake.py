@@ -385,7 +385,8 @@ def bake_take(
     if not options.set_scene_timing and abs(take.take.fps - scene_fps(scene)) > 1e-3 * take.take.fps:
         warnings.append(
             f"the take is {take.take.fps:.5g} fps and the scene {scene_fps(scene):.5g} fps: its keys fall between "
-            "the scene's frames, timed right (Set Scene FPS and Range makes the scene the take's)"
+            "the scene's frames, timed right (Set Scene FPS and Range, the batch's --set-scene-timing, makes the scene "
+            "the take's)"
         )
     jobs: list[tuple[bpy.types.ID, str, str, list[CurveSpec]]] = []  # (id, action name, id type, curves)
     summary = ""

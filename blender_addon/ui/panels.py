@@ -126,8 +126,7 @@ class FACEMOCAP_UL_mapping_links(bpy.types.UIList):
     def filter_items(self, context, data, propname):
         """The filter box matches the rows' text (links have no name for Blender's own filter to read)."""
         matching = mapping_editor.links_matching(getattr(data, propname), self.filter_name)
-        shown = [m != self.use_filter_invert for m in matching]
-        return [self.bitflag_filter_item if show else 0 for show in shown], []
+        return [self.bitflag_filter_item if m else 0 for m in matching], []  # Blender applies Invert itself
 
 
 class VIEW3D_PT_facemocap_mapping_editor(_Base, bpy.types.Panel):

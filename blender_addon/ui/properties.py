@@ -61,22 +61,23 @@ def _mapping_items(self, context):
     return _mapping_items_cache
 
 
-# The Mapping list as version 0.1.0 stored a choice: by its place in this list (its presets since 62aea87).
-MAPPING_PLACES_0_1 = (
-    AUTO,
-    "arkit52_to_arkit52",
-    "arkit52_to_facewarehouse46",
-    "arkit52_to_vrm",
-    "facewarehouse46_to_arkit52",
-    "facewarehouse46_to_facewarehouse46",
-    "facewarehouse46_to_vrm",
-    CUSTOM,
-)
+# Version 0.1.0 stored a Mapping choice by its place in the list, and its list changed once (62aea87 added the two
+# VRM presets): [Automatic, a2a, a2fw, fw2a, fw2fw, Custom] before, [Automatic, a2a, a2fw, a2vrm, fw2a, fw2fw, fw2vrm,
+# Custom] after. The places that meant one choice in both lists; 3, 4 and 5 meant two (5: Custom File, or
+# facewarehouse46_to_facewarehouse46), and are not guessed.
+MAPPING_PLACES_0_1 = {
+    0: AUTO,
+    1: "arkit52_to_arkit52",
+    2: "arkit52_to_facewarehouse46",
+    6: "facewarehouse46_to_vrm",
+    7: CUSTOM,
+}
 
 
 def _saved_choice(s) -> str:
     """The Mapping choice the settings hold, whichever version saved it: by name's number, or by its place in
-    0.1.0's list (:data:`MAPPING_PLACES_0_1`); Automatic for a number neither knows (said on the console).
+    0.1.0's list where that place meant one choice (:data:`MAPPING_PLACES_0_1`); else Automatic, said in the
+    panel's status (and on the console), so the artist picks it again.
     """
     stored = s.get("mapping")
     if stored is None:
@@ -84,9 +85,15 @@ def _saved_choice(s) -> str:
     names = {mapping_item_number(item[0]): item[0] for item in _mapping_items(None, None)}
     if stored in names:
         return names[stored]
-    if 0 <= stored < len(MAPPING_PLACES_0_1) and MAPPING_PLACES_0_1[stored] in names.values():
+    if MAPPING_PLACES_0_1.get(stored) in names.values():
         return MAPPING_PLACES_0_1[stored]
-    print(f"Face Mocap: scene '{s.id_data.name}': a Mapping choice saved as {stored} is unknown; read as Automatic")
+    said = (
+        f"The Mapping an earlier version saved here (its place {stored} in the list) cannot be told for sure: read "
+        "as Automatic; pick the Mapping again"
+    )
+    print(f"Face Mocap: scene '{s.id_data.name}': {said}")
+    if not s.job_running:
+        s.job_status = said
     return AUTO
 
 

@@ -5,7 +5,8 @@ unsaved file writes its take into a temporary folder of this Blender session (an
 clip never replaces it). When the file is saved, every take of the temporary folder that the file uses (a scene's
 take, a baked Action's) moves into the takes folder beside the saved .blend, under a name no file there has, with
 its entry in that folder's takes record; the scenes and Actions then point there, so what is saved holds the new
-paths. A temporary folder is emptied by the system, and the take would be gone with it.
+paths. A temporary folder is emptied by the system, and the take would be gone with it. A Save Copy gives the copy
+its own copies of the takes, and this session goes on with the temporary ones (it is still the unsaved file).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import bpy
 from .._contract import takes_record
 from ..blender.anim_write import ACTION_TAKE_PATH
 
-__all__ = ["keep_unsaved_takes", "takes_folder", "temporary_takes_folder"]
+__all__ = ["keep_unsaved_takes", "settle_unsaved_takes", "takes_folder", "temporary_takes_folder"]
 
 
 def temporary_takes_folder() -> Path:
@@ -50,26 +51,42 @@ def _free_name(folder: Path, name: str) -> str:
     return candidate
 
 
-def _move_take(take: Path, folder: Path) -> Path:
-    """Move ``take`` into ``folder`` (never over a file there) with its takes-record entry; the new path."""
+def _copy_take(take: Path, folder: Path) -> Path:
+    """Copy ``take`` into ``folder`` (never over a file there) with its takes-record entry; the copy's path."""
     folder.mkdir(parents=True, exist_ok=True)
-    moved = folder / _free_name(folder, take.name)
-    shutil.move(take, moved)
+    copied = folder / _free_name(folder, take.name)
+    shutil.copy2(take, copied)
     old = takes_record.TakesRecord.read(take.parent)
     clip = old.take_clip(take.name)
     if clip is not None:
         span = old.take_span(take.name)
-        takes_record.TakesRecord.read(folder).enter_written_take(
-            moved.name, Path(clip), None if span is None else tuple(span)
-        )
-    return moved
+        record = takes_record.TakesRecord.read(folder)
+        record.enter_written_take(copied.name, Path(clip), None if span is None else tuple(span))
+    return copied
+
+
+_being_saved: dict[str, dict[str, str]] = {}  # the save under way (save_pre -> save_post): path -> {temporary: copy}
+
+
+def _repoint(paths: dict[str, str]) -> None:
+    """Point the scenes' takes and the Actions' recorded takes from each key of ``paths`` to its value."""
+    for scene in bpy.data.scenes:
+        s = getattr(scene, "facemocap", None)
+        if s is not None and bpy.path.abspath(s.take_path) in paths:
+            s.take_path = paths[bpy.path.abspath(s.take_path)]
+    for action in bpy.data.actions:
+        if str(action.get(ACTION_TAKE_PATH, "")) in paths:
+            action[ACTION_TAKE_PATH] = paths[str(action[ACTION_TAKE_PATH])]
 
 
 @bpy.app.handlers.persistent
 def keep_unsaved_takes(filepath: str = "", *_args) -> None:
-    """A ``save_pre`` handler (registered by the add-on's ``register``): move the file's takes out of the temporary
-    folder into the takes folder beside ``filepath`` (see the module docstring).
+    """A ``save_pre`` handler (registered by the add-on's ``register``): copy the file's takes from the temporary
+    folder into the takes folder beside ``filepath`` and point the file at the copies, so what is written holds
+    them; :func:`settle_unsaved_takes` then removes the temporary ones, or, after a Save Copy, points this session
+    back at them (the copy keeps its own).
     """
+    _being_saved.clear()
     temporary = temporary_takes_folder()
     if not filepath or not temporary.is_dir():
         return
@@ -84,18 +101,29 @@ def keep_unsaved_takes(filepath: str = "", *_args) -> None:
         recorded = str(action.get(ACTION_TAKE_PATH, ""))
         if recorded and fallback is not None:
             home.setdefault(recorded, fallback)
-    moved: dict[str, str] = {}
+    copied: dict[str, str] = {}
     for take, folder in home.items():
         path = Path(take)
         if path.parent == temporary and path.is_file() and folder != temporary:
             try:
-                moved[take] = str(_move_take(path, folder))
+                copied[take] = str(_copy_take(path, folder))
             except OSError as err:  # the file saves; the take stays where it was, and the console says why
-                print(f"Face Mocap: {path.name} stays in {temporary}: it could not move to {folder} ({err})")
-    for scene in scenes:
-        s = scene.facemocap
-        if bpy.path.abspath(s.take_path) in moved:
-            s.take_path = moved[bpy.path.abspath(s.take_path)]
-    for action in bpy.data.actions:
-        if str(action.get(ACTION_TAKE_PATH, "")) in moved:
-            action[ACTION_TAKE_PATH] = moved[str(action[ACTION_TAKE_PATH])]
+                print(f"Face Mocap: {path.name} stays in {temporary}: it could not be copied to {folder} ({err})")
+    _repoint(copied)
+    _being_saved[filepath] = copied
+
+
+@bpy.app.handlers.persistent
+def settle_unsaved_takes(filepath: str = "", *_args) -> None:
+    """A ``save_post`` handler: the file is now ``filepath`` (a save): the temporary takes it was pointed away from
+    go; else (Save Copy: the session is still the unsaved file) the session points at them again.
+    """
+    copied = _being_saved.pop(filepath, {})
+    _being_saved.clear()
+    if not copied:
+        return
+    if os.path.abspath(bpy.data.filepath or "") != os.path.abspath(filepath):
+        _repoint({copy: take for take, copy in copied.items()})
+        return
+    for take in copied:
+        Path(take).unlink(missing_ok=True)

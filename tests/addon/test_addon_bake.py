@@ -295,7 +295,7 @@ def test_a_take_at_another_rate_than_the_scene_is_said(scene, tmp_path):
     said = [w for w in bake_take(scene, _load(path), BakeTargets(mesh="Face")).warnings if "fps" in w]
     assert said == [
         "the take is 30 fps and the scene 24 fps: its keys fall between the scene's frames, timed right (Set Scene "
-        "FPS and Range makes the scene the take's)"
+        "FPS and Range, the batch's --set-scene-timing, makes the scene the take's)"
     ]
     scene.render.fps = 30
     assert not [w for w in bake_take(scene, _load(path), BakeTargets(mesh="Face")).warnings if "fps" in w]

@@ -365,3 +365,28 @@ def test_batch_with_a_head_bone_and_no_mesh_bakes_that_characters_face_only(tmp_
     """,
     ).splitlines()[-1]
     assert keyed == "['Face.001']"
+
+
+def test_batch_with_a_head_object_keeps_the_panels_face(tmp_path):
+    """`--head HeadCtl` (an object, not an armature) dropped the face the panel had saved: only the head baked."""
+    rig = tmp_path / "rig.blend"
+    script = _keyed_mesh_file("Face", ["jawOpen"], rig) + textwrap.dedent("""
+        import blender_addon
+        blender_addon.register()
+        bpy.context.scene.collection.objects.link(bpy.data.objects.new("HeadCtl", None))
+        bpy.context.scene.facemocap.target_mesh = bpy.data.objects["Face"]
+        bpy.ops.wm.save_mainfile()
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    take = takegen.write_take(tmp_path / "shot.npz", frames=10)
+    run = _batch("--rig", rig, "--head", "HeadCtl", "--takes", take, "-o", tmp_path / "out.blend")
+    assert run.returncode == 0, run.stderr[-2000:]
+    baked = _inspect(
+        tmp_path / "out.blend",
+        """
+        print(bpy.data.objects["Face"].data.shape_keys.animation_data is not None,
+              bpy.data.objects["HeadCtl"].animation_data is not None)
+    """,
+    ).splitlines()[-1]
+    assert baked == "True True"

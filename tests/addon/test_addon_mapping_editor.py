@@ -125,23 +125,24 @@ def test_exception_empty_editor(scene, tmp_path):
 def test_a_mapping_choice_is_saved_by_its_name_and_0_1_places_read_as_they_were(scene, tmp_path):
     """Presets added later moved every choice saved by position (facewarehouse46_to_arkit52 read back as
     arkit52_to_vrm): a choice is saved by its name. One 0.1.0 saved by its place reads as the choice it was there
-    (a 0.1.0 Custom File, place 7, read as Automatic: the artist's file was dropped, silently); a number nobody
-    stored reads as Automatic.
+    where that place meant one choice in both of 0.1.0's lists (its Custom File, place 7, read as Automatic: the
+    artist's file was dropped, silently); a place that meant two (3, 4, 5), or a number nobody stored, reads as
+    Automatic and the panel says to pick the Mapping again.
     """
-    from blender_addon.ui.properties import MAPPING_PLACES_0_1, mapping_choice, mapping_item_number
+    from blender_addon.ui.properties import mapping_choice, mapping_item_number
 
     s = scene.facemocap
     s.mapping = "facewarehouse46_to_arkit52"
     assert s["mapping"] == mapping_item_number("facewarehouse46_to_arkit52") >= 1_000
-    s["mapping"] = 4  # 0.1.0's place of facewarehouse46_to_arkit52
-    assert mapping_choice(s) == "facewarehouse46_to_arkit52"
+    s["mapping"] = 6  # facewarehouse46_to_vrm, in the only list that had a place 6
+    assert mapping_choice(s) == "facewarehouse46_to_vrm"
     hero = tmp_path / "hero_mapping.toml"
     hero.write_text(rigs.mapping_to_toml(rigs.load_mapping("facewarehouse46_to_arkit52")))
-    s["mapping"], s.custom_mapping_path = MAPPING_PLACES_0_1.index("CUSTOM"), str(hero)
+    s["mapping"], s.custom_mapping_path = 7, str(hero)  # Custom File, in the later list
     assert mapping_choice(s) == str(hero)
     other = bpy.data.scenes.new("Other")
-    other.facemocap["mapping"] = 99  # no version stored it
-    assert mapping_choice(other.facemocap) == "AUTO"
+    other.facemocap["mapping"] = 5  # Custom File in the first list, facewarehouse46_to_facewarehouse46 in the later
+    assert mapping_choice(other.facemocap) == "AUTO" and "pick the Mapping again" in other.facemocap.job_status
     path = tmp_path / "old.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(path))
     bpy.ops.wm.open_mainfile(filepath=str(path))  # the choices settle as the file is read: the panel shows them

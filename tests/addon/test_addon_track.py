@@ -192,6 +192,32 @@ def test_a_take_tracked_before_the_first_save_moves_beside_the_blend_when_it_is_
     assert baked and all(Path(a[ACTION_TAKE_PATH]) == home for a in baked)
 
 
+def test_a_save_copy_of_an_unsaved_file_gives_the_copy_its_takes_and_keeps_the_sessions(scene, tmp_path):
+    """Save Copy moved the unsaved file's takes beside the copy and pointed the session there; the real save that
+    followed found nothing to move, and the session's file used the copy's takes.
+    """
+    from blender_addon._contract import takes_record
+    from blender_addon.ui.unsaved_takes import temporary_takes_folder
+
+    temporary = temporary_takes_folder()
+    temporary.mkdir(parents=True, exist_ok=True)
+    take = temporary / "clip.npz"
+    take.write_bytes(b"a take")
+    takes_record.TakesRecord.read(temporary).enter_written_take("clip.npz", tmp_path / "clip.mp4")
+    s = scene.facemocap
+    s.take_path = str(take)
+    (tmp_path / "copy").mkdir()
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "copy" / "c.blend"), copy=True)
+    assert not bpy.data.filepath and Path(s.take_path) == take and take.is_file()
+    assert (tmp_path / "copy" / "takes" / "clip.npz").read_bytes() == b"a take"
+    (tmp_path / "real").mkdir()
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "real" / "r.blend"))
+    home = tmp_path / "real" / "takes" / "clip.npz"
+    assert Path(s.take_path) == home and home.read_bytes() == b"a take" and not take.exists()
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "copy" / "c.blend"))
+    assert Path(bpy.context.scene.facemocap.take_path) == tmp_path / "copy" / "takes" / "clip.npz"
+
+
 def test_a_take_is_found_after_save_as_elsewhere_and_after_the_project_moved(scene, tmp_path):
     import shutil
 
