@@ -1,12 +1,14 @@
 """A folder of images as one shot: which files are its frames, their numbers, and what is refused.
 
-A render, a conform or a phone's burst writes one numbered sequence to a folder: ``shot.1001.png``,
-``shot.1002.png``, ... (any padding; the last run of digits in a file's stem is its frame number). Frames are
-timed by their numbers, so a missing frame leaves its time empty instead of pulling every later frame early. What
-is not one sequence is refused before any work, naming what is there: two sequences (``A.####`` and ``B.####``, or
-a sequence beside its proxies of another format), a slate or thumbnail beside the frames, frames in a format this
-engine does not read (EXR, DPX: scene-linear plates, which would also need converting for a face detector trained
-on display images). A folder of unnumbered images keeps its name order.
+A render or a conform writes one numbered sequence to a folder: ``shot.1001.png``, ``shot.1002.png``, ... (any
+padding; the frame number is the run of digits that changes from file to file, ``shot_0001_v2.png`` too). Frames are
+timed by their numbers, so a missing frame leaves its time empty instead of pulling every later frame early; numbers
+that do not count frames (a phone's burst ``IMG_1234``, ``IMG_1300``; names holding a clock time) only order them. A
+glob of one folder's sequence is timed the same way. What is not one sequence is refused before any work, naming what
+is there: two sequences (``A.####`` and ``B.####``, or a sequence beside its proxies of another format), a slate or
+thumbnail beside the frames, frames in a format this engine does not read (EXR, DPX: scene-linear plates, which would
+also need converting for a face detector trained on display images; a RAW or a paint-over beside readable frames is
+passed over). A folder of unnumbered images keeps its name order.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import dataclasses
 import re
 from pathlib import Path
 
+import numpy as np
+
 from .errors import InputError
 
 __all__ = [
     "UNREAD_IMAGE_SUFFIXES",
     "ImageSequence",
     "folder_sequence",
+    "glob_sequence",
     "natural_sort_key",
     "numbered_pattern",
     "unread_image_hint",
@@ -28,7 +33,6 @@ __all__ = [
 
 UNREAD_IMAGE_SUFFIXES = (".exr", ".dpx", ".cin", ".hdr", ".tga", ".jp2", ".j2k", ".psd", ".sgi", ".dng", ".cr2")
 """Image formats found in plates and renders that the engine does not read (lower case)."""
-_NUMBERED = re.compile(r"^(.*?)(\d+)(\D*)$")  # stem = prefix, frame number (the last digit run), tail
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,11 +41,14 @@ class ImageSequence:
 
     Attributes:
         files: the frame files, by frame number (by name when unnumbered).
-        numbers: their frame numbers, increasing; None for unnumbered files.
+        numbers: their frame numbers, increasing; None when they are not timed by number (unnumbered files, or
+            numbers that do not count frames: a burst of photos).
+        named: how a person names the sequence (``shot.####.png``); "" for unnumbered files.
     """
 
     files: tuple[Path, ...]
     numbers: tuple[int, ...] | None = None
+    named: str = ""
 
     def offsets(self) -> tuple[int, ...]:
         """Each frame's place in frames from the first: its number minus the first's (its index when unnumbered)."""
@@ -57,7 +64,7 @@ class ImageSequence:
 
     def pattern(self) -> str:
         """How a person names the sequence: ``shot.####.png`` (or the first file's name when unnumbered)."""
-        return _pattern(self.files[0]) if self.numbers is not None else self.files[0].name
+        return self.named or self.files[0].name
 
 
 def natural_sort_key(name: str) -> tuple:
@@ -70,17 +77,47 @@ def natural_sort_key(name: str) -> tuple:
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", name))
 
 
-def _key(path: Path) -> tuple[str, str, str] | None:
-    """(prefix, tail, suffix) of a numbered file's name, or None for one without digits in its stem."""
-    found = _NUMBERED.match(path.stem)
-    return None if found is None else (found[1], found[3], path.suffix.lower())
+def _shape(path: Path) -> tuple[tuple[str, ...], str]:
+    """A name's text around its digit runs, and its suffix: names alike but for their numbers share a shape."""
+    return tuple(re.split(r"\d+", path.stem)), path.suffix.lower()
 
 
-def _pattern(path: Path) -> str:
-    found = _NUMBERED.match(path.stem)
-    if found is None:
-        return path.name
-    return f"{found[1]}{'#' * len(found[2])}{found[3]}{path.suffix}"
+def _runs(path: Path) -> list[str]:
+    return re.findall(r"\d+", path.stem)
+
+
+def _pattern(path: Path, frame_run: int) -> str:
+    """``path``'s name with its frame-number run as ``#``s: ``shot.####.png``."""
+    texts, runs = re.split(r"\d+", path.stem), _runs(path)
+    shown = ["#" * len(r) if i == frame_run else r for i, r in enumerate(runs)]
+    return "".join(t + (shown[i] if i < len(shown) else "") for i, t in enumerate(texts)) + path.suffix
+
+
+def _glob_of(path: Path, frame_run: int) -> str:
+    return _pattern(path, frame_run).replace("#" * len(_runs(path)[frame_run]), "*", 1)
+
+
+def _sequences(images: list[Path]) -> tuple[list[tuple[int, list[Path]]], list[Path]]:
+    """The numbered sequences among ``images`` as ``(frame-number run, files)``, and the files without digits.
+
+    Names alike but for their numbers are one sequence when one digit run varies (the frame number; another that
+    stays the same is part of the name: ``shot_0001_v2.png``); when two vary, the last is the frame number and the
+    other tells sequences apart (``A1.0001``, ``A2.0001``: versions, takes).
+    """
+    shapes: dict[tuple, list[Path]] = {}
+    loose = []
+    for path in sorted(images, key=lambda p: natural_sort_key(p.name)):
+        (shapes.setdefault(_shape(path), []) if _runs(path) else loose).append(path)
+    found: list[tuple[int, list[Path]]] = []
+    for files in shapes.values():
+        runs = [[int(r) for r in _runs(p)] for p in files]
+        varying = [j for j in range(len(runs[0])) if len({row[j] for row in runs}) > 1]
+        frame_run = varying[-1] if varying else len(runs[0]) - 1
+        apart: dict[tuple[int, ...], list[Path]] = {}
+        for path, row in zip(files, runs, strict=True):
+            apart.setdefault(tuple(row[j] for j in varying[:-1]), []).append(path)
+        found += [(frame_run, group) for group in apart.values()]
+    return found, loose
 
 
 def unread_image_hint(folder: Path, others: list[Path]) -> str:
@@ -99,46 +136,67 @@ def folder_sequence(folder: Path, images: list[Path], others: list[Path]) -> Ima
     """The one sequence of a folder's readable ``images`` (``others``: its other files).
 
     Raises:
-        InputError: frames in a format the engine does not read, or not one sequence (see the module docstring).
+        InputError: most of the folder's images in a format the engine does not read (a RAW or a paint-over beside
+            the frames is passed over), or not one sequence (see the module docstring).
     """
     unread = unread_image_hint(folder, others)
-    if unread:
+    if unread and sum(p.suffix.lower() in UNREAD_IMAGE_SUFFIXES for p in others) > len(images):
         raise InputError(unread)
-    groups: dict[tuple[str, str, str], list[Path]] = {}
-    loose: list[Path] = []
-    for path in sorted(images, key=lambda p: natural_sort_key(p.name)):
-        key = _key(path)
-        if key is None:
-            loose.append(path)
-        else:
-            groups.setdefault(key, []).append(path)
-    if not groups:
+    found, loose = _sequences(images)
+    if not found:
         return ImageSequence(tuple(loose))
-    if len(groups) > 1 or loose:
+    if len(found) > 1 or loose:
         parts = [
-            f"{_pattern(files[0])} ({len(files)} image{'s' if len(files) > 1 else ''})" for files in groups.values()
+            f"{_pattern(files[0], run)} ({len(files)} image{'s' if len(files) > 1 else ''})" for run, files in found
         ]
         parts += [p.name for p in loose[:3]] + ([f"{len(loose) - 3} more"] if len(loose) > 3 else [])
+        run, files = found[0]
         raise InputError(
             f"{folder} is not one image sequence: it holds {', '.join(parts)}; move the others out, or give one "
-            f"as a pattern ('{folder / _glob_of(next(iter(groups.values()))[0])}')"
+            f"as a pattern ('{folder / _glob_of(files[0], run)}')"
         )
-    (files,) = groups.values()
-    numbered = sorted((int(_NUMBERED.match(p.stem)[2]), p) for p in files)
+    ((run, files),) = found
+    return _numbered(folder, run, files)
+
+
+def _numbered(where: Path, run: int, files: list[Path]) -> ImageSequence:
+    """A sequence's files in frame order, timed by their numbers when they count frames (mostly one apart; a
+    burst of photos or names holding a clock time are in order, a frame apart).
+    """
+    numbered = sorted((int(_runs(p)[run]), p) for p in files)
     numbers = [n for n, _ in numbered]
     repeated = next((n for n, m in zip(numbers, numbers[1:], strict=False) if n == m), None)
     if repeated is not None:
         twins = [p.name for n, p in numbered if n == repeated]
-        raise InputError(f"{folder}: {' and '.join(twins)} are both frame {repeated}: keep one")
-    return ImageSequence(tuple(p for _, p in numbered), tuple(numbers))
+        raise InputError(f"{where}: {' and '.join(twins)} are both frame {repeated}: keep one")
+    counts_frames = len(numbers) < 2 or float(np.mean(np.diff(numbers) == 1)) >= 0.5  # most frames one apart
+    pattern = _pattern(numbered[0][1], run)
+    return ImageSequence(tuple(p for _, p in numbered), tuple(numbers) if counts_frames else None, pattern)
+
+
+def glob_sequence(pattern: str, files: list[Path]) -> ImageSequence | None:
+    """The files a glob matched as one numbered sequence of one folder (timed by frame number), or None when they
+    are not (files of several folders, or several sequences: read in name order).
+    """
+    if len({f.parent for f in files}) != 1:
+        return None
+    found, loose = _sequences(files)
+    if len(found) != 1 or loose:
+        return None
+    ((run, matched),) = found
+    return _numbered(Path(pattern), run, matched)
 
 
 def numbered_pattern(images: list[Path]) -> str:
-    """``shot.####.png`` when ``images`` (two or more) are all the frames of one numbered sequence, else ""."""
-    keys = {_key(p) for p in images}
-    return _pattern(images[0]) if len(images) > 1 and len(keys) == 1 and None not in keys else ""
-
-
-def _glob_of(path: Path) -> str:
-    found = _NUMBERED.match(path.stem)
-    return f"{found[1]}*{found[3]}{path.suffix}" if found else path.name
+    """``shot.####.png`` when ``images`` (two or more) are all the frames of one numbered sequence whose numbers
+    count frames, else "".
+    """
+    found, loose = _sequences(images)
+    if len(images) < 2 or len(found) != 1 or loose:
+        return ""
+    run, files = found[0]
+    try:
+        sequence = _numbered(Path("."), run, files)
+    except InputError:
+        return ""
+    return sequence.pattern() if sequence.numbers is not None else ""

@@ -276,7 +276,13 @@ def detect_landmarks(
                 "(a truncated or damaged file?); the take has the frames that could be read"
             )
         if holes:
-            shown = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in sorted(set(holes))[:5])
+            merged: list[list[float]] = []  # a part's hole ending at its range's end and the next's, one stretch
+            for a, b in sorted(holes):
+                if merged and a <= merged[-1][1] + 1.0:
+                    merged[-1][1] = max(merged[-1][1], b)
+                else:
+                    merged.append([a, b])
+            shown = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in merged[:5])
             notices.append(
                 f"{name}: the video could not be read at {shown} (damaged data there?); the take skips that time"
             )

@@ -47,10 +47,16 @@ def draw_overlay(image_bgr: np.ndarray, take: Take, frame: int, edges: np.ndarra
     words += [f"{names[i]} {take.expression[frame, i]:.2f}" for i in top]
     h, w = out.shape[:2]
     scale = float(np.clip(w / 1280, TEXT_MIN_SCALE, 1.0))
-    lines = _lines_within(words, w - 16 - (inset + 8 if inset else 0), scale)
+    room, below = w - 16 - (inset + 8 if inset else 0), 0
+    widest = max(_text_width(word, scale) for word in words)
+    if widest > room and inset:  # a caption wider than the room beside the inset: under it, the frame's width
+        room, below = w - 16, inset + 8
+    if widest > room:  # still too wide (a tiny frame): smaller
+        scale *= room / widest
+    lines = _lines_within(words, room, scale)
     step = int(round(36 * scale))
     for row, text in enumerate(lines):
-        at = (8, int(round(40 * scale)) + step * row)
+        at = (8, below + int(round(40 * scale)) + step * row)
         cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
         cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, TEXT_COLOR_BGR, 1, cv2.LINE_AA)
     return out
@@ -59,16 +65,20 @@ def draw_overlay(image_bgr: np.ndarray, take: Take, frame: int, edges: np.ndarra
 TEXT_MIN_SCALE = 0.35  # OpenCV font scale: the captions' size at 1280 px wide frames is 1.0, never below this
 
 
+def _text_width(text: str, scale: float) -> int:
+    import cv2
+
+    return cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 3)[0][0]
+
+
 def _lines_within(words: list[str], width: int, scale: float) -> list[str]:
     """``words`` packed into lines (two spaces apart) no wider than ``width`` pixels at font ``scale``; a word wider
     than that alone is a line of its own.
     """
-    import cv2
-
     lines: list[str] = []
     for word in words:
         joined = f"{lines[-1]}  {word}" if lines else word
-        if lines and cv2.getTextSize(joined, cv2.FONT_HERSHEY_SIMPLEX, scale, 3)[0][0] <= width:
+        if lines and _text_width(joined, scale) <= width:
             lines[-1] = joined
         else:
             lines.append(word)

@@ -128,13 +128,17 @@ def recorded_fps(container_fps: float, time: np.ndarray) -> float:
     30.0
     >>> recorded_fps(29.97, np.arange(10) / 29.97), recorded_fps(24.0, np.array([0, 1, 9]) / 24)
     (29.97, 24.0)
+    >>> recorded_fps(120.0, np.round(np.arange(240) / 120, 3))  # a 120 fps MKV's whole-millisecond times
+    120.0
     """
     steps = np.diff(np.asarray(time, dtype=np.float64))
     steps = steps[steps > 0]
     whole = steps * container_fps
     if len(steps) < 2 or np.allclose(whole, np.round(whole), atol=1e-3):
         return container_fps
-    rate = 1.0 / float(np.median(steps))
+    typical = float(np.median(steps))
+    near = steps[np.abs(steps - typical) <= 0.25 * typical]  # the median's own stretch: the mean of its steps, as
+    rate = 1.0 / float(near.mean())  # timestamps rounded to whole ms give 8 and 9 ms steps at 120 fps
     if abs(rate - container_fps) <= 0.02 * container_fps:
         return container_fps
     common = min(COMMON_FRAME_RATES, key=lambda r: abs(r - rate))

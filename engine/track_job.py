@@ -43,8 +43,9 @@ from .landmark_pass import TIME_ORDER_EPSILON_S, Landmarks, detect_landmarks
 from .landmarks.backend_pool import LandmarkBackends
 from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
-from .track import check_neutral_time, fit_and_filter, fit_notices, neutral_targets, neutral_window
+from .track import check_neutral_time, fit_and_filter, fit_notices, neutral_targets, neutral_window, recorded_fps
 from .track_config import TrackConfig
+from .video_source import IMAGE_SUFFIXES
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
 
@@ -171,7 +172,10 @@ def _input_stamp(path: Path) -> list[int]:
         except OSError:
             return [0, 0]
         return [st.st_size, st.st_mtime_ns]
-    frames = [f for f in path.iterdir() if f.is_file()] if path.is_dir() else [Path(f) for f in glob.glob(str(path))]
+    listed = list(path.iterdir()) if path.is_dir() else [Path(f) for f in glob.glob(str(path))]
+    # The frames only: the take's own lock or unfinished run inside the folder, a .DS_Store, a thumbnail cache change
+    # as the track runs, and would refuse every resume.
+    frames = [f for f in listed if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")]
     stats = []
     for frame in frames:
         try:
@@ -193,9 +197,10 @@ def _open_partial(output: Path, key: dict, resume: bool, notice: Callable[[str],
         if not folder.is_dir():
             raise InputError(f"--resume: there is no partial take {folder.name} to continue; track without --resume")
         partial = PartialTake.reopen(folder)
-        if {k: partial.job.get(k) for k in key} == {**key, "input_stamp": partial.job.get("input_stamp")} and (
-            partial.job.get("input_stamp") != key["input_stamp"]
-        ):
+        stamp = partial.job.get("input_stamp")
+        if stamp == [0, 0]:  # an earlier version's run of a folder or glob: it kept no stamp of the frames
+            key = {**key, "input_stamp": stamp}
+        if {k: partial.job.get(k) for k in key} == {**key, "input_stamp": stamp} and stamp != key["input_stamp"]:
             raise InputError(
                 f"--resume: {Path(key['input']).name} changed since {folder.name} was started (a frame delivered, "
                 "re-rendered or removed, or the file replaced): its frames would not join; run without --resume"
@@ -422,6 +427,8 @@ def _track_locked(
                 del lm, take  # before the next window is read: one window in memory at a time
         t2 = wallclock.perf_counter()
         meta = dict(partial.manifest["meta"])
+        # The rate most of the clip's frames were recorded at, from all of them (a piece's meta saw its own only).
+        meta["fps"] = recorded_fps(float(source["fps"]), partial.read(_SPOOL, "source_time", 0, frames))
         meta["timing_s"] = {"landmarks": round(t1 - t0, 3), "fit_filter": round(t2 - t1, 3)}
         if neutral is not None:
             meta["neutral"] = neutral.describe()

@@ -34,7 +34,14 @@ import numpy as np
 
 from .errors import InputError
 from .image_file import image_size, opencv_path, read_image
-from .image_sequence import UNREAD_IMAGE_SUFFIXES, folder_sequence, natural_sort_key, unread_image_hint
+from .image_sequence import (
+    UNREAD_IMAGE_SUFFIXES,
+    ImageSequence,
+    folder_sequence,
+    glob_sequence,
+    natural_sort_key,
+    unread_image_hint,
+)
 from .media_sniff import sniff_media
 from .orientation import display_turns_from_degrees, turn_image
 
@@ -186,6 +193,10 @@ class FrameSource:
                 if not ok or image is None:
                     past = self._past_damage(cv2, previous)  # one damaged packet ended the read: the rest was lost
                     if past is None:
+                        stop = self.declared_stop
+                        if self._end is not None and stop is not None and stop >= self._end - _TIME_EPSILON_S:
+                            if math.isfinite(previous) and previous + 1.5 / self.fps < stop:  # a part's range
+                                self.holes.append((previous, stop))  # ends in the damage: the next part says the rest
                         return
                     cap.release()
                     cap, first = past
@@ -299,6 +310,10 @@ def open_source(
             raise InputError(
                 unread or f"no images match {text!r} (readable suffixes: {', '.join(IMAGE_SUFFIXES)}){hint}"
             )
+        sequence = glob_sequence(text, list(files))  # one folder's sequence: timed by its frame numbers
+        if sequence is not None:
+            return _image_source(text, _pattern_name(p), sequence.files, start_s, end, fps, sequence.offsets(),
+                                 _gap_notices(_pattern_name(p), sequence))  # fmt: skip
         files = tuple(sorted(files, key=lambda f: natural_sort_key(str(f))))  # whole paths: a glob over folders
         return _image_source(text, _pattern_name(p), files, start_s, end, fps)
     if not p.exists():
@@ -312,16 +327,7 @@ def open_source(
             unread = unread_image_hint(p, others)
             raise InputError(unread or f"folder {text} has no images (readable suffixes: {', '.join(IMAGE_SUFFIXES)})")
         sequence = folder_sequence(p, images, others)
-        missing = sequence.missing()
-        notices = ()
-        if missing:
-            runs = [f"{a}" if a == b else f"{a}-{b}" for a, b in missing]
-            count = sum(b - a + 1 for a, b in missing)
-            shown = ", ".join(runs[:6]) + (", ..." if len(runs) > 6 else "")
-            notices = (
-                f"{p.name}: {count} frame(s) missing from {sequence.pattern()} ({shown}): the take leaves their time "
-                "empty, so every other frame keeps its place",
-            )
+        notices = _gap_notices(p.name, sequence)
         return _image_source(text, p.name, sequence.files, start_s, end, fps, sequence.offsets(), notices)
     if p.stat().st_size == 0:  # before OpenCV, whose FFmpeg would print "moov atom not found" and say no more
         raise InputError(f"{text} is empty (0 bytes): a copy or download that did not finish?")
@@ -362,7 +368,7 @@ def _image_source(
     size = (int(probe.shape[1]), int(probe.shape[0]))
     for file in files[first_index + 1 : last_index]:  # headers only: a frame of another size stops it before any work
         if file.stat().st_size == 0:
-            raise InputError(f"{file} is empty (0 bytes): a render or copy that did not finish? Mend or remove it")
+            raise InputError(_unreadable(file))
         other = image_size(file)
         if other is not None and other != size:
             raise InputError(
@@ -388,6 +394,20 @@ def _image_source(
         files=files,
         offsets=offsets,
         notices=notices,
+    )
+
+
+def _gap_notices(name: str, sequence: ImageSequence) -> tuple[str, ...]:
+    """The notice naming a sequence's missing frame numbers (none when it has no gaps)."""
+    missing = sequence.missing()
+    if not missing:
+        return ()
+    runs = [f"{a}" if a == b else f"{a}-{b}" for a, b in missing]
+    count = sum(b - a + 1 for a, b in missing)
+    shown = ", ".join(runs[:6]) + (", ..." if len(runs) > 6 else "")
+    return (
+        f"{name}: {count} frame(s) missing from {sequence.pattern()} ({shown}): the take leaves their time empty, so "
+        "every other frame keeps its place",
     )
 
 

@@ -70,9 +70,10 @@ class TestTrack:
         assert take.num_frames == 1 and take.confidence[0] == 1.0
         assert cv2.imread(str(preview)).shape == (512, 512, 3)
 
-    def test_preview_captions_fit_a_small_frame_and_the_mesh_lets_the_face_show(self, tmp_path):
-        """At 224 px the captions ran off the frame's right edge ("blink L 0.00 R 0."); the 1-pixel wireframe,
-        opaque, hid a small face.
+    @pytest.mark.parametrize("side", [160, 224])
+    def test_preview_captions_fit_a_small_frame_and_the_mesh_lets_the_face_show(self, tmp_path, side):
+        """At 224 px the captions ran off the frame's right edge ("blink L 0.00 R 0."), at 160 px over the zoomed
+        inset; the 1-pixel wireframe, opaque, hid a small face.
         """
         from engine.face_model.model import load_face_model
         from engine.preview import draw_overlay
@@ -81,14 +82,15 @@ class TestTrack:
         assert run_engine("track", "--sample", "-o", out, "--progress", "none").returncode == 0
         take = load_take(out)
         edges = load_face_model().edges
-        small = np.full((224, 224, 3), 90, np.uint8)
-        take.landmarks[0] *= 224 / 512
-        take.model_landmarks[0] *= 224 / 512
+        small = np.full((side, side, 3), 90, np.uint8)
+        take.landmarks[0] *= side / 512
+        take.model_landmarks[0] *= side / 512
         drawn = draw_overlay(small, take, 0, edges)
         white = (drawn > 240).all(axis=2)
-        inside = int(0.45 * 224)  # the zoomed inset's side, top right; its border is white, its inside is not
-        assert white[:80, :100].any() and not white[6:inside, 224 - inside : 218].any()  # captions beside it
-        assert (np.abs(drawn.astype(int) - 90).sum(axis=2)[110:] < 8).mean() > 0.5  # the frame shows through
+        inside = int(0.45 * side)  # the zoomed inset's side, top right; its border is white, its inside is not
+        assert white.any() and not white[6:inside, side - inside : side - 6].any()  # no caption over the inset
+        assert not white[:, -4:].any()  # nor off the frame's edge
+        assert (np.abs(drawn.astype(int) - 90).sum(axis=2)[side // 2 :] < 8).mean() > 0.4  # the frame shows through
         take.landmarks[0] = np.nan  # no face drawn, no inset: the captions alone, within the frame
         white = (draw_overlay(small, take, 0, edges) > 240).all(axis=2)
         assert white.any() and not white[:, -4:].any()
@@ -104,9 +106,12 @@ class TestTrack:
             cv2.imwrite(str(plate / f"shot.{n}.png"), small)
         damaged = plate / "shot.1009.png"
         damaged.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))  # a PNG header, then nothing a decoder reads
-        out = tmp_path / "shot.npz"
+        out = plate / "shot.npz"  # the take beside its frames: its lock and unfinished run are not frames
         first = run_engine("track", plate, "-o", out, "--fps", "24", "--progress", "none")
-        assert first.returncode != 0 and (tmp_path / "shot.npz.partial").is_dir(), first.stderr[-2000:]
+        assert first.returncode != 0 and (plate / "shot.npz.partial").is_dir(), first.stderr[-2000:]
+        (plate / ".DS_Store").write_bytes(b"Finder")  # the folder's other files do not stop a resume
+        untouched = run_engine("track", plate, "-o", out, "--fps", "24", "--resume", "--progress", "none")
+        assert "changed since" not in untouched.stderr, untouched.stderr[-2000:]
         cv2.imwrite(str(damaged), small)  # re-rendered
         again = run_engine("track", plate, "-o", out, "--fps", "24", "--resume", "--progress", "none")
         assert again.returncode != 0 and "shot.npz.partial was started (a frame delivered, re-rendered" in again.stderr

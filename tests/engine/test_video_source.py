@@ -377,3 +377,27 @@ class TestAFolderIsOneSequence:
             assert any("holds no frame rate: timed at 30 fps (give its rate: --fps 24" in n for n in src.notices)
         with open_source(folder, fps=24) as src:
             assert not src.notices
+
+    def test_names_a_render_or_a_phone_gives_are_read_as_they_are_meant(self, tmp_path):
+        """shot_0001_v2.png was three one-frame sequences (the version read as the frame number); a phone's burst
+        (IMG_1234, IMG_1300) or names holding a clock time were timed as sequences with hundreds of missing frames;
+        a glob of one sequence was timed by place (a gap moved every later frame early); a RAW beside the frames
+        refused the folder.
+        """
+        versioned = self._frames(tmp_path / "v", [f"shot_{n:04d}_v2.png" for n in (1, 2, 4)])
+        with open_source(versioned, fps=24) as src:
+            assert [f.time for f in src] == pytest.approx([0, 1 / 24, 3 / 24])
+        burst = self._frames(tmp_path / "b", ["IMG_1234.jpg", "IMG_1300.jpg", "IMG_2001.jpg"])
+        with open_source(burst, fps=24) as src:
+            assert [f.time for f in src] == pytest.approx([0, 1 / 24, 2 / 24])
+            assert not any("missing" in n for n in src.notices)
+        takes = self._frames(tmp_path / "t", ["A1.0001.png", "A1.0002.png", "A2.0001.png", "A2.0002.png"])
+        with pytest.raises(InputError, match=r"A1.####.png \(2 images\), A2.####.png \(2 images\)"):
+            open_source(takes)
+        gaps = self._frames(tmp_path / "g", [f"shot.{n}.png" for n in (1001, 1002, 1004)])
+        with open_source(str(gaps / "shot.*.png"), fps=24) as src:
+            assert [f.time for f in src] == pytest.approx([0, 1 / 24, 3 / 24])
+            assert any("1 frame(s) missing from shot.####.png (1003)" in n for n in src.notices)
+        (gaps / "shot.1001.dng").write_bytes(b"II*\x00" + bytes(64))  # a RAW beside its frame: passed over
+        with open_source(gaps, fps=24) as src:
+            assert len(list(src)) == 3

@@ -403,6 +403,11 @@ class TestVariableFrameRate:
             take = load_take(out)
             if not window:  # the rate most frames have (the container's average is 18 fps): a scene set from it
                 assert take.fps == 30.0  # plays them at their pace
+                slow_first = write_clip(tmp_path / "slow_first.mp4", 210)  # in pieces too: all frames, not the first
+                set_mp4_frame_durations(slow_first, [(70, 0.1), (140, 1 / 30)])  # piece's (10 fps with its margin)
+                again = engine("track", slow_first, "-o", out, "--overwrite", "--progress", "none", "--chunk-frames",
+                               "40")  # fmt: skip
+                assert again.returncode == 0 and load_take(out).fps == 30.0
             start = float(window[1]) if window[:1] == ("--start",) else 0.0
             end = float(window[-1]) if window else np.inf
             want = every[(every >= start - 1e-6) & (every < end - 1e-6)]
@@ -608,7 +613,8 @@ class TestInputsReadByContent:
         for parts in ("1", "2"):
             run = engine("track", path, "-o", tmp_path / "t.npz", "--parts", parts, "--overwrite", "--progress", "none")
             assert run.returncode == 0 and "ended after" not in run.stderr, run.stderr[-2000:]
-            assert "could not be read at" in run.stderr and "the take skips that time" in run.stderr
+            assert "could not be read at 2.0-" in run.stderr and "the take skips that time" in run.stderr  # from the
+            # last frame before the damage, read in parts too (a part ending in it, the next starting in it)
             assert len(run.stderr.splitlines()) < 10, run.stderr[:2000]
             take = load_take(tmp_path / "t.npz")
             assert take.time[-1] > 4.8 and take.num_frames > 75  # read to the end (5 s): frames after the damage
