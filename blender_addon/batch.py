@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -237,6 +238,21 @@ def _farm_made(blend: Path, takes: list[str], takes_record) -> bool:
     return any(takes_record.TakesRecord.read(folder).blend_is_ours(blend.name, blend) for folder in folders)
 
 
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Standard output silenced at the file descriptor for the block (Blender prints from C); errors still raise."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the batch; returns the exit status (see the module docstring)."""
     try:
@@ -395,7 +411,8 @@ def _bake_and_save(args, out: Path, err) -> int:
     try:
         with atomic_write.atomic_write(out) as tmp:
             tmp.unlink()  # Blender keeps a .blend1 backup of a file it saves over
-            bpy.ops.wm.save_as_mainfile(filepath=str(tmp), relative_remap=True)
+            with _quiet_stdout():  # Blender's own 'Info: Saved as ".<name>.<pid>.<random>.tmp.blend"': not ours
+                bpy.ops.wm.save_as_mainfile(filepath=str(tmp), relative_remap=True)
             if not tmp.is_file():
                 raise OSError(f"Blender did not save {out.name}")
     except (errors.UserError, OSError, RuntimeError) as exc:

@@ -327,6 +327,7 @@ def test_batch_runs_from_any_folder(tmp_path, head_path):
         timeout=180,
     )
     assert run.returncode == 0 and (tmp_path / "rig.blend").is_file(), run.stderr[-2000:]
+    assert ".tmp.blend" not in run.stdout + run.stderr  # Blender's own line naming the temporary file it saved
 
 
 def test_batch_with_a_head_bone_and_no_mesh_bakes_that_characters_face_only(tmp_path):
