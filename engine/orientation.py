@@ -117,6 +117,11 @@ class OrientationConfig:
         min_score_gain: switch to another quarter turn only when the detector scores the face higher there by
             this much (upright faces score ~0.9, quarter turns ~0.75-0.8, upside-down ~0.65 or nothing).
         probe_side_px: the frame's long side is scaled to this for the look (the detector sees 128 px anyway).
+        lost_frames_before_sparing: once the face has been lost for this many frames in a row ...
+        lost_retry_every: ... it is looked for on every this many frames only (the rest read as lost too): a
+            frame without a face costs the whole search, every quarter turn and the detector's tiles (30x a tracked
+            frame: an hour of head-cam footage with nobody in it took hours); a face coming back is found at most
+            this many frames late, and those frames are bridged like any lost frame.
         min_detection_score: detections below this are ignored.
         min_turn_score: a quarter turn is taken only for a face scored this high there, as upright faces are (at
             least 0.82 on five frames of each of the 45 clips in ``../shared/data/clips``): an animated film's
@@ -124,6 +129,8 @@ class OrientationConfig:
     """
 
     enabled: bool = True
+    lost_frames_before_sparing: int = 15
+    lost_retry_every: int = 4
     recheck_frames: int = 30
     min_score_gain: float = 0.15
     probe_side_px: int = 256
@@ -171,15 +178,21 @@ class UprightFaceBackend:
         self.turns = 0
         self._since_check: int | None = None  # frames since the last look; None: look at the next frame
         self._detector = None
+        self._lost = 0  # frames in a row without a face
 
     def detect(self, image_bgr: np.ndarray) -> LandmarkResult | None:
         """Landmarks of the face in the frame's own pixel coordinates, or None (lost, in every quarter turn)."""
+        self._lost += 1
+        lost_long = self._lost > self.cfg.lost_frames_before_sparing
+        if lost_long and (self._lost - self.cfg.lost_frames_before_sparing) % max(1, self.cfg.lost_retry_every):
+            return None  # a long stretch without a face: looked for on every few frames only
         if self.cfg.enabled and (self._since_check is None or self._since_check >= self.cfg.recheck_frames):
             self._check_orientation(image_bgr)
         result = self._inner.detect(turn_image(image_bgr, self.turns))
         if result is None:
             self._since_check = None  # lost: look again at the next frame
             return None
+        self._lost = 0
         if self._since_check is not None:
             self._since_check += 1
         if self.turns == 0:

@@ -101,3 +101,38 @@ class TestEngineSession:
     def test_exception_missing_model_file(self, tmp_path):
         with EngineSession(tmp_path / "none.npz") as session, pytest.raises(MissingModelFile, match="build-model"):
             session.model()
+
+
+def test_a_long_stretch_without_a_face_is_searched_on_every_few_frames_and_the_face_found_again():
+    """A frame without a face costs the whole search (every quarter turn, the detector's tiles: 30x a tracked
+    frame): an hour of head-cam footage with nobody in it took hours. After 15 lost frames only every 4th is
+    searched, and a face coming back is found within 4 frames.
+    """
+    from engine.landmark_pass import make_backend
+    from engine.orientation import OrientationConfig, UprightFaceBackend
+
+    searched = []
+
+    class Counted:  # the real MediaPipe backend; only its calls are counted
+        def __init__(self):
+            self.real = make_backend("mediapipe", still_images=False)
+            self.name, self.num_points = self.real.name, self.real.num_points
+            self.model_vertices = self.real.model_vertices
+
+        def detect(self, image):
+            searched.append(1)
+            return self.real.detect(image)
+
+        def close(self):
+            self.real.close()
+
+    backend = UprightFaceBackend(Counted, OrientationConfig())
+    face = cv2.resize(np.ascontiguousarray(skimage.data.astronaut()[:, :, ::-1]), (256, 256))
+    try:
+        assert backend.detect(face) is not None
+        lost = [backend.detect(np.zeros_like(face)) for _ in range(60)]
+        assert all(r is None for r in lost) and len(searched) <= 1 + 15 + 60 // 4 + 1
+        back = [backend.detect(face) for _ in range(4)]
+        assert any(r is not None for r in back)
+    finally:
+        backend.close()
