@@ -15,6 +15,25 @@ import takegen  # noqa: E402
 from conftest import make_shape_key_mesh  # noqa: E402
 
 
+def _overridden_character(tmp_path, objects) -> None:
+    """Save ``objects`` in a collection of a library file, then start a shot that links it as a library override
+    (editable, as a studio brings a character in).
+    """
+    coll = bpy.data.collections.new("CharColl")
+    bpy.context.scene.collection.children.link(coll)
+    for obj in objects:
+        for users in list(obj.users_collection):
+            users.objects.unlink(obj)
+        coll.objects.link(obj)
+    library = tmp_path / "character.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(library))
+    bpy.ops.wm.read_homefile(use_empty=True)
+    with bpy.data.libraries.load(str(library), link=True) as (_, linked):
+        linked.collections = ["CharColl"]
+    bpy.context.scene.collection.children.link(linked.collections[0])
+    linked.collections[0].override_hierarchy_create(bpy.context.scene, bpy.context.view_layer, do_fully_editable=True)
+
+
 def _open(path):
     from blender_addon.pure.takes import open_take
 
@@ -206,21 +225,7 @@ def test_an_overridden_character_bakes_and_keeps_its_keys_a_linked_mesh_is_refus
     """
     from blender_addon.blender.target_check import TargetError
 
-    _arkit_mesh()
-    head = bpy.data.objects.new("HeadCtl", None)
-    coll = bpy.data.collections.new("CharColl")
-    bpy.context.scene.collection.children.link(coll)
-    for obj in (bpy.data.objects["Char"], head):
-        for users in list(obj.users_collection):
-            users.objects.unlink(obj)
-        coll.objects.link(obj)
-    library = tmp_path / "character.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(library))
-    bpy.ops.wm.read_homefile(use_empty=True)
-    with bpy.data.libraries.load(str(library), link=True) as (_, linked):
-        linked.collections = ["CharColl"]
-    bpy.context.scene.collection.children.link(linked.collections[0])
-    linked.collections[0].override_hierarchy_create(bpy.context.scene, bpy.context.view_layer, do_fully_editable=True)
+    _overridden_character(tmp_path, [_arkit_mesh(), bpy.data.objects.new("HeadCtl", None)])
     face = next(o for o in bpy.data.objects if o.name == "Char" and o.override_library is not None)
     take = takegen.write_take(tmp_path / "shot.npz", frames=30)
     actions = len(bpy.data.actions)
@@ -703,16 +708,7 @@ def test_an_overridden_head_keeps_its_rest_after_a_reopen(scene, tmp_path):
     """
     from blender_addon.blender.bake import BakeOptions, BakeTargets, bake_take
 
-    coll = bpy.data.collections.new("CharColl")
-    bpy.context.scene.collection.children.link(coll)
-    coll.objects.link(bpy.data.objects.new("HeadCtl", None))
-    library = tmp_path / "character.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(library))
-    bpy.ops.wm.read_homefile(use_empty=True)
-    with bpy.data.libraries.load(str(library), link=True) as (_, linked):
-        linked.collections = ["CharColl"]
-    bpy.context.scene.collection.children.link(linked.collections[0])
-    linked.collections[0].override_hierarchy_create(bpy.context.scene, bpy.context.view_layer, do_fully_editable=True)
+    _overridden_character(tmp_path, [bpy.data.objects.new("HeadCtl", None)])
     a, b = (takegen.write_take(tmp_path / f"{n}.npz", frames=30, seed=s) for n, s in (("a", 1), ("b", 2)))
     bake_take(bpy.context.scene, _open(a), BakeTargets(head_object="HeadCtl"))
     shot = tmp_path / "shot.blend"
