@@ -499,7 +499,27 @@ def _cmd_import_csv(args: argparse.Namespace) -> int:
     save_take(out, take)
     print(f"wrote {args.take} ({take.num_frames} frames)")
     _print_notices(take.meta)
+    print(f"notice: {Path(args.csv).name}: {_what_a_take_of_arkit_keeps()}", file=sys.stderr)
     return EXIT_OK
+
+
+def _what_a_take_of_arkit_keeps() -> str:
+    """What a take (FaceWarehouse's 46 channels) keeps of a Live Link CSV's ARKit 52, from the mapping it goes
+    through (``rigs/mappings/arkit52_to_facewarehouse46.toml``).
+    """
+    import collections
+
+    import rigs
+
+    mapping = rigs.load_mapping("arkit52_to_facewarehouse46")
+    fed = {link.source for link in mapping.links}
+    dropped = [name for name in mapping.source_names if name not in fed]
+    shared = [t for t, n in collections.Counter(link.target for link in mapping.links).items() if n > 1]
+    return (
+        f"a take holds FaceWarehouse's 46 channels: ARKit's {', '.join(dropped)} are not kept, and "
+        f"{', '.join(shared)} each hold the mean of ARKit's left and right; bake the CSV itself (the add-on reads it "
+        "as a take) to keep all 52"
+    )
 
 
 def _cmd_build_model(args: argparse.Namespace) -> int:

@@ -220,9 +220,11 @@ def write_livelink_csv(path: str | Path, recording: LiveLinkRecording) -> Path:
     path = Path(path).resolve()
     nominal = round(recording.timecode_rate)
     drop_frame = ";" in recording.timecode_start and nominal in (30, 60)  # a drop-frame recording's labels
+    day = _SECONDS_PER_DAY
     if drop_frame:
         start = _drop_frame_seconds(*_split_timecode(recording.timecode_start), nominal=nominal)
         label = lambda s: _drop_frame_label(s, nominal)  # noqa: E731
+        day = _drop_frame_day_s(nominal)
     else:
         start = parse_timecode(recording.timecode_start, recording.timecode_rate)
         label = lambda s: format_timecode(s, recording.timecode_rate)  # noqa: E731
@@ -230,7 +232,7 @@ def write_livelink_csv(path: str | Path, recording: LiveLinkRecording) -> Path:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(livelink_csv_header())
         for i in range(t):
-            seconds = (start + float(recording.time[i])) % _SECONDS_PER_DAY  # past midnight: 00:00 again
+            seconds = (start + float(recording.time[i])) % day  # past midnight: 00:00 again
             writer.writerow(
                 [label(seconds), BLENDSHAPE_COUNT]
                 + [f"{v:.7g}" for v in recording.weights[i]]
@@ -301,12 +303,23 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
             continue
         if header is None:
             header, header_line = row, line_no
+            if len(header) == 1 and header[0].count(";") >= 2:
+                raise TakeFormatError(
+                    f"{path.name} line {line_no}: its fields are separated by ';' (a spreadsheet's export where the "
+                    "decimal point is a comma); export it again with commas between fields and points in numbers"
+                )
             columns = {name.strip().lower(): i for i, name in enumerate(header)}
-            missing = [name for name in wanted if name != "BlendShapeCount" and name.lower() not in columns]
+            # Eye roll is written as 0 and not read: a file without its two columns is read alike.
+            roll_filled = [n for n in ("LeftEyeRoll", "RightEyeRoll") if n.lower() not in columns]
+            missing = [
+                name
+                for name in wanted
+                if name != "BlendShapeCount" and name.lower() not in columns and name not in roll_filled
+            ]
             if missing:
                 shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
                 raise TakeFormatError(f"{path.name} line {header_line}: missing column(s) {shown}")
-            value_index = [columns[name.lower()] for name in value_names]
+            value_index = [columns.get(name.lower(), len(header)) for name in value_names]  # roll: the "0" added
             time_index = columns["timecode"]
             continue
         if len(row_lines) >= limits.max_frames:
@@ -336,7 +349,7 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
             block = np.empty((_ROWS_PER_BLOCK, len(value_names)), np.float64)
             blocks.append(block)
             filled = 0
-        block[filled] = _row_values(path, line_no, row, value_names, value_index)
+        block[filled] = _row_values(path, line_no, [*row, "0"] if roll_filled else row, value_names, value_index)
         filled += 1
     if header is None:
         raise TakeFormatError(f"{path.name}: empty file (expected a Live Link Face header line)")
@@ -369,7 +382,8 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
     else:
         seconds = np.array([h * 3600 + m * 60 + s + (f + sub) / rate for h, m, s, f, sub in timecodes])
     timecodes.clear()
-    seconds += _SECONDS_PER_DAY * np.cumsum(np.r_[0, np.diff(seconds) < -_SECONDS_PER_DAY / 2])  # midnight
+    day = _drop_frame_day_s(round(rate)) if drop_frame and round(rate) in (30, 60) else _SECONDS_PER_DAY
+    seconds += day * np.cumsum(np.r_[0, np.diff(seconds) < -day / 2])  # past midnight
     time = seconds - seconds[0]
     steps = np.diff(time)
     if (steps < 0).any():
@@ -485,7 +499,7 @@ def livelink_to_take(
     gaze = np.asarray(recording.eye_gaze, dtype=np.float32)
     head = ypr_to_head_rotation(recording.head_ypr)
     meta = make_meta(
-        fps=round(recording.sample_rate, 6),
+        fps=recording.sample_rate,  # unrounded: 59.94005994, not 59.94006 (a 6000-row take was a frame longer)
         frame_size=(0, 0),
         source=source,
         backend=CSV_BACKEND,
@@ -565,6 +579,18 @@ def _drop_frame_seconds(hours: int, minutes: int, seconds: float, frame: int, su
     total_minutes = 60 * hours + minutes
     dropped = (nominal // 15) * (total_minutes - total_minutes // 10)
     return ((3600 * hours + 60 * minutes + int(seconds)) * nominal + frame - dropped + sub) / (nominal * 1000 / 1001)
+
+
+def _drop_frame_day_s(nominal: int) -> float:
+    """The seconds of a drop-frame day at ``nominal`` 30 or 60: the frames its labels count, at 29.97 / 59.94 a
+    second (86399.9136 s: a day of labels is 0.0864 s short of 86400).
+
+    >>> round(_drop_frame_day_s(30), 4), round(_drop_frame_day_s(60), 4)
+    (86399.9136, 86399.9136)
+    """
+    skip = nominal // 15
+    frames = 24 * 6 * (600 * nominal - 9 * skip)
+    return frames / (nominal * 1000 / 1001)
 
 
 def _drop_frame_label(seconds: float, nominal: int) -> str:

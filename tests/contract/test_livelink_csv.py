@@ -305,9 +305,40 @@ class TestImport:
         assert [r[0] for r in rows[48:50]] == ["00:00:59;28", "00:00:59;29"] and rows[50][0] == "00:01:00;02"
         take = livelink_csv_to_take(self._write(tmp_path / "df.csv", rows))
         np.testing.assert_allclose(np.diff(take.time), 1001 / 30000, atol=1e-9)
-        assert take.meta["fps"] == pytest.approx(30000 / 1001, abs=1e-6)  # NTSC exactly, to the 6 digits kept
+        assert take.meta["fps"] == pytest.approx(30000 / 1001, abs=1e-12)  # NTSC exactly
         take_to_livelink_csv(take, tmp_path / "again.csv")  # written back with the recording's own labels
         assert [r[0] for r in _read_rows(tmp_path / "again.csv")[1:]] == [f"{r[0]}.000" for r in rows]
+
+    def test_a_drop_frame_recording_across_midnight_keeps_its_pace(self, tmp_path):
+        """A drop-frame day of labels lasts 86399.9136 s, not 86400: past midnight every row was 0.0864 s (2.6
+        frames) late, and written back with the same labels, so the CSV looked right while the take was not.
+        """
+
+        def label(n: int) -> str:  # SMPTE 29.97 drop-frame label of frame n of the day
+            minutes_10, rest = divmod(n % 2589408, 17982)
+            n = n % 2589408 + 18 * minutes_10 + 2 * max(0, (rest - 2) // 1798)
+            return f"{n // 108000:02d}:{n // 1800 % 60:02d}:{n // 30 % 60:02d};{n % 30:02d}"
+
+        rows = [self._row(label(n)) for n in range(2589408 - 60, 2589408 + 60)]
+        assert rows[59][0] == "23:59:59;29" and rows[60][0] == "00:00:00;00"
+        take = livelink_csv_to_take(self._write(tmp_path / "late.csv", rows))
+        np.testing.assert_allclose(np.diff(take.time), 1001 / 30000, atol=1e-6)
+        take_to_livelink_csv(take, tmp_path / "again.csv")
+        assert [r[0] for r in _read_rows(tmp_path / "again.csv")[1:]] == [f"{r[0]}.000" for r in rows]
+
+    def test_files_without_eye_roll_or_with_semicolons(self, tmp_path):
+        """Eye roll is written as 0 and never read, yet a file without its columns was refused; a spreadsheet's
+        ';'-separated export said 'missing column(s) Timecode', with Timecode in its header.
+        """
+        header = [h for h in livelink_csv_header() if h not in ("LeftEyeRoll", "RightEyeRoll")]
+        full = livelink_csv_header()
+        keep = [i for i, h in enumerate(full) if h not in ("LeftEyeRoll", "RightEyeRoll")]
+        rows = [[r[i] for i in keep] for r in (self._row(f"00:00:00:{i:02d}") for i in range(3))]
+        assert livelink_csv_to_take(self._write(tmp_path / "roll.csv", rows, header=header), fps=30.0).num_frames == 3
+        semicolons = tmp_path / "excel.csv"
+        semicolons.write_text(";".join(full) + "\n" + ";".join(c.replace(".", ",") for c in self._row("00:00:00:00")))
+        with pytest.raises(TakeFormatError, match="its fields are separated by ';'"):
+            livelink_csv_to_take(semicolons)
 
     def test_feature_a_recording_too_short_to_show_its_rate_says_so(self, tmp_path):
         rows = [self._row(f"09:12:33:{2 + i // 2:02d}.{500 * (i % 2):03d}") for i in range(24)]  # 0.4 s at 60 fps

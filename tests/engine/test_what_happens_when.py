@@ -99,7 +99,9 @@ class TestNothingIsOverwritten:
         np.savez(other, vertices=np.arange(3))
         one_line_failure(engine("import-csv", blend, other), "not written by this tool")
         assert np.load(other)["vertices"].tolist() == [0, 1, 2]
-        assert engine("import-csv", blend, tmp_path / "new.npz").returncode == 0
+        imported = engine("import-csv", blend, tmp_path / "new.npz")
+        assert imported.returncode == 0  # and says what a take of FaceWarehouse's channels does not keep of ARKit's
+        assert "mouthClose, mouthPressLeft, mouthPressRight, tongueOut are not kept" in imported.stderr
         assert engine("import-csv", blend, tmp_path / "new.npz").returncode == 0  # a take: re-import replaces it
 
     def test_batch_clips_sharing_a_name_get_their_own_takes(self, tmp_path, clip):
