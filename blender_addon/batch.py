@@ -238,6 +238,22 @@ def _farm_made(blend: Path, takes: list[str], takes_record) -> bool:
     return any(takes_record.TakesRecord.read(folder).blend_is_ours(blend.name, blend) for folder in folders)
 
 
+def _panel_paths_absolute(bpy) -> None:
+    """Make the panel's paths relative to the rig (``//hero.toml``, ``//takes/``) absolute before the bake is saved
+    elsewhere: Blender's relative-path remapping on save knows its own data's paths (images, libraries), not an
+    add-on's settings, so a farm-made shot's Mapping File named a file beside the shot.
+    """
+    for scene in bpy.data.scenes:
+        s = getattr(scene, "facemocap", None)
+        if s is None:
+            continue
+        for prop in s.bl_rna.properties:
+            if getattr(prop, "subtype", "") in ("FILE_PATH", "DIR_PATH") and str(
+                getattr(s, prop.identifier)
+            ).startswith("//"):
+                setattr(s, prop.identifier, bpy.path.abspath(getattr(s, prop.identifier)))
+
+
 @contextlib.contextmanager
 def _quiet_stdout():
     """Standard output silenced at the file descriptor for the block (Blender prints from C); errors still raise."""
@@ -408,6 +424,7 @@ def _bake_and_save(args, out: Path, err) -> int:
     if not baked and args.takes:
         err(f"nothing baked ({len(failed)} take(s) failed; the first: {reasons[0]}); {args.output} not written")
         return EXIT_NOTHING_BAKED
+    _panel_paths_absolute(bpy)  # the .blend is saved elsewhere: "//hero.toml" would name a file beside it
     try:
         with atomic_write.atomic_write(out) as tmp:
             tmp.unlink()  # Blender keeps a .blend1 backup of a file it saves over

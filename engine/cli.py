@@ -319,26 +319,18 @@ def _cmd_batch(args: argparse.Namespace, make_reporter) -> int:
 
 
 def _batch(args: argparse.Namespace, make_reporter, session) -> int:
-    from .clip_files import batch_clips, check_take_output, clip_take_name, skipped_reason, take_names
+    from .clip_files import batch_clips, check_take_output, clip_take_name, sequence_notice, skipped_reason, take_names
     from .contract.partial_take import partial_folder
     from .contract.takes_record import TakesRecord
-    from .image_sequence import numbered_pattern
     from .track_job import track_to_file
-    from .video_source import IMAGE_SUFFIXES
 
     clips, skipped = batch_clips(args.inputs)
     for path in skipped:
         print(f"batch: skipped {path.name}: {skipped_reason(path)}", file=sys.stderr)
     for folder in (Path(name) for name in args.inputs if Path(name).is_dir()):
-        images = [clip for clip in clips if clip.parent == folder and clip.suffix.lower() in IMAGE_SUFFIXES]
-        pattern = numbered_pattern(images) if len(images) == len([c for c in clips if c.parent == folder]) else ""
-        if pattern:
-            print(
-                f"batch: notice: the {len(images)} images of {folder} are numbered as one sequence ({pattern}): "
-                f"each is tracked as a still, a take apiece; to track them as one shot, `track {folder}` (or batch "
-                "the folder above it)",
-                file=sys.stderr,
-            )
+        notice = sequence_notice(folder, clips)
+        if notice:
+            print(f"batch: notice: {notice}", file=sys.stderr)
     out_dir = Path(args.output)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from .contract.partial_take import PARTIAL_SUFFIX
 from .contract.take_io import TAKE_SUFFIX, is_take_file
 from .contract.writer_lock import LOCK_SUFFIX
 from .errors import InputError
+from .image_sequence import folder_sequence, numbered_pattern, unread_image_hint
 from .media_sniff import sniff_media
 from .video_source import IMAGE_SUFFIXES
 
@@ -25,6 +26,7 @@ __all__ = [
     "clip_take_name",
     "clips_in_folder",
     "is_image_sequence",
+    "sequence_notice",
     "skipped_reason",
     "take_names",
 ]
@@ -95,10 +97,38 @@ def clips_in_folder(folder: Path) -> tuple[list[Path], list[Path]]:
 
 def is_image_sequence(folder: Path) -> bool:
     """A folder is an image sequence when it holds images and no videos (beside a poster image, a day's videos are
-    videos); hidden files do not count.
+    videos) and its images are one sequence (:func:`~engine.image_sequence.folder_sequence`: not two, nor a slate
+    beside the frames, which the frame reader refuses); hidden files do not count.
     """
-    inside = [p.suffix.lower() for p in folder.iterdir() if not p.name.startswith(".")]
-    return any(s in IMAGE_SUFFIXES for s in inside) and not any(s in VIDEO_SUFFIXES for s in inside)
+    return _sequence_refusal(folder) is None
+
+
+def _sequence_refusal(folder: Path) -> str | None:
+    """Why a folder is not an image sequence ("" when it holds no images, or videos), or None when it is one."""
+    inside = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    images = [p for p in inside if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not images or any(p.suffix.lower() in VIDEO_SUFFIXES for p in inside):
+        return ""
+    try:
+        folder_sequence(folder, images, [p for p in inside if p not in images])
+    except InputError as err:
+        return str(err)
+    return None
+
+
+def sequence_notice(item: Path, clips: Sequence[Path]) -> str:
+    """A notice for a folder given to a batch whose images are all one numbered sequence (each becomes a take of a
+    still: a 2,000-frame plate, 2,000 takes), or "".
+    """
+    inside = [clip for clip in clips if clip.parent == item]
+    images = [clip for clip in inside if clip.suffix.lower() in IMAGE_SUFFIXES]
+    pattern = numbered_pattern(images) if images and len(images) == len(inside) else ""
+    if not pattern:
+        return ""
+    return (
+        f"the {len(images)} images of {item} are numbered as one sequence ({pattern}): each is tracked as a still, a "
+        f"take apiece; to track them as one shot, give the folder above it (or `track {item}`)"
+    )
 
 
 def _holds_videos(folder: Path) -> bool:
@@ -109,6 +139,11 @@ def skipped_reason(path: Path) -> str:
     """Why a batch passed over something in a folder it was given (:func:`clips_in_folder`)."""
     if path.is_dir() and _holds_videos(path):
         return "a folder of videos (an image sequence holds images only): give it itself to track its videos"
+    if path.is_dir():
+        refusal = _sequence_refusal(path)
+        unread = unread_image_hint(path, [p for p in path.iterdir() if p.is_file()])
+        if refusal or unread:
+            return refusal or unread
     return "not a video, an image or an image folder"
 
 

@@ -169,7 +169,11 @@ def _numbered(where: Path, run: int, files: list[Path]) -> ImageSequence:
     if repeated is not None:
         twins = [p.name for n, p in numbered if n == repeated]
         raise InputError(f"{where}: {' and '.join(twins)} are both frame {repeated}: keep one")
-    counts_frames = len(numbers) < 2 or float(np.mean(np.diff(numbers) == 1)) >= 0.5  # most frames one apart
+    steps = np.diff(numbers)
+    # Frames most of them one apart (gaps are missing frames), or all the same step apart (a render of every other
+    # frame: timed by number too, not at double speed); else a burst or clock times, only in order.
+    counts_frames = len(numbers) < 2 or float(np.mean(steps == 1)) >= 0.5
+    counts_frames = counts_frames or (len(numbers) >= 3 and len(set(steps.tolist())) == 1)
     pattern = _pattern(numbered[0][1], run)
     return ImageSequence(tuple(p for _, p in numbered), tuple(numbers) if counts_frames else None, pattern)
 

@@ -32,6 +32,7 @@ from types import TracebackType
 
 import numpy as np
 
+from .contract.image_suffixes import IMAGE_SUFFIXES
 from .errors import InputError
 from .image_file import image_size, opencv_path, read_image
 from .image_sequence import (
@@ -49,8 +50,6 @@ __all__ = ["DEFAULT_IMAGE_FPS", "IMAGE_SUFFIXES", "Frame", "FrameSource", "natur
 
 DEFAULT_IMAGE_FPS = 30.0
 """Frame rate assumed for image sequences (override with ``fps=``): the most common phone / webcam rate."""
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-"""File suffixes read as images (lower case); anything else is tried as a video."""
 _TIME_EPSILON_S = 1e-6  # timestamps closer than this are "equal" (container ms rounding)
 DAMAGE_SKIPS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 """How far past a frame the decoder stopped at (before the video's declared end) reading is tried again, in turn."""

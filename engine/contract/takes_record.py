@@ -45,6 +45,7 @@ from pathlib import Path
 
 from .atomic_write import atomic_write
 from .errors import UserError
+from .image_suffixes import IMAGE_SUFFIXES
 from .output_guard import file_stamp
 from .version import project_version
 from .writer_lock import LOCK_SUFFIX, writer_lock
@@ -103,11 +104,15 @@ def same_stamp(a: object, b: object) -> bool:
 
 def clip_stamp(clip: Path) -> list[int] | None:
     """A clip's :func:`~.output_guard.file_stamp`; for an image folder, its frames' (total size, latest time): frames
-    written over in place leave the folder's own size and time as they were.
+    written over in place leave the folder's own size and time as they were; its other files do not count.
     """
     if not clip.is_dir():
         return file_stamp(clip)
-    frames = [file_stamp(p) for p in clip.iterdir() if p.is_file() and not p.name.startswith(".")]
+    frames = [  # the frames only: a Thumbs.db or notes written beside them must not make the clip read as new
+        file_stamp(p)
+        for p in clip.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
+    ]
     frames = [f for f in frames if f is not None]
     return [sum(f[0] for f in frames), max((f[1] for f in frames), default=0)]
 

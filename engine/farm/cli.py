@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import shlex
 import sys
 from pathlib import Path
 
-from ..clip_files import skipped_reason
+from ..clip_files import sequence_notice, skipped_reason
 from ..errors import InputError
 from .paths import PathMap
 from .plan import (
@@ -174,13 +175,17 @@ def _plan_line(plan: FarmPlan) -> str:
 
 
 def _cmd_plan(args: argparse.Namespace, plan: FarmPlan) -> int:
-    if args.json:
-        print(plan.to_json())
-        return EXIT_OK
-    print(_plan_line(plan))
-    for task in plan.tasks:
-        after = f"  (after {', '.join(task.depends_on)})" if task.depends_on else ""
-        print(f"{task.name}{after}\n    {shlex.join(task.argv)}")
+    try:
+        if args.json:
+            print(plan.to_json())
+            return EXIT_OK
+        print(_plan_line(plan))
+        for task in plan.tasks:
+            after = f"  (after {', '.join(task.depends_on)})" if task.depends_on else ""
+            print(f"{task.name}{after}\n    {shlex.join(task.argv)}")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `farm plan | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the interpreter's last flush is quiet
     return EXIT_OK
 
 
@@ -242,6 +247,10 @@ def run_farm_command(args: argparse.Namespace) -> int:
     plan = make_plan(args.clips, cfg)
     for path in plan.skipped:
         print(f"farm: skipped {path}: {skipped_reason(path)}", file=sys.stderr)
+    for folder in dict.fromkeys(clip.parent for clip in plan.clips):  # given as a folder or as a glob of its frames
+        notice = sequence_notice(folder, plan.clips)
+        if notice:
+            print(f"farm: notice: {notice}", file=sys.stderr)
     if args.farm_command != "plan":
         _make_output_dirs(cfg)
         if args.farm_command != "flamenco":  # Flamenco's: written around the submission (_cmd_flamenco)

@@ -284,6 +284,8 @@ class FarmPlan:
     """Clips of ``already_tracked`` whose take another engine version wrote (``--redo`` tracks them again)."""
     skipped: tuple[Path, ...] = ()
     """Files found in the clips' folders that are not clips (listed, as ``engine batch`` lists them)."""
+    clips: tuple[Path, ...] = ()
+    """Every clip of the job (this machine's absolute paths), tracked now or before."""
     record: TakesRecord | None = None
     """The takes folder's record with this plan's takes and .blend files entered: written when the plan is run
     or submitted (:meth:`write_record`), never by planning."""
@@ -346,6 +348,11 @@ def _check_inputs(cfg: PlanConfig) -> None:
             raise InputError(f"rig file not found: {cfg.bake.rig}")
         if mapping_is_file(cfg.bake.mapping) and not Path(cfg.bake.mapping).is_file():
             raise InputError(f"mapping file not found: {cfg.bake.mapping}")
+        presets = rigs.mapping_presets()
+        if not mapping_is_file(cfg.bake.mapping) and cfg.bake.mapping not in ("", "AUTO", *presets):
+            raise InputError(  # said now, not by every bake task after the tracks
+                f"unknown mapping preset {cfg.bake.mapping!r} (presets: AUTO, {', '.join(presets)}; or a .toml file)"
+            )
 
 
 def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
@@ -432,6 +439,7 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
         bakes.append(FarmTask(f"{BAKE} {name}", BAKE, bake_argv(paths, take, blend), inputs, (blend,), depends))
     return FarmPlan(
         config=cfg,
+        clips=tuple(clips),
         paths=paths,
         tasks=tuple(tracks + bakes),
         takes_dir=takes_dir,

@@ -286,12 +286,12 @@ def test_batch_bakes_with_the_rigs_saved_mapping_unless_told(tmp_path):
     rig, hero = tmp_path / "rig.blend", tmp_path / "hero.toml"
     arkit = rigs.load_mapping("facewarehouse46_to_arkit52")
     hero.write_text(rigs.mapping_to_toml(arkit).replace('target = "jawOpen"', 'target = "jawOpen", gain = 0.0'))
-    script = _keyed_mesh_file("Face", takegen.arkit52_names(), rig) + textwrap.dedent(f"""
+    script = _keyed_mesh_file("Face", takegen.arkit52_names(), rig) + textwrap.dedent("""
         import blender_addon
         blender_addon.register()
         s = bpy.context.scene.facemocap
         s.target_mesh = bpy.data.objects["Face"]
-        s.mapping, s.custom_mapping_path, s.swap_left_right = "CUSTOM", {str(hero)!r}, True
+        s.mapping, s.custom_mapping_path, s.swap_left_right = "CUSTOM", "//hero.toml", True  # beside the rig
         bpy.ops.wm.save_mainfile()
     """)
     proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -310,6 +310,11 @@ def test_batch_bakes_with_the_rigs_saved_mapping_unless_told(tmp_path):
     assert run.returncode == 0 and "mapping facewarehouse46_to_arkit52" in run.stdout, run.stdout
     jaw_auto, left_auto, right_auto = map(float, _inspect(tmp_path / "a.blend", peaks).split()[-3:])
     assert jaw == 0.0 < jaw_auto and (left, right) == (right_auto, left_auto) and left != right
+    elsewhere = tmp_path / "shots" / "saved_again.blend"  # a farm-made shot, saved beside the takes: its Mapping
+    elsewhere.parent.mkdir()  # File still names the rig's (it was "//hero.toml", a file beside the shot)
+    assert _batch("--rig", tmp_path / "saved.blend", "--takes", take, "-o", elsewhere).returncode == 0
+    again = _batch("--rig", elsewhere, "--takes", take, "-o", tmp_path / "thrice.blend")
+    assert again.returncode == 0 and "mapping hero:" in again.stdout, again.stdout + again.stderr
     hero.unlink()
     run = _batch("--rig", rig, "--takes", take, "-o", tmp_path / "gone.blend")
     assert run.returncode == 2 and "rig.blend's saved Mapping: cannot read mapping file" in run.stderr, run.stderr

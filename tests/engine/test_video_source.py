@@ -401,3 +401,9 @@ class TestAFolderIsOneSequence:
         (gaps / "shot.1001.dng").write_bytes(b"II*\x00" + bytes(64))  # a RAW beside its frame: passed over
         with open_source(gaps, fps=24) as src:
             assert len(list(src)) == 3
+
+    def test_a_render_of_every_other_frame_keeps_its_time(self, tmp_path):
+        """Frames 1001, 1003, ... (a render's frame step 2) were timed one after the other: played at double speed."""
+        plate = self._frames(tmp_path / "step2", [f"shot.{n}.png" for n in range(1001, 1013, 2)])
+        with open_source(plate, fps=24) as src:
+            assert [f.time for f in src] == pytest.approx([2 * i / 24 for i in range(6)])

@@ -93,6 +93,34 @@ class TestCollectClips:
         assert [t.outputs[0].rsplit("/", 1)[-1] for t in plan.tasks] == ["a_mp4.npz", "a_png.npz"]  # as batch
 
 
+def test_plates_as_a_farm_meets_them(tmp_path):
+    """A plate with a slate beside its frames was planned and its task failed (under OpenJD it stopped the whole
+    job); EXR plates were skipped as "not a video, an image or an image folder"; a plate folder given itself, or its
+    frames as a glob, became a take per frame without a word; a mistyped --mapping preset failed every bake task
+    after the tracks; a Thumbs.db written beside a plate's frames made it be tracked again.
+    """
+    from engine.contract.takes_record import clip_stamp
+
+    day = tmp_path / "day"
+    for name in ("clip.mp4", "good/shot.1001.png", "good/shot.1002.png", "slated/shot.1001.png",
+                 "slated/shot.1002.png", "slated/slate.jpg", "exr/shot.1001.exr", "exr/shot.1002.exr"):  # fmt: skip
+        touch(day / name)
+    run = run_engine("farm", "plan", day, "--takes", tmp_path / "takes")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "track good" in run.stdout and "track slated" not in run.stdout and "track clip" in run.stdout
+    assert "slated: " in run.stderr and "is not one image sequence" in run.stderr
+    assert ".exr image(s), a format this engine does not read" in run.stderr
+    run = run_engine("farm", "plan", day / "good", "--takes", tmp_path / "takes")
+    assert "the 2 images of" in run.stderr and "numbered as one sequence (shot.####.png)" in run.stderr
+    run = run_engine("farm", "plan", str(day / "good" / "shot.*.png"), "--takes", tmp_path / "takes")
+    assert "numbered as one sequence (shot.####.png)" in run.stderr
+    run = run_engine("farm", "plan", day, "--takes", tmp_path / "takes", "--demo-rig", "--mapping", "fw46_to_arkit")
+    assert run.returncode == 1 and "unknown mapping preset 'fw46_to_arkit'" in run.stderr
+    before = clip_stamp(day / "good")
+    touch(day / "good" / "Thumbs.db").write_bytes(b"a thumbnail cache")
+    assert clip_stamp(day / "good") == before
+
+
 def test_feature_a_farm_re_run_finds_the_takes_engine_batch_wrote(tmp_path):
     """Batch and the farm name takes with one function: a sequence folder named take.01 is take.01.npz for both
     (batch wrote take.npz, so the farm tracked it again).
