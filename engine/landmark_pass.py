@@ -180,11 +180,18 @@ def detect_landmarks(
         still = source.kind == "image"
         fps, size, name, expected = source.fps, source.size, source.name, source.frame_count
         most = DEFAULT_LIMITS.max_frames  # what a take reader opens: a longer take would be written, then refused
-        if expected is not None and first_index + expected > most:
-            raise InputError(
-                f"{name}: {first_index + expected:,} frames, more than one take holds ({most:,}: "
-                f"{most / fps / 3600:.1f} h at {fps:g} fps); track it in parts (--start / --end, seconds)"
+        if expected is not None and first_index + expected > most:  # (or a header overstating the clip's length)
+            stop = (range_start or 0.0) + (most - first_index) / fps
+            info = detect_landmarks(
+                input_path, dataclasses.replace(cfg, end=stop), reporter, sink, start=start, first_index=first_index,
+                backends=backends, part_sink=part_sink,
+            )  # fmt: skip
+            said = (
+                f"{name}: {first_index + expected:,} frames declared, more than one take holds ({most:,}: "
+                f"{most / fps / 3600:.1f} h at {fps:g} fps); the take stops at {stop:,.0f} s: track the rest into "
+                f"another take (track --start {stop:.0f})"
             )
+            return dataclasses.replace(info, notices=(*info.notices, said))
         declared_stop = source.declared_stop
         splits_well = not still and cfg.backend in PARTED_BACKENDS
         bounds = cfg.parts.bounds(range_start or 0.0, fps, expected) if splits_well else [range_start]
