@@ -16,6 +16,7 @@ submitter is interrupted it sets the event, and the task stops its process (SIGT
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,8 @@ __all__ = ["EXPECTED_FAILURE_EXIT_CODES", "TaskCrashed", "run_farm_task"]
 EXPECTED_FAILURE_EXIT_CODES = (1, 2)
 """``engine`` and ``blender_addon.batch``: 1 = the input failed (message on stderr), 2 = bad arguments."""
 LOG_TAIL_LINES = 12
+_SAID = re.compile(r"^(notice: |batch: warning: |batch: notice: )")
+"""The lines of a task's output that speak to the user beside success (``engine``'s notices, the bake's warnings)."""
 """Lines of a crashed task's output kept in its error message."""
 CANCEL_POLL_S = 0.5
 """How often a running task looks at its cancel event."""
@@ -131,8 +134,9 @@ def run_farm_task(task: dict, *dependencies: dict) -> dict:
                     proc.communicate()
                 return outcome("failed", "cancelled: the job was interrupted where it was submitted")
     proc = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
-    if proc.returncode == 0:
-        return outcome("ok")
+    if proc.returncode == 0:  # what the engine and the bake said beside success: a plate's missing frames, a rate
+        said = [line.strip() for line in (proc.stderr + proc.stdout).splitlines() if _SAID.match(line.strip())]
+        return outcome("ok", "; ".join(dict.fromkeys(said)))
     if proc.returncode in EXPECTED_FAILURE_EXIT_CODES:
         message = _last_line(proc.stderr) or _last_line(proc.stdout) or _describe_exit(proc.returncode)
         return outcome("failed", message)

@@ -557,3 +557,25 @@ class TestTakesRecord:
         assert not _farm_made(artists, [take], takes_record)  # it was there before the farm: never claimed
         with pytest.raises(InputError, match="other.blend is in a bake's place"):
             make_plan([clip, touch(tmp_path / "shots" / "other.mp4")], cfg)
+
+
+def test_a_farm_task_that_succeeds_keeps_what_the_engine_said(tmp_path):
+    """A plate with missing frames, tracked by the farm, came back "ok" and nothing else: the engine's notices (the
+    gaps, the assumed frame rate) were thrown away with the task's output.
+    """
+    import cv2
+    import skimage.data
+
+    from engine.farm.task_process import run_farm_task
+
+    plate = tmp_path / "day" / "plate"
+    plate.mkdir(parents=True)
+    face = cv2.resize(np.ascontiguousarray(skimage.data.astronaut()[:, :, ::-1]), (192, 192))
+    for n in (1001, 1002, 1005, 1006):
+        cv2.imwrite(str(plate / f"shot.{n}.png"), face)
+    plan = make_plan([plate.parent], PlanConfig(takes_dir=tmp_path / "takes"))
+    (tmp_path / "takes").mkdir()
+    outcome = run_farm_task({"name": plan.tasks[0].name, "kind": "track", "argv": list(plan.tasks[0].argv)})
+    assert outcome["status"] == "ok", outcome
+    assert "2 frame(s) missing from shot.####.png (1003-1004)" in outcome["message"]
+    assert "timed at 30 fps" in outcome["message"]
