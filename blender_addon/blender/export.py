@@ -12,7 +12,7 @@ from .._rigs import rigs
 from ..pure import coords
 from ..pure.processing import ProcessSettings, process_take
 from ..pure.takes import OpenedTake
-from .anim_write import ACTION_TAKE_PATH, active_fcurves
+from .anim_write import ACTION_TAKE_PATH, active_fcurves, baked_start_frame
 from .bake import scene_fps
 
 __all__ = ["ExportError", "baked_arkit_weights", "baked_take_path", "export_livelink", "frames_within"]
@@ -36,14 +36,14 @@ def frames_within(first: float, last: float) -> np.ndarray:
     return np.arange(int(np.ceil(first - slack)), int(np.floor(last + slack)) + 1, dtype=np.float64)
 
 
-def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray]:
+def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray, float]:
     """Sample a mesh's shape-key animation at every scene frame of its Action, as ARKit-52 weights.
 
     A rig with ARKit-named keys is read directly; a FaceWarehouse-46 rig is read and mapped with the
     ``facewarehouse46_to_arkit52`` preset.
 
     Returns:
-        ``(time (T,) seconds from the first key, weights (T, 52) float32)``.
+        ``(time (T,) seconds from the first key, weights (T, 52) float32, the first key's scene frame)``.
 
     Raises:
         ExportError: no shape keys, no shape-key animation, or none of it on ARKit- or FaceWarehouse-named keys.
@@ -92,7 +92,7 @@ def baked_arkit_weights(scene: bpy.types.Scene, mesh_obj: bpy.types.Object) -> t
                 fw_weights[:, j] = sample(m_fw.matched[name])
         weights = rigs.load_mapping("facewarehouse46_to_arkit52").apply(fw_weights)
     time = (frames - frames[0]) / scene_fps(scene)
-    return time, np.clip(weights, 0.0, 1.0)
+    return time, np.clip(weights, 0.0, 1.0), float(frames[0])
 
 
 def _nearest(times: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -131,19 +131,31 @@ def export_livelink(
     Returns:
         The number of rows written.
     """
-    time, weights = baked_arkit_weights(scene, mesh_obj)
+    time, weights, first = baked_arkit_weights(scene, mesh_obj)
     head_ypr, gaze = np.zeros((len(time), 3)), np.zeros((len(time), 2, 2))
+    rate = livelink_csv.timecode_rate_for(scene_fps(scene))
+    start_label = "00:00:00:00.000"
     if take is not None:
         processed = process_take(take.take, settings)
-        idx = _nearest(processed.time, time)
+        # The export starts at the first key left, which is the take's first frame only if none was trimmed off:
+        # the head and eyes are sampled at the take's own time of each row, as the shape keys were baked.
+        key = mesh_obj.data.shape_keys
+        start = baked_start_frame(key, take.name, take.path) if key is not None else None
+        into_take = (first - (first if start is None else start)) / scene_fps(scene)
+        idx = _nearest(processed.time, time + into_take)
         head_ypr = frames.head_rotation_to_ypr(coords.blender_to_camera_head_rotations(processed.head_rotation[idx]))
         gaze = processed.gaze[idx]
+        recorded = take.take.meta.get("timecode_start")
+        if recorded:  # a phone's recording: its time of day, and drop-frame labels, as it was read
+            rate = float(take.take.meta.get("timecode_rate") or rate)
+            start_label = livelink_csv.timecode_after(str(recorded), rate, into_take)
     recording = livelink_csv.LiveLinkRecording(
         time=time,
         weights=weights,
         head_ypr=head_ypr,
         eye_gaze=gaze,
-        timecode_rate=livelink_csv.timecode_rate_for(scene_fps(scene)),
+        timecode_rate=rate,
+        timecode_start=start_label,
     )
     livelink_csv.write_livelink_csv(path, recording)
     return len(time)

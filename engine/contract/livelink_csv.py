@@ -59,6 +59,7 @@ __all__ = [
     "read_livelink_csv",
     "take_to_livelink",
     "take_to_livelink_csv",
+    "timecode_after",
     "timecode_rate_for",
     "write_livelink_csv",
 ]
@@ -181,6 +182,21 @@ def format_timecode(seconds: float, rate: float) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}:{frame:02d}.{sub:0{_SUBFRAME_DIGITS}d}"
+
+
+def timecode_after(start: str, rate: float, seconds: float) -> str:
+    """The label ``seconds`` after the timecode ``start`` at ``rate``, as ``start`` is written (drop-frame ``;`` or
+    not): where a recording's later part starts.
+
+    Example:
+        >>> timecode_after("10:30:00:00.000", 30, 1.5), timecode_after("00:00:59;28.000", 30, 2 * 1001 / 30000)
+        ('10:30:01:15.000', '00:01:00;02.000')
+    """
+    nominal = round(rate)
+    if ";" in start and nominal in (30, 60):
+        at = _drop_frame_seconds(*_split_timecode(start), nominal=nominal) + seconds
+        return _drop_frame_label(at % _drop_frame_day_s(nominal), nominal)
+    return format_timecode((parse_timecode(start, rate) + seconds) % _SECONDS_PER_DAY, rate)
 
 
 def parse_timecode(text: str, rate: float) -> float:

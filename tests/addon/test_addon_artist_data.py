@@ -748,3 +748,37 @@ def test_a_picked_target_whose_name_another_object_has_is_refused(scene, tmp_pat
     with pytest.raises(RuntimeError, match=r"'Char' \(linked from .*character.blend\) shares its name with another"):
         bpy.ops.facemocap.bake()
     assert local.data.shape_keys.animation_data is None
+
+
+def test_csv_export_of_a_trimmed_phone_recording_keeps_its_time_of_day_and_its_head_in_step(scene, tmp_path):
+    """A phone's drop-frame recording, baked, its first second of keys deleted, exported: the CSV started at
+    00:00:00:00 (the recording's time of day and drop-frame labels gone: Unreal's timecode sync lost), and its head
+    came from the take's first frames while its weights came from the frames kept (a second apart).
+    """
+    from blender_addon.blender.anim_write import active_fcurves
+    from blender_addon.blender.export import export_livelink
+    from engine.contract.livelink_csv import read_livelink_csv, take_to_livelink_csv, timecode_after
+
+    phone = tmp_path / "phone.csv"
+    source = takegen.write_take(tmp_path / "src.npz", frames=90)
+    from engine.contract.take_io import load_take
+
+    loaded = load_take(source)
+    take_to_livelink_csv(loaded, phone)
+    text = phone.read_text().splitlines()
+    start = "14:03:50;00.000"  # the phone's labels: drop-frame, at 14:03:50
+    rows = [text[0]] + [
+        ",".join([timecode_after(start, 30, i * 1001 / 30000)] + line.split(",")[1:]) for i, line in enumerate(text[1:])
+    ]
+    phone.write_text("\n".join(rows) + "\n")
+    scene.render.fps, scene.render.fps_base = 30, 1.001
+    mesh = _arkit_mesh()
+    _bake(scene, phone, mesh="Char")
+    for fc in active_fcurves(mesh.data.shape_keys):  # the artist trims the first second off
+        for point in [p for p in fc.keyframe_points if p.co.x < 30.5][::-1]:  # keys 1..30: take frames 0..29
+            fc.keyframe_points.remove(point)
+    export_livelink(scene, mesh, tmp_path / "out.csv", take=_open(phone))
+    out = read_livelink_csv(tmp_path / "out.csv")
+    assert out.timecode_start == timecode_after(start, 30, 30 * 1001 / 30000) == "14:03:51;00.000"
+    recorded = read_livelink_csv(phone)
+    np.testing.assert_allclose(out.head_ypr[:10], recorded.head_ypr[30:40], atol=1e-4)
