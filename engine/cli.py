@@ -482,12 +482,20 @@ def _cmd_export_csv(args: argparse.Namespace) -> int:
 def _cmd_import_csv(args: argparse.Namespace) -> int:
     from .clip_files import check_take_output
     from .contract.livelink_csv import livelink_csv_to_take
+    from .contract.take import without_repeated_timestamps
     from .contract.take_io import save_take
 
     out = check_take_output(Path(args.take), overwrite=args.overwrite)
     if out == Path(args.csv).resolve():
         raise InputError("import-csv: the take would replace the CSV it is made from; choose another name")
     take = livelink_csv_to_take(args.csv, fps=args.fps)
+    take, repeated = without_repeated_timestamps(take)  # as the add-on reads a CSV: one row a time
+    if repeated:
+        print(
+            f"notice: {Path(args.csv).name}: {repeated} row(s) with the time of the row before dropped (rows at "
+            "twice the rate of their timecodes, without sub-frames?)",
+            file=sys.stderr,
+        )
     save_take(out, take)
     print(f"wrote {args.take} ({take.num_frames} frames)")
     _print_notices(take.meta)

@@ -384,7 +384,8 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
     values = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     blocks.clear()
 
-    rate = float(fps) if fps is not None else _guess_rate(max(tc[3] for tc in timecodes))
+    reached_frame = max(tc[3] for tc in timecodes)
+    rate = float(fps) if fps is not None else _guess_rate(reached_frame)
     whole_seconds = {(h, m, int(s)) for h, m, s, _, _ in timecodes}
     if fps is None and len(whole_seconds) < 3:  # no second seen whole: its last frame number may not be there
         notices = (
@@ -404,7 +405,12 @@ def _read_rows(path: Path, reader, fps: float | None, limits: ReadLimits) -> Liv
     steps = np.diff(time)
     if (steps < 0).any():
         bad = int(np.argmax(steps < 0)) + 1
-        raise TakeFormatError(f"{path.name} line {row_lines[bad]}: Timecode goes back in time")
+        hint = (
+            f" (its frame numbers reach {reached_frame}: is --fps {fps:g} right?)"
+            if fps and reached_frame >= fps
+            else ""
+        )
+        raise TakeFormatError(f"{path.name} line {row_lines[bad]}: Timecode goes back in time{hint}")
     blendshapes = BLENDSHAPE_COUNT - len(ROTATION_COLUMNS)
     rotations = values[:, blendshapes:]
     return LiveLinkRecording(

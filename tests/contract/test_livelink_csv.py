@@ -326,6 +326,12 @@ class TestImport:
         take_to_livelink_csv(take, tmp_path / "again.csv")
         assert [r[0] for r in _read_rows(tmp_path / "again.csv")[1:]] == [f"{r[0]}.000" for r in rows]
 
+    def test_a_wrong_fps_is_said(self, tmp_path):
+        """--fps 24 on a file whose frame numbers reach 29 said only 'Timecode goes back in time'."""
+        rows = [self._row(f"10:00:{i // 30:02d}:{i % 30:02d}") for i in range(60)]
+        with pytest.raises(TakeFormatError, match=r"goes back in time \(its frame numbers reach 29: is --fps 24 right"):
+            livelink_csv_to_take(self._write(tmp_path / "t.csv", rows), fps=24.0)
+
     def test_files_without_eye_roll_or_with_semicolons(self, tmp_path):
         """Eye roll is written as 0 and never read, yet a file without its columns was refused; a spreadsheet's
         ';'-separated export said 'missing column(s) Timecode', with Timecode in its header.

@@ -102,6 +102,12 @@ class TestNothingIsOverwritten:
         imported = engine("import-csv", blend, tmp_path / "new.npz")
         assert imported.returncode == 0  # and says what a take of FaceWarehouse's channels does not keep of ARKit's
         assert "mouthClose, mouthPressLeft, mouthPressRight, tongueOut are not kept" in imported.stderr
+        doubled = tmp_path / "doubled.csv"  # rows at twice their timecodes' rate without sub-frames: pairs of a time
+        lines = blend.read_text().splitlines()
+        doubled.write_text("\n".join([lines[0]] + [row for row in lines[1:] for _ in (0, 1)]) + "\n")
+        run = engine("import-csv", doubled, tmp_path / "doubled.npz")
+        assert run.returncode == 0 and "row(s) with the time of the row before dropped" in run.stderr, run.stderr
+        assert load_take(tmp_path / "doubled.npz").num_frames == load_take(tmp_path / "new.npz").num_frames
         assert engine("import-csv", blend, tmp_path / "new.npz").returncode == 0  # a take: re-import replaces it
 
     def test_batch_clips_sharing_a_name_get_their_own_takes(self, tmp_path, clip):
