@@ -24,6 +24,7 @@ def test_cardinality_the_contract_has_its_modules():
         "frames",
         "gap_bridging",
         "gaze",
+        "image_suffixes",
         "key_reduction",
         "livelink_csv",
         "npz_archive",
