@@ -380,7 +380,10 @@ def make_plan(clip_items: Sequence[str | Path], cfg: PlanConfig) -> FarmPlan:
     already_baked: list[Path] = []
     other_version: list[Path] = []
     record = TakesRecord.read(takes_local)
-    key = None if cfg.bake is None else bake_key(cfg.bake.rig, cfg.bake.mapping, mapping_is_file(cfg.bake.mapping))
+    key = None
+    if cfg.bake is not None:  # the demo rig saves no Mapping: its default is Automatic, and re-bakes nothing as one
+        mapping = cfg.bake.mapping or ("AUTO" if cfg.bake.rig is None else "")
+        key = bake_key(cfg.bake.rig, mapping, mapping_is_file(mapping))
     for clip in clips:
         name = names[clip]
         take_local = takes_local / f"{name}.npz"

@@ -579,3 +579,16 @@ def test_a_farm_task_that_succeeds_keeps_what_the_engine_said(tmp_path):
     assert outcome["status"] == "ok", outcome
     assert "2 frame(s) missing from shot.####.png (1003-1004)" in outcome["message"]
     assert "timed at 30 fps" in outcome["message"]
+
+
+def test_the_demo_rigs_default_mapping_is_automatic_to_the_record(tmp_path):
+    """Switching between --mapping AUTO and the default with --demo-rig re-baked every take: the record compared
+    "AUTO" with "" though the demo rig saves no Mapping and bakes Automatic either way.
+    """
+    touch(tmp_path / "s" / "a.mp4")
+    keys = []
+    for mapping in ("", "AUTO"):
+        cfg = PlanConfig(takes_dir=tmp_path / "takes", bake=BakeSettings(demo_rig=True, mapping=mapping))
+        plan = make_plan([tmp_path / "s"], cfg)
+        keys.append([entry["bake"] for entry in plan.record.blends.values()])
+    assert keys[0] == keys[1] and keys[0]
