@@ -21,8 +21,7 @@ import numpy as np
 from .._contract import errors, quaternion
 from .._rigs import rigs
 from ..pure import bone_motion, coords
-from ..pure.bone_motion import JawSettings
-from ..pure.processing import EYE_LOOK_FROM_TAKE, ProcessedTake, ProcessSettings, process_take
+from ..pure.processing import ProcessedTake, ProcessSettings, process_take
 from ..pure.retarget import AUTO, NoKeyMatchesError, plan_face
 from ..pure.takes import OpenedTake
 from .anim_write import (
@@ -34,7 +33,7 @@ from .anim_write import (
     finish_take_action,
     write_curves,
 )
-from .target_check import check_targets
+from .target_check import BakeTargets, check_targets
 
 __all__ = ["BakeError", "BakeOptions", "BakeResult", "BakeTargets", "bake_take", "take_frames", "take_start_frame"]
 
@@ -45,58 +44,10 @@ GROUP_SHAPES = "Shape Keys"
 GROUP_HEAD = "Head"
 GROUP_JAW = "Jaw"
 GROUP_EYES = "Eyes"
-NECK_SHARE_DEFAULT = 0.4  # of the head's rotation taken by a neck bone (the cervical spine does about 40-50 %)
 
 
 class BakeError(errors.UserError):
     """A bake cannot be done as asked (missing target, no shape keys, ...); the message says what to fix."""
-
-
-@dataclasses.dataclass(frozen=True)
-class BakeTargets:
-    """What gets animated (object / bone names; empty = not used).
-
-    Attributes:
-        mesh: a mesh object with shape keys (the main mesh of the face).
-        meshes: more meshes of the same face (teeth, tongue, eyes, eyelashes, ...); those whose keys match the
-            mapping are driven from the same take. Meshes without shape keys are reported and skipped.
-        head_object: the object whose rotation follows the head (an armature when ``head_bone`` is set).
-        head_bone: a pose bone of ``head_object``.
-        head_translation: also key the head's location.
-        neck_bone: a pose bone of ``head_object`` that takes ``neck_share`` of the head's rotation (the head bone
-            keeps the rest, so the head ends where the take says).
-        neck_share: in [0, 1].
-        jaw_object: the object opened by the jaw channels (an armature when ``jaw_bone`` is set).
-        jaw_bone: a pose bone of ``jaw_object`` (rest pose = closed jaw).
-        jaw_settings: the jaw's rotation and slide at weight 1.
-        eye_objects: (left, right) objects rotated by the gaze (armatures when ``eye_bones`` are set).
-        eye_bones: (left, right) pose bone names.
-        eye_look: where the shape keys' eye-look channels come from (:data:`processing.EYE_LOOK_SOURCES`): the
-            take's fitted weights (the lids' part of a look; beside eye rotations), the gaze (rigs whose eyeLook keys
-            turn the eyes) or nowhere (0: no gaze baked).
-    """
-
-    mesh: str = ""
-    meshes: tuple[str, ...] = ()
-    head_object: str = ""
-    head_bone: str = ""
-    head_translation: bool = False
-    neck_bone: str = ""
-    neck_share: float = NECK_SHARE_DEFAULT
-    jaw_object: str = ""
-    jaw_bone: str = ""
-    jaw_settings: JawSettings = JawSettings()
-    eye_objects: tuple[str, str] = ("", "")
-    eye_bones: tuple[str, str] = ("", "")
-    eye_look: str = EYE_LOOK_FROM_TAKE
-
-    def all_meshes(self) -> tuple[str, ...]:
-        """``mesh`` then ``meshes``, each once."""
-        return tuple(dict.fromkeys(n for n in (self.mesh, *self.meshes) if n))
-
-    def turns_anything(self) -> bool:
-        """Whether a head, jaw or eye target is set (a bake that turns something even without shape keys)."""
-        return bool(self.head_object or self.jaw_object or any(self.eye_objects))
 
 
 @dataclasses.dataclass(frozen=True)

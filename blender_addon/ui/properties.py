@@ -13,8 +13,8 @@ import bpy
 
 from .._rigs import rigs
 from ..blender import targets
-from ..blender.bake import NECK_SHARE_DEFAULT, BakeOptions, BakeTargets
-from ..blender.target_check import TargetError
+from ..blender.bake import BakeOptions
+from ..blender.target_check import NECK_SHARE_DEFAULT, BakeTargets, TargetError
 from ..pure.bone_motion import JawSettings
 from ..pure.processing import EYE_LOOK_FROM_GAZE, EYE_LOOK_FROM_TAKE, EYE_LOOK_OFF, ProcessSettings
 from ..pure.retarget import AUTO, MappingError
