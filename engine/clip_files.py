@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .contract.atomic_write import MAX_NAME_BYTES, NAME_OVERHEAD
+from .contract.image_suffixes import split_image_files
 from .contract.output_guard import check_output
 from .contract.partial_take import PARTIAL_SUFFIX
 from .contract.take_io import TAKE_SUFFIX, is_take_file
@@ -105,12 +106,11 @@ def is_image_sequence(folder: Path) -> bool:
 
 def _sequence_refusal(folder: Path) -> str | None:
     """Why a folder is not an image sequence ("" when it holds no images, or videos), or None when it is one."""
-    inside = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
-    images = [p for p in inside if p.suffix.lower() in IMAGE_SUFFIXES]
-    if not images or any(p.suffix.lower() in VIDEO_SUFFIXES for p in inside):
+    images, others = split_image_files(folder.iterdir())
+    if not images or any(p.suffix.lower() in VIDEO_SUFFIXES for p in others):
         return ""
     try:
-        folder_sequence(folder, images, [p for p in inside if p not in images])
+        folder_sequence(folder, images, others)
     except InputError as err:
         return str(err)
     return None

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .contract.image_suffixes import split_image_files
+from .contract.output_guard import file_stamp
 from .contract.partial_take import PartialTake, partial_folder
 from .contract.take import PER_FRAME_KEYS, Take
 from .contract.writer_lock import WRITER_WAIT_S, writer_lock
@@ -45,7 +47,6 @@ from .neutral_frame import NeutralFrame
 from .progress import ProgressReporter, make_reporter
 from .track import check_neutral_time, fit_and_filter, fit_notices, neutral_targets, neutral_window, recorded_fps
 from .track_config import TrackConfig
-from .video_source import IMAGE_SUFFIXES
 
 __all__ = ["StreamingConfig", "TrackSummary", "track_to_file"]
 
@@ -167,22 +168,13 @@ def _input_stamp(path: Path) -> list[int]:
     delivered, re-rendered or removed since changes it (a resumed take would be stitched from other frames).
     """
     if path.is_file():
-        try:
-            st = path.stat()
-        except OSError:
-            return [0, 0]
-        return [st.st_size, st.st_mtime_ns]
-    listed = list(path.iterdir()) if path.is_dir() else [Path(f) for f in glob.glob(str(path))]
+        return file_stamp(path) or [0, 0]
+    listed = path.iterdir() if path.is_dir() else (Path(f) for f in glob.glob(str(path)))
     # The frames only: the take's own lock or unfinished run inside the folder, a .DS_Store, a thumbnail cache change
     # as the track runs, and would refuse every resume.
-    frames = [f for f in listed if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")]
-    stats = []
-    for frame in frames:
-        try:
-            stats.append(frame.stat())
-        except OSError:
-            continue
-    return [len(stats), sum(st.st_size for st in stats), max((st.st_mtime_ns for st in stats), default=0)]
+    frames, _ = split_image_files(listed)
+    stamps = [s for s in map(file_stamp, frames) if s is not None]
+    return [len(stamps), sum(s[0] for s in stamps), max((s[1] for s in stamps), default=0)]
 
 
 def _settings_hash(cfg: TrackConfig, streaming: StreamingConfig, identity, neutral) -> str:

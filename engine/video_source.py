@@ -32,7 +32,7 @@ from types import TracebackType
 
 import numpy as np
 
-from .contract.image_suffixes import IMAGE_SUFFIXES
+from .contract.image_suffixes import IMAGE_SUFFIXES, split_image_files
 from .errors import InputError
 from .image_file import image_size, opencv_path, read_image
 from .image_sequence import (
@@ -319,9 +319,7 @@ def open_source(
         raise InputError(f"input not found: {text}")
     if p.is_dir():
         # hidden files are not frames: macOS's ._frame_1.png beside frame_1.png, a .preview's temp
-        listed = [f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")]
-        images = [f for f in listed if f.suffix.lower() in IMAGE_SUFFIXES]
-        others = [f for f in listed if f.suffix.lower() not in IMAGE_SUFFIXES]
+        images, others = split_image_files(p.iterdir())
         if not images:
             unread = unread_image_hint(p, others)
             raise InputError(unread or f"folder {text} has no images (readable suffixes: {', '.join(IMAGE_SUFFIXES)})")

@@ -45,7 +45,7 @@ from pathlib import Path
 
 from .atomic_write import atomic_write
 from .errors import UserError
-from .image_suffixes import IMAGE_SUFFIXES
+from .image_suffixes import split_image_files
 from .output_guard import file_stamp
 from .version import project_version
 from .writer_lock import LOCK_SUFFIX, writer_lock
@@ -108,12 +108,8 @@ def clip_stamp(clip: Path) -> list[int] | None:
     """
     if not clip.is_dir():
         return file_stamp(clip)
-    frames = [  # the frames only: a Thumbs.db or notes written beside them must not make the clip read as new
-        file_stamp(p)
-        for p in clip.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
-    ]
-    frames = [f for f in frames if f is not None]
+    images, _ = split_image_files(clip.iterdir())  # a Thumbs.db or notes beside the frames: the clip is not new
+    frames = [f for f in map(file_stamp, images) if f is not None]
     return [sum(f[0] for f in frames), max((f[1] for f in frames), default=0)]
 
 
